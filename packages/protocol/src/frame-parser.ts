@@ -1,0 +1,203 @@
+import { ErrorCode, ProtocolError, protocolError } from './errors.js';
+import { CloseCode } from './close-code.js';
+import type { FrameHeader, Role } from './frame.js';
+import { applyMask } from './mask.js';
+import { isControlOpcode, isKnownOpcode } from './opcode.js';
+
+/** Receives what the parser finds; payload chunks arrive already unmasked. */
+export interface FrameSink {
+  onFrameHeader(header: FrameHeader): void;
+  /** A slice of the current frame's payload; `last` marks its end. Zero-length frames get one empty chunk. */
+  onFramePayload(chunk: Uint8Array, last: boolean): void;
+}
+
+export const ParserState = {
+  Header: 'header',
+  Length16: 'length-16',
+  Length64: 'length-64',
+  MaskKey: 'mask-key',
+  Payload: 'payload',
+  Failed: 'failed',
+} as const;
+export type ParserState = (typeof ParserState)[keyof typeof ParserState];
+
+export interface FrameParserOptions {
+  role: Role;
+  /** RSV bits a negotiated extension has claimed; any other set bit → 1002. */
+  allowedRsv: number;
+  /** Frames longer than this fail with 1009 before any payload is read. */
+  maxFrameLength: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The frame-level state machine of RFC 6455 §5.2. Each state reads what it
+ * needs and moves on; header bytes split across chunks are gathered in a small
+ * scratch buffer, payload bytes are never copied (they are unmasked in place,
+ * so `push` takes ownership of the buffer it is given).
+ */
+export class FrameParser {
+  state: ParserState = ParserState.Header;
+  private readonly scratch = new Uint8Array(8);
+  private scratchUsed = 0;
+  private readonly mask = new Uint8Array(4);
+  private header: FrameHeader = { fin: false, rsv: 0, opcode: 0, masked: false, length: 0 };
+  private remaining = 0;
+  private maskPhase = 0;
+
+  constructor(
+    private readonly options: FrameParserOptions,
+    private readonly sink: FrameSink,
+  ) {}
+
+  /** Feeds bytes; throws ProtocolError on the first violation, after which all input is ignored. */
+  push(data: Uint8Array): void {
+    let pos = 0;
+    try {
+      while (pos < data.length) {
+        switch (this.state) {
+          case ParserState.Header:
+            pos = this.readHeader(data, pos);
+            break;
+          case ParserState.Length16:
+            pos = this.readLength16(data, pos);
+            break;
+          case ParserState.Length64:
+            pos = this.readLength64(data, pos);
+            break;
+          case ParserState.MaskKey:
+            pos = this.readMaskKey(data, pos);
+            break;
+          case ParserState.Payload:
+            pos = this.readPayload(data, pos);
+            break;
+          case ParserState.Failed:
+            return;
+        }
+      }
+    } catch (error) {
+      this.state = ParserState.Failed;
+      throw error;
+    }
+  }
+
+  /** Copies up to `n` bytes into scratch; true once all `n` are there. */
+  private gather(data: Uint8Array, pos: number, n: number): number {
+    const take = Math.min(n - this.scratchUsed, data.length - pos);
+    for (let i = 0; i < take; i++) this.scratch[this.scratchUsed++] = data[pos + i];
+    return take;
+  }
+
+  private readHeader(data: Uint8Array, pos: number): number {
+    let b0: number;
+    let b1: number;
+    if (this.scratchUsed === 0 && data.length - pos >= 2) {
+      b0 = data[pos];
+      b1 = data[pos + 1];
+      pos += 2;
+    } else {
+      pos += this.gather(data, pos, 2);
+      if (this.scratchUsed < 2) return pos;
+      b0 = this.scratch[0];
+      b1 = this.scratch[1];
+      this.scratchUsed = 0;
+    }
+    const fin = (b0 & 0x80) !== 0;
+    const rsv = b0 & 0x70;
+    const opcode = b0 & 0x0f;
+    const masked = (b1 & 0x80) !== 0;
+    const length7 = b1 & 0x7f;
+
+    if (!isKnownOpcode(opcode)) throw protocolError(ErrorCode.ReservedOpcode, 'reserved opcode');
+    if ((rsv & ~this.options.allowedRsv) !== 0) throw protocolError(ErrorCode.ReservedBits, 'reserved bits set');
+    if (isControlOpcode(opcode)) {
+      if (!fin) throw protocolError(ErrorCode.FragmentedControlFrame, 'fragmented control frame');
+      if (length7 > 125) throw protocolError(ErrorCode.ControlFrameTooLong, 'control frame too long');
+      if (rsv !== 0) throw protocolError(ErrorCode.ReservedBits, 'reserved bits set on control frame');
+    }
+    // §5.1: clients mask, servers do not.
+    if (this.options.role === 'server' && !masked) throw protocolError(ErrorCode.UnmaskedFrame, 'unmasked frame');
+    if (this.options.role === 'client' && masked) throw protocolError(ErrorCode.MaskedFrame, 'masked frame');
+
+    this.header = { fin, rsv, opcode, masked, length: length7 };
+    if (length7 === 126) this.state = ParserState.Length16;
+    else if (length7 === 127) this.state = ParserState.Length64;
+    else this.afterLength();
+    return pos;
+  }
+
+  private readLength16(data: Uint8Array, pos: number): number {
+    pos += this.gather(data, pos, 2);
+    if (this.scratchUsed < 2) return pos;
+    this.scratchUsed = 0;
+    this.header.length = (this.scratch[0] << 8) | this.scratch[1];
+    this.afterLength();
+    return pos;
+  }
+
+  private readLength64(data: Uint8Array, pos: number): number {
+    pos += this.gather(data, pos, 8);
+    if (this.scratchUsed < 8) return pos;
+    this.scratchUsed = 0;
+    const s = this.scratch;
+    const high = ((s[0] << 24) | (s[1] << 16) | (s[2] << 8) | s[3]) >>> 0;
+    const low = ((s[4] << 24) | (s[5] << 16) | (s[6] << 8) | s[7]) >>> 0;
+    // §5.2: the most significant bit MUST be 0.
+    if (high & 0x80000000) throw protocolError(ErrorCode.LengthTooLarge, 'invalid payload length');
+    this.header.length = high > 0x1fffff ? Number.MAX_SAFE_INTEGER : high * 0x100000000 + low;
+    this.afterLength();
+    return pos;
+  }
+
+  private afterLength(): void {
+    if (this.header.length > this.options.maxFrameLength) {
+      throw new ProtocolError(ErrorCode.MessageTooBig, CloseCode.MessageTooBig, 'message too big');
+    }
+    if (this.header.masked) this.state = ParserState.MaskKey;
+    else this.startPayload();
+  }
+
+  private readMaskKey(data: Uint8Array, pos: number): number {
+    if (this.scratchUsed === 0 && data.length - pos >= 4) {
+      this.mask[0] = data[pos];
+      this.mask[1] = data[pos + 1];
+      this.mask[2] = data[pos + 2];
+      this.mask[3] = data[pos + 3];
+      pos += 4;
+    } else {
+      pos += this.gather(data, pos, 4);
+      if (this.scratchUsed < 4) return pos;
+      this.scratchUsed = 0;
+      this.mask.set(this.scratch.subarray(0, 4));
+    }
+    this.startPayload();
+    return pos;
+  }
+
+  private startPayload(): void {
+    this.remaining = this.header.length;
+    this.maskPhase = 0;
+    this.sink.onFrameHeader(this.header);
+    if (this.remaining === 0) {
+      this.state = ParserState.Header;
+      this.sink.onFramePayload(EMPTY, true);
+    } else {
+      this.state = ParserState.Payload;
+    }
+  }
+
+  private readPayload(data: Uint8Array, pos: number): number {
+    const take = Math.min(this.remaining, data.length - pos);
+    const end = pos + take;
+    if (this.header.masked) {
+      applyMask(data, this.mask, pos, end, this.maskPhase);
+      this.maskPhase = (this.maskPhase + take) & 3;
+    }
+    this.remaining -= take;
+    const last = this.remaining === 0;
+    if (last) this.state = ParserState.Header;
+    this.sink.onFramePayload(pos === 0 && end === data.length ? data : data.subarray(pos, end), last);
+    return end;
+  }
+}

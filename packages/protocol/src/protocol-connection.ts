@@ -1,0 +1,318 @@
+import { ByteAccumulator } from './byte-accumulator.js';
+import { CloseCode, isValidWireCloseCode } from './close-code.js';
+import { encodeClosePayload, parseClosePayload } from './close-payload.js';
+import { ErrorCode, ProtocolError, SwitchboardError, protocolError } from './errors.js';
+import type { Frame, FrameHeader, MaskSource, Role } from './frame.js';
+import { FrameParser, type FrameSink } from './frame-parser.js';
+import { serializeFrame } from './frame-serializer.js';
+import { Opcode, isControlOpcode } from './opcode.js';
+import { Utf8Validator } from './utf8-validator.js';
+
+export interface ProtocolConnectionOptions {
+  role: Role;
+  /** Largest message accepted, in bytes; larger → close 1009. @default 16 MiB (server), 64 MiB (client) */
+  maxMessageSize?: number;
+  /** Most frames one message may span; more → close 1009. @default 131072 */
+  maxFragments?: number;
+  /** Answer each ping with a pong carrying the same payload (§5.5.2). @default true */
+  autoPong?: boolean;
+  /** Masking keys for frames we send; required for clients, forbidden for servers (§5.3). */
+  maskSource?: MaskSource;
+  /** `bufferedAmount` above which `readPaused` turns true. @default 1 MiB */
+  highWaterMark?: number;
+  /** `bufferedAmount` at or below which `readPaused` turns false again. @default 256 KiB */
+  lowWaterMark?: number;
+  /** RSV bits claimed by negotiated extensions. @default 0 */
+  allowedRsv?: number;
+}
+
+export const PROTOCOL_DEFAULTS = Object.freeze({
+  serverMaxMessageSize: 16 * 1024 * 1024,
+  clientMaxMessageSize: 64 * 1024 * 1024,
+  maxFragments: 131072,
+  autoPong: true,
+  highWaterMark: 1024 * 1024,
+  lowWaterMark: 256 * 1024,
+});
+
+/** What the connection reports to its shell. */
+export type ConnectionEvent =
+  | { type: 'message'; data: Uint8Array; binary: boolean }
+  | { type: 'ping'; data: Uint8Array }
+  | { type: 'pong'; data: Uint8Array }
+  /** The closing handshake completed: both close frames are exchanged. `code`/`reason` are the peer's. */
+  | { type: 'close'; code: number; reason: string }
+  /** We failed the connection (§7.1.7); a close frame with `error.closeCode` was sent if none had been. */
+  | { type: 'fail'; error: ProtocolError };
+
+export interface ConnectionHandler {
+  onEvent(event: ConnectionEvent): void;
+  /** Bytes for the wire, in order. The shell writes them and later reports them with `written()`. */
+  onOutput(chunk: Uint8Array): void;
+}
+
+export const ConnectionState = { Open: 'open', Closing: 'closing', Closed: 'closed' } as const;
+export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
+
+export interface SendOptions {
+  binary?: boolean;
+  /** Split the message into frames of at most this many payload bytes. @default no splitting */
+  fragmentSize?: number;
+}
+
+/**
+ * One WebSocket endpoint after the opening handshake, without I/O (RFC 6455
+ * §5–§7). Bytes go in through `receive`; events and bytes come out through the
+ * handler. The shell owns the socket, the timers and when to close TCP.
+ */
+export class ProtocolConnection implements FrameSink {
+  state: ConnectionState = ConnectionState.Open;
+  /** Bytes handed to `onOutput` that the shell has not yet reported as written. */
+  bufferedAmount = 0;
+  /** True while the shell should stop reading: set above the high-water mark, cleared at the low one. */
+  readPaused = false;
+  closeSent = false;
+  closeReceived = false;
+
+  private readonly parser: FrameParser;
+  private readonly maskSource: MaskSource | null;
+  private readonly maxMessageSize: number;
+  private readonly maxFragments: number;
+  private readonly autoPong: boolean;
+  private readonly highWaterMark: number;
+  private readonly lowWaterMark: number;
+
+  // The frame being received.
+  private frame: FrameHeader = { fin: true, rsv: 0, opcode: 0, masked: false, length: 0 };
+  private frameReceived = 0;
+  private control = new ByteAccumulator(0);
+  // The data message being assembled across frames.
+  private inMessage = false;
+  private messageBinary = false;
+  private messageLength = 0;
+  private fragments = 0;
+  private readonly utf8 = new Utf8Validator();
+  private assembled = new ByteAccumulator(0);
+
+  constructor(
+    options: ProtocolConnectionOptions,
+    private readonly handler: ConnectionHandler,
+  ) {
+    if (options.role === 'client' && !options.maskSource) {
+      throw new SwitchboardError(ErrorCode.InvalidArgument, 'maskSource is required for role "client"');
+    }
+    if (options.role === 'server' && options.maskSource) {
+      throw new SwitchboardError(ErrorCode.InvalidArgument, 'maskSource must not be set for role "server"');
+    }
+    this.maskSource = options.maskSource ?? null;
+    this.maxMessageSize = positive(
+      'maxMessageSize',
+      options.maxMessageSize ??
+        (options.role === 'server' ? PROTOCOL_DEFAULTS.serverMaxMessageSize : PROTOCOL_DEFAULTS.clientMaxMessageSize),
+    );
+    this.maxFragments = positive('maxFragments', options.maxFragments ?? PROTOCOL_DEFAULTS.maxFragments);
+    this.autoPong = options.autoPong ?? PROTOCOL_DEFAULTS.autoPong;
+    this.highWaterMark = positive('highWaterMark', options.highWaterMark ?? PROTOCOL_DEFAULTS.highWaterMark);
+    this.lowWaterMark = options.lowWaterMark ?? Math.min(PROTOCOL_DEFAULTS.lowWaterMark, this.highWaterMark);
+    if (!(this.lowWaterMark >= 0 && this.lowWaterMark <= this.highWaterMark)) {
+      throw new SwitchboardError(ErrorCode.InvalidArgument, 'lowWaterMark must be between 0 and highWaterMark');
+    }
+    this.parser = new FrameParser(
+      { role: options.role, allowedRsv: options.allowedRsv ?? 0, maxFrameLength: this.maxMessageSize },
+      this,
+    );
+  }
+
+  /** Feeds bytes from the wire. Takes ownership of `data` (payloads are unmasked in place). */
+  receive(data: Uint8Array): void {
+    if (this.state === ConnectionState.Closed) return;
+    try {
+      this.parser.push(data);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.fail(error);
+    }
+  }
+
+  /** Reports `n` bytes of earlier output as handed to the transport. */
+  written(n: number): void {
+    this.bufferedAmount = Math.max(0, this.bufferedAmount - n);
+    if (this.readPaused && this.bufferedAmount <= this.lowWaterMark) this.readPaused = false;
+  }
+
+  send(data: Uint8Array, options: SendOptions = {}): void {
+    this.assertCanSend();
+    const opcode = options.binary ? Opcode.Binary : Opcode.Text;
+    const size = options.fragmentSize;
+    if (size === undefined || data.length <= size) {
+      this.emitFrame({ fin: true, rsv: 0, opcode, payload: data });
+      return;
+    }
+    if (!(Number.isInteger(size) && size > 0)) {
+      throw new SwitchboardError(ErrorCode.InvalidArgument, 'fragmentSize must be a positive integer');
+    }
+    for (let at = 0; at < data.length; at += size) {
+      const end = Math.min(at + size, data.length);
+      this.emitFrame({
+        fin: end === data.length,
+        rsv: 0,
+        opcode: at === 0 ? opcode : Opcode.Continuation,
+        payload: data.subarray(at, end),
+      });
+    }
+  }
+
+  ping(data: Uint8Array = EMPTY): void {
+    this.assertCanSend();
+    this.emitFrame({ fin: true, rsv: 0, opcode: Opcode.Ping, payload: controlPayload(data) });
+  }
+
+  pong(data: Uint8Array = EMPTY): void {
+    this.assertCanSend();
+    this.emitFrame({ fin: true, rsv: 0, opcode: Opcode.Pong, payload: controlPayload(data) });
+  }
+
+  /**
+   * Starts (or answers) the closing handshake (§7.1.2). A no-op once a close
+   * frame was sent. `code` must be sendable on the wire; omit it to send none.
+   */
+  close(code?: number, reason = ''): void {
+    if (this.closeSent || this.state === ConnectionState.Closed) return;
+    if (code !== undefined && !isValidWireCloseCode(code)) {
+      throw new SwitchboardError(ErrorCode.InvalidArgument, `close code ${code} may not be sent`);
+    }
+    this.sendClose(code, reason);
+    if (this.closeReceived) this.finish();
+    else this.state = ConnectionState.Closing;
+  }
+
+  /** Fails the connection (§7.1.7): sends a close frame with the error's code if none was sent, then stops. */
+  fail(error: ProtocolError): void {
+    if (this.state === ConnectionState.Closed) return;
+    if (!this.closeSent) this.sendClose(error.closeCode, error.reason);
+    this.state = ConnectionState.Closed;
+    this.handler.onEvent({ type: 'fail', error });
+  }
+
+  // --- FrameSink -----------------------------------------------------------
+
+  onFrameHeader(header: FrameHeader): void {
+    this.frame = header;
+    this.frameReceived = 0;
+    if (isControlOpcode(header.opcode)) return;
+    if (header.opcode === Opcode.Continuation) {
+      if (!this.inMessage) throw protocolError(ErrorCode.UnexpectedContinuation, 'continuation without a message');
+    } else {
+      if (this.inMessage) throw protocolError(ErrorCode.ExpectedContinuation, 'expected a continuation frame');
+      this.inMessage = true;
+      this.messageBinary = header.opcode === Opcode.Binary;
+      this.messageLength = 0;
+      this.fragments = 0;
+      this.utf8.reset();
+    }
+    if (++this.fragments > this.maxFragments) {
+      throw new ProtocolError(ErrorCode.TooManyFragments, CloseCode.MessageTooBig, 'too many fragments');
+    }
+    this.messageLength += header.length;
+    if (this.messageLength > this.maxMessageSize) {
+      throw new ProtocolError(ErrorCode.MessageTooBig, CloseCode.MessageTooBig, 'message too big');
+    }
+  }
+
+  onFramePayload(chunk: Uint8Array, last: boolean): void {
+    // After the peer's close frame nothing more is processed (§5.5.1).
+    if (this.closeReceived) return;
+    const frame = this.frame;
+    if (isControlOpcode(frame.opcode)) {
+      if (!last || this.control.length > 0) {
+        this.control.append(chunk, 125);
+        if (!last) return;
+        chunk = this.control.take();
+      }
+      this.onControlFrame(frame.opcode, chunk);
+      return;
+    }
+    if (!this.messageBinary && !this.utf8.update(chunk)) throw invalidUtf8();
+    const wholeFrame = last && this.frameReceived === 0;
+    this.frameReceived += chunk.length;
+    if (!frame.fin || !last) {
+      this.assembled.append(chunk, this.maxMessageSize);
+      return;
+    }
+    if (!this.messageBinary && !this.utf8.complete) throw invalidUtf8();
+    this.inMessage = false;
+    let data: Uint8Array;
+    if (wholeFrame && this.assembled.length === 0) {
+      data = chunk; // zero-copy: the whole message arrived in one chunk
+    } else {
+      this.assembled.append(chunk, this.maxMessageSize);
+      data = this.assembled.take();
+    }
+    this.handler.onEvent({ type: 'message', data, binary: this.messageBinary });
+  }
+
+  // --- internals -------------------------------------------------------------
+
+  private onControlFrame(opcode: number, payload: Uint8Array): void {
+    if (opcode === Opcode.Ping) {
+      // Copy: the payload may alias a receive buffer the shell will reuse.
+      const data = payload.slice();
+      if (this.autoPong && !this.closeSent) {
+        this.emitFrame({ fin: true, rsv: 0, opcode: Opcode.Pong, payload: data });
+      }
+      this.handler.onEvent({ type: 'ping', data });
+    } else if (opcode === Opcode.Pong) {
+      this.handler.onEvent({ type: 'pong', data: payload.slice() });
+    } else {
+      const { code, reason } = parseClosePayload(payload);
+      this.closeReceived = true;
+      // §5.5.1: answer with a close frame, echoing the status code received.
+      if (!this.closeSent) this.sendClose(code === CloseCode.NoStatusReceived ? undefined : code, '');
+      this.finish(code, reason);
+    }
+  }
+
+  private finish(code: number = CloseCode.NoStatusReceived, reason = ''): void {
+    this.state = ConnectionState.Closed;
+    this.handler.onEvent({ type: 'close', code, reason });
+  }
+
+  private sendClose(code: number | undefined, reason: string): void {
+    this.closeSent = true;
+    this.emitFrame({ fin: true, rsv: 0, opcode: Opcode.Close, payload: encodeClosePayload(code, reason) });
+  }
+
+  private assertCanSend(): void {
+    if (this.closeSent || this.state === ConnectionState.Closed) {
+      throw new SwitchboardError(ErrorCode.InvalidState, 'cannot send after the closing handshake has started');
+    }
+  }
+
+  private emitFrame(frame: Frame): void {
+    for (const chunk of serializeFrame(frame, this.maskSource)) {
+      this.bufferedAmount += chunk.length;
+      this.handler.onOutput(chunk);
+    }
+    if (this.bufferedAmount > this.highWaterMark) this.readPaused = true;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function invalidUtf8(): ProtocolError {
+  return new ProtocolError(ErrorCode.InvalidUtf8, CloseCode.InvalidPayload, 'invalid UTF-8');
+}
+
+function controlPayload(data: Uint8Array): Uint8Array {
+  if (data.length > 125) {
+    throw new SwitchboardError(ErrorCode.InvalidArgument, 'control frame payloads are limited to 125 bytes');
+  }
+  return data;
+}
+
+function positive(name: string, value: number): number {
+  if (!(Number.isInteger(value) && value > 0)) {
+    throw new SwitchboardError(ErrorCode.InvalidArgument, `${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}

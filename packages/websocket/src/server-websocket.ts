@@ -1,0 +1,116 @@
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { ConnectionState, type HttpRequestHead } from '@switchboard/protocol';
+import { toBytes } from './buffers.js';
+import { SocketShell, type CloseInfo, type ShellListener, type SocketShellOptions } from './socket-shell.js';
+
+export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+export type ReadyState = (typeof ReadyState)[keyof typeof ReadyState];
+
+export interface ServerWebSocketEvents {
+  /** A complete message; text arrives as its UTF-8 bytes (already validated). */
+  message: [data: Buffer, isBinary: boolean];
+  ping: [data: Buffer];
+  pong: [data: Buffer];
+  /** Always the last event. `wasClean` is true when the closing handshake completed. */
+  close: [code: number, reason: string, wasClean: boolean];
+  /** Informational (peer protocol errors, socket errors); emitted only when someone listens, and always followed by 'close'. */
+  error: [error: Error];
+}
+
+export type MessageData = string | Uint8Array | ArrayBuffer | ArrayBufferView;
+
+/** One accepted connection on a WebSocketServer. */
+export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> implements ShellListener {
+  readonly protocol: string;
+  readonly extensions: string;
+  readonly request: HttpRequestHead;
+  readonly remoteAddress: string | undefined;
+  readyState: ReadyState = ReadyState.OPEN;
+  private readonly shell: SocketShell;
+
+  constructor(
+    socket: Duplex,
+    options: SocketShellOptions,
+    info: { protocol: string; extensions: string; request: HttpRequestHead; head: Uint8Array },
+  ) {
+    super();
+    this.protocol = info.protocol;
+    this.extensions = info.extensions;
+    this.request = info.request;
+    this.remoteAddress = (socket as { remoteAddress?: string }).remoteAddress;
+    this.shell = new SocketShell(socket, options, this);
+    // Bytes that followed the handshake are processed once the 'connection' listeners are attached.
+    if (info.head.length > 0) process.nextTick(() => this.shell.receive(info.head));
+  }
+
+  /** Bytes queued but not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.shell.bufferedAmount;
+  }
+
+  /**
+   * Queues a message. Strings go as text unless `binary` is set; bytes go as
+   * binary unless `binary: false`. Throws once the closing handshake has started.
+   */
+  send(data: MessageData, options: { binary?: boolean; fragmentSize?: number } = {}): void {
+    const binary = options.binary ?? typeof data !== 'string';
+    this.shell.protocol.send(toBytes(data), { binary, fragmentSize: options.fragmentSize });
+  }
+
+  ping(data: MessageData = EMPTY): void {
+    this.shell.protocol.ping(toBytes(data));
+  }
+
+  pong(data: MessageData = EMPTY): void {
+    this.shell.protocol.pong(toBytes(data));
+  }
+
+  /** Starts the closing handshake; the socket is closed once the peer answers, or after `closeTimeout`. */
+  close(code?: number, reason?: string): void {
+    this.shell.close(code, reason);
+    this.syncState();
+  }
+
+  /** Destroys the socket at once, without a closing handshake (→ 1006). */
+  terminate(): void {
+    this.shell.terminate();
+  }
+
+  // --- ShellListener (called by the shell, not by applications) ------------------------
+
+  /** @internal */
+  onMessage(data: Buffer, binary: boolean): void {
+    this.emit('message', data, binary);
+  }
+
+  /** @internal */
+  onPing(data: Buffer): void {
+    this.emit('ping', data);
+  }
+
+  /** @internal */
+  onPong(data: Buffer): void {
+    this.emit('pong', data);
+  }
+
+  /** @internal */
+  onError(error: Error): void {
+    this.syncState();
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  /** @internal */
+  onClosed(info: CloseInfo): void {
+    this.readyState = ReadyState.CLOSED;
+    this.emit('close', info.code, info.reason, info.wasClean);
+  }
+
+  private syncState(): void {
+    if (this.readyState === ReadyState.OPEN && this.shell.protocol.state !== ConnectionState.Open) {
+      this.readyState = ReadyState.CLOSING;
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,217 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  CloseCode,
+  DEFAULT_MAX_HEADER_BYTES,
+  ErrorCode,
+  HandshakeError,
+  HttpHeadReader,
+  acceptHandshake,
+  parseRequestHead,
+  renderRejection,
+  type HttpRequestHead,
+  type ServerExtensionNegotiator,
+} from '@switchboard/protocol';
+import { sha1 } from './node-crypto.js';
+import { ServerWebSocket } from './server-websocket.js';
+
+export interface WebSocketServerOptions {
+  /** Subprotocols the server speaks, in preference order; the first one the client also offers is chosen. @default [] */
+  protocols?: readonly string[];
+  /** Custom subprotocol choice; overrides `protocols`. Return null for none. */
+  selectSubprotocol?: (offered: readonly string[], request: HttpRequestHead) => string | null;
+  /** Refuse (400) clients that offer subprotocols when none is chosen. @default false */
+  requireSubprotocol?: boolean;
+  /** Return false to refuse an Origin with 403 (the CSWSH defence). @default all origins allowed */
+  checkOrigin?: (origin: string | undefined, request: HttpRequestHead) => boolean;
+  /** Extension negotiators, in preference order. @default [] */
+  extensions?: readonly ServerExtensionNegotiator[];
+  /** Largest request head read by the standalone listener; larger → 431. @default 16384 */
+  maxHeaderBytes?: number;
+  /** A client must complete its opening handshake within this many ms (slowloris defence). @default 10000 */
+  handshakeTimeout?: number;
+  /** Largest message accepted; larger → close 1009. @default 16 MiB */
+  maxMessageSize?: number;
+  /** Most frames per message; more → close 1009. @default 131072 */
+  maxFragments?: number;
+  /** Answer pings automatically. @default true */
+  autoPong?: boolean;
+  /** Pause reading from a connection while more than this many bytes wait to be sent. @default 1 MiB */
+  highWaterMark?: number;
+  /** Resume reading once the backlog falls to this many bytes. @default 256 KiB */
+  lowWaterMark?: number;
+  /** How long a closing handshake may take before the socket is destroyed. @default 5000 */
+  closeTimeout?: number;
+}
+
+export interface WebSocketServerEvents {
+  connection: [socket: ServerWebSocket, request: HttpRequestHead];
+  /** A handshake was refused with an HTTP status; for logs and metrics. */
+  rejected: [error: HandshakeError, request: HttpRequestHead | undefined];
+  listening: [address: AddressInfo];
+  close: [];
+}
+
+const DEFAULTS = Object.freeze({ maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES, handshakeTimeout: 10_000 });
+
+/**
+ * Accepts WebSocket connections: standalone (`listen`), on an existing
+ * http/https server (`attach`), or from any upgrade you hand it
+ * (`handleUpgrade`, `handleDuplex`).
+ */
+export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
+  readonly clients = new Set<ServerWebSocket>();
+  private readonly options: WebSocketServerOptions;
+  private netServer: NetServer | undefined;
+  private readonly pending = new Set<Duplex>();
+
+  constructor(options: WebSocketServerOptions = {}) {
+    super();
+    for (const name of ['maxHeaderBytes', 'handshakeTimeout', 'closeTimeout'] as const) {
+      const value = options[name];
+      if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+        throw new TypeError(`WebSocketServer option ${name} must be a positive integer, got ${value}`);
+      }
+    }
+    this.options = { ...options };
+  }
+
+  /** Listens on its own TCP port, parsing handshakes with the core's bounded parser. */
+  listen(port = 0, host = '127.0.0.1'): Promise<AddressInfo> {
+    const server = createServer({ noDelay: true }, (socket) => this.handleDuplex(socket));
+    this.netServer = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const address = server.address() as AddressInfo;
+        this.emit('listening', address);
+        resolve(address);
+      });
+    });
+  }
+
+  /** Takes over the 'upgrade' event of an http or https server. Node's parser has already applied its own header limit. */
+  attach(server: HttpServer): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
+  }
+
+  /** Completes an upgrade that Node's HTTP server has parsed. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): ServerWebSocket | undefined {
+    return this.complete(socket, requestHeadOf(req), head);
+  }
+
+  /** Runs the whole opening handshake on a raw duplex: reads the head, then upgrades. */
+  handleDuplex(socket: Duplex): void {
+    const reader = new HttpHeadReader(parseRequestHead, this.options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes);
+    this.pending.add(socket);
+    const timer = setTimeout(() => {
+      this.reject(socket, new HandshakeError(ErrorCode.HandshakeTimeout, 408, 'opening handshake timed out'));
+    }, this.options.handshakeTimeout ?? DEFAULTS.handshakeTimeout);
+    const stop = () => {
+      clearTimeout(timer);
+      this.pending.delete(socket);
+      socket.off('data', onData);
+      socket.off('error', stop);
+      socket.off('close', stop);
+    };
+    const onData = (chunk: Buffer) => {
+      let result;
+      try {
+        result = reader.push(chunk);
+      } catch (error) {
+        stop();
+        this.reject(socket, asHandshakeError(error));
+        return;
+      }
+      if (result === null) return;
+      stop();
+      this.complete(socket, result.head, result.rest);
+    };
+    socket.on('data', onData);
+    socket.on('error', stop);
+    socket.on('close', stop);
+  }
+
+  /** Stops accepting, closes every connection with 1001, and resolves once the listener is closed. */
+  close(code: number = CloseCode.GoingAway, reason = 'server shutting down'): Promise<void> {
+    for (const socket of this.pending) socket.destroy();
+    for (const client of this.clients) client.close(code, reason);
+    const server = this.netServer;
+    this.netServer = undefined;
+    return new Promise((resolve) => {
+      const done = () => {
+        this.emit('close');
+        resolve();
+      };
+      if (server) server.close(done);
+      else done();
+    });
+  }
+
+  get address(): AddressInfo | undefined {
+    return (this.netServer?.address() as AddressInfo | null) ?? undefined;
+  }
+
+  private complete(socket: Duplex, request: HttpRequestHead, head: Uint8Array): ServerWebSocket | undefined {
+    const o = this.options;
+    let accepted;
+    try {
+      accepted = acceptHandshake(request, {
+        sha1,
+        selectSubprotocol: o.selectSubprotocol ?? ((offered) => o.protocols?.find((p) => offered.includes(p)) ?? null),
+        requireSubprotocol: o.requireSubprotocol,
+        extensions: o.extensions,
+        checkOrigin: o.checkOrigin,
+      });
+    } catch (error) {
+      this.reject(socket, asHandshakeError(error), request);
+      return undefined;
+    }
+    socket.write(accepted.response);
+    (socket as Socket).setNoDelay?.(true);
+    const ws = new ServerWebSocket(
+      socket,
+      {
+        role: 'server',
+        maxMessageSize: o.maxMessageSize,
+        maxFragments: o.maxFragments,
+        autoPong: o.autoPong,
+        highWaterMark: o.highWaterMark,
+        lowWaterMark: o.lowWaterMark,
+        closeTimeout: o.closeTimeout,
+      },
+      { protocol: accepted.protocol, extensions: accepted.extensionsHeader, request, head },
+    );
+    this.clients.add(ws);
+    ws.once('close', () => this.clients.delete(ws));
+    this.emit('connection', ws, request);
+    return ws;
+  }
+
+  private reject(socket: Duplex, error: HandshakeError, request?: HttpRequestHead): void {
+    this.emit('rejected', error, request);
+    if (socket.writable) socket.end(renderRejection(error));
+    // Do not wait on a peer that will not read the answer.
+    setTimeout(() => socket.destroy(), 1000).unref();
+  }
+}
+
+/** Internal errors (a throwing callback) become a bare 500: their text never reaches the peer. */
+function asHandshakeError(error: unknown): HandshakeError {
+  if (error instanceof HandshakeError) return error;
+  return new HandshakeError(ErrorCode.Internal, 500, 'internal error', {}, error);
+}
+
+function requestHeadOf(req: IncomingMessage): HttpRequestHead {
+  const headers = new Map<string, string>();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    const prior = headers.get(name);
+    headers.set(name, prior === undefined ? raw[i + 1] : `${prior}, ${raw[i + 1]}`);
+  }
+  return { method: req.method ?? 'GET', target: req.url ?? '/', version: `HTTP/${req.httpVersion}`, headers };
+}

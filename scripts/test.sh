@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test. Installs the system peers the tests use (Chromium, Python
+# websockets) when they are missing, and starts Redis and NATS when they do not
+# answer, so that one command works on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-test-deps.sh
+
+# Build first so CLI tests run the real bin; tests import sources via the "source" condition.
+npx tsc -b
+
+files=(packages/*/test/*.test.ts test/*.test.ts)
+exec node --conditions=source --import tsx --test --test-concurrency=1 "$@" "${files[@]}"
