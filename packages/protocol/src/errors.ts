@@ -14,7 +14,6 @@ export const ErrorCode = {
   FragmentedControlFrame: 'SB_ERR_FRAGMENTED_CONTROL_FRAME',
   UnexpectedContinuation: 'SB_ERR_UNEXPECTED_CONTINUATION',
   ExpectedContinuation: 'SB_ERR_EXPECTED_CONTINUATION',
-  NonMinimalLength: 'SB_ERR_NON_MINIMAL_LENGTH',
   LengthTooLarge: 'SB_ERR_LENGTH_TOO_LARGE',
   // Messages
   MessageTooBig: 'SB_ERR_MESSAGE_TOO_BIG',
@@ -23,7 +22,6 @@ export const ErrorCode = {
   // Closing handshake, RFC 6455 §7
   InvalidClosePayload: 'SB_ERR_INVALID_CLOSE_PAYLOAD',
   InvalidCloseCode: 'SB_ERR_INVALID_CLOSE_CODE',
-  DataAfterClose: 'SB_ERR_DATA_AFTER_CLOSE',
   // Handshake, RFC 6455 §4
   HeadTooLarge: 'SB_ERR_HEAD_TOO_LARGE',
   HandshakeTimeout: 'SB_ERR_HANDSHAKE_TIMEOUT',

@@ -22,6 +22,8 @@ export {
   ProtocolConnection,
   ConnectionState,
   PROTOCOL_DEFAULTS,
+  resolveConnectionOptions,
+  type ResolvedConnectionOptions,
   type ProtocolConnectionOptions,
   type ConnectionEvent,
   type ConnectionHandler,

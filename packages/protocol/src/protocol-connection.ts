@@ -35,6 +35,39 @@ export const PROTOCOL_DEFAULTS = Object.freeze({
   lowWaterMark: 256 * 1024,
 });
 
+export type ResolvedConnectionOptions = Required<Omit<ProtocolConnectionOptions, 'maskSource'>> & {
+  maskSource: MaskSource | null;
+};
+
+/** Applies defaults and validates every option eagerly, naming the option at fault. Shells call it at construction. */
+export function resolveConnectionOptions(options: ProtocolConnectionOptions): ResolvedConnectionOptions {
+  if (options.role === 'client' && !options.maskSource) {
+    throw new SwitchboardError(ErrorCode.InvalidArgument, 'maskSource is required for role "client"');
+  }
+  if (options.role === 'server' && options.maskSource) {
+    throw new SwitchboardError(ErrorCode.InvalidArgument, 'maskSource must not be set for role "server"');
+  }
+  const highWaterMark = positive('highWaterMark', options.highWaterMark ?? PROTOCOL_DEFAULTS.highWaterMark);
+  const lowWaterMark = options.lowWaterMark ?? Math.min(PROTOCOL_DEFAULTS.lowWaterMark, highWaterMark);
+  if (!(Number.isInteger(lowWaterMark) && lowWaterMark >= 0 && lowWaterMark <= highWaterMark)) {
+    throw new SwitchboardError(ErrorCode.InvalidArgument, 'lowWaterMark must be an integer between 0 and highWaterMark');
+  }
+  return {
+    role: options.role,
+    maskSource: options.maskSource ?? null,
+    maxMessageSize: positive(
+      'maxMessageSize',
+      options.maxMessageSize ??
+        (options.role === 'server' ? PROTOCOL_DEFAULTS.serverMaxMessageSize : PROTOCOL_DEFAULTS.clientMaxMessageSize),
+    ),
+    maxFragments: positive('maxFragments', options.maxFragments ?? PROTOCOL_DEFAULTS.maxFragments),
+    autoPong: options.autoPong ?? PROTOCOL_DEFAULTS.autoPong,
+    highWaterMark,
+    lowWaterMark,
+    allowedRsv: options.allowedRsv ?? 0,
+  };
+}
+
 /** What the connection reports to its shell. */
 export type ConnectionEvent =
   | { type: 'message'; data: Uint8Array; binary: boolean }
@@ -98,29 +131,14 @@ export class ProtocolConnection implements FrameSink {
     options: ProtocolConnectionOptions,
     private readonly handler: ConnectionHandler,
   ) {
-    if (options.role === 'client' && !options.maskSource) {
-      throw new SwitchboardError(ErrorCode.InvalidArgument, 'maskSource is required for role "client"');
-    }
-    if (options.role === 'server' && options.maskSource) {
-      throw new SwitchboardError(ErrorCode.InvalidArgument, 'maskSource must not be set for role "server"');
-    }
-    this.maskSource = options.maskSource ?? null;
-    this.maxMessageSize = positive(
-      'maxMessageSize',
-      options.maxMessageSize ??
-        (options.role === 'server' ? PROTOCOL_DEFAULTS.serverMaxMessageSize : PROTOCOL_DEFAULTS.clientMaxMessageSize),
-    );
-    this.maxFragments = positive('maxFragments', options.maxFragments ?? PROTOCOL_DEFAULTS.maxFragments);
-    this.autoPong = options.autoPong ?? PROTOCOL_DEFAULTS.autoPong;
-    this.highWaterMark = positive('highWaterMark', options.highWaterMark ?? PROTOCOL_DEFAULTS.highWaterMark);
-    this.lowWaterMark = options.lowWaterMark ?? Math.min(PROTOCOL_DEFAULTS.lowWaterMark, this.highWaterMark);
-    if (!(this.lowWaterMark >= 0 && this.lowWaterMark <= this.highWaterMark)) {
-      throw new SwitchboardError(ErrorCode.InvalidArgument, 'lowWaterMark must be between 0 and highWaterMark');
-    }
-    this.parser = new FrameParser(
-      { role: options.role, allowedRsv: options.allowedRsv ?? 0, maxFrameLength: this.maxMessageSize },
-      this,
-    );
+    const o = resolveConnectionOptions(options);
+    this.maskSource = o.maskSource;
+    this.maxMessageSize = o.maxMessageSize;
+    this.maxFragments = o.maxFragments;
+    this.autoPong = o.autoPong;
+    this.highWaterMark = o.highWaterMark;
+    this.lowWaterMark = o.lowWaterMark;
+    this.parser = new FrameParser({ role: o.role, allowedRsv: o.allowedRsv, maxFrameLength: o.maxMessageSize }, this);
   }
 
   /** Feeds bytes from the wire. Takes ownership of `data` (payloads are unmasked in place). */
@@ -129,8 +147,13 @@ export class ProtocolConnection implements FrameSink {
     try {
       this.parser.push(data);
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      this.fail(error);
+      if (error instanceof ProtocolError) {
+        this.fail(error);
+        return;
+      }
+      // A throwing event handler: the rest of this input is lost, so the connection cannot go on.
+      this.fail(new ProtocolError(ErrorCode.Internal, CloseCode.InternalError, 'internal error'));
+      throw error;
     }
   }
 
@@ -144,12 +167,12 @@ export class ProtocolConnection implements FrameSink {
     this.assertCanSend();
     const opcode = options.binary ? Opcode.Binary : Opcode.Text;
     const size = options.fragmentSize;
+    if (size !== undefined && !(Number.isInteger(size) && size > 0)) {
+      throw new SwitchboardError(ErrorCode.InvalidArgument, 'fragmentSize must be a positive integer');
+    }
     if (size === undefined || data.length <= size) {
       this.emitFrame({ fin: true, rsv: 0, opcode, payload: data });
       return;
-    }
-    if (!(Number.isInteger(size) && size > 0)) {
-      throw new SwitchboardError(ErrorCode.InvalidArgument, 'fragmentSize must be a positive integer');
     }
     for (let at = 0; at < data.length; at += size) {
       const end = Math.min(at + size, data.length);
@@ -182,8 +205,7 @@ export class ProtocolConnection implements FrameSink {
       throw new SwitchboardError(ErrorCode.InvalidArgument, `close code ${code} may not be sent`);
     }
     this.sendClose(code, reason);
-    if (this.closeReceived) this.finish();
-    else this.state = ConnectionState.Closing;
+    this.state = ConnectionState.Closing;
   }
 
   /** Fails the connection (§7.1.7): sends a close frame with the error's code if none was sent, then stops. */
@@ -255,14 +277,14 @@ export class ProtocolConnection implements FrameSink {
 
   private onControlFrame(opcode: number, payload: Uint8Array): void {
     if (opcode === Opcode.Ping) {
-      // Copy: the payload may alias a receive buffer the shell will reuse.
+      // Copy: the pong is queued for a later flush, and the payload aliases the caller's input buffer.
       const data = payload.slice();
       if (this.autoPong && !this.closeSent) {
         this.emitFrame({ fin: true, rsv: 0, opcode: Opcode.Pong, payload: data });
       }
       this.handler.onEvent({ type: 'ping', data });
     } else if (opcode === Opcode.Pong) {
-      this.handler.onEvent({ type: 'pong', data: payload.slice() });
+      this.handler.onEvent({ type: 'pong', data: payload });
     } else {
       const { code, reason } = parseClosePayload(payload);
       this.closeReceived = true;
@@ -272,7 +294,7 @@ export class ProtocolConnection implements FrameSink {
     }
   }
 
-  private finish(code: number = CloseCode.NoStatusReceived, reason = ''): void {
+  private finish(code: number, reason: string): void {
     this.state = ConnectionState.Closed;
     this.handler.onEvent({ type: 'close', code, reason });
   }

@@ -52,6 +52,8 @@ export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> impleme
   /**
    * Queues a message. Strings go as text unless `binary` is set; bytes go as
    * binary unless `binary: false`. Throws once the closing handshake has started.
+   * Payloads of 16 KiB or more are written without a copy: do not modify the
+   * buffer until the next event-loop turn.
    */
   send(data: MessageData, options: { binary?: boolean; fragmentSize?: number } = {}): void {
     const binary = options.binary ?? typeof data !== 'string';
@@ -98,6 +100,11 @@ export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> impleme
   onError(error: Error): void {
     this.syncState();
     if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  /** @internal */
+  onClosing(): void {
+    this.readyState = ReadyState.CLOSING;
   }
 
   /** @internal */

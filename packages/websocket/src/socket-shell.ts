@@ -26,6 +26,8 @@ export interface ShellListener {
   onPing(data: Buffer): void;
   onPong(data: Buffer): void;
   onError(error: Error): void;
+  /** The closing handshake completed; the transport closes next (readyState CLOSING). */
+  onClosing(): void;
   /** Called exactly once, when the transport is gone. */
   onClosed(info: CloseInfo): void;
 }
@@ -85,8 +87,7 @@ export class SocketShell implements ConnectionHandler {
   close(code?: number, reason?: string): void {
     if (this.protocol.closeSent || this.protocol.state === ConnectionState.Closed) return;
     this.protocol.close(code, reason);
-    // If the peer's close frame already arrived, the handshake is complete and its timer is armed.
-    if (!this.protocol.closeReceived) this.armCloseTimer();
+    this.armCloseTimer();
   }
 
   terminate(): void {
@@ -117,6 +118,7 @@ export class SocketShell implements ConnectionHandler {
         break;
       case 'close':
         this.peerClose = { code: event.code, reason: event.reason };
+        this.listener.onClosing();
         this.afterClosingHandshake();
         break;
       case 'fail':

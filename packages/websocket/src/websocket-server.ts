@@ -10,12 +10,14 @@ import {
   HttpHeadReader,
   acceptHandshake,
   parseRequestHead,
+  resolveConnectionOptions,
   renderRejection,
   type HttpRequestHead,
   type ServerExtensionNegotiator,
 } from '@switchboard/protocol';
 import { sha1 } from './node-crypto.js';
 import { ServerWebSocket } from './server-websocket.js';
+import type { SocketShellOptions } from './socket-shell.js';
 
 export interface WebSocketServerOptions {
   /** Subprotocols the server speaks, in preference order; the first one the client also offers is chosen. @default [] */
@@ -76,6 +78,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       }
     }
     this.options = { ...options };
+    resolveConnectionOptions(this.connectionOptions());
   }
 
   /** Listens on its own TCP port, parsing handshakes with the core's bounded parser. */
@@ -108,6 +111,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     const reader = new HttpHeadReader(parseRequestHead, this.options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes);
     this.pending.add(socket);
     const timer = setTimeout(() => {
+      stop();
       this.reject(socket, new HandshakeError(ErrorCode.HandshakeTimeout, 408, 'opening handshake timed out'));
     }, this.options.handshakeTimeout ?? DEFAULTS.handshakeTimeout);
     const stop = () => {
@@ -172,32 +176,42 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     }
     socket.write(accepted.response);
     (socket as Socket).setNoDelay?.(true);
-    const ws = new ServerWebSocket(
-      socket,
-      {
-        role: 'server',
-        maxMessageSize: o.maxMessageSize,
-        maxFragments: o.maxFragments,
-        autoPong: o.autoPong,
-        highWaterMark: o.highWaterMark,
-        lowWaterMark: o.lowWaterMark,
-        closeTimeout: o.closeTimeout,
-      },
-      { protocol: accepted.protocol, extensions: accepted.extensionsHeader, request, head },
-    );
+    const ws = new ServerWebSocket(socket, this.connectionOptions(), {
+      protocol: accepted.protocol,
+      extensions: accepted.extensionsHeader,
+      request,
+      head,
+    });
     this.clients.add(ws);
     ws.once('close', () => this.clients.delete(ws));
     this.emit('connection', ws, request);
     return ws;
   }
 
+  private connectionOptions(): SocketShellOptions {
+    const o = this.options;
+    return {
+      role: 'server',
+      maxMessageSize: o.maxMessageSize,
+      maxFragments: o.maxFragments,
+      autoPong: o.autoPong,
+      highWaterMark: o.highWaterMark,
+      lowWaterMark: o.lowWaterMark,
+      closeTimeout: o.closeTimeout,
+    };
+  }
+
   private reject(socket: Duplex, error: HandshakeError, request?: HttpRequestHead): void {
+    // A peer that resets while we answer must not become an unhandled 'error'.
+    socket.on('error', ignore);
     this.emit('rejected', error, request);
     if (socket.writable) socket.end(renderRejection(error));
     // Do not wait on a peer that will not read the answer.
     setTimeout(() => socket.destroy(), 1000).unref();
   }
 }
+
+function ignore(): void {}
 
 /** Internal errors (a throwing callback) become a bare 500: their text never reaches the peer. */
 function asHandshakeError(error: unknown): HandshakeError {

@@ -6,6 +6,7 @@ import {
   HttpHeadReader,
   createClientHandshake,
   parseResponseHead,
+  resolveConnectionOptions,
   verifyServerHandshake,
   type ClientExtensionNegotiator,
 } from '@switchboard/protocol';
@@ -30,7 +31,7 @@ export interface WebSocketOptions {
   handshakeTimeout?: number;
   /** Wait this long for the server to close TCP after the closing handshake. @default 5000 */
   closeTimeout?: number;
-  /** Extension negotiators to offer (permessage-deflate plugs in here). @default [] */
+  /** Extension negotiators to offer; negotiation only, frames are not yet transformed. @default [] */
   extensions?: readonly ClientExtensionNegotiator[];
 }
 
@@ -73,6 +74,13 @@ export class WebSocket extends EventTarget implements ShellListener {
 
   constructor(url: string | URL, protocols: string | string[] = [], options: WebSocketOptions = {}) {
     super();
+    for (const name of ['handshakeTimeout', 'closeTimeout'] as const) {
+      const value = options[name];
+      if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+        throw new TypeError(`WebSocket option ${name} must be a positive integer, got ${value}`);
+      }
+    }
+    resolveConnectionOptions({ role: 'client', maskSource: () => {}, maxMessageSize: options.maxMessageSize });
     const parsed = parseWebSocketUrl(url);
     this.url = parsed.href;
     this.origin = parsed.origin;
@@ -183,6 +191,11 @@ export class WebSocket extends EventTarget implements ShellListener {
   }
 
   /** @internal */
+  onClosing(): void {
+    this.readyState = CLOSING;
+  }
+
+  /** @internal */
   onClosed(info: CloseInfo): void {
     this.readyState = CLOSED;
     // WHATWG: without a received close frame the code is 1006 and an error event comes first.
@@ -273,6 +286,9 @@ export class WebSocket extends EventTarget implements ShellListener {
   }
 
   private open(socket: Duplex, options: WebSocketOptions, rest: Uint8Array): void {
+    // As in browsers, messages are dispatched in a later task than 'open', so code that
+    // awaits 'open' before adding listeners misses nothing. Reading stays paused until then.
+    socket.pause();
     this.shell = new SocketShell(
       socket,
       {
@@ -285,7 +301,11 @@ export class WebSocket extends EventTarget implements ShellListener {
     );
     if (this.readyState === CONNECTING) this.readyState = OPEN;
     this.dispatchEvent(new Event('open'));
-    this.shell.receive(rest);
+    const shell = this.shell;
+    setImmediate(() => {
+      shell.receive(rest);
+      if (!shell.protocol.readPaused) socket.resume();
+    });
   }
 }
 

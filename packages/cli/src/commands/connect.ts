@@ -64,7 +64,7 @@ export async function runConnect(argv: string[]): Promise<void> {
     ws.onopen = () => {
       const extras = [ws.protocol && `protocol ${ws.protocol}`, ws.extensions && `extensions ${ws.extensions}`];
       console.log(`connected to ${ws.url}${extras.filter(Boolean).map((e) => `, ${e}`).join('')}`);
-      for (const line of early.splice(0)) runLine(ws, line);
+      for (const line of early.splice(0)) safely(ws, line);
     };
     ws.onmessage = (e: MessageEvent) => {
       if (typeof e.data === 'string') console.log(`< ${e.data}`);
@@ -86,18 +86,22 @@ export async function runConnect(argv: string[]): Promise<void> {
         early.push(line);
         return;
       }
-      if (ws.readyState !== WebSocket.OPEN) return;
-      try {
-        runLine(ws, line);
-      } catch (error) {
-        console.log(`! ${(error as Error).message}`);
-      }
+      if (ws.readyState === WebSocket.OPEN) safely(ws, line);
     });
     rl.on('close', () => {
       if (ws.readyState === WebSocket.CONNECTING) ws.addEventListener('open', () => ws.close());
       else ws.close();
     });
   });
+}
+
+/** A bad command (e.g. "/close 1") is reported, never fatal. */
+function safely(ws: WebSocket, line: string): void {
+  try {
+    runLine(ws, line);
+  } catch (error) {
+    console.log(`! ${(error as Error).message}`);
+  }
 }
 
 function runLine(ws: WebSocket, line: string): void {

@@ -27,8 +27,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const INVALID_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 
 /**
- * Collects bytes until the blank line that ends an HTTP/1.x head, never holding
- * more than `maxHeaderBytes` (over it → 431 for requests). Bounded, incremental,
+ * Collects bytes until the blank line that ends an HTTP/1.x head, failing as soon
+ * as more than `maxHeaderBytes` are held without one (431). Bounded, incremental,
  * and independent of Node's HTTP parser so the core works over any duplex.
  */
 export class HttpHeadReader<T> {
@@ -61,7 +61,7 @@ export class HttpHeadReader<T> {
 }
 
 function headTooLarge(limit: number): HandshakeError {
-  return new HandshakeError(ErrorCode.HeadTooLarge, 431, `request head exceeds ${limit} bytes`);
+  return new HandshakeError(ErrorCode.HeadTooLarge, 431, `HTTP head exceeds ${limit} bytes`);
 }
 
 /** Index just past "\r\n\r\n", or -1. */
