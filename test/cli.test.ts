@@ -1,0 +1,96 @@
+// The `switchboard` bin as users run it after `npm install`: echo, connect, and argument errors.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import WS from 'ws';
+
+const BIN = fileURLToPath(new URL('../node_modules/.bin/switchboard', import.meta.url));
+
+/** Resolves with the first stdout line matching `pattern`. */
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern}; got: ${seen}`)), timeoutMs);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = pattern.exec(seen);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match);
+      }
+    });
+  });
+}
+
+describe('switchboard CLI', { timeout: 60_000 }, () => {
+  let echo: ChildProcess;
+  let port: number;
+
+  before(async () => {
+    echo = spawn(BIN, ['echo', '--port', '0', '--max-message', '1048576'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const match = await waitForLine(echo, /listening on ws:\/\/127\.0\.0\.1:(\d+) \(max message 1048576 bytes\)/);
+    port = Number(match[1]);
+  });
+
+  after(() => {
+    if (echo.exitCode === null) echo.kill('SIGKILL');
+  });
+
+  it('echo returns text as text and binary as binary', async () => {
+    const ws = new WS(`ws://127.0.0.1:${port}/`);
+    await once(ws, 'open');
+    ws.send('txt');
+    const [text, textIsBinary] = (await once(ws, 'message')) as [Buffer, boolean];
+    ws.send(Buffer.from([1, 2, 3]));
+    const [bin, binIsBinary] = (await once(ws, 'message')) as [Buffer, boolean];
+    assert.deepEqual([text.toString(), textIsBinary, [...bin], binIsBinary], ['txt', false, [1, 2, 3], true]);
+    ws.send(Buffer.alloc(1048577));
+    const [code] = await once(ws, 'close');
+    assert.equal(code, 1009, '--max-message is applied');
+  });
+
+  it('connect sends stdin lines and prints messages, pongs and the close code', async () => {
+    const client = spawn(BIN, ['connect', `ws://127.0.0.1:${port}/`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let output = '';
+    client.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    client.stdin!.end('hello\n/ping abc\n/binary 0102ff\n/close 4001 see you\n');
+    const [exitCode] = await once(client, 'exit');
+    assert.equal(exitCode, 0);
+    assert.equal(
+      output,
+      [
+        `connected to ws://127.0.0.1:${port}/`,
+        '< hello',
+        '< pong abc',
+        '< [binary 3 bytes] 0102ff',
+        'closed 4001',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('argument errors exit 2 with a message naming the problem', () => {
+    const unknown = spawnSync(BIN, ['nope'], { encoding: 'utf8' });
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /unknown command "nope"/);
+    const badPort = spawnSync(BIN, ['echo', '--port', 'abc'], { encoding: 'utf8' });
+    assert.equal(badPort.status, 2);
+    assert.match(badPort.stderr, /--port must be a non-negative integer/);
+    const noUrl = spawnSync(BIN, ['connect'], { encoding: 'utf8' });
+    assert.equal(noUrl.status, 2);
+    assert.match(noUrl.stderr, /connect needs a URL/);
+  });
+
+  it('echo shuts down cleanly on SIGTERM, closing clients with 1001', async () => {
+    const ws = new WS(`ws://127.0.0.1:${port}/`);
+    await once(ws, 'open');
+    const closed = once(ws, 'close');
+    echo.kill('SIGTERM');
+    const [code] = await closed;
+    assert.equal(code, 1001);
+    const [exitCode] = await once(echo, 'exit');
+    assert.equal(exitCode, 0);
+  });
+});
