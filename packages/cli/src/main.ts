@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { runConnect } from './commands/connect.js';
 import { runEcho } from './commands/echo.js';
 import { UsageError } from './usage-error.js';
