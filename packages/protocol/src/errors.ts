@@ -19,6 +19,7 @@ export const ErrorCode = {
   MessageTooBig: 'SB_ERR_MESSAGE_TOO_BIG',
   TooManyFragments: 'SB_ERR_TOO_MANY_FRAGMENTS',
   InvalidUtf8: 'SB_ERR_INVALID_UTF8',
+  InvalidCompressedData: 'SB_ERR_INVALID_COMPRESSED_DATA',
   // Closing handshake, RFC 6455 §7
   InvalidClosePayload: 'SB_ERR_INVALID_CLOSE_PAYLOAD',
   InvalidCloseCode: 'SB_ERR_INVALID_CLOSE_CODE',

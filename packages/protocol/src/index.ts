@@ -6,6 +6,18 @@ export { Opcode, isControlOpcode, isKnownOpcode } from './opcode.js';
 export { CloseCode, isValidWireCloseCode } from './close-code.js';
 export { ErrorCode, SwitchboardError, ProtocolError, HandshakeError } from './errors.js';
 export type { Frame, FrameHeader, MaskSource, Role } from './frame.js';
+export type { Extension, MessageDecoder, AcceptedExtension } from './extension.js';
+export {
+  PerMessageDeflate,
+  serverPerMessageDeflate,
+  clientPerMessageDeflate,
+  PERMESSAGE_DEFLATE,
+  type PerMessageDeflateOptions,
+  type DeflateParams,
+  type DeflateCodec,
+  type RawDeflate,
+  type RawInflate,
+} from './permessage-deflate.js';
 export { Rsv } from './frame.js';
 export { applyMask } from './mask.js';
 export { Utf8Validator, isValidUtf8 } from './utf8-validator.js';

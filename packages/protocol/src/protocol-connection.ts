@@ -2,6 +2,7 @@ import { ByteAccumulator } from './byte-accumulator.js';
 import { CloseCode, isValidWireCloseCode } from './close-code.js';
 import { encodeClosePayload, parseClosePayload } from './close-payload.js';
 import { ErrorCode, ProtocolError, SwitchboardError, protocolError } from './errors.js';
+import type { Extension, MessageDecoder } from './extension.js';
 import type { Frame, FrameHeader, MaskSource, Role } from './frame.js';
 import { FrameParser, type FrameSink } from './frame-parser.js';
 import { serializeFrame } from './frame-serializer.js';
@@ -22,8 +23,8 @@ export interface ProtocolConnectionOptions {
   highWaterMark?: number;
   /** `bufferedAmount` at or below which `readPaused` turns false again. @default 256 KiB */
   lowWaterMark?: number;
-  /** RSV bits claimed by negotiated extensions. @default 0 */
-  allowedRsv?: number;
+  /** Negotiated extensions, in negotiation order; they claim RSV bits and transform data messages. @default [] */
+  extensions?: readonly Extension[];
 }
 
 export const PROTOCOL_DEFAULTS = Object.freeze({
@@ -38,6 +39,8 @@ export const PROTOCOL_DEFAULTS = Object.freeze({
 export type ResolvedConnectionOptions = Required<Omit<ProtocolConnectionOptions, 'maskSource'>> & {
   maskSource: MaskSource | null;
 };
+
+const NO_EXTENSIONS: readonly Extension[] = Object.freeze([]);
 
 /** Applies defaults and validates every option eagerly, naming the option at fault. Shells call it at construction. */
 export function resolveConnectionOptions(options: ProtocolConnectionOptions): ResolvedConnectionOptions {
@@ -64,7 +67,7 @@ export function resolveConnectionOptions(options: ProtocolConnectionOptions): Re
     autoPong: options.autoPong ?? PROTOCOL_DEFAULTS.autoPong,
     highWaterMark,
     lowWaterMark,
-    allowedRsv: options.allowedRsv ?? 0,
+    extensions: options.extensions ?? NO_EXTENSIONS,
   };
 }
 
@@ -89,6 +92,8 @@ export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionSt
 
 export interface SendOptions {
   binary?: boolean;
+  /** Let extensions transform this message (e.g. compress it). @default true */
+  compress?: boolean;
   /** Split the message into frames of at most this many payload bytes. @default no splitting */
   fragmentSize?: number;
 }
@@ -114,6 +119,7 @@ export class ProtocolConnection implements FrameSink {
   private readonly autoPong: boolean;
   private readonly highWaterMark: number;
   private readonly lowWaterMark: number;
+  private readonly extensions: readonly Extension[];
 
   // The frame being received.
   private frame: FrameHeader = { fin: true, rsv: 0, opcode: 0, masked: false, length: 0 };
@@ -126,6 +132,9 @@ export class ProtocolConnection implements FrameSink {
   private fragments = 0;
   private readonly utf8 = new Utf8Validator();
   private assembled = new ByteAccumulator(0);
+  /** Set while receiving a message an extension transforms (e.g. a compressed one). */
+  private decoder: MessageDecoder | null = null;
+  private decodedLength = 0;
 
   constructor(
     options: ProtocolConnectionOptions,
@@ -138,7 +147,9 @@ export class ProtocolConnection implements FrameSink {
     this.autoPong = o.autoPong;
     this.highWaterMark = o.highWaterMark;
     this.lowWaterMark = o.lowWaterMark;
-    this.parser = new FrameParser({ role: o.role, allowedRsv: o.allowedRsv, maxFrameLength: o.maxMessageSize }, this);
+    this.extensions = o.extensions;
+    const allowedRsv = o.extensions.reduce((bits, e) => bits | e.rsv, 0);
+    this.parser = new FrameParser({ role: o.role, allowedRsv, maxFrameLength: o.maxMessageSize }, this);
   }
 
   /** Feeds bytes from the wire. Takes ownership of `data` (payloads are unmasked in place). */
@@ -157,6 +168,12 @@ export class ProtocolConnection implements FrameSink {
     }
   }
 
+  /** Frees extension state (pooled zlib streams); the shell calls it once the transport is gone. */
+  dispose(): void {
+    this.state = ConnectionState.Closed;
+    for (const extension of this.extensions) extension.dispose();
+  }
+
   /** Reports `n` bytes of earlier output as handed to the transport. */
   written(n: number): void {
     this.bufferedAmount = Math.max(0, this.bufferedAmount - n);
@@ -165,20 +182,28 @@ export class ProtocolConnection implements FrameSink {
 
   send(data: Uint8Array, options: SendOptions = {}): void {
     this.assertCanSend();
-    const opcode = options.binary ? Opcode.Binary : Opcode.Text;
+    const binary = options.binary ?? false;
+    const opcode = binary ? Opcode.Binary : Opcode.Text;
+    let rsv = 0;
+    if (options.compress !== false) for (const extension of this.extensions) {
+      const encoded = extension.encode(data, binary);
+      data = encoded.payload;
+      rsv |= encoded.rsv;
+    }
     const size = options.fragmentSize;
     if (size !== undefined && !(Number.isInteger(size) && size > 0)) {
       throw new SwitchboardError(ErrorCode.InvalidArgument, 'fragmentSize must be a positive integer');
     }
     if (size === undefined || data.length <= size) {
-      this.emitFrame({ fin: true, rsv: 0, opcode, payload: data });
+      this.emitFrame({ fin: true, rsv, opcode, payload: data });
       return;
     }
+    // RFC 7692 §6.1: the extension's RSV bits go on the first frame only.
     for (let at = 0; at < data.length; at += size) {
       const end = Math.min(at + size, data.length);
       this.emitFrame({
         fin: end === data.length,
-        rsv: 0,
+        rsv: at === 0 ? rsv : 0,
         opcode: at === 0 ? opcode : Opcode.Continuation,
         payload: data.subarray(at, end),
       });
@@ -224,6 +249,7 @@ export class ProtocolConnection implements FrameSink {
     if (isControlOpcode(header.opcode)) return;
     if (header.opcode === Opcode.Continuation) {
       if (!this.inMessage) throw protocolError(ErrorCode.UnexpectedContinuation, 'continuation without a message');
+      if (header.rsv !== 0) throw protocolError(ErrorCode.ReservedBits, 'reserved bits set on a continuation frame');
     } else {
       if (this.inMessage) throw protocolError(ErrorCode.ExpectedContinuation, 'expected a continuation frame');
       this.inMessage = true;
@@ -231,6 +257,8 @@ export class ProtocolConnection implements FrameSink {
       this.messageLength = 0;
       this.fragments = 0;
       this.utf8.reset();
+      this.decoder = header.rsv === 0 ? null : this.startDecode(header.rsv);
+      this.decodedLength = 0;
     }
     if (++this.fragments > this.maxFragments) {
       throw new ProtocolError(ErrorCode.TooManyFragments, CloseCode.MessageTooBig, 'too many fragments');
@@ -254,26 +282,47 @@ export class ProtocolConnection implements FrameSink {
       this.onControlFrame(frame.opcode, chunk);
       return;
     }
-    if (!this.messageBinary && !this.utf8.update(chunk)) throw invalidUtf8();
-    const wholeFrame = last && this.frameReceived === 0;
-    this.frameReceived += chunk.length;
-    if (!frame.fin || !last) {
-      this.assembled.append(chunk, this.maxMessageSize);
-      return;
-    }
-    if (!this.messageBinary && !this.utf8.complete) throw invalidUtf8();
-    this.inMessage = false;
-    let data: Uint8Array;
-    if (wholeFrame && this.assembled.length === 0) {
-      data = chunk; // zero-copy: the whole message arrived in one chunk
+    const end = last && frame.fin;
+    if (this.decoder) {
+      for (const decoded of this.decoder.push(chunk, end)) this.appendDecoded(decoded);
     } else {
+      if (!this.messageBinary && !this.utf8.update(chunk)) throw invalidUtf8();
+      if (end && this.frameReceived === 0 && this.assembled.length === 0) {
+        this.completeMessage(chunk); // zero-copy: the whole message arrived in one chunk
+        return;
+      }
+      this.frameReceived += chunk.length;
       this.assembled.append(chunk, this.maxMessageSize);
-      data = this.assembled.take();
     }
-    this.handler.onEvent({ type: 'message', data, binary: this.messageBinary });
+    if (end) this.completeMessage(this.assembled.take());
   }
 
   // --- internals -------------------------------------------------------------
+
+  /** The last-negotiated extension that claims the bits decodes (receive runs in reverse order). */
+  private startDecode(rsv: number): MessageDecoder {
+    for (let i = this.extensions.length - 1; i >= 0; i--) {
+      const decoder = this.extensions[i].startDecode(rsv);
+      if (decoder) return decoder;
+    }
+    throw protocolError(ErrorCode.ReservedBits, 'reserved bits set');
+  }
+
+  private appendDecoded(bytes: Uint8Array): void {
+    this.decodedLength += bytes.length;
+    if (this.decodedLength > this.maxMessageSize) {
+      throw new ProtocolError(ErrorCode.MessageTooBig, CloseCode.MessageTooBig, 'message too big');
+    }
+    if (!this.messageBinary && !this.utf8.update(bytes)) throw invalidUtf8();
+    this.assembled.append(bytes, this.maxMessageSize);
+  }
+
+  private completeMessage(data: Uint8Array): void {
+    if (!this.messageBinary && !this.utf8.complete) throw invalidUtf8();
+    this.inMessage = false;
+    this.decoder = null;
+    this.handler.onEvent({ type: 'message', data, binary: this.messageBinary });
+  }
 
   private onControlFrame(opcode: number, payload: Uint8Array): void {
     if (opcode === Opcode.Ping) {

@@ -134,6 +134,8 @@ describe('§9.1 extension negotiation hook', () => {
     assert.throws(() => parseExtensionHeader('x-foo;; a'), /malformed/);
   });
 
+  const noopExtension = { name: 'x-test', rsv: 0, encode: (payload: Uint8Array) => ({ payload, rsv: 0 }), startDecode: () => null, dispose() {} };
+
   it('calls the negotiator with its offers in order and answers with its choice', () => {
     const seen: unknown[] = [];
     const accepted = acceptHandshake(read(withHeader('Sec-WebSocket-Extensions', 'x-test; level=9, x-other, x-test; level=2')), {
@@ -143,13 +145,15 @@ describe('§9.1 extension negotiation hook', () => {
           name: 'x-test',
           negotiate(offers) {
             seen.push(offers);
-            return offers.find((o) => o[0]?.value === '2') ?? null;
+            const chosen = offers.find((o) => o[0]?.value === '2');
+            return chosen ? { response: chosen, extension: noopExtension } : null;
           },
         },
       ],
     });
     assert.deepEqual(seen, [[[{ name: 'level', value: '9' }], [{ name: 'level', value: '2' }]]]);
     assert.equal(accepted.extensionsHeader, 'x-test; level=2');
+    assert.deepEqual(accepted.extensions, [noopExtension]);
     assert.match(new TextDecoder().decode(accepted.response), /Sec-WebSocket-Extensions: x-test; level=2\r\n/);
   });
 
@@ -177,7 +181,8 @@ describe('rejection responses', () => {
 });
 
 describe('§4.1 client side', () => {
-  const offer = { protocols: ['a.v1', 'b.v1'], extensions: [{ name: 'x-test', offer: () => [[]], accept() {} }] };
+  const extension = { name: 'x-test', rsv: 0, encode: (payload: Uint8Array) => ({ payload, rsv: 0 }), startDecode: () => null, dispose() {} };
+  const offer = { protocols: ['a.v1', 'b.v1'], extensions: [{ name: 'x-test', offer: () => [[]], accept: () => extension }] };
   const handshake = () => createClientHandshake({ host: 'h:1', path: '/p?q', randomFill: (b) => b.fill(7), ...offer });
   const response = (lines: string[]) => parseResponseHead(lines.join('\r\n'));
 

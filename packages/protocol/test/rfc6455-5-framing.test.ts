@@ -1,7 +1,7 @@
 // RFC 6455 §5: base framing, masking, fragmentation. Fixtures are the RFC's own examples (§5.7) where it has them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, serializeFrame, Opcode, applyMask } from '../src/index.js';
+import { ErrorCode, serializeFrame, Opcode, applyMask, type Extension } from '../src/index.js';
 import { concatBytes, eachChunking, fixedMask, hex, maskedFrame, text, toHex } from './helpers.js';
 
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -117,9 +117,22 @@ describe('§5.2 header rules', () => {
     });
   }
 
-  it('RSV1 is accepted when an extension claimed it', () => {
-    eachChunking(maskedFrame(0xc2, text('x')), { allowedRsv: 0x40 }, (h) => {
-      assert.equal(h.events[0].type, 'message');
+  it('RSV1 is accepted when an extension claimed it, and the extension decodes the message', () => {
+    const upper: Extension = {
+      name: 'x-upper',
+      rsv: 0x40,
+      encode: (payload) => ({ payload, rsv: 0x40 }),
+      startDecode: (rsv) => (rsv & 0x40 ? { push: (chunk) => [chunk.map((b) => b - 32)] } : null),
+      dispose() {},
+    };
+    eachChunking(concatBytes(maskedFrame(0x41, text('ab')), maskedFrame(0x80, text('c'))), { extensions: [upper] }, (h) => {
+      const e = h.events[0];
+      assert.ok(e.type === 'message');
+      assert.equal(decode(e.data), 'ABC');
+    });
+    eachChunking(concatBytes(maskedFrame(0x41, text('ab')), maskedFrame(0xc0, text('c'))), { extensions: [upper] }, (h) => {
+      const e = h.events[0];
+      assert.ok(e?.type === 'fail' && e.error.code === ErrorCode.ReservedBits, 'RSV1 only on the first frame');
     });
   });
 

@@ -1,7 +1,13 @@
 /** @switchboard/websocket: Node shells around the sans-I/O core. */
-export { WebSocketServer, type WebSocketServerOptions, type WebSocketServerEvents } from './websocket-server.js';
+export {
+  WebSocketServer,
+  type WebSocketServerOptions,
+  type WebSocketServerEvents,
+  type ServerDeflateOptions,
+} from './websocket-server.js';
 export { ServerWebSocket, ReadyState, type ServerWebSocketEvents, type MessageData } from './server-websocket.js';
 export { WebSocket, type WebSocketOptions } from './websocket.js';
 export { CloseEvent, ErrorEvent } from './events.js';
 export { SocketShell, type CloseInfo, type ShellListener, type SocketShellOptions } from './socket-shell.js';
 export { createMaskSource, sha1 } from './node-crypto.js';
+export { createNodeDeflateCodec, defaultDeflateCodec, type NodeDeflateCodecOptions } from './node-deflate-codec.js';

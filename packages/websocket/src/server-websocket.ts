@@ -53,11 +53,12 @@ export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> impleme
    * Queues a message. Strings go as text unless `binary` is set; bytes go as
    * binary unless `binary: false`. Throws once the closing handshake has started.
    * Payloads of 16 KiB or more are written without a copy: do not modify the
-   * buffer until the next event-loop turn.
+   * buffer until the next event-loop turn. `compress: false` skips
+   * permessage-deflate for this message.
    */
-  send(data: MessageData, options: { binary?: boolean; fragmentSize?: number } = {}): void {
+  send(data: MessageData, options: { binary?: boolean; fragmentSize?: number; compress?: boolean } = {}): void {
     const binary = options.binary ?? typeof data !== 'string';
-    this.shell.protocol.send(toBytes(data), { binary, fragmentSize: options.fragmentSize });
+    this.shell.protocol.send(toBytes(data), { binary, fragmentSize: options.fragmentSize, compress: options.compress });
   }
 
   ping(data: MessageData = EMPTY): void {

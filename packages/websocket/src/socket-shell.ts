@@ -192,6 +192,7 @@ export class SocketShell implements ConnectionHandler {
     this.done = true;
     clearTimeout(this.closeTimer);
     this.socket.off('data', this.onData);
+    this.protocol.dispose();
     if (this.peerClose) {
       this.listener.onClosed({ ...this.peerClose, wasClean: true });
     } else if (this.failure) {

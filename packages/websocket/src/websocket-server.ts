@@ -12,9 +12,13 @@ import {
   parseRequestHead,
   resolveConnectionOptions,
   renderRejection,
+  serverPerMessageDeflate,
+  type DeflateCodec,
   type HttpRequestHead,
+  type PerMessageDeflateOptions,
   type ServerExtensionNegotiator,
 } from '@switchboard/protocol';
+import { defaultDeflateCodec } from './node-deflate-codec.js';
 import { sha1 } from './node-crypto.js';
 import { ServerWebSocket } from './server-websocket.js';
 import type { SocketShellOptions } from './socket-shell.js';
@@ -28,8 +32,14 @@ export interface WebSocketServerOptions {
   requireSubprotocol?: boolean;
   /** Return false to refuse an Origin with 403 (the CSWSH defence). @default all origins allowed */
   checkOrigin?: (origin: string | undefined, request: HttpRequestHead) => boolean;
-  /** Extension negotiators, in preference order. @default [] */
+  /** Extension negotiators, in preference order, tried before permessage-deflate. @default [] */
   extensions?: readonly ServerExtensionNegotiator[];
+  /**
+   * permessage-deflate (RFC 7692). Off by default; `true` uses the safe defaults
+   * (no context takeover, threshold 1 KiB). `enabled` decides per connection.
+   * @default false
+   */
+  perMessageDeflate?: boolean | ServerDeflateOptions;
   /** Largest request head read by the standalone listener; larger → 431. @default 16384 */
   maxHeaderBytes?: number;
   /** A client must complete its opening handshake within this many ms (slowloris defence). @default 10000 */
@@ -46,6 +56,13 @@ export interface WebSocketServerOptions {
   lowWaterMark?: number;
   /** How long a closing handshake may take before the socket is destroyed. @default 5000 */
   closeTimeout?: number;
+}
+
+export interface ServerDeflateOptions extends PerMessageDeflateOptions {
+  /** Return false to refuse compression for this connection. @default every connection may compress */
+  enabled?: (request: HttpRequestHead) => boolean;
+  /** Where zlib streams come from. @default a process-wide pooled node:zlib codec */
+  codec?: DeflateCodec;
 }
 
 export interface WebSocketServerEvents {
@@ -68,6 +85,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   private readonly options: WebSocketServerOptions;
   private netServer: NetServer | undefined;
   private readonly pending = new Set<Duplex>();
+  private readonly deflate: { negotiator: ServerExtensionNegotiator; enabled?: (r: HttpRequestHead) => boolean } | undefined;
 
   constructor(options: WebSocketServerOptions = {}) {
     super();
@@ -78,7 +96,14 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       }
     }
     this.options = { ...options };
-    resolveConnectionOptions(this.connectionOptions());
+    const { maxMessageSize } = resolveConnectionOptions(this.connectionOptions());
+    const deflate = options.perMessageDeflate === true ? {} : options.perMessageDeflate || undefined;
+    if (deflate) {
+      this.deflate = {
+        negotiator: serverPerMessageDeflate(deflate, deflate.codec ?? defaultDeflateCodec, maxMessageSize),
+        enabled: deflate.enabled,
+      };
+    }
   }
 
   /** Listens on its own TCP port, parsing handshakes with the core's bounded parser. */
@@ -167,7 +192,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
         sha1,
         selectSubprotocol: o.selectSubprotocol ?? ((offered) => o.protocols?.find((p) => offered.includes(p)) ?? null),
         requireSubprotocol: o.requireSubprotocol,
-        extensions: o.extensions,
+        extensions: this.negotiatorsFor(request),
         checkOrigin: o.checkOrigin,
       });
     } catch (error) {
@@ -176,7 +201,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     }
     socket.write(accepted.response);
     (socket as Socket).setNoDelay?.(true);
-    const ws = new ServerWebSocket(socket, this.connectionOptions(), {
+    const ws = new ServerWebSocket(socket, { ...this.connectionOptions(), extensions: accepted.extensions }, {
       protocol: accepted.protocol,
       extensions: accepted.extensionsHeader,
       request,
@@ -186,6 +211,12 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     ws.once('close', () => this.clients.delete(ws));
     this.emit('connection', ws, request);
     return ws;
+  }
+
+  private negotiatorsFor(request: HttpRequestHead): readonly ServerExtensionNegotiator[] {
+    const custom = this.options.extensions ?? [];
+    if (!this.deflate || (this.deflate.enabled && !this.deflate.enabled(request))) return custom;
+    return [...custom, this.deflate.negotiator];
   }
 
   private connectionOptions(): SocketShellOptions {

@@ -5,11 +5,16 @@ import {
   CloseCode,
   HttpHeadReader,
   createClientHandshake,
+  clientPerMessageDeflate,
   parseResponseHead,
   resolveConnectionOptions,
   verifyServerHandshake,
   type ClientExtensionNegotiator,
+  type DeflateCodec,
+  type Extension,
+  type PerMessageDeflateOptions,
 } from '@switchboard/protocol';
+import { defaultDeflateCodec } from './node-deflate-codec.js';
 import { toBytes } from './buffers.js';
 import { CloseEvent, ErrorEvent } from './events.js';
 import { createMaskSource, randomFill, sha1 } from './node-crypto.js';
@@ -31,8 +36,10 @@ export interface WebSocketOptions {
   handshakeTimeout?: number;
   /** Wait this long for the server to close TCP after the closing handshake. @default 5000 */
   closeTimeout?: number;
-  /** Extension negotiators to offer; negotiation only, frames are not yet transformed. @default [] */
+  /** Extension negotiators to offer, before permessage-deflate. @default [] */
   extensions?: readonly ClientExtensionNegotiator[];
+  /** Offer permessage-deflate (RFC 7692), as browsers do. `false` turns it off. @default true */
+  perMessageDeflate?: boolean | (PerMessageDeflateOptions & { codec?: DeflateCodec });
 }
 
 type BinaryType = 'blob' | 'arraybuffer';
@@ -80,7 +87,10 @@ export class WebSocket extends EventTarget implements ShellListener {
         throw new TypeError(`WebSocket option ${name} must be a positive integer, got ${value}`);
       }
     }
-    resolveConnectionOptions({ role: 'client', maskSource: () => {}, maxMessageSize: options.maxMessageSize });
+    const { maxMessageSize } = resolveConnectionOptions({ role: 'client', maskSource: () => {}, maxMessageSize: options.maxMessageSize });
+    const deflate = options.perMessageDeflate === false ? undefined : options.perMessageDeflate === true ? {} : (options.perMessageDeflate ?? {});
+    const negotiators = [...(options.extensions ?? [])];
+    if (deflate) negotiators.push(clientPerMessageDeflate(deflate, deflate.codec ?? defaultDeflateCodec, maxMessageSize));
     const parsed = parseWebSocketUrl(url);
     this.url = parsed.href;
     this.origin = parsed.origin;
@@ -88,7 +98,7 @@ export class WebSocket extends EventTarget implements ShellListener {
     if (new Set(list).size !== list.length || !list.every((p) => /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p))) {
       throw new DOMException('invalid or duplicate subprotocol', 'SyntaxError');
     }
-    this.connect(parsed, list, options);
+    this.connect(parsed, list, options, negotiators);
   }
 
   get binaryType(): BinaryType {
@@ -227,7 +237,7 @@ export class WebSocket extends EventTarget implements ShellListener {
       .finally(() => this.blobsInFlight--);
   }
 
-  private connect(url: URL, protocols: string[], options: WebSocketOptions): void {
+  private connect(url: URL, protocols: string[], options: WebSocketOptions, negotiators: ClientExtensionNegotiator[]): void {
     const secure = url.protocol === 'wss:';
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = url.port ? Number(url.port) : secure ? 443 : 80;
@@ -243,12 +253,13 @@ export class WebSocket extends EventTarget implements ShellListener {
       host: url.host,
       path: url.pathname + url.search,
       protocols,
-      extensions: options.extensions,
+      extensions: negotiators,
       origin: options.origin,
       headers: options.headers,
       randomFill,
     });
     const reader = new HttpHeadReader(parseResponseHead);
+    let negotiated: Extension[] = [];
     const fail = (error: unknown) => {
       cleanup();
       socket.destroy();
@@ -262,15 +273,16 @@ export class WebSocket extends EventTarget implements ShellListener {
       try {
         result = reader.push(chunk);
         if (result === null) return;
-        const accepted = verifyServerHandshake(result.head, handshake, { protocols, extensions: options.extensions }, sha1);
+        const accepted = verifyServerHandshake(result.head, handshake, { protocols, extensions: negotiators }, sha1);
         this.protocol = accepted.protocol;
         this.extensions = accepted.extensionsHeader;
+        negotiated = accepted.extensions;
       } catch (error) {
         fail(error);
         return;
       }
       cleanup();
-      this.open(socket, options, result.rest);
+      this.open(socket, options, result.rest, negotiated);
     };
     const onClose = () => fail(new Error('connection closed during the opening handshake'));
     const cleanup = () => {
@@ -285,7 +297,7 @@ export class WebSocket extends EventTarget implements ShellListener {
     socket.write(handshake.request);
   }
 
-  private open(socket: Duplex, options: WebSocketOptions, rest: Uint8Array): void {
+  private open(socket: Duplex, options: WebSocketOptions, rest: Uint8Array, extensions: Extension[]): void {
     // As in browsers, messages are dispatched in a later task than 'open', so code that
     // awaits 'open' before adding listeners misses nothing. Reading stays paused until then.
     socket.pause();
@@ -296,6 +308,7 @@ export class WebSocket extends EventTarget implements ShellListener {
         maskSource: createMaskSource(),
         maxMessageSize: options.maxMessageSize,
         closeTimeout: options.closeTimeout,
+        extensions,
       },
       this,
     );

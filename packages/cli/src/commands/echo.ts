@@ -10,6 +10,7 @@ Options:
   --port N            port to listen on (default 9001; 0 picks a free one)
   --host ADDR         address to bind (default 127.0.0.1)
   --max-message BYTES largest accepted message; larger closes with 1009 (default 16777216)
+  --deflate           accept permessage-deflate (RFC 7692), with no context takeover
   --quiet             do not log connections
   -h, --help          show this help`;
 
@@ -21,6 +22,7 @@ export async function runEcho(argv: string[]): Promise<void> {
       host: { type: 'string' },
       'max-message': { type: 'string' },
       quiet: { type: 'boolean' },
+      deflate: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -35,7 +37,11 @@ export async function runEcho(argv: string[]): Promise<void> {
   if (maxMessageSize === 0) throw new UsageError('--max-message must be positive');
   const host = values.host ?? '127.0.0.1';
 
-  const server = new WebSocketServer({ maxMessageSize, maxFragments: Math.max(131072, maxMessageSize >>> 6) });
+  const server = new WebSocketServer({
+    maxMessageSize,
+    maxFragments: Math.max(131072, maxMessageSize >>> 6),
+    perMessageDeflate: values.deflate ?? false,
+  });
   let open = 0;
   server.on('connection', (ws, request) => {
     open++;
@@ -51,7 +57,8 @@ export async function runEcho(argv: string[]): Promise<void> {
   });
   const address = await server.listen(port, host);
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  console.log(`switchboard echo listening on ws://${shown}:${address.port} (max message ${maxMessageSize} bytes)`);
+  const deflate = values.deflate ? ', permessage-deflate on' : '';
+  console.log(`switchboard echo listening on ws://${shown}:${address.port} (max message ${maxMessageSize} bytes${deflate})`);
 
   const stop = () => {
     console.log('shutting down: closing connections with 1001');

@@ -1,10 +1,10 @@
 import { ErrorCode, HandshakeError } from '../errors.js';
+import type { Extension } from '../extension.js';
 import { computeAcceptKey, toBase64, type Sha1 } from './accept-key.js';
 import {
   formatExtension,
   parseExtensionHeader,
   type ClientExtensionNegotiator,
-  type ExtensionOffer,
 } from './extension-header.js';
 import { hasToken, isToken, type HttpResponseHead } from './http-head.js';
 
@@ -28,7 +28,8 @@ export interface ClientHandshake {
 
 export interface ClientHandshakeResult {
   protocol: string;
-  extensions: ExtensionOffer[];
+  /** The connection's extension instances, in the order they apply. */
+  extensions: Extension[];
   extensionsHeader: string;
 }
 
@@ -74,13 +75,14 @@ export function verifyServerHandshake(
   const extensionsHeader = h.get('sec-websocket-extensions') ?? '';
   const chosen = parseExtensionHeader(extensionsHeader || undefined);
   const seen = new Set<string>();
+  const extensions: Extension[] = [];
   for (const ext of chosen) {
     const negotiator = options.extensions?.find((n) => n.name === ext.name);
     if (!negotiator || seen.has(ext.name)) {
       throw new HandshakeError(ErrorCode.UnexpectedExtension, 101, `server chose an extension not offered: ${ext.name}`);
     }
     seen.add(ext.name);
-    negotiator.accept(ext.params);
+    extensions.push(negotiator.accept(ext.params));
   }
-  return { protocol, extensions: chosen, extensionsHeader };
+  return { protocol, extensions, extensionsHeader };
 }

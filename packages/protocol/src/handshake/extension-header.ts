@@ -1,4 +1,5 @@
 import { ErrorCode, HandshakeError } from '../errors.js';
+import type { AcceptedExtension, Extension } from '../extension.js';
 
 /** One `name[=value]` parameter of an extension (RFC 6455 §9.1). A bare name has value `true`. */
 export interface ExtensionParam {
@@ -83,10 +84,11 @@ export interface ServerExtensionNegotiator {
   readonly name: string;
   /**
    * `offers` are the client's parameter lists for this extension, in the
-   * client's order of preference. Returns the parameters to answer with for
-   * the first acceptable one, or null to decline the extension.
+   * client's order of preference. Returns the response parameters and the
+   * connection's extension instance for the first acceptable one, or null to
+   * decline the extension.
    */
-  negotiate(offers: ExtensionParam[][]): ExtensionParam[] | null;
+  negotiate(offers: ExtensionParam[][]): AcceptedExtension | null;
 }
 
 /** Client side of extension negotiation. */
@@ -94,6 +96,6 @@ export interface ClientExtensionNegotiator {
   readonly name: string;
   /** The parameter lists to offer, most preferred first. */
   offer(): ExtensionParam[][];
-  /** Checks the server's answer against what was offered; throws HandshakeError if it is not acceptable. */
-  accept(params: ExtensionParam[]): void;
+  /** Checks the server's answer against what was offered and returns the connection's extension; throws HandshakeError if it is not acceptable. */
+  accept(params: ExtensionParam[]): Extension;
 }

@@ -1,4 +1,5 @@
 import { ErrorCode, HandshakeError } from '../errors.js';
+import type { Extension } from '../extension.js';
 import { computeAcceptKey, isValidClientKey, type Sha1 } from './accept-key.js';
 import {
   formatExtension,
@@ -31,8 +32,8 @@ export interface AcceptedHandshake {
   /** The full 101 response, ready for the wire. */
   response: Uint8Array;
   protocol: string;
-  /** Accepted extensions, in the order they apply. */
-  extensions: ExtensionOffer[];
+  /** The connection's extension instances, in the order they apply. */
+  extensions: Extension[];
   /** The Sec-WebSocket-Extensions value we answered with ('' if none). */
   extensionsHeader: string;
 }
@@ -87,8 +88,9 @@ export function acceptHandshake(request: HttpRequestHead, options: ServerHandsha
     protocol = chosen ?? '';
   }
 
-  const extensions = negotiateExtensions(parseExtensionHeader(h.get('sec-websocket-extensions')), options.extensions);
-  const extensionsHeader = extensions.map(formatExtension).join(', ');
+  const negotiated = negotiateExtensions(parseExtensionHeader(h.get('sec-websocket-extensions')), options.extensions);
+  const extensionsHeader = negotiated.map((n) => formatExtension(n.offer)).join(', ');
+  const extensions = negotiated.map((n) => n.extension);
 
   let head =
     'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -102,13 +104,13 @@ export function acceptHandshake(request: HttpRequestHead, options: ServerHandsha
 function negotiateExtensions(
   offers: ExtensionOffer[],
   negotiators: readonly ServerExtensionNegotiator[] = [],
-): ExtensionOffer[] {
-  const accepted: ExtensionOffer[] = [];
+): { offer: ExtensionOffer; extension: Extension }[] {
+  const accepted: { offer: ExtensionOffer; extension: Extension }[] = [];
   for (const negotiator of negotiators) {
     const forThis: ExtensionParam[][] = offers.filter((o) => o.name === negotiator.name).map((o) => o.params);
     if (forThis.length === 0) continue;
-    const params = negotiator.negotiate(forThis);
-    if (params !== null) accepted.push({ name: negotiator.name, params });
+    const result = negotiator.negotiate(forThis);
+    if (result !== null) accepted.push({ offer: { name: negotiator.name, params: result.response }, extension: result.extension });
   }
   return accepted;
 }
