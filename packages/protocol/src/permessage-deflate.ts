@@ -211,16 +211,24 @@ export class PerMessageDeflate implements Extension {
     const deflate = (this.deflate ??= this.codec.acquireDeflate(this.sendBits));
     let out = deflate.compress(payload);
     if (!this.sendTakeover) this.releaseDeflate();
-    // §7.2.1: drop the 4-byte sync-flush trailer; the receiver appends it back.
+    // §7.2.1: drop the 4-byte sync-flush trailer; the receiver appends it back. A flush
+    // with nothing pending emits nothing, and then the message is one empty stored block,
+    // which without its trailer is the single byte 0x00 (§7.2.3.6).
     if (endsWithTrailer(out)) out = out.subarray(0, out.length - 4);
+    else if (out.length === 0) out = new Uint8Array(1);
     return { payload: out, rsv: Rsv.Rsv1 };
   }
 
   startDecode(rsv: number): MessageDecoder | null {
     if ((rsv & Rsv.Rsv1) === 0) return null;
     let produced = 0;
+    let received = 0;
     return {
       push: (chunk, last) => {
+        received += chunk.length;
+        // A peer that sends an empty payload for an empty message: nothing to inflate, and
+        // feeding the trailer alone would leave the inflater inside a stored-block header.
+        if (last && received === 0) return [];
         const inflate = (this.inflate ??= this.codec.acquireInflate(this.receiveBits));
         const out: Uint8Array[] = [];
         const feed = (bytes: Uint8Array) => {
