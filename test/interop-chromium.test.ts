@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { WebSocketServer } from '@switchboard/websocket';
+import { countingEchoServer, jsonDocument, quote, utf8Bytes, type CountingEchoServer } from './helpers/wire.js';
 
 const TEXT = 'héllo ✓ 🚀';
 const MiB = 1024 * 1024;
@@ -62,6 +63,34 @@ window.interop = {
     const ws = await open(url);
     ws.close(code, reason);
     return closed(ws);
+  },
+  // Sends the big string, waits for its echo, then sends every message back to back and
+  // waits for all echoes; reports what came back, compared in order.
+  async deflate(url, big, messages) {
+    const ws = await open(url);
+    const extensions = ws.extensions;
+    const received = [];
+    let want = 0;
+    let arrived = () => {};
+    let failed = () => {};
+    ws.onmessage = (e) => { received.push(e.data); if (received.length === want) arrived(); };
+    ws.onclose = (e) => failed(new Error('closed early: ' + e.code + ' after ' + received.length + ' messages'));
+    const until = (n) => received.length >= n ? Promise.resolve()
+      : new Promise((resolve, reject) => { want = n; arrived = resolve; failed = reject; });
+    ws.send(big);
+    await until(1);
+    for (const m of messages) ws.send(m);
+    await until(1 + messages.length);
+    const echoes = received.slice(1);
+    ws.close(1000);
+    const close = await closed(ws);
+    return {
+      extensions,
+      big: { type: typeof received[0], length: received[0].length, equal: received[0] === big },
+      count: echoes.length,
+      firstMismatch: echoes.findIndex((m, i) => m !== messages[i]),
+      close,
+    };
   },
   async serverClose(url) {
     const ws = new WebSocket(url);
@@ -128,8 +157,10 @@ describe('Chromium WebSocket ⇄ our server', () => {
     await browser?.close();
     await attached.wss.close();
     await standalone.wss.close();
+    for (const server of deflateServers) await server.close();
     await new Promise((resolve) => http?.close(resolve));
   });
+  const deflateServers: CountingEchoServer[] = [];
 
   const inPage = <T>(what: string, run: () => Promise<T>) => withTimeout(run(), 15000, what);
 
@@ -181,5 +212,78 @@ describe('Chromium WebSocket ⇄ our server', () => {
       page.evaluate(([url, offered]) => (window as any).interop.protocol(url, offered), [`${standaloneUrl}/protocol`, ['chat.v2', 'chat.v1']] as const),
     );
     assert.equal(protocol, 'chat.v1');
+  });
+
+  // --- permessage-deflate (RFC 7692): Chromium always offers it and compresses every message ---
+
+  /** Bytes that crossed the server's socket between two counter snapshots. */
+  const delta = (from: { read: number; written: number }, to: { read: number; written: number }) => ({
+    read: to.read - from.read,
+    written: to.written - from.written,
+  });
+
+  /** Runs the page's deflate() against a fresh counting echo server; checks the echoes on both ends. */
+  async function deflateExchange(options: ConstructorParameters<typeof WebSocketServer>[0], big: string, messages: string[]) {
+    const server = await countingEchoServer(options!);
+    deflateServers.push(server);
+    const connection = server.nextConnection();
+    const got = await inPage('deflate exchange', () =>
+      page.evaluate(([url, b, m]) => (window as any).interop.deflate(url, b, m), [`ws://127.0.0.1:${server.port}/deflate`, big, messages] as const),
+    );
+    const record = await withTimeout(connection, 1000, 'server connection');
+    const closed = await withTimeout(record.closed, 5000, 'server close event');
+    assert.equal(server.connections.length, 1, 'one TCP connection');
+
+    // The browser got everything back, in order, and closed cleanly.
+    assert.deepEqual(got.big, { type: 'string', length: big.length, equal: true });
+    assert.deepEqual([got.count, got.firstMismatch], [messages.length, -1]);
+    assert.deepEqual(got.close, { code: 1000, reason: '', wasClean: true });
+    assert.deepEqual([closed.code, closed.wasClean], [1000, true]);
+    // Our server inflated exactly what Chromium compressed.
+    const m = record.messages;
+    assert.equal(m.length, 1 + messages.length);
+    assert.ok(!m[0].isBinary && m[0].data.toString() === big, 'the big string as the server received it');
+    for (let i = 0; i < messages.length; i++) assert.equal(m[1 + i].data.toString(), messages[i], `message ${i} as the server received it`);
+    // Chromium's ws.extensions is the header our server sent.
+    assert.ok(got.extensions.includes('permessage-deflate'), `page saw ${JSON.stringify(got.extensions)}`);
+    assert.equal(got.extensions, record.ws.extensions);
+
+    // The page sends the messages only after the big echo arrived, so snapshots isolate each phase.
+    return {
+      extensions: record.ws.extensions,
+      bigIn: delta(record.atOpen, m[0]).read,
+      bigOut: delta(m[0], m[1]).written,
+      messagesIn: delta(m[0], m[messages.length]).read,
+      messagesOut: delta(m[1], closed).written,
+    };
+  }
+
+  it('perMessageDeflate: true: negotiated in the page, a 200 KB JSON string and 100 messages echoed in order, compressed both ways', { timeout: 30000 }, async (t) => {
+    const big = jsonDocument(1280);
+    // Above our server's 1 KiB threshold, so both directions compress them.
+    const messages = Array.from({ length: 100 }, (_, i) => quote(i, 150));
+    assert.ok(big.length >= 200_000, `${big.length} characters`);
+    assert.ok(messages.every((m) => Buffer.byteLength(m) > 1024));
+
+    const wire = await deflateExchange({ perMessageDeflate: true }, big, messages);
+    t.diagnostic(`${wire.extensions}; wire bytes ${JSON.stringify(wire)} for ${Buffer.byteLength(big)} + ${utf8Bytes(messages)}`);
+    assert.ok(/server_no_context_takeover/.test(wire.extensions) && /client_no_context_takeover/.test(wire.extensions), wire.extensions);
+    assert.ok(wire.bigIn < Buffer.byteLength(big) / 10, `200 KB browser→server: ${wire.bigIn} bytes`);
+    assert.ok(wire.bigOut < Buffer.byteLength(big) / 10, `200 KB server→browser: ${wire.bigOut} bytes`);
+    // No context takeover: each message is compressed on its own, so the gain is modest.
+    assert.ok(wire.messagesIn < utf8Bytes(messages) * 0.7, `100 messages browser→server: ${wire.messagesIn} bytes`);
+    assert.ok(wire.messagesOut < utf8Bytes(messages) * 0.7, `100 messages server→browser: ${wire.messagesOut} bytes`);
+  });
+
+  it('context takeover both ways, threshold 0: 500 messages echoed in order', { timeout: 30000 }, async (t) => {
+    const big = jsonDocument(64);
+    const messages = Array.from({ length: 500 }, (_, i) => quote(i, 20));
+    const wire = await deflateExchange({ perMessageDeflate: { threshold: 0, serverNoContextTakeover: false, clientNoContextTakeover: false } }, big, messages);
+    t.diagnostic(`${wire.extensions}; wire bytes ${JSON.stringify(wire)} for ${Buffer.byteLength(big)} + ${utf8Bytes(messages)}`);
+    assert.ok(!wire.extensions.includes('no_context_takeover'), wire.extensions);
+    // Compressed one by one these ~240-byte messages would cost about three quarters of
+    // their size; with the window carried across messages each costs a few bytes.
+    assert.ok(wire.messagesIn < utf8Bytes(messages) / 5, `500 messages browser→server: ${wire.messagesIn} bytes`);
+    assert.ok(wire.messagesOut < utf8Bytes(messages) / 5, `500 messages server→browser: ${wire.messagesOut} bytes`);
   });
 });

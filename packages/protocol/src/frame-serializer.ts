@@ -64,3 +64,18 @@ export function serializeFrame(frame: Frame, maskSource: MaskSource | null): Uin
   }
   return [out];
 }
+
+/** A data message framed once, unmasked and uncompressed, ready to be written to any number of server connections. */
+export interface PreparedFrame {
+  readonly bytes: Uint8Array;
+}
+
+/** Frames a message once for fan-out: every subscriber gets the same bytes (no per-socket framing or copying). */
+export function prepareFrame(payload: Uint8Array, binary: boolean): PreparedFrame {
+  const header = new Uint8Array(frameHeaderLength(payload.length, false));
+  writeHeader(header, 0, { fin: true, rsv: 0, opcode: binary ? 0x2 : 0x1, payload }, false);
+  const bytes = new Uint8Array(header.length + payload.length);
+  bytes.set(header);
+  bytes.set(payload, header.length);
+  return { bytes };
+}

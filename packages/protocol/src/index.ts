@@ -22,7 +22,7 @@ export { Rsv } from './frame.js';
 export { applyMask } from './mask.js';
 export { Utf8Validator, isValidUtf8 } from './utf8-validator.js';
 export { FrameParser, ParserState, type FrameSink, type FrameParserOptions } from './frame-parser.js';
-export { serializeFrame, frameHeaderLength } from './frame-serializer.js';
+export { serializeFrame, frameHeaderLength, prepareFrame, type PreparedFrame } from './frame-serializer.js';
 export {
   parseClosePayload,
   encodeClosePayload,

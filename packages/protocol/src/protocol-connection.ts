@@ -5,7 +5,7 @@ import { ErrorCode, ProtocolError, SwitchboardError, protocolError } from './err
 import type { Extension, MessageDecoder } from './extension.js';
 import type { Frame, FrameHeader, MaskSource, Role } from './frame.js';
 import { FrameParser, type FrameSink } from './frame-parser.js';
-import { serializeFrame } from './frame-serializer.js';
+import { serializeFrame, type PreparedFrame } from './frame-serializer.js';
 import { Opcode, isControlOpcode } from './opcode.js';
 import { Utf8Validator } from './utf8-validator.js';
 
@@ -208,6 +208,19 @@ export class ProtocolConnection implements FrameSink {
         payload: data.subarray(at, end),
       });
     }
+  }
+
+  /**
+   * Writes a frame prepared once for many connections (server role only: client
+   * frames must be masked per frame). Valid with any negotiated extension, since
+   * an uncompressed message needs no RSV bit.
+   */
+  sendPrepared(frame: PreparedFrame): void {
+    this.assertCanSend();
+    if (this.maskSource) throw new SwitchboardError(ErrorCode.InvalidState, 'prepared frames are for servers only');
+    this.bufferedAmount += frame.bytes.length;
+    this.handler.onOutput(frame.bytes);
+    if (this.bufferedAmount > this.highWaterMark) this.readPaused = true;
   }
 
   ping(data: Uint8Array = EMPTY): void {

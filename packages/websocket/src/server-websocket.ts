@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { ConnectionState, type HttpRequestHead } from '@switchboard/protocol';
+import { ConnectionState, type HttpRequestHead, type PreparedFrame } from '@switchboard/protocol';
 import { toBytes } from './buffers.js';
 import { SocketShell, type CloseInfo, type ShellListener, type SocketShellOptions } from './socket-shell.js';
 
@@ -59,6 +59,11 @@ export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> impleme
   send(data: MessageData, options: { binary?: boolean; fragmentSize?: number; compress?: boolean } = {}): void {
     const binary = options.binary ?? typeof data !== 'string';
     this.shell.protocol.send(toBytes(data), { binary, fragmentSize: options.fragmentSize, compress: options.compress });
+  }
+
+  /** Writes a frame made once with `prepareFrame` (or `WebSocketServer.broadcast`), shared with other connections. */
+  sendPrepared(frame: PreparedFrame): void {
+    this.shell.protocol.sendPrepared(frame);
   }
 
   ping(data: MessageData = EMPTY): void {

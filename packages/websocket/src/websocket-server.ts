@@ -10,6 +10,7 @@ import {
   HttpHeadReader,
   acceptHandshake,
   parseRequestHead,
+  prepareFrame,
   resolveConnectionOptions,
   renderRejection,
   serverPerMessageDeflate,
@@ -20,7 +21,8 @@ import {
 } from '@switchboard/protocol';
 import { defaultDeflateCodec } from './node-deflate-codec.js';
 import { sha1 } from './node-crypto.js';
-import { ServerWebSocket } from './server-websocket.js';
+import { toBytes } from './buffers.js';
+import { ReadyState, ServerWebSocket, type MessageData } from './server-websocket.js';
 import type { SocketShellOptions } from './socket-shell.js';
 
 export interface WebSocketServerOptions {
@@ -162,6 +164,21 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     socket.on('data', onData);
     socket.on('error', stop);
     socket.on('close', stop);
+  }
+
+  /**
+   * Sends one message to many connections (default: all open ones), framed once:
+   * every socket gets the same bytes. Returns how many connections it was queued on.
+   */
+  broadcast(data: MessageData, options: { binary?: boolean; to?: Iterable<ServerWebSocket> } = {}): number {
+    const frame = prepareFrame(toBytes(data), options.binary ?? typeof data !== 'string');
+    let sent = 0;
+    for (const client of options.to ?? this.clients) {
+      if (client.readyState !== ReadyState.OPEN) continue;
+      client.sendPrepared(frame);
+      sent++;
+    }
+    return sent;
   }
 
   /** Stops accepting, closes every connection with 1001, and resolves once the listener is closed. */

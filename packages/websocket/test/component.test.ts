@@ -138,6 +138,23 @@ describe('component: shells over an in-memory duplex', () => {
   });
 });
 
+describe('component: broadcast', () => {
+  it('frames once and delivers the same message to every open connection, compressed or not', async () => {
+    const server = new WebSocketServer({ perMessageDeflate: true });
+    const clients = [0, 1, 2].map((i) => {
+      const [serverSide, clientSide] = duplexPair();
+      server.handleDuplex(serverSide);
+      return new WebSocket('ws://in-memory.test/', [], { createConnection: () => clientSide, perMessageDeflate: i !== 1 });
+    });
+    await Promise.all(clients.map((c) => once(c, 'open')));
+    assert.equal(clients[0].extensions.startsWith('permessage-deflate'), true);
+    const received = clients.map((c) => nextMessage(c));
+    assert.equal(server.broadcast('to everyone'), 3);
+    assert.deepEqual(await Promise.all(received), ['to everyone', 'to everyone', 'to everyone']);
+    clients.forEach((c) => c.close());
+  });
+});
+
 describe('component: WHATWG WebSocket API', () => {
   it('rejects bad URLs and subprotocol lists with SyntaxError', () => {
     for (const url of ['not a url', 'ftp://x/', 'ws://x/#frag']) {

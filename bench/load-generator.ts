@@ -1,0 +1,277 @@
+// One load-generator process. Speaks raw RFC 6455 with frames masked once up front (a fixed mask
+// per frame is legal to send; it keeps the generator cheap), and Engine.IO v4 text packets for
+// Socket.IO. Replies are counted with our sans-I/O FrameParser, never inflated.
+// Prints "START" when measuring begins and "RESULT {json}" at the end.
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import zlib from 'node:zlib';
+import { FrameParser, type FrameHeader } from '@switchboard/protocol';
+import { now } from './lib/clock.js';
+import { Reservoir, percentile } from './lib/stats.js';
+
+export interface LoadConfig {
+  mode: 'idle' | 'handshake' | 'echo' | 'fanout';
+  protocol: 'ws' | 'socketio';
+  port: number;
+  connections: number;
+  seconds: number;
+  /** Messages in flight per connection (echo) or across subscribers (fanout). */
+  depth: number;
+  payloadBytes: number;
+  /** Offer permessage-deflate without context takeover and send pre-compressed frames. */
+  deflate: boolean;
+  /** Echo payload: 'bytes' (binary) or 'json' (JSON-like text). */
+  payload: 'bytes' | 'json';
+}
+
+const config = JSON.parse(process.argv[2]) as LoadConfig;
+const sio = config.protocol === 'socketio';
+const PATH = sio ? '/socket.io/?EIO=4&transport=websocket' : '/';
+
+function maskedFrame(firstByte: number, payload: Buffer): Buffer {
+  const len = payload.length;
+  const head = len < 126 ? Buffer.from([firstByte, 0x80 | len]) : len < 65536 ? Buffer.from([firstByte, 0xfe, len >> 8, len & 0xff]) : Buffer.alloc(10);
+  if (len >= 65536) {
+    head[0] = firstByte;
+    head[1] = 0xff;
+    head.writeBigUInt64BE(BigInt(len), 2);
+  }
+  const key = randomBytes(4);
+  const body = Buffer.from(payload);
+  for (let i = 0; i < body.length; i++) body[i] ^= key[i & 3];
+  return Buffer.concat([head, key, body]);
+}
+
+function request(): string {
+  const ext = config.deflate ? 'Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover\r\n' : '';
+  return `GET ${PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${ext}\r\n`;
+}
+
+interface Conn {
+  socket: Socket;
+  /** Called with each complete data frame's first payload bytes (up to 64). */
+  onFrame: (head: Buffer) => void;
+  /** Called after each received chunk is parsed: one write answers everything it held. */
+  onChunkEnd?: () => void;
+}
+
+/** Opens a connection through the upgrade (and, for Socket.IO, the namespace connect). */
+function open(onFrame: (head: Buffer) => void): Promise<Conn> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(config.port, '127.0.0.1');
+    socket.setNoDelay(true);
+    const conn: Conn = { socket, onFrame };
+    let head = Buffer.alloc(0);
+    let frameHead: Buffer[] = [];
+    let frameHeadLen = 0;
+    let ready = !sio;
+    let header: FrameHeader;
+    const parser = new FrameParser(
+      { role: 'client', allowedRsv: 0x40, maxFrameLength: 1 << 30 },
+      {
+        onFrameHeader: (h) => {
+          header = h;
+          frameHead = [];
+          frameHeadLen = 0;
+        },
+        onFramePayload: (chunk, last) => {
+          if (frameHeadLen < 64) {
+            frameHead.push(Buffer.from(chunk.subarray(0, 64 - frameHeadLen)));
+            frameHeadLen += chunk.length;
+          }
+          if (!last || header.opcode >= 0x8 || !header.fin) return;
+          const bytes = Buffer.concat(frameHead);
+          if (ready) return conn.onFrame(bytes);
+          // Engine.IO: "0{…}" is the open packet; answer "40", then "40{…}" acknowledges the namespace.
+          if (bytes[0] === 0x30 && bytes[1] === 0x7b) socket.write(maskedFrame(0x81, Buffer.from('40')));
+          else if (bytes[0] === 0x34 && bytes[1] === 0x30) {
+            ready = true;
+            resolve(conn);
+          }
+        },
+      },
+    );
+    const onHead = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onHead);
+      if (!head.subarray(0, 12).toString().includes('101')) return reject(new Error(head.toString()));
+      socket.on('data', (c: Buffer) => {
+        parser.push(c);
+        conn.onChunkEnd?.();
+      });
+      if (ready) resolve(conn);
+      const rest = head.subarray(end + 4);
+      if (rest.length) parser.push(Buffer.from(rest));
+    };
+    socket.on('data', onHead);
+    socket.on('error', reject);
+    socket.write(request());
+  });
+}
+
+async function openMany(n: number, onFrame: (i: number) => (head: Buffer) => void): Promise<Conn[]> {
+  const conns: Conn[] = new Array(n);
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      conns[i] = await open(onFrame(i));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(100, n) }, worker));
+  return conns;
+}
+
+/** JSON-like text of about `size` bytes, compressible the way real payloads are. */
+function jsonText(size: number): string {
+  const rows: string[] = [];
+  for (let i = 0; rows.join(',').length < size - 40; i++) {
+    rows.push(JSON.stringify({ id: i, symbol: ['ACME', 'GLOBX', 'INITech'][i % 3], bid: 100 + (i % 17) / 4, ask: 101 + (i % 13) / 4, ts: 1700000000000 + i }));
+  }
+  return `{"rows":[${rows.join(',')}]}`;
+}
+
+/** The message a client sends: bytes or JSON text, as a frame or a Socket.IO event; pre-compressed when deflating. */
+function dataFrame(payload: Buffer, text = false): Buffer {
+  const event = config.mode === 'fanout' ? 'm' : 'e';
+  const body = sio ? Buffer.from(`42["${event}",${text ? payload.toString() : `"${payload.toString('base64')}"`}]`) : payload;
+  const opcode = sio || text ? 0x1 : 0x2;
+  if (!config.deflate) return maskedFrame(0x80 | opcode, body);
+  // Without client context takeover, one compressed frame is valid every time it is sent.
+  const compressed = zlib.deflateRawSync(body, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  return maskedFrame(0xc0 | opcode, compressed.subarray(0, compressed.length - 4));
+}
+
+function report(result: Record<string, number>): void {
+  console.log(`RESULT ${JSON.stringify(result)}`);
+}
+
+async function main(): Promise<void> {
+  const { mode, seconds } = config;
+  if (mode === 'idle') {
+    await openMany(config.connections, () => () => {});
+    console.log('START');
+    report({ open: config.connections });
+    await new Promise(() => {}); // hold the sockets until the orchestrator kills us
+  }
+
+  if (mode === 'handshake') {
+    let done = 0;
+    let stop = false;
+    console.log('START');
+    const started = now();
+    const loop = async () => {
+      while (!stop) {
+        const conn = await open(() => () => {});
+        conn.socket.resetAndDestroy(); // RST: no TIME_WAIT, so ports are not exhausted
+        done++;
+      }
+    };
+    setTimeout(() => (stop = true), seconds * 1000);
+    await Promise.all(Array.from({ length: config.connections }, loop));
+    report({ handshakes: done, seconds: (now() - started) / 1000 });
+    process.exit(0);
+  }
+
+  if (mode === 'echo') {
+    const json = config.payload === 'json';
+    const frame = json ? dataFrame(Buffer.from(jsonText(config.payloadBytes)), true) : dataFrame(Buffer.alloc(config.payloadBytes, 0x61));
+    const batch = Buffer.concat(Array.from({ length: config.depth }, () => frame));
+    const rtt = new Reservoir();
+    let echoes = 0;
+    let bytes = 0;
+    let measuring = false;
+    const fifos: number[][] = [];
+    const owed: number[] = [];
+    const conns = await openMany(config.connections, (i) => {
+      fifos[i] = [];
+      owed[i] = 0;
+      return () => {
+        const sent = fifos[i].shift()!;
+        if (measuring) {
+          echoes++;
+          bytes += config.payloadBytes;
+          rtt.add(now() - sent);
+        }
+        owed[i]++;
+      };
+    });
+    // Keep `depth` messages in flight per connection: replace each echo, in one write per received chunk.
+    const refill = (i: number) => {
+      const n = owed[i];
+      if (n === 0) return;
+      owed[i] = 0;
+      const t = now();
+      for (let k = 0; k < n; k++) fifos[i].push(t);
+      conns[i].socket.write(n === 1 ? frame : batch.subarray(0, n * frame.length));
+    };
+    conns.forEach((c, i) => {
+      c.onChunkEnd = () => refill(i);
+      owed[i] = config.depth;
+      refill(i);
+    });
+    await new Promise((r) => setTimeout(r, 500)); // warm-up
+    measuring = true;
+    console.log('START');
+    const started = now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const elapsed = (now() - started) / 1000;
+    measuring = false;
+    report({ messages: echoes, seconds: elapsed, rttP50: percentile(rtt.samples, 50), rttP99: percentile(rtt.samples, 99), megabytes: bytes / 1e6 });
+    process.exit(0);
+  }
+
+  if (mode === 'fanout') {
+    const subscribers = config.connections;
+    const latency = new Reservoir();
+    const pending = new Map<number, number>(); // seq → deliveries still expected
+    let deliveries = 0;
+    let measuring = false;
+    let seq = 0;
+    let publisher: Conn;
+    const parse = (head: Buffer): [number, number] => {
+      if (!sio) return [head.readDoubleLE(0), head.readUInt32LE(8)];
+      const b64 = /"m","([^"]+)"/.exec(head.toString('latin1'))?.[1] ?? '';
+      const raw = Buffer.from(b64, 'base64');
+      return [raw.readDoubleLE(0), raw.readUInt32LE(8)];
+    };
+    const publish = () => {
+      const payload = Buffer.alloc(config.payloadBytes);
+      payload.writeDoubleLE(now(), 0);
+      payload.writeUInt32LE(seq, 8);
+      pending.set(seq++, subscribers);
+      publisher.socket.write(dataFrame(payload));
+    };
+    await openMany(subscribers, () => (head) => {
+      const [sent, s] = parse(head);
+      if (measuring) {
+        deliveries++;
+        latency.add(now() - sent);
+      }
+      const left = pending.get(s)! - 1;
+      if (left > 0) pending.set(s, left);
+      else {
+        pending.delete(s);
+        publish();
+      }
+    });
+    publisher = await open(() => {}); // it receives its own broadcasts too; they are not counted
+    for (let d = 0; d < config.depth; d++) publish();
+    await new Promise((r) => setTimeout(r, 500));
+    measuring = true;
+    console.log('START');
+    const started = now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const elapsed = (now() - started) / 1000;
+    measuring = false;
+    report({ deliveries, seconds: elapsed, p50: percentile(latency.samples, 50), p99: percentile(latency.samples, 99) });
+    process.exit(0);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,210 @@
+// `npm run bench [-- --quick] [--only=C,D] [--impl=switchboard,ws]`: every scenario against every server,
+// each server in its own process, runs interleaved (A B A B …), medians reported with ratios to ws.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { LoadConfig } from './load-generator.js';
+import { cpuMicros, rssBytes, tcpSocketMemory } from './lib/proc-stats.js';
+import { median } from './lib/stats.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const implFilter = args.find((a) => a.startsWith('--impl='))?.slice(7).split(',');
+const REPS = quick ? 1 : 3;
+const SECONDS = quick ? 2 : 5;
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+interface Impl {
+  name: string;
+  file: string;
+  protocol: LoadConfig['protocol'];
+}
+const uwsAvailable = (() => {
+  try {
+    createRequire(import.meta.url)('uwebsockets');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const IMPLS: Impl[] = [
+  { name: 'switchboard', file: 'servers/switchboard.ts', protocol: 'ws' },
+  { name: 'ws', file: 'servers/ws.ts', protocol: 'ws' },
+  ...(uwsAvailable ? [{ name: 'uWS.js', file: 'servers/uws.ts', protocol: 'ws' as const }] : []),
+  { name: 'socket.io', file: 'servers/socket-io.ts', protocol: 'socketio' },
+].filter((i) => !implFilter || implFilter.includes(i.name));
+
+interface Scenario {
+  id: string;
+  title: string;
+  unit: string;
+  load: Omit<LoadConfig, 'port' | 'protocol'>;
+  env?: Record<string, string>;
+  skip?: string[];
+  /** Turns the generator's result and server measurements into [main figure, extra columns]. */
+  score(r: Record<string, number>, m: Measured): { value: number; cpuPerUnit: number; extra: string };
+}
+interface Measured {
+  cpu: number;
+  genCpu: number;
+  wall: number;
+  rssBefore: number;
+  rssAfter: number;
+  sockBefore: number;
+  sockAfter: number;
+}
+
+const base = { seconds: SECONDS, depth: 1, payloadBytes: 64, deflate: false, payload: 'bytes' as const };
+const idleN = quick ? 2000 : 10000;
+const SCENARIOS: Scenario[] = [
+  {
+    id: 'A',
+    title: `idle connections (${idleN})`,
+    unit: 'server RSS bytes/conn',
+    load: { ...base, mode: 'idle', connections: idleN },
+    score: (r, m) => ({
+      value: (m.rssAfter - m.rssBefore) / idleN,
+      cpuPerUnit: NaN,
+      extra: `kernel TCP mem ${((m.sockAfter - m.sockBefore) / idleN).toFixed(0)} B/conn`,
+    }),
+  },
+  {
+    id: 'B',
+    title: 'handshakes, concurrency 50',
+    unit: 'handshakes/s',
+    load: { ...base, mode: 'handshake', connections: 50 },
+    score: (r, m) => ({ value: r.handshakes / r.seconds, cpuPerUnit: m.cpu / r.handshakes, extra: '' }),
+  },
+  {
+    id: 'C',
+    title: 'echo, 100 conns × 16 in flight, 64 B',
+    unit: 'messages/s',
+    load: { ...base, mode: 'echo', connections: 100, depth: 16 },
+    score: (r, m) => ({ value: r.messages / r.seconds, cpuPerUnit: m.cpu / r.messages, extra: `RTT p50 ${r.rttP50.toFixed(2)} ms, p99 ${r.rttP99.toFixed(2)} ms` }),
+  },
+  ...[1000, 5000].map(
+    (n): Scenario => ({
+      id: n === 1000 ? 'D1' : 'D2',
+      title: `fan-out to ${n} subscribers, 64 B`,
+      unit: 'deliveries/s',
+      load: { ...base, mode: 'fanout', connections: n, depth: 4 },
+      env: { MODE: 'fanout' },
+      score: (r, m) => ({ value: r.deliveries / r.seconds, cpuPerUnit: m.cpu / r.deliveries, extra: `latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms` }),
+    }),
+  ),
+  {
+    id: 'E',
+    title: '1 MiB binary echo, 4 conns',
+    unit: 'MB/s',
+    load: { ...base, mode: 'echo', connections: 4, payloadBytes: 1024 * 1024 },
+    skip: ['socket.io'],
+    score: (r, m) => ({ value: r.megabytes / r.seconds, cpuPerUnit: m.cpu / r.megabytes, extra: '' }),
+  },
+  {
+    id: 'F',
+    title: 'compressed echo, 16 KB JSON, 20 conns × 2',
+    unit: 'messages/s',
+    load: { ...base, mode: 'echo', connections: 20, depth: 2, payloadBytes: 16 * 1024, deflate: true, payload: 'json' },
+    env: { DEFLATE: '1' },
+    score: (r, m) => ({ value: r.messages / r.seconds, cpuPerUnit: m.cpu / r.messages, extra: `server RSS ${(m.rssAfter / 1e6).toFixed(0)} MB` }),
+  },
+].filter((s) => !only || only.includes(s.id) || only.includes(s.id[0]));
+
+function lines(child: ChildProcess, onLine: (line: string) => void): void {
+  createInterface({ input: child.stdout! }).on('line', onLine);
+}
+
+async function startServer(impl: Impl, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', here(impl.file)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    lines(child, (line) => line.startsWith('READY ') && resolve(Number(line.slice(6))));
+    child.once('exit', (code) => reject(new Error(`${impl.name} server exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number; cpuPerUnit: number; genPct: number; extra: string }> {
+  const { child: server, port } = await startServer(impl, scenario.env ?? {});
+  const load: LoadConfig = { ...scenario.load, port, protocol: impl.protocol };
+  const m: Measured = { cpu: 0, genCpu: 0, wall: 0, rssBefore: rssBytes(server.pid!), rssAfter: 0, sockBefore: tcpSocketMemory(), sockAfter: 0 };
+  const gen = spawn(process.execPath, ['--import', 'tsx', here('load-generator.ts'), JSON.stringify(load)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let cpu0 = 0;
+  let gen0 = 0;
+  let t0 = 0;
+  const result = await new Promise<Record<string, number>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${impl.name} ${scenario.id} timed out`)), (SECONDS + 60) * 1000);
+    lines(gen, (line) => {
+      if (line === 'START') {
+        cpu0 = cpuMicros(server.pid!);
+        gen0 = cpuMicros(gen.pid!);
+        t0 = performance.now();
+      } else if (line.startsWith('RESULT ')) {
+        m.cpu = cpuMicros(server.pid!) - cpu0;
+        m.genCpu = cpuMicros(gen.pid!) - gen0;
+        m.wall = (performance.now() - t0) * 1000;
+        clearTimeout(timer);
+        resolve(JSON.parse(line.slice(7)));
+      }
+    });
+    gen.once('exit', (code) => code && reject(new Error(`${impl.name} ${scenario.id}: generator exited with ${code}`)));
+  });
+  if (scenario.load.mode === 'idle') await new Promise((r) => setTimeout(r, 1000)); // let the server settle
+  m.rssAfter = rssBytes(server.pid!);
+  m.sockAfter = tcpSocketMemory();
+  gen.kill('SIGKILL');
+  server.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 300));
+  const score = scenario.score(result, m);
+  return { ...score, genPct: m.wall > 0 ? (100 * m.genCpu) / m.wall : NaN };
+}
+
+const fmt = (n: number) => (Number.isNaN(n) ? '–' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const rows: string[] = [];
+  const header = '| scenario | server | median | unit | × ws | server CPU µs/unit | generator CPU % | notes |\n|---|---|---:|---|---:|---:|---:|---|';
+  console.log(`bench: ${quick ? 'quick' : 'full'}, ${REPS} interleaved rep(s), ${SECONDS} s per run; servers: ${IMPLS.map((i) => i.name).join(', ')}`);
+  if (!uwsAvailable) console.log('bench: uWebSockets.js not installed; to include it: npm install --no-save uwebsockets@3.0.6');
+  for (const scenario of SCENARIOS) {
+    const impls = IMPLS.filter((i) => !scenario.skip?.includes(i.name));
+    const runs = new Map(impls.map((i) => [i.name, [] as Awaited<ReturnType<typeof runOnce>>[]]));
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const impl of impls) {
+        process.stdout.write(`  ${scenario.id} ${scenario.title}: ${impl.name} run ${rep + 1}/${REPS} … `);
+        const r = await runOnce(impl, scenario);
+        runs.get(impl.name)!.push(r);
+        console.log(`${fmt(r.value)} ${scenario.unit}`);
+      }
+    }
+    const wsValue = median(runs.get('ws')?.map((r) => r.value) ?? []);
+    for (const impl of impls) {
+      const rs = runs.get(impl.name)!;
+      const value = median(rs.map((r) => r.value));
+      rows.push(
+        `| ${scenario.id} ${scenario.title} | ${impl.name} | ${fmt(value)} | ${scenario.unit} | ${fmt(value / wsValue)} | ${fmt(median(rs.map((r) => r.cpuPerUnit)))} | ${fmt(median(rs.map((r) => r.genPct)))} | ${rs[Math.floor(rs.length / 2)].extra} |`,
+      );
+    }
+  }
+  const versions = ['ws', 'socket.io', 'typescript'].map((p) => `${p} ${createRequire(import.meta.url)(`${p}/package.json`).version}`);
+  if (uwsAvailable) versions.push(`uwebsockets ${createRequire(import.meta.url)('uwebsockets/package.json').version}`);
+  const table = [
+    `Command: \`npm run bench${quick ? ' -- --quick' : ''}\` · ${new Date().toISOString()} · ${Math.round((Date.now() - started) / 1000)} s`,
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${versions.join(', ')}`,
+    '',
+    header,
+    ...rows,
+  ].join('\n');
+  console.log(`\n${table}`);
+  mkdirSync(here('results'), { recursive: true });
+  writeFileSync(here(`results/${quick ? 'quick' : 'full'}.md`), table + '\n');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
