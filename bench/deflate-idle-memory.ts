@@ -62,7 +62,7 @@ const CONFIGS: Config[] = [
 
 /** ~2 KB of JSON, different per connection. */
 const message = (i: number) =>
-  JSON.stringify({ type: 'order-book', id: i, at: 1_700_000_000_000 + i, levels: Array.from({ length: 24 }, (_, k) => ({ side: k % 2 ? 'ask' : 'bid', price: 100 + ((i + k * 7) % 97) / 100, size: (i * 13 + k) % 500, venue: 'XNAS' })) });
+  JSON.stringify({ type: 'order-book', id: i, at: 1_700_000_000_000 + i, levels: Array.from({ length: 36 }, (_, k) => ({ side: k % 2 ? 'ask' : 'bid', price: 100 + ((i + k * 7) % 97) / 100, size: (i * 13 + k) % 500, venue: 'XNAS' })) });
 
 const vmRss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 
@@ -114,7 +114,7 @@ for (const config of CONFIGS) {
   const deflate = await measure(config, true);
   const extra = (deflate.rss - plain.rss) / N;
   rows.push(`| ${config.name} | \`${deflate.negotiated}\` | ${MB(plain.rss)} | ${MB(deflate.rss)} | ${(extra / 1024).toFixed(1)} |`);
-  console.error(`done: ${config.name}`);
+  console.error(`measured: ${config.name}`);
 }
 console.log('| Server configuration | Negotiated (server response) | RSS, uncompressed (MB) | RSS, compressed (MB) | Extra per idle compressed connection (KiB) |');
 console.log('|---|---|---:|---:|---:|');

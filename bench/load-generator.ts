@@ -26,6 +26,8 @@ export interface LoadConfig {
 
 const config = JSON.parse(process.argv[2]) as LoadConfig;
 const sio = config.protocol === 'socketio';
+/** Enough of each frame to read a timestamp, also from a Socket.IO event with a base64 payload. */
+const HEAD_BYTES = 192;
 const PATH = sio ? '/socket.io/?EIO=4&transport=websocket' : '/';
 
 function maskedFrame(firstByte: number, payload: Buffer): Buffer {
@@ -49,7 +51,7 @@ function request(): string {
 
 interface Conn {
   socket: Socket;
-  /** Called with each complete data frame's first payload bytes (up to 64). */
+  /** Called with each complete data frame's first HEAD_BYTES payload bytes. */
   onFrame: (head: Buffer) => void;
   /** Called after each received chunk is parsed: one write answers everything it held. */
   onChunkEnd?: () => void;
@@ -75,8 +77,8 @@ function open(onFrame: (head: Buffer) => void): Promise<Conn> {
           frameHeadLen = 0;
         },
         onFramePayload: (chunk, last) => {
-          if (frameHeadLen < 64) {
-            frameHead.push(Buffer.from(chunk.subarray(0, 64 - frameHeadLen)));
+          if (frameHeadLen < HEAD_BYTES) {
+            frameHead.push(Buffer.from(chunk.subarray(0, HEAD_BYTES - frameHeadLen)));
             frameHeadLen += chunk.length;
           }
           if (!last || header.opcode >= 0x8 || !header.fin) return;

@@ -1,15 +1,13 @@
+const EMPTY = new Uint8Array(0);
+
 /**
- * A growable byte buffer. Capacity doubles but never past `limit`, so memory is
+ * A growable byte buffer, empty (and allocation-free) until the first append. Capacity doubles but never past `limit`, so memory is
  * bounded by the bytes actually received (at most 2×), never by a length a peer
  * merely announced.
  */
 export class ByteAccumulator {
-  private buffer: Uint8Array;
+  private buffer: Uint8Array = EMPTY;
   private used = 0;
-
-  constructor(initialCapacity = 256) {
-    this.buffer = new Uint8Array(initialCapacity);
-  }
 
   get length(): number {
     return this.used;
@@ -37,4 +35,3 @@ export class ByteAccumulator {
   }
 }
 
-const EMPTY = new Uint8Array(0);

@@ -6,6 +6,7 @@ import { isControlOpcode, isKnownOpcode } from './opcode.js';
 
 /** Receives what the parser finds; payload chunks arrive already unmasked. */
 export interface FrameSink {
+  /** `header` is reused for the next frame: read it, or keep it only until then. */
   onFrameHeader(header: FrameHeader): void;
   /** A slice of the current frame's payload; `last` marks its end. Zero-length frames get one empty chunk. */
   onFramePayload(chunk: Uint8Array, last: boolean): void;
@@ -39,10 +40,13 @@ const EMPTY = new Uint8Array(0);
  */
 export class FrameParser {
   state: ParserState = ParserState.Header;
-  private readonly scratch = new Uint8Array(8);
+  /** Header bytes split across chunks (up to 8), then the masking key at offset 8: one allocation per connection. */
+  private readonly bytes = new Uint8Array(12);
+  private readonly scratch = this.bytes.subarray(0, 8);
+  private readonly mask = this.bytes.subarray(8, 12);
   private scratchUsed = 0;
-  private readonly mask = new Uint8Array(4);
-  private header: FrameHeader = { fin: false, rsv: 0, opcode: 0, masked: false, length: 0 };
+  /** Reused for every frame: the sink may keep it until the next onFrameHeader. */
+  private readonly header: FrameHeader = { fin: false, rsv: 0, opcode: 0, masked: false, length: 0 };
   private remaining = 0;
   private maskPhase = 0;
 
@@ -120,7 +124,12 @@ export class FrameParser {
     if (this.options.role === 'server' && !masked) throw protocolError(ErrorCode.UnmaskedFrame, 'unmasked frame');
     if (this.options.role === 'client' && masked) throw protocolError(ErrorCode.MaskedFrame, 'masked frame');
 
-    this.header = { fin, rsv, opcode, masked, length: length7 };
+    const header = this.header;
+    header.fin = fin;
+    header.rsv = rsv;
+    header.opcode = opcode;
+    header.masked = masked;
+    header.length = length7;
     if (length7 === 126) this.state = ParserState.Length16;
     else if (length7 === 127) this.state = ParserState.Length64;
     else this.afterLength();

@@ -124,14 +124,14 @@ export class ProtocolConnection implements FrameSink {
   // The frame being received.
   private frame: FrameHeader = { fin: true, rsv: 0, opcode: 0, masked: false, length: 0 };
   private frameReceived = 0;
-  private control = new ByteAccumulator(0);
+  private control = new ByteAccumulator();
   // The data message being assembled across frames.
   private inMessage = false;
   private messageBinary = false;
   private messageLength = 0;
   private fragments = 0;
   private readonly utf8 = new Utf8Validator();
-  private assembled = new ByteAccumulator(0);
+  private assembled = new ByteAccumulator();
   /** Set while receiving a message an extension transforms (e.g. a compressed one). */
   private decoder: MessageDecoder | null = null;
   private decodedLength = 0;

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { ConnectionState, type HttpRequestHead, type PreparedFrame } from '@switchboard/protocol';
+import { ConnectionState, type PreparedFrame } from '@switchboard/protocol';
 import { toBytes } from './buffers.js';
 import { SocketShell, type CloseInfo, type ShellListener, type SocketShellOptions } from './socket-shell.js';
 
@@ -24,24 +24,29 @@ export type MessageData = string | Uint8Array | ArrayBuffer | ArrayBufferView;
 export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> implements ShellListener {
   readonly protocol: string;
   readonly extensions: string;
-  readonly request: HttpRequestHead;
-  readonly remoteAddress: string | undefined;
   readyState: ReadyState = ReadyState.OPEN;
   private readonly shell: SocketShell;
+  /** The server's set of open connections, left on close. Kept instead of a per-connection closure. */
+  private readonly registry: Set<ServerWebSocket> | undefined;
 
   constructor(
     socket: Duplex,
     options: SocketShellOptions,
-    info: { protocol: string; extensions: string; request: HttpRequestHead; head: Uint8Array },
+    info: { protocol: string; extensions: string; head: Uint8Array; registry?: Set<ServerWebSocket> },
   ) {
     super();
     this.protocol = info.protocol;
     this.extensions = info.extensions;
-    this.request = info.request;
-    this.remoteAddress = (socket as { remoteAddress?: string }).remoteAddress;
+    this.registry = info.registry;
+    this.registry?.add(this);
     this.shell = new SocketShell(socket, options, this);
     // Bytes that followed the handshake are processed once the 'connection' listeners are attached.
     if (info.head.length > 0) process.nextTick(() => this.shell.receive(info.head));
+  }
+
+  /** The peer's address, read when asked (the request head is not kept: take what you need in 'connection'). */
+  get remoteAddress(): string | undefined {
+    return (this.shell.socket as { remoteAddress?: string }).remoteAddress;
   }
 
   /** Bytes queued but not yet handed to the kernel. */
@@ -116,6 +121,7 @@ export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> impleme
   /** @internal */
   onClosed(info: CloseInfo): void {
     this.readyState = ReadyState.CLOSED;
+    this.registry?.delete(this);
     this.emit('close', info.code, info.reason, info.wasClean);
   }
 

@@ -67,11 +67,13 @@ export class SocketShell implements ConnectionHandler {
     this.protocol = new ProtocolConnection(options, this);
     this.closeTimeout = options.closeTimeout ?? 5000;
     this.isServer = options.role === 'server';
-    socket.on('data', this.onData);
-    socket.on('drain', this.onDrain);
-    socket.on('end', this.onEnd);
-    socket.on('error', this.onError);
-    socket.on('close', this.onClose);
+    // Shared listeners find their shell on the socket: no closures per connection (idle memory).
+    (socket as ShellSocket)[kShell] = this;
+    socket.on('data', onSocketData);
+    socket.on('drain', onSocketDrain);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
   }
 
   /** Feeds bytes that arrived with the handshake, before any 'data' event. */
@@ -101,7 +103,7 @@ export class SocketShell implements ConnectionHandler {
     this.queued += chunk.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(this.flush);
+      process.nextTick(flushShell, this);
     }
   }
 
@@ -149,7 +151,8 @@ export class SocketShell implements ConnectionHandler {
     this.closeTimer.unref();
   }
 
-  private readonly flush = (): void => {
+  /** @internal */
+  flush(): void {
     this.flushScheduled = false;
     const queue = this.queue;
     const size = this.queued;
@@ -166,32 +169,36 @@ export class SocketShell implements ConnectionHandler {
     }
     this.protocol.written(this.protocol.bufferedAmount - socket.writableLength);
     if (this.endAfterFlush) socket.end();
-  };
+  }
 
-  private readonly onData = (chunk: Uint8Array): void => {
+  /** @internal */
+  onData(chunk: Uint8Array): void {
     this.protocol.receive(chunk);
     if (this.protocol.readPaused && !this.socket.isPaused()) this.socket.pause();
-  };
+  }
 
-  private readonly onDrain = (): void => {
+  /** @internal */
+  onDrain(): void {
     this.protocol.written(this.protocol.bufferedAmount - this.socket.writableLength - this.queued);
     if (!this.protocol.readPaused && this.socket.isPaused()) this.socket.resume();
-  };
+  }
 
-  /** The peer ended its side; without a closing handshake this is an abnormal closure. */
-  private readonly onEnd = (): void => {
+  /** @internal The peer ended its side; without a closing handshake this is an abnormal closure. */
+  onEnd(): void {
     if (this.socket.writable) this.socket.end();
-  };
+  }
 
-  private readonly onError = (error: Error): void => {
+  /** @internal */
+  onError(error: Error): void {
     this.listener.onError(error);
-  };
+  }
 
-  private readonly onClose = (): void => {
+  /** @internal */
+  onClose(): void {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.closeTimer);
-    this.socket.off('data', this.onData);
+    this.socket.off('data', onSocketData);
     this.protocol.dispose();
     if (this.peerClose) {
       this.listener.onClosed({ ...this.peerClose, wasClean: true });
@@ -205,5 +212,27 @@ export class SocketShell implements ConnectionHandler {
     } else {
       this.listener.onClosed({ code: CloseCode.Abnormal, reason: '', wasClean: false });
     }
-  };
+  }
+}
+
+const kShell = Symbol('switchboard.shell');
+type ShellSocket = Duplex & { [kShell]: SocketShell };
+
+function flushShell(shell: SocketShell): void {
+  shell.flush();
+}
+function onSocketData(this: ShellSocket, chunk: Uint8Array): void {
+  this[kShell].onData(chunk);
+}
+function onSocketDrain(this: ShellSocket): void {
+  this[kShell].onDrain();
+}
+function onSocketEnd(this: ShellSocket): void {
+  this[kShell].onEnd();
+}
+function onSocketError(this: ShellSocket, error: Error): void {
+  this[kShell].onError(error);
+}
+function onSocketClose(this: ShellSocket): void {
+  this[kShell].onClose();
 }

@@ -221,11 +221,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     const ws = new ServerWebSocket(socket, { ...this.connectionOptions(), extensions: accepted.extensions }, {
       protocol: accepted.protocol,
       extensions: accepted.extensionsHeader,
-      request,
       head,
+      registry: this.clients,
     });
-    this.clients.add(ws);
-    ws.once('close', () => this.clients.delete(ws));
     this.emit('connection', ws, request);
     return ws;
   }
