@@ -2,11 +2,12 @@
 // clients (this process) each exchange one ~2 KB JSON message with it, compressed both ways, then all sit idle
 // for 1 s, the child runs a full GC, and its VmRSS is read from /proc. The same server with N connections that
 // negotiated no compression (client perMessageDeflate: false, same message) is the baseline; the difference
-// divided by N is the extra memory an idle compressed connection costs.
+// divided by N is the extra memory an idle compressed connection costs. Each measurement is taken RUNS times,
+// each time in a fresh child, and the medians are compared (RSS varies by a few MB from one process to the next).
 //
 //   node --conditions=source --import tsx bench/deflate-idle-memory.ts [N=2000]
 //
-// Loopback only. Run it alone on the machine: it opens 2 × 4 × N connections one configuration at a time.
+// Loopback only. Run it alone on the machine: it opens N connections 2 × RUNS times per configuration, one server at a time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WS, { type PerMessageDeflateOptions as WSDeflate } from 'ws';
 
 const N = Number(process.argv[2] ?? 2000);
+const RUNS = 3;
 const BATCH = 100; // connections opened concurrently (the listen backlog is 511)
 
 /** The server: echoes every message; on an IPC request runs GC and reports the negotiated extension header. */
@@ -106,16 +108,25 @@ async function measure(config: Config, compressed: boolean): Promise<{ rss: numb
 }
 
 const MB = (bytes: number) => (bytes / 1e6).toFixed(1);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const size = Buffer.byteLength(message(0));
-console.log(`N = ${N} idle connections, one ${size}-byte JSON message echoed on each; Node ${process.version}, zlib ${process.versions.zlib}\n`);
+console.log(`N = ${N} idle connections, one ${size}-byte JSON message echoed on each, median of ${RUNS} runs; Node ${process.version}, zlib ${process.versions.zlib}\n`);
 const rows: string[] = [];
 for (const config of CONFIGS) {
-  const plain = await measure(config, false);
-  const deflate = await measure(config, true);
-  const extra = (deflate.rss - plain.rss) / N;
-  rows.push(`| ${config.name} | \`${deflate.negotiated}\` | ${MB(plain.rss)} | ${MB(deflate.rss)} | ${(extra / 1024).toFixed(1)} |`);
+  const plain: number[] = [];
+  const deflate: number[] = [];
+  let negotiated = '';
+  for (let run = 0; run < RUNS; run++) {
+    plain.push((await measure(config, false)).rss);
+    const result = await measure(config, true);
+    deflate.push(result.rss);
+    negotiated = result.negotiated;
+  }
+  const extra = (median(deflate) - median(plain)) / N / 1024;
+  const noise = (Math.max(...plain) - Math.min(...plain)) / N / 1024;
+  rows.push(`| ${config.name} | \`${negotiated}\` | ${MB(median(plain))} | ${MB(median(deflate))} | **${extra.toFixed(1)}** | ${noise.toFixed(1)} |`);
   console.error(`measured: ${config.name}`);
 }
-console.log('| Server configuration | Negotiated (server response) | RSS, uncompressed (MB) | RSS, compressed (MB) | Extra per idle compressed connection (KiB) |');
-console.log('|---|---|---:|---:|---:|');
+console.log('| Server configuration | Negotiated (server response) | RSS, uncompressed (MB) | RSS, compressed (MB) | Extra per idle compressed connection (KiB) | Baseline spread, max − min, per connection (KiB) |');
+console.log('|---|---|---:|---:|---:|---:|');
 for (const row of rows) console.log(row);

@@ -103,7 +103,7 @@ export class SocketShell implements ConnectionHandler {
     this.queued += chunk.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(flushShell, this);
+      scheduleFlush(this);
     }
   }
 
@@ -149,6 +149,11 @@ export class SocketShell implements ConnectionHandler {
     clearTimeout(this.closeTimer);
     this.closeTimer = setTimeout(() => this.socket.destroy(), this.closeTimeout);
     this.closeTimer.unref();
+  }
+
+  /** @internal */
+  get flushPending(): boolean {
+    return this.flushScheduled;
   }
 
   /** @internal */
@@ -218,8 +223,18 @@ export class SocketShell implements ConnectionHandler {
 const kShell = Symbol('switchboard.shell');
 type ShellSocket = Duplex & { [kShell]: SocketShell };
 
-function flushShell(shell: SocketShell): void {
-  shell.flush();
+/**
+ * Shells with output this tick. One nextTick flushes them all, so a broadcast to
+ * N sockets schedules one callback, not N; each socket still gets one write.
+ */
+let dirty: SocketShell[] = [];
+function scheduleFlush(shell: SocketShell): void {
+  if (dirty.push(shell) === 1) process.nextTick(flushDirty);
+}
+function flushDirty(): void {
+  const shells = dirty;
+  dirty = [];
+  for (const shell of shells) if (shell.flushPending) shell.flush();
 }
 function onSocketData(this: ShellSocket, chunk: Uint8Array): void {
   this[kShell].onData(chunk);

@@ -21,7 +21,7 @@ import {
 } from '@switchboard/protocol';
 import { defaultDeflateCodec } from './node-deflate-codec.js';
 import { sha1 } from './node-crypto.js';
-import { toBytes } from './buffers.js';
+import { asBuffer, toBytes } from './buffers.js';
 import { ReadyState, ServerWebSocket, type MessageData } from './server-websocket.js';
 import type { SocketShellOptions } from './socket-shell.js';
 
@@ -171,7 +171,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * every socket gets the same bytes. Returns how many connections it was queued on.
    */
   broadcast(data: MessageData, options: { binary?: boolean; to?: Iterable<ServerWebSocket> } = {}): number {
-    const frame = prepareFrame(toBytes(data), options.binary ?? typeof data !== 'string');
+    const prepared = prepareFrame(toBytes(data), options.binary ?? typeof data !== 'string');
+    // Wrapped as a Buffer once here, so no socket's shell has to wrap it again.
+    const frame = { bytes: asBuffer(prepared.bytes) };
     let sent = 0;
     for (const client of options.to ?? this.clients) {
       if (client.readyState !== ReadyState.OPEN) continue;
