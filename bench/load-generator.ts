@@ -146,6 +146,17 @@ function dataFrame(payload: Buffer, text = false): Buffer {
   return maskedFrame(0xc0 | opcode, compressed.subarray(0, compressed.length - 4));
 }
 
+/** Warms up for 0.5 s, then measures for `config.seconds`; returns the measured seconds. */
+async function measureWindow(setMeasuring: (on: boolean) => void): Promise<number> {
+  await new Promise((r) => setTimeout(r, 500));
+  setMeasuring(true);
+  console.log('START');
+  const started = now();
+  await new Promise((r) => setTimeout(r, config.seconds * 1000));
+  setMeasuring(false);
+  return (now() - started) / 1000;
+}
+
 function report(result: Record<string, number>): void {
   console.log(`RESULT ${JSON.stringify(result)}`);
 }
@@ -214,13 +225,7 @@ async function main(): Promise<void> {
       owed[i] = config.depth;
       refill(i);
     });
-    await new Promise((r) => setTimeout(r, 500)); // warm-up
-    measuring = true;
-    console.log('START');
-    const started = now();
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    const elapsed = (now() - started) / 1000;
-    measuring = false;
+    const elapsed = await measureWindow((on) => (measuring = on));
     report({ messages: echoes, seconds: elapsed, rttP50: percentile(rtt.samples, 50), rttP99: percentile(rtt.samples, 99), megabytes: bytes / 1e6 });
     process.exit(0);
   }
@@ -261,13 +266,7 @@ async function main(): Promise<void> {
     });
     publisher = await open(() => {}); // it receives its own broadcasts too; they are not counted
     for (let d = 0; d < config.depth; d++) publish();
-    await new Promise((r) => setTimeout(r, 500));
-    measuring = true;
-    console.log('START');
-    const started = now();
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    const elapsed = (now() - started) / 1000;
-    measuring = false;
+    const elapsed = await measureWindow((on) => (measuring = on));
     report({ deliveries, seconds: elapsed, p50: percentile(latency.samples, 50), p99: percentile(latency.samples, 99) });
     process.exit(0);
   }

@@ -39,16 +39,7 @@ export function harness(options: Partial<ProtocolConnectionOptions> = {}): Harne
   return {
     conn,
     events,
-    output() {
-      const size = chunks.reduce((n, c) => n + c.length, 0);
-      const out = new Uint8Array(size);
-      let at = 0;
-      for (const c of chunks) {
-        out.set(c, at);
-        at += c.length;
-      }
-      return out;
-    },
+    output: () => concatBytes(...chunks),
   };
 }
 
