@@ -114,6 +114,10 @@ const SCENARIOS: Scenario[] = [
   },
 ].filter((s) => !only || only.includes(s.id) || only.includes(s.id[0]));
 
+/** Every process this run started, ended on any exit so that a failed run leaves nothing behind. */
+const children = new Set<ChildProcess>();
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
 function lines(child: ChildProcess, onLine: (line: string) => void): void {
   createInterface({ input: child.stdout! }).on('line', onLine);
 }
@@ -129,9 +133,11 @@ async function startServer(impl: Impl, env: Record<string, string>): Promise<{ c
 
 async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number; cpuPerUnit: number; genPct: number; extra: string }> {
   const { child: server, port } = await startServer(impl, scenario.env ?? {});
+  children.add(server);
   const load: LoadConfig = { ...scenario.load, port, protocol: impl.protocol };
   const m: Measured = { cpu: 0, genCpu: 0, wall: 0, rssBefore: rssBytes(server.pid!), rssAfter: 0, sockBefore: tcpSocketMemory(), sockAfter: 0 };
   const gen = spawn(process.execPath, ['--import', 'tsx', here('load-generator.ts'), JSON.stringify(load)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(gen);
   let cpu0 = 0;
   let gen0 = 0;
   let t0 = 0;
@@ -155,8 +161,10 @@ async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number;
   if (scenario.load.mode === 'idle') await new Promise((r) => setTimeout(r, 1000)); // let the server settle
   m.rssAfter = rssBytes(server.pid!);
   m.sockAfter = tcpSocketMemory();
-  gen.kill('SIGKILL');
-  server.kill('SIGKILL');
+  for (const child of [gen, server]) {
+    child.kill('SIGKILL');
+    children.delete(child);
+  }
   await new Promise((r) => setTimeout(r, 300));
   const score = scenario.score(result, m);
   return { ...score, genPct: m.wall > 0 ? (100 * m.genCpu) / m.wall : NaN };
@@ -208,3 +216,4 @@ main().catch((error) => {
   console.error(error);
   process.exit(1);
 });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
