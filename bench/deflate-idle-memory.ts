@@ -4,6 +4,7 @@
 // negotiated no compression (client perMessageDeflate: false, same message) is the baseline; the difference
 // divided by N is the extra memory an idle compressed connection costs. Each measurement is taken RUNS times,
 // each time in a fresh child, and the medians are compared (RSS varies by a few MB from one process to the next).
+// A second table shows what context takeover buys: compressed sizes of N messages sent in a row, in this process.
 //
 //   node --conditions=source --import tsx bench/deflate-idle-memory.ts [N=2000]
 //
@@ -13,6 +14,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WS, { type PerMessageDeflateOptions as WSDeflate } from 'ws';
+import { createNodeDeflateCodec } from '@switchboard/websocket';
 
 const N = Number(process.argv[2] ?? 2000);
 const RUNS = 3;
@@ -40,20 +42,12 @@ if (kind === 'switchboard') {
   await new Promise((resolve) => wss.on('listening', resolve));
   port = wss.address().port;
 }
-process.on('message', () => {
-  globalThis.gc();
-  globalThis.gc();
-  process.send({ negotiated });
-});
+process.on('message', () => (globalThis.gc(), globalThis.gc(), process.send({ negotiated })));
 process.send({ port });
 `;
 
-interface Config {
-  name: string;
-  kind: 'switchboard' | 'ws';
-  server: unknown; // the server's perMessageDeflate option
-  client: WSDeflate; // what the ws client offers (threshold 0 is added)
-}
+/** `server`: the server's perMessageDeflate option; `client`: what the ws client offers (threshold 0 is added). */
+interface Config { name: string; kind: 'switchboard' | 'ws'; server: unknown; client: WSDeflate }
 
 const CONFIGS: Config[] = [
   { name: 'Switchboard `perMessageDeflate: true` (no context takeover, pooled streams)', kind: 'switchboard', server: true, client: { serverNoContextTakeover: true, clientNoContextTakeover: true } },
@@ -62,9 +56,10 @@ const CONFIGS: Config[] = [
   { name: '`ws` 8 `perMessageDeflate: true` (its default: context takeover, windows 15)', kind: 'ws', server: true, client: {} },
 ];
 
-/** ~2 KB of JSON, different per connection. */
+/** ~2 KB of JSON, different per connection; and ~100 bytes, for the compression-ratio table. */
 const message = (i: number) =>
   JSON.stringify({ type: 'order-book', id: i, at: 1_700_000_000_000 + i, levels: Array.from({ length: 36 }, (_, k) => ({ side: k % 2 ? 'ask' : 'bid', price: 100 + ((i + k * 7) % 97) / 100, size: (i * 13 + k) % 500, venue: 'XNAS' })) });
+const small = (i: number) => JSON.stringify({ type: 'trade', id: i, symbol: 'ACME', price: 100 + (i % 97) / 100, size: (i * 13) % 500, at: 1_700_000_000_000 + i });
 
 const vmRss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 
@@ -130,3 +125,23 @@ for (const config of CONFIGS) {
 console.log('| Server configuration | Negotiated (server response) | RSS, uncompressed (MB) | RSS, compressed (MB) | Extra per idle compressed connection (KiB) | Baseline spread, max − min, per connection (KiB) |');
 console.log('|---|---|---:|---:|---:|---:|');
 for (const row of rows) console.log(row);
+
+// The other side of the trade-off: bytes on the wire (payload, trailer dropped) for N messages in a row on one connection.
+console.log('\n| Messages | Window bits | Uncompressed (bytes/message) | Compressed, context takeover | Compressed, no context takeover |');
+console.log('|---|---:|---:|---:|---:|');
+const codec = createNodeDeflateCodec();
+for (const [name, make] of [['~2 KB JSON (as above)', message], ['~100 B JSON', small]] as const) {
+  for (const bits of [15, 10]) {
+    let raw = 0, takeover = 0, fresh = 0;
+    const kept = codec.acquireDeflate(bits);
+    for (let i = 0; i < N; i++) {
+      const bytes = Buffer.from(make(i));
+      raw += bytes.length;
+      takeover += kept.compress(bytes).length - 4;
+      const single = codec.acquireDeflate(bits);
+      fresh += single.compress(bytes).length - 4;
+      codec.release(single);
+    }
+    console.log(`| ${name} | ${bits} | ${Math.round(raw / N)} | ${((takeover / raw) * 100).toFixed(1)} % | ${((fresh / raw) * 100).toFixed(1)} % |`);
+  }
+}

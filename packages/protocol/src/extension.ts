@@ -2,8 +2,9 @@ import type { ExtensionParam } from './handshake/extension-header.js';
 
 /**
  * A negotiated extension that transforms data messages (RFC 6455 §9).
- * Extensions apply in negotiation order on send and in reverse order on receive.
- * Control frames are never transformed.
+ * On send, every extension encodes in negotiation order. On receive, the
+ * last-negotiated extension that claims the message's RSV bits decodes it
+ * (decoders are not chained). Control frames are never transformed.
  */
 export interface Extension {
   readonly name: string;

@@ -1,5 +1,6 @@
 import type { Frame, MaskSource } from './frame.js';
 import { applyMask } from './mask.js';
+import { Opcode } from './opcode.js';
 
 /** Length of the header that precedes a payload of `length` bytes (§5.2). */
 export function frameHeaderLength(length: number, masked: boolean): number {
@@ -73,7 +74,7 @@ export interface PreparedFrame {
 /** Frames a message once for fan-out: every subscriber gets the same bytes (no per-socket framing or copying). */
 export function prepareFrame(payload: Uint8Array, binary: boolean): PreparedFrame {
   const header = new Uint8Array(frameHeaderLength(payload.length, false));
-  writeHeader(header, 0, { fin: true, rsv: 0, opcode: binary ? 0x2 : 0x1, payload }, false);
+  writeHeader(header, 0, { fin: true, rsv: 0, opcode: binary ? Opcode.Binary : Opcode.Text, payload }, false);
   const bytes = new Uint8Array(header.length + payload.length);
   bytes.set(header);
   bytes.set(payload, header.length);

@@ -5,8 +5,8 @@ import { Rsv, type Role } from './frame.js';
 import type { ClientExtensionNegotiator, ExtensionParam, ServerExtensionNegotiator } from './handshake/extension-header.js';
 
 /**
- * Raw DEFLATE streams, injected by the shell (node:zlib, CompressionStream…) so
- * the core stays I/O-free. Both are synchronous: one message at a time per process,
+ * Raw DEFLATE streams, injected by the shell (node:zlib in Node) so the core
+ * stays I/O-free. Both are synchronous: one message at a time per process,
  * which is the strictest possible concurrency limit (docs/decisions/0001).
  */
 export interface RawDeflate {

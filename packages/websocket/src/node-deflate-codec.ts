@@ -16,11 +16,15 @@ interface NativeZlib {
   /** [availOutAfter, availInAfter] after each writeSync. */
   _writeState: Uint32Array;
 }
-const probe = zlib.createInflateRaw() as unknown as NativeZlib;
-if (typeof probe._handle?.writeSync !== 'function' || !(probe._writeState instanceof Uint32Array)) {
-  throw new Error('this Node.js version does not expose the zlib handle permessage-deflate needs');
+/** Checked when the first stream is made, so programs that never compress never depend on it. */
+let supported = false;
+function assertSupported(stream: NativeZlib): void {
+  if (supported) return;
+  if (typeof stream._handle?.writeSync !== 'function' || !(stream._writeState instanceof Uint32Array)) {
+    throw new Error('this Node.js version does not expose the zlib handle permessage-deflate needs');
+  }
+  supported = true;
 }
-(probe as unknown as zlib.InflateRaw).close();
 
 /** Output is produced into this shared scratch space and copied out (one thread, one call at a time). */
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
@@ -34,10 +38,13 @@ class NodeStream implements RawDeflate, RawInflate {
     readonly windowBits: number,
     memLevel: number,
   ) {
-    this.zlib = kind === 'deflate' ? zlib.createDeflateRaw({ windowBits, memLevel }) : zlib.createInflateRaw({ windowBits });
+    // chunkSize 64 (the minimum): Node's own output buffer is never used, we write into SCRATCH.
+    const options = { windowBits, chunkSize: 64 };
+    this.zlib = kind === 'deflate' ? zlib.createDeflateRaw({ ...options, memLevel }) : zlib.createInflateRaw(options);
     // zlib reports errors by destroying the stream; we detect that synchronously below.
     this.zlib.on('error', () => {});
     this.native = this.zlib as unknown as NativeZlib;
+    assertSupported(this.native);
   }
 
   compress(data: Uint8Array): Uint8Array {
