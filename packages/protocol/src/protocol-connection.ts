@@ -182,6 +182,10 @@ export class ProtocolConnection implements FrameSink {
 
   send(data: Uint8Array, options: SendOptions = {}): void {
     this.assertCanSend();
+    const size = options.fragmentSize;
+    if (size !== undefined && !(Number.isInteger(size) && size > 0)) {
+      throw new SwitchboardError(ErrorCode.InvalidArgument, 'fragmentSize must be a positive integer');
+    }
     const binary = options.binary ?? false;
     const opcode = binary ? Opcode.Binary : Opcode.Text;
     let rsv = 0;
@@ -189,10 +193,6 @@ export class ProtocolConnection implements FrameSink {
       const encoded = extension.encode(data, binary);
       data = encoded.payload;
       rsv |= encoded.rsv;
-    }
-    const size = options.fragmentSize;
-    if (size !== undefined && !(Number.isInteger(size) && size > 0)) {
-      throw new SwitchboardError(ErrorCode.InvalidArgument, 'fragmentSize must be a positive integer');
     }
     if (size === undefined || data.length <= size) {
       this.emitFrame({ fin: true, rsv, opcode, payload: data });
@@ -218,9 +218,7 @@ export class ProtocolConnection implements FrameSink {
   sendPrepared(frame: PreparedFrame): void {
     this.assertCanSend();
     if (this.maskSource) throw new SwitchboardError(ErrorCode.InvalidState, 'prepared frames are for servers only');
-    this.bufferedAmount += frame.bytes.length;
-    this.handler.onOutput(frame.bytes);
-    if (this.bufferedAmount > this.highWaterMark) this.readPaused = true;
+    this.output(frame.bytes);
   }
 
   ping(data: Uint8Array = EMPTY): void {
@@ -373,10 +371,13 @@ export class ProtocolConnection implements FrameSink {
   }
 
   private emitFrame(frame: Frame): void {
-    for (const chunk of serializeFrame(frame, this.maskSource)) {
-      this.bufferedAmount += chunk.length;
-      this.handler.onOutput(chunk);
-    }
+    for (const chunk of serializeFrame(frame, this.maskSource)) this.output(chunk);
+  }
+
+  /** Hands bytes to the shell, counting them until it reports them written. */
+  private output(bytes: Uint8Array): void {
+    this.bufferedAmount += bytes.length;
+    this.handler.onOutput(bytes);
     if (this.bufferedAmount > this.highWaterMark) this.readPaused = true;
   }
 }
