@@ -1,0 +1,4 @@
+/** @switchboard/engine-memory: the embedded default engine (one process, no persistence). */
+export { MemoryBroker, MemoryBrokerHub } from './memory-broker.js';
+export { MemoryPresenceStore, MemoryPresenceHub } from './memory-presence-store.js';
+export { MemoryControlBus, MemoryControlHub } from './memory-control-bus.js';

@@ -1,0 +1,25 @@
+// The memory engine runs the same exported contract suites that Redis and NATS will run.
+import { describeBrokerContract, describeControlBusContract, describePresenceContract } from '@switchboard/engine/contract';
+import {
+  MemoryBroker,
+  MemoryBrokerHub,
+  MemoryControlBus,
+  MemoryControlHub,
+  MemoryPresenceHub,
+  MemoryPresenceStore,
+} from '../src/index.js';
+
+describeBrokerContract('memory', async () => {
+  const hub = new MemoryBrokerHub();
+  return { node: async (handler) => new MemoryBroker(hub, handler), close: async () => {} };
+});
+
+describePresenceContract('memory', async () => {
+  const hub = new MemoryPresenceHub();
+  return { store: async () => new MemoryPresenceStore(hub), close: async () => {} };
+});
+
+describeControlBusContract('memory', async () => {
+  const hub = new MemoryControlHub();
+  return { node: async (nodeId, handler) => new MemoryControlBus(hub, nodeId, handler), close: async () => {} };
+});

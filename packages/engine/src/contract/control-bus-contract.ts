@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ControlBus, ControlHandler, ControlMessage } from '../control-bus.js';
+
+export interface ControlBusFixture {
+  /** A node on the shared bus. */
+  node(nodeId: string, handler: ControlHandler): Promise<ControlBus>;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The ControlBus contract (see control-bus.ts). */
+export function describeControlBusContract(name: string, createFixture: () => Promise<ControlBusFixture>): void {
+  describe(`ControlBus contract: ${name}`, { timeout: 30_000 }, () => {
+    let fixture: ControlBusFixture;
+    before(async () => {
+      fixture = await createFixture();
+    });
+    after(() => fixture.close());
+
+    it('broadcast reaches every node once, the sender included; send reaches only its target', async () => {
+      const got = new Map<string, ControlMessage[]>();
+      const prefix = `n${process.pid}-${Date.now()}-`;
+      const nodes = await Promise.all(
+        ['a', 'b', 'c'].map((n) => {
+          got.set(prefix + n, []);
+          return fixture.node(prefix + n, { onControl: (m) => got.get(prefix + n)!.push(m) });
+        }),
+      );
+      await nodes[0].broadcast('disconnect', { userId: 'u1' });
+      await nodes[1].send(prefix + 'c', 'info', { want: 'stats' });
+      for (let i = 0; i < 200 && [...got.values()].some((l) => l.length === 0); i++) await sleep(10);
+      await sleep(50);
+      for (const n of ['a', 'b']) assert.deepEqual(got.get(prefix + n), [{ type: 'disconnect', from: prefix + 'a', payload: { userId: 'u1' } }]);
+      assert.deepEqual(got.get(prefix + 'c'), [
+        { type: 'disconnect', from: prefix + 'a', payload: { userId: 'u1' } },
+        { type: 'info', from: prefix + 'b', payload: { want: 'stats' } },
+      ]);
+      await Promise.all(nodes.map((n) => n.close()));
+    });
+  });
+}

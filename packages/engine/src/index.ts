@@ -1,0 +1,13 @@
+/** @switchboard/engine: the seam between the server and its engines (memory, Redis, NATS). */
+export type { StreamPosition, Publication } from './stream-position.js';
+export type {
+  Broker,
+  BrokerHandler,
+  HistoryOptions,
+  HistoryQuery,
+  HistoryResult,
+  PublishOptions,
+  PublishResult,
+} from './broker.js';
+export type { PresenceStore, PresenceEntry, PresenceStats } from './presence-store.js';
+export type { ControlBus, ControlHandler, ControlMessage } from './control-bus.js';
