@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import type { Broker, BrokerHandler } from '../broker.js';
 import type { Publication } from '../stream-position.js';
+import { describeWithFixture, sleep } from './suite.js';
 
 /** A shared backend (a Redis, a NATS, one process's memory) on which nodes can be started. */
 export interface BrokerFixture {
@@ -11,7 +12,6 @@ export interface BrokerFixture {
 }
 
 const HISTORY = { size: 100, ttlMs: 60_000 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let unique = 0;
 const channel = (name: string) => `contract:${name}:${process.pid}:${Date.now()}:${unique++}`;
 
@@ -32,15 +32,10 @@ async function recordingNode(fixture: BrokerFixture) {
  * `describeBrokerContract('memory', () => createFixture())`.
  */
 export function describeBrokerContract(name: string, createFixture: () => Promise<BrokerFixture>): void {
-  describe(`Broker contract: ${name}`, { timeout: 60_000 }, () => {
-    let fixture: BrokerFixture;
-    before(async () => {
-      fixture = await createFixture();
-    });
-    after(() => fixture.close());
+  describeWithFixture(`Broker contract: ${name}`, 60_000, createFixture, (fixture) => {
 
     it('gives monotonic offsets under one epoch and reads history in either order, limited', async () => {
-      const { broker } = await recordingNode(fixture);
+      const { broker } = await recordingNode(fixture());
       const ch = channel('offsets');
       const results = [];
       for (let i = 1; i <= 5; i++) results.push(await broker.publish(ch, { i }, { history: HISTORY }));
@@ -55,9 +50,9 @@ export function describeBrokerContract(name: string, createFixture: () => Promis
     });
 
     it('delivers one channel’s publications to subscribed nodes in offset order, across nodes', async () => {
-      const a = await recordingNode(fixture);
-      const b = await recordingNode(fixture);
-      const c = await recordingNode(fixture);
+      const a = await recordingNode(fixture());
+      const b = await recordingNode(fixture());
+      const c = await recordingNode(fixture());
       const ch = channel('order');
       await a.broker.subscribe(ch);
       await b.broker.subscribe(ch);
@@ -70,7 +65,7 @@ export function describeBrokerContract(name: string, createFixture: () => Promis
     });
 
     it('stops delivering after unsubscribe, and subscribe/unsubscribe are idempotent', async () => {
-      const a = await recordingNode(fixture);
+      const a = await recordingNode(fixture());
       const ch = channel('unsub');
       await a.broker.subscribe(ch);
       await a.broker.subscribe(ch);
@@ -85,7 +80,7 @@ export function describeBrokerContract(name: string, createFixture: () => Promis
     });
 
     it('answers since-position queries: continuation, foreign epoch and trimmed history', async () => {
-      const { broker } = await recordingNode(fixture);
+      const { broker } = await recordingNode(fixture());
       const ch = channel('since');
       const history = { size: 3, ttlMs: 60_000 };
       const positions = [];
@@ -104,7 +99,7 @@ export function describeBrokerContract(name: string, createFixture: () => Promis
     });
 
     it('starts a new epoch when the stream is removed or expires', async () => {
-      const { broker } = await recordingNode(fixture);
+      const { broker } = await recordingNode(fixture());
       const ch = channel('epoch');
       const first = await broker.publish(ch, 'a', { history: HISTORY });
       await broker.removeHistory(ch);
@@ -123,7 +118,7 @@ export function describeBrokerContract(name: string, createFixture: () => Promis
     });
 
     it('publishes without history: delivered, offset 0', async () => {
-      const a = await recordingNode(fixture);
+      const a = await recordingNode(fixture());
       const ch = channel('nohistory');
       await a.broker.subscribe(ch);
       const result = await a.broker.publish(ch, 'live only');
@@ -134,7 +129,7 @@ export function describeBrokerContract(name: string, createFixture: () => Promis
     });
 
     it('is idempotent per key, also under concurrent retries, and delivers once', async () => {
-      const a = await recordingNode(fixture);
+      const a = await recordingNode(fixture());
       const ch = channel('idem');
       await a.broker.subscribe(ch);
       const results = await Promise.all(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import type { ControlBus, ControlHandler, ControlMessage } from '../control-bus.js';
+import { describeWithFixture, sleep } from './suite.js';
 
 export interface ControlBusFixture {
   /** A node on the shared bus. */
@@ -8,16 +9,10 @@ export interface ControlBusFixture {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The ControlBus contract (see control-bus.ts). */
 export function describeControlBusContract(name: string, createFixture: () => Promise<ControlBusFixture>): void {
-  describe(`ControlBus contract: ${name}`, { timeout: 30_000 }, () => {
-    let fixture: ControlBusFixture;
-    before(async () => {
-      fixture = await createFixture();
-    });
-    after(() => fixture.close());
+  describeWithFixture(`ControlBus contract: ${name}`, 30_000, createFixture, (fixture) => {
 
     it('broadcast reaches every node once, the sender included; send reaches only its target', async () => {
       const got = new Map<string, ControlMessage[]>();
@@ -25,7 +20,7 @@ export function describeControlBusContract(name: string, createFixture: () => Pr
       const nodes = await Promise.all(
         ['a', 'b', 'c'].map((n) => {
           got.set(prefix + n, []);
-          return fixture.node(prefix + n, { onControl: (m) => got.get(prefix + n)!.push(m) });
+          return fixture().node(prefix + n, { onControl: (m) => got.get(prefix + n)!.push(m) });
         }),
       );
       await nodes[0].broadcast('disconnect', { userId: 'u1' });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import type { PresenceStore } from '../presence-store.js';
+import { describeWithFixture, sleep } from './suite.js';
 
 export interface PresenceFixture {
   /** A store as one node sees it; several share the backend. */
@@ -8,22 +9,16 @@ export interface PresenceFixture {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let unique = 0;
 const channel = () => `contract:presence:${process.pid}:${Date.now()}:${unique++}`;
 
 /** The PresenceStore contract (see presence-store.ts). */
 export function describePresenceContract(name: string, createFixture: () => Promise<PresenceFixture>): void {
-  describe(`PresenceStore contract: ${name}`, { timeout: 30_000 }, () => {
-    let fixture: PresenceFixture;
-    before(async () => {
-      fixture = await createFixture();
-    });
-    after(() => fixture.close());
+  describeWithFixture(`PresenceStore contract: ${name}`, 30_000, createFixture, (fixture) => {
 
     it('aggregates entries across nodes; stats count clients and unique users', async () => {
-      const a = await fixture.store();
-      const b = await fixture.store();
+      const a = await fixture().store();
+      const b = await fixture().store();
       const ch = channel();
       await a.add(ch, { clientId: 'c1', userId: 'alice', connInfo: { device: 'phone' } }, 60_000);
       await a.add(ch, { clientId: 'c2', userId: 'alice' }, 60_000);
@@ -41,7 +36,7 @@ export function describePresenceContract(name: string, createFixture: () => Prom
     });
 
     it('drops entries whose TTL passed without a refresh (a dead node’s clients)', async () => {
-      const store = await fixture.store();
+      const store = await fixture().store();
       const ch = channel();
       await store.add(ch, { clientId: 'gone', userId: 'u1' }, 100);
       await store.add(ch, { clientId: 'kept', userId: 'u2' }, 100);
