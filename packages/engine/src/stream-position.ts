@@ -1,12 +1,12 @@
+import type { StreamPosition } from '@switchboard/wire';
+
 /**
- * A place in a channel's stream. `offset` counts publications from 1 and only
- * grows; `epoch` names the stream instance. An offset means nothing under another
- * epoch: a client holding a position from a lost stream must resync, never resume.
+ * A place in a channel's stream (defined by the wire protocol). `offset` counts
+ * publications from 1 and only grows; `epoch` names the stream instance. An offset
+ * means nothing under another epoch: a client holding a position from a lost
+ * stream must resync, never resume.
  */
-export interface StreamPosition {
-  offset: number;
-  epoch: string;
-}
+export type { StreamPosition };
 
 /** A message published to a channel, as every engine stores and delivers it. */
 export interface Publication {

@@ -1,0 +1,77 @@
+/**
+ * Reply errors: the answer to one command that failed. 100–399 belong to
+ * Switchboard; 400–1999 are the application's (RPC and hook errors). `temporary`
+ * tells the client a retry may succeed. Listed in docs/error-codes.md.
+ */
+export const ReplyErrorCode = {
+  Internal: 100,
+  Unauthorized: 101,
+  UnknownChannel: 102,
+  PermissionDenied: 103,
+  MethodNotFound: 104,
+  AlreadySubscribed: 105,
+  LimitExceeded: 106,
+  BadRequest: 107,
+  NotAvailable: 108,
+  TokenExpired: 109,
+  TooManyRequests: 111,
+  UnrecoverablePosition: 112,
+  NotSubscribed: 113,
+  Timeout: 114,
+} as const;
+export type ReplyErrorCode = (typeof ReplyErrorCode)[keyof typeof ReplyErrorCode];
+
+/** The first code an application may use for its own reply errors. */
+export const APPLICATION_REPLY_ERRORS = { from: 400, to: 1999 } as const;
+
+export interface ReplyError {
+  code: number;
+  message: string;
+  temporary?: boolean;
+}
+
+/**
+ * Disconnect codes: WebSocket close codes in the private range, grouped so a
+ * client knows what to do without knowing each code (docs/error-codes.md):
+ * - 3000–3399 reconnect (Switchboard), 3400–3499 try later, honouring the
+ *   server's reconnect-after window, 3500–3999 terminal (Switchboard);
+ * - 4000–4499 reconnect (application), 4500–4999 terminal (application).
+ */
+export const DisconnectCode = {
+  // Reconnect
+  Shutdown: 3001,
+  BadRequest: 3002,
+  InternalError: 3003,
+  Expired: 3005,
+  SubscriptionExpired: 3006,
+  Stale: 3007,
+  SlowConsumer: 3008,
+  WriteError: 3009,
+  InsufficientState: 3010,
+  ForceReconnect: 3011,
+  NoPong: 3012,
+  // Try later
+  TooManyConnections: 3400,
+  Draining: 3401,
+  // Terminal
+  InvalidToken: 3500,
+  BadProtocol: 3501,
+  Unauthorized: 3502,
+  ForceNoReconnect: 3503,
+  ConnectionLimit: 3504,
+  MessageSizeLimit: 3505,
+} as const;
+export type DisconnectCode = (typeof DisconnectCode)[keyof typeof DisconnectCode];
+
+export const ReconnectAdvice = { Reconnect: 'reconnect', TryLater: 'try-later', Terminal: 'terminal' } as const;
+export type ReconnectAdvice = (typeof ReconnectAdvice)[keyof typeof ReconnectAdvice];
+
+/**
+ * What a client should do after a close with `code`. Transport-level codes
+ * (1000–2999, including 1006) and unknown ones mean reconnect.
+ */
+export function reconnectAdvice(code: number): ReconnectAdvice {
+  if ((code >= 3500 && code <= 3999) || (code >= 4500 && code <= 4999)) return ReconnectAdvice.Terminal;
+  if (code >= 3400 && code <= 3499) return ReconnectAdvice.TryLater;
+  return ReconnectAdvice.Reconnect;
+}

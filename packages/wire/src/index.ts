@@ -1,0 +1,28 @@
+/** @switchboard/wire: the application protocol, versioned by WebSocket subprotocol, behind a Codec. */
+export type {
+  Command,
+  Method,
+  Reply,
+  Push,
+  PublicationPush,
+  ClientInfo,
+  StreamPosition,
+  ConnectParams,
+  SubscribeParams,
+  ChannelParams,
+  PublishParams,
+  HistoryParams,
+  RpcParams,
+  SendParams,
+  RefreshParams,
+} from './messages.js';
+export { WireError, type Codec } from './codec.js';
+export { JsonCodec, type JsonCodecOptions } from './json-codec.js';
+export {
+  ReplyErrorCode,
+  DisconnectCode,
+  ReconnectAdvice,
+  APPLICATION_REPLY_ERRORS,
+  reconnectAdvice,
+  type ReplyError,
+} from './codes.js';

@@ -1,0 +1,95 @@
+import type { ReplyError } from './codes.js';
+
+/** A place in a channel's stream: see @switchboard/engine's Broker contract for what an epoch means. */
+export interface StreamPosition {
+  offset: number;
+  epoch: string;
+}
+
+/** Who a connection is, as others see it in presence and join/leave. */
+export interface ClientInfo {
+  clientId: string;
+  userId: string;
+  connInfo?: unknown;
+}
+
+export interface ConnectParams {
+  /** Credentials (a JWT), unless the handshake already authenticated. */
+  token?: string;
+  name?: string;
+  version?: string;
+  /** Channels to (re)subscribe in the same round trip, with the last position seen on each. */
+  subs?: Record<string, { since?: StreamPosition }>;
+  /** True when the client is reconnecting (for the server's reconnect metrics). */
+  reconnect?: boolean;
+}
+export interface SubscribeParams {
+  channel: string;
+  /** Per-channel token for private channels. */
+  token?: string;
+  /** Recover everything after this position, or get `recovered: false`. */
+  since?: StreamPosition;
+}
+export interface ChannelParams {
+  channel: string;
+}
+export interface PublishParams {
+  channel: string;
+  data: unknown;
+  idempotencyKey?: string;
+}
+export interface HistoryParams {
+  channel: string;
+  since?: StreamPosition;
+  limit?: number;
+  reverse?: boolean;
+}
+export interface RpcParams {
+  method: string;
+  data: unknown;
+}
+export interface SendParams {
+  data: unknown;
+}
+export interface RefreshParams {
+  token: string;
+}
+
+/**
+ * A client command. Each has an `id` and gets exactly one reply, except `send`
+ * (fire-and-forget), which has none.
+ */
+export type Command =
+  | { id: number; method: 'connect'; params: ConnectParams }
+  | { id: number; method: 'subscribe'; params: SubscribeParams }
+  | { id: number; method: 'unsubscribe'; params: ChannelParams }
+  | { id: number; method: 'publish'; params: PublishParams }
+  | { id: number; method: 'history'; params: HistoryParams }
+  | { id: number; method: 'presence'; params: ChannelParams }
+  | { id: number; method: 'presence_stats'; params: ChannelParams }
+  | { id: number; method: 'rpc'; params: RpcParams }
+  | { id: number; method: 'refresh'; params: RefreshParams }
+  | { id: number; method: 'ping'; params: Record<string, never> }
+  | { id?: undefined; method: 'send'; params: SendParams };
+
+export type Method = Command['method'];
+
+/** The one answer to a command. */
+export type Reply = { id: number; result: unknown } | { id: number; error: ReplyError };
+
+/** A publication as delivered to clients. */
+export interface PublicationPush {
+  offset: number;
+  epoch: string;
+  data: unknown;
+  info?: ClientInfo;
+}
+
+/** Server-initiated messages: no id, no reply. */
+export type Push =
+  | { push: 'publication'; channel: string; pub: PublicationPush }
+  | { push: 'join'; channel: string; info: ClientInfo }
+  | { push: 'leave'; channel: string; info: ClientInfo }
+  | { push: 'unsubscribe'; channel: string; code: number; reason: string }
+  | { push: 'disconnect'; code: number; reason: string; reconnectAfter?: { minMs: number; maxMs: number } }
+  | { push: 'message'; data: unknown };
