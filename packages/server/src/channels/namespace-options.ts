@@ -1,0 +1,58 @@
+/** Options of one namespace; every channel `namespace:*` follows them. */
+export interface NamespaceOptions {
+  /** Keep history (size publications, for ttlMs after the last one). @default false */
+  history?: false | { size: number; ttlMs: number };
+  /** Let clients recover missed publications from history on resubscribe. @default true when history is on */
+  recovery?: boolean;
+  /** Most publications one recovery may replay; more → `recovered: false`. @default 1000 */
+  maxRecoveredPublications?: number;
+  /** Track who is subscribed. @default false */
+  presence?: boolean;
+  /** Push join/leave events to subscribers (needs presence). @default false */
+  joinLeave?: boolean;
+  /** 'counts' keeps only client/user counts, for rooms too large to list. @default 'full' */
+  presenceMode?: 'full' | 'counts';
+  /** May clients publish, or only the backend (HTTP API)? @default false */
+  allowPublish?: boolean;
+  /** Who may subscribe: any connected client, or only with a per-channel subscribe token. @default 'connected' */
+  allowSubscribe?: 'connected' | 'token';
+  /** Most subscribers per channel on this node; 0 = no limit. @default 0 */
+  maxSubscribers?: number;
+}
+
+export type ResolvedNamespaceOptions = Required<NamespaceOptions>;
+
+export const NAMESPACE_DEFAULTS: Readonly<ResolvedNamespaceOptions> = Object.freeze({
+  history: false,
+  recovery: false,
+  maxRecoveredPublications: 1000,
+  presence: false,
+  joinLeave: false,
+  presenceMode: 'full',
+  allowPublish: false,
+  allowSubscribe: 'connected',
+  maxSubscribers: 0,
+});
+
+/** Applies defaults and validates eagerly, naming the namespace and option at fault. */
+export function resolveNamespaceOptions(namespace: string, options: NamespaceOptions): ResolvedNamespaceOptions {
+  const fail = (option: string, why: string): never => {
+    throw new TypeError(`namespace "${namespace}": ${option} ${why}`);
+  };
+  const history = options.history ?? false;
+  if (history !== false) {
+    if (!(Number.isSafeInteger(history.size) && history.size > 0)) fail('history.size', 'must be a positive integer');
+    if (!(Number.isSafeInteger(history.ttlMs) && history.ttlMs > 0)) fail('history.ttlMs', 'must be a positive integer');
+  }
+  const recovery = options.recovery ?? history !== false;
+  if (recovery && history === false) fail('recovery', 'needs history');
+  const resolved: ResolvedNamespaceOptions = { ...NAMESPACE_DEFAULTS, ...options, history, recovery };
+  if (resolved.joinLeave && !resolved.presence) fail('joinLeave', 'needs presence');
+  if (!(Number.isSafeInteger(resolved.maxRecoveredPublications) && resolved.maxRecoveredPublications > 0)) {
+    fail('maxRecoveredPublications', 'must be a positive integer');
+  }
+  if (!(Number.isSafeInteger(resolved.maxSubscribers) && resolved.maxSubscribers >= 0)) fail('maxSubscribers', 'must be a non-negative integer');
+  if (resolved.presenceMode !== 'full' && resolved.presenceMode !== 'counts') fail('presenceMode', "must be 'full' or 'counts'");
+  if (resolved.allowSubscribe !== 'connected' && resolved.allowSubscribe !== 'token') fail('allowSubscribe', "must be 'connected' or 'token'");
+  return resolved;
+}
