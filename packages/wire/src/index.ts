@@ -26,3 +26,4 @@ export {
   reconnectAdvice,
   type ReplyError,
 } from './codes.js';
+export { presenceFromList, applyPresenceDiff, presenceByUser, type PresenceState } from './presence-merge.js';
