@@ -73,10 +73,8 @@ export interface PreparedFrame {
 
 /** Frames a message once for fan-out: every subscriber gets the same bytes (no per-socket framing or copying). */
 export function prepareFrame(payload: Uint8Array, binary: boolean): PreparedFrame {
-  const header = new Uint8Array(frameHeaderLength(payload.length, false));
-  writeHeader(header, 0, { fin: true, rsv: 0, opcode: binary ? Opcode.Binary : Opcode.Text, payload }, false);
-  const bytes = new Uint8Array(header.length + payload.length);
-  bytes.set(header);
-  bytes.set(payload, header.length);
+  const bytes = new Uint8Array(frameHeaderLength(payload.length, false) + payload.length);
+  const at = writeHeader(bytes, 0, { fin: true, rsv: 0, opcode: binary ? Opcode.Binary : Opcode.Text, payload }, false);
+  bytes.set(payload, at);
   return { bytes };
 }

@@ -60,13 +60,31 @@ function parseParams(params: ExtensionParam[]): Map<string, string | true> | nul
   const seen = new Map<string, string | true>();
   for (const { name, value } of params) {
     if (!KNOWN.has(name) || seen.has(name)) return null;
-    const needsValue = name === 'server_max_window_bits';
-    const flag = name.endsWith('context_takeover');
-    if (flag && value !== true) return null;
-    if ((needsValue || (!flag && value !== true)) && (value === true || !WINDOW_BITS.test(value))) return null;
+    if (name.endsWith('context_takeover')) {
+      if (value !== true) return null;
+    } else if (value === true ? name === 'server_max_window_bits' : !WINDOW_BITS.test(value)) {
+      // Window sizes are 8–15; only client_max_window_bits may come without one.
+      return null;
+    }
     seen.set(name, value);
   }
   return seen;
+}
+
+/** The parameter list of an offer or a response, in one order; an absent window size is left out. */
+function formatParams(p: {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  serverMaxWindowBits?: number;
+  clientMaxWindowBits?: number | true;
+}): ExtensionParam[] {
+  const out: ExtensionParam[] = [];
+  if (p.serverNoContextTakeover) out.push({ name: 'server_no_context_takeover', value: true });
+  if (p.clientNoContextTakeover) out.push({ name: 'client_no_context_takeover', value: true });
+  if (p.serverMaxWindowBits !== undefined) out.push({ name: 'server_max_window_bits', value: String(p.serverMaxWindowBits) });
+  const client = p.clientMaxWindowBits;
+  if (client !== undefined) out.push({ name: 'client_max_window_bits', value: client === true ? true : String(client) });
+  return out;
 }
 
 function windowBitsOption(name: string, value: number | undefined): number {
@@ -128,11 +146,12 @@ export function serverPerMessageDeflate(
           serverMaxWindowBits: serverBits,
           clientMaxWindowBits: clientBits,
         };
-        const response: ExtensionParam[] = [];
-        if (params.serverNoContextTakeover) response.push({ name: 'server_no_context_takeover', value: true });
-        if (params.clientNoContextTakeover) response.push({ name: 'client_no_context_takeover', value: true });
-        if (serverBits < 15 || p.has('server_max_window_bits')) response.push({ name: 'server_max_window_bits', value: String(serverBits) });
-        if (offeredClientBits !== undefined && clientBits < 15) response.push({ name: 'client_max_window_bits', value: String(clientBits) });
+        const response = formatParams({
+          serverNoContextTakeover: params.serverNoContextTakeover,
+          clientNoContextTakeover: params.clientNoContextTakeover,
+          serverMaxWindowBits: serverBits < 15 || p.has('server_max_window_bits') ? serverBits : undefined,
+          clientMaxWindowBits: offeredClientBits !== undefined && clientBits < 15 ? clientBits : undefined,
+        });
         return { response, extension: new PerMessageDeflate('server', params, codec, o.threshold, maxMessageSize) };
       }
       return null;
@@ -150,12 +169,15 @@ export function clientPerMessageDeflate(
   return {
     name: PERMESSAGE_DEFLATE,
     offer() {
-      const offer: ExtensionParam[] = [];
-      if (o.serverNoContextTakeover) offer.push({ name: 'server_no_context_takeover', value: true });
-      if (o.clientNoContextTakeover) offer.push({ name: 'client_no_context_takeover', value: true });
-      if (o.serverMaxWindowBits < 15) offer.push({ name: 'server_max_window_bits', value: String(o.serverMaxWindowBits) });
-      offer.push({ name: 'client_max_window_bits', value: o.clientMaxWindowBits < 15 ? String(o.clientMaxWindowBits) : true });
-      return [offer];
+      return [
+        formatParams({
+          serverNoContextTakeover: o.serverNoContextTakeover,
+          clientNoContextTakeover: o.clientNoContextTakeover,
+          serverMaxWindowBits: o.serverMaxWindowBits < 15 ? o.serverMaxWindowBits : undefined,
+          // Always offered, as browsers do: the server may then limit our window.
+          clientMaxWindowBits: o.clientMaxWindowBits < 15 ? o.clientMaxWindowBits : true,
+        }),
+      ];
     },
     accept(response) {
       const p = parseParams(response);

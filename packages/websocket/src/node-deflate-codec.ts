@@ -7,7 +7,7 @@ const { Z_SYNC_FLUSH } = zlib.constants;
  * node:zlib has no public synchronous API for a persistent stream (the *Sync
  * functions close theirs after one call), yet context takeover needs one and
  * bounded inflation wants to stop mid-stream. So we drive the stream's native
- * handle the way zlib.*Sync do internally, without closing it. Checked at load.
+ * handle the way zlib.*Sync do internally, without closing it.
  */
 interface NativeZlib {
   _handle: {

@@ -87,6 +87,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   private readonly options: WebSocketServerOptions;
   private netServer: NetServer | undefined;
   private readonly pending = new Set<Duplex>();
+  private readonly connection: SocketShellOptions;
   private readonly deflate: { negotiator: ServerExtensionNegotiator; enabled?: (r: HttpRequestHead) => boolean } | undefined;
 
   constructor(options: WebSocketServerOptions = {}) {
@@ -98,7 +99,17 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       }
     }
     this.options = { ...options };
-    const { maxMessageSize } = resolveConnectionOptions(this.connectionOptions());
+    // Built (and validated) once; every connection starts from it.
+    this.connection = {
+      role: 'server',
+      maxMessageSize: options.maxMessageSize,
+      maxFragments: options.maxFragments,
+      autoPong: options.autoPong,
+      highWaterMark: options.highWaterMark,
+      lowWaterMark: options.lowWaterMark,
+      closeTimeout: options.closeTimeout,
+    };
+    const { maxMessageSize } = resolveConnectionOptions(this.connection);
     const deflate = options.perMessageDeflate === true ? {} : options.perMessageDeflate || undefined;
     if (deflate) {
       this.deflate = {
@@ -220,7 +231,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     }
     socket.write(accepted.response);
     (socket as Socket).setNoDelay?.(true);
-    const ws = new ServerWebSocket(socket, { ...this.connectionOptions(), extensions: accepted.extensions }, {
+    const ws = new ServerWebSocket(socket, { ...this.connection, extensions: accepted.extensions }, {
       protocol: accepted.protocol,
       extensions: accepted.extensionsHeader,
       head,
@@ -234,19 +245,6 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     const custom = this.options.extensions ?? [];
     if (!this.deflate || (this.deflate.enabled && !this.deflate.enabled(request))) return custom;
     return [...custom, this.deflate.negotiator];
-  }
-
-  private connectionOptions(): SocketShellOptions {
-    const o = this.options;
-    return {
-      role: 'server',
-      maxMessageSize: o.maxMessageSize,
-      maxFragments: o.maxFragments,
-      autoPong: o.autoPong,
-      highWaterMark: o.highWaterMark,
-      lowWaterMark: o.lowWaterMark,
-      closeTimeout: o.closeTimeout,
-    };
   }
 
   private reject(socket: Duplex, error: HandshakeError, request?: HttpRequestHead): void {
