@@ -47,6 +47,7 @@ export {
   parseResponseHead,
   headerList,
   hasToken,
+  isToken,
   DEFAULT_MAX_HEADER_BYTES,
   type HttpRequestHead,
   type HttpResponseHead,

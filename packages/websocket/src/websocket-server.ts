@@ -22,6 +22,7 @@ import {
 import { defaultDeflateCodec } from './node-deflate-codec.js';
 import { sha1 } from './node-crypto.js';
 import { asBuffer, toBytes } from './buffers.js';
+import { assertPositiveIntegers } from './options.js';
 import { ReadyState, ServerWebSocket, type MessageData } from './server-websocket.js';
 import type { SocketShellOptions } from './socket-shell.js';
 
@@ -92,12 +93,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
 
   constructor(options: WebSocketServerOptions = {}) {
     super();
-    for (const name of ['maxHeaderBytes', 'handshakeTimeout', 'closeTimeout'] as const) {
-      const value = options[name];
-      if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
-        throw new TypeError(`WebSocketServer option ${name} must be a positive integer, got ${value}`);
-      }
-    }
+    assertPositiveIntegers('WebSocketServer', options, ['maxHeaderBytes', 'handshakeTimeout', 'closeTimeout']);
     this.options = { ...options };
     // Built (and validated) once; every connection starts from it.
     this.connection = {

@@ -6,6 +6,7 @@ import {
   HttpHeadReader,
   createClientHandshake,
   clientPerMessageDeflate,
+  isToken,
   parseResponseHead,
   resolveConnectionOptions,
   verifyServerHandshake,
@@ -16,6 +17,7 @@ import {
 } from '@switchboard/protocol';
 import { defaultDeflateCodec } from './node-deflate-codec.js';
 import { toBytes } from './buffers.js';
+import { assertPositiveIntegers } from './options.js';
 import { CloseEvent, ErrorEvent } from './events.js';
 import { createMaskSource, randomFill, sha1 } from './node-crypto.js';
 import { SocketShell, type CloseInfo, type ShellListener } from './socket-shell.js';
@@ -81,12 +83,7 @@ export class WebSocket extends EventTarget implements ShellListener {
 
   constructor(url: string | URL, protocols: string | string[] = [], options: WebSocketOptions = {}) {
     super();
-    for (const name of ['handshakeTimeout', 'closeTimeout'] as const) {
-      const value = options[name];
-      if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
-        throw new TypeError(`WebSocket option ${name} must be a positive integer, got ${value}`);
-      }
-    }
+    assertPositiveIntegers('WebSocket', options, ['handshakeTimeout', 'closeTimeout']);
     const { maxMessageSize } = resolveConnectionOptions({ role: 'client', maskSource: () => {}, maxMessageSize: options.maxMessageSize });
     const deflate = options.perMessageDeflate === false ? undefined : options.perMessageDeflate === true ? {} : (options.perMessageDeflate ?? {});
     const negotiators = [...(options.extensions ?? [])];
@@ -95,7 +92,7 @@ export class WebSocket extends EventTarget implements ShellListener {
     this.url = parsed.href;
     this.origin = parsed.origin;
     const list = typeof protocols === 'string' ? [protocols] : [...protocols];
-    if (new Set(list).size !== list.length || !list.every((p) => /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p))) {
+    if (new Set(list).size !== list.length || !list.every(isToken)) {
       throw new DOMException('invalid or duplicate subprotocol', 'SyntaxError');
     }
     this.connect(parsed, list, options, negotiators);
