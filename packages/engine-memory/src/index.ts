@@ -2,3 +2,4 @@
 export { MemoryBroker, MemoryBrokerHub } from './memory-broker.js';
 export { MemoryPresenceStore, MemoryPresenceHub } from './memory-presence-store.js';
 export { MemoryControlBus, MemoryControlHub } from './memory-control-bus.js';
+export { memoryEngine, MemoryCluster, type MemoryEngineOptions } from './memory-engine.js';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type {
   Broker,
   BrokerHandler,
+  HistoryOptions,
   HistoryQuery,
   HistoryResult,
   Publication,
@@ -72,7 +73,8 @@ export class MemoryBroker implements Broker {
   }
 
   async history(channel: string, query: HistoryQuery = {}): Promise<HistoryResult> {
-    const stream = this.liveStream(channel, Date.now());
+    const now = Date.now();
+    const stream = this.liveStream(channel, now) ?? (query.ensure ? this.createStream(channel, query.ensure, now) : undefined);
     const position: StreamPosition = stream ? { offset: stream.top, epoch: stream.epoch } : { offset: 0, epoch: '' };
     let items = stream?.items ?? [];
     let gap = false;
@@ -101,11 +103,7 @@ export class MemoryBroker implements Broker {
     let position: StreamPosition = { offset: 0, epoch: '' };
     let publication: Publication = { channel, offset: 0, epoch: '', data, publisher: options.publisher };
     if (history && history.size > 0) {
-      let stream = this.liveStream(channel, now);
-      if (!stream) {
-        stream = { epoch: randomUUID().slice(0, 8), top: 0, items: [], expiresAt: 0 };
-        this.hub.streams.set(channel, stream);
-      }
+      const stream = this.liveStream(channel, now) ?? this.createStream(channel, history, now);
       stream.top++;
       stream.expiresAt = now + history.ttlMs;
       position = { offset: stream.top, epoch: stream.epoch };
@@ -115,6 +113,12 @@ export class MemoryBroker implements Broker {
     }
     for (const node of this.hub.subscribers.get(channel) ?? []) node.handler.onPublication(publication);
     return { position, duplicate: false };
+  }
+
+  private createStream(channel: string, history: HistoryOptions, now: number): Stream {
+    const stream = { epoch: randomUUID().slice(0, 8), top: 0, items: [], expiresAt: now + history.ttlMs };
+    this.hub.streams.set(channel, stream);
+    return stream;
   }
 
   /** The channel's stream if it exists and has not expired; an expired one is gone for good. */

@@ -30,6 +30,13 @@ export interface HistoryQuery {
   limit?: number;
   /** Newest first. @default false */
   reverse?: boolean;
+  /**
+   * Create the stream (a new epoch, offset 0) if there is none, with these
+   * settings, so the position returned can be resumed from: a subscriber that
+   * joins before the first publication must not be told `{0, ""}`, which no
+   * later stream could continue.
+   */
+  ensure?: HistoryOptions;
 }
 
 export interface HistoryResult {

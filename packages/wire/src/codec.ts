@@ -11,8 +11,12 @@ export interface Codec {
   readonly subprotocol: string;
   /** Whether messages travel as binary frames (else text). */
   readonly binary: boolean;
-  /** One received message → its commands. Throws WireError on malformed input. */
-  decodeCommands(message: Uint8Array): Command[];
+  /**
+   * One received message → its commands. A malformed message throws WireError;
+   * a malformed command inside a good message comes back as a WireError in its
+   * place, so the others still run and it alone gets its reply error.
+   */
+  decodeCommands(message: Uint8Array): Array<Command | WireError>;
   encodeReply(reply: Reply): Uint8Array;
   encodePush(push: Push): Uint8Array;
 }

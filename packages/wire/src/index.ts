@@ -15,6 +15,12 @@ export type {
   RpcParams,
   SendParams,
   RefreshParams,
+  SubscribeResult,
+  ConnectResult,
+  PublishResultWire,
+  HistoryResultWire,
+  PresenceResult,
+  PresenceStatsResult,
 } from './messages.js';
 export { WireError, type Codec } from './codec.js';
 export { JsonCodec, type JsonCodecOptions } from './json-codec.js';

@@ -88,7 +88,7 @@ export class JsonCodec implements Codec {
     this.maxBatch = options.maxBatch ?? 100;
   }
 
-  decodeCommands(message: Uint8Array): Command[] {
+  decodeCommands(message: Uint8Array): Array<Command | WireError> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(this.decoder.decode(message));
@@ -98,7 +98,13 @@ export class JsonCodec implements Codec {
     const list = Array.isArray(parsed) ? parsed : [parsed];
     if (list.length === 0) throw new WireError('empty batch');
     if (list.length > this.maxBatch) throw new WireError(`more than ${this.maxBatch} commands in one message`);
-    return list.map((item) => this.command(item));
+    return list.map((item) => {
+      try {
+        return this.command(item);
+      } catch (error) {
+        return error as WireError;
+      }
+    });
   }
 
   encodeReply(reply: Reply): Uint8Array {

@@ -18,6 +18,8 @@ export interface ConnectParams {
   token?: string;
   name?: string;
   version?: string;
+  /** Free-form data for the server's connect hook (and, for anonymous clients, their presence info). */
+  data?: unknown;
   /** Channels to (re)subscribe in the same round trip, with the last position seen on each. */
   subs?: Record<string, { since?: StreamPosition }>;
   /** True when the client is reconnecting (for the server's reconnect metrics). */
@@ -93,3 +95,44 @@ export type Push =
   | { push: 'unsubscribe'; channel: string; code: number; reason: string }
   | { push: 'disconnect'; code: number; reason: string; reconnectAfter?: { minMs: number; maxMs: number } }
   | { push: 'message'; data: unknown };
+
+/** `subscribe`'s result (and each entry of `connect`'s `subs`). */
+export interface SubscribeResult {
+  /** The channel keeps history: the position to resume from (absent when it does not). */
+  position?: StreamPosition;
+  /** Present when `since` was given: were all publications after it replayed? */
+  recovered?: boolean;
+  /** The replayed publications, in offset order, when `recovered`. */
+  publications?: PublicationPush[];
+}
+
+/** `connect`'s result. */
+export interface ConnectResult {
+  client: string;
+  user: string;
+  /** Unix ms when the credentials expire; refresh before. */
+  expiresAt?: number;
+  /** Per channel (asked for in `subs`, or made by the server): its subscribe result or error. */
+  subs: Record<string, SubscribeResult | { error: ReplyError }>;
+  /** The node that holds the connection. */
+  node: string;
+}
+
+export interface PublishResultWire {
+  offset: number;
+  epoch: string;
+}
+
+export interface HistoryResultWire {
+  publications: PublicationPush[];
+  position: StreamPosition;
+}
+
+export interface PresenceResult {
+  clients: ClientInfo[];
+}
+
+export interface PresenceStatsResult {
+  clients: number;
+  users: number;
+}

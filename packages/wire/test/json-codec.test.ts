@@ -7,6 +7,14 @@ import { DisconnectCode, JsonCodec, ReconnectAdvice, WireError, reconnectAdvice,
 const codec = new JsonCodec({ maxBatch: 5 });
 const bytes = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
 const decode = (v: unknown) => codec.decodeCommands(bytes(v));
+/** The error a message or its one bad command produced. */
+const failure = (v: unknown): unknown => {
+  try {
+    return decode(v).find((c) => c instanceof WireError);
+  } catch (error) {
+    return error;
+  }
+};
 
 const VALID: Command[] = [
   { id: 1, method: 'connect', params: { token: 't', name: 'js', version: '0.1', reconnect: true, subs: { 'chat:a': { since: { offset: 5, epoch: 'e1' } }, 'chat:b': {} } } },
@@ -51,9 +59,17 @@ describe('JSON codec (switchboard.v1.json)', () => {
   ];
   for (const [name, input, id] of bad) {
     it(`rejects ${name} with a WireError${id ? ` naming id ${id}` : ''}`, () => {
-      assert.throws(() => decode(input), (e: unknown) => e instanceof WireError && e.code === 'SB_ERR_MALFORMED_COMMAND' && e.id === id);
+      const e = failure(input);
+      assert.ok(e instanceof WireError && e.code === 'SB_ERR_MALFORMED_COMMAND' && e.id === id, String(e));
     });
   }
+
+  it('keeps the good commands of a batch and puts each bad one in its place', () => {
+    const out = decode([VALID[9], { id: 20, method: 'explode' }, VALID[2]]);
+    assert.deepEqual(out[0], VALID[9]);
+    assert.ok(out[1] instanceof WireError && out[1].id === 20);
+    assert.deepEqual(out[2], VALID[2]);
+  });
 
   it('rejects invalid UTF-8', () => {
     assert.throws(() => codec.decodeCommands(new Uint8Array([0x7b, 0xff, 0x7d])), WireError);

@@ -117,6 +117,23 @@ export function describeBrokerContract(name: string, createFixture: () => Promis
       await broker.close();
     });
 
+    it('creates the stream on an ensuring read, and publications continue its epoch from offset 1', async () => {
+      const { broker } = await recordingNode(fixture());
+      const ch = channel('ensure');
+      const plain = await broker.history(ch);
+      assert.deepEqual(plain.position, { offset: 0, epoch: '' }, 'a plain read creates nothing');
+      const ensured = await broker.history(ch, { ensure: HISTORY, limit: 0 });
+      assert.equal(ensured.position.offset, 0);
+      assert.ok(ensured.position.epoch.length > 0, 'an ensured stream has an epoch');
+      const again = await broker.history(ch, { ensure: HISTORY, limit: 0 });
+      assert.equal(again.position.epoch, ensured.position.epoch, 'ensuring an existing stream keeps it');
+      const first = await broker.publish(ch, 'a', { history: HISTORY });
+      assert.deepEqual(first.position, { offset: 1, epoch: ensured.position.epoch });
+      const resumed = await broker.history(ch, { since: ensured.position });
+      assert.deepEqual([resumed.gap, resumed.publications.map((p) => p.data)], [false, ['a']]);
+      await broker.close();
+    });
+
     it('publishes without history: delivered, offset 0', async () => {
       const a = await recordingNode(fixture());
       const ch = channel('nohistory');

@@ -1,0 +1,57 @@
+import type { Engine, PresenceEntry } from '@switchboard/engine';
+import type { ResolvedChannel } from '../channels/namespaces.js';
+import type { ClusterControl } from '../cluster/cluster-control.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * Presence of this node's sessions. Entries live in the engine's PresenceStore
+ * with a TTL that this node keeps refreshing, so the entries of a node that dies
+ * disappear on their own; a session that closes, cleanly or not, removes its own.
+ * Join/leave travel over the control bus to every node's subscribers.
+ */
+export class PresenceTracker {
+  private readonly local = new Map<string, Map<string, PresenceEntry>>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly cluster: ClusterControl,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.refresh(), Math.max(1, Math.floor(this.ttlMs / 3))).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async join(channel: ResolvedChannel, entry: PresenceEntry): Promise<void> {
+    const { presence, joinLeave, presenceMode } = channel.options;
+    if (!presence) return;
+    const entries = this.local.get(channel.channel) ?? this.local.set(channel.channel, new Map()).get(channel.channel)!;
+    entries.set(entry.clientId, entry);
+    await this.engine.presence.add(channel.channel, entry, this.ttlMs);
+    if (joinLeave && presenceMode === 'full') await this.cluster.broadcast('join', { channel: channel.channel, info: entry });
+  }
+
+  async leave(channel: ResolvedChannel, entry: PresenceEntry): Promise<void> {
+    const { presence, joinLeave, presenceMode } = channel.options;
+    if (!presence) return;
+    const entries = this.local.get(channel.channel);
+    entries?.delete(entry.clientId);
+    if (entries?.size === 0) this.local.delete(channel.channel);
+    await this.engine.presence.remove(channel.channel, entry.clientId);
+    if (joinLeave && presenceMode === 'full') await this.cluster.broadcast('leave', { channel: channel.channel, info: entry });
+  }
+
+  private refresh(): void {
+    for (const [channel, entries] of this.local) {
+      for (const entry of entries.values()) {
+        this.engine.presence.add(channel, entry, this.ttlMs).catch((error: unknown) => this.log.warn({ err: error, channel }, 'presence refresh failed'));
+      }
+    }
+  }
+}

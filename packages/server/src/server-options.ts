@@ -1,0 +1,104 @@
+import type { EngineFactory } from '@switchboard/engine';
+import { JsonCodec, type Codec } from '@switchboard/wire';
+import { resolveNamespaceOptions, type NamespaceOptions, type ResolvedNamespaceOptions } from './channels/namespace-options.js';
+import type { ServerHooks } from './hooks.js';
+
+export interface ServerOptions {
+  /** Namespaces by name; a channel `ns:name` follows `namespaces[ns]`. @default {} */
+  namespaces?: Record<string, NamespaceOptions>;
+  /** Where publications, history, presence and node commands live. @default memoryEngine() */
+  engine?: EngineFactory;
+  hooks?: ServerHooks;
+  /** Accept `connect` without `onConnecting` (user id ""; connInfo from the client's `data`). @default false */
+  allowAnonymous?: boolean;
+  /** Key for the HTTP API (`Authorization: apikey KEY`). Without one the API answers 401 to everything. */
+  apiKey?: string;
+  /** Namespace of personal channels: every connection of user U is subscribed to `ns:#U` at connect. @default none */
+  personalNamespace?: string;
+  /** Wire formats, chosen by WebSocket subprotocol. @default [new JsonCodec()] */
+  codecs?: Codec[];
+  /** Path of the WebSocket endpoint. @default '/connection/websocket' */
+  websocketPath?: string;
+  /** Largest client message (WebSocket close 1009 beyond it). @default 65536 */
+  maxMessageSize?: number;
+  /** Largest HTTP API request body (413 beyond it). @default 1048576 */
+  maxApiBodySize?: number;
+  /** Channels one connection may be subscribed to at once. @default 128 */
+  maxSubscriptionsPerConnection?: number;
+  /** Commands waiting to be handled on one connection; more get reply error 111. @default 256 */
+  maxPendingCommands?: number;
+  /** A connection must send `connect` within this many ms (disconnect 3502). @default 5000 */
+  connectTimeoutMs?: number;
+  /** An RPC handler that takes longer gets reply error 114. @default 10000 */
+  rpcTimeoutMs?: number;
+  /** Same idempotency key within this window → the first publish's result. @default 300000 */
+  idempotencyWindowMs?: number;
+  /** Presence entries expire unless refreshed; this node refreshes its own at a third of it. @default 60000 */
+  presenceTtlMs?: number;
+  /** Node id in the cluster. @default a random id */
+  nodeId?: string;
+  /** Human name of this node in `info`. @default the host name */
+  nodeName?: string;
+}
+
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'personalNamespace' | 'engine' | 'hooks'>> & {
+  namespaces: Map<string, ResolvedNamespaceOptions>;
+  apiKey: string | undefined;
+  personalNamespace: string | undefined;
+  engine: EngineFactory | undefined;
+  hooks: ServerHooks;
+};
+
+export const SERVER_DEFAULTS = Object.freeze({
+  allowAnonymous: false,
+  websocketPath: '/connection/websocket',
+  maxMessageSize: 65_536,
+  maxApiBodySize: 1_048_576,
+  maxSubscriptionsPerConnection: 128,
+  maxPendingCommands: 256,
+  connectTimeoutMs: 5000,
+  rpcTimeoutMs: 10_000,
+  idempotencyWindowMs: 300_000,
+  presenceTtlMs: 60_000,
+});
+
+const POSITIVE = [
+  'maxMessageSize',
+  'maxApiBodySize',
+  'maxSubscriptionsPerConnection',
+  'maxPendingCommands',
+  'connectTimeoutMs',
+  'rpcTimeoutMs',
+  'idempotencyWindowMs',
+  'presenceTtlMs',
+] as const;
+
+/** Merges defaults once and validates eagerly, naming the option at fault. */
+export function resolveServerOptions(options: ServerOptions, defaults: { nodeId: string; nodeName: string }): ResolvedServerOptions {
+  const merged = { ...SERVER_DEFAULTS, ...defaults, ...stripUndefined(options) };
+  for (const key of POSITIVE) {
+    const v = merged[key];
+    if (!(Number.isSafeInteger(v) && v > 0)) throw new TypeError(`Switchboard server: ${key} must be a positive integer, got ${String(v)}`);
+  }
+  if (!merged.websocketPath.startsWith('/')) throw new TypeError('Switchboard server: websocketPath must start with "/"');
+  const namespaces = new Map<string, ResolvedNamespaceOptions>();
+  for (const [name, ns] of Object.entries(options.namespaces ?? {})) namespaces.set(name, resolveNamespaceOptions(name, ns));
+  const personal = options.personalNamespace;
+  if (personal !== undefined && !namespaces.has(personal)) {
+    throw new TypeError(`Switchboard server: personalNamespace "${personal}" is not in namespaces`);
+  }
+  if (options.apiKey !== undefined && options.apiKey.length < 16) throw new TypeError('Switchboard server: apiKey must be at least 16 characters');
+  return {
+    ...merged,
+    codecs: options.codecs ?? [new JsonCodec()],
+    namespaces,
+    apiKey: options.apiKey,
+    personalNamespace: personal,
+    engine: options.engine,
+    hooks: options.hooks ?? {},
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Publication } from '@switchboard/engine';
+import { DisconnectCode, ReplyErrorCode, WireError, type Command, type Push, type Reply } from '@switchboard/wire';
+import type { ChannelSubscriber } from '../channels/hub.js';
+import { toPublicationPush } from '../channels/publication-push.js';
+import { DisconnectError, toReplyError } from '../errors.js';
+import type { SessionContext } from '../hooks.js';
+import type { ServerCore } from '../server-core.js';
+import type { SharedMessage, Transport, TransportListener } from '../transports/transport.js';
+import { COMMANDS } from './session-commands.js';
+import { SessionState } from './session-state.js';
+import type { Subscription } from './subscription.js';
+
+
+/** The HTTP request that opened the connection, as much as the session keeps of it. */
+export interface SessionRequest {
+  headers: IncomingHttpHeaders;
+  remoteAddress: string | undefined;
+}
+
+/**
+ * One client connection, over any transport (see SessionState). Commands are handled one
+ * at a time, in order, each with exactly one reply.
+ */
+export class Session implements ChannelSubscriber, TransportListener, SessionContext {
+  readonly clientId = randomUUID();
+  userId = '';
+  connInfo: unknown;
+  expiresAt: number | undefined;
+  state: SessionState = SessionState.Connecting;
+  readonly subscriptions = new Map<string, Subscription>();
+  private readonly queue: Command[] = [];
+  private running = false;
+  private connectTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly core: ServerCore,
+    readonly transport: Transport,
+    readonly request: SessionRequest,
+  ) {
+    core.sessions.add(this);
+    this.connectTimer = setTimeout(() => this.disconnect(DisconnectCode.Stale, 'no connect command in time'), core.options.connectTimeoutMs);
+  }
+
+  get codec() {
+    return this.transport.codec;
+  }
+
+  get transportName(): string {
+    return this.transport.name;
+  }
+
+  onMessage(bytes: Uint8Array): void {
+    if (this.state === SessionState.Closed) return;
+    let commands: ReturnType<typeof this.codec.decodeCommands>;
+    try {
+      commands = this.codec.decodeCommands(bytes);
+    } catch (error) {
+      return this.disconnect(DisconnectCode.BadRequest, error instanceof WireError ? error.message : 'malformed message');
+    }
+    for (const command of commands) {
+      if (command instanceof WireError) {
+        if (command.id === undefined) return this.disconnect(DisconnectCode.BadRequest, command.message);
+        this.reply({ id: command.id, error: { code: ReplyErrorCode.BadRequest, message: command.message } });
+        continue;
+      }
+      if (this.state === SessionState.Connecting && command.method !== 'connect' && !this.running && this.queue.length === 0) {
+        return this.disconnect(DisconnectCode.BadRequest, 'command before connect');
+      }
+      if (this.queue.length >= this.core.options.maxPendingCommands) {
+        if (command.id !== undefined) this.reply({ id: command.id, error: { code: ReplyErrorCode.TooManyRequests, message: 'too many pending commands', temporary: true } });
+        continue;
+      }
+      this.queue.push(command);
+    }
+    void this.drain();
+  }
+
+  onClose(code: number, reason: string): void {
+    if (this.state === SessionState.Closed) return;
+    const wasConnected = this.state === SessionState.Connected;
+    this.state = SessionState.Closed;
+    clearTimeout(this.connectTimer);
+    this.queue.length = 0;
+    for (const channel of [...this.subscriptions.keys()]) this.leave(channel);
+    this.core.sessions.remove(this);
+    if (wasConnected) this.core.options.hooks.onDisconnect?.(this, code, reason);
+  }
+
+  /** Marks the session connected; called by the `connect` command. */
+  accepted(): void {
+    clearTimeout(this.connectTimer);
+    this.state = SessionState.Connected;
+    this.core.sessions.identify(this);
+  }
+
+  reply(reply: Reply): void {
+    if (this.state !== SessionState.Closed) this.transport.write(this.codec.encodeReply(reply));
+  }
+
+  push(push: Push): void {
+    if (this.state !== SessionState.Closed) this.transport.write(this.codec.encodePush(push));
+  }
+
+  disconnect(code: number, reason: string): void {
+    if (this.state === SessionState.Closed) return;
+    this.transport.close(code, reason);
+    this.onClose(code, reason);
+  }
+
+  /** Ends a subscription from the server's side (API, cluster), telling the client why. */
+  serverUnsubscribe(channel: string, code: number, reason: string): void {
+    if (!this.subscriptions.has(channel)) return;
+    this.leave(channel);
+    this.push({ push: 'unsubscribe', channel, code, reason });
+  }
+
+  /** Drops a subscription: the hub, presence, and the map. */
+  leave(channel: string): void {
+    const sub = this.subscriptions.get(channel);
+    if (!sub) return;
+    this.subscriptions.delete(channel);
+    this.core.hub.unsubscribe(channel, this);
+    this.core.presence
+      .leave(sub.channel, { clientId: this.clientId, userId: this.userId, connInfo: this.connInfo })
+      .catch((error: unknown) => this.core.log.warn({ err: error, channel }, 'presence leave failed'));
+  }
+
+  // ChannelSubscriber: what the hub delivers.
+
+  onPublication(channel: string, publication: Publication, shared: () => SharedMessage): void {
+    const sub = this.subscriptions.get(channel);
+    if (!sub) return;
+    if (sub.state === 'joining') sub.buffered(publication);
+    else this.transport.writeShared(shared());
+  }
+
+  onChannelPush(channel: string, message: SharedMessage): void {
+    if (this.subscriptions.get(channel)?.state === 'live') this.transport.writeShared(message);
+  }
+
+  onStreamGap(channel: string): void {
+    // Resubscribing with its last position makes the client recover from history (or resync).
+    this.serverUnsubscribe(channel, DisconnectCode.InsufficientState, 'publications lost between nodes: resubscribe');
+  }
+
+  /** Writes one publication for this session alone (publications buffered while joining). */
+  deliver(publication: Publication): void {
+    this.push({ push: 'publication', channel: publication.channel, pub: toPublicationPush(publication) });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let command = this.queue.shift(); command; command = this.queue.shift()) {
+        await this.handle(command);
+        if (this.state === SessionState.Closed) return;
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async handle(command: Command): Promise<void> {
+    if (this.state === SessionState.Connecting && command.method !== 'connect') {
+      return this.disconnect(DisconnectCode.BadRequest, 'command before connect');
+    }
+    try {
+      const outcome = await COMMANDS[command.method](this, command.params as never);
+      if (command.id !== undefined) this.reply({ id: command.id, result: outcome.result ?? {} });
+      outcome.afterReply?.();
+    } catch (error) {
+      if (error instanceof DisconnectError) return this.disconnect(error.code, error.reason);
+      const reply = toReplyError(error);
+      if (reply.code === ReplyErrorCode.Internal) this.core.log.error({ err: error, method: command.method, clientId: this.clientId }, 'command failed');
+      if (command.id !== undefined) this.reply({ id: command.id, error: reply });
+    }
+  }
+}

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import type { Duplex } from 'node:stream';
+import type { Engine } from '@switchboard/engine';
+import { memoryEngine } from '@switchboard/engine-memory';
+import { WebSocketServer, type ServerWebSocket } from '@switchboard/websocket';
+import { DisconnectCode } from '@switchboard/wire';
+import { Hub } from './channels/hub.js';
+import { Namespaces } from './channels/namespaces.js';
+import { ClusterControl, type NodeInfo } from './cluster/cluster-control.js';
+import { ApiHandler } from './http/api-handler.js';
+import { sendJson } from './http/json-http.js';
+import { silentLogger, type Logger } from './logger.js';
+import { PresenceTracker } from './presence/presence-tracker.js';
+import type { ServerCore } from './server-core.js';
+import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
+import { Session } from './sessions/session.js';
+import { SessionRegistry } from './sessions/session-registry.js';
+import { WebSocketTransport } from './transports/websocket-transport.js';
+
+/**
+ * The composition root: one server node. It owns the engine, the hub, sessions
+ * and the HTTP endpoints (`/health`, `/api/*`, the WebSocket path), and runs
+ * standalone (`listen`) or inside your HTTP server (`attach` + `handleRequest`).
+ */
+export class SwitchboardServer {
+  readonly options: ResolvedServerOptions;
+  readonly nodeId: string;
+  private core: ServerCore | undefined;
+  private starting: Promise<ServerCore> | undefined;
+  private readonly wss: WebSocketServer;
+  private readonly api: ApiHandler;
+  private readonly sessions = new SessionRegistry();
+  private readonly startedAt = Date.now();
+  private httpServer: HttpServer | undefined;
+
+  constructor(options: ServerOptions = {}, private readonly log: Logger = silentLogger) {
+    this.nodeId = options.nodeId ?? randomUUID().slice(0, 8);
+    this.options = resolveServerOptions(options, { nodeId: this.nodeId, nodeName: hostname() });
+    const codecs = this.options.codecs;
+    this.wss = new WebSocketServer({
+      // No subprotocol offered → the first codec; an unknown one offered → 400.
+      selectSubprotocol: (offered) => codecs.find((c) => offered.includes(c.subprotocol))?.subprotocol ?? null,
+      requireSubprotocol: true,
+      maxMessageSize: this.options.maxMessageSize,
+    });
+    this.wss.on('connection', (ws, request) => this.accept(ws, Object.fromEntries(request.headers)));
+    this.api = new ApiHandler(this.options.apiKey, () => this.core);
+  }
+
+  /** Starts the engine and the node's timers; `listen` and `attach` call it. Idempotent. */
+  start(): Promise<ServerCore> {
+    this.starting ??= this.build();
+    return this.starting;
+  }
+
+  /** Listens on its own HTTP server. @default port 8000 on 127.0.0.1 */
+  async listen(port = 8000, host = '127.0.0.1'): Promise<AddressInfo> {
+    await this.start();
+    const server = createHttpServer((req, res) => {
+      if (!this.handleRequest(req, res)) sendJson(res, 404, { error: { code: 104, message: 'not found' } });
+    });
+    this.attach(server);
+    this.httpServer = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    return server.address() as AddressInfo;
+  }
+
+  /** Takes WebSocket upgrades on `websocketPath` from your HTTP server; other upgrades are left alone. */
+  attach(server: HttpServer): void {
+    void this.start();
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (pathOf(req.url) === this.options.websocketPath) this.wss.handleUpgrade(req, socket, head);
+    });
+  }
+
+  /** Answers `/health` and `/api/*`; returns false for any other request, for your handler to serve. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    const path = pathOf(req.url);
+    if (path === '/health') {
+      sendJson(res, this.core ? 200 : 503, { status: this.core ? 'ok' : 'starting', node: this.nodeId });
+      return true;
+    }
+    if (path.startsWith('/api/')) {
+      void this.api.handle(req, res, path.slice(5));
+      return true;
+    }
+    return false;
+  }
+
+  /** This node's numbers, as other nodes see them in `info`. */
+  nodeInfo(): NodeInfo {
+    return {
+      nodeId: this.nodeId,
+      name: this.options.nodeName,
+      connections: this.sessions.size,
+      users: this.sessions.userCount(),
+      channels: this.core?.hub.channelCounts().size ?? 0,
+      uptimeMs: Date.now() - this.startedAt,
+    };
+  }
+
+  get address(): AddressInfo | undefined {
+    return (this.httpServer?.address() as AddressInfo | null) ?? undefined;
+  }
+
+  /** Closes every connection with 3001 (reconnect elsewhere), stops the listener and the engine. */
+  async close(): Promise<void> {
+    for (const session of [...this.sessions.all()]) session.disconnect(DisconnectCode.Shutdown, 'server shutting down');
+    await this.wss.close();
+    const server = this.httpServer;
+    this.httpServer = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const core = this.core;
+    this.core = undefined;
+    if (core) {
+      core.presence.stop();
+      core.cluster.stop();
+      await core.engine.close();
+    }
+  }
+
+  private async build(): Promise<ServerCore> {
+    const hub = new Hub();
+    const cluster = new ClusterControl(hub, this.sessions, () => this.nodeInfo(), this.log);
+    const factory = this.options.engine ?? memoryEngine();
+    const engine: Engine = await factory({ nodeId: this.nodeId, broker: hub, control: cluster });
+    hub.bind(engine.broker);
+    cluster.bind(engine.control);
+    const presence = new PresenceTracker(engine, cluster, this.options.presenceTtlMs, this.log);
+    const core: ServerCore = {
+      nodeId: this.nodeId,
+      options: this.options,
+      namespaces: new Namespaces(this.options.namespaces),
+      hub,
+      engine,
+      presence,
+      sessions: this.sessions,
+      cluster,
+      log: this.log,
+    };
+    presence.start();
+    cluster.start();
+    this.core = core;
+    return core;
+  }
+
+  private accept(ws: ServerWebSocket, headers: Record<string, string>): void {
+    const core = this.core;
+    if (!core) return ws.close(DisconnectCode.Shutdown, 'server is not running');
+    const codec = this.options.codecs.find((c) => c.subprotocol === ws.protocol) ?? this.options.codecs[0];
+    const transport = new WebSocketTransport(ws, codec);
+    transport.bind(new Session(core, transport, { headers, remoteAddress: ws.remoteAddress }));
+  }
+}
+
+function pathOf(url: string | undefined): string {
+  const q = url?.indexOf('?') ?? -1;
+  return q >= 0 ? url!.slice(0, q) : (url ?? '/');
+}
+
+/** Creates a server node; call `listen()` or `attach()` to serve. */
+export function createServer(options?: ServerOptions, log?: Logger): SwitchboardServer {
+  return new SwitchboardServer(options, log);
+}

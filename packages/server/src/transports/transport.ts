@@ -1,0 +1,37 @@
+import type { Codec } from '@switchboard/wire';
+
+/**
+ * One encoded message that goes to many sessions (a publication, a join…).
+ * Encoded once per codec by the hub; each transport kind may cache its framing
+ * of it here, so e.g. the WebSocket frame header is built once too.
+ */
+export class SharedMessage {
+  /** A transport's own framing of `bytes`, made by the first session that writes it. */
+  framed: unknown;
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+/**
+ * How a session reaches its client: WebSocket today; SSE and long-polling share
+ * this interface. A transport only moves encoded messages; the session owns the
+ * protocol.
+ */
+export interface Transport {
+  readonly name: string;
+  readonly codec: Codec;
+  readonly remoteAddress: string | undefined;
+  /** Bytes waiting to be sent. */
+  readonly bufferedAmount: number;
+  /** Writes one message for this session only (a reply, a push). */
+  write(bytes: Uint8Array): void;
+  /** Writes a message shared with other sessions. */
+  writeShared(message: SharedMessage): void;
+  /** Ends the connection with a disconnect (or WebSocket) code. */
+  close(code: number, reason: string): void;
+}
+
+/** What a transport reports to its session. */
+export interface TransportListener {
+  onMessage(bytes: Uint8Array): void;
+  onClose(code: number, reason: string): void;
+}

@@ -1,0 +1,3 @@
+/** @switchboard/testing: run a real server in your tests and talk to it at the protocol level. */
+export { startTestServer, TEST_API_KEY, type TestServer } from './test-server.js';
+export { TestClient, TestReplyError, type TestClientOptions } from './test-client.js';

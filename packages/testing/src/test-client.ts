@@ -1,0 +1,128 @@
+import { WebSocket } from '@switchboard/websocket';
+import type { ConnectParams, ConnectResult, Method, Push, ReplyError } from '@switchboard/wire';
+
+/** A reply error, as thrown by `TestClient.command`. */
+export class TestReplyError extends Error {
+  constructor(readonly error: ReplyError) {
+    super(`reply error ${error.code}: ${error.message}`);
+    this.name = 'TestReplyError';
+  }
+  get code(): number {
+    return this.error.code;
+  }
+}
+
+export interface TestClientOptions {
+  /** Subprotocol offered. @default 'switchboard.v1.json' */
+  protocol?: string;
+  /** How long `expect*` and `command` wait. @default 5000 */
+  timeoutMs?: number;
+}
+
+type Waiter = { match: (push: Push) => boolean; resolve: (push: Push) => void };
+
+/**
+ * A protocol-level client for tests: raw commands and replies, every push kept
+ * in order, and `expectPush` / `expectPublication` to wait for one. It is not
+ * the SDK (no reconnects, no dedupe): it shows exactly what the server sends.
+ */
+export class TestClient {
+  /** Every push received, in order. */
+  readonly pushes: Push[] = [];
+  /** Resolves with the close code and reason once the connection is closed. */
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private readonly ws: WebSocket;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private waiters: Waiter[] = [];
+  private nextId = 1;
+  private readonly timeoutMs: number;
+
+  private constructor(url: string, options: TestClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.ws = new WebSocket(url, options.protocol ?? 'switchboard.v1.json');
+    this.ws.addEventListener('message', (event) => this.onMessage(String((event as MessageEvent).data)));
+    this.closed = new Promise((resolve) => {
+      this.ws.addEventListener('close', (event) => {
+        const { code, reason } = event as CloseEvent;
+        for (const p of this.pending.values()) p.reject(new Error(`connection closed ${code} ${reason}`));
+        this.pending.clear();
+        resolve({ code, reason });
+      });
+    });
+  }
+
+  /** Opens a WebSocket to `url` (the server's `/connection/websocket`). */
+  static open(url: string, options: TestClientOptions = {}): Promise<TestClient> {
+    const client = new TestClient(url, options);
+    return new Promise((resolve, reject) => {
+      client.ws.addEventListener('open', () => resolve(client));
+      client.ws.addEventListener('error', () => reject(new Error(`cannot open ${url}`)));
+    });
+  }
+
+  /** Sends `connect`; resolves with its result. */
+  connect(params: ConnectParams = {}): Promise<ConnectResult> {
+    return this.command('connect', params) as Promise<ConnectResult>;
+  }
+
+  /** Sends one command; resolves with its result or rejects with a TestReplyError. */
+  command(method: Exclude<Method, 'send'>, params: object = {}): Promise<unknown> {
+    const id = this.nextId++;
+    this.raw(JSON.stringify({ id, method, params }));
+    return this.withTimeout(new Promise((resolve, reject) => this.pending.set(id, { resolve, reject })), `reply to ${method}`);
+  }
+
+  /** Fire-and-forget `send`. */
+  send(data: unknown): void {
+    this.raw(JSON.stringify({ method: 'send', params: { data } }));
+  }
+
+  /** Sends any text as one message (for bad-input tests). */
+  raw(text: string): void {
+    this.ws.send(text);
+  }
+
+  /** Waits for the first push (already received or to come) that matches. */
+  expectPush(match: (push: Push) => boolean, what = 'push'): Promise<Push> {
+    const seen = this.pushes.find(match);
+    if (seen) return Promise.resolve(seen);
+    return this.withTimeout(new Promise<Push>((resolve) => this.waiters.push({ match, resolve })), what);
+  }
+
+  /** Waits for a publication on `channel` (optionally with given data) and returns it. */
+  async expectPublication(channel: string, data?: unknown): Promise<Extract<Push, { push: 'publication' }>> {
+    const matches = (p: Push) => p.push === 'publication' && p.channel === channel && (data === undefined || JSON.stringify(p.pub.data) === JSON.stringify(data));
+    return (await this.expectPush(matches, `publication on ${channel}`)) as Extract<Push, { push: 'publication' }>;
+  }
+
+  /** The publications received on `channel`, in order. */
+  publications(channel: string): Extract<Push, { push: 'publication' }>['pub'][] {
+    return this.pushes.flatMap((p) => (p.push === 'publication' && p.channel === channel ? [p.pub] : []));
+  }
+
+  close(): Promise<{ code: number; reason: string }> {
+    this.ws.close(1000);
+    return this.closed;
+  }
+
+  private onMessage(text: string): void {
+    const message = JSON.parse(text) as { id?: number; result?: unknown; error?: ReplyError } & Push;
+    if (typeof message.id === 'number') {
+      const p = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (message.error) p?.reject(new TestReplyError(message.error));
+      else p?.resolve(message.result);
+      return;
+    }
+    this.pushes.push(message);
+    this.waiters = this.waiters.filter((w) => (w.match(message) ? (w.resolve(message), false) : true));
+  }
+
+  private withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms waiting for ${what}`)), this.timeoutMs);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+}
