@@ -36,6 +36,8 @@ export class TestClient {
   private waiters: Waiter[] = [];
   private nextId = 1;
   private readonly timeoutMs: number;
+  /** The result of the last successful `connect`. */
+  connected: ConnectResult | undefined;
 
   private constructor(url: string, options: TestClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 5000;
@@ -61,8 +63,9 @@ export class TestClient {
   }
 
   /** Sends `connect`; resolves with its result. */
-  connect(params: ConnectParams = {}): Promise<ConnectResult> {
-    return this.command('connect', params) as Promise<ConnectResult>;
+  async connect(params: ConnectParams = {}): Promise<ConnectResult> {
+    this.connected = (await this.command('connect', params)) as ConnectResult;
+    return this.connected;
   }
 
   /** Sends one command; resolves with its result or rejects with a TestReplyError. */
