@@ -2,27 +2,9 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import WS from 'ws';
-
-const BIN = fileURLToPath(new URL('../node_modules/.bin/switchboard', import.meta.url));
-
-/** Resolves with the first stdout line matching `pattern`. */
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern}; got: ${seen}`)), timeoutMs);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = pattern.exec(seen);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match);
-      }
-    });
-  });
-}
+import { BIN, waitForLine } from './helpers/process.js';
 
 describe('switchboard CLI', { timeout: 60_000 }, () => {
   let echo: ChildProcess;

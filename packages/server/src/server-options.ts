@@ -27,7 +27,7 @@ export interface ServerOptions {
   maxSubscriptionsPerConnection?: number;
   /** Commands waiting to be handled on one connection; more get reply error 111. @default 256 */
   maxPendingCommands?: number;
-  /** A connection must send `connect` within this many ms (disconnect 3502). @default 5000 */
+  /** A connection must send `connect` within this many ms (disconnect 3007). @default 5000 */
   connectTimeoutMs?: number;
   /** An RPC handler that takes longer gets reply error 114. @default 10000 */
   rpcTimeoutMs?: number;

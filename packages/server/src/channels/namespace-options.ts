@@ -10,7 +10,7 @@ export interface NamespaceOptions {
   presence?: boolean;
   /** Push join/leave events to subscribers (needs presence). @default false */
   joinLeave?: boolean;
-  /** 'counts' keeps only client/user counts, for rooms too large to list. @default 'full' */
+  /** 'counts' serves only client/user counts (no list, no join/leave), for rooms too large to list. @default 'full' */
   presenceMode?: 'full' | 'counts';
   /** May clients publish, or only the backend (HTTP API)? @default false */
   allowPublish?: boolean;
@@ -24,6 +24,7 @@ export type ResolvedNamespaceOptions = Required<NamespaceOptions>;
 
 export const NAMESPACE_DEFAULTS: Readonly<ResolvedNamespaceOptions> = Object.freeze({
   history: false,
+  // Resolved per namespace: on exactly when history is on.
   recovery: false,
   maxRecoveredPublications: 1000,
   presence: false,
@@ -39,6 +40,7 @@ export function resolveNamespaceOptions(namespace: string, options: NamespaceOpt
   const fail = (option: string, why: string): never => {
     throw new TypeError(`namespace "${namespace}": ${option} ${why}`);
   };
+  for (const key of Object.keys(options)) if (!(key in NAMESPACE_DEFAULTS)) fail(key, 'is not a namespace option');
   const history = options.history ?? false;
   if (history !== false) {
     if (!(Number.isSafeInteger(history.size) && history.size > 0)) fail('history.size', 'must be a positive integer');

@@ -72,7 +72,9 @@ const ENDPOINTS: Record<string, Endpoint> = {
 
   async presence(core, body) {
     const channel = field.string(body, 'channel');
-    if (!core.namespaces.resolve(channel).options.presence) throw new CommandError(ReplyErrorCode.NotAvailable, 'presence is not enabled for this namespace');
+    const { options } = core.namespaces.resolve(channel);
+    if (!options.presence) throw new CommandError(ReplyErrorCode.NotAvailable, 'presence is not enabled for this namespace');
+    if (options.presenceMode === 'counts') throw new CommandError(ReplyErrorCode.NotAvailable, 'the presence list is off (counts-only mode)');
     return { clients: await core.engine.presence.get(channel) };
   },
 
@@ -87,7 +89,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
     for (const answer of (await core.cluster.survey('channels')).values()) {
       for (const [name, count] of Object.entries(answer as Record<string, number>)) totals.set(name, (totals.get(name) ?? 0) + count);
     }
-    return { channels: Object.fromEntries([...totals].sort().map(([name, subscribers]) => [name, { subscribers }])) };
+    return { channels: Object.fromEntries([...totals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, subscribers]) => [name, { subscribers }])) };
   },
 
   async disconnect(core, body) {
@@ -101,6 +103,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
   async unsubscribe(core, body) {
     const userId = field.string(body, 'user');
     const channel = field.string(body, 'channel');
+    core.namespaces.resolve(channel);
     await core.cluster.broadcast('unsubscribe', { userId, channel, code: DisconnectCode.ForceNoReconnect, reason: 'unsubscribed by the server' });
     return {};
   },

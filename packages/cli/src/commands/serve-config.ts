@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import type { ServerOptions } from '@switchboard/server';
+import { UsageError } from '../usage-error.js';
+
+/** What `serve` runs with: where to listen, and the server's options. */
+export interface ServeConfig {
+  port: number;
+  host: string;
+  server: ServerOptions;
+}
+
+/** The demo's namespace: history, presence with join/leave, and client publishing. */
+export const DEMO_NAMESPACES = Object.freeze({
+  chat: { history: { size: 100, ttlMs: 3_600_000 }, presence: true, joinLeave: true, allowPublish: true },
+});
+
+const SCALARS = ['allowAnonymous', 'apiKey', 'personalNamespace', 'websocketPath', 'maxMessageSize', 'maxApiBodySize', 'maxSubscriptionsPerConnection', 'maxPendingCommands', 'connectTimeoutMs', 'rpcTimeoutMs', 'idempotencyWindowMs', 'presenceTtlMs', 'nodeName'] as const;
+
+/** Environment variables, each overriding the config file: SWITCHBOARD_PORT, SWITCHBOARD_API_KEY… */
+const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' }> = {
+  SWITCHBOARD_PORT: { key: 'port', type: 'integer' },
+  SWITCHBOARD_HOST: { key: 'host', type: 'string' },
+  SWITCHBOARD_API_KEY: { key: 'apiKey', type: 'string' },
+  SWITCHBOARD_ALLOW_ANONYMOUS: { key: 'allowAnonymous', type: 'boolean' },
+  SWITCHBOARD_MAX_MESSAGE_SIZE: { key: 'maxMessageSize', type: 'integer' },
+  SWITCHBOARD_NODE_NAME: { key: 'nodeName', type: 'string' },
+};
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, { key, type }] of Object.entries(ENV)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    if (type === 'string') out[key] = raw;
+    else if (type === 'boolean') {
+      if (!['true', 'false', '1', '0'].includes(raw)) throw new UsageError(`${name} must be true or false, got "${raw}"`);
+      out[key] = raw === 'true' || raw === '1';
+    } else {
+      if (!/^\d+$/.test(raw)) throw new UsageError(`${name} must be a non-negative integer, got "${raw}"`);
+      out[key] = Number(raw);
+    }
+  }
+  return out;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --config ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(`--config ${path} is not a JSON object: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Layers the configuration: defaults < config file < SWITCHBOARD_* env < flags.
+ * With no config file, serve runs the demo: the `chat` namespace and anonymous
+ * clients. With one, its `namespaces` and `allowAnonymous` (default false) apply.
+ */
+export function loadServeConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): ServeConfig {
+  const path = (flags.config as string | undefined) ?? env.SWITCHBOARD_CONFIG;
+  const file = path ? readConfigFile(path) : { namespaces: DEMO_NAMESPACES, allowAnonymous: true };
+  for (const key of Object.keys(file)) {
+    if (!(SCALARS as readonly string[]).includes(key) && !['port', 'host', 'namespaces'].includes(key)) throw new UsageError(`--config ${path}: unknown option "${key}"`);
+  }
+  const merged: Record<string, unknown> = { port: 8000, host: '127.0.0.1', ...file, ...fromEnv(env) };
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined && key !== 'config') merged[key] = value;
+  const port = merged.port;
+  if (!(Number.isInteger(port) && (port as number) >= 0 && (port as number) <= 65535)) throw new UsageError(`port must be 0–65535, got ${String(port)}`);
+  const server: ServerOptions = { namespaces: merged.namespaces as ServerOptions['namespaces'] };
+  for (const key of SCALARS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
+  return { port: port as number, host: String(merged.host), server };
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { createServer, type Logger } from '@switchboard/server';
+import { UsageError, integerOption } from '../usage-error.js';
+import { loadServeConfig } from './serve-config.js';
+
+const HELP = `Usage: switchboard serve [options]
+
+Runs the real-time server with the embedded memory engine: WebSocket clients on
+/connection/websocket, the HTTP API on /api/*, /health, and the demo page on /.
+
+Options:
+  --port N            port to listen on (default 8000; 0 picks a free one)
+  --host ADDR         address to bind (default 127.0.0.1)
+  --api-key KEY       key for the HTTP API (Authorization: apikey KEY); generated and printed if absent
+  --allow-anonymous   accept clients without credentials (on by default without --config: the demo)
+  --config FILE       JSON file with server options (namespaces, limits…); see docs/operations.md
+  -h, --help          show this help
+
+Environment (overrides the config file; flags override both):
+  SWITCHBOARD_PORT, SWITCHBOARD_HOST, SWITCHBOARD_API_KEY, SWITCHBOARD_ALLOW_ANONYMOUS,
+  SWITCHBOARD_MAX_MESSAGE_SIZE, SWITCHBOARD_NODE_NAME, SWITCHBOARD_CONFIG`;
+
+const consoleLogger: Logger = {
+  info: (fields, message) => console.log(message, fields),
+  warn: (fields, message) => console.warn(message, fields),
+  error: (fields, message) => console.error(message, fields),
+};
+
+/** The demo page and the client bundle it loads, read once. */
+function demoAssets(): Record<string, { type: string; body: Buffer }> {
+  const require = createRequire(import.meta.url);
+  return {
+    '/': { type: 'text/html; charset=utf-8', body: readFileSync(new URL('../../demo/index.html', import.meta.url)) },
+    '/client.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(require.resolve('@switchboard/client/bundle')) },
+  };
+}
+
+export async function runServe(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'api-key': { type: 'string' },
+      'allow-anonymous': { type: 'boolean' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const config = loadServeConfig(
+    {
+      port: values.port === undefined ? undefined : integerOption('port', values.port, 8000),
+      host: values.host,
+      apiKey: values['api-key'],
+      allowAnonymous: values['allow-anonymous'],
+      config: values.config,
+    },
+    process.env,
+  );
+  const generatedKey = config.server.apiKey === undefined;
+  const apiKey = config.server.apiKey ?? randomBytes(24).toString('base64url');
+  let server;
+  try {
+    server = createServer({ ...config.server, apiKey }, consoleLogger);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const assets = demoAssets();
+  const http = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+    if (server.handleRequest(req, res)) return;
+    const asset = req.method === 'GET' ? assets[req.url?.split('?')[0] ?? ''] : undefined;
+    if (!asset) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache' }).end(asset.body);
+  });
+  server.attach(http);
+  await server.start();
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => resolve());
+  });
+  const address = http.address() as { address: string; port: number; family: string };
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const base = `http://${host}:${address.port}`;
+  const namespaces = Object.keys(config.server.namespaces ?? {});
+  console.log(`switchboard serve: node ${server.nodeId}, memory engine
+  demo page     ${base}/
+  websocket     ws://${host}:${address.port}${server.options.websocketPath}  (subprotocol switchboard.v1.json)
+  HTTP API      ${base}/api/<method>  (Authorization: apikey ${generatedKey ? apiKey : '<the key you set>'})${generatedKey ? '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]' : ''}
+  health        ${base}/health
+  namespaces    ${namespaces.length > 0 ? namespaces.join(', ') : '(none: every subscribe gets 102)'}
+  anonymous     ${server.options.allowAnonymous ? 'allowed' : 'refused (clients need an onConnecting hook or, later, a JWT)'}`);
+
+  const stop = () => {
+    console.log('shutting down: closing connections with 3001');
+    void server.close().then(() => http.close(() => process.exit(0)));
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
