@@ -1,17 +1,23 @@
 // One load-generator process. Speaks raw RFC 6455 with frames masked once up front (a fixed mask
-// per frame is legal to send; it keeps the generator cheap), and Engine.IO v4 text packets for
-// Socket.IO. Replies are counted with our sans-I/O FrameParser, never inflated.
-// Prints "START" when measuring begins and "RESULT {json}" at the end.
+// per frame is legal to send; it keeps the generator cheap), Engine.IO v4 text packets for
+// Socket.IO, and the Switchboard JSON protocol (connect + subscribe) for our real-time server.
+// Replies are counted with our sans-I/O FrameParser, never inflated.
+// Prints "START" when measuring begins and "RESULT {json}" at the end; in channel mode also
+// "JOINED" once every subscriber is in, then waits for a line on stdin (the orchestrator reads
+// the server's memory meanwhile) before it publishes.
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import zlib from 'node:zlib';
 import { FrameParser, type FrameHeader } from '@switchboard/protocol';
 import { now } from './lib/clock.js';
+import { SEQ_KEY, publicationData, publicationText, readSeq } from './lib/channel-payload.js';
+import { API_KEY, CHANNEL } from './lib/realtime-bench.js';
 import { Reservoir, percentile } from './lib/stats.js';
 
 export interface LoadConfig {
-  mode: 'idle' | 'handshake' | 'echo' | 'fanout';
-  protocol: 'ws' | 'socketio';
+  /** fanout: a publisher connection's messages broadcast to all; channel: a real-time channel (JSON text). */
+  mode: 'idle' | 'handshake' | 'echo' | 'fanout' | 'channel';
+  protocol: 'ws' | 'socketio' | 'switchboard';
   port: number;
   connections: number;
   seconds: number;
@@ -26,9 +32,10 @@ export interface LoadConfig {
 
 const config = JSON.parse(process.argv[2]) as LoadConfig;
 const sio = config.protocol === 'socketio';
-/** Enough of each frame to read a timestamp, also from a Socket.IO event with a base64 payload. */
+const switchboard = config.protocol === 'switchboard';
+/** Enough of each frame to read a timestamp, also from a Socket.IO event with a base64 payload, and a whole channel publication. */
 const HEAD_BYTES = 192;
-const PATH = sio ? '/socket.io/?EIO=4&transport=websocket' : '/';
+const PATH = sio ? '/socket.io/?EIO=4&transport=websocket' : switchboard ? '/connection/websocket' : '/';
 
 function maskedFrame(firstByte: number, payload: Buffer): Buffer {
   const len = payload.length;
@@ -46,7 +53,8 @@ function maskedFrame(firstByte: number, payload: Buffer): Buffer {
 
 function request(): string {
   const ext = config.deflate ? 'Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover\r\n' : '';
-  return `GET ${PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${ext}\r\n`;
+  const sub = switchboard ? 'Sec-WebSocket-Protocol: switchboard.v1.json\r\n' : '';
+  return `GET ${PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${sub}${ext}\r\n`;
 }
 
 interface Conn {
@@ -57,7 +65,15 @@ interface Conn {
   onChunkEnd?: () => void;
 }
 
-/** Opens a connection through the upgrade (and, for Socket.IO, the namespace connect). */
+/** Switchboard: connect, then subscribe, in one write; the same masked bytes for every connection. */
+const JOIN = switchboard
+  ? Buffer.concat([
+      maskedFrame(0x81, Buffer.from('{"id":1,"method":"connect","params":{}}')),
+      maskedFrame(0x81, Buffer.from(`{"id":2,"method":"subscribe","params":{"channel":"${CHANNEL}"}}`)),
+    ])
+  : undefined;
+
+/** Opens a connection through the upgrade (and the Socket.IO namespace connect, or the Switchboard subscribe). */
 function open(onFrame: (head: Buffer) => void): Promise<Conn> {
   return new Promise((resolve, reject) => {
     const socket = connect(config.port, '127.0.0.1');
@@ -66,7 +82,7 @@ function open(onFrame: (head: Buffer) => void): Promise<Conn> {
     let head = Buffer.alloc(0);
     let frameHead: Buffer[] = [];
     let frameHeadLen = 0;
-    let ready = !sio;
+    let ready = !sio && !switchboard;
     let header: FrameHeader;
     const parser = new FrameParser(
       { role: 'client', allowedRsv: 0x40, maxFrameLength: 1 << 30 },
@@ -77,19 +93,27 @@ function open(onFrame: (head: Buffer) => void): Promise<Conn> {
           frameHeadLen = 0;
         },
         onFramePayload: (chunk, last) => {
-          if (frameHeadLen < HEAD_BYTES) {
+          // The usual case, a frame whole in one chunk, is passed on as a view: nothing copied.
+          const whole = last && frameHeadLen === 0;
+          if (!whole && frameHeadLen < HEAD_BYTES) {
             frameHead.push(Buffer.from(chunk.subarray(0, HEAD_BYTES - frameHeadLen)));
             frameHeadLen += chunk.length;
           }
           if (!last || header.opcode >= 0x8 || !header.fin) return;
-          const bytes = Buffer.concat(frameHead);
+          const bytes = whole ? Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.length, HEAD_BYTES)) : Buffer.concat(frameHead);
           if (ready) return conn.onFrame(bytes);
-          // Engine.IO: "0{…}" is the open packet; answer "40", then "40{…}" acknowledges the namespace.
-          if (bytes[0] === 0x30 && bytes[1] === 0x7b) socket.write(maskedFrame(0x81, Buffer.from('40')));
-          else if (bytes[0] === 0x34 && bytes[1] === 0x30) {
-            ready = true;
-            resolve(conn);
+          if (switchboard) {
+            // Replies to connect (id 1), then subscribe (id 2), which makes the connection ready.
+            const text = bytes.toString('latin1');
+            if (!/^\{"id":[12],"result"/.test(text)) return reject(new Error(`join failed: ${text}`));
+            ready = text[6] === '2';
+          } else if (bytes[0] === 0x30 && bytes[1] === 0x7b) {
+            // Engine.IO: "0{…}" is the open packet; answer "40", then "40{…}" acknowledges the namespace.
+            socket.write(maskedFrame(0x81, Buffer.from('40')));
+          } else {
+            ready = bytes[0] === 0x34 && bytes[1] === 0x30;
           }
+          if (ready) resolve(conn);
         },
       },
     );
@@ -104,6 +128,7 @@ function open(onFrame: (head: Buffer) => void): Promise<Conn> {
         conn.onChunkEnd?.();
       });
       if (ready) resolve(conn);
+      if (JOIN) socket.write(JOIN);
       const rest = head.subarray(end + 4);
       if (rest.length) parser.push(Buffer.from(rest));
     };
@@ -270,6 +295,99 @@ async function main(): Promise<void> {
     report({ deliveries, seconds: elapsed, p50: percentile(latency.samples, 50), p99: percentile(latency.samples, 99) });
     process.exit(0);
   }
+
+  if (mode === 'channel') {
+    // Closed loop: `depth` publications in flight; one that has reached every subscriber is replaced.
+    const n = config.connections;
+    const latency = new Reservoir();
+    const sentAt: number[] = []; // by publication index
+    const left: number[] = []; // deliveries of each publication still expected
+    const received = new Uint32Array(n); // per subscriber, which is also the index it must get next
+    const first: Buffer[] = [];
+    const last: Buffer[] = [];
+    let seqAt = -1; // same offset in every publication frame of this protocol
+    let deliveries = 0;
+    let measuring = false;
+    let stopping = false;
+    let send: (data: string) => void = () => {};
+    const publish = () => {
+      sentAt.push(now());
+      left.push(n);
+      send(publicationText(sentAt.length - 1, config.payloadBytes));
+    };
+    await openMany(n, (c) => (frame) => {
+      if (sio && frame[0] !== 0x34) return; // an Engine.IO ping ("2"), not an event ("42[…]")
+      if (seqAt < 0) seqAt = frame.indexOf(SEQ_KEY) + SEQ_KEY.length;
+      const i = readSeq(frame, seqAt);
+      // One publisher, one channel: every subscriber gets every publication once, in order.
+      if (i !== received[c]++) throw new Error(`subscriber ${c}: publication ${i} arrived where ${received[c] - 1} was due`);
+      first[c] ??= frame;
+      last[c] = frame;
+      if (measuring) {
+        deliveries++;
+        latency.add(now() - sentAt[i]);
+      }
+      if (--left[i] === 0 && !stopping) publish();
+    });
+    console.log('JOINED');
+    await new Promise((resolve) => process.stdin.once('data', resolve).once('end', resolve));
+    send = await (switchboard ? httpPublisher() : socketPublisher());
+    for (let d = 0; d < config.depth; d++) publish();
+    await new Promise((r) => setTimeout(r, 500)); // warm-up
+    measuring = true;
+    console.log('START');
+    const started = now();
+    await new Promise((r) => setTimeout(r, config.seconds * 1000));
+    // The window ends when the publications in flight have reached everyone: none may be missing.
+    stopping = true;
+    for (let waited = 0; left.some((l) => l > 0); waited += 10) {
+      if (waited > 10_000) throw new Error(`${left.reduce((a, b) => a + b)} deliveries missing after 10 s`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const elapsed = (now() - started) / 1000;
+    const expect = (frame: Buffer, i: number, c: number) => {
+      const data = JSON.stringify(publicationData(frame.toString(), config.protocol));
+      if (data !== publicationText(i, config.payloadBytes)) throw new Error(`subscriber ${c}, publication ${i}: got ${frame.toString()}`);
+    };
+    for (let c = 0; c < n; c++) {
+      expect(first[c], 0, c);
+      expect(last[c], sentAt.length - 1, c);
+    }
+    report({ deliveries, seconds: elapsed, publications: sentAt.length, p50: percentile(latency.samples, 50), p99: percentile(latency.samples, 99) });
+    process.exit(0);
+  }
+}
+
+/**
+ * Publishes through our server's HTTP API on one keep-alive connection, pipelined (requests do not
+ * wait for answers, as messages on a ws or Socket.IO publisher connection do not), so publications
+ * keep their order. Every answer must be 200.
+ */
+async function httpPublisher(): Promise<(data: string) => void> {
+  const socket = connect(config.port, '127.0.0.1');
+  socket.setNoDelay(true);
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let answers = '';
+  socket.setEncoding('latin1').on('data', (text: string) => {
+    answers += text;
+    for (let end; (end = answers.indexOf('\r\n\r\n')) >= 0; ) {
+      const length = Number(/content-length: (\d+)/i.exec(answers.slice(0, end))?.[1]);
+      if (answers.length < end + 4 + length) return;
+      if (!answers.startsWith('HTTP/1.1 200 ')) throw new Error(`publish failed: ${answers.slice(0, end + 4 + length)}`);
+      answers = answers.slice(end + 4 + length);
+    }
+  });
+  const head = `POST /api/publish HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: apikey ${API_KEY}\r\nContent-Type: application/json\r\n`;
+  return (data) => {
+    const body = `{"channel":"${CHANNEL}","data":${data}}`;
+    socket.write(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  };
+}
+
+/** Publishes as a ws or Socket.IO client whose messages the server broadcasts; it gets its own broadcasts too, uncounted. */
+async function socketPublisher(): Promise<(data: string) => void> {
+  const publisher = await open(() => {});
+  return (data) => publisher.socket.write(maskedFrame(0x81, Buffer.from(sio ? `42["m",${data}]` : data)));
 }
 
 main().catch((error) => {

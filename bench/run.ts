@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [--only=C,D] [--impl=switchboard,ws]`: every scenario against every server,
 // each server in its own process, runs interleaved (A B A B …), medians reported with ratios to ws.
+// The real-time server (switchboard-server) runs only in the scenario that names it (G).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ interface Impl {
   name: string;
   file: string;
   protocol: LoadConfig['protocol'];
+  /** A real-time server with its own protocol, not a WebSocket server: only in scenarios that list it in `impls`. */
+  realtime?: true;
 }
 const uwsAvailable = (() => {
   try {
@@ -31,12 +34,14 @@ const uwsAvailable = (() => {
     return false;
   }
 })();
-const IMPLS: Impl[] = [
+const ALL_IMPLS: Impl[] = [
+  { name: 'switchboard-server', file: 'servers/switchboard-server.ts', protocol: 'switchboard', realtime: true },
   { name: 'switchboard', file: 'servers/switchboard.ts', protocol: 'ws' },
   { name: 'ws', file: 'servers/ws.ts', protocol: 'ws' },
   ...(uwsAvailable ? [{ name: 'uWS.js', file: 'servers/uws.ts', protocol: 'ws' as const }] : []),
   { name: 'socket.io', file: 'servers/socket-io.ts', protocol: 'socketio' },
-].filter((i) => !implFilter || implFilter.includes(i.name));
+];
+const IMPLS = ALL_IMPLS.filter((i) => !implFilter || implFilter.includes(i.name));
 
 interface Scenario {
   id: string;
@@ -45,6 +50,10 @@ interface Scenario {
   load: Omit<LoadConfig, 'port' | 'protocol'>;
   env?: Record<string, string>;
   skip?: string[];
+  /** The servers compared, when not every WebSocket server. */
+  impls?: string[];
+  /** Read the server's heap and RSS after a full GC, before the generator connects and once all its connections have joined. */
+  memory?: true;
   /** Turns the generator's result and server measurements into [main figure, extra columns]. */
   score(r: Record<string, number>, m: Measured): { value: number; cpuPerUnit: number; extra: string };
 }
@@ -56,11 +65,19 @@ interface Measured {
   rssAfter: number;
   sockBefore: number;
   sockAfter: number;
+  /** Heap and RSS after GC, empty and with every connection joined, when the scenario asks for them. */
+  memBefore?: Memory;
+  memJoined?: Memory;
+}
+interface Memory {
+  heap: number;
+  rss: number;
 }
 
 const base = { seconds: SECONDS, depth: 1, payloadBytes: 64, deflate: false, payload: 'bytes' as const };
 const idleN = quick ? 2000 : 10000;
-const SCENARIOS: Scenario[] = [
+const CHANNEL_SUBSCRIBERS = 5000;
+const ALL_SCENARIOS: Scenario[] = [
   {
     id: 'A',
     title: `idle connections (${idleN})`,
@@ -112,7 +129,27 @@ const SCENARIOS: Scenario[] = [
     env: { DEFLATE: '1' },
     score: (r, m) => ({ value: r.messages / r.seconds, cpuPerUnit: m.cpu / r.messages, extra: `server RSS ${(m.rssAfter / 1e6).toFixed(0)} MB` }),
   },
-].filter((s) => !only || only.includes(s.id) || only.includes(s.id[0]));
+  {
+    // Our real-time server publishes through its HTTP API (one request per publication, ~0.02 % of the
+    // deliveries it causes); ws and Socket.IO broadcast what a publisher connection sends.
+    id: 'G',
+    title: `real-time channel fan-out, ${CHANNEL_SUBSCRIBERS} subscribers, 64 B JSON`,
+    unit: 'deliveries/s',
+    load: { ...base, mode: 'channel', connections: CHANNEL_SUBSCRIBERS, depth: 4 },
+    env: { MODE: 'fanout' },
+    impls: ['switchboard-server', 'ws', 'socket.io'],
+    memory: true,
+    score: (r, m) => {
+      const perConn = (k: keyof Memory) => ((m.memJoined![k] - m.memBefore![k]) / CHANNEL_SUBSCRIBERS).toFixed(0);
+      return {
+        value: r.deliveries / r.seconds,
+        cpuPerUnit: m.cpu / r.deliveries,
+        extra: `server CPU ${((100 * m.cpu) / m.wall).toFixed(0)} %; per conn after GC: RSS ${perConn('rss')} B, heap ${perConn('heap')} B; latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+      };
+    },
+  },
+];
+const SCENARIOS = ALL_SCENARIOS.filter((s) => !only || only.includes(s.id) || only.includes(s.id[0]));
 
 /** Every process this run started, ended on any exit so that a failed run leaves nothing behind. */
 const children = new Set<ChildProcess>();
@@ -122,8 +159,12 @@ function lines(child: ChildProcess, onLine: (line: string) => void): void {
   createInterface({ input: child.stdout! }).on('line', onLine);
 }
 
-async function startServer(impl: Impl, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', here(impl.file)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startServer(impl: Impl, scenario: Scenario): Promise<{ child: ChildProcess; port: number }> {
+  const probe = scenario.memory ? ['--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts')] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...probe, here(impl.file)], {
+    env: { ...process.env, ...scenario.env },
+    stdio: ['ignore', 'pipe', 'inherit', ...(scenario.memory ? (['ipc'] as const) : [])],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     lines(child, (line) => line.startsWith('READY ') && resolve(Number(line.slice(6))));
     child.once('exit', (code) => reject(new Error(`${impl.name} server exited with ${code}`)));
@@ -131,12 +172,20 @@ async function startServer(impl: Impl, env: Record<string, string>): Promise<{ c
   return { child, port };
 }
 
+/** Asks a server started with the memory probe for its heap and RSS after a full GC. */
+function memoryOf(server: ChildProcess): Promise<Memory> {
+  const answer = new Promise<Memory>((resolve) => server.once('message', (m) => resolve(m as Memory)));
+  server.send('memory');
+  return answer;
+}
+
 async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number; cpuPerUnit: number; genPct: number; extra: string }> {
-  const { child: server, port } = await startServer(impl, scenario.env ?? {});
+  const { child: server, port } = await startServer(impl, scenario);
   children.add(server);
   const load: LoadConfig = { ...scenario.load, port, protocol: impl.protocol };
   const m: Measured = { cpu: 0, genCpu: 0, wall: 0, rssBefore: rssBytes(server.pid!), rssAfter: 0, sockBefore: tcpSocketMemory(), sockAfter: 0 };
-  const gen = spawn(process.execPath, ['--import', 'tsx', here('load-generator.ts'), JSON.stringify(load)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (scenario.memory) m.memBefore = await memoryOf(server);
+  const gen = spawn(process.execPath, ['--import', 'tsx', here('load-generator.ts'), JSON.stringify(load)], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.add(gen);
   let cpu0 = 0;
   let gen0 = 0;
@@ -144,7 +193,13 @@ async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number;
   const result = await new Promise<Record<string, number>>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${impl.name} ${scenario.id} timed out`)), (SECONDS + 60) * 1000);
     lines(gen, (line) => {
-      if (line === 'START') {
+      if (line === 'JOINED') {
+        // Every connection is in and idle: let the server settle, read its memory, then let the load start.
+        setTimeout(async () => {
+          m.memJoined = await memoryOf(server);
+          gen.stdin!.write('GO\n');
+        }, 1000);
+      } else if (line === 'START') {
         cpu0 = cpuMicros(server.pid!);
         gen0 = cpuMicros(gen.pid!);
         t0 = performance.now();
@@ -179,7 +234,7 @@ async function main(): Promise<void> {
   console.log(`bench: ${quick ? 'quick' : 'full'}, ${REPS} interleaved rep(s), ${SECONDS} s per run; servers: ${IMPLS.map((i) => i.name).join(', ')}`);
   if (!uwsAvailable) console.log('bench: uWebSockets.js not installed; to include it: npm install --no-save uwebsockets@3.0.6');
   for (const scenario of SCENARIOS) {
-    const impls = IMPLS.filter((i) => !scenario.skip?.includes(i.name));
+    const impls = IMPLS.filter((i) => (scenario.impls ? scenario.impls.includes(i.name) : !i.realtime) && !scenario.skip?.includes(i.name));
     const runs = new Map(impls.map((i) => [i.name, [] as Awaited<ReturnType<typeof runOnce>>[]]));
     for (let rep = 0; rep < REPS; rep++) {
       for (const impl of impls) {
@@ -201,7 +256,7 @@ async function main(): Promise<void> {
   const versions = ['ws', 'socket.io', 'typescript'].map((p) => `${p} ${createRequire(import.meta.url)(`${p}/package.json`).version}`);
   if (uwsAvailable) versions.push(`uwebsockets ${createRequire(import.meta.url)('uwebsockets/package.json').version}`);
   const table = [
-    `Command: \`npm run bench${quick ? ' -- --quick' : ''}\` · ${new Date().toISOString()} · ${Math.round((Date.now() - started) / 1000)} s`,
+    `Command: \`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\` · ${new Date().toISOString()} · ${Math.round((Date.now() - started) / 1000)} s`,
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${versions.join(', ')}`,
     '',
     header,

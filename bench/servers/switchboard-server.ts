@@ -1,0 +1,12 @@
+// The Switchboard real-time server (@switchboard/server) under load: anonymous clients connect and
+// subscribe to one channel over its JSON protocol; publications come in through its HTTP API
+// (POST /api/publish), the way a backend publishes, and go out once encoded to every subscriber.
+import { createServer } from '@switchboard/server';
+import { API_KEY } from '../lib/realtime-bench.js';
+
+const server = createServer({ allowAnonymous: true, apiKey: API_KEY, namespaces: { bench: {} } });
+const { port } = await server.listen(0, '127.0.0.1');
+console.log(`READY ${port}`);
+
+// Exit normally on signals so --cpu-prof can write its profile.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(0));
