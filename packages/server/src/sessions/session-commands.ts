@@ -36,7 +36,7 @@ async function identify(session: Session, params: Params<'connect'>): Promise<Co
       version: params.version,
       transport: session.transportName,
       remoteAddress: session.transport.remoteAddress,
-      headers: session.request.headers,
+      headers: session.request?.headers ?? {},
     });
     if (typeof identity?.userId !== 'string') throw new TypeError('onConnecting must return { userId: string }');
     return identity;

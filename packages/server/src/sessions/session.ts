@@ -37,7 +37,8 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
   constructor(
     readonly core: ServerCore,
     readonly transport: Transport,
-    readonly request: SessionRequest,
+    /** Kept only until `connect` is handled (the `onConnecting` hook reads it), to keep idle sessions small. */
+    public request: SessionRequest | undefined,
   ) {
     core.sessions.add(this);
     this.connectTimer = setTimeout(() => this.disconnect(DisconnectCode.Stale, 'no connect command in time'), core.options.connectTimeoutMs);
@@ -91,6 +92,8 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
   /** Marks the session connected; called by the `connect` command. */
   accepted(): void {
     clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    this.request = undefined;
     this.state = SessionState.Connected;
     this.core.sessions.identify(this);
   }
