@@ -5,13 +5,26 @@ import { toPublicationPush } from './publication-push.js';
 
 /** A session as the hub sees it: where a channel's messages go. */
 export interface ChannelSubscriber {
-  readonly codec: Codec;
-  /** `shared()` encodes the publication once per codec, on first use. */
-  onPublication(channel: string, publication: Publication, shared: () => SharedMessage): void;
-  /** A join or leave, already encoded for this subscriber's codec. */
-  onChannelPush(channel: string, message: SharedMessage): void;
+  /** `encoded.for(codec)` encodes the publication once per codec, on first use. */
+  onPublication(channel: string, publication: Publication, encoded: SharedPush): void;
+  /** A join or leave for the channel's subscribers. */
+  onChannelPush(channel: string, encoded: SharedPush): void;
   /** The live stream skipped offsets: this node lost publications and subscribers must recover. */
   onStreamGap(channel: string): void;
+}
+
+/** One push for many subscribers: built and encoded at most once per codec, when first written. */
+export class SharedPush {
+  private push: Push | undefined;
+  private readonly byCodec = new Map<Codec, SharedMessage>();
+
+  constructor(private readonly make: () => Push) {}
+
+  for(codec: Codec): SharedMessage {
+    let message = this.byCodec.get(codec);
+    if (!message) this.byCodec.set(codec, (message = new SharedMessage(codec.encodePush((this.push ??= this.make())))));
+    return message;
+  }
 }
 
 interface ChannelEntry {
@@ -73,25 +86,16 @@ export class Hub implements BrokerHandler {
     const entry = this.channels.get(publication.channel);
     if (!entry) return;
     if (publication.offset > 0 && !this.continues(entry, publication)) return;
-    const encoded = new Map<Codec, SharedMessage>();
-    const shared = (codec: Codec) => () => {
-      let message = encoded.get(codec);
-      if (!message) encoded.set(codec, (message = new SharedMessage(codec.encodePush({ push: 'publication', channel: publication.channel, pub: toPublicationPush(publication) }))));
-      return message;
-    };
-    for (const subscriber of entry.subscribers) subscriber.onPublication(publication.channel, publication, shared(subscriber.codec));
+    const encoded = new SharedPush(() => ({ push: 'publication', channel: publication.channel, pub: toPublicationPush(publication) }));
+    for (const subscriber of entry.subscribers) subscriber.onPublication(publication.channel, publication, encoded);
   }
 
   /** Delivers a join or leave to this node's subscribers of the channel. */
   pushToChannel(channel: string, push: Push): void {
     const entry = this.channels.get(channel);
     if (!entry) return;
-    const encoded = new Map<Codec, SharedMessage>();
-    for (const subscriber of entry.subscribers) {
-      let message = encoded.get(subscriber.codec);
-      if (!message) encoded.set(subscriber.codec, (message = new SharedMessage(subscriber.codec.encodePush(push))));
-      subscriber.onChannelPush(channel, message);
-    }
+    const encoded = new SharedPush(() => push);
+    for (const subscriber of entry.subscribers) subscriber.onChannelPush(channel, encoded);
   }
 
   /**

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Publication } from '@switchboard/engine';
 import { DisconnectCode, ReplyErrorCode, WireError, type Command, type Push, type Reply } from '@switchboard/wire';
-import type { ChannelSubscriber } from '../channels/hub.js';
+import type { ChannelSubscriber, SharedPush } from '../channels/hub.js';
 import { toPublicationPush } from '../channels/publication-push.js';
 import { DisconnectError, toReplyError } from '../errors.js';
 import type { SessionContext } from '../hooks.js';
 import type { ServerCore } from '../server-core.js';
-import type { SharedMessage, Transport, TransportListener } from '../transports/transport.js';
+import type { Transport, TransportListener } from '../transports/transport.js';
 import { COMMANDS } from './session-commands.js';
 import { SessionState } from './session-state.js';
 import type { Subscription } from './subscription.js';
@@ -132,15 +132,15 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
 
   // ChannelSubscriber: what the hub delivers.
 
-  onPublication(channel: string, publication: Publication, shared: () => SharedMessage): void {
+  onPublication(channel: string, publication: Publication, encoded: SharedPush): void {
     const sub = this.subscriptions.get(channel);
     if (!sub) return;
     if (sub.state === 'joining') sub.buffered(publication);
-    else this.transport.writeShared(shared());
+    else this.transport.writeShared(encoded.for(this.codec));
   }
 
-  onChannelPush(channel: string, message: SharedMessage): void {
-    if (this.subscriptions.get(channel)?.state === 'live') this.transport.writeShared(message);
+  onChannelPush(channel: string, encoded: SharedPush): void {
+    if (this.subscriptions.get(channel)?.state === 'live') this.transport.writeShared(encoded.for(this.codec));
   }
 
   onStreamGap(channel: string): void {
