@@ -1,5 +1,8 @@
 import {
+  DisconnectCode,
   ReconnectAdvice,
+  ReplyErrorCode,
+  parseReconnectAfter,
   reconnectAdvice,
   type ClientInfo,
   type ConnectResult,
@@ -10,9 +13,12 @@ import {
   type StreamPosition,
   type SubscribeResult,
 } from '@switchboard/wire';
-import { fullJitterDelay, type BackoffOptions } from './backoff.js';
+import { fullJitterDelay, windowDelay, type BackoffOptions } from './backoff.js';
+import { ClientError, ClientErrorCode } from './client-errors.js';
+import { CommandChannel, type CommandOptions } from './command-channel.js';
 import { Emitter } from './emitter.js';
-import { Subscription, type SubscriptionHost } from './subscription.js';
+import { Subscription, type SubscribeOptions, type SubscriptionHost } from './subscription.js';
+import { TokenRefresh } from './token-refresh.js';
 
 export const ClientState = { Disconnected: 'disconnected', Connecting: 'connecting', Connected: 'connected', Closed: 'closed' } as const;
 export type ClientState = (typeof ClientState)[keyof typeof ClientState];
@@ -20,86 +26,110 @@ export type ClientState = (typeof ClientState)[keyof typeof ClientState];
 /** The WebSocket constructor to use: the browser's, `@switchboard/websocket`'s or `ws`'s. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
 
+/** Where `online` / `offline` events come from (a browser's `window`). */
+export interface NetworkEvents {
+  addEventListener(type: 'online' | 'offline', listener: () => void): void;
+  removeEventListener(type: 'online' | 'offline', listener: () => void): void;
+}
+
 export interface ClientOptions {
   /** @default globalThis.WebSocket */
   WebSocket?: WebSocketConstructor;
   token?: string;
-  /** Called before every connect for a fresh token; wins over `token`. */
-  getToken?: () => Promise<string>;
+  /** Called before every connect and every refresh; wins over `token`. Resolve `null` when the user has no credentials any more (terminal). */
+  getToken?: () => Promise<string | null>;
   /** Sent with `connect` (anonymous clients' presence info). */
   data?: unknown;
   name?: string;
   backoff?: BackoffOptions;
-  /** A command without a reply after this long fails. @default 10000 */
+  /** The backoff starts over once a connection has lasted this long. @default 5000 */
+  stableAfterMs?: number;
+  /** A command without a reply after this long fails with Timeout (114). @default 10000 */
   timeoutMs?: number;
+  /** Commands made while disconnected wait, up to this many; more fail with QueueFull. @default 1000 */
+  maxQueue?: number;
+  /** Refresh credentials this long before they expire (at most half their lifetime). @default 10000 */
+  refreshAheadMs?: number;
+  /** `offline` pauses reconnecting, `online` reconnects at once. @default globalThis in browsers, none in Node */
+  network?: NetworkEvents | null;
 }
 
-export interface ClientEvents extends Record<string, unknown> {
-  state: ClientState;
-  connected: ConnectResult;
-  disconnected: { code: number; reason: string; willReconnect: boolean };
-  message: unknown;
-}
-
-/** A failed command: the server's reply error. */
-export class ClientError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly temporary = false,
-  ) {
-    super(message);
-    this.name = 'ClientError';
-  }
-}
+export type ClientEvent =
+  | { type: 'state'; state: ClientState; previous: ClientState }
+  | { type: 'connected'; client: string; user: string; node: string; expiresAt?: number }
+  | { type: 'disconnected'; code: number; reason: string; willReconnect: boolean; retryInMs?: number }
+  | { type: 'message'; data: unknown }
+  /** Something failed that the client retries on its own (a refresh, `getToken`). */
+  | { type: 'error'; error: ClientError };
 
 const PROTOCOL = 'switchboard.v1.json';
 
-/** Where a command's reply goes. */
-export interface PendingReply {
-  resolve(result: unknown): void;
-  reject(error: Error): void;
-}
-
 /**
- * A connection to a Switchboard server that reconnects with full-jitter backoff,
- * follows the server's disconnect codes, and resubscribes every channel with its
- * last position in the one `connect` round trip.
+ * A connection to a Switchboard server: `disconnected → connecting → connected`,
+ * and `closed` after `disconnect()` or a terminal code. It reconnects with
+ * full-jitter backoff (or inside the server's reconnect-after window), resubscribes
+ * every channel with its last position in the one `connect` round trip, refreshes
+ * credentials in place, and queues commands made while disconnected.
  */
-export class Client extends Emitter<ClientEvents> implements SubscriptionHost {
+export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   state: ClientState = ClientState.Disconnected;
   private ws: WebSocket | undefined;
   private readonly subs = new Map<string, Subscription>();
-  private readonly pending = new Map<number, PendingReply & { timer: ReturnType<typeof setTimeout> }>();
-  private nextId = 1;
+  private readonly commands: CommandChannel;
+  private readonly refresh: TokenRefresh;
   private attempt = 0;
+  private everConnected = false;
+  private opening = 0;
+  private offline = false;
+  private watchingNetwork = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private retryWindow: { minMs: number; maxMs: number } | undefined;
+  private stableTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly network: NetworkEvents | null;
 
   constructor(
     readonly url: string,
     private readonly options: ClientOptions = {},
   ) {
     super();
+    this.commands = new CommandChannel({ timeoutMs: options.timeoutMs ?? 10_000, maxQueue: options.maxQueue ?? 1000 });
+    this.refresh = new TokenRefresh(
+      { getToken: options.getToken, request: (m, p) => this.commands.request(m, p), report: (error) => this.emit({ type: 'error', error }), backoff: options.backoff },
+      options.refreshAheadMs ?? 10_000,
+    );
+    const global = globalThis as unknown as Partial<NetworkEvents>;
+    this.network = options.network !== undefined ? options.network : typeof global.addEventListener === 'function' ? (global as NetworkEvents) : null;
+  }
+
+  get backoff(): BackoffOptions | undefined {
+    return this.options.backoff;
   }
 
   connect(): void {
     if (this.state === ClientState.Connecting || this.state === ClientState.Connected) return;
+    clearTimeout(this.retryTimer);
+    this.watchNetwork(true);
+    this.commands.reopen();
+    this.offline = false;
     this.setState(ClientState.Connecting);
     void this.open();
   }
 
-  /** Closes for good (until `connect()` again). */
+  /** Closes for good, until `connect()` again; subscriptions are kept and resume then. Waiting commands fail with Closed. */
   disconnect(): void {
     clearTimeout(this.retryTimer);
+    this.watchNetwork(false);
+    if (this.state === ClientState.Closed) return;
+    const hadSocket = this.dropSocket();
+    this.teardown();
     this.setState(ClientState.Closed);
-    this.ws?.close(1000);
+    this.commands.close(new ClientError(ClientErrorCode.Closed, 'the client was disconnected'));
+    if (hadSocket) this.emit({ type: 'disconnected', code: 1000, reason: 'client disconnect', willReconnect: false });
   }
 
-  /** The subscription to `channel` (made on first call); it subscribes now or on connect. */
-  subscribe(channel: string): Subscription {
+  /** The subscription to `channel` (made on first call); it subscribes now, or with the next connect. */
+  subscribe(channel: string, options?: SubscribeOptions): Subscription {
     let sub = this.subs.get(channel);
-    if (!sub) this.subs.set(channel, (sub = new Subscription(channel, this)));
+    if (!sub) this.subs.set(channel, (sub = new Subscription(channel, this, options)));
     sub.subscribe();
     return sub;
   }
@@ -108,29 +138,32 @@ export class Client extends Emitter<ClientEvents> implements SubscriptionHost {
     return this.subs.get(channel);
   }
 
-  publish(channel: string, data: unknown, options: { idempotencyKey?: string } = {}): Promise<PublishResultWire> {
-    return this.request('publish', { channel, data, ...options }) as Promise<PublishResultWire>;
+  /** With an `idempotencyKey` a publish survives a dropped connection (sent again; the server keeps one). */
+  publish(channel: string, data: unknown, options: { idempotencyKey?: string; timeoutMs?: number } = {}): Promise<PublishResultWire> {
+    const { idempotencyKey, timeoutMs } = options;
+    return this.commands.request('publish', { channel, data, ...(idempotencyKey && { idempotencyKey }) }, { retry: idempotencyKey !== undefined, timeoutMs }) as Promise<PublishResultWire>;
   }
 
-  history(channel: string, query: { since?: StreamPosition; limit?: number; reverse?: boolean } = {}): Promise<HistoryResultWire> {
-    return this.request('history', { channel, ...query }) as Promise<HistoryResultWire>;
+  history(channel: string, query: { since?: StreamPosition; limit?: number; reverse?: boolean } = {}, options?: CommandOptions): Promise<HistoryResultWire> {
+    return this.commands.request('history', { channel, ...query }, { retry: true, ...options }) as Promise<HistoryResultWire>;
   }
 
   async presence(channel: string): Promise<ClientInfo[]> {
-    return ((await this.request('presence', { channel })) as { clients: ClientInfo[] }).clients;
+    return ((await this.commands.request('presence', { channel }, { retry: true })) as { clients: ClientInfo[] }).clients;
   }
 
   presenceStats(channel: string): Promise<{ clients: number; users: number }> {
-    return this.request('presence_stats', { channel }) as Promise<{ clients: number; users: number }>;
+    return this.commands.request('presence_stats', { channel }, { retry: true }) as Promise<{ clients: number; users: number }>;
   }
 
-  rpc(method: string, data: unknown): Promise<unknown> {
-    return this.request('rpc', { method, data });
+  /** Not retried after a dropped connection (the handler may have run): fails with ConnectionLost. */
+  rpc(method: string, data: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> {
+    return this.commands.request('rpc', { method, data }, options);
   }
 
-  /** Fire-and-forget message to the server's `onMessage`. */
-  send(data: unknown): void {
-    this.ws?.send(JSON.stringify({ method: 'send', params: { data } }));
+  /** Fire-and-forget to the server's `onMessage`; resolves once written. */
+  send(data: unknown): Promise<void> {
+    return this.commands.send('send', { data });
   }
 
   // SubscriptionHost
@@ -143,126 +176,164 @@ export class Client extends Emitter<ClientEvents> implements SubscriptionHost {
     this.subs.delete(channel);
   }
 
-  request(method: string, params: object): Promise<unknown> {
-    return new Promise((resolve, reject) => this.call(method, params, { resolve, reject }));
-  }
-
-  /**
-   * Sends a command; `reply` runs synchronously as its reply is read, before any
-   * message after it. WebSocket implementations in Node (ours, `ws`) dispatch the
-   * messages of one read back to back, so a promise continuation would run only
-   * after the pushes that follow the reply.
-   */
-  call(method: string, params: object, reply: PendingReply): void {
-    const ws = this.ws;
-    if (!ws || (this.state !== ClientState.Connected && method !== 'connect')) return reply.reject(new ClientError(0, 'not connected', true));
-    const id = this.nextId++;
-    ws.send(JSON.stringify({ id, method, params }));
-    const timer = setTimeout(() => {
-      this.pending.delete(id);
-      reply.reject(new ClientError(114, `${method} timed out`, true));
-    }, this.options.timeoutMs ?? 10_000);
-    this.pending.set(id, { ...reply, timer });
+  call(method: string, params: object, handler: Parameters<CommandChannel['call']>[2]): void {
+    this.commands.call(method, params, handler);
   }
 
   private async open(): Promise<void> {
+    const opening = ++this.opening;
     let token = this.options.token;
-    try {
-      if (this.options.getToken) token = await this.options.getToken();
-    } catch {
-      return this.closed(3500, 'getToken failed');
+    if (this.options.getToken) {
+      try {
+        const fresh = await this.options.getToken();
+        if (fresh === null) return opening === this.opening ? this.lost(DisconnectCode.Unauthorized, 'getToken returned null: no credentials') : undefined;
+        token = fresh;
+      } catch (error) {
+        if (opening !== this.opening) return;
+        this.emit({ type: 'error', error: new ClientError(ClientErrorCode.TokenUnavailable, `getToken failed: ${String(error)}`, true) });
+        return this.lost(DisconnectCode.InternalError, 'getToken failed');
+      }
     }
-    if (this.state !== ClientState.Connecting) return;
+    if (opening !== this.opening || this.state !== ClientState.Connecting) return;
     const Impl = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Impl) throw new TypeError('no WebSocket implementation: pass options.WebSocket');
     const ws = new Impl(this.url, PROTOCOL);
     this.ws = ws;
     ws.onopen = () => {
-      const subs: Record<string, { since?: StreamPosition }> = {};
-      for (const [channel, sub] of this.subs) if (sub.state !== 'unsubscribed') subs[channel] = sub.position ? { since: sub.position } : {};
-      this.call('connect', { token, data: this.options.data, name: this.options.name, subs, reconnect: this.attempt > 0 }, {
-        resolve: (result) => this.connected(result as ConnectResult),
-        reject: () => ws.close(),
-      });
+      this.commands.attach(ws);
+      const subs: Record<string, object> = {};
+      for (const [channel, sub] of this.subs) if (sub.state !== 'unsubscribed') subs[channel] = sub.resumeParams();
+      const params = { token, data: this.options.data, name: this.options.name, subs, reconnect: this.everConnected };
+      this.commands.call('connect', params, { resolve: (result) => this.connected(ws, result as ConnectResult), reject: (error) => this.refused(ws, error) });
     };
-    ws.onmessage = (event) => this.onMessage(String(event.data));
+    ws.onmessage = (event) => {
+      if (this.ws === ws) this.onMessage(String(event.data));
+    };
     ws.onclose = (event) => {
-      if (this.ws === ws) this.closed(event.code, event.reason);
+      if (this.ws === ws) this.lost(event.code, event.reason);
     };
   }
 
-  private connected(result: ConnectResult): void {
-    this.attempt = 0;
-    this.retryWindow = undefined;
+  private connected(ws: WebSocket, result: ConnectResult): void {
+    if (this.ws !== ws) return;
+    this.everConnected = true;
+    this.stableTimer = setTimeout(() => (this.attempt = 0), this.options.stableAfterMs ?? 5000);
     this.setState(ClientState.Connected);
     for (const [channel, outcome] of Object.entries(result.subs)) {
-      const sub = this.subs.get(channel) ?? this.subs.set(channel, new Subscription(channel, this)).get(channel)!;
-      if ('error' in outcome) sub.failed(outcome.error);
-      else {
-        sub.subscribe();
-        sub.subscribed(outcome as SubscribeResult);
+      let sub = this.subs.get(channel);
+      if (!sub) {
+        this.subs.set(channel, (sub = new Subscription(channel, this)));
+        sub.madeByServer();
       }
+      if ('error' in outcome) sub.rejected(new ClientError(outcome.error.code, outcome.error.message, outcome.error.temporary ?? false));
+      else sub.subscribed(outcome as SubscribeResult);
     }
-    this.emit('connected', result);
+    for (const [channel, sub] of this.subs) if (!(channel in result.subs)) sub.resume();
+    this.commands.flow();
+    this.refresh.schedule(result.expiresAt);
+    this.emit({ type: 'connected', client: result.client, user: result.user, node: result.node, ...(result.expiresAt !== undefined && { expiresAt: result.expiresAt }) });
+  }
+
+  /** `connect` got a reply error: an expired token is worth a fresh one; a refusal is terminal. */
+  private refused(ws: WebSocket, error: ClientError): void {
+    if (this.ws !== ws || error.code === ClientErrorCode.ConnectionLost) return;
+    this.dropSocket();
+    if (error.code === ReplyErrorCode.TokenExpired) {
+      return this.lost(this.options.getToken ? DisconnectCode.Expired : DisconnectCode.InvalidToken, `connect refused: ${error.message}`);
+    }
+    this.lost(error.temporary ? DisconnectCode.InternalError : DisconnectCode.Unauthorized, `connect refused: ${error.message}`);
   }
 
   private onMessage(text: string): void {
-    const message = JSON.parse(text) as { id?: number; result?: unknown; error?: ReplyError } & Push;
-    if (typeof message.id === 'number') {
-      const p = this.pending.get(message.id);
-      if (!p) return;
-      this.pending.delete(message.id);
-      clearTimeout(p.timer);
-      if (message.error) p.reject(new ClientError(message.error.code, message.error.message, message.error.temporary));
-      else p.resolve(message.result);
-      return;
+    let message: { id?: number; result?: unknown; error?: ReplyError } & Push;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      this.dropSocket();
+      return this.lost(DisconnectCode.BadProtocol, 'malformed message from the server');
     }
+    if (typeof message.id === 'number') return this.commands.reply(message as { id: number });
     switch (message.push) {
       case 'publication':
-        this.subs.get(message.channel)?.publication(message.pub);
-        break;
+        return this.subs.get(message.channel)?.publication(message.pub);
       case 'join':
       case 'leave':
-        this.subs.get(message.channel)?.presenceEvent(message.push, message.info);
-        break;
-      case 'unsubscribe': {
-        const sub = this.subs.get(message.channel);
-        if (!sub) break;
-        // A reconnect-range code asks us to resubscribe (and recover); others end the subscription.
-        if (reconnectAdvice(message.code) === ReconnectAdvice.Reconnect) sub.resubscribe();
-        else sub.failed({ code: message.code, message: message.reason });
-        break;
-      }
-      case 'disconnect':
-        this.retryWindow = message.reconnectAfter;
-        break;
+        return this.subs.get(message.channel)?.presenceEvent(message.push, message.info);
+      case 'unsubscribe':
+        return this.subs.get(message.channel)?.serverUnsubscribed(message.code, message.reason);
+      case 'refresh':
+        return this.refresh.now();
       case 'message':
-        this.emit('message', message.data);
-        break;
+        return this.emit({ type: 'message', data: message.data });
     }
   }
 
-  private closed(code: number, reason: string): void {
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new ClientError(0, 'connection closed', true));
+  /** The connection ended (or never came up): reconnect, wait for `online`, or stop on a terminal code. */
+  private lost(code: number, reason: string): void {
+    this.teardown();
+    if (this.state === ClientState.Closed) return;
+    const advice = reconnectAdvice(code);
+    if (advice === ReconnectAdvice.Terminal) {
+      this.setState(ClientState.Closed);
+      this.commands.close(new ClientError(ClientErrorCode.Closed, `closed by the server: ${code} ${reason}`));
+      return this.emit({ type: 'disconnected', code, reason, willReconnect: false });
     }
-    this.pending.clear();
-    this.ws = undefined;
-    for (const sub of this.subs.values()) sub.interrupted();
-    const willReconnect = this.state !== ClientState.Closed && reconnectAdvice(code) !== ReconnectAdvice.Terminal;
-    this.emit('disconnected', { code, reason, willReconnect });
-    if (!willReconnect) return this.setState(ClientState.Closed);
     this.setState(ClientState.Disconnected);
-    const window = this.retryWindow;
-    const delay = window ? window.minMs + Math.random() * (window.maxMs - window.minMs) : fullJitterDelay(this.attempt, this.options.backoff);
+    if (this.offline) return this.emit({ type: 'disconnected', code, reason, willReconnect: true });
+    const window = parseReconnectAfter(reason);
+    const random = this.options.backoff?.random;
+    const delay = window ? windowDelay(window, random) : fullJitterDelay(advice === ReconnectAdvice.TryLater ? Math.max(this.attempt, 3) : this.attempt, this.options.backoff);
     this.attempt++;
     this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.emit({ type: 'disconnected', code, reason, willReconnect: true, retryInMs: delay });
   }
+
+  /** Closes our socket without waiting for its close event (which no longer counts). */
+  private dropSocket(): boolean {
+    const ws = this.ws;
+    if (!ws) return false;
+    this.ws = undefined;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    ws.close(1000);
+    return true;
+  }
+
+  /** What every end of a connection undoes. */
+  private teardown(): void {
+    this.ws = undefined;
+    this.opening++;
+    clearTimeout(this.stableTimer);
+    this.refresh.stop();
+    this.commands.detach();
+    for (const sub of this.subs.values()) sub.interrupted();
+  }
+
+  private watchNetwork(on: boolean): void {
+    if (!this.network || on === this.watchingNetwork) return;
+    this.watchingNetwork = on;
+    const method = on ? 'addEventListener' : 'removeEventListener';
+    this.network[method]('online', this.onOnline);
+    this.network[method]('offline', this.onOffline);
+  }
+
+  private readonly onOffline = (): void => {
+    if (this.state === ClientState.Closed) return;
+    this.offline = true;
+    clearTimeout(this.retryTimer);
+    if (this.dropSocket()) this.lost(1006, 'network offline');
+    else this.setState(ClientState.Disconnected);
+  };
+
+  private readonly onOnline = (): void => {
+    if (!this.offline || this.state === ClientState.Closed) return;
+    this.attempt = 0;
+    this.connect();
+  };
 
   private setState(state: ClientState): void {
     if (state === this.state) return;
+    const previous = this.state;
     this.state = state;
-    this.emit('state', state);
+    this.emit({ type: 'state', state, previous });
   }
 }

@@ -1,14 +1,28 @@
-/** A small typed event emitter that works the same in browsers and Node. */
-export class Emitter<Events extends Record<string, unknown>> {
-  private readonly listeners = new Map<keyof Events, Set<(e: never) => void>>();
+/**
+ * A small typed emitter over a discriminated union of events (`type` is the
+ * tag). A listener that throws does not break the client: its error is rethrown
+ * on a microtask, where the host reports it as uncaught.
+ */
+export class Emitter<E extends { type: string }> {
+  private readonly listeners = new Map<string, Set<(event: never) => void>>();
 
-  on<K extends keyof Events>(event: K, listener: (e: Events[K]) => void): () => void {
-    const set = this.listeners.get(event) ?? this.listeners.set(event, new Set()).get(event)!;
-    set.add(listener as (e: never) => void);
-    return () => set.delete(listener as (e: never) => void);
+  on<T extends E['type']>(type: T, listener: (event: Extract<E, { type: T }>) => void): () => void {
+    const set = this.listeners.get(type) ?? this.listeners.set(type, new Set()).get(type)!;
+    set.add(listener as (event: never) => void);
+    return () => set.delete(listener as (event: never) => void);
   }
 
-  protected emit<K extends keyof Events>(event: K, value: Events[K]): void {
-    for (const listener of this.listeners.get(event) ?? []) (listener as (e: Events[K]) => void)(value);
+  protected emit(event: E): void {
+    const set = this.listeners.get(event.type);
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        (listener as (event: E) => void)(event);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
   }
 }

@@ -1,5 +1,7 @@
 /** @switchboard/client: the Switchboard client for browsers and Node (WebSocket injected, web standards only). */
-export { Client, ClientError, ClientState, type ClientOptions, type ClientEvents, type WebSocketConstructor } from './client.js';
-export { Subscription, SubscriptionState, type SubscriptionEvents } from './subscription.js';
-export { fullJitterDelay, type BackoffOptions } from './backoff.js';
+export { Client, ClientState, type ClientOptions, type ClientEvent, type NetworkEvents, type WebSocketConstructor } from './client.js';
+export { ClientError, ClientErrorCode } from './client-errors.js';
+export { Subscription, SubscriptionState, type SubscriptionEvent, type SubscribeOptions, type Publication, type Snapshot } from './subscription.js';
+export { fullJitterDelay, windowDelay, type BackoffOptions } from './backoff.js';
 export { presenceFromList, applyPresenceDiff, presenceByUser, type PresenceState } from '@switchboard/wire';
+export type { StreamPosition, ClientInfo, PublishResultWire, HistoryResultWire } from '@switchboard/wire';

@@ -33,6 +33,8 @@ export interface ServerOptions {
   rpcTimeoutMs?: number;
   /** Same idempotency key within this window → the first publish's result. @default 300000 */
   idempotencyWindowMs?: number;
+  /** After credentials expire (`expiresAt`) the server asks for `refresh`, and disconnects (3005) this many ms later without one. @default 25000 */
+  tokenGraceMs?: number;
   /** Presence entries expire unless refreshed; this node refreshes its own at a third of it. @default 60000 */
   presenceTtlMs?: number;
   /** Node id in the cluster. @default a random id */
@@ -60,6 +62,7 @@ export const SERVER_DEFAULTS = Object.freeze({
   rpcTimeoutMs: 10_000,
   idempotencyWindowMs: 300_000,
   presenceTtlMs: 60_000,
+  tokenGraceMs: 25_000,
 });
 
 const POSITIVE = [
@@ -71,6 +74,7 @@ const POSITIVE = [
   'rpcTimeoutMs',
   'idempotencyWindowMs',
   'presenceTtlMs',
+  'tokenGraceMs',
 ] as const;
 
 /** Merges defaults once and validates eagerly, naming the option at fault. */

@@ -75,3 +75,29 @@ export function reconnectAdvice(code: number): ReconnectAdvice {
   if (code >= 3400 && code <= 3499) return ReconnectAdvice.TryLater;
   return ReconnectAdvice.Reconnect;
 }
+
+/** A server's "come back between minMs and maxMs from now" (drains, overload). */
+export interface ReconnectWindow {
+  minMs: number;
+  maxMs: number;
+}
+
+const RECONNECT_AFTER = /(?:^|[;\s])reconnect-after=(\d+)(?:-(\d+))?(?:$|[;\s])/;
+
+/**
+ * Puts a reconnect window in a close reason, as `…; reconnect-after=MIN-MAX`
+ * (ms), so that every client sees it, browsers included, without a push first.
+ */
+export function withReconnectAfter(reason: string, window: ReconnectWindow): string {
+  const hint = `reconnect-after=${Math.round(window.minMs)}-${Math.round(window.maxMs)}`;
+  return reason ? `${reason}; ${hint}` : hint;
+}
+
+/** The window in a close reason, if any. A single value `reconnect-after=D` means "not before D": the window [D, 2D]. */
+export function parseReconnectAfter(reason: string): ReconnectWindow | undefined {
+  const m = RECONNECT_AFTER.exec(reason);
+  if (!m) return undefined;
+  const minMs = Number(m[1]);
+  const maxMs = m[2] === undefined ? 2 * minMs : Number(m[2]);
+  return maxMs >= minMs ? { minMs, maxMs } : undefined;
+}

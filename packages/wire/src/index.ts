@@ -30,6 +30,9 @@ export {
   ReconnectAdvice,
   APPLICATION_REPLY_ERRORS,
   reconnectAdvice,
+  withReconnectAfter,
+  parseReconnectAfter,
+  type ReconnectWindow,
   type ReplyError,
 } from './codes.js';
 export { presenceFromList, applyPresenceDiff, presenceByUser, type PresenceState } from './presence-merge.js';

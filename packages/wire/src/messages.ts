@@ -93,8 +93,9 @@ export type Push =
   | { push: 'join'; channel: string; info: ClientInfo }
   | { push: 'leave'; channel: string; info: ClientInfo }
   | { push: 'unsubscribe'; channel: string; code: number; reason: string }
-  | { push: 'disconnect'; code: number; reason: string; reconnectAfter?: { minMs: number; maxMs: number } }
-  | { push: 'message'; data: unknown };
+  | { push: 'message'; data: unknown }
+  /** The connection's credentials have expired: send `refresh` within `graceMs`, or be disconnected with 3005. */
+  | { push: 'refresh'; graceMs: number };
 
 /** `subscribe`'s result (and each entry of `connect`'s `subs`). */
 export interface SubscribeResult {

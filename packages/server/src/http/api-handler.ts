@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DisconnectCode, ReplyErrorCode } from '@switchboard/wire';
+import { DisconnectCode, ReplyErrorCode, withReconnectAfter } from '@switchboard/wire';
 import { toPublicationPush } from '../channels/publication-push.js';
 import { CommandError, toReplyError } from '../errors.js';
 import type { ServerCore } from '../server-core.js';
@@ -96,7 +96,14 @@ const ENDPOINTS: Record<string, Endpoint> = {
     const userId = field.string(body, 'user');
     const code = field.optionalInteger(body, 'code', 3000) ?? DisconnectCode.ForceReconnect;
     if (code > 4999) throw new ApiError(400, ReplyErrorCode.BadRequest, '"code" must be 3000–4999');
-    await core.cluster.broadcast('disconnect', { userId, code, reason: field.optionalString(body, 'reason') ?? 'disconnected by the server' });
+    let reason = field.optionalString(body, 'reason') ?? 'disconnected by the server';
+    const after = field.optionalInteger(body, 'reconnectAfterMs', 0);
+    const until = field.optionalInteger(body, 'reconnectUntilMs', after ?? 0);
+    if (until !== undefined && after === undefined) throw new ApiError(400, ReplyErrorCode.BadRequest, '"reconnectUntilMs" needs "reconnectAfterMs"');
+    if (after !== undefined) reason = withReconnectAfter(reason, { minMs: after, maxMs: until ?? 2 * after });
+    // A WebSocket close reason is at most 123 bytes.
+    if (Buffer.byteLength(reason) > 123) throw new ApiError(400, ReplyErrorCode.BadRequest, 'the close reason (with its reconnect-after hint) must fit in 123 bytes');
+    await core.cluster.broadcast('disconnect', { userId, code, reason });
     return {};
   },
 

@@ -25,6 +25,8 @@ function readable(session: Session, name: string): ResolvedChannel {
   return channel;
 }
 
+const expired = (expiresAt: number | undefined) => expiresAt !== undefined && expiresAt <= Date.now();
+
 async function identify(session: Session, params: Params<'connect'>): Promise<ConnectingResult> {
   const { hooks, allowAnonymous } = session.core.options;
   if (hooks.onConnecting) {
@@ -50,10 +52,11 @@ export const COMMANDS: Handlers = {
     if (session.state !== SessionState.Connecting) throw commandErrors.badRequest('already connected');
     const identity = await identify(session, params);
     if ((session.state as SessionState) === SessionState.Closed) return {};
+    if (expired(identity.expiresAt)) throw new CommandError(ReplyErrorCode.TokenExpired, 'token expired');
     session.userId = identity.userId;
     session.connInfo = identity.connInfo;
-    session.expiresAt = identity.expiresAt;
     session.accepted();
+    session.credentialsExpireAt(identity.expiresAt);
 
     const { personalNamespace } = session.core.options;
     // Server-side channels first, so a client that also lists them keeps the server's terms.
@@ -156,7 +159,8 @@ export const COMMANDS: Handlers = {
     const hook = session.core.options.hooks.onRefresh;
     if (!hook) throw new CommandError(ReplyErrorCode.NotAvailable, 'token refresh is not configured on this server');
     const { expiresAt } = await hook(session, params.token);
-    session.expiresAt = expiresAt;
+    if (expired(expiresAt)) throw new CommandError(ReplyErrorCode.TokenExpired, 'token expired');
+    session.credentialsExpireAt(expiresAt);
     return { result: expiresAt === undefined ? {} : { expiresAt } };
   },
 

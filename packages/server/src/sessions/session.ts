@@ -8,6 +8,7 @@ import { DisconnectError, toReplyError } from '../errors.js';
 import type { SessionContext } from '../hooks.js';
 import type { ServerCore } from '../server-core.js';
 import type { Transport, TransportListener } from '../transports/transport.js';
+import { CredentialExpiry } from './credential-expiry.js';
 import { COMMANDS } from './session-commands.js';
 import { SessionState } from './session-state.js';
 import type { Subscription } from './subscription.js';
@@ -27,12 +28,15 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
   readonly clientId = randomUUID();
   userId = '';
   connInfo: unknown;
+  /** When the credentials expire (Unix ms); see `credentialsExpireAt`. */
   expiresAt: number | undefined;
   state: SessionState = SessionState.Connecting;
   readonly subscriptions = new Map<string, Subscription>();
   private readonly queue: Command[] = [];
   private running = false;
   private connectTimer: NodeJS.Timeout | undefined;
+  /** Made only for connections whose credentials expire, to keep idle sessions small. */
+  private expiry: CredentialExpiry | undefined;
 
   constructor(
     readonly core: ServerCore,
@@ -83,6 +87,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
     const wasConnected = this.state === SessionState.Connected;
     this.state = SessionState.Closed;
     clearTimeout(this.connectTimer);
+    this.expiry?.stop();
     this.queue.length = 0;
     for (const channel of [...this.subscriptions.keys()]) this.leave(channel);
     this.core.sessions.remove(this);
@@ -96,6 +101,13 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
     this.request = undefined;
     this.state = SessionState.Connected;
     this.core.sessions.identify(this);
+  }
+
+  /** Sets (connect) or moves (refresh) the credential expiry and its clock. */
+  credentialsExpireAt(expiresAt: number | undefined): void {
+    this.expiresAt = expiresAt;
+    if (expiresAt === undefined && !this.expiry) return;
+    (this.expiry ??= new CredentialExpiry(this, this.core.options.tokenGraceMs)).set(expiresAt);
   }
 
   reply(reply: Reply): void {
