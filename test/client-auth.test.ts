@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, ClientErrorCode, ClientState, type ClientEvent, type ClientOptions, type WebSocketConstructor } from '@switchboard/client';
+import { Client, ClientErrorCode, ClientState, type ClientEvent, type ClientOptions } from '@switchboard/client';
 import { CommandError, DisconnectError } from '@switchboard/server';
 import { startTestServer, type TestServer } from '@switchboard/testing';
 import { WebSocket } from '@switchboard/websocket';
@@ -40,7 +40,7 @@ describe('credentials: refresh, expiry, terminal paths', () => {
   });
   after(() => t.close());
 
-  const open = (options: ClientOptions) => new Client(t.url, { WebSocket: WebSocket as unknown as WebSocketConstructor, backoff: { baseMs: 10, capMs: 50 }, ...options });
+  const open = (options: ClientOptions) => new Client(t.url, { WebSocket: WebSocket, backoff: { baseMs: 10, capMs: 50 }, ...options });
   const record = (client: Client) => {
     const seen: ClientEvent[] = [];
     for (const type of ['connected', 'disconnected', 'error'] as const) client.on(type, (e) => seen.push(e));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { Client, type Snapshot, type WebSocketConstructor } from '@switchboard/client';
+import { Client, type Snapshot } from '@switchboard/client';
 import { startTcpProxy, type TcpProxy } from '@switchboard/testing';
 import { WebSocket } from '@switchboard/websocket';
 import type { StreamPosition } from '@switchboard/wire';
@@ -109,7 +109,7 @@ describe('no message lost across random disconnects (fast-check)', { timeout: 24
 
         const url = `ws://127.0.0.1:${proxy.port}/connection/websocket`;
         const subs: Subscriber[] = Array.from({ length: SUBSCRIBERS }, () => {
-          const client = new Client(url, { WebSocket: WebSocket as unknown as WebSocketConstructor, backoff: { baseMs: 5, capMs: 60 }, network: null });
+          const client = new Client(url, { WebSocket: WebSocket, backoff: { baseMs: 5, capMs: 60 }, network: null });
           const s: Subscriber = { client, items: [], duplicates: 0, disconnects: 0, snapshots: 0 };
           const sub = client.subscribe(channel, { getSnapshot });
           sub.on('snapshot', (e) => {

@@ -3,13 +3,11 @@
 // that misbehaves on purpose (duplicates, a hole), since the real one never does.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client, type SubscriptionEvent, type Snapshot, type WebSocketConstructor } from '@switchboard/client';
+import { Client, type SubscriptionEvent, type Snapshot } from '@switchboard/client';
 import { startTcpProxy, startTestServer, type TcpProxy, type TestServer } from '@switchboard/testing';
 import { WebSocket, WebSocketServer } from '@switchboard/websocket';
 import type { StreamPosition } from '@switchboard/wire';
 import { until } from './helpers/wait.js';
-
-const Impl = WebSocket as unknown as WebSocketConstructor;
 
 /** The app's backend: it publishes, and keeps the state a snapshot returns (what was acked, and at which position). */
 function backend(t: TestServer, channel: string) {
@@ -62,7 +60,7 @@ describe('client recovery', () => {
   });
 
   const subscribe = (channel: string, getSnapshot?: () => Promise<Snapshot>, network: EventTarget | null = null) => {
-    const client = new Client(url, { WebSocket: Impl, backoff: { baseMs: 5, capMs: 20 }, network });
+    const client = new Client(url, { WebSocket, backoff: { baseMs: 5, capMs: 20 }, network });
     const a = app();
     const sub = client.subscribe(channel, { getSnapshot });
     for (const type of ['snapshot', 'publication', 'gap'] as const) sub.on(type, (e) => a.on(e));
@@ -95,7 +93,7 @@ describe('client recovery', () => {
     for (let n = 1; n <= 10; n++) await b.publish(n);
     let snapshots = 0;
     // A position from a removed stream (another epoch) forces recovered:false at once.
-    const client = new Client(url, { WebSocket: Impl });
+    const client = new Client(url, { WebSocket });
     ctx.after(() => client.disconnect());
     const a = app();
     const sub = client.subscribe('long:b', { since: { offset: 3, epoch: 'gone' }, getSnapshot: async () => (snapshots++, b.snapshot(4)) });
@@ -152,7 +150,7 @@ describe('client dedupe and hole detection (scripted server)', () => {
   after(() => server.close());
 
   it('delivers each offset once and in order; a hole makes it resubscribe from the last offset it delivered', async (ctx) => {
-    const client = new Client(url, { WebSocket: Impl });
+    const client = new Client(url, { WebSocket });
     ctx.after(() => client.disconnect());
     const seen: number[] = [];
     client.subscribe('c').on('publication', (p) => seen.push(p.offset));

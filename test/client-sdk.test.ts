@@ -3,12 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, ClientErrorCode, ClientState, type ClientError, type ClientEvent, type ClientOptions, type Publication, type WebSocketConstructor } from '@switchboard/client';
+import { Client, ClientErrorCode, ClientState, type ClientError, type ClientEvent, type ClientOptions, type Publication } from '@switchboard/client';
 import { startTcpProxy, startTestServer, type TcpProxy, type TestServer } from '@switchboard/testing';
 import { WebSocket } from '@switchboard/websocket';
 import { until } from './helpers/wait.js';
-
-const Impl = WebSocket as unknown as WebSocketConstructor;
 
 describe('client SDK', () => {
   let t: TestServer;
@@ -33,7 +31,7 @@ describe('client SDK', () => {
   });
 
   const open = (user: string, options: ClientOptions = {}, url = proxied) => {
-    const client = new Client(url, { WebSocket: Impl, token: user, backoff: { baseMs: 10, capMs: 50 }, ...options });
+    const client = new Client(url, { WebSocket, token: user, backoff: { baseMs: 10, capMs: 50 }, ...options });
     return client;
   };
   const events = <T extends ClientEvent['type']>(client: Client, type: T) => {

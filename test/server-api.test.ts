@@ -77,6 +77,21 @@ describe('server HTTP API', () => {
     assert.deepEqual(await c.closed, { code: 4501, reason: 'banned' });
   });
 
+  it('disconnect carries a reconnect-after window in the close reason, and refuses a bad one', async () => {
+    const c = await t.client({ token: 'u4' });
+    assert.equal((await t.api('disconnect', { user: 'u4', code: 3401, reason: 'draining', reconnectAfterMs: 2000 })).status, 200);
+    assert.deepEqual(await c.closed, { code: 3401, reason: 'draining; reconnect-after=2000-4000' });
+    for (const body of [
+      { user: 'u4', reconnectAfterMs: 5000, reconnectUntilMs: 1000 },
+      { user: 'u4', reconnectUntilMs: 1000 },
+      { user: 'u4', reconnectAfterMs: -1 },
+      { user: 'u4', reason: 'x'.repeat(100), reconnectAfterMs: 1000 },
+    ]) {
+      const r = await t.api('disconnect', body);
+      assert.deepEqual([r.status, r.body.error.code], [400, 107], JSON.stringify(body));
+    }
+  });
+
   it('answers bad requests with documented statuses', async () => {
     const post = (path: string, body: string, method = 'POST') =>
       fetch(`${t.httpUrl}${path}`, { method, headers: { authorization: 'apikey test-api-key-0123456789' }, body: method === 'GET' ? undefined : body });

@@ -23,8 +23,18 @@ import { TokenRefresh } from './token-refresh.js';
 export const ClientState = { Disconnected: 'disconnected', Connecting: 'connecting', Connected: 'connected', Closed: 'closed' } as const;
 export type ClientState = (typeof ClientState)[keyof typeof ClientState];
 
+/** What the client uses of a WebSocket: the WHATWG shape (browsers, `@switchboard/websocket`, `ws`). */
+export interface WebSocketLike {
+  // `any`: each implementation types its own event objects; the client reads only data, code and reason.
+  onopen: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
 /** The WebSocket constructor to use: the browser's, `@switchboard/websocket`'s or `ws`'s. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 /** Where `online` / `offline` events come from (a browser's `window`). */
 export interface NetworkEvents {
@@ -73,7 +83,7 @@ const PROTOCOL = 'switchboard.v1.json';
  */
 export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   state: ClientState = ClientState.Disconnected;
-  private ws: WebSocket | undefined;
+  private ws: WebSocketLike | undefined;
   private readonly subs = new Map<string, Subscription>();
   private readonly commands: CommandChannel;
   private readonly refresh: TokenRefresh;
@@ -206,15 +216,15 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
       const params = { token, data: this.options.data, name: this.options.name, subs, reconnect: this.everConnected };
       this.commands.call('connect', params, { resolve: (result) => this.connected(ws, result as ConnectResult), reject: (error) => this.refused(ws, error) });
     };
-    ws.onmessage = (event) => {
+    ws.onmessage = (event: { data: unknown }) => {
       if (this.ws === ws) this.onMessage(String(event.data));
     };
-    ws.onclose = (event) => {
+    ws.onclose = (event: { code: number; reason: string }) => {
       if (this.ws === ws) this.lost(event.code, event.reason);
     };
   }
 
-  private connected(ws: WebSocket, result: ConnectResult): void {
+  private connected(ws: WebSocketLike, result: ConnectResult): void {
     if (this.ws !== ws) return;
     this.everConnected = true;
     this.stableTimer = setTimeout(() => (this.attempt = 0), this.options.stableAfterMs ?? 5000);
@@ -235,7 +245,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   }
 
   /** `connect` got a reply error: an expired token is worth a fresh one; a refusal is terminal. */
-  private refused(ws: WebSocket, error: ClientError): void {
+  private refused(ws: WebSocketLike, error: ClientError): void {
     if (this.ws !== ws || error.code === ClientErrorCode.ConnectionLost) return;
     this.dropSocket();
     if (error.code === ReplyErrorCode.TokenExpired) {
