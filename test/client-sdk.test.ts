@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, ClientErrorCode, ClientState, type ClientError, type ClientEvent, type ClientOptions, type Publication } from '@switchboard/client';
+import { Client, ClientErrorCode, applyPresenceDiff, presenceFromList, type PresenceState, ClientState, type ClientError, type ClientEvent, type ClientOptions, type Publication } from '@switchboard/client';
 import { startTcpProxy, startTestServer, type TcpProxy, type TestServer } from '@switchboard/testing';
 import { WebSocket } from '@switchboard/websocket';
 import { until } from './helpers/wait.js';
@@ -16,7 +16,7 @@ describe('client SDK', () => {
     t = await startTestServer({
       allowAnonymous: false,
       personalNamespace: 'me',
-      namespaces: { room: { history: { size: 1000, ttlMs: 60_000 }, allowPublish: true }, me: {} },
+      namespaces: { room: { history: { size: 1000, ttlMs: 60_000 }, allowPublish: true }, me: {}, lobby: { presence: true, joinLeave: true } },
       hooks: {
         onConnecting: (ctx) => ({ userId: ctx.token ?? 'anon' }),
         onRpc: { echo: (_ctx, data) => data, slow: () => sleep(1000) },
@@ -228,5 +228,27 @@ describe('client SDK', () => {
     await until(() => seen.length === 1, 'recovered');
     assert.ok(Date.now() - started < 1000, 'online reconnects without the 5 s backoff');
     assert.deepEqual(seen, ['missed']);
+  });
+
+  it('keeps a presence set from presence() plus join/leave events, with the shared merge functions', async (ctx) => {
+    const ann = open('p-ann');
+    const bob = open('p-bob');
+    ctx.after(() => [ann, bob].forEach((c) => c.disconnect()));
+    let present: PresenceState = new Map();
+    const sub = ann.subscribe('lobby:p');
+    sub.on('join', (e) => (present = applyPresenceDiff(present, e)));
+    sub.on('leave', (e) => (present = applyPresenceDiff(present, e)));
+    ann.connect();
+    await until(() => sub.state === 'subscribed', 'subscribed');
+    present = presenceFromList(await ann.presence('lobby:p'));
+    bob.subscribe('lobby:p');
+    bob.connect();
+    const users = () => [...present.values()].map((i) => i.userId).sort();
+    await until(() => users().length === 2, 'bob joined');
+    assert.deepEqual(users(), ['p-ann', 'p-bob']);
+    assert.deepEqual(await ann.presenceStats('lobby:p'), { clients: 2, users: 2 });
+    bob.disconnect();
+    await until(() => users().length === 1, 'bob left');
+    assert.deepEqual(users(), ['p-ann']);
   });
 });

@@ -3,5 +3,5 @@ export { Client, ClientState, type ClientOptions, type ClientEvent, type Network
 export { ClientError, ClientErrorCode } from './client-errors.js';
 export { Subscription, SubscriptionState, type SubscriptionEvent, type SubscribeOptions, type Publication, type Snapshot } from './subscription.js';
 export { fullJitterDelay, windowDelay, type BackoffOptions } from './backoff.js';
-export { presenceFromList, applyPresenceDiff, presenceByUser, type PresenceState } from '@switchboard/wire';
+export { presenceFromList, applyPresenceDiff, presenceByUser, type PresenceState, type PresenceDiff } from '@switchboard/wire';
 export type { StreamPosition, ClientInfo, PublishResultWire, HistoryResultWire } from '@switchboard/wire';

@@ -35,4 +35,4 @@ export {
   type ReconnectWindow,
   type ReplyError,
 } from './codes.js';
-export { presenceFromList, applyPresenceDiff, presenceByUser, type PresenceState } from './presence-merge.js';
+export { presenceFromList, applyPresenceDiff, presenceByUser, type PresenceState, type PresenceDiff } from './presence-merge.js';

@@ -3,7 +3,8 @@ import type { ClientInfo, Push } from './messages.js';
 /** Who is present in one channel, by client id. Treated as immutable: merges return a new map. */
 export type PresenceState = ReadonlyMap<string, ClientInfo>;
 
-type PresenceDiff = Extract<Push, { push: 'join' | 'leave' }>;
+/** A join or leave: the push itself, or the client SDK's event (`type` instead of `push`). */
+export type PresenceDiff = Pick<Extract<Push, { push: 'join' | 'leave' }>, 'push' | 'info'> | { type: 'join' | 'leave'; info: ClientInfo };
 
 /** The state a `presence` reply describes. */
 export function presenceFromList(entries: readonly ClientInfo[]): PresenceState {
@@ -11,13 +12,13 @@ export function presenceFromList(entries: readonly ClientInfo[]): PresenceState 
 }
 
 /**
- * Applies one join or leave push. A join for a known client replaces it (its
+ * Applies one join or leave. A join for a known client replaces it (its
  * info may have changed); a leave for an unknown one changes nothing, so diffs
  * that race a snapshot are harmless.
  */
 export function applyPresenceDiff(state: PresenceState, diff: PresenceDiff): PresenceState {
   const next = new Map(state);
-  if (diff.push === 'join') next.set(diff.info.clientId, diff.info);
+  if (('push' in diff ? diff.push : diff.type) === 'join') next.set(diff.info.clientId, diff.info);
   else next.delete(diff.info.clientId);
   return next;
 }
