@@ -56,8 +56,9 @@ describe('credentials: refresh, expiry, terminal paths', () => {
     await sleep(2000);
     assert.equal(client.state, ClientState.Connected);
     assert.deepEqual(seen.map((e) => e.type), ['connected'], 'no disconnect, no error');
-    assert.ok(issued >= 5, `getToken called ${issued} times`);
-    assert.ok(refreshes.filter((u) => u === 'ann').length >= 4);
+    // A 600 ms lifetime refreshed 300 ms ahead: about every 300 ms.
+    assert.ok(issued >= 4, `getToken called ${issued} times`);
+    assert.ok(refreshes.filter((u) => u === 'ann').length >= 3);
   });
 
   it('asks for a refresh when credentials expire, then disconnects with 3005 after the grace period', async (ctx) => {

@@ -3,7 +3,7 @@
 // that misbehaves on purpose (duplicates, a hole), since the real one never does.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client, type SubscriptionEvent, type Snapshot } from '@switchboard/client';
+import { Client, type SubscribeOptions, type SubscriptionEvent, type Snapshot } from '@switchboard/client';
 import { startTcpProxy, startTestServer, type TcpProxy, type TestServer } from '@switchboard/testing';
 import { WebSocket, WebSocketServer } from '@switchboard/websocket';
 import type { StreamPosition } from '@switchboard/wire';
@@ -59,10 +59,10 @@ describe('client recovery', () => {
     await t.close();
   });
 
-  const subscribe = (channel: string, getSnapshot?: () => Promise<Snapshot>, network: EventTarget | null = null) => {
+  const subscribe = (channel: string, options: SubscribeOptions, network: EventTarget | null = null) => {
     const client = new Client(url, { WebSocket, backoff: { baseMs: 5, capMs: 20 }, network });
     const a = app();
-    const sub = client.subscribe(channel, { getSnapshot });
+    const sub = client.subscribe(channel, options);
     for (const type of ['snapshot', 'publication', 'gap'] as const) sub.on(type, (e) => a.on(e));
     client.connect();
     return { client, sub, app: a };
@@ -72,7 +72,7 @@ describe('client recovery', () => {
     const b = backend(t, 'short:a');
     let snapshots = 0;
     const network = new EventTarget(); // offline keeps it away while it misses publications
-    const { client, sub, app: a } = subscribe('short:a', async () => (snapshots++, b.snapshot()), network);
+    const { client, sub, app: a } = subscribe('short:a', { getSnapshot: async () => (snapshots++, b.snapshot()) }, network);
     ctx.after(() => client.disconnect());
     await until(() => sub.state === 'subscribed', 'subscribed');
     for (let n = 1; n <= 3; n++) await b.publish(n);
@@ -93,12 +93,8 @@ describe('client recovery', () => {
     for (let n = 1; n <= 10; n++) await b.publish(n);
     let snapshots = 0;
     // A position from a removed stream (another epoch) forces recovered:false at once.
-    const client = new Client(url, { WebSocket });
+    const { client, app: a } = subscribe('long:b', { since: { offset: 3, epoch: 'gone' }, getSnapshot: async () => (snapshots++, b.snapshot(4)) });
     ctx.after(() => client.disconnect());
-    const a = app();
-    const sub = client.subscribe('long:b', { since: { offset: 3, epoch: 'gone' }, getSnapshot: async () => (snapshots++, b.snapshot(4)) });
-    for (const type of ['snapshot', 'publication', 'gap'] as const) sub.on(type, (e) => a.on(e));
-    client.connect();
     await until(() => a.items.length === 10, 'caught up');
     await b.publish(11);
     await until(() => a.items.length === 11, 'live');
@@ -109,7 +105,7 @@ describe('client recovery', () => {
 
   it('takes a snapshot when the stream restarts under a live subscription (new epoch)', async (ctx) => {
     const b = backend(t, 'long:c');
-    const { client, sub, app: a } = subscribe('long:c', async () => b.snapshot());
+    const { client, sub, app: a } = subscribe('long:c', { getSnapshot: async () => b.snapshot() });
     ctx.after(() => client.disconnect());
     await until(() => sub.state === 'subscribed', 'subscribed');
     for (let n = 1; n <= 3; n++) await b.publish(n);

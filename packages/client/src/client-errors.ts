@@ -1,4 +1,4 @@
-import { ReplyErrorCode } from '@switchboard/wire';
+import { CodedError, ReplyErrorCode } from '@switchboard/wire';
 
 /**
  * Codes of errors the client raises itself (1–99). Errors from the server keep
@@ -22,13 +22,6 @@ export const ClientErrorCode = {
 } as const;
 
 /** A failed command or client operation, with a stable code. `temporary`: a retry may succeed. */
-export class ClientError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly temporary = false,
-  ) {
-    super(message);
-    this.name = 'ClientError';
-  }
+export class ClientError extends CodedError {
+  override name = 'ClientError';
 }

@@ -207,7 +207,13 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     if (opening !== this.opening || this.state !== ClientState.Connecting) return;
     const Impl = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Impl) throw new TypeError('no WebSocket implementation: pass options.WebSocket');
-    const ws = new Impl(this.url, PROTOCOL);
+    let ws: WebSocketLike;
+    try {
+      ws = new Impl(this.url, PROTOCOL);
+    } catch (error) {
+      // A malformed URL: no retry can fix it.
+      return this.lost(DisconnectCode.BadProtocol, `cannot open ${this.url}: ${(error as Error).message}`);
+    }
     this.ws = ws;
     ws.onopen = () => {
       this.commands.attach(ws);

@@ -1,4 +1,4 @@
-import { ReplyErrorCode, type ReplyError } from '@switchboard/wire';
+import { CodedError, ReplyErrorCode, type ReplyError } from '@switchboard/wire';
 
 /**
  * A command failed in a way the client may know about. Hooks throw it with an
@@ -6,15 +6,8 @@ import { ReplyErrorCode, type ReplyError } from '@switchboard/wire';
  * Anything else thrown while handling a command becomes 100 Internal, and its
  * details stay in the server's log.
  */
-export class CommandError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly temporary = false,
-  ) {
-    super(message);
-    this.name = 'CommandError';
-  }
+export class CommandError extends CodedError {
+  override name = 'CommandError';
 
   toReply(): ReplyError {
     return this.temporary ? { code: this.code, message: this.message, temporary: true } : { code: this.code, message: this.message };

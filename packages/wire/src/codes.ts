@@ -21,6 +21,20 @@ export const ReplyErrorCode = {
 } as const;
 export type ReplyErrorCode = (typeof ReplyErrorCode)[keyof typeof ReplyErrorCode];
 
+/**
+ * An error with a stable code from these spaces and a `temporary` flag (a retry
+ * may succeed): the server's `CommandError` and the client's `ClientError`.
+ */
+export class CodedError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly temporary = false,
+  ) {
+    super(message);
+  }
+}
+
 /** The first code an application may use for its own reply errors. */
 export const APPLICATION_REPLY_ERRORS = { from: 400, to: 1999 } as const;
 

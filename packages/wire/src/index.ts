@@ -25,6 +25,7 @@ export type {
 export { WireError, type Codec } from './codec.js';
 export { JsonCodec, type JsonCodecOptions } from './json-codec.js';
 export {
+  CodedError,
   ReplyErrorCode,
   DisconnectCode,
   ReconnectAdvice,
