@@ -2,12 +2,12 @@
 // cut under the page (a TCP reset through a proxy) and the browser goes offline, publications are made meanwhile,
 // and the page reconnects, recovers, and shows every message once, with no gap.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startTcpProxy, type TcpProxy } from '@switchboard/testing';
-import { BIN, waitForLine } from './helpers/process.js';
+import { launchChromium } from './helpers/chromium.js';
+import { startServe, stopChild } from './helpers/process.js';
 
 const API_KEY = 'sdk-browser-key-0123456789';
 
@@ -18,21 +18,14 @@ describe('client SDK bundle in Chromium', { timeout: 90_000 }, () => {
   let browser: Browser;
 
   before(async () => {
-    serve = spawn(BIN, ['serve', '--port', '0', '--api-key', API_KEY], { stdio: ['ignore', 'pipe', 'inherit'] });
-    base = (await waitForLine(serve, /demo page\s+(http:\/\/127\.0\.0\.1:\d+)\//))[1];
+    ({ child: serve, base } = await startServe(['--port', '0', '--api-key', API_KEY]));
     proxy = await startTcpProxy(Number(new URL(base).port));
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
     await proxy?.close();
-    if (serve?.exitCode === null) {
-      serve.kill('SIGTERM');
-      await once(serve, 'exit');
-    }
+    await stopChild(serve);
   });
 
   const publish = async (n: number) => {

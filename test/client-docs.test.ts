@@ -1,12 +1,11 @@
 // The quick starts of docs/client.md run as written: the Node block with tsx against `switchboard serve`, the
 // browser block as a module on the server's own page in Chromium. Only the Node block's address is changed.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
-import { BIN, waitForLine } from './helpers/process.js';
+import { launchChromium } from './helpers/chromium.js';
+import { startServe, stopChild } from './helpers/process.js';
 
 const DOC = readFileSync(new URL('../docs/client.md', import.meta.url), 'utf8');
 
@@ -23,15 +22,9 @@ describe('docs/client.md quick starts', { timeout: 90_000 }, () => {
   let serve: ChildProcess;
   let base: string;
   before(async () => {
-    serve = spawn(BIN, ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    base = (await waitForLine(serve, /demo page\s+(http:\/\/127\.0\.0\.1:\d+)\//))[1];
+    ({ child: serve, base } = await startServe(['--port', '0']));
   });
-  after(async () => {
-    if (serve?.exitCode === null) {
-      serve.kill('SIGTERM');
-      await once(serve, 'exit');
-    }
-  });
+  after(() => stopChild(serve));
 
   it('runs the Node quick start', () => {
     const code = block('## Quick start (Node)', 'ts').replace('ws://127.0.0.1:8000', base.replace('http:', 'ws:'));
@@ -44,10 +37,7 @@ describe('docs/client.md quick starts', { timeout: 90_000 }, () => {
   });
 
   it('runs the browser quick start in Chromium', async () => {
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const printed: string[] = [];

@@ -4,7 +4,7 @@
 // forces the snapshot path). Every subscriber must end with 1…N, in order, each number once: through a
 // publication or through its snapshot.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,7 +17,7 @@ import { Client, type Snapshot } from '@switchboard/client';
 import { startTcpProxy, type TcpProxy } from '@switchboard/testing';
 import { WebSocket } from '@switchboard/websocket';
 import type { StreamPosition } from '@switchboard/wire';
-import { BIN, waitForLine } from './helpers/process.js';
+import { startServe, stopChild } from './helpers/process.js';
 import { until } from './helpers/wait.js';
 
 const API_KEY = 'property-test-key-0123456789';
@@ -51,8 +51,7 @@ describe('no message lost across random disconnects (fast-check)', { timeout: 24
   writeFileSync(config, JSON.stringify({ allowAnonymous: true, namespaces: { stream: { history: { size: 10, ttlMs: 600_000 } } } }));
 
   const startServer = async () => {
-    serve = spawn(BIN, ['serve', '--port', String(serverPort), '--api-key', API_KEY, '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await waitForLine(serve, /health\s+http/);
+    serve = (await startServe(['--port', String(serverPort), '--api-key', API_KEY, '--config', config])).child;
   };
   const api = async (method: string, body: object) => {
     const res = await fetch(`http://127.0.0.1:${serverPort}/api/${method}`, { method: 'POST', headers: { authorization: `apikey ${API_KEY}` }, body: JSON.stringify(body) });
@@ -67,10 +66,7 @@ describe('no message lost across random disconnects (fast-check)', { timeout: 24
   });
   after(async () => {
     await proxy?.close();
-    if (serve?.exitCode === null) {
-      serve.kill('SIGTERM');
-      await once(serve, 'exit');
-    }
+    await stopChild(serve);
   });
 
   it('every subscriber ends with 1…N in order, no duplicate, over ≥ 1,000 disconnects and one server restart', async () => {

@@ -1,11 +1,11 @@
 // `switchboard serve` as users start it, and its demo page in Chromium: two pages chat and see each other.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { BIN, waitForLine } from './helpers/process.js';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.js';
+import { startServe, stopChild } from './helpers/process.js';
 
 const OUT = 'test-output/demo';
 const API_KEY = 'demo-test-key-0123456789';
@@ -16,22 +16,14 @@ describe('demo page in Chromium', { timeout: 90_000 }, () => {
   let browser: Browser;
 
   before(async () => {
-    serve = spawn(BIN, ['serve', '--port', '0', '--api-key', API_KEY], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const match = await waitForLine(serve, /demo page\s+(http:\/\/127\.0\.0\.1:\d+)\//);
-    base = match[1];
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    ({ child: serve, base } = await startServe(['--port', '0', '--api-key', API_KEY]));
+    browser = await launchChromium();
     mkdirSync(OUT, { recursive: true });
   });
 
   after(async () => {
     await browser?.close();
-    if (serve.exitCode === null) {
-      serve.kill('SIGTERM');
-      await once(serve, 'exit');
-    }
+    await stopChild(serve);
   });
 
   const join = async (name: string): Promise<Page> => {

@@ -5,8 +5,9 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { WebSocketServer } from '@switchboard/websocket';
+import { launchChromium } from './helpers/chromium.js';
 import { countingEchoServer, jsonDocument, quote, utf8Bytes, type CountingEchoServer } from './helpers/wire.js';
 
 const TEXT = 'héllo ✓ 🚀';
@@ -144,11 +145,7 @@ describe('Chromium WebSocket ⇄ our server', () => {
     wsUrl = `ws://127.0.0.1:${port}`;
     standaloneUrl = `ws://127.0.0.1:${(await standalone.wss.listen(0)).port}`;
 
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: 30000,
-    });
+    browser = await launchChromium({ timeout: 30000 });
     page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/`, { timeout: 10000 });
   }, { timeout: 60000 });

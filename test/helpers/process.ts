@@ -1,4 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 /** The `switchboard` bin as npm links it for users. */
@@ -18,4 +19,18 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 10
       }
     });
   });
+}
+
+/** `switchboard serve ARGS` as a child process, once its banner is out; `base` is its HTTP URL. */
+export async function startServe(args: string[]): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(BIN, ['serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const base = (await waitForLine(child, /demo page\s+(http:\/\/127\.0\.0\.1:\d+)\//))[1];
+  return { child, base };
+}
+
+/** Ends a child this test started (SIGTERM, by its handle) and waits for its exit. */
+export async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
 }

@@ -15,7 +15,7 @@ import {
 } from '@switchboard/wire';
 import { fullJitterDelay, windowDelay, type BackoffOptions } from './backoff.js';
 import { ClientError, ClientErrorCode } from './client-errors.js';
-import { CommandChannel, type CommandOptions } from './command-channel.js';
+import { CommandChannel, type CommandOptions, type ReplyHandler } from './command-channel.js';
 import { Emitter } from './emitter.js';
 import { Subscription, type SubscribeOptions, type SubscriptionHost } from './subscription.js';
 import { TokenRefresh } from './token-refresh.js';
@@ -186,7 +186,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.subs.delete(channel);
   }
 
-  call(method: string, params: object, handler: Parameters<CommandChannel['call']>[2]): void {
+  call(method: string, params: object, handler: ReplyHandler): void {
     this.commands.call(method, params, handler);
   }
 
