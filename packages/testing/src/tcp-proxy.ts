@@ -9,17 +9,14 @@ export interface TcpProxy {
   cutAll(): number;
   /** Resets one open connection picked with `random`; false when there is none. */
   cutOne(random?: () => number): boolean;
-  /** Where new connections go (existing ones stay). */
-  retarget(port: number): void;
   close(): Promise<void>;
 }
 
 /** Starts a proxy from a free port to `targetPort` on 127.0.0.1. */
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
-  let target = targetPort;
   const pairs = new Set<[Socket, Socket]>();
   const server: Server = createServer((inbound) => {
-    const outbound = connect(target, '127.0.0.1');
+    const outbound = connect(targetPort, '127.0.0.1');
     const pair: [Socket, Socket] = [inbound, outbound];
     pairs.add(pair);
     const end = () => {
@@ -51,9 +48,6 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       if (all.length === 0) return false;
       cut(all[Math.floor(random() * all.length)]);
       return true;
-    },
-    retarget(port) {
-      target = port;
     },
     async close() {
       [...pairs].forEach(cut);
