@@ -4,7 +4,7 @@
 import { createServer } from '@switchboard/server';
 import { API_KEY } from '../lib/realtime-bench.js';
 
-const server = createServer({ allowAnonymous: true, apiKey: API_KEY, namespaces: { bench: {} } });
+const server = createServer({ allowAnonymous: true, apiKey: API_KEY, namespaces: { bench: {} }, acceptRate: false });
 const { port } = await server.listen(0, '127.0.0.1');
 console.log(`READY ${port}`);
 

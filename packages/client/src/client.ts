@@ -62,6 +62,8 @@ export interface ClientOptions {
   refreshAheadMs?: number;
   /** `offline` pauses reconnecting, `online` reconnects at once. @default globalThis in browsers, none in Node */
   network?: NetworkEvents | null;
+  /** Silence from the server longer than its ping interval plus this means a dead connection: close (3012) and reconnect. @default 10000 */
+  pingGraceMs?: number;
 }
 
 export type ClientEvent =
@@ -94,6 +96,9 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   private watchingNetwork = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private stableTimer: ReturnType<typeof setTimeout> | undefined;
+  private silenceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the server was last heard from (any message). */
+  private lastHeard = 0;
   private readonly network: NetworkEvents | null;
 
   constructor(
@@ -219,11 +224,13 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
       this.commands.attach(ws);
       const subs: Record<string, object> = {};
       for (const [channel, sub] of this.subs) if (sub.state !== 'unsubscribed') subs[channel] = sub.resumeParams();
-      const params = { token, data: this.options.data, name: this.options.name, subs, reconnect: this.everConnected };
+      const params = { token, data: this.options.data, name: this.options.name, subs, reconnect: this.everConnected, ping: true };
       this.commands.call('connect', params, { resolve: (result) => this.connected(ws, result as ConnectResult), reject: (error) => this.refused(ws, error) });
     };
     ws.onmessage = (event: { data: unknown }) => {
-      if (this.ws === ws) this.onMessage(String(event.data));
+      if (this.ws !== ws) return;
+      this.lastHeard = Date.now();
+      this.onMessage(String(event.data));
     };
     ws.onclose = (event: { code: number; reason: string }) => {
       if (this.ws === ws) this.lost(event.code, event.reason);
@@ -247,6 +254,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     for (const [channel, sub] of this.subs) if (!(channel in result.subs)) sub.resume();
     this.commands.flow();
     this.refresh.schedule(result.expiresAt);
+    if (result.ping) this.watchSilence(result.ping + (this.options.pingGraceMs ?? 10_000));
     this.emit({ type: 'connected', client: result.client, user: result.user, node: result.node, ...(result.expiresAt !== undefined && { expiresAt: result.expiresAt }) });
   }
 
@@ -279,6 +287,8 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
         return this.subs.get(message.channel)?.serverUnsubscribed(message.code, message.reason);
       case 'refresh':
         return this.refresh.now();
+      case 'ping':
+        return; // lastHeard is all it is for
       case 'message':
         return this.emit({ type: 'message', data: message.data });
     }
@@ -304,6 +314,20 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.emit({ type: 'disconnected', code, reason, willReconnect: true, retryInMs: delay });
   }
 
+  /** A half-open connection shows only as silence: the server pings at least every `ping` ms. */
+  private watchSilence(limitMs: number): void {
+    const check = () => {
+      const silentFor = Date.now() - this.lastHeard;
+      if (silentFor < limitMs) {
+        this.silenceTimer = setTimeout(check, limitMs - silentFor);
+        return;
+      }
+      this.dropSocket();
+      this.lost(DisconnectCode.NoPong, `no message from the server for ${silentFor} ms`);
+    };
+    this.silenceTimer = setTimeout(check, limitMs);
+  }
+
   /** Closes our socket without waiting for its close event (which no longer counts). */
   private dropSocket(): boolean {
     const ws = this.ws;
@@ -319,6 +343,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.ws = undefined;
     this.opening++;
     clearTimeout(this.stableTimer);
+    clearTimeout(this.silenceTimer);
     this.refresh.stop();
     this.commands.detach();
     for (const sub of this.subs.values()) sub.interrupted();

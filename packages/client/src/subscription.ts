@@ -172,8 +172,9 @@ export class Subscription extends Emitter<SubscriptionEvent> implements AsyncIte
     const last = this.position;
     if (pub.offset > 0 && last) {
       if (pub.epoch === last.epoch && pub.offset <= last.offset) return;
-      // A hole, or a new epoch: what is missing comes from history (or a snapshot).
-      if (pub.epoch !== last.epoch || pub.offset !== last.offset + 1) return this.recover();
+      // A hole, or a new epoch: what is missing comes from history (or a snapshot). `skipped`
+      // publications were dropped or coalesced on purpose by the namespace's slow-consumer policy.
+      if (pub.epoch !== last.epoch || pub.offset !== last.offset + 1 + (pub.skipped ?? 0)) return this.recover();
     }
     if (pub.offset > 0) this.position = { offset: pub.offset, epoch: pub.epoch };
     this.failures = 0;

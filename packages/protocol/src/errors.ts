@@ -39,6 +39,8 @@ export const ErrorCode = {
   InvalidAccept: 'SB_ERR_INVALID_ACCEPT',
   UnexpectedSubprotocol: 'SB_ERR_UNEXPECTED_SUBPROTOCOL',
   UnexpectedExtension: 'SB_ERR_UNEXPECTED_EXTENSION',
+  /** More handshakes than the accept rate allows: 503 with Retry-After. */
+  Overloaded: 'SB_ERR_OVERLOADED',
   // Local API misuse
   InvalidState: 'SB_ERR_INVALID_STATE',
   InvalidArgument: 'SB_ERR_INVALID_ARGUMENT',

@@ -19,8 +19,10 @@ export class DisconnectError extends Error {
   constructor(
     readonly code: number,
     readonly reason: string,
+    /** `cause` is for the server's log; only `code` and `reason` reach the client. */
+    options?: { cause?: unknown },
   ) {
-    super(reason);
+    super(reason, options);
     this.name = 'DisconnectError';
   }
 }

@@ -1,6 +1,9 @@
 import type { EngineFactory } from '@switchboard/engine';
+import type { AcceptRateOptions } from '@switchboard/websocket';
 import { JsonCodec, type Codec } from '@switchboard/wire';
 import { resolveNamespaceOptions, type NamespaceOptions, type ResolvedNamespaceOptions } from './channels/namespace-options.js';
+import { resolveJwtOptions, type JwtOptions, type ResolvedJwtOptions } from './auth/jwt-options.js';
+import { resolveAllowedOrigins } from './auth/origin-policy.js';
 import type { ServerHooks } from './hooks.js';
 
 export interface ServerOptions {
@@ -13,6 +16,10 @@ export interface ServerOptions {
   allowAnonymous?: boolean;
   /** Key for the HTTP API (`Authorization: apikey KEY`). Without one the API answers 401 to everything. */
   apiKey?: string;
+  /** JWT authentication for `connect`, `refresh` and subscribe tokens where the hooks do not decide. @default none */
+  jwt?: JwtOptions;
+  /** Browser origins allowed to open WebSockets (exact, e.g. "https://app.example"); others get HTTP 403. @default all, or only the Host's own origin with `jwt.cookie` */
+  allowedOrigins?: string[];
   /** Namespace of personal channels: every connection of user U is subscribed to `ns:#U` at connect. @default none */
   personalNamespace?: string;
   /** Wire formats, chosen by WebSocket subprotocol. @default [new JsonCodec()] */
@@ -35,6 +42,20 @@ export interface ServerOptions {
   idempotencyWindowMs?: number;
   /** After credentials expire (`expiresAt`) the server asks for `refresh`, and disconnects (3005) this many ms later without one. @default 25000 */
   tokenGraceMs?: number;
+  /** Every connection is pinged this often (a WebSocket ping, plus a `ping` push to clients that ask for one). @default 25000 */
+  pingIntervalMs?: number;
+  /** A connection that sends nothing, not even a pong, within this many ms of a ping is dropped (a half-open peer; 1006). Less than pingIntervalMs. @default 10000 */
+  pongTimeoutMs?: number;
+  /** Bytes a connection may have waiting to be sent before its namespaces' slow-consumer policies apply; twice this closes it (3008) whatever the policy. @default 1048576 */
+  maxSendBufferBytes?: number;
+  /** A token bucket on WebSocket handshakes; the excess gets 503 with Retry-After. `false`: no limit. @default { perSecond: 2000, burst: 4000 } */
+  acceptRate?: AcceptRateOptions | false;
+  /** A drain (SIGTERM, `POST /api/drain`) closes this many connections at a time… @default 500 */
+  drainBatchSize?: number;
+  /** …this many ms apart… @default 500 */
+  drainIntervalMs?: number;
+  /** …and tells each client to come back at a random moment within this many ms (the close reason's reconnect-after window). @default 10000 */
+  drainReconnectWindowMs?: number;
   /** Presence entries expire unless refreshed; this node refreshes its own at a third of it. @default 60000 */
   presenceTtlMs?: number;
   /** Node id in the cluster. @default a random id */
@@ -43,9 +64,11 @@ export interface ServerOptions {
   nodeName?: string;
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'personalNamespace' | 'engine' | 'hooks'>> & {
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'jwt' | 'allowedOrigins' | 'personalNamespace' | 'engine' | 'hooks'>> & {
   namespaces: Map<string, ResolvedNamespaceOptions>;
   apiKey: string | undefined;
+  jwt: ResolvedJwtOptions | undefined;
+  allowedOrigins: string[] | undefined;
   personalNamespace: string | undefined;
   engine: EngineFactory | undefined;
   hooks: ServerHooks;
@@ -63,6 +86,13 @@ export const SERVER_DEFAULTS = Object.freeze({
   idempotencyWindowMs: 300_000,
   presenceTtlMs: 60_000,
   tokenGraceMs: 25_000,
+  pingIntervalMs: 25_000,
+  pongTimeoutMs: 10_000,
+  maxSendBufferBytes: 1_048_576,
+  acceptRate: { perSecond: 2000, burst: 4000 } as AcceptRateOptions | false,
+  drainBatchSize: 500,
+  drainIntervalMs: 500,
+  drainReconnectWindowMs: 10_000,
 });
 
 const POSITIVE = [
@@ -75,6 +105,12 @@ const POSITIVE = [
   'idempotencyWindowMs',
   'presenceTtlMs',
   'tokenGraceMs',
+  'pingIntervalMs',
+  'pongTimeoutMs',
+  'maxSendBufferBytes',
+  'drainBatchSize',
+  'drainIntervalMs',
+  'drainReconnectWindowMs',
 ] as const;
 
 /** Merges defaults once and validates eagerly, naming the option at fault. */
@@ -84,6 +120,7 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
     const v = merged[key];
     if (!(Number.isSafeInteger(v) && v > 0)) throw new TypeError(`Switchboard server: ${key} must be a positive integer, got ${String(v)}`);
   }
+  if (merged.pongTimeoutMs >= merged.pingIntervalMs) throw new TypeError('Switchboard server: pongTimeoutMs must be less than pingIntervalMs');
   if (!merged.websocketPath.startsWith('/')) throw new TypeError('Switchboard server: websocketPath must start with "/"');
   const namespaces = new Map<string, ResolvedNamespaceOptions>();
   for (const [name, ns] of Object.entries(options.namespaces ?? {})) namespaces.set(name, resolveNamespaceOptions(name, ns));
@@ -97,6 +134,8 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
     codecs: options.codecs ?? [new JsonCodec()],
     namespaces,
     apiKey: options.apiKey,
+    jwt: options.jwt === undefined ? undefined : resolveJwtOptions(options.jwt),
+    allowedOrigins: resolveAllowedOrigins(options.allowedOrigins),
     personalNamespace: personal,
     engine: options.engine,
     hooks: options.hooks ?? {},

@@ -6,16 +6,22 @@ import type { Duplex } from 'node:stream';
 import type { Engine } from '@switchboard/engine';
 import { memoryEngine } from '@switchboard/engine-memory';
 import { WebSocketServer, type ServerWebSocket } from '@switchboard/websocket';
-import { DisconnectCode } from '@switchboard/wire';
+import { DisconnectCode, withReconnectAfter } from '@switchboard/wire';
+import { JwtAuth } from './auth/jwt-auth.js';
+import { originCheck } from './auth/origin-policy.js';
+import { redactUrl } from './auth/redact-url.js';
 import { Hub } from './channels/hub.js';
 import { Namespaces } from './channels/namespaces.js';
 import { ClusterControl, type NodeInfo } from './cluster/cluster-control.js';
 import { ApiHandler } from './http/api-handler.js';
 import { sendJson } from './http/json-http.js';
 import { silentLogger, type Logger } from './logger.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
 import type { ServerCore } from './server-core.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
+import { drainSessions, type DrainPlan } from './sessions/drain.js';
+import { Heartbeat } from './sessions/heartbeat.js';
 import { Session } from './sessions/session.js';
 import { SessionRegistry } from './sessions/session-registry.js';
 import { WebSocketTransport } from './transports/websocket-transport.js';
@@ -28,6 +34,7 @@ import { WebSocketTransport } from './transports/websocket-transport.js';
 export class SwitchboardServer {
   readonly options: ResolvedServerOptions;
   readonly nodeId: string;
+  readonly metrics: ServerMetrics;
   private core: ServerCore | undefined;
   private starting: Promise<ServerCore> | undefined;
   private readonly wss: WebSocketServer;
@@ -35,6 +42,8 @@ export class SwitchboardServer {
   private readonly sessions = new SessionRegistry();
   private readonly startedAt = Date.now();
   private httpServer: HttpServer | undefined;
+  private readonly heartbeat: Heartbeat;
+  private draining: Promise<number> | undefined;
 
   constructor(options: ServerOptions = {}, private readonly log: Logger = silentLogger) {
     this.nodeId = options.nodeId ?? randomUUID().slice(0, 8);
@@ -45,8 +54,19 @@ export class SwitchboardServer {
       selectSubprotocol: (offered) => codecs.find((c) => offered.includes(c.subprotocol))?.subprotocol ?? null,
       requireSubprotocol: true,
       maxMessageSize: this.options.maxMessageSize,
+      acceptRate: this.options.acceptRate || undefined,
+      checkOrigin: originCheck(this.options.allowedOrigins, this.options.jwt?.cookie !== undefined),
     });
-    this.wss.on('connection', (ws, request) => this.accept(ws, Object.fromEntries(request.headers)));
+    this.metrics = new ServerMetrics({ connections: () => this.sessions.all(), channelCount: () => this.core?.hub.channelCount ?? 0 });
+    this.heartbeat = new Heartbeat(this.sessions, this.options.pingIntervalMs, this.options.pongTimeoutMs);
+    this.wss.on('rejected', (error) => this.metrics.handshake(error.status));
+    this.wss.on('rejected', (error, request) => {
+      if (error.status === 403) this.log.info({ url: redactUrl(request?.target), origin: request?.headers.get('origin') }, 'handshake refused: origin not allowed');
+    });
+    this.wss.on('connection', (ws, request) => {
+      this.metrics.handshake(101);
+      this.accept(ws, Object.fromEntries(request.headers), request.target);
+    });
     this.api = new ApiHandler(this.options.apiKey, () => this.core);
   }
 
@@ -79,11 +99,17 @@ export class SwitchboardServer {
     });
   }
 
-  /** Answers `/health` and `/api/*`; returns false for any other request, for your handler to serve. */
+  /** Answers `/health`, `/metrics` and `/api/*`; returns false for any other request, for your handler to serve. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
     const path = pathOf(req.url);
     if (path === '/health') {
-      sendJson(res, this.core ? 200 : 503, { status: this.core ? 'ok' : 'starting', node: this.nodeId });
+      // 503 while starting or draining, so a load balancer sends new clients elsewhere.
+      const status = !this.core ? 'starting' : this.draining ? 'draining' : 'ok';
+      sendJson(res, status === 'ok' ? 200 : 503, { status, node: this.nodeId });
+      return true;
+    }
+    if (path === '/metrics') {
+      void this.metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text));
       return true;
     }
     if (path.startsWith('/api/')) {
@@ -109,8 +135,26 @@ export class SwitchboardServer {
     return (this.httpServer?.address() as AddressInfo | null) ?? undefined;
   }
 
+  /**
+   * Closes every connection in batches (`drainBatchSize` every `drainIntervalMs`),
+   * each told to come back within `drainReconnectWindowMs`; new connections are
+   * refused with 3401 and the same window meanwhile, and `/health` answers 503.
+   * Resolves with the number of connections closed. Idempotent.
+   */
+  drain(plan: Partial<DrainPlan> = {}): Promise<number> {
+    const o = this.options;
+    this.draining ??= drainSessions(this.sessions, {
+      code: plan.code ?? 1012,
+      batchSize: plan.batchSize ?? o.drainBatchSize,
+      intervalMs: plan.intervalMs ?? o.drainIntervalMs,
+      reconnectWindowMs: plan.reconnectWindowMs ?? o.drainReconnectWindowMs,
+    });
+    return this.draining;
+  }
+
   /** Closes every connection with 3001 (reconnect elsewhere), stops the listener and the engine. */
   async close(): Promise<void> {
+    this.heartbeat.stop();
     for (const session of [...this.sessions.all()]) session.disconnect(DisconnectCode.Shutdown, 'server shutting down');
     await this.wss.close();
     const server = this.httpServer;
@@ -126,7 +170,7 @@ export class SwitchboardServer {
   }
 
   private async build(): Promise<ServerCore> {
-    const hub = new Hub();
+    const hub = new Hub((n) => this.metrics.messagesSent(n));
     const cluster = new ClusterControl(hub, this.sessions, () => this.nodeInfo(), this.log);
     const factory = this.options.engine ?? memoryEngine();
     const engine: Engine = await factory({ nodeId: this.nodeId, broker: hub, control: cluster });
@@ -143,19 +187,24 @@ export class SwitchboardServer {
       sessions: this.sessions,
       cluster,
       log: this.log,
+      auth: this.options.jwt && new JwtAuth(this.options.jwt),
+      metrics: this.metrics,
+      drain: (plan) => this.drain(plan),
     };
     presence.start();
+    this.heartbeat.start();
     cluster.start();
     this.core = core;
     return core;
   }
 
-  private accept(ws: ServerWebSocket, headers: Record<string, string>): void {
+  private accept(ws: ServerWebSocket, headers: Record<string, string>, url: string): void {
     const core = this.core;
     if (!core) return ws.close(DisconnectCode.Shutdown, 'server is not running');
+    if (this.draining) return ws.close(DisconnectCode.Draining, withReconnectAfter('server draining', { minMs: 0, maxMs: this.options.drainReconnectWindowMs }));
     const codec = this.options.codecs.find((c) => c.subprotocol === ws.protocol) ?? this.options.codecs[0];
     const transport = new WebSocketTransport(ws, codec);
-    transport.bind(new Session(core, transport, { headers, remoteAddress: ws.remoteAddress }));
+    transport.bind(new Session(core, transport, { headers, remoteAddress: ws.remoteAddress, url }));
   }
 }
 

@@ -5,6 +5,7 @@ export {
   type WebSocketServerEvents,
   type ServerDeflateOptions,
 } from './websocket-server.js';
+export { type AcceptRateOptions } from './accept-limiter.js';
 export { ServerWebSocket, ReadyState, type ServerWebSocketEvents, type MessageData } from './server-websocket.js';
 export { WebSocket, type WebSocketOptions } from './websocket.js';
 export { CloseEvent, ErrorEvent } from './events.js';

@@ -12,6 +12,8 @@ export interface ServerWebSocketEvents {
   message: [data: Buffer, isBinary: boolean];
   ping: [data: Buffer];
   pong: [data: Buffer];
+  /** The send backlog was handed to the kernel, after a write had to wait: `bufferedAmount` is low again. */
+  drain: [];
   /** Always the last event. `wasClean` is true when the closing handshake completed. */
   close: [code: number, reason: string, wasClean: boolean];
   /** Informational (peer protocol errors, socket errors); emitted only when someone listens, and always followed by 'close'. */
@@ -105,6 +107,11 @@ export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> impleme
   /** @internal */
   onPong(data: Buffer): void {
     this.emit('pong', data);
+  }
+
+  /** @internal */
+  onDrain(): void {
+    this.emit('drain');
   }
 
   /** @internal */

@@ -25,6 +25,8 @@ export interface ShellListener {
   onMessage(data: Buffer, binary: boolean): void;
   onPing(data: Buffer): void;
   onPong(data: Buffer): void;
+  /** Everything queued has been handed to the kernel (after a write had to wait). */
+  onDrain?(): void;
   onError(error: Error): void;
   /** The closing handshake completed; the transport closes next (readyState CLOSING). */
   onClosing(): void;
@@ -186,6 +188,7 @@ export class SocketShell implements ConnectionHandler {
   onDrain(): void {
     this.protocol.written(this.protocol.bufferedAmount - this.socket.writableLength - this.queued);
     if (!this.protocol.readPaused && this.socket.isPaused()) this.socket.resume();
+    this.listener.onDrain?.();
   }
 
   /** @internal The peer ended its side; without a closing handshake this is an abnormal closure. */

@@ -19,6 +19,7 @@ import {
   type PerMessageDeflateOptions,
   type ServerExtensionNegotiator,
 } from '@switchboard/protocol';
+import { AcceptLimiter, type AcceptRateOptions } from './accept-limiter.js';
 import { defaultDeflateCodec } from './node-deflate-codec.js';
 import { sha1 } from './node-crypto.js';
 import { asBuffer, toBytes } from './buffers.js';
@@ -59,6 +60,8 @@ export interface WebSocketServerOptions {
   lowWaterMark?: number;
   /** How long a closing handshake may take before the socket is destroyed. @default 5000 */
   closeTimeout?: number;
+  /** A token bucket on handshakes; the excess gets 503 with Retry-After (reconnect-storm protection). @default no limit */
+  acceptRate?: AcceptRateOptions;
 }
 
 export interface ServerDeflateOptions extends PerMessageDeflateOptions {
@@ -90,6 +93,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   private readonly pending = new Set<Duplex>();
   private readonly connection: SocketShellOptions;
   private readonly deflate: { negotiator: ServerExtensionNegotiator; enabled?: (r: HttpRequestHead) => boolean } | undefined;
+  private readonly limiter: AcceptLimiter | undefined;
 
   constructor(options: WebSocketServerOptions = {}) {
     super();
@@ -106,6 +110,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       closeTimeout: options.closeTimeout,
     };
     const { maxMessageSize } = resolveConnectionOptions(this.connection);
+    this.limiter = options.acceptRate && new AcceptLimiter(options.acceptRate);
     const deflate = options.perMessageDeflate === true ? {} : options.perMessageDeflate || undefined;
     if (deflate) {
       this.deflate = {
@@ -212,6 +217,11 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
 
   private complete(socket: Duplex, request: HttpRequestHead, head: Uint8Array): ServerWebSocket | undefined {
     const o = this.options;
+    const overloaded = this.limiter?.admit();
+    if (overloaded) {
+      this.reject(socket, overloaded, request);
+      return undefined;
+    }
     let accepted;
     try {
       accepted = acceptHandshake(request, {

@@ -38,9 +38,11 @@ const CHECKS: Record<Method, Check> = {
       for (const sub of Object.values(subs)) {
         if (!isObject(sub)) return fail('"subs" values must be objects');
         position(sub.since, fail);
+        string(sub, 'token', fail, true);
       }
     }
     if (p.reconnect !== undefined && typeof p.reconnect !== 'boolean') fail('"reconnect" must be a boolean');
+    if (p.ping !== undefined && typeof p.ping !== 'boolean') fail('"ping" must be a boolean');
   },
   subscribe: (p, fail) => {
     channel(p, fail);

@@ -20,10 +20,12 @@ export interface ConnectParams {
   version?: string;
   /** Free-form data for the server's connect hook (and, for anonymous clients, their presence info). */
   data?: unknown;
-  /** Channels to (re)subscribe in the same round trip, with the last position seen on each. */
-  subs?: Record<string, { since?: StreamPosition }>;
+  /** Channels to (re)subscribe in the same round trip, with the last position seen on each (and the subscribe token of private channels). */
+  subs?: Record<string, { since?: StreamPosition; token?: string }>;
   /** True when the client is reconnecting (for the server's reconnect metrics). */
   reconnect?: boolean;
+  /** Ask for application-level `ping` pushes, for clients that cannot see WebSocket pings (browsers) and watch for a silent server. */
+  ping?: boolean;
 }
 export interface SubscribeParams {
   channel: string;
@@ -85,6 +87,8 @@ export interface PublicationPush {
   epoch: string;
   data: unknown;
   info?: ClientInfo;
+  /** This many earlier publications of the channel were dropped or coalesced for this client by its slow-consumer policy (`drop-oldest`, `latest`): a hole on purpose. */
+  skipped?: number;
 }
 
 /** Server-initiated messages: no id, no reply. */
@@ -95,7 +99,9 @@ export type Push =
   | { push: 'unsubscribe'; channel: string; code: number; reason: string }
   | { push: 'message'; data: unknown }
   /** The connection's credentials have expired: send `refresh` within `graceMs`, or be disconnected with 3005. */
-  | { push: 'refresh'; graceMs: number };
+  | { push: 'refresh'; graceMs: number }
+  /** Sent every `ping` ms (connect's result) to clients that asked for it in `connect`: the server is alive. */
+  | { push: 'ping' };
 
 /** `subscribe`'s result (and each entry of `connect`'s `subs`). */
 export interface SubscribeResult {
@@ -117,6 +123,8 @@ export interface ConnectResult {
   subs: Record<string, SubscribeResult | { error: ReplyError }>;
   /** The node that holds the connection. */
   node: string;
+  /** The server's heartbeat interval (ms): a client that asked for pings may treat longer silence (plus a grace) as a dead connection. */
+  ping?: number;
 }
 
 export interface PublishResultWire {

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { redactUrl } from '@switchboard/server';
 import { WebSocket, type CloseEvent } from '@switchboard/websocket';
 import { UsageError } from '../usage-error.js';
 
@@ -63,7 +64,7 @@ export async function runConnect(argv: string[]): Promise<void> {
     const early: string[] = [];
     ws.onopen = () => {
       const extras = [ws.protocol && `protocol ${ws.protocol}`, ws.extensions && `extensions ${ws.extensions}`];
-      console.log(`connected to ${ws.url}${extras.filter(Boolean).map((e) => `, ${e}`).join('')}`);
+      console.log(`connected to ${redactUrl(ws.url)}${extras.filter(Boolean).map((e) => `, ${e}`).join('')}`);
       for (const line of early.splice(0)) safely(ws, line);
     };
     ws.onmessage = (e: MessageEvent) => {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { redactUrl } from '@switchboard/server';
 import { WebSocketServer } from '@switchboard/websocket';
 import { UsageError, integerOption } from '../usage-error.js';
 
@@ -45,7 +46,7 @@ export async function runEcho(argv: string[]): Promise<void> {
   let open = 0;
   server.on('connection', (ws, request) => {
     open++;
-    if (!values.quiet) console.log(`+ ${ws.remoteAddress ?? '?'} ${request.target} (${open} open)`);
+    if (!values.quiet) console.log(`+ ${ws.remoteAddress ?? '?'} ${redactUrl(request.target)} (${open} open)`);
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     ws.on('close', (code, reason) => {
       open--;

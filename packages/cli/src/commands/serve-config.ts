@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ServerOptions } from '@switchboard/server';
+import type { JwtOptions, ServerOptions } from '@switchboard/server';
 import { UsageError } from '../usage-error.js';
 
 /** What `serve` runs with: where to listen, and the server's options. */
@@ -14,17 +14,21 @@ export const DEMO_NAMESPACES = Object.freeze({
   chat: { history: { size: 100, ttlMs: 3_600_000 }, presence: true, joinLeave: true, allowPublish: true },
 });
 
-const SCALARS = ['allowAnonymous', 'apiKey', 'personalNamespace', 'websocketPath', 'maxMessageSize', 'maxApiBodySize', 'maxSubscriptionsPerConnection', 'maxPendingCommands', 'connectTimeoutMs', 'rpcTimeoutMs', 'idempotencyWindowMs', 'presenceTtlMs', 'tokenGraceMs', 'nodeName'] as const;
+const SCALARS = ['allowAnonymous', 'apiKey', 'personalNamespace', 'websocketPath', 'maxMessageSize', 'maxApiBodySize', 'maxSubscriptionsPerConnection', 'maxPendingCommands', 'connectTimeoutMs', 'rpcTimeoutMs', 'idempotencyWindowMs', 'presenceTtlMs', 'tokenGraceMs', 'pingIntervalMs', 'pongTimeoutMs', 'maxSendBufferBytes', 'acceptRate', 'drainBatchSize', 'drainIntervalMs', 'drainReconnectWindowMs', 'nodeName'] as const;
 
 /** Environment variables, each overriding the config file: SWITCHBOARD_PORT, SWITCHBOARD_API_KEY… */
-const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' }> = {
+const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' | 'list' }> = {
   SWITCHBOARD_PORT: { key: 'port', type: 'integer' },
   SWITCHBOARD_HOST: { key: 'host', type: 'string' },
   SWITCHBOARD_API_KEY: { key: 'apiKey', type: 'string' },
   SWITCHBOARD_ALLOW_ANONYMOUS: { key: 'allowAnonymous', type: 'boolean' },
   SWITCHBOARD_MAX_MESSAGE_SIZE: { key: 'maxMessageSize', type: 'integer' },
   SWITCHBOARD_NODE_NAME: { key: 'nodeName', type: 'string' },
+  SWITCHBOARD_ALLOWED_ORIGINS: { key: 'allowedOrigins', type: 'list' },
 };
+
+/** Config-file keys that are objects or lists, given to the server as they are. */
+const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins'] as const;
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -32,6 +36,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     if (type === 'string') out[key] = raw;
+    else if (type === 'list') out[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
     else if (type === 'boolean') {
       if (!['true', 'false', '1', '0'].includes(raw)) throw new UsageError(`${name} must be true or false, got "${raw}"`);
       out[key] = raw === 'true' || raw === '1';
@@ -68,13 +73,22 @@ export function loadServeConfig(flags: Record<string, unknown>, env: NodeJS.Proc
   const path = (flags.config as string | undefined) ?? env.SWITCHBOARD_CONFIG;
   const file = path ? readConfigFile(path) : { namespaces: DEMO_NAMESPACES, allowAnonymous: true };
   for (const key of Object.keys(file)) {
-    if (!(SCALARS as readonly string[]).includes(key) && !['port', 'host', 'namespaces'].includes(key)) throw new UsageError(`--config ${path}: unknown option "${key}"`);
+    if (!(SCALARS as readonly string[]).includes(key) && !['port', 'host', ...STRUCTURED].includes(key)) throw new UsageError(`--config ${path}: unknown option "${key}"`);
   }
   const merged: Record<string, unknown> = { port: 8000, host: '127.0.0.1', ...file, ...fromEnv(env) };
   for (const [key, value] of Object.entries(flags)) if (value !== undefined && key !== 'config') merged[key] = value;
   const port = merged.port;
   if (!(Number.isInteger(port) && (port as number) >= 0 && (port as number) <= 65535)) throw new UsageError(`port must be 0–65535, got ${String(port)}`);
-  const server: ServerOptions = { namespaces: merged.namespaces as ServerOptions['namespaces'] };
+  const server: ServerOptions = {
+    namespaces: merged.namespaces as ServerOptions['namespaces'],
+    jwt: withEnvSecret(merged.jwt as JwtOptions | undefined, env.SWITCHBOARD_JWT_SECRET),
+    allowedOrigins: merged.allowedOrigins as string[] | undefined,
+  };
   for (const key of SCALARS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
   return { port: port as number, host: String(merged.host), server };
+}
+
+/** SWITCHBOARD_JWT_SECRET sets `jwt.secret`, keeping the config file's other `jwt` options (issuer, cookie…). */
+function withEnvSecret(jwt: JwtOptions | undefined, secret: string | undefined): JwtOptions | undefined {
+  return secret ? { ...jwt, secret } : jwt;
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { createServer, type Logger } from '@switchboard/server';
+import { createServer, type Logger, type SwitchboardServer } from '@switchboard/server';
 import { UsageError, integerOption } from '../usage-error.js';
 import { loadServeConfig } from './serve-config.js';
 
@@ -17,12 +17,13 @@ Options:
   --host ADDR         address to bind (default 127.0.0.1)
   --api-key KEY       key for the HTTP API (Authorization: apikey KEY); generated and printed if absent
   --allow-anonymous   accept clients without credentials (on by default without --config: the demo)
-  --config FILE       JSON file with server options (namespaces, limits…); see docs/operations.md
+  --config FILE       JSON file with server options (namespaces, jwt, allowedOrigins, limits…); see docs/operations.md
   -h, --help          show this help
 
 Environment (overrides the config file; flags override both):
   SWITCHBOARD_PORT, SWITCHBOARD_HOST, SWITCHBOARD_API_KEY, SWITCHBOARD_ALLOW_ANONYMOUS,
-  SWITCHBOARD_MAX_MESSAGE_SIZE, SWITCHBOARD_NODE_NAME, SWITCHBOARD_CONFIG`;
+  SWITCHBOARD_MAX_MESSAGE_SIZE, SWITCHBOARD_NODE_NAME, SWITCHBOARD_CONFIG,
+  SWITCHBOARD_JWT_SECRET (HS256 tokens, see "switchboard token"), SWITCHBOARD_ALLOWED_ORIGINS (comma-separated)`;
 
 const consoleLogger: Logger = {
   info: (fields, message) => console.log(message, fields),
@@ -100,13 +101,31 @@ export async function runServe(argv: string[]): Promise<void> {
   HTTP API      ${base}/api/<method>  (Authorization: apikey ${generatedKey ? apiKey : '<the key you set>'})${generatedKey ? '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]' : ''}
   health        ${base}/health
   namespaces    ${namespaces.length > 0 ? namespaces.join(', ') : '(none: every subscribe gets 102)'}
-  anonymous     ${server.options.allowAnonymous ? 'allowed' : 'refused (clients need an onConnecting hook or, later, a JWT)'}`);
+  jwt           ${describeJwt(server)}
+  anonymous     ${server.options.allowAnonymous ? 'allowed' : `refused${server.options.jwt ? '' : ' (clients need a JWT: set SWITCHBOARD_JWT_SECRET or jwt in the config file)'}`}`);
 
+  // A staggered drain (1012 + a reconnect-after window), then exit; a second signal exits at once.
   const stop = () => {
-    console.log('shutting down: closing connections with 3001');
-    void server.close().then(() => http.close(() => process.exit(0)));
-    setTimeout(() => process.exit(0), 3000).unref();
+    const { drainBatchSize, drainIntervalMs } = server.options;
+    const connections = server.nodeInfo().connections;
+    const drainMs = Math.ceil(connections / drainBatchSize) * drainIntervalMs;
+    console.log(`draining: closing ${connections} connections, ${drainBatchSize} every ${drainIntervalMs} ms (~${drainMs} ms)`);
+    void server
+      .drain()
+      .then(() => server.close())
+      .then(() => http.close(() => process.exit(0)));
+    setTimeout(() => process.exit(0), drainMs + 5000).unref();
+    process.once('SIGINT', () => process.exit(0));
+    process.once('SIGTERM', () => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** The banner's jwt line: accepted algorithms, and where else than `connect` a token may come from. */
+function describeJwt(server: SwitchboardServer): string {
+  const jwt = server.options.jwt;
+  if (!jwt) return 'off';
+  const from = [jwt.cookie && `cookie ${jwt.cookie}`, jwt.queryParam && `query ?${jwt.queryParam}=`].filter(Boolean);
+  return `${jwt.algorithms.join(', ')}; token in connect${from.map((f) => `, ${f}`).join('')}`;
 }

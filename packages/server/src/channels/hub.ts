@@ -44,6 +44,9 @@ export class Hub implements BrokerHandler {
   private readonly channels = new Map<string, ChannelEntry>();
   private broker!: Broker;
 
+  /** `delivered(n)`: one publication or push went to n local subscribers (the messages-sent metric). */
+  constructor(private readonly delivered: (n: number) => void) {}
+
   /** The broker is built after the hub (it needs the hub as its handler). */
   bind(broker: Broker): void {
     this.broker = broker;
@@ -77,6 +80,10 @@ export class Hub implements BrokerHandler {
     return this.channels.get(channel)?.subscribers.size ?? 0;
   }
 
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
   /** Active channels on this node with their local subscriber counts. */
   channelCounts(): Map<string, number> {
     return new Map([...this.channels].map(([name, e]) => [name, e.subscribers.size]));
@@ -88,6 +95,7 @@ export class Hub implements BrokerHandler {
     if (publication.offset > 0 && !this.continues(entry, publication)) return;
     const encoded = new SharedPush(() => ({ push: 'publication', channel: publication.channel, pub: toPublicationPush(publication) }));
     for (const subscriber of entry.subscribers) subscriber.onPublication(publication.channel, publication, encoded);
+    this.delivered(entry.subscribers.size);
   }
 
   /** Delivers a join or leave to this node's subscribers of the channel. */
@@ -96,6 +104,7 @@ export class Hub implements BrokerHandler {
     if (!entry) return;
     const encoded = new SharedPush(() => push);
     for (const subscriber of entry.subscribers) subscriber.onChannelPush(channel, encoded);
+    this.delivered(entry.subscribers.size);
   }
 
   /**

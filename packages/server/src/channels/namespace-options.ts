@@ -18,7 +18,18 @@ export interface NamespaceOptions {
   allowSubscribe?: 'connected' | 'token';
   /** Most subscribers per channel on this node; 0 = no limit. @default 0 */
   maxSubscribers?: number;
+  /**
+   * What a connection whose send buffer is over `maxSendBufferBytes` gets of this
+   * namespace's publications (docs/operations.md#slow-consumers): `lossless` pauses and
+   * catches up from history, `latest` keeps the newest per channel, `drop-oldest` keeps a
+   * bounded queue, `close` disconnects with 3008.
+   * @default 'lossless' with history, else 'close'
+   */
+  backpressure?: BackpressurePolicy;
 }
+
+export const BACKPRESSURE_POLICIES = ['lossless', 'latest', 'drop-oldest', 'close'] as const;
+export type BackpressurePolicy = (typeof BACKPRESSURE_POLICIES)[number];
 
 export type ResolvedNamespaceOptions = Required<NamespaceOptions>;
 
@@ -33,6 +44,8 @@ export const NAMESPACE_DEFAULTS: Readonly<ResolvedNamespaceOptions> = Object.fre
   allowPublish: false,
   allowSubscribe: 'connected',
   maxSubscribers: 0,
+  // Resolved per namespace from history.
+  backpressure: 'close',
 });
 
 /** Applies defaults and validates eagerly, naming the namespace and option at fault. */
@@ -48,7 +61,10 @@ export function resolveNamespaceOptions(namespace: string, options: NamespaceOpt
   }
   const recovery = options.recovery ?? history !== false;
   if (recovery && history === false) fail('recovery', 'needs history');
-  const resolved: ResolvedNamespaceOptions = { ...NAMESPACE_DEFAULTS, ...options, history, recovery };
+  const backpressure = options.backpressure ?? (history === false ? 'close' : 'lossless');
+  if (!BACKPRESSURE_POLICIES.includes(backpressure)) fail('backpressure', `must be one of ${BACKPRESSURE_POLICIES.join(', ')}`);
+  if (backpressure === 'lossless' && history === false) fail('backpressure', "'lossless' needs history (it catches up from it)");
+  const resolved: ResolvedNamespaceOptions = { ...NAMESPACE_DEFAULTS, ...options, history, recovery, backpressure };
   if (resolved.joinLeave && !resolved.presence) fail('joinLeave', 'needs presence');
   if (!(Number.isSafeInteger(resolved.maxRecoveredPublications) && resolved.maxRecoveredPublications > 0)) {
     fail('maxRecoveredPublications', 'must be a positive integer');

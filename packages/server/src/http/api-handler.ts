@@ -17,6 +17,7 @@ async function publish(core: ServerCore, channel: string, data: unknown, idempot
     idempotencyKey,
     idempotencyWindowMs: core.options.idempotencyWindowMs,
   });
+  core.metrics.published(channel);
   return { offset: position.offset, epoch: position.epoch };
 }
 
@@ -90,6 +91,20 @@ const ENDPOINTS: Record<string, Endpoint> = {
       for (const [name, count] of Object.entries(answer as Record<string, number>)) totals.set(name, (totals.get(name) ?? 0) + count);
     }
     return { channels: Object.fromEntries([...totals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, subscribers]) => [name, { subscribers }])) };
+  },
+
+  /** Drains this node (not the cluster): answers at once with how many connections it is closing. */
+  async drain(core, body) {
+    const code = field.optionalInteger(body, 'code', 1001) ?? 1012;
+    if (code !== 1001 && code !== 1012) throw new ApiError(400, ReplyErrorCode.BadRequest, '"code" must be 1012 (restart) or 1001 (going away)');
+    const connections = core.sessions.size;
+    void core.drain({
+      code,
+      batchSize: field.optionalInteger(body, 'batchSize', 1),
+      intervalMs: field.optionalInteger(body, 'intervalMs', 0),
+      reconnectWindowMs: field.optionalInteger(body, 'reconnectWindowMs', 0),
+    });
+    return { node: core.nodeId, connections };
   },
 
   async disconnect(core, body) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Publication } from '@switchboard/engine';
 import { DisconnectCode, ReplyErrorCode, WireError, type Command, type Push, type Reply } from '@switchboard/wire';
+import type { ChannelPermissions } from '../auth/permissions.js';
 import type { ChannelSubscriber, SharedPush } from '../channels/hub.js';
 import { toPublicationPush } from '../channels/publication-push.js';
 import { DisconnectError, toReplyError } from '../errors.js';
@@ -9,34 +10,48 @@ import type { SessionContext } from '../hooks.js';
 import type { ServerCore } from '../server-core.js';
 import type { Transport, TransportListener } from '../transports/transport.js';
 import { CredentialExpiry } from './credential-expiry.js';
+import type { Pingable } from './heartbeat.js';
 import { COMMANDS } from './session-commands.js';
 import { SessionState } from './session-state.js';
+import { SlowConsumer } from './slow-consumer.js';
 import type { Subscription } from './subscription.js';
 
+const PING: Push = { push: 'ping' };
 
 /** The HTTP request that opened the connection, as much as the session keeps of it. */
 export interface SessionRequest {
   headers: IncomingHttpHeaders;
   remoteAddress: string | undefined;
+  /** The request target (path and query). It may hold a token: log it only through `redactUrl`. */
+  url: string;
 }
 
 /**
  * One client connection, over any transport (see SessionState). Commands are handled one
  * at a time, in order, each with exactly one reply.
  */
-export class Session implements ChannelSubscriber, TransportListener, SessionContext {
+export class Session implements ChannelSubscriber, TransportListener, SessionContext, Pingable {
   readonly clientId = randomUUID();
   userId = '';
   connInfo: unknown;
+  /** Checked on every command (auth/permissions.ts); undefined → the namespace rules alone. */
+  permissions: ChannelPermissions | undefined;
   /** When the credentials expire (Unix ms); see `credentialsExpireAt`. */
   expiresAt: number | undefined;
   state: SessionState = SessionState.Connecting;
+  /** performance.now() at the upgrade, for the connect latency metric. */
+  readonly openedAt = performance.now();
   readonly subscriptions = new Map<string, Subscription>();
   private readonly queue: Command[] = [];
   private running = false;
   private connectTimer: NodeJS.Timeout | undefined;
   /** Made only for connections whose credentials expire, to keep idle sessions small. */
   private expiry: CredentialExpiry | undefined;
+  /** Made the first time the send buffer is over the cap. */
+  private slow: SlowConsumer | undefined;
+  /** The client asked for `ping` pushes in `connect`. */
+  wantsPing = false;
+  awaitingPong = false;
 
   constructor(
     readonly core: ServerCore,
@@ -56,14 +71,47 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
     return this.transport.name;
   }
 
+  get bufferedBytes(): number {
+    return this.transport.bufferedAmount;
+  }
+
+  get subscriptionCount(): number {
+    return this.subscriptions.size;
+  }
+
+  get isConnected(): boolean {
+    return this.state === SessionState.Connected;
+  }
+
+  onAlive(): void {
+    this.awaitingPong = false;
+  }
+
+  ping(): void {
+    this.awaitingPong = true;
+    this.transport.ping();
+    if (this.wantsPing) this.push(PING);
+  }
+
+  heartbeatLost(): void {
+    if (this.state === SessionState.Closed) return;
+    const reason = `no pong within ${this.core.options.pongTimeoutMs} ms`;
+    this.core.metrics.heartbeatTimeout();
+    this.transport.abort(DisconnectCode.NoPong, reason);
+    // No closing handshake can happen with a silent peer: an abnormal closure, as for a TCP reset.
+    this.onClose(1006, reason);
+  }
+
   onMessage(bytes: Uint8Array): void {
     if (this.state === SessionState.Closed) return;
+    this.awaitingPong = false;
     let commands: ReturnType<typeof this.codec.decodeCommands>;
     try {
       commands = this.codec.decodeCommands(bytes);
     } catch (error) {
       return this.disconnect(DisconnectCode.BadRequest, error instanceof WireError ? error.message : 'malformed message');
     }
+    this.core.metrics.messagesReceived(commands.length);
     for (const command of commands) {
       if (command instanceof WireError) {
         if (command.id === undefined) return this.disconnect(DisconnectCode.BadRequest, command.message);
@@ -91,6 +139,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
     this.queue.length = 0;
     for (const channel of [...this.subscriptions.keys()]) this.leave(channel);
     this.core.sessions.remove(this);
+    this.core.metrics.disconnected(code);
     if (wasConnected) this.core.options.hooks.onDisconnect?.(this, code, reason);
   }
 
@@ -111,11 +160,23 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
   }
 
   reply(reply: Reply): void {
-    if (this.state !== SessionState.Closed) this.transport.write(this.codec.encodeReply(reply));
+    if (this.state !== SessionState.Closed && this.withinHardCap()) this.write(this.codec.encodeReply(reply));
   }
 
   push(push: Push): void {
-    if (this.state !== SessionState.Closed) this.transport.write(this.codec.encodePush(push));
+    if (this.state !== SessionState.Closed && this.withinHardCap()) this.write(this.codec.encodePush(push));
+  }
+
+  private write(bytes: Uint8Array): void {
+    this.core.metrics.messagesSent(1);
+    this.transport.write(bytes);
+  }
+
+  /** Replies, joins and leaves are never dropped; a backlog of twice the cap closes the connection whatever the policy. */
+  private withinHardCap(): boolean {
+    if (this.transport.bufferedAmount <= 2 * this.core.options.maxSendBufferBytes) return true;
+    this.disconnect(DisconnectCode.SlowConsumer, 'send buffer full');
+    return false;
   }
 
   disconnect(code: number, reason: string): void {
@@ -147,12 +208,18 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
   onPublication(channel: string, publication: Publication, encoded: SharedPush): void {
     const sub = this.subscriptions.get(channel);
     if (!sub) return;
-    if (sub.state === 'joining') sub.buffered(publication);
-    else this.transport.writeShared(encoded.for(this.codec));
+    if (sub.state === 'joining') return sub.buffered(publication);
+    const message = encoded.for(this.codec);
+    const cap = this.core.options.maxSendBufferBytes;
+    if (!this.slow) {
+      if (this.transport.bufferedAmount + message.bytes.length <= cap) return this.transport.writeShared(message);
+      this.slow = new SlowConsumer(this, cap, (outcome, policy, count) => this.core.metrics.slowConsumer(outcome, policy, count));
+    }
+    if (!this.slow.offer(sub, publication, message.bytes.length)) this.transport.writeShared(message);
   }
 
   onChannelPush(channel: string, encoded: SharedPush): void {
-    if (this.subscriptions.get(channel)?.state === 'live') this.transport.writeShared(encoded.for(this.codec));
+    if (this.subscriptions.get(channel)?.state === 'live' && this.withinHardCap()) this.transport.writeShared(encoded.for(this.codec));
   }
 
   onStreamGap(channel: string): void {
@@ -160,9 +227,11 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
     this.serverUnsubscribe(channel, DisconnectCode.InsufficientState, 'publications lost between nodes: resubscribe');
   }
 
-  /** Writes one publication for this session alone (publications buffered while joining). */
-  deliver(publication: Publication): void {
-    this.push({ push: 'publication', channel: publication.channel, pub: toPublicationPush(publication) });
+  /** Writes one publication for this session alone (buffered while joining, held or replayed for a slow consumer). */
+  deliver(publication: Publication, skipped?: number): void {
+    const pub = toPublicationPush(publication);
+    if (skipped) pub.skipped = skipped;
+    this.push({ push: 'publication', channel: publication.channel, pub });
   }
 
   private async drain(): Promise<void> {

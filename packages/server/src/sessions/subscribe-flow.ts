@@ -1,5 +1,6 @@
 import type { StreamPosition } from '@switchboard/engine';
 import { ReplyErrorCode, type SubscribeResult } from '@switchboard/wire';
+import { authorize } from '../auth/permissions.js';
 import { CommandError, commandErrors } from '../errors.js';
 import type { Session } from './session.js';
 import { Subscription } from './subscription.js';
@@ -14,7 +15,7 @@ export interface SubscribeRequest {
   channel: string;
   since?: StreamPosition;
   token?: string;
-  /** Made by the server (personal channel, `onConnecting`'s channels): namespace rules and hooks are skipped. */
+  /** Made by the server (personal channel, `onConnecting`'s or the JWT's channels): namespace rules, permissions and hooks are skipped. */
   serverSide?: boolean;
 }
 
@@ -30,9 +31,12 @@ export async function prepareSubscription(session: Session, request: SubscribeRe
   const channel = core.namespaces.resolve(name);
   if (!request.serverSide) {
     core.namespaces.assertOwnerMayRead(channel, session.userId);
+    authorize(session, 'subscribe', name);
     const hook = core.options.hooks.onSubscribe;
-    if (channel.options.allowSubscribe === 'token' && (request.token === undefined || !hook)) {
-      throw commandErrors.permissionDenied('this namespace needs a subscribe token');
+    if (channel.options.allowSubscribe === 'token') {
+      if (request.token === undefined || (!hook && !core.auth)) throw commandErrors.permissionDenied('this namespace needs a subscribe token');
+      // The application's hook checks the token when it is set; otherwise the JWT verifier does.
+      if (!hook) await core.auth!.authorizeSubscription(request.token, name, session.userId);
     }
     await hook?.(session, { channel: name, token: request.token });
   }
@@ -48,6 +52,7 @@ export async function prepareSubscription(session: Session, request: SubscribeRe
   try {
     await core.hub.subscribe(name, session);
     const result = await subscription.join(core.engine.broker, request.since);
+    if (request.since) core.metrics.recovery(result.recovered === true);
     await core.presence.join(channel, { clientId: session.clientId, userId: session.userId, connInfo: session.connInfo });
     return {
       result,

@@ -28,10 +28,18 @@ export interface Transport {
   writeShared(message: SharedMessage): void;
   /** Ends the connection with a disconnect (or WebSocket) code. */
   close(code: number, reason: string): void;
+  /** Tells a peer that stopped answering why (best effort), then drops the connection without waiting for it. */
+  abort(code: number, reason: string): void;
+  /** Sends the transport's own keepalive (a WebSocket ping); the answer comes as `onAlive`. Transports without one rely on the `ping` push. */
+  ping(): void;
+  /** Calls `listener` once, when the send backlog has been handed to the network after a write had to wait. */
+  onceDrained(listener: () => void): void;
 }
 
 /** What a transport reports to its session. */
 export interface TransportListener {
   onMessage(bytes: Uint8Array): void;
+  /** The peer answered a keepalive. */
+  onAlive(): void;
   onClose(code: number, reason: string): void;
 }

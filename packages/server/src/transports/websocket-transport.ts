@@ -15,6 +15,7 @@ export class WebSocketTransport implements Transport {
   /** Forwards the socket's messages and close to the session. */
   bind(listener: TransportListener): void {
     this.ws.on('message', (data) => listener.onMessage(data));
+    this.ws.on('pong', () => listener.onAlive());
     this.ws.on('close', (code, reason) => listener.onClose(code, reason));
   }
 
@@ -39,5 +40,19 @@ export class WebSocketTransport implements Transport {
 
   close(code: number, reason: string): void {
     if (this.ws.readyState === 1) this.ws.close(code, reason);
+  }
+
+  abort(code: number, reason: string): void {
+    this.close(code, reason);
+    // After the close frame's flush (next tick): a peer that reads again learns the code.
+    setImmediate(() => this.ws.terminate());
+  }
+
+  ping(): void {
+    if (this.ws.readyState === 1) this.ws.ping();
+  }
+
+  onceDrained(listener: () => void): void {
+    this.ws.once('drain', listener);
   }
 }

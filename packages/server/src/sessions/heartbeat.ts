@@ -1,0 +1,53 @@
+import type { SessionRegistry } from './session-registry.js';
+
+/** What the heartbeat needs of a session. */
+export interface Pingable {
+  /** Sends a ping and starts waiting for any sign of life. */
+  ping(): void;
+  /** True while nothing has come from the peer since the last ping. */
+  readonly awaitingPong: boolean;
+  /** The peer missed its deadline: a half-open connection or a frozen client. */
+  heartbeatLost(): void;
+}
+
+/**
+ * One pair of timers for the node, not one per connection (idle memory): every
+ * `intervalMs` each connected session is pinged, and `timeoutMs` later those
+ * that sent nothing since are dropped. A peer that goes silent is thus found
+ * within interval + timeout.
+ */
+export class Heartbeat {
+  private interval: NodeJS.Timeout | undefined;
+  private check: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly sessions: SessionRegistry,
+    private readonly intervalMs: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  start(): void {
+    this.interval = setInterval(() => this.beat(), this.intervalMs);
+    this.interval.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.interval);
+    clearTimeout(this.check);
+  }
+
+  private beat(): void {
+    const pinged: Pingable[] = [];
+    for (const session of this.sessions.all()) {
+      if (!session.isConnected) continue;
+      session.ping();
+      pinged.push(session);
+    }
+    if (pinged.length === 0) return;
+    // timeoutMs < intervalMs (validated), so this check always runs before the next beat.
+    this.check = setTimeout(() => {
+      for (const session of pinged) if (session.awaitingPong) session.heartbeatLost();
+    }, this.timeoutMs);
+    this.check.unref();
+  }
+}
