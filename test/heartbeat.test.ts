@@ -56,7 +56,8 @@ describe('heartbeats', () => {
     const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
     t.diagnostic(`SIGSTOP → dropped after ${detectedMs} ms (interval ${INTERVAL_MS} + timeout ${TIMEOUT_MS}); close ${closes[0].code} "${closes[0].reason}"; presence now ${stats.clients}`);
     t.diagnostic(metrics.split('\n').filter((l) => /^switchboard_(heartbeat_timeouts_total|disconnects_total)/.test(l)).join('; '));
-    assert.ok(detectedMs <= INTERVAL_MS + TIMEOUT_MS + 150, `detected in ${detectedMs} ms`);
+    // Silence starts at most one interval before a ping; the check runs the timeout after it (+ scheduling slack).
+    assert.ok(detectedMs <= INTERVAL_MS + TIMEOUT_MS + 400, `detected in ${detectedMs} ms`);
     assert.equal(closes[0].code, 1006);
     assert.equal(stats.clients, 1);
     assert.match(metrics, /^switchboard_heartbeat_timeouts_total 1$/m);
@@ -91,7 +92,7 @@ describe('heartbeats', () => {
     t.diagnostic(`server SIGSTOP → SDK closed after ${detectedMs} ms with ${lost.code} "${lost.reason}" (ping ${INTERVAL_MS} + grace 400)`);
     assert.equal(lost.code, 3012);
     assert.ok(lost.willReconnect);
-    assert.ok(detectedMs <= INTERVAL_MS + 400 + 200, `detected in ${detectedMs} ms`);
+    assert.ok(detectedMs <= INTERVAL_MS + 400 + 400, `detected in ${detectedMs} ms`);
     child.kill('SIGCONT');
     await until(() => client.state === 'connected', 'reconnected after SIGCONT');
   });
