@@ -34,11 +34,15 @@ export class ServerMetrics {
   constructor(source: MetricsSource) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    const sendBuffer = new Histogram({
+    new Histogram({
       name: 'switchboard_send_buffer_bytes',
       help: 'Bytes waiting to be sent, per open connection, at scrape time',
       buckets: [0, 1024, 16_384, 65_536, 262_144, 1_048_576, 4_194_304],
       registers,
+      collect() {
+        this.reset();
+        for (const c of source.connections()) this.observe(c.bufferedBytes);
+      },
     });
     new Gauge({
       name: 'switchboard_connections',
@@ -47,11 +51,7 @@ export class ServerMetrics {
       registers,
       collect() {
         this.reset();
-        sendBuffer.reset();
-        for (const c of source.connections()) {
-          this.inc({ transport: c.transportName });
-          sendBuffer.observe(c.bufferedBytes);
-        }
+        for (const c of source.connections()) this.inc({ transport: c.transportName });
       },
     });
     new Gauge({
