@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Engine } from '@switchboard/engine';
 import { memoryEngine } from '@switchboard/engine-memory';
 import { WebSocketServer, type ServerWebSocket } from '@switchboard/websocket';
-import { DisconnectCode, withReconnectAfter } from '@switchboard/wire';
+import { DisconnectCode } from '@switchboard/wire';
 import { JwtAuth } from './auth/jwt-auth.js';
 import { originCheck } from './auth/origin-policy.js';
 import { redactUrl } from './auth/redact-url.js';
@@ -20,7 +20,7 @@ import { ServerMetrics } from './metrics/server-metrics.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
 import type { ServerCore } from './server-core.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
-import { drainSessions, type DrainPlan } from './sessions/drain.js';
+import { drainCloseReason, drainSessions, type DrainPlan } from './sessions/drain.js';
 import { Heartbeat } from './sessions/heartbeat.js';
 import { Session } from './sessions/session.js';
 import { SessionRegistry } from './sessions/session-registry.js';
@@ -59,8 +59,8 @@ export class SwitchboardServer {
     });
     this.metrics = new ServerMetrics({ connections: () => this.sessions.all(), channelCount: () => this.core?.hub.channelCount ?? 0 });
     this.heartbeat = new Heartbeat(this.sessions, this.options.pingIntervalMs, this.options.pongTimeoutMs);
-    this.wss.on('rejected', (error) => this.metrics.handshake(error.status));
     this.wss.on('rejected', (error, request) => {
+      this.metrics.handshake(error.status);
       if (error.status === 403) this.log.info({ url: redactUrl(request?.target), origin: request?.headers.get('origin') }, 'handshake refused: origin not allowed');
     });
     this.wss.on('connection', (ws, request) => {
@@ -201,7 +201,7 @@ export class SwitchboardServer {
   private accept(ws: ServerWebSocket, headers: Record<string, string>, url: string): void {
     const core = this.core;
     if (!core) return ws.close(DisconnectCode.Shutdown, 'server is not running');
-    if (this.draining) return ws.close(DisconnectCode.Draining, withReconnectAfter('server draining', { minMs: 0, maxMs: this.options.drainReconnectWindowMs }));
+    if (this.draining) return ws.close(DisconnectCode.Draining, drainCloseReason(this.options.drainReconnectWindowMs));
     const codec = this.options.codecs.find((c) => c.subprotocol === ws.protocol) ?? this.options.codecs[0];
     const transport = new WebSocketTransport(ws, codec);
     transport.bind(new Session(core, transport, { headers, remoteAddress: ws.remoteAddress, url }));

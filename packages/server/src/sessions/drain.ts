@@ -18,11 +18,16 @@ export interface DrainPlan {
  * number of sessions closed, once the last batch is.
  */
 export async function drainSessions(sessions: SessionRegistry, plan: DrainPlan): Promise<number> {
-  const reason = withReconnectAfter('server draining', { minMs: 0, maxMs: plan.reconnectWindowMs });
+  const reason = drainCloseReason(plan.reconnectWindowMs);
   const all = [...sessions.all()];
   for (let i = 0; i < all.length; i += plan.batchSize) {
     if (i > 0) await sleep(plan.intervalMs);
     for (const session of all.slice(i, i + plan.batchSize)) session.disconnect(plan.code, reason);
   }
   return all.length;
+}
+
+/** The close reason of a drained connection, and of one refused during a drain: come back within [0, windowMs). */
+export function drainCloseReason(windowMs: number): string {
+  return withReconnectAfter('server draining', { minMs: 0, maxMs: windowMs });
 }

@@ -37,16 +37,11 @@ export class Heartbeat {
   }
 
   private beat(): void {
-    const pinged: Pingable[] = [];
-    for (const session of this.sessions.all()) {
-      if (!session.isConnected) continue;
-      session.ping();
-      pinged.push(session);
-    }
-    if (pinged.length === 0) return;
-    // timeoutMs < intervalMs (validated), so this check always runs before the next beat.
+    for (const session of this.sessions.all()) if (session.isConnected) session.ping();
+    // timeoutMs < intervalMs (validated), so this check always runs before the next beat. Sessions
+    // connected since the beat were not pinged and are not awaiting a pong.
     this.check = setTimeout(() => {
-      for (const session of pinged) if (session.awaitingPong) session.heartbeatLost();
+      for (const session of this.sessions.all()) if (session.awaitingPong) session.heartbeatLost();
     }, this.timeoutMs);
     this.check.unref();
   }

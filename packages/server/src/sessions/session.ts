@@ -175,8 +175,18 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
   /** Replies, joins and leaves are never dropped; a backlog of twice the cap closes the connection whatever the policy. */
   private withinHardCap(): boolean {
     if (this.transport.bufferedAmount <= 2 * this.core.options.maxSendBufferBytes) return true;
-    this.disconnect(DisconnectCode.SlowConsumer, 'send buffer full');
+    this.closeSlowConsumer();
     return false;
+  }
+
+  /** 3008: the client could not keep up with what it is sent. */
+  closeSlowConsumer(): void {
+    this.disconnect(DisconnectCode.SlowConsumer, 'send buffer full');
+  }
+
+  /** Subscribed, with the subscribe reply sent: what live pushes need. */
+  isLive(channel: string): boolean {
+    return this.subscriptions.get(channel)?.state === 'live';
   }
 
   disconnect(code: number, reason: string): void {
@@ -219,7 +229,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
   }
 
   onChannelPush(channel: string, encoded: SharedPush): void {
-    if (this.subscriptions.get(channel)?.state === 'live' && this.withinHardCap()) this.transport.writeShared(encoded.for(this.codec));
+    if (this.isLive(channel) && this.withinHardCap()) this.transport.writeShared(encoded.for(this.codec));
   }
 
   onStreamGap(channel: string): void {

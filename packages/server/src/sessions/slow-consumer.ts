@@ -52,7 +52,7 @@ export class SlowConsumer {
       if (this.session.transport.bufferedAmount + bytes <= this.cap) return this.tellDropped(pub);
       if (policy === 'close') {
         this.report('closed', policy);
-        this.session.disconnect(DisconnectCode.SlowConsumer, 'send buffer full');
+        this.session.closeSlowConsumer();
         return true;
       }
       this.waitForDrain();
@@ -123,20 +123,16 @@ export class SlowConsumer {
     return this.session.transport.bufferedAmount >= this.cap;
   }
 
-  private subscribed(channel: string): boolean {
-    return this.session.subscriptions.get(channel)?.state === 'live';
-  }
-
   private drained(): void {
     this.congested = false;
     if (!this.session.isConnected) return;
-    for (const [channel, { pub, skipped }] of this.latest) if (this.subscribed(channel)) this.session.deliver(pub, skipped);
+    for (const [channel, { pub, skipped }] of this.latest) if (this.session.isLive(channel)) this.session.deliver(pub, skipped);
     this.latest.clear();
     while (this.head < this.queue.length) {
       if (this.full) return this.waitForDrain();
       const { pub, bytes } = this.queue[this.head++];
       this.queuedBytes -= bytes;
-      if (!this.subscribed(pub.channel)) continue;
+      if (!this.session.isLive(pub.channel)) continue;
       const skipped = this.dropped.get(pub.channel);
       this.dropped.delete(pub.channel);
       this.session.deliver(pub, skipped);
@@ -154,7 +150,7 @@ export class SlowConsumer {
       while (this.behind.size > 0 && !this.congested && this.session.isConnected) {
         for (const [channel, since] of [...this.behind]) {
           if (this.congested || !this.session.isConnected) return;
-          if (!this.subscribed(channel)) {
+          if (!this.session.isLive(channel)) {
             this.behind.delete(channel);
             continue;
           }
