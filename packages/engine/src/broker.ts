@@ -53,6 +53,12 @@ export interface HistoryResult {
 /** What a broker delivers to its node. */
 export interface BrokerHandler {
   onPublication(publication: Publication): void;
+  /**
+   * Publications for any channel may have been lost: the engine's link to its
+   * broker dropped and is back (subscriptions restored). The node checks each
+   * channel's position against history and sends subscribers down the gap path.
+   */
+  onDeliveryUncertain(): void;
 }
 
 /**

@@ -7,6 +7,13 @@ export interface EngineNode {
   nodeId: string;
   broker: BrokerHandler;
   control: ControlHandler;
+  /** Where an engine reports its links going down and coming back (the server's logger fits). */
+  log?: EngineLog;
+}
+
+export interface EngineLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
 }
 
 /** The three parts one node uses, built together so they can share connections. */

@@ -11,4 +11,5 @@ export type {
 } from './broker.js';
 export type { PresenceStore, PresenceEntry, PresenceStats } from './presence-store.js';
 export type { ControlBus, ControlHandler, ControlMessage } from './control-bus.js';
-export type { Engine, EngineFactory, EngineNode } from './engine.js';
+export type { Engine, EngineFactory, EngineLog, EngineNode } from './engine.js';
+export { EngineUnavailableError } from './engine-errors.js';

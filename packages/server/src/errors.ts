@@ -8,10 +8,6 @@ import { CodedError, ReplyErrorCode, type ReplyError } from '@switchboard/wire';
  */
 export class CommandError extends CodedError {
   override name = 'CommandError';
-
-  toReply(): ReplyError {
-    return this.temporary ? { code: this.code, message: this.message, temporary: true } : { code: this.code, message: this.message };
-  }
 }
 
 /** Thrown by hooks (e.g. `onConnecting`) to end the connection with a disconnect code instead of a reply error. */
@@ -38,7 +34,8 @@ export const commandErrors = {
 
 /** Any failure as the reply a client may see: internal details never leave the server. */
 export function toReplyError(error: unknown): ReplyError {
-  if (error instanceof CommandError) return error.toReply();
+  // CommandError, or a typed error from below (the engine's 115 EngineUnavailable).
+  if (error instanceof CodedError) return error.temporary ? { code: error.code, message: error.message, temporary: true } : { code: error.code, message: error.message };
   const replyCode = (error as { replyCode?: number } | null)?.replyCode;
   if (typeof replyCode === 'number') return { code: replyCode, message: (error as Error).message };
   return { code: ReplyErrorCode.Internal, message: 'internal error', temporary: true };

@@ -58,6 +58,12 @@ export interface ServerOptions {
   drainReconnectWindowMs?: number;
   /** Presence entries expire unless refreshed; this node refreshes its own at a third of it. @default 60000 */
   presenceTtlMs?: number;
+  /**
+   * Every channel's top position is compared with this node's this often, so
+   * that publications lost between nodes with nothing after them are found
+   * (subscribers then recover from history). 0: only when the engine's link comes back. @default 15000
+   */
+  positionCheckIntervalMs?: number;
   /** Node id in the cluster. @default a random id */
   nodeId?: string;
   /** Human name of this node in `info`. @default the host name */
@@ -93,6 +99,7 @@ export const SERVER_DEFAULTS = Object.freeze({
   drainBatchSize: 500,
   drainIntervalMs: 500,
   drainReconnectWindowMs: 10_000,
+  positionCheckIntervalMs: 15_000,
 });
 
 const POSITIVE = [
@@ -119,6 +126,9 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
   for (const key of POSITIVE) {
     const v = merged[key];
     if (!(Number.isSafeInteger(v) && v > 0)) throw new TypeError(`Switchboard server: ${key} must be a positive integer, got ${String(v)}`);
+  }
+  if (!(Number.isSafeInteger(merged.positionCheckIntervalMs) && merged.positionCheckIntervalMs >= 0)) {
+    throw new TypeError(`Switchboard server: positionCheckIntervalMs must be an integer ≥ 0, got ${String(merged.positionCheckIntervalMs)}`);
   }
   if (merged.pongTimeoutMs >= merged.pingIntervalMs) throw new TypeError('Switchboard server: pongTimeoutMs must be less than pingIntervalMs');
   if (!merged.websocketPath.startsWith('/')) throw new TypeError('Switchboard server: websocketPath must start with "/"');

@@ -163,6 +163,7 @@ export class SwitchboardServer {
     const core = this.core;
     this.core = undefined;
     if (core) {
+      core.hub.stopPositionChecks();
       core.presence.stop();
       core.cluster.stop();
       await core.engine.close();
@@ -173,7 +174,7 @@ export class SwitchboardServer {
     const hub = new Hub((n) => this.metrics.messagesSent(n));
     const cluster = new ClusterControl(hub, this.sessions, () => this.nodeInfo(), this.log);
     const factory = this.options.engine ?? memoryEngine();
-    const engine: Engine = await factory({ nodeId: this.nodeId, broker: hub, control: cluster });
+    const engine: Engine = await factory({ nodeId: this.nodeId, broker: hub, control: cluster, log: this.log });
     hub.bind(engine.broker);
     cluster.bind(engine.control);
     const presence = new PresenceTracker(engine, cluster, this.options.presenceTtlMs, this.log);
@@ -192,6 +193,7 @@ export class SwitchboardServer {
       drain: (plan) => this.drain(plan),
     };
     presence.start();
+    hub.startPositionChecks(this.options.positionCheckIntervalMs, POSITION_GRACE_MS);
     this.heartbeat.start();
     cluster.start();
     this.core = core;
@@ -207,6 +209,9 @@ export class SwitchboardServer {
     transport.bind(new Session(core, transport, { headers, remoteAddress: ws.remoteAddress, url }));
   }
 }
+
+/** A top offset newer than the node's is a gap only if still missing this long after (it may be in flight). */
+const POSITION_GRACE_MS = 1000;
 
 function pathOf(url: string | undefined): string {
   const q = url?.indexOf('?') ?? -1;

@@ -2,3 +2,4 @@
 export { startTestServer, TEST_API_KEY, type TestServer } from './test-server.js';
 export { TestClient, TestReplyError, type TestClientOptions } from './test-client.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { startRedis, type RedisProcess } from './redis-process.js';

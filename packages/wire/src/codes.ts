@@ -18,6 +18,8 @@ export const ReplyErrorCode = {
   UnrecoverablePosition: 112,
   NotSubscribed: 113,
   Timeout: 114,
+  /** The engine's backend (Redis, NATS) is unreachable; temporary. */
+  EngineUnavailable: 115,
 } as const;
 export type ReplyErrorCode = (typeof ReplyErrorCode)[keyof typeof ReplyErrorCode];
 

@@ -18,7 +18,7 @@ const channel = (name: string) => `contract:${name}:${process.pid}:${Date.now()}
 /** A node whose deliveries are recorded, with a helper to wait for a count. */
 async function recordingNode(fixture: BrokerFixture) {
   const received: Publication[] = [];
-  const broker = await fixture.node({ onPublication: (p) => received.push(p) });
+  const broker = await fixture.node({ onPublication: (p) => received.push(p), onDeliveryUncertain() {} });
   const waitFor = async (n: number, timeoutMs = 5000) => {
     for (const start = Date.now(); received.length < n; await sleep(5)) {
       if (Date.now() - start > timeoutMs) throw new Error(`expected ${n} publications, got ${received.length}`);

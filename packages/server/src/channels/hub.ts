@@ -31,9 +31,16 @@ interface ChannelEntry {
   subscribers: Set<ChannelSubscriber>;
   /** Settles when the broker delivers this channel to the node. */
   ready: Promise<void>;
-  /** The newest position delivered live, to detect publications lost between nodes (never advanced by history reads, which may run ahead of delivery). */
+  /**
+   * The newest position this node is sure to have received up to, to detect
+   * publications lost between nodes: the first join's history read, then each
+   * live publication (never later reads, which may run ahead of delivery).
+   */
   last: StreamPosition | undefined;
 }
+
+/** Channels whose positions are read at once during a check. */
+const CHECK_CONCURRENCY = 64;
 
 /**
  * Local fan-out. One node-level broker subscription per channel that has local
@@ -43,6 +50,7 @@ interface ChannelEntry {
 export class Hub implements BrokerHandler {
   private readonly channels = new Map<string, ChannelEntry>();
   private broker!: Broker;
+  private checkTimer: NodeJS.Timeout | undefined;
 
   /** `delivered(n)`: one publication or push went to n local subscribers (the messages-sent metric). */
   constructor(private readonly delivered: (n: number) => void) {}
@@ -68,6 +76,16 @@ export class Hub implements BrokerHandler {
     return entry.ready;
   }
 
+  /**
+   * A subscriber's history read gave `top` (after the node subscribed): if the
+   * node has no position for the channel yet, everything after `top` will
+   * arrive live, so live publications and position checks start from it.
+   */
+  observe(channel: string, top: StreamPosition): void {
+    const entry = this.channels.get(channel);
+    if (entry && !entry.last && top.epoch !== '') entry.last = top;
+  }
+
   unsubscribe(channel: string, subscriber: ChannelSubscriber): void {
     const entry = this.channels.get(channel);
     if (!entry?.subscribers.delete(subscriber) || entry.subscribers.size > 0) return;
@@ -87,6 +105,48 @@ export class Hub implements BrokerHandler {
   /** Active channels on this node with their local subscriber counts. */
   channelCounts(): Map<string, number> {
     return new Map([...this.channels].map(([name, e]) => [name, e.subscribers.size]));
+  }
+
+  /** The engine's link dropped and is back: every channel's position is checked now. */
+  onDeliveryUncertain(): void {
+    void this.checkPositions();
+  }
+
+  /**
+   * Catches what offsets alone cannot: the last publications before a quiet
+   * spell, lost on the way (no later one shows the hole). Every `intervalMs`
+   * each channel's top position is compared with the node's.
+   */
+  startPositionChecks(intervalMs: number, graceMs: number): void {
+    if (intervalMs > 0) this.checkTimer = setInterval(() => void this.checkPositions(graceMs), intervalMs).unref();
+  }
+
+  stopPositionChecks(): void {
+    clearInterval(this.checkTimer);
+  }
+
+  /**
+   * Reads each channel's top. Another epoch (or none: the stream is gone) is a
+   * gap at once; a higher offset is one only if it has still not arrived after
+   * `graceMs` (it may just be in flight). Failed reads are left for the next check.
+   */
+  async checkPositions(graceMs = 1000): Promise<void> {
+    const entries = [...this.channels].filter(([, e]) => e.last !== undefined);
+    for (let i = 0; i < entries.length; i += CHECK_CONCURRENCY) {
+      await Promise.all(
+        entries.slice(i, i + CHECK_CONCURRENCY).map(async ([channel, entry]) => {
+          const top = await this.broker.history(channel, { limit: 0 }).then((r) => r.position, () => undefined);
+          const last = entry.last;
+          if (!top || !last || this.channels.get(channel) !== entry) return;
+          if (top.epoch !== last.epoch) return this.gap(entry, channel, top);
+          if (top.offset <= last.offset) return;
+          setTimeout(() => {
+            const now = entry.last;
+            if (this.channels.get(channel) === entry && now && now.epoch === top.epoch && now.offset < top.offset) this.gap(entry, channel, top);
+          }, graceMs).unref();
+        }),
+      );
+    }
   }
 
   onPublication(publication: Publication): void {
@@ -109,23 +169,28 @@ export class Hub implements BrokerHandler {
 
   /**
    * Checks a live publication against the last position: the next offset is
-   * delivered; an old one (a duplicate) is dropped; a skipped offset, or a new
-   * epoch that does not start at 1, means publications were lost on the way.
+   * delivered; an old one (a duplicate) is dropped; a skipped offset or another
+   * epoch means publications were lost on the way. A new epoch is a gap even at
+   * offset 1: the old stream's tail may never have arrived (a Redis restart).
    */
   private continues(entry: ChannelEntry, p: Publication): boolean {
     const last = entry.last;
-    entry.last = { offset: p.offset, epoch: p.epoch };
-    if (!last) return true;
-    if (last.epoch === p.epoch) {
-      if (p.offset <= last.offset) {
-        entry.last = last;
-        return false;
-      }
-      if (p.offset === last.offset + 1) return true;
-    } else if (p.offset === 1) {
+    if (!last) {
+      entry.last = { offset: p.offset, epoch: p.epoch };
       return true;
     }
-    for (const subscriber of [...entry.subscribers]) subscriber.onStreamGap(p.channel);
+    if (last.epoch === p.epoch && p.offset <= last.offset) return false;
+    if (last.epoch === p.epoch && p.offset === last.offset + 1) {
+      entry.last = { offset: p.offset, epoch: p.epoch };
+      return true;
+    }
+    this.gap(entry, p.channel, p);
     return false;
+  }
+
+  /** Subscribers resubscribe from their positions (recovering from history, or resyncing); the node moves on from `at`. */
+  private gap(entry: ChannelEntry, channel: string, at: StreamPosition): void {
+    entry.last = { offset: at.offset, epoch: at.epoch };
+    for (const subscriber of [...entry.subscribers]) subscriber.onStreamGap(channel);
   }
 }

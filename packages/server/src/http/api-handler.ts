@@ -146,6 +146,7 @@ const STATUS_OF: Partial<Record<number, number>> = {
   [ReplyErrorCode.NotAvailable]: 400,
   [ReplyErrorCode.UnrecoverablePosition]: 409,
   [ReplyErrorCode.LimitExceeded]: 413,
+  [ReplyErrorCode.EngineUnavailable]: 503,
 };
 
 /** Answers `/api/*`; the API key is checked in constant time before anything else. */

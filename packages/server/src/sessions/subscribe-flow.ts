@@ -51,7 +51,7 @@ export async function prepareSubscription(session: Session, request: SubscribeRe
   session.subscriptions.set(name, subscription);
   try {
     await core.hub.subscribe(name, session);
-    const result = await subscription.join(core.engine.broker, request.since);
+    const result = await subscription.join(core.hub, core.engine.broker, request.since);
     if (request.since) core.metrics.recovery(result.recovered === true);
     await core.presence.join(channel, { clientId: session.clientId, userId: session.userId, connInfo: session.connInfo });
     return {

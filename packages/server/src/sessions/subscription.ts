@@ -1,6 +1,7 @@
 import type { Broker, Publication, StreamPosition } from '@switchboard/engine';
 import type { SubscribeResult } from '@switchboard/wire';
 import type { ResolvedChannel } from '../channels/namespaces.js';
+import type { Hub } from '../channels/hub.js';
 import { RecoveryMerge } from '../channels/recovery-merge.js';
 import { toPublicationPush } from '../channels/publication-push.js';
 
@@ -24,16 +25,18 @@ export class Subscription {
   }
 
   /** Reads history (after the node is subscribed) and decides what the reply says. */
-  async join(broker: Broker, since: StreamPosition | undefined): Promise<SubscribeResult> {
+  async join(hub: Hub, broker: Broker, since: StreamPosition | undefined): Promise<SubscribeResult> {
     const { history, recovery, maxRecoveredPublications } = this.channel.options;
     if (!history) return since ? { recovered: false } : {};
     const name = this.channel.channel;
     if (!since || !recovery) {
       const top = await broker.history(name, { limit: 0, ensure: history });
+      hub.observe(name, top.position);
       this.position = top.position;
       return since ? { recovered: false, position: top.position } : { position: top.position };
     }
     const read = await broker.history(name, { since, limit: maxRecoveredPublications + 1, ensure: history });
+    hub.observe(name, read.position);
     const merge = new RecoveryMerge(since, maxRecoveredPublications);
     for (const p of this.buffer) merge.onLive(p);
     const outcome = merge.complete(read);

@@ -1,0 +1,49 @@
+import type { ControlBus, ControlHandler, ControlMessage } from '@switchboard/engine';
+import type { RedisKeys } from './redis-keys.js';
+import { asEngineError, type RedisShards } from './redis-shards.js';
+
+/** The ControlBus over pub/sub on the first shard: one channel to all nodes, one per node. Nothing is stored. */
+export class RedisControlBus implements ControlBus {
+  constructor(
+    private readonly shards: RedisShards,
+    private readonly keys: RedisKeys,
+    readonly nodeId: string,
+    private readonly handler: ControlHandler,
+  ) {}
+
+  async start(): Promise<void> {
+    const { subscriptions } = this.shards.control;
+    await Promise.all([subscriptions.subscribe(this.keys.controlBroadcast), subscriptions.subscribe(this.keys.controlNode(this.nodeId))]);
+  }
+
+  broadcast(type: string, payload: unknown): Promise<void> {
+    return this.publish(this.keys.controlBroadcast, type, payload);
+  }
+
+  send(nodeId: string, type: string, payload: unknown): Promise<void> {
+    return this.publish(this.keys.controlNode(nodeId), type, payload);
+  }
+
+  /** A message on one of the control channels. */
+  deliver(message: string): void {
+    this.handler.onControl(JSON.parse(message) as ControlMessage);
+  }
+
+  isControl(name: string): boolean {
+    return name === this.keys.controlBroadcast || name === this.keys.controlNode(this.nodeId);
+  }
+
+  async close(): Promise<void> {
+    const { subscriptions } = this.shards.control;
+    await Promise.all([subscriptions.unsubscribe(this.keys.controlBroadcast), subscriptions.unsubscribe(this.keys.controlNode(this.nodeId))]);
+  }
+
+  private async publish(name: string, type: string, payload: unknown): Promise<void> {
+    const shard = this.shards.control;
+    try {
+      await shard.command.publish(name, JSON.stringify({ type, from: this.nodeId, payload } satisfies ControlMessage));
+    } catch (error) {
+      throw asEngineError(error, shard.url);
+    }
+  }
+}
