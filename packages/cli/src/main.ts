@@ -2,10 +2,10 @@ import { runConnect } from './commands/connect.js';
 import { runEcho } from './commands/echo.js';
 import { runServe } from './commands/serve.js';
 import { runToken } from './commands/token.js';
-import { UsageError } from './usage-error.js';
+import { StartupError, UsageError } from './usage-error.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
-  serve: { summary: 'run the real-time server (memory engine, HTTP API, demo page on :8000)', run: runServe },
+  serve: { summary: 'run the real-time server (memory or Redis engine, HTTP API, demo page on :8000)', run: runServe },
   echo: { summary: 'run a WebSocket echo server (conformance testing, proxy debugging)', run: runEcho },
   connect: { summary: 'open an interactive WebSocket client session, like wscat', run: runConnect },
   token: { summary: 'print an HS256 JWT for development (--secret, --sub, --ttl, --channel, --info)', run: runToken },
@@ -31,6 +31,9 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError) {
     console.error(`switchboard: ${error.message}`);
     process.exitCode = 2;
+  } else if (error instanceof StartupError) {
+    console.error(`switchboard: ${error.message}`);
+    process.exitCode = 1;
   } else {
     console.error(error);
     process.exitCode = 1;

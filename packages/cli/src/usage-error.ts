@@ -3,6 +3,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** The command could not start (its engine is unreachable): printed without a stack trace, exit code 1. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
 /** Parses a non-negative integer option, naming the option when it is not one. */
 export function integerOption(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

@@ -2,10 +2,14 @@ import { readFileSync } from 'node:fs';
 import type { JwtOptions, ServerOptions } from '@switchboard/server';
 import { UsageError } from '../usage-error.js';
 
-/** What `serve` runs with: where to listen, and the server's options. */
+/** Which engine `serve` builds: the embedded memory one, or Redis shared by every node. */
+export type EngineChoice = { type: 'memory' } | { type: 'redis'; urls: string[]; prefix?: string };
+
+/** What `serve` runs with: where to listen, the engine, and the server's options. */
 export interface ServeConfig {
   port: number;
   host: string;
+  engine: EngineChoice;
   server: ServerOptions;
 }
 
@@ -14,7 +18,7 @@ export const DEMO_NAMESPACES = Object.freeze({
   chat: { history: { size: 100, ttlMs: 3_600_000 }, presence: true, joinLeave: true, allowPublish: true },
 });
 
-const SCALARS = ['allowAnonymous', 'apiKey', 'personalNamespace', 'websocketPath', 'maxMessageSize', 'maxApiBodySize', 'maxSubscriptionsPerConnection', 'maxPendingCommands', 'connectTimeoutMs', 'rpcTimeoutMs', 'idempotencyWindowMs', 'presenceTtlMs', 'tokenGraceMs', 'pingIntervalMs', 'pongTimeoutMs', 'maxSendBufferBytes', 'acceptRate', 'drainBatchSize', 'drainIntervalMs', 'drainReconnectWindowMs', 'nodeName'] as const;
+const SCALARS = ['allowAnonymous', 'apiKey', 'personalNamespace', 'websocketPath', 'maxMessageSize', 'maxApiBodySize', 'maxSubscriptionsPerConnection', 'maxPendingCommands', 'connectTimeoutMs', 'rpcTimeoutMs', 'idempotencyWindowMs', 'presenceTtlMs', 'tokenGraceMs', 'pingIntervalMs', 'pongTimeoutMs', 'maxSendBufferBytes', 'acceptRate', 'drainBatchSize', 'drainIntervalMs', 'drainReconnectWindowMs', 'positionCheckIntervalMs', 'nodeName'] as const;
 
 /** Environment variables, each overriding the config file: SWITCHBOARD_PORT, SWITCHBOARD_API_KEY… */
 const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' | 'list' }> = {
@@ -25,10 +29,16 @@ const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' 
   SWITCHBOARD_MAX_MESSAGE_SIZE: { key: 'maxMessageSize', type: 'integer' },
   SWITCHBOARD_NODE_NAME: { key: 'nodeName', type: 'string' },
   SWITCHBOARD_ALLOWED_ORIGINS: { key: 'allowedOrigins', type: 'list' },
+  SWITCHBOARD_ENGINE: { key: 'engine', type: 'string' },
+  SWITCHBOARD_REDIS_URL: { key: 'redisUrls', type: 'list' },
+  SWITCHBOARD_REDIS_PREFIX: { key: 'redisPrefix', type: 'string' },
 };
 
 /** Config-file keys that are objects or lists, given to the server as they are. */
 const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins'] as const;
+
+/** Config-file keys for `serve` itself. */
+const SERVE_KEYS = ['port', 'host', 'engine', 'redisUrls', 'redisPrefix'];
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -73,7 +83,7 @@ export function loadServeConfig(flags: Record<string, unknown>, env: NodeJS.Proc
   const path = (flags.config as string | undefined) ?? env.SWITCHBOARD_CONFIG;
   const file = path ? readConfigFile(path) : { namespaces: DEMO_NAMESPACES, allowAnonymous: true };
   for (const key of Object.keys(file)) {
-    if (!(SCALARS as readonly string[]).includes(key) && !['port', 'host', ...STRUCTURED].includes(key)) throw new UsageError(`--config ${path}: unknown option "${key}"`);
+    if (!(SCALARS as readonly string[]).includes(key) && ![...SERVE_KEYS, ...STRUCTURED].includes(key)) throw new UsageError(`--config ${path}: unknown option "${key}"`);
   }
   const merged: Record<string, unknown> = { port: 8000, host: '127.0.0.1', ...file, ...fromEnv(env) };
   for (const [key, value] of Object.entries(flags)) if (value !== undefined && key !== 'config') merged[key] = value;
@@ -85,7 +95,21 @@ export function loadServeConfig(flags: Record<string, unknown>, env: NodeJS.Proc
     allowedOrigins: merged.allowedOrigins as string[] | undefined,
   };
   for (const key of SCALARS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
-  return { port: port as number, host: String(merged.host), server };
+  return { port: port as number, host: String(merged.host), engine: engineChoice(merged), server };
+}
+
+function engineChoice(merged: Record<string, unknown>): EngineChoice {
+  const type = merged.engine ?? 'memory';
+  const urls = merged.redisUrls as string[] | undefined;
+  if (type === 'memory') {
+    if (urls) throw new UsageError('a Redis URL was given but the engine is memory: add --engine redis');
+    return { type };
+  }
+  if (type !== 'redis') throw new UsageError(`engine must be memory or redis, got "${String(type)}"`);
+  if (urls !== undefined && (!Array.isArray(urls) || urls.some((u) => typeof u !== 'string'))) throw new UsageError('redisUrls must be a list of URLs');
+  const prefix = merged.redisPrefix;
+  if (prefix !== undefined && typeof prefix !== 'string') throw new UsageError('redisPrefix must be a string');
+  return { type, urls: urls && urls.length > 0 ? urls : ['redis://127.0.0.1:6379'], prefix };
 }
 
 /** SWITCHBOARD_JWT_SECRET sets `jwt.secret`, keeping the config file's other `jwt` options (issuer, cookie…). */

@@ -4,26 +4,34 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { createServer, type Logger, type SwitchboardServer } from '@switchboard/server';
-import { UsageError, integerOption } from '../usage-error.js';
-import { loadServeConfig } from './serve-config.js';
+import { EngineUnavailableError } from '@switchboard/engine';
+import { redisEngine } from '@switchboard/engine-redis';
+import { StartupError, UsageError, integerOption } from '../usage-error.js';
+import { loadServeConfig, type EngineChoice } from './serve-config.js';
 
 const HELP = `Usage: switchboard serve [options]
 
-Runs the real-time server with the embedded memory engine: WebSocket clients on
-/connection/websocket, the HTTP API on /api/*, /health, and the demo page on /.
+Runs the real-time server: WebSocket clients on /connection/websocket, the HTTP
+API on /api/*, /health, /metrics, and the demo page on /. With the embedded
+memory engine (the default) it is one node; with --engine redis, every node on
+the same Redis is one cluster, and any node accepts any connection.
 
 Options:
   --port N            port to listen on (default 8000; 0 picks a free one)
   --host ADDR         address to bind (default 127.0.0.1)
   --api-key KEY       key for the HTTP API (Authorization: apikey KEY); generated and printed if absent
   --allow-anonymous   accept clients without credentials (on by default without --config: the demo)
+  --engine NAME       memory (default) or redis
+  --redis-url URL     a Redis for --engine redis (default redis://127.0.0.1:6379); repeat it to shard
+                      channels over several instances; redis-sentinel://host:26379,host2/master works too
   --config FILE       JSON file with server options (namespaces, jwt, allowedOrigins, limits…); see docs/operations.md
   -h, --help          show this help
 
 Environment (overrides the config file; flags override both):
   SWITCHBOARD_PORT, SWITCHBOARD_HOST, SWITCHBOARD_API_KEY, SWITCHBOARD_ALLOW_ANONYMOUS,
   SWITCHBOARD_MAX_MESSAGE_SIZE, SWITCHBOARD_NODE_NAME, SWITCHBOARD_CONFIG,
-  SWITCHBOARD_JWT_SECRET (HS256 tokens, see "switchboard token"), SWITCHBOARD_ALLOWED_ORIGINS (comma-separated)`;
+  SWITCHBOARD_JWT_SECRET (HS256 tokens, see "switchboard token"), SWITCHBOARD_ALLOWED_ORIGINS (comma-separated),
+  SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX`;
 
 const consoleLogger: Logger = {
   info: (fields, message) => console.log(message, fields),
@@ -49,6 +57,8 @@ export async function runServe(argv: string[]): Promise<void> {
       'api-key': { type: 'string' },
       'allow-anonymous': { type: 'boolean' },
       config: { type: 'string' },
+      engine: { type: 'string' },
+      'redis-url': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -64,6 +74,8 @@ export async function runServe(argv: string[]): Promise<void> {
       apiKey: values['api-key'],
       allowAnonymous: values['allow-anonymous'],
       config: values.config,
+      engine: values.engine,
+      redisUrls: values['redis-url'],
     },
     process.env,
   );
@@ -71,7 +83,8 @@ export async function runServe(argv: string[]): Promise<void> {
   const apiKey = config.server.apiKey ?? randomBytes(24).toString('base64url');
   let server;
   try {
-    server = createServer({ ...config.server, apiKey }, consoleLogger);
+    const engine = config.engine.type === 'redis' ? redisEngine({ urls: config.engine.urls, prefix: config.engine.prefix }) : undefined;
+    server = createServer({ ...config.server, apiKey, engine }, consoleLogger);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -86,7 +99,13 @@ export async function runServe(argv: string[]): Promise<void> {
     res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache' }).end(asset.body);
   });
   server.attach(http);
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    // Redis unreachable at start-up: say so plainly and exit 1 (a process manager retries).
+    if (error instanceof EngineUnavailableError) throw new StartupError(error.message);
+    throw error;
+  }
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());
@@ -95,7 +114,7 @@ export async function runServe(argv: string[]): Promise<void> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const base = `http://${host}:${address.port}`;
   const namespaces = Object.keys(config.server.namespaces ?? {});
-  console.log(`switchboard serve: node ${server.nodeId}, memory engine
+  console.log(`switchboard serve: node ${server.nodeId}, ${describeEngine(config.engine)}
   demo page     ${base}/
   websocket     ws://${host}:${address.port}${server.options.websocketPath}  (subprotocol switchboard.v1.json)
   HTTP API      ${base}/api/<method>  (Authorization: apikey ${generatedKey ? apiKey : '<the key you set>'})${generatedKey ? '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]' : ''}
@@ -120,6 +139,12 @@ export async function runServe(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+function describeEngine(engine: EngineChoice): string {
+  if (engine.type === 'memory') return 'memory engine';
+  const urls = engine.urls.map((u) => u.replace(/\/\/[^@/]*@/, '//[redacted]@'));
+  return `redis engine (${urls.length > 1 ? `${urls.length} shards: ` : ''}${urls.join(', ')})`;
 }
 
 /** The banner's jwt line: accepted algorithms, and where else than `connect` a token may come from. */
