@@ -101,11 +101,22 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   private lastHeard = 0;
   private readonly network: NetworkEvents | null;
 
+  private readonly urls: readonly string[];
+  private urlIndex: number;
+  private attempts = 0;
+
+  /**
+   * `url`: one server, or several (any node of a cluster accepts any
+   * connection): the first is picked at random, and each reconnect tries the next.
+   */
   constructor(
-    readonly url: string,
+    url: string | readonly string[],
     private readonly options: ClientOptions = {},
   ) {
     super();
+    this.urls = typeof url === 'string' ? [url] : [...url];
+    if (this.urls.length === 0) throw new TypeError('Client: give at least one URL');
+    this.urlIndex = Math.floor(Math.random() * this.urls.length);
     this.commands = new CommandChannel({ timeoutMs: options.timeoutMs ?? 10_000, maxQueue: options.maxQueue ?? 1000 });
     this.refresh = new TokenRefresh(
       { getToken: options.getToken, request: (m, p) => this.commands.request(m, p), report: (error) => this.emit({ type: 'error', error }), backoff: options.backoff },
@@ -113,6 +124,11 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     );
     const global = globalThis as unknown as Partial<NetworkEvents>;
     this.network = options.network !== undefined ? options.network : typeof global.addEventListener === 'function' ? (global as NetworkEvents) : null;
+  }
+
+  /** The server URL in use, or tried next. */
+  get url(): string {
+    return this.urls[this.urlIndex];
   }
 
   get backoff(): BackoffOptions | undefined {
@@ -213,6 +229,8 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     const Impl = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Impl) throw new TypeError('no WebSocket implementation: pass options.WebSocket');
     let ws: WebSocketLike;
+    // A node that dropped us may be gone: the next attempt goes to the next URL.
+    if (this.attempts++ > 0) this.urlIndex = (this.urlIndex + 1) % this.urls.length;
     try {
       ws = new Impl(this.url, PROTOCOL);
     } catch (error) {

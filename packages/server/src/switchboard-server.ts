@@ -164,7 +164,7 @@ export class SwitchboardServer {
     this.core = undefined;
     if (core) {
       core.hub.stopPositionChecks();
-      core.presence.stop();
+      await core.presence.stop();
       core.cluster.stop();
       await core.engine.close();
     }

@@ -102,9 +102,13 @@ export class ClusterControl implements ControlHandler {
       case 'message':
         for (const s of this.sessions.ofUser(p.userId as string)) s.push({ push: 'message', data: p.data } satisfies Push);
         break;
-      case 'node':
+      case 'node': {
+        const known = this.nodes.has(message.from);
         this.nodes.set(message.from, { info: p as unknown as NodeInfo, seenAt: Date.now() });
+        // A newcomer hears of us at once, not at our next announce: surveys count every node from the start.
+        if (!known && message.from !== this.self().nodeId) this.bus.send(message.from, 'node', this.self()).catch(() => {});
         break;
+      }
       case 'survey':
         this.bus.send(message.from, 'survey-reply', { id: p.id, answer: this.answer(p.op as SurveyOp) }).catch(() => {});
         break;

@@ -12,6 +12,8 @@ import type { Logger } from '../logger.js';
 export class PresenceTracker {
   private readonly local = new Map<string, Map<string, PresenceEntry>>();
   private timer: NodeJS.Timeout | undefined;
+  /** Leaves still being written, so that a closing node removes its entries before its engine goes. */
+  private readonly leaving = new Set<Promise<void>>();
 
   constructor(
     private readonly engine: Engine,
@@ -24,8 +26,9 @@ export class PresenceTracker {
     this.timer = setInterval(() => this.refresh(), Math.max(1, Math.floor(this.ttlMs / 3))).unref();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    await Promise.allSettled(this.leaving);
   }
 
   async join(channel: ResolvedChannel, entry: PresenceEntry): Promise<void> {
@@ -37,7 +40,14 @@ export class PresenceTracker {
     if (joinLeave && presenceMode === 'full') await this.cluster.broadcast('join', { channel: channel.channel, info: entry });
   }
 
-  async leave(channel: ResolvedChannel, entry: PresenceEntry): Promise<void> {
+  leave(channel: ResolvedChannel, entry: PresenceEntry): Promise<void> {
+    const done = this.remove(channel, entry);
+    this.leaving.add(done);
+    void done.catch(() => {}).finally(() => this.leaving.delete(done));
+    return done;
+  }
+
+  private async remove(channel: ResolvedChannel, entry: PresenceEntry): Promise<void> {
     const { presence, joinLeave, presenceMode } = channel.options;
     if (!presence) return;
     const entries = this.local.get(channel.channel);

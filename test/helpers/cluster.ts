@@ -1,0 +1,180 @@
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, type StreamPosition } from '@switchboard/client';
+import { WebSocket } from '@switchboard/websocket';
+import { AUDIENCE, ISSUER, SECRET } from './jwt.js';
+import { BIN, stopChild, waitForLine } from './process.js';
+import { spawn } from 'node:child_process';
+
+export const API_KEY = 'cluster-test-api-key-0123456789';
+
+/** A `switchboard serve --engine redis` process: its HTTP base and WebSocket URL. */
+export interface Node {
+  child: ChildProcess;
+  base: string;
+  ws: string;
+  nodeId: string;
+}
+
+/**
+ * `count` server processes on one Redis, with a key prefix of their own (so
+ * concurrent tests never share channels), anonymous clients and HS256 JWTs,
+ * and the `feed` namespace: long history, presence, join/leave.
+ */
+export async function startNodes(count: number, redisUrl: string, extra: Record<string, unknown> = {}): Promise<Node[]> {
+  const config = join(tmpdir(), `sb-cluster-${process.pid}-${Date.now()}.json`);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      allowAnonymous: true,
+      apiKey: API_KEY,
+      jwt: { issuer: ISSUER, audience: AUDIENCE },
+      namespaces: { feed: { history: { size: 50_000, ttlMs: 600_000 }, presence: true, joinLeave: true, allowPublish: true, maxRecoveredPublications: 50_000 } },
+      positionCheckIntervalMs: 2000,
+      ...extra,
+    }),
+  );
+  const prefix = `cluster:${process.pid}:${Date.now()}:`;
+  return Promise.all(Array.from({ length: count }, () => startNode(config, redisUrl, prefix)));
+}
+
+export async function startNode(config: string, redisUrl: string, prefix: string): Promise<Node> {
+  const env = { ...process.env, SWITCHBOARD_JWT_SECRET: SECRET, SWITCHBOARD_REDIS_PREFIX: prefix };
+  const child = spawn(BIN, ['serve', '--port', '0', '--engine', 'redis', '--redis-url', redisUrl, '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const banner = await waitForLine(child, /node (\w+), redis engine[\s\S]*demo page\s+(http:\/\/127\.0\.0\.1:\d+)\//);
+  const base = banner[2];
+  return { child, base, ws: `${base.replace('http', 'ws')}/connection/websocket`, nodeId: banner[1] };
+}
+
+export const stopNodes = (nodes: Node[]) => Promise.all(nodes.map((n) => stopChild(n.child)));
+
+/** POST /api/<method> on one node; resolves with the HTTP status and JSON body. */
+export async function api(node: Node, method: string, body: object = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${node.base}/api/${method}`, { method: 'POST', headers: { authorization: `apikey ${API_KEY}` }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+/**
+ * The application's backend: publishes 1, 2, 3… one at a time through the
+ * API of the given nodes in turn, retrying each (same idempotency key) until
+ * acknowledged, and keeps the acknowledged set — the state a snapshot returns.
+ */
+export class LedgerPublisher {
+  readonly acked = new Set<number>();
+  readonly failures = new Map<string, number>();
+  readonly epochs = new Set<string>();
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly nodes: () => Node[],
+    private readonly channel: string,
+  ) {}
+
+  /** Publishes `from..to` at about `perSecond`; `during(seq)` runs before each. */
+  async run(from: number, to: number, perSecond: number, during: (seq: number) => Promise<void> | void = () => {}): Promise<void> {
+    const start = Date.now();
+    for (let seq = from; seq <= to; seq++) {
+      await during(seq);
+      this.inFlight = this.publish(seq);
+      await this.inFlight;
+      const due = start + ((seq - from + 1) * 1000) / perSecond;
+      if (due > Date.now()) await sleep(due - Date.now());
+    }
+  }
+
+  /** Resolves once no publish is in flight: every publication up to now is in `acked`. */
+  settled(): Promise<void> {
+    return this.inFlight;
+  }
+
+  private async publish(seq: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const nodes = this.nodes();
+      const node = nodes[(seq + attempt) % nodes.length];
+      const outcome = await api(node, 'publish', { channel: this.channel, data: { seq }, idempotencyKey: `seq-${seq}` }).catch((e: Error) => ({ status: 0, body: { error: { code: e.message } } }));
+      if (outcome.status === 200) {
+        this.acked.add(seq);
+        this.epochs.add(outcome.body.epoch);
+        return;
+      }
+      const why = `${outcome.status} ${outcome.body?.error?.code}`;
+      this.failures.set(why, (this.failures.get(why) ?? 0) + 1);
+      await sleep(50);
+    }
+  }
+}
+
+/**
+ * An SDK client subscribed to the channel, counting what the app sees: each
+ * `seq` received, duplicates, offsets out of order, gaps and snapshots. A
+ * snapshot replaces the state with the ledger's (the app's "load from backend").
+ */
+export class AppSubscriber {
+  readonly client: Client;
+  readonly state = new Set<number>();
+  duplicates = 0;
+  outOfOrder = 0;
+  gaps = 0;
+  snapshots = 0;
+  readonly nodes: string[] = [];
+  readonly closes: number[] = [];
+  private last: StreamPosition | undefined;
+  private subscribed = false;
+
+  constructor(urls: string | string[], channel: string, ledger: LedgerPublisher | undefined) {
+    this.client = new Client(urls, { WebSocket, backoff: { baseMs: 100, capMs: 1000 } });
+    this.client.on('connected', (e) => this.nodes.push(e.node));
+    this.client.on('disconnected', (e) => this.closes.push(e.code));
+    const sub = this.client.subscribe(channel, {
+      getSnapshot: ledger && (async () => {
+        const { position } = await this.client.history(channel, { limit: 0 });
+        await ledger.settled();
+        return { position, data: [...ledger.acked] };
+      }),
+    });
+    sub.on('publication', (e) => {
+      const seq = (e.data as { seq: number }).seq;
+      if (this.last && e.epoch === this.last.epoch && e.offset <= this.last.offset) this.outOfOrder++;
+      this.last = { offset: e.offset, epoch: e.epoch };
+      if (this.state.has(seq)) this.duplicates++;
+      this.state.add(seq);
+    });
+    sub.on('gap', () => this.gaps++);
+    sub.on('snapshot', (e) => {
+      this.snapshots++;
+      this.last = e.position;
+      this.state.clear();
+      for (const seq of e.data as number[]) this.state.add(seq);
+    });
+    sub.on('state', (e) => {
+      if (e.state === 'subscribed') this.subscribed = true;
+    });
+    this.client.connect();
+  }
+
+  get ready(): boolean {
+    return this.subscribed;
+  }
+
+  /** Acknowledged publications the app does not hold. */
+  missing(ledger: LedgerPublisher): number[] {
+    return [...ledger.acked].filter((seq) => !this.state.has(seq));
+  }
+}
+
+/** Totals over subscribers, for the test's report line. */
+export function tally(subscribers: AppSubscriber[], ledger: LedgerPublisher) {
+  const sum = (f: (s: AppSubscriber) => number) => subscribers.reduce((n, s) => n + f(s), 0);
+  return {
+    subscribers: subscribers.length,
+    acked: ledger.acked.size,
+    lost: sum((s) => s.missing(ledger).length),
+    duplicates: sum((s) => s.duplicates),
+    outOfOrder: sum((s) => s.outOfOrder),
+    gaps: sum((s) => s.gaps),
+    snapshots: sum((s) => s.snapshots),
+  };
+}
