@@ -19,6 +19,8 @@ export interface LoadConfig {
   mode: 'idle' | 'handshake' | 'echo' | 'fanout' | 'channel';
   protocol: 'ws' | 'socketio' | 'switchboard';
   port: number;
+  /** Several server nodes: connections are spread over them in turn; the publisher uses `port`. */
+  ports?: number[];
   connections: number;
   seconds: number;
   /** Messages in flight per connection (echo) or across subscribers (fanout). */
@@ -33,6 +35,8 @@ export interface LoadConfig {
 const config = JSON.parse(process.argv[2]) as LoadConfig;
 const sio = config.protocol === 'socketio';
 const switchboard = config.protocol === 'switchboard';
+const ports = config.ports ?? [config.port];
+let opened = 0;
 /** Enough of each frame to read a timestamp, also from a Socket.IO event with a base64 payload, and a whole channel publication. */
 const HEAD_BYTES = 192;
 const PATH = sio ? '/socket.io/?EIO=4&transport=websocket' : switchboard ? '/connection/websocket' : '/';
@@ -76,7 +80,7 @@ const JOIN = switchboard
 /** Opens a connection through the upgrade (and the Socket.IO namespace connect, or the Switchboard subscribe). */
 function open(onFrame: (head: Buffer) => void): Promise<Conn> {
   return new Promise((resolve, reject) => {
-    const socket = connect(config.port, '127.0.0.1');
+    const socket = connect(ports[opened++ % ports.length], '127.0.0.1');
     socket.setNoDelay(true);
     const conn: Conn = { socket, onFrame };
     let head = Buffer.alloc(0);

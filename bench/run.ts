@@ -36,6 +36,7 @@ const uwsAvailable = (() => {
 })();
 const ALL_IMPLS: Impl[] = [
   { name: 'switchboard-server', file: 'servers/switchboard-server.ts', protocol: 'switchboard', realtime: true },
+  { name: 'switchboard-3-nodes-redis', file: 'servers/switchboard-cluster.ts', protocol: 'switchboard', realtime: true },
   { name: 'switchboard', file: 'servers/switchboard.ts', protocol: 'ws' },
   { name: 'ws', file: 'servers/ws.ts', protocol: 'ws' },
   ...(uwsAvailable ? [{ name: 'uWS.js', file: 'servers/uws.ts', protocol: 'ws' as const }] : []),
@@ -52,13 +53,18 @@ interface Scenario {
   skip?: string[];
   /** The servers compared, when not every WebSocket server. */
   impls?: string[];
+  /** The server the ratio column divides by. @default 'ws' */
+  baseline?: string;
   /** Read the server's heap and RSS after a full GC, before the generator connects and once all its connections have joined. */
   memory?: true;
   /** Turns the generator's result and server measurements into [main figure, extra columns]. */
   score(r: Record<string, number>, m: Measured): { value: number; cpuPerUnit: number; extra: string };
 }
 interface Measured {
+  /** Server CPU: the server process, or every node of a cluster. */
   cpu: number;
+  /** Redis's CPU, when the server runs on it. */
+  redisCpu?: number;
   genCpu: number;
   wall: number;
   rssBefore: number;
@@ -148,28 +154,63 @@ const ALL_SCENARIOS: Scenario[] = [
       };
     },
   },
+  {
+    // The same load as G, with the subscribers spread over 3 nodes on the Redis engine and the publisher on
+    // the first: every publication crosses Redis once per node. CPU µs/unit adds up the 3 nodes.
+    id: 'H',
+    title: `cross-node fan-out, ${CHANNEL_SUBSCRIBERS} subscribers over 3 nodes (Redis) vs 1 memory node, 64 B JSON`,
+    unit: 'deliveries/s',
+    load: { ...base, mode: 'channel', connections: CHANNEL_SUBSCRIBERS, depth: 4 },
+    impls: ['switchboard-server', 'switchboard-3-nodes-redis'],
+    baseline: 'switchboard-server',
+    score: (r, m) => ({
+      value: r.deliveries / r.seconds,
+      cpuPerUnit: m.cpu / r.deliveries,
+      extra: `${(r.publications / r.seconds).toFixed(0)} publications/s; ${m.redisCpu === undefined ? '' : `Redis CPU ${((100 * m.redisCpu) / m.wall).toFixed(1)} % (${(m.redisCpu / r.publications).toFixed(0)} µs/publication); `}latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+    }),
+  },
 ];
 const SCENARIOS = ALL_SCENARIOS.filter((s) => !only || only.includes(s.id) || only.includes(s.id[0]));
 
 /** Every process this run started, ended on any exit so that a failed run leaves nothing behind. */
 const children = new Set<ChildProcess>();
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+/** The nodes a cluster launcher started (not our children). */
+const nodePids = new Set<number>();
+process.on('exit', () => {
+  children.forEach((c) => c.kill('SIGKILL'));
+  nodePids.forEach((pid) => process.kill(pid, 'SIGKILL'));
+});
 
 function lines(child: ChildProcess, onLine: (line: string) => void): void {
   createInterface({ input: child.stdout! }).on('line', onLine);
 }
 
-async function startServer(impl: Impl, scenario: Scenario): Promise<{ child: ChildProcess; port: number }> {
+/** A started server: its ports (several for a cluster) and the processes whose CPU counts. */
+interface Started {
+  child: ChildProcess;
+  ports: number[];
+  pids: number[];
+  redisPid?: number;
+}
+
+async function startServer(impl: Impl, scenario: Scenario): Promise<Started> {
   const probe = scenario.memory ? ['--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts')] : ['--import', 'tsx'];
   const child = spawn(process.execPath, [...probe, here(impl.file)], {
     env: { ...process.env, ...scenario.env },
     stdio: ['ignore', 'pipe', 'inherit', ...(scenario.memory ? (['ipc'] as const) : [])],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    lines(child, (line) => line.startsWith('READY ') && resolve(Number(line.slice(6))));
+  const started: Started = { child, ports: [], pids: [child.pid!] };
+  await new Promise<void>((resolve, reject) => {
+    lines(child, (line) => {
+      const [key, value] = line.split(' ');
+      if (key === 'PIDS') started.pids = value.split(',').map(Number);
+      for (const pid of started.pids) if (pid !== child.pid) nodePids.add(pid);
+      if (key === 'REDIS_PID') started.redisPid = Number(value);
+      if (key === 'READY') (started.ports = value.split(',').map(Number)), resolve();
+    });
     child.once('exit', (code) => reject(new Error(`${impl.name} server exited with ${code}`)));
   });
-  return { child, port };
+  return started;
 }
 
 /** Asks a server started with the memory probe for its heap and RSS after a full GC. */
@@ -180,14 +221,17 @@ function memoryOf(server: ChildProcess): Promise<Memory> {
 }
 
 async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number; cpuPerUnit: number; genPct: number; extra: string }> {
-  const { child: server, port } = await startServer(impl, scenario);
+  const started = await startServer(impl, scenario);
+  const { child: server, ports, pids, redisPid } = started;
   children.add(server);
-  const load: LoadConfig = { ...scenario.load, port, protocol: impl.protocol };
+  const serverCpu = () => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+  const load: LoadConfig = { ...scenario.load, port: ports[0], ...(ports.length > 1 && { ports }), protocol: impl.protocol };
   const m: Measured = { cpu: 0, genCpu: 0, wall: 0, rssBefore: rssBytes(server.pid!), rssAfter: 0, sockBefore: tcpSocketMemory(), sockAfter: 0 };
   if (scenario.memory) m.memBefore = await memoryOf(server);
   const gen = spawn(process.execPath, ['--import', 'tsx', here('load-generator.ts'), JSON.stringify(load)], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.add(gen);
   let cpu0 = 0;
+  let redis0 = 0;
   let gen0 = 0;
   let t0 = 0;
   const result = await new Promise<Record<string, number>>((resolve, reject) => {
@@ -196,15 +240,17 @@ async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number;
       if (line === 'JOINED') {
         // Every connection is in and idle: let the server settle, read its memory, then let the load start.
         setTimeout(async () => {
-          m.memJoined = await memoryOf(server);
+          if (scenario.memory) m.memJoined = await memoryOf(server);
           gen.stdin!.write('GO\n');
         }, 1000);
       } else if (line === 'START') {
-        cpu0 = cpuMicros(server.pid!);
+        cpu0 = serverCpu();
+        if (redisPid) redis0 = cpuMicros(redisPid);
         gen0 = cpuMicros(gen.pid!);
         t0 = performance.now();
       } else if (line.startsWith('RESULT ')) {
-        m.cpu = cpuMicros(server.pid!) - cpu0;
+        m.cpu = serverCpu() - cpu0;
+        if (redisPid) m.redisCpu = cpuMicros(redisPid) - redis0;
         m.genCpu = cpuMicros(gen.pid!) - gen0;
         m.wall = (performance.now() - t0) * 1000;
         clearTimeout(timer);
@@ -220,6 +266,9 @@ async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number;
     child.kill('SIGKILL');
     children.delete(child);
   }
+  // A cluster's nodes are the launcher's children: a SIGKILLed launcher cannot end them.
+  for (const pid of pids) if (pid !== server.pid) process.kill(pid, 'SIGKILL');
+  nodePids.clear();
   await new Promise((r) => setTimeout(r, 300));
   const score = scenario.score(result, m);
   return { ...score, genPct: m.wall > 0 ? (100 * m.genCpu) / m.wall : NaN };
@@ -230,7 +279,7 @@ const fmt = (n: number) => (Number.isNaN(n) ? '–' : n >= 100 ? Math.round(n).t
 async function main(): Promise<void> {
   const started = Date.now();
   const rows: string[] = [];
-  const header = '| scenario | server | median | unit | × ws | server CPU µs/unit | generator CPU % | notes |\n|---|---|---:|---|---:|---:|---:|---|';
+  const header = '| scenario | server | median | unit | × base | server CPU µs/unit | generator CPU % | notes |\n|---|---|---:|---|---:|---:|---:|---|';
   console.log(`bench: ${quick ? 'quick' : 'full'}, ${REPS} interleaved rep(s), ${SECONDS} s per run; servers: ${IMPLS.map((i) => i.name).join(', ')}`);
   if (!uwsAvailable) console.log('bench: uWebSockets.js not installed; to include it: npm install --no-save uwebsockets@3.0.6');
   for (const scenario of SCENARIOS) {
@@ -244,12 +293,12 @@ async function main(): Promise<void> {
         console.log(`${fmt(r.value)} ${scenario.unit}`);
       }
     }
-    const wsValue = median(runs.get('ws')?.map((r) => r.value) ?? []);
+    const baseValue = median(runs.get(scenario.baseline ?? 'ws')?.map((r) => r.value) ?? []);
     for (const impl of impls) {
       const rs = runs.get(impl.name)!;
       const value = median(rs.map((r) => r.value));
       rows.push(
-        `| ${scenario.id} ${scenario.title} | ${impl.name} | ${fmt(value)} | ${scenario.unit} | ${fmt(value / wsValue)} | ${fmt(median(rs.map((r) => r.cpuPerUnit)))} | ${fmt(median(rs.map((r) => r.genPct)))} | ${rs[Math.floor(rs.length / 2)].extra} |`,
+        `| ${scenario.id} ${scenario.title} | ${impl.name} | ${fmt(value)} | ${scenario.unit} | ${fmt(value / baseValue)} | ${fmt(median(rs.map((r) => r.cpuPerUnit)))} | ${fmt(median(rs.map((r) => r.genPct)))} | ${rs[Math.floor(rs.length / 2)].extra} |`,
       );
     }
   }
@@ -258,6 +307,7 @@ async function main(): Promise<void> {
   const table = [
     `Command: \`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\` · ${new Date().toISOString()} · ${Math.round((Date.now() - started) / 1000)} s`,
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${versions.join(', ')}`,
+    '× base: the ratio to ws, or to the scenario\'s own baseline (H: the single memory node).',
     '',
     header,
     ...rows,

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@switchboard/client';
 import { startRedis, type RedisProcess } from '@switchboard/testing';
 import { WebSocket } from '@switchboard/websocket';
+import { Redis } from 'ioredis';
 import { AppSubscriber, LedgerPublisher, api, startNodes, stopNodes, tally, type Node } from './helpers/cluster.js';
 import { hs } from './helpers/jwt.js';
 import { until } from './helpers/wait.js';
@@ -85,6 +86,26 @@ describe('three nodes on one Redis', { timeout: 60_000 }, () => {
     assert.deepEqual(closes, [4500, 4500]);
   });
 
+  it('finds a publication whose broadcast was lost, with nothing after it, by the periodic position check', async () => {
+    const [a] = nodes;
+    const got: number[] = [];
+    const sub = open(a).subscribe('feed:tail');
+    sub.on('publication', (e) => got.push((e.data as { i: number }).i));
+    await new Promise((resolve) => sub.on('state', (e) => e.state === 'subscribed' && resolve(null)));
+    await api(a, 'publish', { channel: 'feed:tail', data: { i: 1 } });
+    await until(() => got.length === 1, 'the first publication');
+    // What a lost PUBLISH leaves behind: offset 2 in the stream, never broadcast.
+    const redis = new Redis(SHARED_REDIS);
+    const meta = `${a.prefix}{feed:tail}.meta`;
+    await redis.hincrby(meta, 'o', 1);
+    await redis.xadd(`${a.prefix}{feed:tail}.stream`, '2-0', 'b', JSON.stringify({ d: { i: 2 } }));
+    redis.disconnect();
+    const started = Date.now();
+    await until(() => got.length === 2, 'the lost publication, recovered from history', 6000);
+    console.log(`# lost broadcast of offset 2 found and recovered after ${Date.now() - started} ms (position check every 2000 ms + 1000 ms grace)`);
+    assert.deepEqual(got, [1, 2]);
+  });
+
   it('answers the API on any node for channels held anywhere: channels, info, history', async () => {
     const [a, , c] = nodes;
     const { body: channels } = await api(c, 'channels');
@@ -150,6 +171,7 @@ describe('faults', { timeout: 120_000 }, () => {
         console.log(`# Redis killed at seq 500 of 1500, back empty 1 s later: epochs ${[...ledger.epochs].join(' → ')}; ${JSON.stringify(t)}; publish retries ${JSON.stringify(Object.fromEntries(ledger.failures))}`);
         assert.equal(ledger.epochs.size, 2, 'a new epoch after the restart');
         assert.equal(t.lost, 0, 'no acknowledged publication is missing from any app state');
+        assert.equal(t.duplicates, 0, 'the SDK delivered no offset twice');
         for (const s of subscribers) assert.ok(s.gaps >= 1 && s.snapshots >= 1, `subscriber took the gap path: gaps ${s.gaps}, snapshots ${s.snapshots}`);
       } finally {
         for (const s of subscribers) s.client.disconnect();

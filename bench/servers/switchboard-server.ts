@@ -1,10 +1,13 @@
 // The Switchboard real-time server (@switchboard/server) under load: anonymous clients connect and
 // subscribe to one channel over its JSON protocol; publications come in through its HTTP API
 // (POST /api/publish), the way a backend publishes, and go out once encoded to every subscriber.
+// ENGINE=redis (with REDIS_PREFIX) makes it one node of a cluster: see switchboard-cluster.ts.
+import { redisEngine } from '@switchboard/engine-redis';
 import { createServer } from '@switchboard/server';
 import { API_KEY } from '../lib/realtime-bench.js';
 
-const server = createServer({ allowAnonymous: true, apiKey: API_KEY, namespaces: { bench: {} }, acceptRate: false });
+const engine = process.env.ENGINE === 'redis' ? redisEngine({ prefix: process.env.REDIS_PREFIX }) : undefined;
+const server = createServer({ allowAnonymous: true, apiKey: API_KEY, namespaces: { bench: {} }, acceptRate: false, engine });
 const { port } = await server.listen(0, '127.0.0.1');
 console.log(`READY ${port}`);
 

@@ -17,6 +17,8 @@ export interface Node {
   base: string;
   ws: string;
   nodeId: string;
+  /** The Redis key prefix its cluster uses. */
+  prefix: string;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function startNode(config: string, redisUrl: string, prefix: string
   const child = spawn(BIN, ['serve', '--port', '0', '--engine', 'redis', '--redis-url', redisUrl, '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], env });
   const banner = await waitForLine(child, /node (\w+), redis engine[\s\S]*demo page\s+(http:\/\/127\.0\.0\.1:\d+)\//);
   const base = banner[2];
-  return { child, base, ws: `${base.replace('http', 'ws')}/connection/websocket`, nodeId: banner[1] };
+  return { child, base, ws: `${base.replace('http', 'ws')}/connection/websocket`, nodeId: banner[1], prefix };
 }
 
 export const stopNodes = (nodes: Node[]) => Promise.all(nodes.map((n) => stopChild(n.child)));
@@ -115,7 +117,12 @@ export class LedgerPublisher {
 export class AppSubscriber {
   readonly client: Client;
   readonly state = new Set<number>();
+  /** Seqs the state holds from a snapshot and not (yet) from a publication. */
+  private readonly fromSnapshot = new Set<number>();
+  /** A publication of a seq that arrived again: the SDK's dedupe failed. */
   duplicates = 0;
+  /** A publication already in the snapshot just loaded: at-least-once overlap, by design. */
+  overlap = 0;
   outOfOrder = 0;
   gaps = 0;
   snapshots = 0;
@@ -139,7 +146,8 @@ export class AppSubscriber {
       const seq = (e.data as { seq: number }).seq;
       if (this.last && e.epoch === this.last.epoch && e.offset <= this.last.offset) this.outOfOrder++;
       this.last = { offset: e.offset, epoch: e.epoch };
-      if (this.state.has(seq)) this.duplicates++;
+      if (this.fromSnapshot.delete(seq)) this.overlap++;
+      else if (this.state.has(seq)) this.duplicates++;
       this.state.add(seq);
     });
     sub.on('gap', () => this.gaps++);
@@ -147,7 +155,8 @@ export class AppSubscriber {
       this.snapshots++;
       this.last = e.position;
       this.state.clear();
-      for (const seq of e.data as number[]) this.state.add(seq);
+      this.fromSnapshot.clear();
+      for (const seq of e.data as number[]) this.state.add(seq), this.fromSnapshot.add(seq);
     });
     sub.on('state', (e) => {
       if (e.state === 'subscribed') this.subscribed = true;
@@ -173,6 +182,7 @@ export function tally(subscribers: AppSubscriber[], ledger: LedgerPublisher) {
     acked: ledger.acked.size,
     lost: sum((s) => s.missing(ledger).length),
     duplicates: sum((s) => s.duplicates),
+    snapshotOverlap: sum((s) => s.overlap),
     outOfOrder: sum((s) => s.outOfOrder),
     gaps: sum((s) => s.gaps),
     snapshots: sum((s) => s.snapshots),

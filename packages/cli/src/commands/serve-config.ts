@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { JwtOptions, ServerOptions } from '@switchboard/server';
+import { parseRedisUrl } from '@switchboard/engine-redis';
 import { UsageError } from '../usage-error.js';
 
 /** Which engine `serve` builds: the embedded memory one, or Redis shared by every node. */
@@ -109,7 +110,15 @@ function engineChoice(merged: Record<string, unknown>): EngineChoice {
   if (urls !== undefined && (!Array.isArray(urls) || urls.some((u) => typeof u !== 'string'))) throw new UsageError('redisUrls must be a list of URLs');
   const prefix = merged.redisPrefix;
   if (prefix !== undefined && typeof prefix !== 'string') throw new UsageError('redisPrefix must be a string');
-  return { type, urls: urls && urls.length > 0 ? urls : ['redis://127.0.0.1:6379'], prefix };
+  const list = urls && urls.length > 0 ? urls : ['redis://127.0.0.1:6379'];
+  for (const url of list) {
+    try {
+      parseRedisUrl(url);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  return { type, urls: list, prefix };
 }
 
 /** SWITCHBOARD_JWT_SECRET sets `jwt.secret`, keeping the config file's other `jwt` options (issuer, cookie…). */

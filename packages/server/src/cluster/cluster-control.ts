@@ -71,7 +71,8 @@ export class ClusterControl implements ControlHandler {
     const expected = new Set(this.liveNodes().map((n) => n.nodeId));
     const answers = new Map<string, unknown>();
     let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
+    // A bus that cannot be reached fails the survey (115), rather than answering with no nodes.
+    await new Promise<void>((resolve, reject) => {
       this.surveys.set(id, {
         answers,
         done: () => {
@@ -79,10 +80,11 @@ export class ClusterControl implements ControlHandler {
         },
       });
       timer = setTimeout(resolve, timeoutMs);
-      this.broadcast('survey', { id, op }).catch(resolve);
+      this.broadcast('survey', { id, op }).catch(reject);
+    }).finally(() => {
+      clearTimeout(timer);
+      this.surveys.delete(id);
     });
-    clearTimeout(timer);
-    this.surveys.delete(id);
     return answers;
   }
 
