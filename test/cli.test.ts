@@ -65,6 +65,22 @@ describe('switchboard CLI', { timeout: 60_000 }, () => {
     assert.match(noUrl.stderr, /connect needs a URL/);
   });
 
+  it('serve: engine flags and env are checked, and an unreachable Redis exits 1 with a plain message', () => {
+    const serve = (args: string[], env: Record<string, string> = {}) => spawnSync(BIN, ['serve', '--port', '0', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+    const cases = [
+      [serve(['--engine', 'kafka']), 2, /engine must be memory or redis, got "kafka"/],
+      [serve(['--redis-url', 'redis://127.0.0.1:6379']), 2, /a Redis URL was given but the engine is memory: add --engine redis/],
+      [serve(['--engine', 'redis', '--redis-url', 'redis-cluster://a:7000,b:7001']), 2, /Redis Cluster is not supported/],
+      [serve([], { SWITCHBOARD_ENGINE: 'redis', SWITCHBOARD_REDIS_URL: 'http://x' }), 2, /unsupported Redis URL scheme/],
+      // Port 1 on loopback: nothing listens there.
+      [serve(['--engine', 'redis', '--redis-url', 'redis://127.0.0.1:1']), 1, /^switchboard: engine unavailable: redis redis:\/\/127\.0\.0\.1:1: /m],
+    ] as const;
+    for (const [result, status, message] of cases) {
+      assert.equal(result.status, status, result.stderr);
+      assert.match(result.stderr, message);
+    }
+  });
+
   it('echo shuts down cleanly on SIGTERM, closing clients with 1001', async () => {
     const ws = new WS(`ws://127.0.0.1:${port}/`);
     await once(ws, 'open');
