@@ -135,7 +135,7 @@ describe('faults', { timeout: 120_000 }, () => {
       });
       await until(() => subscribers.every((s) => s.state.size === 3000), 'every subscriber holds all 3000', 20_000).catch(() => {});
       const t = tally(subscribers, ledger);
-      console.log(`# SIGKILL B at seq 1000 of 3000: ${onB.length}/30 subscribers were on B, moved to ${[...new Set(onB.map((s) => s.nodes.at(-1)))].join(', ')}; ${JSON.stringify(t)}; publish retries ${JSON.stringify(Object.fromEntries(ledger.failures))}`);
+      console.log(`# SIGKILL B at seq 1000 of 3000: ${onB.length}/30 subscribers were on B, moved to ${[...new Set(onB.map((s) => s.nodes.at(-1)))].map((id) => `${id} (${onB.filter((s) => s.nodes.at(-1) === id).length})`).join(', ')}; ${JSON.stringify(t)}; publish retries ${JSON.stringify(Object.fromEntries(ledger.failures))}`);
       assert.deepEqual([t.lost, t.duplicates, t.outOfOrder], [0, 0, 0]);
       assert.equal(t.snapshots, 0, 'recovery from history: no snapshot needed');
       for (const s of onB) {

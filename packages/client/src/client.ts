@@ -107,7 +107,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
 
   /**
    * `url`: one server, or several (any node of a cluster accepts any
-   * connection): the first is picked at random, and each reconnect tries the next.
+   * connection): the first is picked at random, and each reconnect tries another, at random.
    */
   constructor(
     url: string | readonly string[],
@@ -229,8 +229,10 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     const Impl = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Impl) throw new TypeError('no WebSocket implementation: pass options.WebSocket');
     let ws: WebSocketLike;
-    // A node that dropped us may be gone: the next attempt goes to the next URL.
-    if (this.attempts++ > 0) this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+    // A node that dropped us may be gone: the next attempt goes to one of the others, at random, so a
+    // dead node's clients spread over the rest instead of all landing on its neighbour.
+    const n = this.urls.length;
+    if (this.attempts++ > 0 && n > 1) this.urlIndex = (this.urlIndex + 1 + Math.floor(Math.random() * (n - 1))) % n;
     try {
       ws = new Impl(this.url, PROTOCOL);
     } catch (error) {
