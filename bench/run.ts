@@ -203,8 +203,10 @@ async function startServer(impl: Impl, scenario: Scenario): Promise<Started> {
   await new Promise<void>((resolve, reject) => {
     lines(child, (line) => {
       const [key, value] = line.split(' ');
-      if (key === 'PIDS') started.pids = value.split(',').map(Number);
-      for (const pid of started.pids) if (pid !== child.pid) nodePids.add(pid);
+      if (key === 'PIDS') {
+        started.pids = value.split(',').map(Number);
+        for (const pid of started.pids) nodePids.add(pid);
+      }
       if (key === 'REDIS_PID') started.redisPid = Number(value);
       if (key === 'READY') (started.ports = value.split(',').map(Number)), resolve();
     });

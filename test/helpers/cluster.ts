@@ -6,8 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type StreamPosition } from '@switchboard/client';
 import { WebSocket } from '@switchboard/websocket';
 import { AUDIENCE, ISSUER, SECRET } from './jwt.js';
-import { BIN, stopChild, waitForLine } from './process.js';
-import { spawn } from 'node:child_process';
+import { startServe, stopChild } from './process.js';
 
 export const API_KEY = 'cluster-test-api-key-0123456789';
 
@@ -43,12 +42,10 @@ export async function startNodes(count: number, redisUrl: string, extra: Record<
   return Promise.all(Array.from({ length: count }, () => startNode(config, redisUrl, prefix)));
 }
 
-export async function startNode(config: string, redisUrl: string, prefix: string): Promise<Node> {
+async function startNode(config: string, redisUrl: string, prefix: string): Promise<Node> {
   const env = { ...process.env, SWITCHBOARD_JWT_SECRET: SECRET, SWITCHBOARD_REDIS_PREFIX: prefix };
-  const child = spawn(BIN, ['serve', '--port', '0', '--engine', 'redis', '--redis-url', redisUrl, '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], env });
-  const banner = await waitForLine(child, /node (\w+), redis engine[\s\S]*demo page\s+(http:\/\/127\.0\.0\.1:\d+)\//);
-  const base = banner[2];
-  return { child, base, ws: `${base.replace('http', 'ws')}/connection/websocket`, nodeId: banner[1], prefix };
+  const { child, base, nodeId } = await startServe(['--port', '0', '--engine', 'redis', '--redis-url', redisUrl, '--config', config], env);
+  return { child, base, ws: `${base.replace('http', 'ws')}/connection/websocket`, nodeId, prefix };
 }
 
 export const stopNodes = (nodes: Node[]) => Promise.all(nodes.map((n) => stopChild(n.child)));

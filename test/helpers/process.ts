@@ -21,11 +21,11 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 10
   });
 }
 
-/** `switchboard serve ARGS` as a child process, once its banner is out; `base` is its HTTP URL. */
-export async function startServe(args: string[]): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(BIN, ['serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const base = (await waitForLine(child, /demo page\s+(http:\/\/127\.0\.0\.1:\d+)\//))[1];
-  return { child, base };
+/** `switchboard serve ARGS` as a child process, once its banner is out; `base` is its HTTP URL, `nodeId` the node's id. */
+export async function startServe(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; base: string; nodeId: string }> {
+  const child = spawn(BIN, ['serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const [, nodeId, base] = await waitForLine(child, /node (\w+),[\s\S]*?demo page\s+(http:\/\/127\.0\.0\.1:\d+)\//);
+  return { child, base, nodeId };
 }
 
 /** Ends a child this test started (SIGTERM, by its handle) and waits for its exit. */

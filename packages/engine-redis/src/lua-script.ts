@@ -1,36 +1,29 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
 
 /**
- * A Lua script from `../lua/` (the same path from `src/` and `dist/`), run by
- * its SHA1 and loaded on demand: after a Redis restart the script cache is
- * empty, and the first call reloads it.
+ * A Lua script from `../lua/` (the same path from `src/` and `dist/`). Each
+ * shard defines them as ioredis commands, which run by SHA1 and reload the
+ * script when Redis answers NOSCRIPT (after a restart its cache is empty).
  */
 export class LuaScript {
-  private readonly source: string;
-  private readonly sha: string;
+  readonly lua: string;
+  /** The ioredis command name: prefixed, so that `publish` never replaces Redis's own PUBLISH. */
+  readonly command: string;
 
-  constructor(name: string) {
-    this.source = readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
-    this.sha = createHash('sha1').update(this.source).digest('hex');
-  }
-
-  async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return redis.eval(this.source, keys.length, ...keys, ...args);
-    }
+  constructor(
+    readonly name: string,
+    readonly numberOfKeys: number,
+  ) {
+    this.lua = readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
+    this.command = `switchboard_${name.replaceAll('-', '_')}`;
   }
 }
 
 export const scripts = {
-  publish: new LuaScript('publish'),
-  history: new LuaScript('history'),
-  presenceAdd: new LuaScript('presence-add'),
-  presenceGet: new LuaScript('presence-get'),
-  presenceRemove: new LuaScript('presence-remove'),
-  remove: new LuaScript('remove'),
+  publish: new LuaScript('publish', 3),
+  history: new LuaScript('history', 2),
+  presenceAdd: new LuaScript('presence-add', 2),
+  presenceGet: new LuaScript('presence-get', 2),
+  presenceRemove: new LuaScript('presence-remove', 2),
+  remove: new LuaScript('remove', 2),
 };

@@ -1,6 +1,6 @@
 import type { ControlBus, ControlHandler, ControlMessage } from '@switchboard/engine';
 import type { RedisKeys } from './redis-keys.js';
-import { asEngineError, type RedisShards } from './redis-shards.js';
+import type { RedisShards } from './redis-shards.js';
 
 /** The ControlBus over pub/sub on the first shard: one channel to all nodes, one per node. Nothing is stored. */
 export class RedisControlBus implements ControlBus {
@@ -38,12 +38,7 @@ export class RedisControlBus implements ControlBus {
     await Promise.all([subscriptions.unsubscribe(this.keys.controlBroadcast), subscriptions.unsubscribe(this.keys.controlNode(this.nodeId))]);
   }
 
-  private async publish(name: string, type: string, payload: unknown): Promise<void> {
-    const shard = this.shards.control;
-    try {
-      await shard.command.publish(name, JSON.stringify({ type, from: this.nodeId, payload } satisfies ControlMessage));
-    } catch (error) {
-      throw asEngineError(error, shard.url);
-    }
+  private publish(name: string, type: string, payload: unknown): Promise<void> {
+    return this.shards.control.publish(name, JSON.stringify({ type, from: this.nodeId, payload } satisfies ControlMessage));
   }
 }

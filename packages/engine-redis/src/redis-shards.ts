@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { EngineUnavailableError, type EngineLog } from '@switchboard/engine';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
-import type { LuaScript } from './lua-script.js';
+import { scripts, type LuaScript } from './lua-script.js';
 import { parseRedisUrl } from './redis-url.js';
 import { SubscriptionBatcher } from './subscription-batcher.js';
 
@@ -47,6 +47,7 @@ export class RedisShard {
     };
     const open = (extra: RedisOptions) => (typeof target === 'string' ? new Redis(target, { ...common, ...extra }) : new Redis({ ...target, ...common, ...extra }));
     this.command = open({ commandTimeout: options.commandTimeoutMs, enableAutoPipelining: true });
+    for (const script of Object.values(scripts)) this.command.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     this.subscriber = open({ autoResubscribe: false });
     this.subscriptions = new SubscriptionBatcher(this.subscriber);
     this.subscriber.on('message', (name: string, message: string) => events.message(name, message));
@@ -55,7 +56,7 @@ export class RedisShard {
       this.subscriptions.restore().then(
         () => events.restored(),
         // It dropped again: the next 'ready' restores.
-        (error: unknown) => events.log?.warn({ err: error, url: redactUrl(url) }, 'redis pub/sub restore failed'),
+        (error: unknown) => events.log?.warn({ err: error, url: redactRedisUrl(url) }, 'redis pub/sub restore failed'),
       );
     });
   }
@@ -64,10 +65,20 @@ export class RedisShard {
     await Promise.all([this.command.connect(), this.subscriber.connect()]);
   }
 
-  /** Runs a script here; a lost or silent link becomes EngineUnavailableError. */
-  async run(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+  /** Runs a script here (as the command defined for it); a lost or silent link becomes EngineUnavailableError. */
+  run(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+    const defined = this.command as unknown as Record<string, (...keysThenArgs: (string | number)[]) => Promise<unknown>>;
+    return this.guard(() => defined[script.command](...keys, ...args));
+  }
+
+  /** PUBLISH on this shard, failing as `run` does. */
+  async publish(name: string, message: string): Promise<void> {
+    await this.guard(() => this.command.publish(name, message));
+  }
+
+  private async guard<T>(command: () => Promise<T>): Promise<T> {
     try {
-      return await script.run(this.command, keys, args);
+      return await command();
     } catch (error) {
       throw asEngineError(error, this.url);
     }
@@ -83,17 +94,17 @@ export class RedisShard {
     let lost = false;
     let wasReady = false;
     redis.on('error', (error: Error) => {
-      if (!lost) this.events.log?.warn({ err: error.message, url: redactUrl(this.url), role }, 'redis error');
+      if (!lost) this.events.log?.warn({ err: error.message, url: redactRedisUrl(this.url), role }, 'redis error');
     });
     redis.on('close', () => {
       if (!wasReady || lost) return;
       lost = true;
-      this.events.log?.warn({ url: redactUrl(this.url), role }, 'redis connection lost; reconnecting');
+      this.events.log?.warn({ url: redactRedisUrl(this.url), role }, 'redis connection lost; reconnecting');
     });
     redis.on('ready', () => {
       if (lost) {
         lost = false;
-        this.events.log?.info({ url: redactUrl(this.url), role }, 'redis connection restored');
+        this.events.log?.info({ url: redactRedisUrl(this.url), role }, 'redis connection restored');
         restored();
       }
       wasReady = true;
@@ -102,12 +113,13 @@ export class RedisShard {
 }
 
 /** Redis's own error answers (a script bug) stay as they are; anything else means the link failed. */
-export function asEngineError(error: unknown, url: string): unknown {
+function asEngineError(error: unknown, url: string): unknown {
   if (error instanceof ReplyError && !String((error as Error).message).startsWith('LOADING')) return error;
-  return new EngineUnavailableError(`redis ${redactUrl(url)}: ${(error as Error).message}`, { cause: error });
+  return new EngineUnavailableError(`redis ${redactRedisUrl(url)}: ${(error as Error).message}`, { cause: error });
 }
 
-function redactUrl(url: string): string {
+/** A Redis URL fit for logs and banners: the user and password are hidden. */
+export function redactRedisUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//[redacted]@');
 }
 
@@ -119,7 +131,7 @@ export class RedisShards {
     if (urls.length === 0) throw new Error('the Redis engine needs at least one URL');
     const shards = urls.map((url) => new RedisShard(url, options, events));
     const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new EngineUnavailableError(`redis did not answer within ${options.connectTimeoutMs} ms (${urls.map(redactUrl).join(', ')})`)), options.connectTimeoutMs).unref(),
+      setTimeout(() => reject(new EngineUnavailableError(`redis did not answer within ${options.connectTimeoutMs} ms (${urls.map(redactRedisUrl).join(', ')})`)), options.connectTimeoutMs).unref(),
     );
     try {
       await Promise.race([Promise.all(shards.map((s) => s.connect())), timeout]);

@@ -193,7 +193,7 @@ export class SwitchboardServer {
       drain: (plan) => this.drain(plan),
     };
     presence.start();
-    hub.startPositionChecks(this.options.positionCheckIntervalMs, POSITION_GRACE_MS);
+    hub.startPositionChecks(this.options.positionCheckIntervalMs);
     this.heartbeat.start();
     cluster.start();
     this.core = core;
@@ -209,9 +209,6 @@ export class SwitchboardServer {
     transport.bind(new Session(core, transport, { headers, remoteAddress: ws.remoteAddress, url }));
   }
 }
-
-/** A top offset newer than the node's is a gap only if still missing this long after (it may be in flight). */
-const POSITION_GRACE_MS = 1000;
 
 function pathOf(url: string | undefined): string {
   const q = url?.indexOf('?') ?? -1;

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { createServer, type Logger, type SwitchboardServer } from '@switchboard/server';
 import { EngineUnavailableError } from '@switchboard/engine';
-import { redisEngine } from '@switchboard/engine-redis';
+import { redactRedisUrl, redisEngine } from '@switchboard/engine-redis';
 import { StartupError, UsageError, integerOption } from '../usage-error.js';
 import { loadServeConfig, type EngineChoice } from './serve-config.js';
 
@@ -143,7 +143,7 @@ export async function runServe(argv: string[]): Promise<void> {
 
 function describeEngine(engine: EngineChoice): string {
   if (engine.type === 'memory') return 'memory engine';
-  const urls = engine.urls.map((u) => u.replace(/\/\/[^@/]*@/, '//[redacted]@'));
+  const urls = engine.urls.map(redactRedisUrl);
   return `redis engine (${urls.length > 1 ? `${urls.length} shards: ` : ''}${urls.join(', ')})`;
 }
 

@@ -42,6 +42,9 @@ interface ChannelEntry {
 /** Channels whose positions are read at once during a check. */
 const CHECK_CONCURRENCY = 64;
 
+/** A top offset newer than the node's is a gap only if still missing this long after (it may be in flight). */
+const POSITION_GRACE_MS = 1000;
+
 /**
  * Local fan-out. One node-level broker subscription per channel that has local
  * subscribers; each publication is encoded once per codec and the same bytes are
@@ -117,8 +120,8 @@ export class Hub implements BrokerHandler {
    * spell, lost on the way (no later one shows the hole). Every `intervalMs`
    * each channel's top position is compared with the node's.
    */
-  startPositionChecks(intervalMs: number, graceMs: number): void {
-    if (intervalMs > 0) this.checkTimer = setInterval(() => void this.checkPositions(graceMs), intervalMs).unref();
+  startPositionChecks(intervalMs: number): void {
+    if (intervalMs > 0) this.checkTimer = setInterval(() => void this.checkPositions(), intervalMs).unref();
   }
 
   stopPositionChecks(): void {
@@ -128,9 +131,9 @@ export class Hub implements BrokerHandler {
   /**
    * Reads each channel's top. Another epoch (or none: the stream is gone) is a
    * gap at once; a higher offset is one only if it has still not arrived after
-   * `graceMs` (it may just be in flight). Failed reads are left for the next check.
+   * POSITION_GRACE_MS. Failed reads are left for the next check.
    */
-  async checkPositions(graceMs = 1000): Promise<void> {
+  async checkPositions(): Promise<void> {
     const entries = [...this.channels].filter(([, e]) => e.last !== undefined);
     for (let i = 0; i < entries.length; i += CHECK_CONCURRENCY) {
       await Promise.all(
@@ -143,7 +146,7 @@ export class Hub implements BrokerHandler {
           setTimeout(() => {
             const now = entry.last;
             if (this.channels.get(channel) === entry && now && now.epoch === top.epoch && now.offset < top.offset) this.gap(entry, channel, top);
-          }, graceMs).unref();
+          }, POSITION_GRACE_MS).unref();
         }),
       );
     }

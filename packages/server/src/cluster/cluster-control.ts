@@ -108,7 +108,7 @@ export class ClusterControl implements ControlHandler {
         const known = this.nodes.has(message.from);
         this.nodes.set(message.from, { info: p as unknown as NodeInfo, seenAt: Date.now() });
         // A newcomer hears of us at once, not at our next announce: surveys count every node from the start.
-        if (!known && message.from !== this.self().nodeId) this.bus.send(message.from, 'node', this.self()).catch(() => {});
+        if (!known && message.from !== this.bus.nodeId) this.bus.send(message.from, 'node', this.self()).catch(() => {});
         break;
       }
       case 'survey':
