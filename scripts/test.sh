@@ -10,5 +10,8 @@ bash scripts/ensure-test-deps.sh
 # Build first so CLI tests run the real bin; tests import sources via the "source" condition.
 npx tsc -b
 
+# No import cycles in any package's sources (type-only imports count too).
+npx dpdm --no-warning --no-tree --no-progress --exit-code circular:1 'packages/*/src/**/*.ts'
+
 files=(packages/*/test/*.test.ts test/*.test.ts)
 exec node --conditions=source --import tsx --test --test-concurrency=1 "$@" "${files[@]}"

@@ -1,5 +1,15 @@
 import { ClientError, ClientErrorCode } from './client-errors.js';
-import type { Publication, Subscription } from './subscription.js';
+import type { Emitter } from './emitter.js';
+import type { Publication, SubscriptionEvent, SubscriptionState } from './subscription-events.js';
+
+/** What the stream reads of a subscription. */
+export interface PublicationSource {
+  readonly channel: string;
+  readonly state: SubscriptionState;
+  /** Publications held for a slow consumer before the stream fails with StreamOverflow. */
+  readonly bufferSize: number;
+  on: Emitter<SubscriptionEvent>['on'];
+}
 
 /**
  * A subscription's publications as an async iterator. It ends when the
@@ -7,7 +17,7 @@ import type { Publication, Subscription } from './subscription.js';
  * falls `bufferSize` publications behind: StreamOverflow, rather than memory
  * growing without bound). Leaving the loop stops the iterator, not the subscription.
  */
-export function publicationStream(sub: Subscription): AsyncIterator<Publication> {
+export function publicationStream(sub: PublicationSource): AsyncIterator<Publication> {
   const buffered: Publication[] = [];
   let waiting: { resolve(r: IteratorResult<Publication>): void; reject(e: Error): void } | undefined;
   let failure: Error | undefined;

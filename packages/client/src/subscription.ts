@@ -1,19 +1,13 @@
 import type { ClientInfo, PublicationPush, StreamPosition, SubscribeResult } from '@switchboard/wire';
-import { ReconnectAdvice, reconnectAdvice } from '@switchboard/wire';
+import { ReconnectAdvice, continuity, reconnectAdvice } from '@switchboard/wire';
 import { fullJitterDelay, type BackoffOptions } from './backoff.js';
 import { ClientError, ClientErrorCode } from './client-errors.js';
 import type { ReplyHandler } from './command-channel.js';
 import { Emitter } from './emitter.js';
 import { publicationStream } from './publication-stream.js';
+import { SubscriptionState, type Publication, type SubscriptionEvent } from './subscription-events.js';
 
-export const SubscriptionState = { Unsubscribed: 'unsubscribed', Subscribing: 'subscribing', Subscribed: 'subscribed' } as const;
-export type SubscriptionState = (typeof SubscriptionState)[keyof typeof SubscriptionState];
-
-/** A publication as the app sees it: each offset once, in order. */
-export interface Publication extends PublicationPush {
-  type: 'publication';
-  channel: string;
-}
+export { SubscriptionState, type Publication, type SubscriptionEvent };
 
 /** The app's current state of a channel, and the stream position it reflects. */
 export interface Snapshot {
@@ -35,17 +29,6 @@ export interface SubscribeOptions {
   /** Publications a `for await` consumer (or a snapshot fetch) may fall behind. @default 10000 */
   bufferSize?: number;
 }
-
-export type SubscriptionEvent =
-  /** `error`: why the subscription ended, when the server refused it. */
-  | { type: 'state'; state: SubscriptionState; previous: SubscriptionState; error?: ClientError }
-  | Publication
-  | { type: 'join'; info: ClientInfo }
-  | { type: 'leave'; info: ClientInfo }
-  /** The server could not replay what was missed; `getSnapshot` (if set) runs next. */
-  | { type: 'gap'; from: StreamPosition | undefined; to: StreamPosition | undefined }
-  | { type: 'snapshot'; position: StreamPosition; data: unknown }
-  | { type: 'error'; error: ClientError };
 
 /** What a subscription needs from its client. */
 export interface SubscriptionHost {
@@ -171,10 +154,11 @@ export class Subscription extends Emitter<SubscriptionEvent> implements AsyncIte
     }
     const last = this.position;
     if (pub.offset > 0 && last) {
-      if (pub.epoch === last.epoch && pub.offset <= last.offset) return;
       // A hole, or a new epoch: what is missing comes from history (or a snapshot). `skipped`
       // publications were dropped or coalesced on purpose by the namespace's slow-consumer policy.
-      if (pub.epoch !== last.epoch || pub.offset !== last.offset + 1 + (pub.skipped ?? 0)) return this.recover();
+      const next = continuity(last, pub, pub.skipped);
+      if (next === 'seen') return;
+      if (next === 'gap') return this.recover();
     }
     if (pub.offset > 0) this.position = { offset: pub.offset, epoch: pub.epoch };
     this.failures = 0;

@@ -1,4 +1,8 @@
-import type { ExtensionParam } from './handshake/extension-header.js';
+/** One `name[=value]` parameter of an extension (RFC 6455 §9.1). A bare name has value `true`. */
+export interface ExtensionParam {
+  name: string;
+  value: string | true;
+}
 
 /**
  * A negotiated extension that transforms data messages (RFC 6455 §9).

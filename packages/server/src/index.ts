@@ -9,7 +9,7 @@ export type { TokenClaims } from './auth/jwt-claims.js';
 export type { ChannelPermissions, PermissionAction } from './auth/permissions.js';
 export { signToken } from './auth/sign-token.js';
 export { redactUrl } from './auth/redact-url.js';
-export type { NodeInfo } from './cluster/cluster-control.js';
+export type { NodeInfo } from './cluster/control-messages.js';
 export { RecoveryMerge, type RecoveryOutcome } from './channels/recovery-merge.js';
 export { parseChannelName, ChannelNameError, MAX_CHANNEL_LENGTH, type ChannelName } from './channels/channel-name.js';
 export {

@@ -7,23 +7,26 @@ import type { Engine } from '@switchboard/engine';
 import { memoryEngine } from '@switchboard/engine-memory';
 import { WebSocketServer, type ServerWebSocket } from '@switchboard/websocket';
 import { DisconnectCode } from '@switchboard/wire';
+import { ConnectionAuth } from './auth/connection-auth.js';
 import { JwtAuth } from './auth/jwt-auth.js';
 import { originCheck } from './auth/origin-policy.js';
 import { redactUrl } from './auth/redact-url.js';
+import { ChannelService } from './channels/channel-service.js';
 import { Hub } from './channels/hub.js';
 import { Namespaces } from './channels/namespaces.js';
-import { ClusterControl, type NodeInfo } from './cluster/cluster-control.js';
-import { ApiHandler } from './http/api-handler.js';
+import { ClusterControl } from './cluster/cluster-control.js';
+import type { NodeInfo } from './cluster/control-messages.js';
+import { ApiHandler, type ApiServices } from './http/api-handler.js';
 import { sendJson } from './http/json-http.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
-import type { ServerCore } from './server-core.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
 import { drainCloseReason, drainSessions, type DrainPlan } from './sessions/drain.js';
 import { Heartbeat } from './sessions/heartbeat.js';
 import { Session } from './sessions/session.js';
 import { SessionRegistry } from './sessions/session-registry.js';
+import type { SessionServices } from './sessions/session-services.js';
 import { WebSocketTransport } from './transports/websocket-transport.js';
 
 /**
@@ -35,8 +38,8 @@ export class SwitchboardServer {
   readonly options: ResolvedServerOptions;
   readonly nodeId: string;
   readonly metrics: ServerMetrics;
-  private core: ServerCore | undefined;
-  private starting: Promise<ServerCore> | undefined;
+  private core: NodeParts | undefined;
+  private starting: Promise<NodeParts> | undefined;
   private readonly wss: WebSocketServer;
   private readonly api: ApiHandler;
   private readonly sessions = new SessionRegistry();
@@ -58,7 +61,7 @@ export class SwitchboardServer {
       checkOrigin: originCheck(this.options.allowedOrigins, this.options.jwt?.cookie !== undefined),
     });
     this.metrics = new ServerMetrics({ connections: () => this.sessions.all(), channelCount: () => this.core?.hub.channelCount ?? 0 });
-    this.heartbeat = new Heartbeat(this.sessions, this.options.pingIntervalMs, this.options.pongTimeoutMs);
+    this.heartbeat = new Heartbeat(() => this.sessions.all(), this.options.pingIntervalMs, this.options.pongTimeoutMs);
     this.wss.on('rejected', (error, request) => {
       this.metrics.handshake(error.status);
       if (error.status === 403) this.log.info({ url: redactUrl(request?.target), origin: request?.headers.get('origin') }, 'handshake refused: origin not allowed');
@@ -67,13 +70,13 @@ export class SwitchboardServer {
       this.metrics.handshake(101);
       this.accept(ws, Object.fromEntries(request.headers), request.target);
     });
-    this.api = new ApiHandler(this.options.apiKey, () => this.core);
+    this.api = new ApiHandler(this.options.apiKey, () => this.core?.api);
   }
 
   /** Starts the engine and the node's timers; `listen` and `attach` call it. Idempotent. */
-  start(): Promise<ServerCore> {
+  start(): Promise<void> {
     this.starting ??= this.build();
-    return this.starting;
+    return this.starting.then(() => {});
   }
 
   /** Listens on its own HTTP server. @default port 8000 on 127.0.0.1 */
@@ -143,7 +146,7 @@ export class SwitchboardServer {
    */
   drain(plan: Partial<DrainPlan> = {}): Promise<number> {
     const o = this.options;
-    this.draining ??= drainSessions(this.sessions, {
+    this.draining ??= drainSessions([...this.sessions.all()], {
       code: plan.code ?? 1012,
       batchSize: plan.batchSize ?? o.drainBatchSize,
       intervalMs: plan.intervalMs ?? o.drainIntervalMs,
@@ -170,34 +173,45 @@ export class SwitchboardServer {
     }
   }
 
-  private async build(): Promise<ServerCore> {
+  private async build(): Promise<NodeParts> {
+    const o = this.options;
     const hub = new Hub((n) => this.metrics.messagesSent(n));
     const cluster = new ClusterControl(hub, this.sessions, () => this.nodeInfo(), this.log);
-    const factory = this.options.engine ?? memoryEngine();
+    const factory = o.engine ?? memoryEngine();
     const engine: Engine = await factory({ nodeId: this.nodeId, broker: hub, control: cluster, log: this.log });
     hub.bind(engine.broker);
     cluster.bind(engine.control);
-    const presence = new PresenceTracker(engine, cluster, this.options.presenceTtlMs, this.log);
-    const core: ServerCore = {
+    const presence = new PresenceTracker(engine.presence, cluster, o.presenceTtlMs, this.log);
+    const channels = new ChannelService(new Namespaces(o.namespaces), engine, {
+      idempotencyWindowMs: o.idempotencyWindowMs,
+      published: (channel) => this.metrics.published(channel),
+    });
+    const session: SessionServices = {
       nodeId: this.nodeId,
-      options: this.options,
-      namespaces: new Namespaces(this.options.namespaces),
+      options: o,
+      channels,
       hub,
-      engine,
       presence,
-      sessions: this.sessions,
+      registry: this.sessions,
+      auth: new ConnectionAuth(o, o.jwt && new JwtAuth(o.jwt), this.log),
+      metrics: this.metrics,
+      log: this.log,
+    };
+    const api: ApiServices = {
+      nodeId: this.nodeId,
+      channels,
       cluster,
       log: this.log,
-      auth: this.options.jwt && new JwtAuth(this.options.jwt),
-      metrics: this.metrics,
+      maxApiBodySize: o.maxApiBodySize,
+      connections: () => this.sessions.size,
       drain: (plan) => this.drain(plan),
     };
     presence.start();
-    hub.startPositionChecks(this.options.positionCheckIntervalMs);
+    hub.startPositionChecks(o.positionCheckIntervalMs);
     this.heartbeat.start();
     cluster.start();
-    this.core = core;
-    return core;
+    this.core = { hub, cluster, engine, presence, session, api };
+    return this.core;
   }
 
   private accept(ws: ServerWebSocket, headers: Record<string, string>, url: string): void {
@@ -206,8 +220,18 @@ export class SwitchboardServer {
     if (this.draining) return ws.close(DisconnectCode.Draining, drainCloseReason(this.options.drainReconnectWindowMs));
     const codec = this.options.codecs.find((c) => c.subprotocol === ws.protocol) ?? this.options.codecs[0];
     const transport = new WebSocketTransport(ws, codec);
-    transport.bind(new Session(core, transport, { headers, remoteAddress: ws.remoteAddress, url }));
+    transport.bind(new Session(core.session, transport, { headers, remoteAddress: ws.remoteAddress, url }));
   }
+}
+
+/** One running node's parts, built by `start()`. */
+interface NodeParts {
+  hub: Hub;
+  cluster: ClusterControl;
+  engine: Engine;
+  presence: PresenceTracker;
+  session: SessionServices;
+  api: ApiServices;
 }
 
 function pathOf(url: string | undefined): string {

@@ -36,4 +36,5 @@ export {
   type ReconnectWindow,
   type ReplyError,
 } from './codes.js';
+export { continuity, type Continuity } from './stream-continuity.js';
 export { presenceFromList, applyPresenceDiff, presenceByUser, type PresenceState, type PresenceDiff } from './presence-merge.js';

@@ -1,11 +1,7 @@
 import { ErrorCode, HandshakeError } from '../errors.js';
-import type { AcceptedExtension, Extension } from '../extension.js';
+import type { AcceptedExtension, Extension, ExtensionParam } from '../extension.js';
 
-/** One `name[=value]` parameter of an extension (RFC 6455 §9.1). A bare name has value `true`. */
-export interface ExtensionParam {
-  name: string;
-  value: string | true;
-}
+export type { ExtensionParam };
 
 /** One element of a Sec-WebSocket-Extensions header. */
 export interface ExtensionOffer {

@@ -1,5 +1,5 @@
 import type { Broker, BrokerHandler, Publication, StreamPosition } from '@switchboard/engine';
-import type { Codec, Push } from '@switchboard/wire';
+import { continuity, type Codec, type Push } from '@switchboard/wire';
 import { SharedMessage } from '../transports/transport.js';
 import { toPublicationPush } from './publication-push.js';
 
@@ -171,24 +171,15 @@ export class Hub implements BrokerHandler {
   }
 
   /**
-   * Checks a live publication against the last position: the next offset is
-   * delivered; an old one (a duplicate) is dropped; a skipped offset or another
-   * epoch means publications were lost on the way. A new epoch is a gap even at
-   * offset 1: the old stream's tail may never have arrived (a Redis restart).
+   * Checks a live publication against the last position (see `continuity`): the
+   * next one is delivered, one already seen is dropped, and a gap means
+   * publications were lost on the way.
    */
   private continues(entry: ChannelEntry, p: Publication): boolean {
-    const last = entry.last;
-    if (!last) {
-      entry.last = { offset: p.offset, epoch: p.epoch };
-      return true;
-    }
-    if (last.epoch === p.epoch && p.offset <= last.offset) return false;
-    if (last.epoch === p.epoch && p.offset === last.offset + 1) {
-      entry.last = { offset: p.offset, epoch: p.epoch };
-      return true;
-    }
-    this.gap(entry, p.channel, p);
-    return false;
+    const next = entry.last ? continuity(entry.last, p) : 'next';
+    if (next === 'next') entry.last = { offset: p.offset, epoch: p.epoch };
+    else if (next === 'gap') this.gap(entry, p.channel, p);
+    return next === 'next';
   }
 
   /** Subscribers resubscribe from their positions (recovering from history, or resyncing); the node moves on from `at`. */

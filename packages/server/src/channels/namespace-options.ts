@@ -26,6 +26,8 @@ export interface NamespaceOptions {
    * @default 'lossless' with history, else 'close'
    */
   backpressure?: BackpressurePolicy;
+  /** Largest publication data in bytes (its JSON text, or a byte array's length); larger publishes get 106, from clients and the API alike. @default 65536 */
+  maxDataSize?: number;
 }
 
 export const BACKPRESSURE_POLICIES = ['lossless', 'latest', 'drop-oldest', 'close'] as const;
@@ -46,6 +48,7 @@ export const NAMESPACE_DEFAULTS: Readonly<ResolvedNamespaceOptions> = Object.fre
   maxSubscribers: 0,
   // Resolved per namespace from history.
   backpressure: 'close',
+  maxDataSize: 65_536,
 });
 
 /** Applies defaults and validates eagerly, naming the namespace and option at fault. */
@@ -69,6 +72,7 @@ export function resolveNamespaceOptions(namespace: string, options: NamespaceOpt
   if (!(Number.isSafeInteger(resolved.maxRecoveredPublications) && resolved.maxRecoveredPublications > 0)) {
     fail('maxRecoveredPublications', 'must be a positive integer');
   }
+  if (!(Number.isSafeInteger(resolved.maxDataSize) && resolved.maxDataSize > 0)) fail('maxDataSize', 'must be a positive integer');
   if (!(Number.isSafeInteger(resolved.maxSubscribers) && resolved.maxSubscribers >= 0)) fail('maxSubscribers', 'must be a non-negative integer');
   if (resolved.presenceMode !== 'full' && resolved.presenceMode !== 'counts') fail('presenceMode', "must be 'full' or 'counts'");
   if (resolved.allowSubscribe !== 'connected' && resolved.allowSubscribe !== 'token') fail('allowSubscribe', "must be 'connected' or 'token'");

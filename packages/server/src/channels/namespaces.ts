@@ -28,8 +28,4 @@ export class Namespaces {
       throw commandErrors.permissionDenied('a personal channel is its user\'s only');
     }
   }
-
-  names(): string[] {
-    return [...this.byName.keys()];
-  }
 }

@@ -1,4 +1,5 @@
 import type { HistoryResult, Publication, StreamPosition } from '@switchboard/engine';
+import { continuity } from '@switchboard/wire';
 
 export type RecoveryOutcome =
   | { recovered: true; publications: Publication[]; position: StreamPosition }
@@ -39,7 +40,11 @@ export class RecoveryMerge {
     for (const p of this.live) if (p.offset > this.since.offset && !byOffset.has(p.offset)) byOffset.set(p.offset, p);
     const publications = [...byOffset.values()].sort((a, b) => a.offset - b.offset);
     // Contiguous from since + 1: anything else means a publication was lost in between.
-    for (let i = 0; i < publications.length; i++) if (publications[i].offset !== this.since.offset + 1 + i) return fail();
+    let at = this.since;
+    for (const p of publications) {
+      if (continuity(at, p) !== 'next') return fail();
+      at = p;
+    }
     if (publications.length > this.maxPublications) return fail();
     const last = publications.at(-1);
     return { recovered: true, publications, position: last ? { offset: last.offset, epoch } : { offset: Math.max(this.since.offset, history.position.offset), epoch } };

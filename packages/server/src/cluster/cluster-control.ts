@@ -1,22 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ControlBus, ControlHandler, ControlMessage } from '@switchboard/engine';
-import type { ClientInfo, Push } from '@switchboard/wire';
 import type { Hub } from '../channels/hub.js';
 import type { Logger } from '../logger.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
-
-/** What a node tells the others about itself (the `info` API). */
-export interface NodeInfo {
-  nodeId: string;
-  name: string;
-  connections: number;
-  users: number;
-  channels: number;
-  uptimeMs: number;
-}
-
-/** Questions every node answers over the bus. */
-export type SurveyOp = 'channels';
+import { isControlCommand, type ControlCommand, type ControlPayloads, type ControlType, type NodeInfo, type SurveyOp } from './control-messages.js';
 
 const ANNOUNCE_MS = 5000;
 const NODE_EXPIRES_MS = 3 * ANNOUNCE_MS;
@@ -24,7 +11,8 @@ const NODE_EXPIRES_MS = 3 * ANNOUNCE_MS;
 /**
  * Node-to-node commands over the engine's ControlBus: join/leave fan-out,
  * user-directed disconnect, unsubscribe and messages, node discovery, and
- * surveys (ask every node, gather the answers).
+ * surveys (ask every node, gather the answers). Messages are typed by
+ * `ControlPayloads` and checked on arrival.
  */
 export class ClusterControl implements ControlHandler {
   private bus!: ControlBus;
@@ -33,8 +21,8 @@ export class ClusterControl implements ControlHandler {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly hub: Hub,
-    private readonly sessions: SessionRegistry,
+    private readonly hub: Pick<Hub, 'pushToChannel' | 'channelCounts'>,
+    private readonly sessions: Pick<SessionRegistry, 'ofUser'>,
     private readonly self: () => NodeInfo,
     private readonly log: Logger,
   ) {}
@@ -53,8 +41,12 @@ export class ClusterControl implements ControlHandler {
     clearInterval(this.timer);
   }
 
-  broadcast(type: string, payload: unknown): Promise<void> {
+  broadcast<T extends ControlType>(type: T, payload: ControlPayloads[T]): Promise<void> {
     return this.bus.broadcast(type, payload);
+  }
+
+  private send<T extends ControlType>(nodeId: string, type: T, payload: ControlPayloads[T]): void {
+    this.bus.send(nodeId, type, payload).catch(() => {});
   }
 
   /** Live nodes: those heard from recently, and always this one. */
@@ -89,41 +81,45 @@ export class ClusterControl implements ControlHandler {
   }
 
   onControl(message: ControlMessage): void {
-    const p = message.payload as Record<string, unknown>;
+    if (!isControlCommand(message)) return this.log.warn({ type: message.type, from: message.from }, 'unknown or malformed control message');
+    this.handle(message);
+  }
+
+  private handle(message: ControlCommand): void {
     switch (message.type) {
       case 'join':
-      case 'leave':
-        this.hub.pushToChannel(p.channel as string, { push: message.type, channel: p.channel as string, info: p.info as ClientInfo });
-        break;
-      case 'disconnect':
-        for (const s of this.sessions.ofUser(p.userId as string)) s.disconnect(p.code as number, p.reason as string);
-        break;
-      case 'unsubscribe':
-        for (const s of this.sessions.ofUser(p.userId as string)) s.serverUnsubscribe(p.channel as string, p.code as number, p.reason as string);
-        break;
+      case 'leave': {
+        const { channel, info } = message.payload;
+        return this.hub.pushToChannel(channel, { push: message.type, channel, info });
+      }
+      case 'disconnect': {
+        const { userId, code, reason } = message.payload;
+        for (const s of this.sessions.ofUser(userId)) s.disconnect(code, reason);
+        return;
+      }
+      case 'unsubscribe': {
+        const { userId, channel, code, reason } = message.payload;
+        for (const s of this.sessions.ofUser(userId)) s.serverUnsubscribe(channel, code, reason);
+        return;
+      }
       case 'message':
-        for (const s of this.sessions.ofUser(p.userId as string)) s.push({ push: 'message', data: p.data } satisfies Push);
-        break;
+        for (const s of this.sessions.ofUser(message.payload.userId)) s.push({ push: 'message', data: message.payload.data });
+        return;
       case 'node': {
         const known = this.nodes.has(message.from);
-        this.nodes.set(message.from, { info: p as unknown as NodeInfo, seenAt: Date.now() });
+        this.nodes.set(message.from, { info: message.payload, seenAt: Date.now() });
         // A newcomer hears of us at once, not at our next announce: surveys count every node from the start.
-        if (!known && message.from !== this.bus.nodeId) this.bus.send(message.from, 'node', this.self()).catch(() => {});
-        break;
+        if (!known && message.from !== this.bus.nodeId) this.send(message.from, 'node', this.self());
+        return;
       }
       case 'survey':
-        this.bus.send(message.from, 'survey-reply', { id: p.id, answer: this.answer(p.op as SurveyOp) }).catch(() => {});
-        break;
+        return this.send(message.from, 'survey-reply', { id: message.payload.id, answer: this.answer(message.payload.op) });
       case 'survey-reply': {
-        const survey = this.surveys.get(p.id as string);
-        if (survey) {
-          survey.answers.set(message.from, p.answer);
-          survey.done();
-        }
-        break;
+        const survey = this.surveys.get(message.payload.id);
+        survey?.answers.set(message.from, message.payload.answer);
+        survey?.done();
+        return;
       }
-      default:
-        this.log.warn({ type: message.type, from: message.from }, 'unknown control message');
     }
   }
 

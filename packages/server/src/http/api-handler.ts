@@ -1,33 +1,42 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DisconnectCode, ReplyErrorCode, withReconnectAfter } from '@switchboard/wire';
-import { toPublicationPush } from '../channels/publication-push.js';
-import { CommandError, toReplyError } from '../errors.js';
-import type { ServerCore } from '../server-core.js';
+import type { ChannelService } from '../channels/channel-service.js';
+import type { ClusterControl } from '../cluster/cluster-control.js';
+import { toReplyError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { DrainPlan } from '../sessions/drain.js';
 import { ApiError, field, readJsonBody, sendJson } from './json-http.js';
 
+/** What the HTTP API uses of its node. */
+export interface ApiServices {
+  readonly nodeId: string;
+  readonly channels: ChannelService;
+  readonly cluster: Pick<ClusterControl, 'broadcast' | 'survey' | 'liveNodes'>;
+  readonly log: Logger;
+  readonly maxApiBodySize: number;
+  /** This node's open connections. */
+  connections(): number;
+  /** Starts this node's staggered drain. */
+  drain(plan: Partial<DrainPlan>): Promise<number>;
+}
+
 type Body = Record<string, unknown>;
-type Endpoint = (core: ServerCore, body: Body) => Promise<unknown>;
+type Endpoint = (core: ApiServices, body: Body) => Promise<unknown>;
 
 /** Publishes as the backend: namespace rules for clients (allowPublish) do not apply. */
-async function publish(core: ServerCore, channel: string, data: unknown, idempotencyKey: string | undefined) {
-  const { options } = core.namespaces.resolve(channel);
-  const { position } = await core.engine.broker.publish(channel, data, {
-    history: options.history || undefined,
-    idempotencyKey,
-    idempotencyWindowMs: core.options.idempotencyWindowMs,
-  });
-  core.metrics.published(channel);
+async function publish(core: ApiServices, channel: string, data: unknown, idempotencyKey: string | undefined) {
+  const position = await core.channels.publish(channel, data, { idempotencyKey });
   return { offset: position.offset, epoch: position.epoch };
 }
 
 function position(body: Body) {
-  const since = body.since as { offset?: unknown; epoch?: unknown } | undefined;
+  const since = body.since;
   if (since === undefined) return undefined;
-  if (typeof since !== 'object' || since === null || !Number.isSafeInteger(since.offset) || typeof since.epoch !== 'string') {
-    throw new ApiError(400, ReplyErrorCode.BadRequest, '"since" must be {offset, epoch}');
-  }
-  return { offset: since.offset as number, epoch: since.epoch };
+  if (typeof since !== 'object' || since === null) throw new ApiError(400, ReplyErrorCode.BadRequest, '"since" must be {offset, epoch}');
+  const { offset, epoch } = since as Record<string, unknown>;
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || typeof epoch !== 'string') throw new ApiError(400, ReplyErrorCode.BadRequest, '"since" must be {offset, epoch}');
+  return { offset, epoch };
 }
 
 /** The HTTP API for backends (docs/server-api.md): POST /api/<method> with a JSON object body. */
@@ -52,38 +61,17 @@ const ENDPOINTS: Record<string, Endpoint> = {
     return { results };
   },
 
-  async history(core, body) {
-    const channel = field.string(body, 'channel');
-    if (!core.namespaces.resolve(channel).options.history) throw new CommandError(ReplyErrorCode.NotAvailable, 'history is not enabled for this namespace');
-    const read = await core.engine.broker.history(channel, {
-      since: position(body),
-      limit: field.optionalInteger(body, 'limit', -1),
-      reverse: body.reverse === true,
-    });
-    if (read.gap) throw new CommandError(ReplyErrorCode.UnrecoverablePosition, 'history no longer continues from that position');
-    return { publications: read.publications.map(toPublicationPush), position: read.position };
-  },
+  history: (core, body) =>
+    core.channels.history(field.string(body, 'channel'), { since: position(body), limit: field.optionalInteger(body, 'limit', -1), reverse: body.reverse === true }),
 
   async history_remove(core, body) {
-    const channel = field.string(body, 'channel');
-    core.namespaces.resolve(channel);
-    await core.engine.broker.removeHistory(channel);
+    await core.channels.removeHistory(field.string(body, 'channel'));
     return {};
   },
 
-  async presence(core, body) {
-    const channel = field.string(body, 'channel');
-    const { options } = core.namespaces.resolve(channel);
-    if (!options.presence) throw new CommandError(ReplyErrorCode.NotAvailable, 'presence is not enabled for this namespace');
-    if (options.presenceMode === 'counts') throw new CommandError(ReplyErrorCode.NotAvailable, 'the presence list is off (counts-only mode)');
-    return { clients: await core.engine.presence.get(channel) };
-  },
+  presence: async (core, body) => ({ clients: await core.channels.presence(field.string(body, 'channel')) }),
 
-  async presence_stats(core, body) {
-    const channel = field.string(body, 'channel');
-    if (!core.namespaces.resolve(channel).options.presence) throw new CommandError(ReplyErrorCode.NotAvailable, 'presence is not enabled for this namespace');
-    return core.engine.presence.stats(channel);
-  },
+  presence_stats: (core, body) => core.channels.presenceStats(field.string(body, 'channel')),
 
   async channels(core) {
     const totals = new Map<string, number>();
@@ -97,7 +85,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
   async drain(core, body) {
     const code = field.optionalInteger(body, 'code', 1001) ?? 1012;
     if (code !== 1001 && code !== 1012) throw new ApiError(400, ReplyErrorCode.BadRequest, '"code" must be 1012 (restart) or 1001 (going away)');
-    const connections = core.sessions.size;
+    const connections = core.connections();
     void core.drain({
       code,
       batchSize: field.optionalInteger(body, 'batchSize', 1),
@@ -125,7 +113,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
   async unsubscribe(core, body) {
     const userId = field.string(body, 'user');
     const channel = field.string(body, 'channel');
-    core.namespaces.resolve(channel);
+    core.channels.resolve(channel);
     await core.cluster.broadcast('unsubscribe', { userId, channel, code: DisconnectCode.ForceNoReconnect, reason: 'unsubscribed by the server' });
     return {};
   },
@@ -155,7 +143,7 @@ export class ApiHandler {
 
   constructor(
     apiKey: string | undefined,
-    private readonly core: () => ServerCore | undefined,
+    private readonly core: () => ApiServices | undefined,
   ) {
     this.key = apiKey === undefined ? undefined : Buffer.from(apiKey);
   }
@@ -168,7 +156,7 @@ export class ApiHandler {
       if (req.method !== 'POST') throw new ApiError(405, ReplyErrorCode.BadRequest, 'use POST');
       const core = this.core();
       if (!core) throw new ApiError(503, ReplyErrorCode.NotAvailable, 'server is starting');
-      const body = await readJsonBody(req, core.options.maxApiBodySize);
+      const body = await readJsonBody(req, core.maxApiBodySize);
       sendJson(res, 200, await endpoint(core, body));
     } catch (error) {
       if (error instanceof ApiError) return sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.status === 405 ? { allow: 'POST' } : {});

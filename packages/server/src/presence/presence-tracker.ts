@@ -1,4 +1,4 @@
-import type { Engine, PresenceEntry } from '@switchboard/engine';
+import type { PresenceEntry, PresenceStore } from '@switchboard/engine';
 import type { ResolvedChannel } from '../channels/namespaces.js';
 import type { ClusterControl } from '../cluster/cluster-control.js';
 import type { Logger } from '../logger.js';
@@ -16,8 +16,8 @@ export class PresenceTracker {
   private readonly leaving = new Set<Promise<void>>();
 
   constructor(
-    private readonly engine: Engine,
-    private readonly cluster: ClusterControl,
+    private readonly store: PresenceStore,
+    private readonly cluster: Pick<ClusterControl, 'broadcast'>,
     private readonly ttlMs: number,
     private readonly log: Logger,
   ) {}
@@ -36,7 +36,7 @@ export class PresenceTracker {
     if (!presence) return;
     const entries = this.local.get(channel.channel) ?? this.local.set(channel.channel, new Map()).get(channel.channel)!;
     entries.set(entry.clientId, entry);
-    await this.engine.presence.add(channel.channel, entry, this.ttlMs);
+    await this.store.add(channel.channel, entry, this.ttlMs);
     if (joinLeave && presenceMode === 'full') await this.cluster.broadcast('join', { channel: channel.channel, info: entry });
   }
 
@@ -53,14 +53,14 @@ export class PresenceTracker {
     const entries = this.local.get(channel.channel);
     entries?.delete(entry.clientId);
     if (entries?.size === 0) this.local.delete(channel.channel);
-    await this.engine.presence.remove(channel.channel, entry.clientId);
+    await this.store.remove(channel.channel, entry.clientId);
     if (joinLeave && presenceMode === 'full') await this.cluster.broadcast('leave', { channel: channel.channel, info: entry });
   }
 
   private refresh(): void {
     for (const [channel, entries] of this.local) {
       for (const entry of entries.values()) {
-        this.engine.presence.add(channel, entry, this.ttlMs).catch((error: unknown) => this.log.warn({ err: error, channel }, 'presence refresh failed'));
+        this.store.add(channel, entry, this.ttlMs).catch((error: unknown) => this.log.warn({ err: error, channel }, 'presence refresh failed'));
       }
     }
   }

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withReconnectAfter } from '@switchboard/wire';
-import type { SessionRegistry } from './session-registry.js';
 
 export interface DrainPlan {
   /** 1012 (service restart: come back soon) or 1001 (going away). */
@@ -17,9 +16,9 @@ export interface DrainPlan {
  * honours with jitter, and batches are `intervalMs` apart. Resolves with the
  * number of sessions closed, once the last batch is.
  */
-export async function drainSessions(sessions: SessionRegistry, plan: DrainPlan): Promise<number> {
+export async function drainSessions(sessions: Iterable<{ disconnect(code: number, reason: string): void }>, plan: DrainPlan): Promise<number> {
   const reason = drainCloseReason(plan.reconnectWindowMs);
-  const all = [...sessions.all()];
+  const all = [...sessions];
   for (let i = 0; i < all.length; i += plan.batchSize) {
     if (i > 0) await sleep(plan.intervalMs);
     for (const session of all.slice(i, i + plan.batchSize)) session.disconnect(plan.code, reason);

@@ -1,5 +1,3 @@
-import type { SessionRegistry } from './session-registry.js';
-
 /** What the heartbeat needs of a session. */
 export interface Pingable {
   /** Sends a ping and starts waiting for any sign of life. */
@@ -21,7 +19,8 @@ export class Heartbeat {
   private check: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly sessions: SessionRegistry,
+    /** The node's sessions, read at each beat. */
+    private readonly sessions: () => Iterable<Pingable & { readonly isConnected: boolean }>,
     private readonly intervalMs: number,
     private readonly timeoutMs: number,
   ) {}
@@ -37,11 +36,11 @@ export class Heartbeat {
   }
 
   private beat(): void {
-    for (const session of this.sessions.all()) if (session.isConnected) session.ping();
+    for (const session of this.sessions()) if (session.isConnected) session.ping();
     // timeoutMs < intervalMs (validated), so this check always runs before the next beat. Sessions
     // connected since the beat were not pinged and are not awaiting a pong.
     this.check = setTimeout(() => {
-      for (const session of this.sessions.all()) if (session.awaitingPong) session.heartbeatLost();
+      for (const session of this.sessions()) if (session.awaitingPong) session.heartbeatLost();
     }, this.timeoutMs);
     this.check.unref();
   }

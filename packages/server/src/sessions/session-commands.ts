@@ -1,13 +1,10 @@
 import type { Command, ConnectResult, Method, ReplyError, SubscribeResult } from '@switchboard/wire';
 import { ReplyErrorCode } from '@switchboard/wire';
-import { authenticate, refreshCredentials } from '../auth/connection-auth.js';
-import { authorize, type PermissionAction } from '../auth/permissions.js';
-import { toPublicationPush } from '../channels/publication-push.js';
-import type { ResolvedChannel } from '../channels/namespaces.js';
+import { authorize } from '../auth/permissions.js';
 import { CommandError, commandErrors, toReplyError } from '../errors.js';
-import { prepareSubscription, type PreparedSubscription, type SubscribeRequest } from './subscribe-flow.js';
-import type { Session } from './session.js';
+import type { CommandContext } from './command-context.js';
 import { SessionState } from './session-state.js';
+import { prepareSubscription, type PreparedSubscription, type SubscribeRequest } from './subscribe-flow.js';
 
 /** A handled command: the reply's result, and what must happen right after the reply is written. */
 export interface CommandOutcome {
@@ -16,36 +13,33 @@ export interface CommandOutcome {
 }
 
 type Params<M extends Method> = Extract<Command, { method: M }>['params'];
-type Handlers = { [M in Method]: (session: Session, params: Params<M>) => Promise<CommandOutcome> };
-
-/** Read access beyond the namespace rules: the connection's permissions; `token` namespaces are readable only by their subscribers. */
-function readable(session: Session, name: string, action: PermissionAction): ResolvedChannel {
-  const channel = session.core.namespaces.resolve(name);
-  session.core.namespaces.assertOwnerMayRead(channel, session.userId);
-  authorize(session, action, name);
-  if (channel.options.allowSubscribe === 'token' && !session.subscriptions.has(name)) throw commandErrors.notSubscribed();
-  return channel;
-}
+type Handlers = { [M in Method]: (session: CommandContext, params: Params<M>) => Promise<CommandOutcome> };
 
 const expired = (expiresAt: number | undefined) => expiresAt !== undefined && expiresAt <= Date.now();
 
+/**
+ * The command handlers: authorization and hooks around the channel service
+ * (which the HTTP API shares), and the session's own lifecycle.
+ */
 export const COMMANDS: Handlers = {
   async connect(session, params) {
     if (session.state !== SessionState.Connecting) throw commandErrors.badRequest('already connected');
-    const identity = await authenticate(session, params);
+    const { services } = session;
+    const { identity, channels } = await services.auth.authenticate({
+      clientId: session.clientId,
+      transport: session.transportName,
+      remoteAddress: session.remoteAddress,
+      request: session.request,
+      params,
+    });
     if ((session.state as SessionState) === SessionState.Closed) return {};
     if (expired(identity.expiresAt)) throw new CommandError(ReplyErrorCode.TokenExpired, 'token expired');
-    session.userId = identity.userId;
-    session.connInfo = identity.connInfo;
-    session.permissions = identity.permissions;
-    session.accepted();
-    session.credentialsExpireAt(identity.expiresAt);
-    session.wantsPing = params.ping === true;
-    session.core.metrics.connected(session.openedAt, params.reconnect === true);
+    session.accept(identity, params.ping === true);
+    services.metrics.connected(session.openedAt, params.reconnect === true);
 
-    const { personalNamespace } = session.core.options;
+    const { personalNamespace } = services.options;
     // Server-side channels first, so a client that also lists them keeps the server's terms.
-    const serverSide = [...(identity.channels ?? [])];
+    const serverSide = channels;
     if (personalNamespace !== undefined && identity.userId !== '') serverSide.push(`${personalNamespace}:#${identity.userId}`);
     const requests: SubscribeRequest[] = [
       ...serverSide.map((channel) => ({ channel, since: params.subs?.[channel]?.since, serverSide: true })),
@@ -64,8 +58,8 @@ export const COMMANDS: Handlers = {
         subs[unique[i].channel] = { error: toReplyError(s.reason) };
       }
     });
-    const result: ConnectResult = { client: session.clientId, user: session.userId, subs, node: session.core.nodeId, ping: session.core.options.pingIntervalMs };
-    if (session.expiresAt !== undefined) result.expiresAt = session.expiresAt;
+    const result: ConnectResult = { client: session.clientId, user: identity.userId, subs, node: services.nodeId, ping: services.options.pingIntervalMs };
+    if (identity.expiresAt !== undefined) result.expiresAt = identity.expiresAt;
     return { result, afterReply: () => prepared.forEach((p) => p.goLive()) };
   },
 
@@ -80,55 +74,39 @@ export const COMMANDS: Handlers = {
   },
 
   async publish(session, params) {
-    const { core } = session;
-    const channel = core.namespaces.resolve(params.channel);
-    core.namespaces.assertOwnerMayRead(channel, session.userId);
-    authorize(session, 'publish', params.channel);
-    if (!channel.options.allowPublish) throw commandErrors.permissionDenied('clients may not publish in this namespace');
-    const changed = await core.options.hooks.onPublish?.(session, { channel: params.channel, data: params.data });
-    const data = changed ? changed.data : params.data;
-    const { position } = await core.engine.broker.publish(params.channel, data, {
-      history: channel.options.history || undefined,
+    const hook = session.services.options.hooks.onPublish;
+    const position = await session.services.channels.publish(params.channel, params.data, {
+      actor: session,
       idempotencyKey: params.idempotencyKey,
-      idempotencyWindowMs: core.options.idempotencyWindowMs,
-      publisher: { userId: session.userId, clientId: session.clientId },
+      transform: hook && (async (data) => ((await hook(session.context, { channel: params.channel, data })) ?? { data }).data),
     });
-    core.metrics.published(params.channel);
     return { result: { offset: position.offset, epoch: position.epoch } };
   },
 
   async history(session, params) {
-    const channel = readable(session, params.channel, 'history');
-    if (!channel.options.history) throw commandErrors.notAvailable('history');
-    const read = await session.core.engine.broker.history(params.channel, { since: params.since, limit: params.limit, reverse: params.reverse });
-    if (read.gap) throw new CommandError(ReplyErrorCode.UnrecoverablePosition, 'history no longer continues from that position');
-    return { result: { publications: read.publications.map(toPublicationPush), position: read.position } };
+    return { result: await session.services.channels.history(params.channel, { since: params.since, limit: params.limit, reverse: params.reverse }, session) };
   },
 
   async presence(session, params) {
-    const channel = readable(session, params.channel, 'presence');
-    if (!channel.options.presence) throw commandErrors.notAvailable('presence');
-    if (channel.options.presenceMode === 'counts') throw commandErrors.notAvailable('the presence list (counts-only mode)');
-    return { result: { clients: await session.core.engine.presence.get(params.channel) } };
+    return { result: { clients: await session.services.channels.presence(params.channel, session) } };
   },
 
   async presence_stats(session, params) {
-    const channel = readable(session, params.channel, 'presence');
-    if (!channel.options.presence) throw commandErrors.notAvailable('presence');
-    return { result: await session.core.engine.presence.stats(params.channel) };
+    return { result: await session.services.channels.presenceStats(params.channel, session) };
   },
 
   async rpc(session, params) {
     authorize(session, 'rpc', params.method);
-    const handlers = session.core.options.hooks.onRpc ?? {};
+    const { options } = session.services;
+    const handlers = options.hooks.onRpc ?? {};
     const handler = Object.hasOwn(handlers, params.method) ? handlers[params.method] : undefined;
     if (!handler) throw new CommandError(ReplyErrorCode.MethodNotFound, `no RPC method "${params.method}"`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CommandError(ReplyErrorCode.Timeout, 'RPC timed out', true)), session.core.options.rpcTimeoutMs);
+      timer = setTimeout(() => reject(new CommandError(ReplyErrorCode.Timeout, 'RPC timed out', true)), options.rpcTimeoutMs);
     });
     try {
-      return { result: await Promise.race([Promise.resolve(handler(session, params.data)), timeout]) };
+      return { result: await Promise.race([Promise.resolve(handler(session.context, params.data)), timeout]) };
     } finally {
       clearTimeout(timer);
     }
@@ -136,18 +114,18 @@ export const COMMANDS: Handlers = {
 
   async send(session, params) {
     try {
-      await session.core.options.hooks.onMessage?.(session, params.data);
+      await session.services.options.hooks.onMessage?.(session.context, params.data);
     } catch (error) {
-      session.core.log.warn({ err: error, clientId: session.clientId }, 'onMessage failed');
+      session.services.log.warn({ err: error, clientId: session.clientId }, 'onMessage failed');
     }
     return {};
   },
 
   async refresh(session, params) {
-    const { expiresAt } = await refreshCredentials(session, params.token);
-    if (expired(expiresAt)) throw new CommandError(ReplyErrorCode.TokenExpired, 'token expired');
-    session.credentialsExpireAt(expiresAt);
-    return { result: expiresAt === undefined ? {} : { expiresAt } };
+    const identity = await session.services.auth.refresh(session.context, session.identity, params.token);
+    if (expired(identity.expiresAt)) throw new CommandError(ReplyErrorCode.TokenExpired, 'token expired');
+    session.reidentify(identity);
+    return { result: identity.expiresAt === undefined ? {} : { expiresAt: identity.expiresAt } };
   },
 
   async ping() {

@@ -1,43 +1,33 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Publication } from '@switchboard/engine';
+import type { HistoryQuery, HistoryResult, Publication } from '@switchboard/engine';
 import { DisconnectCode, ReplyErrorCode, WireError, type Command, type Push, type Reply } from '@switchboard/wire';
-import type { ChannelPermissions } from '../auth/permissions.js';
+import { NO_IDENTITY, type ConnectionRequest, type Identity } from '../auth/identity.js';
 import type { ChannelSubscriber, SharedPush } from '../channels/hub.js';
 import { toPublicationPush } from '../channels/publication-push.js';
 import { DisconnectError, toReplyError } from '../errors.js';
 import type { SessionContext } from '../hooks.js';
-import type { ServerCore } from '../server-core.js';
 import type { Transport, TransportListener } from '../transports/transport.js';
+import type { CommandContext } from './command-context.js';
 import { CredentialExpiry } from './credential-expiry.js';
-import type { Pingable } from './heartbeat.js';
 import { COMMANDS } from './session-commands.js';
+import type { SessionHandle } from './session-registry.js';
+import type { SessionServices } from './session-services.js';
 import { SessionState } from './session-state.js';
-import { SlowConsumer } from './slow-consumer.js';
+import { SlowConsumer, type SlowConsumerHost } from './slow-consumer.js';
 import type { Subscription } from './subscription.js';
 
 const PING: Push = { push: 'ping' };
 
-/** The HTTP request that opened the connection, as much as the session keeps of it. */
-export interface SessionRequest {
-  headers: IncomingHttpHeaders;
-  remoteAddress: string | undefined;
-  /** The request target (path and query). It may hold a token: log it only through `redactUrl`. */
-  url: string;
-}
-
 /**
  * One client connection, over any transport (see SessionState). Commands are handled one
- * at a time, in order, each with exactly one reply.
+ * at a time, in order, each with exactly one reply. A session reaches its node only
+ * through `SessionServices`, and hooks see it only through its frozen `context`.
  */
-export class Session implements ChannelSubscriber, TransportListener, SessionContext, Pingable {
+export class Session implements ChannelSubscriber, TransportListener, SessionHandle, CommandContext, SlowConsumerHost {
   readonly clientId = randomUUID();
-  userId = '';
-  connInfo: unknown;
-  /** Checked on every command (auth/permissions.ts); undefined → the namespace rules alone. */
-  permissions: ChannelPermissions | undefined;
-  /** When the credentials expire (Unix ms); see `credentialsExpireAt`. */
-  expiresAt: number | undefined;
+  identity: Identity = NO_IDENTITY;
+  /** What hooks receive: a frozen view, made on first use and anew when the identity changes. */
+  private frozenContext: SessionContext | undefined;
   state: SessionState = SessionState.Connecting;
   /** performance.now() at the upgrade, for the connect latency metric. */
   readonly openedAt = performance.now();
@@ -50,17 +40,29 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
   /** Made the first time the send buffer is over the cap. */
   private slow: SlowConsumer | undefined;
   /** The client asked for `ping` pushes in `connect`. */
-  wantsPing = false;
+  private wantsPing = false;
   awaitingPong = false;
 
   constructor(
-    readonly core: ServerCore,
+    readonly services: SessionServices,
     readonly transport: Transport,
     /** Kept only until `connect` is handled (the `onConnecting` hook reads it), to keep idle sessions small. */
-    public request: SessionRequest | undefined,
+    public request: ConnectionRequest | undefined,
   ) {
-    core.sessions.add(this);
-    this.connectTimer = setTimeout(() => this.disconnect(DisconnectCode.Stale, 'no connect command in time'), core.options.connectTimeoutMs);
+    services.registry.add(this);
+    this.connectTimer = setTimeout(() => this.disconnect(DisconnectCode.Stale, 'no connect command in time'), services.options.connectTimeoutMs);
+  }
+
+  get userId(): string {
+    return this.identity.userId;
+  }
+
+  get permissions() {
+    return this.identity.permissions;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.transport.remoteAddress;
   }
 
   get codec() {
@@ -95,8 +97,8 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
 
   heartbeatLost(): void {
     if (this.state === SessionState.Closed) return;
-    const reason = `no pong within ${this.core.options.pongTimeoutMs} ms`;
-    this.core.metrics.heartbeatTimeout();
+    const reason = `no pong within ${this.services.options.pongTimeoutMs} ms`;
+    this.services.metrics.heartbeatTimeout();
     this.transport.abort(DisconnectCode.NoPong, reason);
     // No closing handshake can happen with a silent peer: an abnormal closure, as for a TCP reset.
     this.onClose(1006, reason);
@@ -111,7 +113,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
     } catch (error) {
       return this.disconnect(DisconnectCode.BadRequest, error instanceof WireError ? error.message : 'malformed message');
     }
-    this.core.metrics.messagesReceived(commands.length);
+    this.services.metrics.messagesReceived(commands.length);
     for (const command of commands) {
       if (command instanceof WireError) {
         if (command.id === undefined) return this.disconnect(DisconnectCode.BadRequest, command.message);
@@ -121,7 +123,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
       if (this.state === SessionState.Connecting && command.method !== 'connect' && !this.running && this.queue.length === 0) {
         return this.disconnect(DisconnectCode.BadRequest, 'command before connect');
       }
-      if (this.queue.length >= this.core.options.maxPendingCommands) {
+      if (this.queue.length >= this.services.options.maxPendingCommands) {
         if (command.id !== undefined) this.reply({ id: command.id, error: { code: ReplyErrorCode.TooManyRequests, message: 'too many pending commands', temporary: true } });
         continue;
       }
@@ -138,25 +140,46 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
     this.expiry?.stop();
     this.queue.length = 0;
     for (const channel of [...this.subscriptions.keys()]) this.leave(channel);
-    this.core.sessions.remove(this);
-    this.core.metrics.disconnected(code);
-    if (wasConnected) this.core.options.hooks.onDisconnect?.(this, code, reason);
+    this.services.registry.remove(this);
+    this.services.metrics.disconnected(code);
+    if (wasConnected) this.services.options.hooks.onDisconnect?.(this.context, code, reason);
   }
 
-  /** Marks the session connected; called by the `connect` command. */
-  accepted(): void {
+  accept(identity: Identity, wantsPing: boolean): void {
     clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
     this.request = undefined;
     this.state = SessionState.Connected;
-    this.core.sessions.identify(this);
+    this.wantsPing = wantsPing;
+    this.identity = identity;
+    this.frozenContext = undefined;
+    this.services.registry.identify(this);
+    this.watchExpiry();
+  }
+
+  reidentify(identity: Identity): void {
+    this.identity = identity;
+    this.frozenContext = undefined;
+    this.watchExpiry();
+  }
+
+  isSubscribed(channel: string): boolean {
+    return this.subscriptions.has(channel);
+  }
+
+  read(channel: string, query: HistoryQuery): Promise<HistoryResult> {
+    return this.services.channels.read(channel, query);
+  }
+
+  get context(): SessionContext {
+    return (this.frozenContext ??= Object.freeze({ clientId: this.clientId, userId: this.identity.userId, connInfo: this.identity.connInfo, transportName: this.transport.name }));
   }
 
   /** Sets (connect) or moves (refresh) the credential expiry and its clock. */
-  credentialsExpireAt(expiresAt: number | undefined): void {
-    this.expiresAt = expiresAt;
+  private watchExpiry(): void {
+    const { expiresAt } = this.identity;
     if (expiresAt === undefined && !this.expiry) return;
-    (this.expiry ??= new CredentialExpiry(this, this.core.options.tokenGraceMs)).set(expiresAt);
+    (this.expiry ??= new CredentialExpiry(this, this.services.options.tokenGraceMs)).set(expiresAt);
   }
 
   reply(reply: Reply): void {
@@ -168,13 +191,13 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
   }
 
   private write(bytes: Uint8Array): void {
-    this.core.metrics.messagesSent(1);
+    this.services.metrics.messagesSent(1);
     this.transport.write(bytes);
   }
 
   /** Replies, joins and leaves are never dropped; a backlog of twice the cap closes the connection whatever the policy. */
   private withinHardCap(): boolean {
-    if (this.transport.bufferedAmount <= 2 * this.core.options.maxSendBufferBytes) return true;
+    if (this.transport.bufferedAmount <= 2 * this.services.options.maxSendBufferBytes) return true;
     this.closeSlowConsumer();
     return false;
   }
@@ -207,10 +230,10 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
     const sub = this.subscriptions.get(channel);
     if (!sub) return;
     this.subscriptions.delete(channel);
-    this.core.hub.unsubscribe(channel, this);
-    this.core.presence
-      .leave(sub.channel, { clientId: this.clientId, userId: this.userId, connInfo: this.connInfo })
-      .catch((error: unknown) => this.core.log.warn({ err: error, channel }, 'presence leave failed'));
+    this.services.hub.unsubscribe(channel, this);
+    this.services.presence
+      .leave(sub.channel, { clientId: this.clientId, userId: this.userId, connInfo: this.identity.connInfo })
+      .catch((error: unknown) => this.services.log.warn({ err: error, channel }, 'presence leave failed'));
   }
 
   // ChannelSubscriber: what the hub delivers.
@@ -220,10 +243,10 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
     if (!sub) return;
     if (sub.state === 'joining') return sub.buffered(publication);
     const message = encoded.for(this.codec);
-    const cap = this.core.options.maxSendBufferBytes;
+    const cap = this.services.options.maxSendBufferBytes;
     if (!this.slow) {
       if (this.transport.bufferedAmount + message.bytes.length <= cap) return this.transport.writeShared(message);
-      this.slow = new SlowConsumer(this, cap, (outcome, policy, count) => this.core.metrics.slowConsumer(outcome, policy, count));
+      this.slow = new SlowConsumer(this, cap, (outcome, policy, count) => this.services.metrics.slowConsumer(outcome, policy, count));
     }
     if (!this.slow.offer(sub, publication, message.bytes.length)) this.transport.writeShared(message);
   }
@@ -268,7 +291,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionCon
     } catch (error) {
       if (error instanceof DisconnectError) return this.disconnect(error.code, error.reason);
       const reply = toReplyError(error);
-      if (reply.code === ReplyErrorCode.Internal) this.core.log.error({ err: error, method: command.method, clientId: this.clientId }, 'command failed');
+      if (reply.code === ReplyErrorCode.Internal) this.services.log.error({ err: error, method: command.method, clientId: this.clientId }, 'command failed');
       if (command.id !== undefined) this.reply({ id: command.id, error: reply });
     }
   }

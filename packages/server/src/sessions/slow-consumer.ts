@@ -1,6 +1,5 @@
-import type { Publication, StreamPosition } from '@switchboard/engine';
-import { DisconnectCode } from '@switchboard/wire';
-import type { Session } from './session.js';
+import type { HistoryQuery, HistoryResult, Publication, StreamPosition } from '@switchboard/engine';
+import { DisconnectCode, continuity } from '@switchboard/wire';
 import type { Subscription } from './subscription.js';
 
 /** Publications per history read while a `lossless` channel catches up. */
@@ -8,6 +7,20 @@ const CATCH_UP_BATCH = 256;
 
 /** What a slow consumer did with publications, for metrics. */
 export type SlowConsumerOutcome = 'dropped' | 'coalesced' | 'lagged' | 'resynced' | 'closed';
+
+/** What a slow consumer needs of its session. */
+export interface SlowConsumerHost {
+  readonly transport: { readonly bufferedAmount: number; onceDrained(listener: () => void): void };
+  readonly isConnected: boolean;
+  /** Subscribed, with the subscribe reply sent. */
+  isLive(channel: string): boolean;
+  /** Writes one publication for this session alone, marked with how many were skipped before it. */
+  deliver(publication: Publication, skipped?: number): void;
+  closeSlowConsumer(): void;
+  serverUnsubscribe(channel: string, code: number, reason: string): void;
+  /** Reads the channel's stream (the catch-up of `lossless` channels). */
+  read(channel: string, query: HistoryQuery): Promise<HistoryResult>;
+}
 
 /**
  * A session's live publications once its send buffer has crossed the cap
@@ -38,7 +51,7 @@ export class SlowConsumer {
   private catchingUp = false;
 
   constructor(
-    private readonly session: Session,
+    private readonly session: SlowConsumerHost,
     private readonly cap: number,
     private readonly report: (outcome: SlowConsumerOutcome, policy: string, count?: number) => void,
   ) {}
@@ -68,9 +81,10 @@ export class SlowConsumer {
     if (this.behind.has(channel)) return false;
     const resume = this.resume.get(channel);
     if (!resume) return true;
-    if (pub.epoch === resume.epoch && pub.offset <= resume.offset) return false;
+    const next = continuity(resume, pub);
+    if (next === 'seen') return false;
     this.resume.delete(channel);
-    if (pub.epoch === resume.epoch && pub.offset === resume.offset + 1) return true;
+    if (next === 'next') return true;
     // Published while the last catch-up read was on its way: read it from history too.
     this.fallBehind(channel, resume);
     return false;
@@ -166,7 +180,7 @@ export class SlowConsumer {
   private async catchUpOne(channel: string, since: StreamPosition): Promise<void> {
     let read;
     try {
-      read = await this.session.core.engine.broker.history(channel, { since, limit: CATCH_UP_BATCH });
+      read = await this.session.read(channel, { since, limit: CATCH_UP_BATCH });
     } catch {
       read = undefined;
     }

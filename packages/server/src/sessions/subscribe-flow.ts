@@ -1,8 +1,7 @@
 import type { StreamPosition } from '@switchboard/engine';
 import { ReplyErrorCode, type SubscribeResult } from '@switchboard/wire';
-import { authorize } from '../auth/permissions.js';
 import { CommandError, commandErrors } from '../errors.js';
-import type { Session } from './session.js';
+import type { CommandContext } from './command-context.js';
 import { Subscription } from './subscription.js';
 
 export interface PreparedSubscription {
@@ -24,36 +23,35 @@ export interface SubscribeRequest {
  * discipline: join the hub (the node now receives the channel, and the
  * subscription buffers), then read history, then reply, then go live.
  */
-export async function prepareSubscription(session: Session, request: SubscribeRequest): Promise<PreparedSubscription> {
-  const { core } = session;
+export async function prepareSubscription(session: CommandContext, request: SubscribeRequest): Promise<PreparedSubscription> {
+  const { services } = session;
   const name = request.channel;
   if (session.subscriptions.has(name)) throw new CommandError(ReplyErrorCode.AlreadySubscribed, 'already subscribed');
-  const channel = core.namespaces.resolve(name);
+  const channel = services.channels.resolve(name);
   if (!request.serverSide) {
-    core.namespaces.assertOwnerMayRead(channel, session.userId);
-    authorize(session, 'subscribe', name);
-    const hook = core.options.hooks.onSubscribe;
+    services.channels.checkAccess(channel, 'subscribe', session);
+    const hook = services.options.hooks.onSubscribe;
+    const verifier = services.auth.verifier;
     if (channel.options.allowSubscribe === 'token') {
-      if (request.token === undefined || (!hook && !core.auth)) throw commandErrors.permissionDenied('this namespace needs a subscribe token');
+      if (request.token === undefined || (!hook && !verifier)) throw commandErrors.permissionDenied('this namespace needs a subscribe token');
       // The application's hook checks the token when it is set; otherwise the JWT verifier does.
-      if (!hook) await core.auth!.authorizeSubscription(request.token, name, session.userId);
+      if (!hook) await verifier!.authorizeSubscription(request.token, name, session.userId);
     }
-    await hook?.(session, { channel: name, token: request.token });
+    await hook?.(session.context, { channel: name, token: request.token });
   }
-  if (session.subscriptions.size >= core.options.maxSubscriptionsPerConnection) {
-    throw commandErrors.limit(`at most ${core.options.maxSubscriptionsPerConnection} subscriptions per connection`);
-  }
+  const { maxSubscriptionsPerConnection } = services.options;
+  if (session.subscriptions.size >= maxSubscriptionsPerConnection) throw commandErrors.limit(`at most ${maxSubscriptionsPerConnection} subscriptions per connection`);
   const max = channel.options.maxSubscribers;
-  if (max > 0 && core.hub.subscriberCount(name) >= max) throw commandErrors.limit(`channel is full (${max} subscribers)`);
+  if (max > 0 && services.hub.subscriberCount(name) >= max) throw commandErrors.limit(`channel is full (${max} subscribers)`);
   if (session.subscriptions.has(name)) throw new CommandError(ReplyErrorCode.AlreadySubscribed, 'already subscribed');
 
   const subscription = new Subscription(channel);
   session.subscriptions.set(name, subscription);
   try {
-    await core.hub.subscribe(name, session);
-    const result = await subscription.join(core.hub, core.engine.broker, request.since);
-    if (request.since) core.metrics.recovery(result.recovered === true);
-    await core.presence.join(channel, { clientId: session.clientId, userId: session.userId, connInfo: session.connInfo });
+    await services.hub.subscribe(name, session);
+    const result = await subscription.join(services.hub, services.channels, request.since);
+    if (request.since) services.metrics.recovery(result.recovered === true);
+    await services.presence.join(channel, { clientId: session.clientId, userId: session.userId, connInfo: session.identity.connInfo });
     return {
       result,
       goLive: () => {

@@ -1,7 +1,7 @@
-import type { Broker, Publication, StreamPosition } from '@switchboard/engine';
-import type { SubscribeResult } from '@switchboard/wire';
-import type { ResolvedChannel } from '../channels/namespaces.js';
+import type { HistoryQuery, HistoryResult, Publication, StreamPosition } from '@switchboard/engine';
+import { continuity, type SubscribeResult } from '@switchboard/wire';
 import type { Hub } from '../channels/hub.js';
+import type { ResolvedChannel } from '../channels/namespaces.js';
 import { RecoveryMerge } from '../channels/recovery-merge.js';
 import { toPublicationPush } from '../channels/publication-push.js';
 
@@ -25,17 +25,17 @@ export class Subscription {
   }
 
   /** Reads history (after the node is subscribed) and decides what the reply says. */
-  async join(hub: Hub, broker: Broker, since: StreamPosition | undefined): Promise<SubscribeResult> {
+  async join(hub: Pick<Hub, 'observe'>, stream: { read(channel: string, query: HistoryQuery): Promise<HistoryResult> }, since: StreamPosition | undefined): Promise<SubscribeResult> {
     const { history, recovery, maxRecoveredPublications } = this.channel.options;
     if (!history) return since ? { recovered: false } : {};
     const name = this.channel.channel;
     if (!since || !recovery) {
-      const top = await broker.history(name, { limit: 0, ensure: history });
+      const top = await stream.read(name, { limit: 0, ensure: history });
       hub.observe(name, top.position);
       this.position = top.position;
       return since ? { recovered: false, position: top.position } : { position: top.position };
     }
-    const read = await broker.history(name, { since, limit: maxRecoveredPublications + 1, ensure: history });
+    const read = await stream.read(name, { since, limit: maxRecoveredPublications + 1, ensure: history });
     hub.observe(name, read.position);
     const merge = new RecoveryMerge(since, maxRecoveredPublications);
     for (const p of this.buffer) merge.onLive(p);
@@ -51,7 +51,7 @@ export class Subscription {
   goLive(deliver: (publication: Publication) => void): void {
     const after = this.position;
     for (const p of this.buffer) {
-      if (p.offset === 0 || !after || p.epoch !== after.epoch || p.offset > after.offset) deliver(p);
+      if (p.offset === 0 || !after || continuity(after, p) !== 'seen') deliver(p);
     }
     this.buffer = [];
     this.state = 'live';

@@ -1,0 +1,33 @@
+import type { Publication } from '@switchboard/engine';
+import type { ConnectionRequest, Identity } from '../auth/identity.js';
+import type { ChannelActor } from '../channels/channel-service.js';
+import type { ChannelSubscriber } from '../channels/hub.js';
+import type { SessionContext } from '../hooks.js';
+import type { SessionServices } from './session-services.js';
+import type { SessionState } from './session-state.js';
+import type { Subscription } from './subscription.js';
+
+/** What command handlers and the subscribe flow see of their session. */
+export interface CommandContext extends ChannelActor, ChannelSubscriber {
+  readonly services: SessionServices;
+  readonly state: SessionState;
+  readonly identity: Identity;
+  /** The frozen view that hooks receive. */
+  readonly context: SessionContext;
+  readonly transportName: string;
+  readonly remoteAddress: string | undefined;
+  /** performance.now() when the connection opened, for the connect latency metric. */
+  readonly openedAt: number;
+  /** The opening request, kept until `connect` is handled. */
+  readonly request: ConnectionRequest | undefined;
+  /** The session's subscriptions by channel; the subscribe flow adds to it. */
+  readonly subscriptions: Map<string, Subscription>;
+  /** Accepts `connect`'s credentials: the session is connected from now on. */
+  accept(identity: Identity, wantsPing: boolean): void;
+  /** Accepts the credentials of a `refresh`. */
+  reidentify(identity: Identity): void;
+  /** Drops a subscription: the hub, presence, and the table. */
+  leave(channel: string): void;
+  /** Writes one publication for this session alone. */
+  deliver(publication: Publication): void;
+}

@@ -1,0 +1,40 @@
+import type { ConnectionAuth } from '../auth/connection-auth.js';
+import type { ChannelService } from '../channels/channel-service.js';
+import type { Hub } from '../channels/hub.js';
+import type { Logger } from '../logger.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
+import type { PresenceTracker } from '../presence/presence-tracker.js';
+import type { ResolvedServerOptions } from '../server-options.js';
+import type { SessionRegistry } from './session-registry.js';
+
+/** The server options a session reads. */
+export type SessionOptions = Pick<
+  ResolvedServerOptions,
+  | 'hooks'
+  | 'connectTimeoutMs'
+  | 'maxPendingCommands'
+  | 'maxSendBufferBytes'
+  | 'maxSubscriptionsPerConnection'
+  | 'pingIntervalMs'
+  | 'pongTimeoutMs'
+  | 'rpcTimeoutMs'
+  | 'tokenGraceMs'
+  | 'personalNamespace'
+>;
+
+/**
+ * What a session may use of its node, and nothing more: no engine, no cluster.
+ * Channel data goes through the channel service; the hub and presence only see
+ * joins and leaves.
+ */
+export interface SessionServices {
+  readonly nodeId: string;
+  readonly options: SessionOptions;
+  readonly channels: ChannelService;
+  readonly hub: Pick<Hub, 'subscribe' | 'unsubscribe' | 'subscriberCount' | 'observe'>;
+  readonly presence: Pick<PresenceTracker, 'join' | 'leave'>;
+  readonly registry: SessionRegistry;
+  readonly auth: ConnectionAuth;
+  readonly metrics: Pick<ServerMetrics, 'connected' | 'disconnected' | 'recovery' | 'messagesReceived' | 'messagesSent' | 'slowConsumer' | 'heartbeatTimeout'>;
+  readonly log: Logger;
+}
