@@ -3,11 +3,12 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
-import type { Engine } from '@switchboard/engine';
+import type { Engine, StreamPosition } from '@switchboard/engine';
 import { memoryEngine } from '@switchboard/engine-memory';
 import { WebSocketServer, type ServerWebSocket } from '@switchboard/websocket';
-import { DisconnectCode } from '@switchboard/wire';
+import { DisconnectCode, ReplyErrorCode } from '@switchboard/wire';
 import { ConnectionAuth } from './auth/connection-auth.js';
+import type { ConnectionRequest } from './auth/identity.js';
 import { JwtAuth } from './auth/jwt-auth.js';
 import { originCheck } from './auth/origin-policy.js';
 import { redactUrl } from './auth/redact-url.js';
@@ -16,6 +17,7 @@ import { Hub } from './channels/hub.js';
 import { Namespaces } from './channels/namespaces.js';
 import { ClusterControl } from './cluster/cluster-control.js';
 import type { NodeInfo } from './cluster/control-messages.js';
+import { CommandError } from './errors.js';
 import { ApiHandler, type ApiServices } from './http/api-handler.js';
 import { sendJson } from './http/json-http.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -27,6 +29,7 @@ import { Heartbeat } from './sessions/heartbeat.js';
 import { Session } from './sessions/session.js';
 import { SessionRegistry } from './sessions/session-registry.js';
 import type { SessionServices } from './sessions/session-services.js';
+import type { Transport } from './transports/transport.js';
 import { WebSocketTransport } from './transports/websocket-transport.js';
 
 /**
@@ -214,13 +217,28 @@ export class SwitchboardServer {
     return this.core;
   }
 
-  private accept(ws: ServerWebSocket, headers: Record<string, string>, url: string): void {
+  /**
+   * Opens a session over any transport: the WebSocket endpoint uses it, and so
+   * can a test or an embedder with a `MemoryTransport`. Before `start()` has
+   * finished, and during a drain, the transport is closed with 3001 or 3401.
+   */
+  open(transport: Transport, request?: ConnectionRequest): void {
     const core = this.core;
-    if (!core) return ws.close(DisconnectCode.Shutdown, 'server is not running');
-    if (this.draining) return ws.close(DisconnectCode.Draining, drainCloseReason(this.options.drainReconnectWindowMs));
+    if (!core) return transport.close(DisconnectCode.Shutdown, 'server is not running');
+    if (this.draining) return transport.close(DisconnectCode.Draining, drainCloseReason(this.options.drainReconnectWindowMs));
+    transport.bind(new Session(core.session, transport, request));
+  }
+
+  /** Publishes as the backend does through `/api/publish`. */
+  async publish(channel: string, data: unknown, options: { idempotencyKey?: string } = {}): Promise<StreamPosition> {
+    await this.start();
+    if (!this.core) throw new CommandError(ReplyErrorCode.NotAvailable, 'server is closed');
+    return this.core.session.channels.publish(channel, data, options);
+  }
+
+  private accept(ws: ServerWebSocket, headers: Record<string, string>, url: string): void {
     const codec = this.options.codecs.find((c) => c.subprotocol === ws.protocol) ?? this.options.codecs[0];
-    const transport = new WebSocketTransport(ws, codec);
-    transport.bind(new Session(core.session, transport, { headers, remoteAddress: ws.remoteAddress, url }));
+    this.open(new WebSocketTransport(ws, codec), { headers, remoteAddress: ws.remoteAddress, url });
   }
 }
 

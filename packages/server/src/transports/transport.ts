@@ -12,11 +12,12 @@ export class SharedMessage {
 }
 
 /**
- * How a session reaches its client: WebSocket today; SSE and long-polling share
- * this interface. A transport only moves encoded messages; the session owns the
- * protocol.
+ * How a session reaches its client: WebSocket and memory today; SSE and
+ * long-polling share this interface. A transport only moves encoded messages;
+ * the session owns the protocol.
  */
 export interface Transport {
+  /** The `transport` label of metrics and logs. */
   readonly name: string;
   readonly codec: Codec;
   readonly remoteAddress: string | undefined;
@@ -34,6 +35,8 @@ export interface Transport {
   ping(): void;
   /** Calls `listener` once, when the send backlog has been handed to the network after a write had to wait. */
   onceDrained(listener: () => void): void;
+  /** Where the transport reports messages, keepalive answers and its close; called once, by the server. */
+  bind(listener: TransportListener): void;
 }
 
 /** What a transport reports to its session. */
