@@ -124,7 +124,7 @@ export class JsonCodec implements Codec {
       throw new WireError(why, id);
     };
     const method = item.method;
-    if (typeof method !== 'string' || !(method in CHECKS)) fail(`unknown method ${JSON.stringify(method)}`);
+    if (typeof method !== 'string' || !Object.hasOwn(CHECKS, method)) fail(`unknown method ${JSON.stringify(method)}`);
     if (method === 'send') {
       if (item.id !== undefined) fail('"send" is fire-and-forget and takes no id');
     } else if (id === undefined) {
