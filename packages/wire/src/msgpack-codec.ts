@@ -11,9 +11,12 @@ export interface MsgpackCodecOptions {
 }
 
 // Plain maps and arrays, nothing msgpackr-specific on the wire (records, structured clone), so any
-// MessagePack library can speak the protocol; `undefined` becomes nil. Decoded bytes are copies,
-// so a publication kept in history does not pin the socket chunk it arrived in.
-const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
+// MessagePack library can speak the protocol. `undefined` as JSON has it: a property is left out,
+// an array item is nil. Decoded bytes are copies, so a publication kept in history does not pin
+// the socket chunk it arrived in.
+// (`skipValues` is in msgpackr's code and README but not its typings: hence the variable.)
+const packOptions = { useRecords: false, skipValues: [undefined], encodeUndefinedAsNil: true };
+const packr = new Packr(packOptions);
 const objects = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
 const maps = new Unpackr({ useRecords: false, mapsAsObjects: false, copyBuffers: true });
 
