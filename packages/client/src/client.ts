@@ -1,12 +1,12 @@
 import {
   DisconnectCode,
-  JsonCodec,
+  jsonClientCodec,
   ReconnectAdvice,
   ReplyErrorCode,
   parseReconnectAfter,
   reconnectAdvice,
   type ClientInfo,
-  type Codec,
+  type ClientCodec,
   type ConnectResult,
   type HistoryResultWire,
   type ParamsOf,
@@ -71,8 +71,8 @@ export interface ClientOptions {
   network?: NetworkEvents | null;
   /** Silence from the server longer than its ping interval plus this means a dead connection: close (3012) and reconnect. @default 10000 */
   pingGraceMs?: number;
-  /** The wire format; its subprotocol is offered. `new MsgpackCodec()` from `@switchboard/client/msgpack` for binary. @default new JsonCodec() */
-  codec?: Codec;
+  /** The wire format; its subprotocol is offered. `new MsgpackCodec()` from `@switchboard/client/msgpack` for binary. @default jsonClientCodec (JSON) */
+  codec?: ClientCodec;
 }
 
 export type ClientEvent =
@@ -107,7 +107,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   /** When the server was last heard from (any message). */
   private lastHeard = 0;
   private readonly network: NetworkEvents | null;
-  private readonly codec: Codec;
+  private readonly codec: ClientCodec;
 
   private readonly urls: readonly string[];
   private urlIndex: number;
@@ -125,7 +125,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.urls = typeof url === 'string' ? [url] : [...url];
     if (this.urls.length === 0) throw new TypeError('Client: give at least one URL');
     this.urlIndex = Math.floor(Math.random() * this.urls.length);
-    this.codec = options.codec ?? new JsonCodec();
+    this.codec = options.codec ?? jsonClientCodec;
     this.commands = new CommandChannel(this.codec, { timeoutMs: options.timeoutMs ?? 10_000, maxQueue: options.maxQueue ?? 1000 });
     this.refresh = new TokenRefresh(
       { getToken: options.getToken, request: (m, p) => this.commands.request(m, p), report: (error) => this.emit({ type: 'error', error }), backoff: options.backoff },

@@ -1,4 +1,4 @@
-import type { Codec, Command, ParamsOf, ReplyError, RequestMethod, ResultOf, WireMessage } from '@switchboard/wire';
+import type { ClientCodec, Command, ParamsOf, ReplyError, RequestMethod, ResultOf, WireMessage } from '@switchboard/wire';
 import { ClientError, ClientErrorCode } from './client-errors.js';
 
 /** Where a command's outcome goes; called synchronously as its reply is read. */
@@ -46,7 +46,7 @@ export class CommandChannel {
   private refusal: ClientError | undefined;
 
   constructor(
-    private readonly codec: Codec,
+    private readonly codec: ClientCodec,
     private readonly limits: { timeoutMs: number; maxQueue: number },
   ) {}
 

@@ -36,6 +36,9 @@ export interface Codec {
   decodeMessage(message: WireMessage): ServerMessage;
 }
 
+/** The client's half of a codec: all the SDK needs, so its bundle need not carry the server's command validation. */
+export type ClientCodec = Pick<Codec, 'subprotocol' | 'binary' | 'encodeCommand' | 'decodeMessage'>;
+
 export const WireErrorCode = {
   /** A client's message or command is not valid: the server answers with reply error 107 or disconnects with 3003. */
   MalformedCommand: 'SB_ERR_MALFORMED_COMMAND',

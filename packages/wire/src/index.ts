@@ -29,9 +29,9 @@ export type {
   RefreshResult,
   Empty,
 } from './messages.js';
-export { WireError, WireErrorCode, type Codec, type WireMessage } from './codec.js';
+export { WireError, WireErrorCode, type Codec, type ClientCodec, type WireMessage } from './codec.js';
 export { Subprotocol } from './subprotocol.js';
-export { JsonCodec, type JsonCodecOptions } from './json-codec.js';
+export { JsonCodec, jsonClientCodec, type JsonCodecOptions } from './json-codec.js';
 export { JsonBytes } from './json-bytes.js';
 export {
   CodedError,

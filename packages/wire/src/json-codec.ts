@@ -1,4 +1,4 @@
-import { WireError, WireErrorCode, type Codec, type WireMessage } from './codec.js';
+import { WireError, WireErrorCode, type ClientCodec, type Codec, type WireMessage } from './codec.js';
 import { JsonBytes } from './json-bytes.js';
 import type { Command, Push, Reply, ServerMessage } from './messages.js';
 import { Subprotocol } from './subprotocol.js';
@@ -11,6 +11,27 @@ export interface JsonCodecOptions {
 }
 
 /**
+ * The client half of the JSON codec on its own (the SDK's default), so that a
+ * bundle without `JsonCodec` carries no command validation. `JsonCodec` uses it.
+ */
+export const jsonClientCodec: ClientCodec = {
+  subprotocol: Subprotocol.Json,
+  binary: false,
+  encodeCommand: (command: Command): string => JsonBytes.stringify(command),
+  decodeMessage(message: WireMessage): ServerMessage {
+    let parsed: unknown;
+    try {
+      parsed = JsonBytes.parse(typeof message === 'string' ? message : utf8.decode(message));
+    } catch {
+      throw new WireError('server message is not valid JSON', undefined, WireErrorCode.MalformedMessage);
+    }
+    return validateServerMessage(parsed);
+  },
+};
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
  * The JSON codec (`switchboard.v1.json`, text frames). A message is one command
  * object or an array of them: `{"id":1,"method":"subscribe","params":{"channel":"chat:lobby"}}`.
  * Bytes in data travel as `{"$bytes":"<base64>"}` (JsonBytes). See docs/protocol.md.
@@ -19,7 +40,6 @@ export class JsonCodec implements Codec {
   readonly subprotocol = Subprotocol.Json;
   readonly binary = false;
   private readonly maxBatch: number;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private readonly encoder = new TextEncoder();
 
   constructor(options: JsonCodecOptions = {}) {
@@ -29,7 +49,7 @@ export class JsonCodec implements Codec {
   decodeCommands(message: Uint8Array): Array<Command | WireError> {
     let parsed: unknown;
     try {
-      parsed = JsonBytes.parse(this.decoder.decode(message));
+      parsed = JsonBytes.parse(utf8.decode(message));
     } catch {
       throw new WireError('message is not valid JSON');
     }
@@ -45,16 +65,10 @@ export class JsonCodec implements Codec {
   }
 
   encodeCommand(command: Command): string {
-    return JsonBytes.stringify(command);
+    return jsonClientCodec.encodeCommand(command) as string;
   }
 
   decodeMessage(message: WireMessage): ServerMessage {
-    let parsed: unknown;
-    try {
-      parsed = JsonBytes.parse(typeof message === 'string' ? message : this.decoder.decode(message));
-    } catch {
-      throw new WireError('server message is not valid JSON', undefined, WireErrorCode.MalformedMessage);
-    }
-    return validateServerMessage(parsed);
+    return jsonClientCodec.decodeMessage(message);
   }
 }
