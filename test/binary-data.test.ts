@@ -1,7 +1,8 @@
 // Bytes end to end over the real server, on the memory engine and on Redis: a publication with a Uint8Array
 // reaches MessagePack subscribers as bytes (live, in history, in recovery), JSON SDK subscribers as bytes too,
 // and a raw JSON client as the documented {"$bytes": base64} form; JSON publications reach MessagePack clients
-// as the same values. Each publication is encoded once per codec, whatever the number of subscribers.
+// as the same values. Each publication is encoded once per codec, whatever the number of subscribers; malformed
+// MessagePack gets the documented answers (107, or close 3002).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, type Publication } from '@switchboard/client';
@@ -103,6 +104,15 @@ for (const [engineName, engine] of engines) {
       const [first, second] = await until(2);
       assert.deepStrictEqual(first.data, { n: 1.5, s: 'é🎉', list: [null, true] });
       assert.deepStrictEqual(second.data, BYTES);
+    });
+
+    it('malformed MessagePack from a client: a bad command with an id gets 107, bytes that do not decode close with 3002', async () => {
+      const client = await TestClient.open(t.url, { codec: new MsgpackCodec() });
+      await client.connect();
+      const bad = client.command('presence', { channel: 42 });
+      await assert.rejects(bad, (e: Error & { code?: number }) => e.code === 107);
+      client.raw(Uint8Array.from([0xc1, 0xff, 0x00]));
+      assert.deepStrictEqual(await client.closed, { code: 3002, reason: 'message is not valid MessagePack' });
     });
 
     it('bytes survive history (SDK and HTTP API) and recovery', async () => {
