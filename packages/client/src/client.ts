@@ -1,17 +1,22 @@
 import {
   DisconnectCode,
+  jsonClientCodec,
   ReconnectAdvice,
   ReplyErrorCode,
   parseReconnectAfter,
   reconnectAdvice,
   type ClientInfo,
+  type ClientCodec,
   type ConnectResult,
   type HistoryResultWire,
-  type Push,
+  type ParamsOf,
+  type PresenceStatsResult,
   type PublishResultWire,
-  type ReplyError,
+  type RequestMethod,
+  type ResultOf,
+  type ServerMessage,
   type StreamPosition,
-  type SubscribeResult,
+  type WireMessage,
 } from '@switchboard/wire';
 import { fullJitterDelay, windowDelay, type BackoffOptions } from './backoff.js';
 import { ClientError, ClientErrorCode } from './client-errors.js';
@@ -29,7 +34,9 @@ export interface WebSocketLike {
   onopen: ((event: any) => void) | null;
   onmessage: ((event: any) => void) | null;
   onclose: ((event: any) => void) | null;
-  send(data: string): void;
+  /** Set to `'arraybuffer'` before any message, so binary messages arrive as bytes. */
+  binaryType?: string;
+  send(data: WireMessage): void;
   close(code?: number, reason?: string): void;
 }
 
@@ -64,6 +71,8 @@ export interface ClientOptions {
   network?: NetworkEvents | null;
   /** Silence from the server longer than its ping interval plus this means a dead connection: close (3012) and reconnect. @default 10000 */
   pingGraceMs?: number;
+  /** The wire format; its subprotocol is offered. `new MsgpackCodec()` from `@switchboard/client/msgpack` for binary. @default jsonClientCodec (JSON) */
+  codec?: ClientCodec;
 }
 
 export type ClientEvent =
@@ -73,8 +82,6 @@ export type ClientEvent =
   | { type: 'message'; data: unknown }
   /** Something failed that the client retries on its own (a refresh, `getToken`). */
   | { type: 'error'; error: ClientError };
-
-const PROTOCOL = 'switchboard.v1.json';
 
 /**
  * A connection to a Switchboard server: `disconnected → connecting → connected`,
@@ -100,6 +107,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   /** When the server was last heard from (any message). */
   private lastHeard = 0;
   private readonly network: NetworkEvents | null;
+  private readonly codec: ClientCodec;
 
   private readonly urls: readonly string[];
   private urlIndex: number;
@@ -117,7 +125,8 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.urls = typeof url === 'string' ? [url] : [...url];
     if (this.urls.length === 0) throw new TypeError('Client: give at least one URL');
     this.urlIndex = Math.floor(Math.random() * this.urls.length);
-    this.commands = new CommandChannel({ timeoutMs: options.timeoutMs ?? 10_000, maxQueue: options.maxQueue ?? 1000 });
+    this.codec = options.codec ?? jsonClientCodec;
+    this.commands = new CommandChannel(this.codec, { timeoutMs: options.timeoutMs ?? 10_000, maxQueue: options.maxQueue ?? 1000 });
     this.refresh = new TokenRefresh(
       { getToken: options.getToken, request: (m, p) => this.commands.request(m, p), report: (error) => this.emit({ type: 'error', error }), backoff: options.backoff },
       options.refreshAheadMs ?? 10_000,
@@ -172,19 +181,19 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   /** With an `idempotencyKey` a publish survives a dropped connection (sent again; the server keeps one). */
   publish(channel: string, data: unknown, options: { idempotencyKey?: string; timeoutMs?: number } = {}): Promise<PublishResultWire> {
     const { idempotencyKey, timeoutMs } = options;
-    return this.commands.request('publish', { channel, data, ...(idempotencyKey && { idempotencyKey }) }, { retry: idempotencyKey !== undefined, timeoutMs }) as Promise<PublishResultWire>;
+    return this.commands.request('publish', { channel, data, ...(idempotencyKey && { idempotencyKey }) }, { retry: idempotencyKey !== undefined, timeoutMs });
   }
 
   history(channel: string, query: { since?: StreamPosition; limit?: number; reverse?: boolean } = {}, options?: CommandOptions): Promise<HistoryResultWire> {
-    return this.commands.request('history', { channel, ...query }, { retry: true, ...options }) as Promise<HistoryResultWire>;
+    return this.commands.request('history', { channel, ...query }, { retry: true, ...options });
   }
 
   async presence(channel: string): Promise<ClientInfo[]> {
-    return ((await this.commands.request('presence', { channel }, { retry: true })) as { clients: ClientInfo[] }).clients;
+    return (await this.commands.request('presence', { channel }, { retry: true })).clients;
   }
 
-  presenceStats(channel: string): Promise<{ clients: number; users: number }> {
-    return this.commands.request('presence_stats', { channel }, { retry: true }) as Promise<{ clients: number; users: number }>;
+  presenceStats(channel: string): Promise<PresenceStatsResult> {
+    return this.commands.request('presence_stats', { channel }, { retry: true });
   }
 
   /** Not retried after a dropped connection (the handler may have run): fails with ConnectionLost. */
@@ -194,7 +203,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
 
   /** Fire-and-forget to the server's `onMessage`; resolves once written. */
   send(data: unknown): Promise<void> {
-    return this.commands.send('send', { data });
+    return this.commands.send({ data });
   }
 
   // SubscriptionHost
@@ -207,7 +216,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.subs.delete(channel);
   }
 
-  call(method: string, params: object, handler: ReplyHandler): void {
+  call<M extends RequestMethod>(method: M, params: ParamsOf<M>, handler: ReplyHandler<ResultOf<M>>): void {
     this.commands.call(method, params, handler);
   }
 
@@ -234,23 +243,24 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     const n = this.urls.length;
     if (this.attempts++ > 0 && n > 1) this.urlIndex = (this.urlIndex + 1 + Math.floor(Math.random() * (n - 1))) % n;
     try {
-      ws = new Impl(this.url, PROTOCOL);
+      ws = new Impl(this.url, this.codec.subprotocol);
     } catch (error) {
       // A malformed URL: no retry can fix it.
       return this.lost(DisconnectCode.BadProtocol, `cannot open ${this.url}: ${(error as Error).message}`);
     }
     this.ws = ws;
+    ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       this.commands.attach(ws);
-      const subs: Record<string, object> = {};
+      const subs: NonNullable<ParamsOf<'connect'>['subs']> = {};
       for (const [channel, sub] of this.subs) if (sub.state !== 'unsubscribed') subs[channel] = sub.resumeParams();
       const params = { token, data: this.options.data, name: this.options.name, subs, reconnect: this.everConnected, ping: true };
-      this.commands.call('connect', params, { resolve: (result) => this.connected(ws, result as ConnectResult), reject: (error) => this.refused(ws, error) });
+      this.commands.call('connect', params, { resolve: (result) => this.connected(ws, result), reject: (error) => this.refused(ws, error) });
     };
     ws.onmessage = (event: { data: unknown }) => {
       if (this.ws !== ws) return;
       this.lastHeard = Date.now();
-      this.onMessage(String(event.data));
+      this.onMessage(event.data);
     };
     ws.onclose = (event: { code: number; reason: string }) => {
       if (this.ws === ws) this.lost(event.code, event.reason);
@@ -269,7 +279,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
         sub.madeByServer();
       }
       if ('error' in outcome) sub.rejected(new ClientError(outcome.error.code, outcome.error.message, outcome.error.temporary ?? false));
-      else sub.subscribed(outcome as SubscribeResult);
+      else sub.subscribed(outcome);
     }
     for (const [channel, sub] of this.subs) if (!(channel in result.subs)) sub.resume();
     this.commands.flow();
@@ -288,15 +298,16 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.lost(error.temporary ? DisconnectCode.InternalError : DisconnectCode.Unauthorized, `connect refused: ${error.message}`);
   }
 
-  private onMessage(text: string): void {
-    let message: { id?: number; result?: unknown; error?: ReplyError } & Push;
+  /** `data`: a string (text frame), an ArrayBuffer (binaryType 'arraybuffer') or a Node Buffer (`ws`). */
+  private onMessage(data: unknown): void {
+    let message: ServerMessage;
     try {
-      message = JSON.parse(text);
+      message = this.codec.decodeMessage(typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data as ArrayBuffer));
     } catch {
       this.dropSocket();
       return this.lost(DisconnectCode.BadProtocol, 'malformed message from the server');
     }
-    if (typeof message.id === 'number') return this.commands.reply(message as { id: number });
+    if ('id' in message) return this.commands.reply(message);
     switch (message.push) {
       case 'publication':
         return this.subs.get(message.channel)?.publication(message.pub);

@@ -4,4 +4,5 @@ export { ClientError, ClientErrorCode } from './client-errors.js';
 export { Subscription, SubscriptionState, type SubscriptionEvent, type SubscribeOptions, type Publication, type Snapshot } from './subscription.js';
 export { fullJitterDelay, windowDelay, type BackoffOptions } from './backoff.js';
 export { presenceFromList, applyPresenceDiff, presenceByUser, type PresenceState, type PresenceDiff } from '@switchboard/wire';
-export type { StreamPosition, ClientInfo, PublishResultWire, HistoryResultWire } from '@switchboard/wire';
+export { jsonClientCodec, Subprotocol, type ClientCodec } from '@switchboard/wire';
+export type { StreamPosition, ClientInfo, PublishResultWire, HistoryResultWire, PresenceStatsResult } from '@switchboard/wire';

@@ -1,8 +1,9 @@
 import type { ControlBus, ControlHandler, ControlMessage } from '@switchboard/engine';
+import { JsonBytes } from '@switchboard/wire';
 import type { RedisKeys } from './redis-keys.js';
 import type { RedisShards } from './redis-shards.js';
 
-/** The ControlBus over pub/sub on the first shard: one channel to all nodes, one per node. Nothing is stored. */
+/** The ControlBus over pub/sub on the first shard: one channel to all nodes, one per node. Nothing is stored; payloads are JsonBytes text, so bytes survive. */
 export class RedisControlBus implements ControlBus {
   constructor(
     private readonly shards: RedisShards,
@@ -26,7 +27,7 @@ export class RedisControlBus implements ControlBus {
 
   /** A message on one of the control channels. */
   deliver(message: string): void {
-    this.handler.onControl(JSON.parse(message) as ControlMessage);
+    this.handler.onControl(JsonBytes.parse(message) as ControlMessage);
   }
 
   isControl(name: string): boolean {
@@ -39,6 +40,6 @@ export class RedisControlBus implements ControlBus {
   }
 
   private publish(name: string, type: string, payload: unknown): Promise<void> {
-    return this.shards.control.publish(name, JSON.stringify({ type, from: this.nodeId, payload } satisfies ControlMessage));
+    return this.shards.control.publish(name, JsonBytes.stringify({ type, from: this.nodeId, payload } satisfies ControlMessage));
   }
 }

@@ -1,5 +1,5 @@
 import { WebSocket } from '@switchboard/websocket';
-import type { ConnectParams, ConnectResult, Method, Push, ReplyError } from '@switchboard/wire';
+import { JsonBytes, JsonCodec, type Codec, type ConnectParams, type ConnectResult, type Push, type ReplyError, type RequestMethod, type ResultOf, type ServerMessage, type WireMessage } from '@switchboard/wire';
 
 /** A reply error, as thrown by `TestClient.command`. */
 export class TestReplyError extends Error {
@@ -13,7 +13,9 @@ export class TestReplyError extends Error {
 }
 
 export interface TestClientOptions {
-  /** Subprotocol offered. @default 'switchboard.v1.json' */
+  /** The wire format: commands are encoded and messages decoded with it. @default new JsonCodec() */
+  codec?: Codec;
+  /** Subprotocol offered, to test what the server does with another one. @default codec.subprotocol */
   protocol?: string;
   /** How long `expect*` and `command` wait. @default 5000 */
   timeoutMs?: number;
@@ -36,13 +38,19 @@ export class TestClient {
   private waiters: Waiter[] = [];
   private nextId = 1;
   private readonly timeoutMs: number;
+  readonly codec: Codec;
   /** The result of the last successful `connect`. */
   connected: ConnectResult | undefined;
 
   private constructor(url: string, options: TestClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 5000;
-    this.ws = new WebSocket(url, options.protocol ?? 'switchboard.v1.json');
-    this.ws.addEventListener('message', (event) => this.onMessage(String((event as MessageEvent).data)));
+    this.codec = options.codec ?? new JsonCodec();
+    this.ws = new WebSocket(url, options.protocol ?? this.codec.subprotocol);
+    this.ws.binaryType = 'arraybuffer';
+    this.ws.addEventListener('message', (event) => {
+      const data = (event as MessageEvent<string | ArrayBuffer>).data;
+      this.onMessage(typeof data === 'string' ? data : new Uint8Array(data));
+    });
     this.closed = new Promise((resolve) => {
       this.ws.addEventListener('close', (event) => {
         const { code, reason } = event as CloseEvent;
@@ -64,25 +72,25 @@ export class TestClient {
 
   /** Sends `connect`; resolves with its result. */
   async connect(params: ConnectParams = {}): Promise<ConnectResult> {
-    this.connected = (await this.command('connect', params)) as ConnectResult;
+    this.connected = await this.command('connect', params);
     return this.connected;
   }
 
-  /** Sends one command; resolves with its result or rejects with a TestReplyError. */
-  command(method: Exclude<Method, 'send'>, params: object = {}): Promise<unknown> {
+  /** Sends one command; resolves with its result or rejects with a TestReplyError. `params` is not checked here, so bad ones can be sent. */
+  command<M extends RequestMethod>(method: M, params: object = {}): Promise<ResultOf<M>> {
     const id = this.nextId++;
-    this.raw(JSON.stringify({ id, method, params }));
-    return this.withTimeout(new Promise((resolve, reject) => this.pending.set(id, { resolve, reject })), `reply to ${method}`);
+    this.raw(this.codec.encodeCommand({ id, method, params } as never));
+    return this.withTimeout(new Promise((resolve, reject) => this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject })), `reply to ${method}`);
   }
 
   /** Fire-and-forget `send`. */
   send(data: unknown): void {
-    this.raw(JSON.stringify({ method: 'send', params: { data } }));
+    this.raw(this.codec.encodeCommand({ method: 'send', params: { data } }));
   }
 
-  /** Sends any text as one message (for bad-input tests). */
-  raw(text: string): void {
-    this.ws.send(text);
+  /** Sends any text or bytes as one message (for bad-input tests): a string as a text frame, bytes as a binary one. */
+  raw(message: WireMessage): void {
+    this.ws.send(message);
   }
 
   /** Waits for the first push (already received or to come) that matches. */
@@ -94,7 +102,7 @@ export class TestClient {
 
   /** Waits for a publication on `channel` (optionally with given data) and returns it. */
   async expectPublication(channel: string, data?: unknown): Promise<Extract<Push, { push: 'publication' }>> {
-    const matches = (p: Push) => p.push === 'publication' && p.channel === channel && (data === undefined || JSON.stringify(p.pub.data) === JSON.stringify(data));
+    const matches = (p: Push) => p.push === 'publication' && p.channel === channel && (data === undefined || JsonBytes.stringify(p.pub.data) === JsonBytes.stringify(data));
     return (await this.expectPush(matches, `publication on ${channel}`)) as Extract<Push, { push: 'publication' }>;
   }
 
@@ -108,12 +116,12 @@ export class TestClient {
     return this.closed;
   }
 
-  private onMessage(text: string): void {
-    const message = JSON.parse(text) as { id?: number; result?: unknown; error?: ReplyError } & Push;
-    if (typeof message.id === 'number') {
+  private onMessage(data: WireMessage): void {
+    const message: ServerMessage = this.codec.decodeMessage(data);
+    if ('id' in message) {
       const p = this.pending.get(message.id);
       this.pending.delete(message.id);
-      if (message.error) p?.reject(new TestReplyError(message.error));
+      if ('error' in message) p?.reject(new TestReplyError(message.error));
       else p?.resolve(message.result);
       return;
     }

@@ -39,12 +39,13 @@ const consoleLogger: Logger = {
   error: (fields, message) => console.error(message, fields),
 };
 
-/** The demo page and the client bundle it loads, read once. */
+/** The demo page and the client bundles it loads (the client, and the opt-in MessagePack codec), read once. */
 function demoAssets(): Record<string, { type: string; body: Buffer }> {
   const require = createRequire(import.meta.url);
   return {
     '/': { type: 'text/html; charset=utf-8', body: readFileSync(new URL('../../demo/index.html', import.meta.url)) },
     '/client.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(require.resolve('@switchboard/client/bundle')) },
+    '/msgpack.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(require.resolve('@switchboard/client/bundle-msgpack')) },
   };
 }
 
@@ -116,7 +117,7 @@ export async function runServe(argv: string[]): Promise<void> {
   const namespaces = Object.keys(config.server.namespaces ?? {});
   console.log(`switchboard serve: node ${server.nodeId}, ${describeEngine(config.engine)}
   demo page     ${base}/
-  websocket     ws://${host}:${address.port}${server.options.websocketPath}  (subprotocol switchboard.v1.json)
+  websocket     ws://${host}:${address.port}${server.options.websocketPath}  (subprotocols ${server.options.codecs.map((c) => c.subprotocol).join(', ')})
   HTTP API      ${base}/api/<method>  (Authorization: apikey ${generatedKey ? apiKey : '<the key you set>'})${generatedKey ? '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]' : ''}
   health        ${base}/health
   namespaces    ${namespaces.length > 0 ? namespaces.join(', ') : '(none: every subscribe gets 102)'}
