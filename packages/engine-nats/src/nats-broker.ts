@@ -11,6 +11,7 @@ import {
 } from '@switchboard/engine';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import type { Msg, Subscription } from '@nats-io/transport-node';
+import { IdempotencyClaims } from './idempotency-claims.js';
 import { NatsHistoryReader, type ChannelLocation } from './nats-history-reader.js';
 import type { NatsLink } from './nats-link.js';
 import { NatsNames, profileOf, type Profile } from './nats-names.js';
@@ -51,10 +52,11 @@ export class NatsBroker implements Broker {
   readonly counters: PublishCounters = { publishes: 0, conflicts: 0 };
   private readonly subscriptions = new Map<string, Subscription>();
   /** The last head this node appended or read, per channel; a stale one costs a retry. */
-  private readonly heads = new Map<string, StoredEntry & { stream: string }>();
+  private readonly heads = new Map<string, StoredEntry & { stream: string; at: number }>();
   /** The profile a channel was last published or ensured with, for reads that do not say. */
   private readonly profiles = new Map<string, Profile>();
   private readonly reader: NatsHistoryReader;
+  private readonly claims: IdempotencyClaims;
 
   constructor(
     private readonly link: NatsLink,
@@ -63,6 +65,7 @@ export class NatsBroker implements Broker {
     private readonly handler: BrokerHandler,
   ) {
     this.reader = new NatsHistoryReader(link, streams);
+    this.claims = new IdempotencyClaims(link, names, streams);
     link.onReconnect(() => {
       this.heads.clear(); // the server may have lost its storage, and stream sequences start again
       handler.onDeliveryUncertain();
@@ -71,22 +74,45 @@ export class NatsBroker implements Broker {
 
   async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     const body = encodeBody(data, options.publisher);
-    const msgID = options.idempotencyKey === undefined ? undefined : `${NatsNames.token(channel)}:${options.idempotencyKey}`;
-    if (!options.history || options.history.size <= 0) return this.publishLive(channel, body, msgID);
+    const key = options.idempotencyKey;
+    if (!options.history || options.history.size <= 0) return this.publishLive(channel, body, key === undefined ? undefined : `${NatsNames.token(channel)}:${key}`);
     const profile = profileOf(options.history);
     remember(this.profiles, channel, profile);
     const at = await this.location(profile, channel);
-    const cached = this.heads.get(channel);
-    let head = cached?.stream === at.stream ? cached : await this.reader.head(at);
     this.counters.publishes++;
+    if (key === undefined) return { position: await this.append(channel, profile, at, body), duplicate: false };
+    return this.claims.publishOnce(channel, key, {
+      append: () => this.append(channel, profile, at, body, key),
+      find: async () => {
+        const found = await this.reader.find(at, key);
+        return found && { offset: found.offset, epoch: found.epoch };
+      },
+    });
+  }
+
+  /**
+   * Appends at the channel's next offset. Two guards keep offsets unique: the
+   * expected last subject sequence (exact on one server), and a `Nats-Msg-Id` made
+   * of channel, epoch and offset, so a second append at the same offset is
+   * de-duplicated. The second is needed on clustered 2.9 servers, which accept
+   * concurrent appends expecting the same non-zero subject sequence
+   * (nats-server #4320 family; seen here on 2.9.10). A cached head is used only
+   * while younger than half the duplicate window, so the message that took its
+   * next offset is still remembered by it.
+   */
+  private async append(channel: string, profile: Profile, at: ChannelLocation, body: string, key?: string): Promise<StreamPosition> {
+    const cached = this.heads.get(channel);
+    const fresh = cached && cached.stream === at.stream && Date.now() - cached.at < this.streams.duplicateWindowMs(profile) / 2;
+    let head: StoredEntry | null = fresh ? cached : await this.reader.head(at);
     for (let attempt = 1; ; attempt++) {
       const offset = head ? head.offset + 1 : 1;
       const epoch = head ? head.epoch : freshEpoch();
       const expected = head ? head.seq : 0;
+      const msgID = `${NatsNames.token(channel)}.${epoch}.${offset}`;
       let ack;
       try {
         ack = await this.link.run('publish', () =>
-          this.link.js.publish(at.subject, body, { headers: publicationHeaders(offset, epoch, expected), msgID, expect: { lastSubjectSequence: expected } }),
+          this.link.js.publish(at.subject, body, { headers: publicationHeaders(offset, epoch, expected, { key }), msgID, expect: { lastSubjectSequence: expected } }),
         );
       } catch (error) {
         this.heads.delete(channel);
@@ -94,15 +120,16 @@ export class NatsBroker implements Broker {
           if (error instanceof EngineUnavailableError) this.streams.forget(); // a missing stream answers "no responders"
           throw error;
         }
-        if (attempt >= MAX_ATTEMPTS) throw new EngineUnavailableError(`nats: ${channel} stayed contended for ${MAX_ATTEMPTS} attempts`, { cause: error });
-        this.counters.conflicts++;
-        if (attempt > 2) await sleep(Math.random() * Math.min(2 ** attempt, 25));
-        head = await this.reader.head(at);
-        continue;
       }
-      if (ack.duplicate) return { position: await this.positionOf(at, ack.seq), duplicate: true };
-      remember(this.heads, channel, { stream: at.stream, seq: ack.seq, offset, epoch, prev: expected, marker: false, data: new Uint8Array() });
-      return { position: { offset, epoch }, duplicate: false };
+      if (ack && !ack.duplicate) {
+        remember(this.heads, channel, { stream: at.stream, at: Date.now(), seq: ack.seq, offset, epoch, prev: expected, marker: false, data: new Uint8Array() });
+        return { offset, epoch };
+      }
+      // Another node appended first (refused, or de-duplicated by offset).
+      if (attempt >= MAX_ATTEMPTS) throw new EngineUnavailableError(`nats: ${channel} stayed contended for ${MAX_ATTEMPTS} attempts`);
+      this.counters.conflicts++;
+      if (attempt > 2) await sleep(Math.random() * Math.min(2 ** attempt, 25));
+      head = await this.reader.head(at);
     }
   }
 
@@ -180,22 +207,13 @@ export class NatsBroker implements Broker {
     const epoch = freshEpoch();
     try {
       const ack = await this.link.run('ensure', () =>
-        this.link.js.publish(at.subject, '{}', { headers: publicationHeaders(0, epoch, 0, true), expect: { lastSubjectSequence: 0 } }),
+        this.link.js.publish(at.subject, '{}', { headers: publicationHeaders(0, epoch, 0, { marker: true }), expect: { lastSubjectSequence: 0 } }),
       );
       return { seq: ack.seq, offset: 0, epoch, prev: 0, marker: true, data: new Uint8Array() };
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE) return this.reader.head(at);
       throw error;
     }
-  }
-
-  /** The stored position of a de-duplicated publish; if it was trimmed since, the channel's top. */
-  private async positionOf(at: ChannelLocation, seq: number): Promise<StreamPosition> {
-    const original = await this.link.run('read', () => this.link.jsm.streams.getMessage(at.stream, { seq }));
-    const entry = original && original.subject === at.subject ? readEntry(seq, original.header, original.data) : undefined;
-    if (entry) return { offset: entry.offset, epoch: entry.epoch };
-    const head = await this.reader.head(at);
-    return head ? { offset: head.offset, epoch: head.epoch } : { offset: 0, epoch: '' };
   }
 
   private async location(profile: Profile, channel: string): Promise<ChannelLocation> {

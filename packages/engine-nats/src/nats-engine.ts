@@ -75,7 +75,7 @@ export function natsEngine(options: NatsEngineOptions = {}): EngineFactory {
     return {
       name: 'nats',
       broker,
-      presence: new NatsPresenceStore(link, names, settings),
+      presence: new NatsPresenceStore(link, names, settings, streams),
       control,
       async close() {
         await Promise.allSettled([broker.close(), control.close()]);

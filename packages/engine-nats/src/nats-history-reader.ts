@@ -29,6 +29,12 @@ export class NatsHistoryReader {
     return this.get(at, { last_by_subj: at.subject });
   }
 
+  /** The stored publication that carries an idempotency key, if history still holds it (a rare path: reads the whole channel). */
+  async find(at: ChannelLocation, key: string): Promise<StoredEntry | undefined> {
+    const messages = await readStream(this.link, at.stream, at.subject);
+    return messages.map((m) => readEntry(m.seq, m.headers, m.data)).find((e) => e?.key === key);
+  }
+
   /** Answers a history query from `head` (already read), all or nothing. */
   async read(channel: string, at: ChannelLocation, head: StoredEntry, query: HistoryQuery): Promise<HistoryResult> {
     const position: StreamPosition = { offset: head.offset, epoch: head.epoch };

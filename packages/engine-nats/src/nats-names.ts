@@ -22,6 +22,7 @@ export const profileOf = (history: HistoryOptions): Profile => ({
  *
  * - `<p>.h.<size>_<ttl>.<ch>`: a history profile's stream `<p>_h_<size>_<ttl>` (one for all its channels)
  * - `<p>.l.<ch>`: the stream `<p>_live` for history-less publishes with an idempotency key
+ * - `<p>.k.<ch>.<key>`: the stream `<p>_keys`, idempotency keys of history publishes (see IdempotencyClaims)
  * - `<p>.r.<ch>`: deliveries, only ever written by the streams' RePublish (and history-less publishes)
  * - `<p>.ctl`, `<p>.node.<id>`, `<p>.req.<id>`: the control bus
  * - KV bucket `<p>_p_<ttl>`, key `<ch>.<client>`: presence
@@ -67,6 +68,18 @@ export class NatsNames {
 
   liveSubject(channel: string): string {
     return `${this.prefix}.l.${NatsNames.token(channel)}`;
+  }
+
+  get keysStream(): string {
+    return `${this.prefix}_keys`;
+  }
+
+  get keysSubjects(): string {
+    return `${this.prefix}.k.*.*`;
+  }
+
+  keySubject(channel: string, key: string): string {
+    return `${this.prefix}.k.${NatsNames.token(channel)}.${NatsNames.token(key)}`;
   }
 
   /** Where a stream's RePublish puts its messages: the channel's delivery subject. */

@@ -3,7 +3,7 @@ import { StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsLink } from './nats-link.js';
 import { MIN_MAX_AGE_MS, type NatsNames } from './nats-names.js';
-import type { StreamSettings } from './nats-streams.js';
+import type { NatsStreams, StreamSettings } from './nats-streams.js';
 import { readStream } from './stream-reader.js';
 
 const LIST_MAX_AGE_MS = 1000;
@@ -26,6 +26,7 @@ export class NatsPresenceStore implements PresenceStore {
     private readonly link: NatsLink,
     private readonly names: NatsNames,
     private readonly settings: Omit<StreamSettings, 'idempotencyWindowMs'>,
+    private readonly streams: NatsStreams,
   ) {
     this.kvm = new Kvm(link.js);
     link.onReconnect(() => {
@@ -92,14 +93,16 @@ export class NatsPresenceStore implements PresenceStore {
   private bucket(ttlMs: number): Promise<KV> {
     let kv = this.buckets.get(ttlMs);
     if (!kv) {
-      kv = this.link.run('create bucket', () =>
-        this.kvm.create(this.names.presenceBucket(ttlMs), {
+      kv = this.link.run('create bucket', async () => {
+        const bucket = await this.kvm.create(this.names.presenceBucket(ttlMs), {
           ttl: ttlMs,
           history: 1,
           replicas: this.settings.replicas,
           storage: this.settings.storage === 'memory' ? StorageType.Memory : StorageType.File,
-        }),
-      );
+        });
+        await this.streams.leaderOf(`KV_${this.names.presenceBucket(ttlMs)}`);
+        return bucket;
+      });
       this.buckets.set(ttlMs, kv);
       kv.catch(() => this.buckets.delete(ttlMs));
     }

@@ -5,9 +5,9 @@ import { headers, type MsgHdrs } from '@nats-io/transport-node';
  * A stored message's headers: `Sb-Off` (the channel offset), `Sb-Epoch`, `Sb-Prev`
  * (the stream sequence of the channel's previous message, 0 for its first, so
  * history can be walked back from the head without a consumer), and `Sb-Kind: init`
- * on the marker an ensuring read writes. The body is `{d, p?}` JSON.
+ * on the marker an ensuring read writes; `Sb-Key` the idempotency key, if any. The body is `{d, p?}` JSON.
  */
-export const Header = { Offset: 'Sb-Off', Epoch: 'Sb-Epoch', Prev: 'Sb-Prev', Kind: 'Sb-Kind' } as const;
+export const Header = { Offset: 'Sb-Off', Epoch: 'Sb-Epoch', Prev: 'Sb-Prev', Kind: 'Sb-Kind', Key: 'Sb-Key' } as const;
 
 /** The head (or any stored message) of a channel, as read back. */
 export interface StoredEntry {
@@ -18,6 +18,7 @@ export interface StoredEntry {
   prev: number;
   /** The init marker of an ensured, still empty stream: not a publication. */
   marker: boolean;
+  key?: string;
   data: Uint8Array;
 }
 
@@ -25,8 +26,10 @@ export function encodeBody(data: unknown, publisher: Publication['publisher']): 
   return JSON.stringify(publisher ? { d: data, p: publisher } : { d: data });
 }
 
-export function publicationHeaders(offset: number, epoch: string, prev: number, marker = false): MsgHdrs {
+export function publicationHeaders(offset: number, epoch: string, prev: number, options: { marker?: boolean; key?: string } = {}): MsgHdrs {
   const h = headers();
+  const marker = options.marker ?? false;
+  if (options.key !== undefined) h.set(Header.Key, options.key);
   h.set(Header.Offset, String(offset));
   h.set(Header.Epoch, epoch);
   h.set(Header.Prev, String(prev));
@@ -44,6 +47,7 @@ export function readEntry(seq: number, hdrs: MsgHdrs | undefined, data: Uint8Arr
     epoch: hdrs.get(Header.Epoch),
     prev: Number(hdrs.get(Header.Prev) || 0),
     marker: hdrs.get(Header.Kind) === 'init',
+    key: hdrs.get(Header.Key) || undefined,
     data,
   };
 }

@@ -43,9 +43,14 @@ export class NatsStreams {
       // An ensured stream's init marker takes a place until `size` publications push it out, so exactly `size` are kept.
       max_msgs_per_subject: profile.size,
       max_age: nanos(maxAge),
-      duplicate_window: nanos(maxAge > 0 ? Math.min(this.settings.idempotencyWindowMs, maxAge) : this.settings.idempotencyWindowMs),
+      duplicate_window: nanos(this.duplicateWindowMs(profile)),
       republish: { src: this.names.historySubjects(profile), dest: this.names.republishDestination },
     });
+  }
+
+  /** JetStream requires `duplicate_window <= max_age`. */
+  duplicateWindowMs(profile: Profile): number {
+    return profile.ttlMs > 0 ? Math.min(this.settings.idempotencyWindowMs, profile.ttlMs) : this.settings.idempotencyWindowMs;
   }
 
   /** The stream that only de-duplicates keyed history-less publishes (one message per channel, kept for the window). */
@@ -56,6 +61,16 @@ export class NatsStreams {
       max_age: nanos(this.settings.idempotencyWindowMs),
       duplicate_window: nanos(this.settings.idempotencyWindowMs),
       republish: { src: this.names.liveSubjects, dest: this.names.republishDestination },
+    });
+  }
+
+  /** Idempotency claims: a claim and its record per key, kept for the window, never delivered. */
+  keys(): Promise<string> {
+    return this.ensure(this.names.keysStream, {
+      subjects: [this.names.keysSubjects],
+      max_msgs_per_subject: 2,
+      max_age: nanos(this.settings.idempotencyWindowMs),
+      duplicate_window: nanos(Math.min(this.settings.idempotencyWindowMs, 60_000)),
     });
   }
 
@@ -80,6 +95,26 @@ export class NatsStreams {
     this.listed.at = 0;
   }
 
+  /**
+   * Waits until a replicated stream answers: `streams.add` returns before the
+   * stream's Raft group has a leader that serves requests, and until then gets
+   * and publishes to it go unanswered and time out. Any answer to a short
+   * message get (even "no message") means it is serving.
+   */
+  async leaderOf(name: string): Promise<void> {
+    if (this.settings.replicas === 1) return;
+    const probe = JSON.stringify({ seq: 1 });
+    for (const start = Date.now(); ; ) {
+      try {
+        await this.link.nc.request(`$JS.API.STREAM.MSG.GET.${name}`, probe, { timeout: 250 });
+        return;
+      } catch (error) {
+        if (Date.now() - start > 2 * this.link.commandTimeoutMs) throw error;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+  }
+
   private ensure(name: string, config: Partial<StreamConfig>): Promise<string> {
     let made = this.ensured.get(name);
     if (!made) {
@@ -97,6 +132,7 @@ export class NatsStreams {
         } catch (error) {
           if (!(error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE)) throw error;
         }
+        await this.leaderOf(name);
         return name;
       });
       this.ensured.set(name, made);

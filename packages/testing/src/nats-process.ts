@@ -60,14 +60,14 @@ interface Ports {
   clusterPort?: number;
 }
 
-function launcher(name: string, ports: Ports, routes: number[]) {
+function launcher(name: string, ports: Ports, routes: number[], jetstream = true) {
   const dir = mkdtempSync(join(tmpdir(), `sb-nats-${name}-`));
   const store = join(dir, 'jetstream');
   const config = [
     `server_name: ${name}`,
     `listen: 127.0.0.1:${ports.port}`,
     `http: 127.0.0.1:${ports.monitorPort}`,
-    `jetstream { store_dir: "${store}", max_memory_store: 268435456, max_file_store: 1073741824 }`,
+    ...(jetstream ? [`jetstream { store_dir: "${store}", max_memory_store: 268435456, max_file_store: 1073741824 }`] : []),
     ...(ports.clusterPort === undefined
       ? []
       : [`cluster { name: sb-test, listen: 127.0.0.1:${ports.clusterPort}, routes: [${routes.map((p) => `nats-route://127.0.0.1:${p}`).join(', ')}] }`]),
@@ -110,9 +110,10 @@ function launcher(name: string, ports: Ports, routes: number[]) {
   return { handle, launch };
 }
 
-export async function startNats(): Promise<NatsProcess> {
+/** One server; `jetstream: false` makes one without JetStream (for start-up errors). */
+export async function startNats(options: { jetstream?: boolean } = {}): Promise<NatsProcess> {
   const ports = { port: await freePort(), monitorPort: await freePort() };
-  const { handle, launch } = launcher(`sb-nats-${ports.port}`, ports, []);
+  const { handle, launch } = launcher(`sb-nats-${ports.port}`, ports, [], options.jetstream ?? true);
   await launch();
   return handle;
 }
