@@ -39,9 +39,10 @@ export interface PublishCounters {
  * The Broker over JetStream. A channel is one subject of its profile's shared
  * stream. A publish appends with `Nats-Expected-Last-Subject-Sequence` set to the
  * channel's head as this node last saw it, carrying the next offset and the
- * epoch in headers; if another node appended first, JetStream refuses (10071),
- * and the node re-reads the head and tries again, so offsets stay contiguous
- * without a lock. A new epoch starts exactly when the subject is empty (never
+ * epoch in headers, and a `Nats-Msg-Id` naming that offset (see `append`); if
+ * another node appended first, JetStream refuses (10071) or de-duplicates it, and
+ * the node re-reads the head and tries again, so offsets stay contiguous without a
+ * lock. Idempotency keys are claimed apart (IdempotencyClaims). A new epoch starts exactly when the subject is empty (never
  * written, purged, or every message aged out), so a stale position never matches.
  *
  * Delivery is only through the streams' RePublish, which forwards stored messages
