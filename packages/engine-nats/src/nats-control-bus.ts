@@ -13,6 +13,9 @@ import { RequestError, TimeoutError, type Subscription } from '@nats-io/transpor
 import type { NatsLink } from './nats-link.js';
 import type { NatsNames } from './nats-names.js';
 
+/** How long a node starting on a clustered server waits for its interest to reach the other servers. */
+const ROUTE_PROPAGATION_MS = 100;
+
 type Answer = { ok: true; result: unknown } | { ok: false; error: string };
 
 /**
@@ -46,6 +49,9 @@ export class NatsControlBus implements ControlBus {
       }),
     );
     await this.link.run('control subscribe', () => nc.flush());
+    // The flush proves our server has the subscriptions; the other servers of a cluster learn them
+    // over routes a moment later, and a broadcast from a node on another server misses us until then.
+    if (nc.info?.cluster) await new Promise((r) => setTimeout(r, ROUTE_PROPAGATION_MS));
   }
 
   async broadcast(type: string, payload: unknown): Promise<void> {
@@ -77,11 +83,22 @@ export class NatsControlBus implements ControlBus {
 
   async close(): Promise<void> {
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
-    // Once the server has the unsubscribe, a request to this node gets "no responders" rather than a timeout.
-    if (!this.link.nc.isClosed()) await this.link.nc.flush().catch(() => {});
+    // Once the servers have the unsubscribe (ours at the flush, a cluster's others over routes a moment
+    // later), a request to this node gets "no responders" rather than a timeout.
+    const { nc } = this.link;
+    if (nc.isClosed()) return;
+    await nc.flush().catch(() => {});
+    if (nc.info?.cluster) await new Promise((r) => setTimeout(r, ROUTE_PROPAGATION_MS));
   }
 
+  /**
+   * Resolves once the server has taken the message (a flush round trip), as a Redis PUBLISH does: a
+   * command sent after it, by any node, then reaches a node on the same server after it.
+   */
   private async publish(subject: string, type: string, payload: unknown): Promise<void> {
-    await this.link.run('control publish', async () => this.link.nc.publish(subject, this.codec.encode({ type, from: this.nodeId, payload } satisfies ControlMessage)));
+    await this.link.run('control publish', async () => {
+      this.link.nc.publish(subject, this.codec.encode({ type, from: this.nodeId, payload } satisfies ControlMessage));
+      await this.link.nc.flush();
+    });
   }
 }

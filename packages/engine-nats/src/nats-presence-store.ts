@@ -1,5 +1,5 @@
 import type { PresenceEntry, PresenceStats, PresenceStore } from '@switchboard/engine';
-import { StorageType } from '@nats-io/jetstream';
+import { JetStreamApiError, StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsLink } from './nats-link.js';
 import { MIN_MAX_AGE_MS, type NatsNames } from './nats-names.js';
@@ -7,6 +7,8 @@ import type { NatsStreams, StreamSettings } from './nats-streams.js';
 import { readStream } from './stream-reader.js';
 
 const LIST_MAX_AGE_MS = 1000;
+/** "stream name already in use with a different configuration". */
+const STREAM_NAME_IN_USE = 10058;
 
 /**
  * Presence in JetStream KV: a bucket per presence TTL (`<p>_p_<ttl>`, `max_age` =
@@ -93,14 +95,22 @@ export class NatsPresenceStore implements PresenceStore {
   private bucket(ttlMs: number): Promise<KV> {
     let kv = this.buckets.get(ttlMs);
     if (!kv) {
+      const name = this.names.presenceBucket(ttlMs);
       kv = this.link.run('create bucket', async () => {
-        const bucket = await this.kvm.create(this.names.presenceBucket(ttlMs), {
-          ttl: ttlMs,
-          history: 1,
-          replicas: this.settings.replicas,
-          storage: this.settings.storage === 'memory' ? StorageType.Memory : StorageType.File,
-        });
-        await this.streams.leaderOf(`KV_${this.names.presenceBucket(ttlMs)}`);
+        let bucket: KV;
+        try {
+          bucket = await this.kvm.create(name, {
+            ttl: ttlMs,
+            history: 1,
+            replicas: this.settings.replicas,
+            storage: this.settings.storage === 'memory' ? StorageType.Memory : StorageType.File,
+          });
+        } catch (error) {
+          // Made earlier with other replicas or storage: use it as it is.
+          if (!(error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE)) throw error;
+          bucket = await this.kvm.open(name);
+        }
+        await this.streams.leaderOf(`KV_${name}`);
         return bucket;
       });
       this.buckets.set(ttlMs, kv);
