@@ -135,7 +135,8 @@ export class NatsBroker implements Broker {
   }
 
   async subscribe(channel: string): Promise<void> {
-    if (!this.subscriptions.has(channel)) {
+    const fresh = !this.subscriptions.has(channel);
+    if (fresh) {
       const subscription = this.link.nc.subscribe(this.names.delivery(channel), {
         callback: (error, message) => {
           if (!error) this.deliver(channel, message);
@@ -143,8 +144,9 @@ export class NatsBroker implements Broker {
       });
       this.subscriptions.set(channel, subscription);
     }
-    // The server has the interest once a round trip has passed.
+    // The server has the interest once a round trip has passed; a cluster's others a moment later.
     await this.link.run('subscribe', () => this.link.nc.flush());
+    if (fresh) await this.link.settleRoutes();
   }
 
   async unsubscribe(channel: string): Promise<void> {

@@ -13,9 +13,6 @@ import { RequestError, TimeoutError, type Subscription } from '@nats-io/transpor
 import type { NatsLink } from './nats-link.js';
 import type { NatsNames } from './nats-names.js';
 
-/** How long a node starting on a clustered server waits for its interest to reach the other servers. */
-const ROUTE_PROPAGATION_MS = 100;
-
 type Answer = { ok: true; result: unknown } | { ok: false; error: string };
 
 /**
@@ -49,9 +46,7 @@ export class NatsControlBus implements ControlBus {
       }),
     );
     await this.link.run('control subscribe', () => nc.flush());
-    // The flush proves our server has the subscriptions; the other servers of a cluster learn them
-    // over routes a moment later, and a broadcast from a node on another server misses us until then.
-    if (nc.info?.cluster) await new Promise((r) => setTimeout(r, ROUTE_PROPAGATION_MS));
+    await this.link.settleRoutes(); // else a broadcast from a node on another server misses us
   }
 
   async broadcast(type: string, payload: unknown): Promise<void> {
@@ -88,7 +83,7 @@ export class NatsControlBus implements ControlBus {
     const { nc } = this.link;
     if (nc.isClosed()) return;
     await nc.flush().catch(() => {});
-    if (nc.info?.cluster) await new Promise((r) => setTimeout(r, ROUTE_PROPAGATION_MS));
+    await this.link.settleRoutes();
   }
 
   /**

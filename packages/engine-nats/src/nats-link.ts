@@ -12,6 +12,9 @@ export interface LinkOptions {
 }
 
 
+/** How long interest takes to reach a cluster's other servers, generously (loopback: well under 10 ms). */
+const ROUTE_PROPAGATION_MS = 100;
+
 /** JetStream answers meaning "not now" (no leader, cluster busy), which a retry can fix: the rest are real refusals. */
 const TEMPORARY_API_STATUS = new Set([408, 503]);
 
@@ -88,6 +91,15 @@ export class NatsLink {
     if (error instanceof EngineUnavailableError) return error;
     if (error instanceof JetStreamApiError && !TEMPORARY_API_STATUS.has(error.status)) return error;
     return new EngineUnavailableError(`nats (${what}): ${(error as Error).message}`, { cause: error });
+  }
+
+  /**
+   * After a subscription change is flushed, our server has it; the other servers of a cluster learn
+   * it over routes a moment later (messages published through them meanwhile miss it). Waits for
+   * that on a clustered server; returns at once on a single one.
+   */
+  async settleRoutes(): Promise<void> {
+    if (this.nc.info?.cluster) await new Promise((r) => setTimeout(r, ROUTE_PROPAGATION_MS));
   }
 
   async close(): Promise<void> {
