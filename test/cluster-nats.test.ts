@@ -6,15 +6,27 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startNats, startNatsCluster, type NatsCluster, type NatsProcess } from '@switchboard/testing';
 import { startNodes, type Node } from './helpers/cluster.js';
+import { deleteNatsStreams } from './helpers/nats.js';
 import { brokerFrozen, brokerLostMidStream, describeThreeNodes, nodeKilledMidStream } from './helpers/cluster-scenarios.js';
 
 const SHARED_NATS = { nats: ['nats://127.0.0.1:4222'] };
 
-describeThreeNodes('three nodes on one NATS', () => startNodes(3, SHARED_NATS));
+/** Nodes on the shared NATS; their streams are deleted when this file is done. */
+const prefixes = new Set<string>();
+const onSharedNats = async (count: number) => {
+  const nodes = await startNodes(count, SHARED_NATS);
+  prefixes.add(nodes[0].prefix);
+  return nodes;
+};
+after(async () => {
+  for (const prefix of prefixes) await deleteNatsStreams(SHARED_NATS.nats, prefix);
+});
+
+describeThreeNodes('three nodes on one NATS', () => onSharedNats(3));
 
 describe('faults on NATS', { timeout: 180_000 }, () => {
   it('SIGKILL of node B mid-stream: its clients move to A or C and recover with 0 loss and 0 duplicates', () =>
-    nodeKilledMidStream('nats', () => startNodes(3, SHARED_NATS)));
+    nodeKilledMidStream('nats', () => onSharedNats(3)));
 
   describe('on a NATS of its own', () => {
     let nats: NatsProcess;
