@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, type Publication } from '@switchboard/client';
 import { MsgpackCodec } from '@switchboard/client/msgpack';
+import { deleteNatsStreams, natsEngine } from '@switchboard/engine-nats';
 import { redisEngine } from '@switchboard/engine-redis';
 import type { ServerOptions } from '@switchboard/server';
 import { startTestServer, TestClient, TEST_API_KEY, type TestServer } from '@switchboard/testing';
@@ -28,12 +29,14 @@ class Counting<C extends JsonCodec | MsgpackCodec> {
 const BYTES = Uint8Array.from({ length: 300 }, (_, i) => (i * 37) & 0xff);
 const BASE64 = Buffer.from(BYTES).toString('base64');
 
-const engines: [string, () => ServerOptions['engine']][] = [
+const NATS_PREFIX = `binary_${process.pid}_${Date.now().toString(36)}`;
+const engines: [string, () => ServerOptions['engine'], cleanUp?: () => Promise<void>][] = [
   ['memory', () => undefined],
   ['redis', () => redisEngine({ urls: ['redis://127.0.0.1:6379'], prefix: `binary:${process.pid}:${Date.now()}:` })],
+  ['nats', () => natsEngine({ prefix: NATS_PREFIX }), () => deleteNatsStreams(['nats://127.0.0.1:4222'], NATS_PREFIX)],
 ];
 
-for (const [engineName, engine] of engines) {
+for (const [engineName, engine, cleanUp] of engines) {
   describe(`binary publications (${engineName} engine)`, { timeout: 30_000 }, () => {
     let t: TestServer;
     const json = new Counting(new JsonCodec());
@@ -67,6 +70,7 @@ for (const [engineName, engine] of engines) {
     after(async () => {
       for (const c of clients) c.disconnect();
       await t.close();
+      await cleanUp?.();
     });
 
     it('a MessagePack SDK publication with bytes: bytes to MessagePack and JSON SDK clients, {"$bytes": base64} on the JSON wire; once per codec', async () => {

@@ -71,9 +71,9 @@ export class RedisShard {
     return this.guard(() => defined[script.command](...keys, ...args));
   }
 
-  /** PUBLISH on this shard, failing as `run` does. */
-  async publish(name: string, message: string): Promise<void> {
-    await this.guard(() => this.command.publish(name, message));
+  /** PUBLISH on this shard, failing as `run` does; resolves with the number of subscribers reached. */
+  publish(name: string, message: string): Promise<number> {
+    return this.guard(() => this.command.publish(name, message));
   }
 
   private async guard<T>(command: () => Promise<T>): Promise<T> {

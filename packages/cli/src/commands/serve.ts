@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { createServer, type Logger, type SwitchboardServer } from '@switchboard/server';
 import { EngineUnavailableError } from '@switchboard/engine';
+import { natsEngine, redactNatsUrl } from '@switchboard/engine-nats';
 import { redactRedisUrl, redisEngine } from '@switchboard/engine-redis';
 import { StartupError, UsageError, integerOption } from '../usage-error.js';
 import { loadServeConfig, type EngineChoice } from './serve-config.js';
@@ -13,17 +14,21 @@ const HELP = `Usage: switchboard serve [options]
 
 Runs the real-time server: WebSocket clients on /connection/websocket, the HTTP
 API on /api/*, /health, /metrics, and the demo page on /. With the embedded
-memory engine (the default) it is one node; with --engine redis, every node on
-the same Redis is one cluster, and any node accepts any connection.
+memory engine (the default) it is one node; with --engine redis (or nats), every
+node on the same Redis (or NATS) is one cluster, and any node accepts any connection.
 
 Options:
   --port N            port to listen on (default 8000; 0 picks a free one)
   --host ADDR         address to bind (default 127.0.0.1)
   --api-key KEY       key for the HTTP API (Authorization: apikey KEY); generated and printed if absent
   --allow-anonymous   accept clients without credentials (on by default without --config: the demo)
-  --engine NAME       memory (default) or redis
+  --engine NAME       memory (default), redis or nats
   --redis-url URL     a Redis for --engine redis (default redis://127.0.0.1:6379); repeat it to shard
                       channels over several instances; redis-sentinel://host:26379,host2/master works too
+  --nats-url URL      a NATS server for --engine nats (default nats://127.0.0.1:4222); repeat it to give
+                      a cluster's seed servers; JetStream must be enabled
+  --nats-replicas N   copies of each stream and presence bucket (default 1; 3 on a 3-server cluster)
+  --nats-storage S    file (default: history survives a NATS restart) or memory
   --config FILE       JSON file with server options (namespaces, jwt, allowedOrigins, limits…); see docs/operations.md
   -h, --help          show this help
 
@@ -31,7 +36,8 @@ Environment (overrides the config file; flags override both):
   SWITCHBOARD_PORT, SWITCHBOARD_HOST, SWITCHBOARD_API_KEY, SWITCHBOARD_ALLOW_ANONYMOUS,
   SWITCHBOARD_MAX_MESSAGE_SIZE, SWITCHBOARD_NODE_NAME, SWITCHBOARD_CONFIG,
   SWITCHBOARD_JWT_SECRET (HS256 tokens, see "switchboard token"), SWITCHBOARD_ALLOWED_ORIGINS (comma-separated),
-  SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX`;
+  SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX,
+  SWITCHBOARD_NATS_URL (comma-separated), SWITCHBOARD_NATS_PREFIX, SWITCHBOARD_NATS_REPLICAS, SWITCHBOARD_NATS_STORAGE`;
 
 const consoleLogger: Logger = {
   info: (fields, message) => console.log(message, fields),
@@ -60,6 +66,9 @@ export async function runServe(argv: string[]): Promise<void> {
       config: { type: 'string' },
       engine: { type: 'string' },
       'redis-url': { type: 'string', multiple: true },
+      'nats-url': { type: 'string', multiple: true },
+      'nats-replicas': { type: 'string' },
+      'nats-storage': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -77,6 +86,9 @@ export async function runServe(argv: string[]): Promise<void> {
       config: values.config,
       engine: values.engine,
       redisUrls: values['redis-url'],
+      natsUrls: values['nats-url'],
+      natsReplicas: values['nats-replicas'] === undefined ? undefined : integerOption('nats-replicas', values['nats-replicas'], 1),
+      natsStorage: values['nats-storage'],
     },
     process.env,
   );
@@ -84,7 +96,13 @@ export async function runServe(argv: string[]): Promise<void> {
   const apiKey = config.server.apiKey ?? randomBytes(24).toString('base64url');
   let server;
   try {
-    const engine = config.engine.type === 'redis' ? redisEngine({ urls: config.engine.urls, prefix: config.engine.prefix }) : undefined;
+    const choice = config.engine;
+    const engine =
+      choice.type === 'redis'
+        ? redisEngine({ urls: choice.urls, prefix: choice.prefix })
+        : choice.type === 'nats'
+          ? natsEngine({ servers: choice.urls, prefix: choice.prefix, replicas: choice.replicas, storage: choice.storage, idempotencyWindowMs: config.server.idempotencyWindowMs })
+          : undefined;
     server = createServer({ ...config.server, apiKey, engine }, consoleLogger);
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -103,7 +121,7 @@ export async function runServe(argv: string[]): Promise<void> {
   try {
     await server.start();
   } catch (error) {
-    // Redis unreachable at start-up: say so plainly and exit 1 (a process manager retries).
+    // Redis or NATS unreachable (or NATS without JetStream) at start-up: say so plainly and exit 1 (a process manager retries).
     if (error instanceof EngineUnavailableError) throw new StartupError(error.message);
     throw error;
   }
@@ -144,6 +162,7 @@ export async function runServe(argv: string[]): Promise<void> {
 
 function describeEngine(engine: EngineChoice): string {
   if (engine.type === 'memory') return 'memory engine';
+  if (engine.type === 'nats') return `nats engine (${engine.urls.map(redactNatsUrl).join(', ')}; ${engine.replicas ?? 1} replica(s), ${engine.storage ?? 'file'} storage)`;
   const urls = engine.urls.map(redactRedisUrl);
   return `redis engine (${urls.length > 1 ? `${urls.length} shards: ` : ''}${urls.join(', ')})`;
 }
