@@ -6,7 +6,7 @@
 //
 //   node --import tsx bench/nats-publish-cost.ts [N=20000] [payloadBytes=200]
 import { natsEngine } from '@switchboard/engine-nats';
-import { startNats, startNatsCluster } from '@switchboard/testing';
+import { startNats, startNatsCluster } from '@switchboard/testing/internal';
 import { cpuMicros } from './lib/proc-stats.js';
 
 const N = Number(process.argv[2] ?? 20_000);

@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import WS from 'ws';
-import { startNats } from '@switchboard/testing';
+import { startNats } from '@switchboard/testing/internal';
 import { BIN, waitForLine } from './helpers/process.js';
 
 describe('switchboard CLI', { timeout: 60_000 }, () => {

@@ -4,7 +4,7 @@
 // 3-server NATS cluster with R3 streams: the stream leader SIGKILLed mid-stream.
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startNats, startNatsCluster, type NatsCluster, type NatsProcess } from '@switchboard/testing';
+import { startNats, startNatsCluster, type NatsCluster, type NatsProcess } from '@switchboard/testing/internal';
 import { startNodes, type Node } from './helpers/cluster.js';
 import { deleteNatsStreams } from '@switchboard/engine-nats';
 import { brokerFrozen, brokerLostMidStream, describeThreeNodes, nodeKilledMidStream } from './helpers/cluster-scenarios.js';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startRedis, type RedisProcess } from '@switchboard/testing';
+import { startRedis, type RedisProcess } from '@switchboard/testing/internal';
 import { Redis } from 'ioredis';
 import { api, startNodes } from './helpers/cluster.js';
 import { brokerFrozen, brokerLostMidStream, describeThreeNodes, nodeKilledMidStream } from './helpers/cluster-scenarios.js';

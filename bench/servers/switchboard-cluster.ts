@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startNats } from '@switchboard/testing';
+import { startNats } from '@switchboard/testing/internal';
 import { Redis } from 'ioredis';
 
 const NODES = 3;

@@ -3,7 +3,7 @@
 // starts, with every stream and bucket replicated 3 times. Each fixture has its
 // own prefix and deletes its streams and buckets when it closes.
 import { describeBrokerContract, describeControlBusContract, describePresenceContract } from '@switchboard/engine/contract';
-import { startNatsCluster, type NatsCluster } from '@switchboard/testing';
+import { startNatsCluster, type NatsCluster } from '@switchboard/testing/internal';
 import { natsBackend } from './nats-backend.js';
 
 for (const [name, clustered] of [['nats', false], ['nats, 3-server cluster, R3', true]] as const) {

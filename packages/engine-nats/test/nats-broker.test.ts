@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Engine, Publication } from '@switchboard/engine';
-import { startNatsCluster, type NatsCluster } from '@switchboard/testing';
+import { startNatsCluster, type NatsCluster } from '@switchboard/testing/internal';
 import type { NatsBroker } from '../src/index.js';
 import { natsBackend } from './nats-backend.js';
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EngineUnavailableError, type Engine, type Publication } from '@switchboard/engine';
-import { startNats, startNatsCluster, type NatsProcess } from '@switchboard/testing';
+import { startNats, startNatsCluster, type NatsProcess } from '@switchboard/testing/internal';
 import { natsEngine, resolveNatsEngineOptions, type NatsEngineOptions } from '../src/index.js';
 
 const HISTORY = { size: 100, ttlMs: 60_000 };

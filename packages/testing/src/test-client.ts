@@ -23,17 +23,30 @@ export interface TestClientOptions {
 
 type Waiter = { match: (push: Push) => boolean; resolve: (push: Push) => void };
 
+/** How a TestClient reaches its server: a WebSocket (`TestClient.open`), or a memory transport (`ChannelTest`). */
+export interface TestLink {
+  send(message: WireMessage): void;
+  close(code: number): void;
+}
+
+/** What a link reports to its TestClient. */
+export interface TestLinkEvents {
+  message(message: WireMessage): void;
+  close(code: number, reason: string): void;
+}
+
 /**
  * A protocol-level client for tests: raw commands and replies, every push kept
  * in order, and `expectPush` / `expectPublication` to wait for one. It is not
  * the SDK (no reconnects, no dedupe): it shows exactly what the server sends.
  */
-export class TestClient {
+export class TestClient<L extends TestLink = TestLink> {
   /** Every push received, in order. */
   readonly pushes: Push[] = [];
   /** Resolves with the close code and reason once the connection is closed. */
   readonly closed: Promise<{ code: number; reason: string }>;
-  private readonly ws: WebSocket;
+  /** The link to the server (a `MemoryLink` can stop reading). */
+  readonly link: L;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private waiters: Waiter[] = [];
   private nextId = 1;
@@ -42,31 +55,37 @@ export class TestClient {
   /** The result of the last successful `connect`. */
   connected: ConnectResult | undefined;
 
-  private constructor(url: string, options: TestClientOptions) {
+  /** A client over any link: `connect` builds the link and gets the events to report to. */
+  constructor(connect: (events: TestLinkEvents) => L, options: TestClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.codec = options.codec ?? new JsonCodec();
-    this.ws = new WebSocket(url, options.protocol ?? this.codec.subprotocol);
-    this.ws.binaryType = 'arraybuffer';
-    this.ws.addEventListener('message', (event) => {
-      const data = (event as MessageEvent<string | ArrayBuffer>).data;
-      this.onMessage(typeof data === 'string' ? data : new Uint8Array(data));
-    });
-    this.closed = new Promise((resolve) => {
-      this.ws.addEventListener('close', (event) => {
-        const { code, reason } = event as CloseEvent;
+    let ended!: (close: { code: number; reason: string }) => void;
+    this.closed = new Promise((resolve) => (ended = resolve));
+    this.link = connect({
+      message: (message) => this.onMessage(message),
+      close: (code, reason) => {
         for (const p of this.pending.values()) p.reject(new Error(`connection closed ${code} ${reason}`));
         this.pending.clear();
-        resolve({ code, reason });
-      });
+        ended({ code, reason });
+      },
     });
   }
 
   /** Opens a WebSocket to `url` (the server's `/connection/websocket`). */
-  static open(url: string, options: TestClientOptions = {}): Promise<TestClient> {
-    const client = new TestClient(url, options);
+  static open(url: string, options: TestClientOptions = {}): Promise<TestClient<WebSocket>> {
     return new Promise((resolve, reject) => {
-      client.ws.addEventListener('open', () => resolve(client));
-      client.ws.addEventListener('error', () => reject(new Error(`cannot open ${url}`)));
+      const client = new TestClient((events) => {
+        const ws = new WebSocket(url, options.protocol ?? (options.codec ?? new JsonCodec()).subprotocol);
+        ws.binaryType = 'arraybuffer';
+        ws.addEventListener('message', (event) => {
+          const data = (event as MessageEvent<string | ArrayBuffer>).data;
+          events.message(typeof data === 'string' ? data : new Uint8Array(data));
+        });
+        ws.addEventListener('close', (event) => events.close((event as CloseEvent).code, (event as CloseEvent).reason));
+        ws.addEventListener('open', () => resolve(client));
+        ws.addEventListener('error', () => reject(new Error(`cannot open ${url}`)));
+        return ws;
+      }, options);
     });
   }
 
@@ -79,8 +98,10 @@ export class TestClient {
   /** Sends one command; resolves with its result or rejects with a TestReplyError. `params` is not checked here, so bad ones can be sent. */
   command<M extends RequestMethod>(method: M, params: object = {}): Promise<ResultOf<M>> {
     const id = this.nextId++;
+    // Waiting before sending: over a memory link the reply can come inside `raw`.
+    const reply = new Promise<ResultOf<M>>((resolve, reject) => this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
     this.raw(this.codec.encodeCommand({ id, method, params } as never));
-    return this.withTimeout(new Promise((resolve, reject) => this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject })), `reply to ${method}`);
+    return this.withTimeout(reply, `reply to ${method}`);
   }
 
   /** Fire-and-forget `send`. */
@@ -90,7 +111,7 @@ export class TestClient {
 
   /** Sends any text or bytes as one message (for bad-input tests): a string as a text frame, bytes as a binary one. */
   raw(message: WireMessage): void {
-    this.ws.send(message);
+    this.link.send(message);
   }
 
   /** Waits for the first push (already received or to come) that matches. */
@@ -112,7 +133,7 @@ export class TestClient {
   }
 
   close(): Promise<{ code: number; reason: string }> {
-    this.ws.close(1000);
+    this.link.close(1000);
     return this.closed;
   }
 
