@@ -38,7 +38,6 @@ export {
   ReplyErrorCode,
   DisconnectCode,
   ReconnectAdvice,
-  APPLICATION_REPLY_ERRORS,
   reconnectAdvice,
   withReconnectAfter,
   parseReconnectAfter,
