@@ -43,7 +43,8 @@ export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> impleme
     this.registry?.add(this);
     this.shell = new SocketShell(socket, options, this);
     // Bytes that followed the handshake are processed once the 'connection' listeners are attached.
-    if (info.head.length > 0) process.nextTick(() => this.shell.receive(info.head));
+    if (info.head.length > 0) process.nextTick(() => this.shell.start(info.head));
+    else this.shell.start(info.head);
   }
 
   /** The peer's address, read when asked (the request head is not kept: take what you need in 'connection'). */

@@ -38,6 +38,10 @@ export interface WebSocketOptions {
   handshakeTimeout?: number;
   /** Wait this long for the server to close TCP after the closing handshake. @default 5000 */
   closeTimeout?: number;
+  /** Stop reading while more than this many bytes wait to be sent (e.g. pongs to a peer that does not read). @default 1 MiB */
+  highWaterMark?: number;
+  /** Read again once the backlog falls to this many bytes. @default 256 KiB */
+  lowWaterMark?: number;
   /** Extension negotiators to offer, before permessage-deflate. @default [] */
   extensions?: readonly ClientExtensionNegotiator[];
   /** Offer permessage-deflate (RFC 7692), as browsers do. `false` turns it off. @default true */
@@ -84,7 +88,13 @@ export class WebSocket extends EventTarget implements ShellListener {
   constructor(url: string | URL, protocols: string | string[] = [], options: WebSocketOptions = {}) {
     super();
     assertPositiveIntegers('WebSocket', options, ['handshakeTimeout', 'closeTimeout']);
-    const { maxMessageSize } = resolveConnectionOptions({ role: 'client', maskSource: () => {}, maxMessageSize: options.maxMessageSize });
+    const { maxMessageSize } = resolveConnectionOptions({
+      role: 'client',
+      maskSource: () => {},
+      maxMessageSize: options.maxMessageSize,
+      highWaterMark: options.highWaterMark,
+      lowWaterMark: options.lowWaterMark,
+    });
     const deflate = options.perMessageDeflate === false ? undefined : options.perMessageDeflate === true ? {} : (options.perMessageDeflate ?? {});
     const negotiators = [...(options.extensions ?? [])];
     if (deflate) negotiators.push(clientPerMessageDeflate(deflate, deflate.codec ?? defaultDeflateCodec, maxMessageSize));
@@ -305,6 +315,8 @@ export class WebSocket extends EventTarget implements ShellListener {
         maskSource: createMaskSource(),
         maxMessageSize: options.maxMessageSize,
         closeTimeout: options.closeTimeout,
+        highWaterMark: options.highWaterMark,
+        lowWaterMark: options.lowWaterMark,
         extensions,
       },
       this,
@@ -312,10 +324,7 @@ export class WebSocket extends EventTarget implements ShellListener {
     if (this.readyState === CONNECTING) this.readyState = OPEN;
     this.dispatchEvent(new Event('open'));
     const shell = this.shell;
-    setImmediate(() => {
-      shell.receive(rest);
-      if (!shell.protocol.readPaused) socket.resume();
-    });
+    setImmediate(() => shell.start(rest));
   }
 }
 
