@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Engine } from '@switchboard/engine';
 import { memoryEngine } from '@switchboard/engine-memory';
-import { WebSocketServer, type ServerWebSocket } from '@switchboard/websocket';
+import { WebSocketServer, type AcceptedConnection } from '@switchboard/websocket';
 import { DisconnectCode } from '@switchboard/wire';
 import { JwtAuth } from './auth/jwt-auth.js';
 import { originCheck } from './auth/origin-policy.js';
@@ -56,16 +56,13 @@ export class SwitchboardServer {
       maxMessageSize: this.options.maxMessageSize,
       acceptRate: this.options.acceptRate || undefined,
       checkOrigin: originCheck(this.options.allowedOrigins, this.options.jwt?.cookie !== undefined),
+      accept: (connection) => this.accept(connection),
     });
     this.metrics = new ServerMetrics({ connections: () => this.sessions.all(), channelCount: () => this.core?.hub.channelCount ?? 0 });
     this.heartbeat = new Heartbeat(this.sessions, this.options.pingIntervalMs, this.options.pongTimeoutMs);
     this.wss.on('rejected', (error, request) => {
       this.metrics.handshake(error.status);
       if (error.status === 403) this.log.info({ url: redactUrl(request?.target), origin: request?.headers.get('origin') }, 'handshake refused: origin not allowed');
-    });
-    this.wss.on('connection', (ws, request) => {
-      this.metrics.handshake(101);
-      this.accept(ws, Object.fromEntries(request.headers), request.target);
     });
     this.api = new ApiHandler(this.options.apiKey, () => this.core);
   }
@@ -200,13 +197,15 @@ export class SwitchboardServer {
     return core;
   }
 
-  private accept(ws: ServerWebSocket, headers: Record<string, string>, url: string): void {
+  private accept(connection: AcceptedConnection): void {
+    this.metrics.handshake(101);
+    const codec = this.options.codecs.find((c) => c.subprotocol === connection.protocol) ?? this.options.codecs[0];
+    const transport = new WebSocketTransport(connection, codec);
     const core = this.core;
-    if (!core) return ws.close(DisconnectCode.Shutdown, 'server is not running');
-    if (this.draining) return ws.close(DisconnectCode.Draining, drainCloseReason(this.options.drainReconnectWindowMs));
-    const codec = this.options.codecs.find((c) => c.subprotocol === ws.protocol) ?? this.options.codecs[0];
-    const transport = new WebSocketTransport(ws, codec);
-    transport.bind(new Session(core, transport, { headers, remoteAddress: ws.remoteAddress, url }));
+    if (!core) return transport.close(DisconnectCode.Shutdown, 'server is not running');
+    if (this.draining) return transport.close(DisconnectCode.Draining, drainCloseReason(this.options.drainReconnectWindowMs));
+    const { headers, target } = connection.request;
+    transport.bind(new Session(core, transport, { headers: Object.fromEntries(headers), remoteAddress: transport.remoteAddress, url: target }));
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type ProtocolError,
 } from '@switchboard/protocol';
 import { asBuffer } from './buffers.js';
+import type { PreparedMessage } from './prepared-message.js';
 
 /** How the transport ended, as both shells report it. */
 export interface CloseInfo {
@@ -112,6 +113,29 @@ export class SocketShell implements ConnectionHandler {
 
   get bufferedAmount(): number {
     return this.protocol.bufferedAmount;
+  }
+
+  /** True until the closing handshake starts: messages may be sent. */
+  get isOpen(): boolean {
+    return this.protocol.state === ConnectionState.Open && !this.protocol.closeSent;
+  }
+
+  get remoteAddress(): string | undefined {
+    return (this.socket as { remoteAddress?: string }).remoteAddress;
+  }
+
+  /** Sends one unfragmented message (compressed if an extension says so). Throws once the closing handshake has started. */
+  send(data: Uint8Array, binary: boolean): void {
+    this.protocol.send(data, { binary });
+  }
+
+  /** Writes a message framed once for many connections (server role only). */
+  sendPrepared(message: PreparedMessage): void {
+    this.protocol.sendPrepared(message);
+  }
+
+  ping(): void {
+    this.protocol.ping();
   }
 
   /**

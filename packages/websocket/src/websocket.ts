@@ -20,6 +20,7 @@ import { toBytes } from './buffers.js';
 import { assertPositiveIntegers } from './options.js';
 import { CloseEvent, ErrorEvent } from './events.js';
 import { createMaskSource, randomFill, sha1 } from './node-crypto.js';
+import { readHead, type HeadOutcome } from './read-head.js';
 import { SocketShell, type CloseInfo, type ShellListener } from './socket-shell.js';
 
 /** Node-only options (the third constructor argument); browsers' code never passes it. */
@@ -265,43 +266,26 @@ export class WebSocket extends EventTarget implements ShellListener {
       headers: options.headers,
       randomFill,
     });
-    const reader = new HttpHeadReader(parseResponseHead);
-    let negotiated: Extension[] = [];
-    const fail = (error: unknown) => {
-      cleanup();
-      socket.destroy();
-      this.readyState = CLOSED;
-      this.dispatchEvent(new ErrorEvent('error', { message: 'WebSocket handshake failed', error }));
-      this.dispatchEvent(new CloseEvent('close', { code: CloseCode.Abnormal, reason: '', wasClean: false }));
-    };
-    const timer = setTimeout(() => fail(new Error('opening handshake timed out')), options.handshakeTimeout ?? 30_000);
-    const onData = (chunk: Buffer) => {
-      let result;
+    readHead(socket, new HttpHeadReader(parseResponseHead), options.handshakeTimeout ?? 30_000, (outcome) => {
+      if (outcome.type !== 'head') return this.failHandshake(socket, handshakeFailure(outcome));
+      let accepted;
       try {
-        result = reader.push(chunk);
-        if (result === null) return;
-        const accepted = verifyServerHandshake(result.head, handshake, { protocols, extensions: negotiators }, sha1);
-        this.protocol = accepted.protocol;
-        this.extensions = accepted.extensionsHeader;
-        negotiated = accepted.extensions;
+        accepted = verifyServerHandshake(outcome.head, handshake, { protocols, extensions: negotiators }, sha1);
       } catch (error) {
-        fail(error);
-        return;
+        return this.failHandshake(socket, error);
       }
-      cleanup();
-      this.open(socket, options, result.rest, negotiated);
-    };
-    const onClose = () => fail(new Error('connection closed during the opening handshake'));
-    const cleanup = () => {
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('error', fail);
-      socket.off('close', onClose);
-    };
-    socket.on('data', onData);
-    socket.on('error', fail);
-    socket.on('close', onClose);
+      this.protocol = accepted.protocol;
+      this.extensions = accepted.extensionsHeader;
+      this.open(socket, options, outcome.rest, accepted.extensions);
+    });
     socket.write(handshake.request);
+  }
+
+  private failHandshake(socket: Duplex, error: unknown): void {
+    socket.destroy();
+    this.readyState = CLOSED;
+    this.dispatchEvent(new ErrorEvent('error', { message: 'WebSocket handshake failed', error }));
+    this.dispatchEvent(new CloseEvent('close', { code: CloseCode.Abnormal, reason: '', wasClean: false }));
   }
 
   private open(socket: Duplex, options: WebSocketOptions, rest: Uint8Array, extensions: Extension[]): void {
@@ -326,6 +310,12 @@ export class WebSocket extends EventTarget implements ShellListener {
     const shell = this.shell;
     setImmediate(() => shell.start(rest));
   }
+}
+
+function handshakeFailure(outcome: Exclude<HeadOutcome<unknown>, { type: 'head' }>): unknown {
+  if (outcome.type === 'invalid') return outcome.error;
+  if (outcome.type === 'timeout') return new Error('opening handshake timed out');
+  return outcome.error ?? new Error('connection closed during the opening handshake');
 }
 
 /** WHATWG "WebSocket constructor" URL steps: http(s) map to ws(s); anything else, or a fragment, is a SyntaxError. */
