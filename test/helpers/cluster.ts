@@ -25,7 +25,7 @@ export interface Node {
  * concurrent tests never share channels), anonymous clients and HS256 JWTs,
  * and the `feed` namespace: long history, presence, join/leave.
  */
-export async function startNodes(count: number, redisUrl: string, extra: Record<string, unknown> = {}): Promise<Node[]> {
+export async function startNodes(count: number, redisUrl: string, extra: Record<string, unknown> = {}, placement: (index: number) => NodePlacement = () => ({})): Promise<Node[]> {
   const config = join(tmpdir(), `sb-cluster-${process.pid}-${Date.now()}.json`);
   writeFileSync(
     config,
@@ -39,12 +39,19 @@ export async function startNodes(count: number, redisUrl: string, extra: Record<
     }),
   );
   const prefix = `cluster:${process.pid}:${Date.now()}:`;
-  return Promise.all(Array.from({ length: count }, () => startNode(config, redisUrl, prefix)));
+  return Promise.all(Array.from({ length: count }, (_, i) => startNode(config, redisUrl, prefix, placement(i))));
 }
 
-async function startNode(config: string, redisUrl: string, prefix: string): Promise<Node> {
+/** Where a node runs: the address it binds (default 127.0.0.1), and a command that execs it (e.g. `ip netns exec NS`). */
+export interface NodePlacement {
+  host?: string;
+  wrapper?: string[];
+}
+
+async function startNode(config: string, redisUrl: string, prefix: string, where: NodePlacement): Promise<Node> {
   const env = { ...process.env, SWITCHBOARD_JWT_SECRET: SECRET, SWITCHBOARD_REDIS_PREFIX: prefix };
-  const { child, base, nodeId } = await startServe(['--port', '0', '--engine', 'redis', '--redis-url', redisUrl, '--config', config], env);
+  const host = where.host ? ['--host', where.host] : [];
+  const { child, base, nodeId } = await startServe(['--port', '0', ...host, '--engine', 'redis', '--redis-url', redisUrl, '--config', config], env, where.wrapper);
   return { child, base, ws: `${base.replace('http', 'ws')}/connection/websocket`, nodeId, prefix };
 }
 
@@ -128,7 +135,11 @@ export class AppSubscriber {
   private last: StreamPosition | undefined;
   private subscribed = false;
 
-  constructor(urls: string | string[], channel: string, ledger: LedgerPublisher | undefined) {
+  /** Times the subscription went back to `subscribing` after being subscribed (a resubscribe: gap, 3010, reconnect). */
+  resubscribes = 0;
+
+  /** `onSeq` sees every publication's seq as it arrives (before dedupe). */
+  constructor(urls: string | string[], channel: string, ledger: LedgerPublisher | undefined, onSeq?: (seq: number) => void) {
     this.client = new Client(urls, { WebSocket, backoff: { baseMs: 100, capMs: 1000 } });
     this.client.on('connected', (e) => this.nodes.push(e.node));
     this.client.on('disconnected', (e) => this.closes.push(e.code));
@@ -141,6 +152,7 @@ export class AppSubscriber {
     });
     sub.on('publication', (e) => {
       const seq = (e.data as { seq: number }).seq;
+      onSeq?.(seq);
       if (this.last && e.epoch === this.last.epoch && e.offset <= this.last.offset) this.outOfOrder++;
       this.last = { offset: e.offset, epoch: e.epoch };
       if (this.fromSnapshot.delete(seq)) this.overlap++;
@@ -157,6 +169,7 @@ export class AppSubscriber {
     });
     sub.on('state', (e) => {
       if (e.state === 'subscribed') this.subscribed = true;
+      else if (e.state === 'subscribing' && e.previous === 'subscribed') this.resubscribes++;
     });
     this.client.connect();
   }
