@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { startTestServer, TEST_API_KEY, type TestServer } from '@switchboard/testing';
+import { redisEngine } from '@switchboard/engine-redis';
+import { startRedis, startTestServer, TEST_API_KEY, type RedisProcess, type TestServer } from '@switchboard/testing';
 import { rawExchange, type RawExchange, type RawResponse } from './helpers/raw-http.js';
 
 const BODY_TIMEOUT_MS = 400;
@@ -18,6 +19,8 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 const API_ANSWERS: Record<number, number[] | null> = { 400: null, 401: [101], 404: [104], 405: [107], 408: [114], 409: [112], 413: [106], 503: [115] };
 /** Answers Node's HTTP parser gives before our handler runs (malformed head, headers too large, bad Expect), and refused upgrades / CONNECT. */
 const NODE_ANSWERS = new Set([400, 404, 405, 408, 417, 431]);
+/** Refusals of a WebSocket handshake on the WebSocket path (docs/error-codes.md: a plain-text body and `X-Switchboard-Error`). */
+const HANDSHAKE_ANSWERS = new Set([400, 403, 405, 408, 426, 431]);
 
 interface RequestSpec {
   method: string;
@@ -91,7 +94,11 @@ const request: fc.Arbitrary<RequestSpec> = fc.record({
   version: fc.oneof({ weight: 10, arbitrary: fc.constant('HTTP/1.1') }, { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1x', '', 'HTTP/9') }),
   auth: fc.oneof({ weight: 8, arbitrary: fc.constant(`apikey ${TEST_API_KEY}`) }, { weight: 2, arbitrary: fc.constantFrom(undefined, 'apikey wrong', `Bearer ${TEST_API_KEY}`, 'apikey ', '', `apikey ${TEST_API_KEY} `, `APIKEY ${TEST_API_KEY}`, `apikey ${TEST_API_KEY.slice(0, -1)}`, `apikey ${'k'.repeat(5000)}`) }),
   contentType: fc.constantFrom(undefined, 'application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', '\u00ff'),
-  extra: fc.oneof({ weight: 3, arbitrary: fc.constant([] as [string, string][]) }, { weight: 1, arbitrary: fc.array(fc.tuple(headerName, headerValue), { minLength: 1, maxLength: 3 }) }),
+  extra: fc.oneof(
+    { weight: 6, arbitrary: fc.constant([] as [string, string][]) },
+    { weight: 2, arbitrary: fc.array(fc.tuple(headerName, headerValue), { minLength: 1, maxLength: 3 }) },
+    { weight: 1, arbitrary: fc.constantFrom('websocket', 'h2c', 'foo', 'WebSocket').map((u): [string, string][] => [['Connection', 'Upgrade'], ['Upgrade', u]]) },
+  ),
   body,
   framing: fc.oneof({ weight: 12, arbitrary: fc.constant('length' as const) }, { weight: 2, arbitrary: fc.constant('chunked' as const) }, { weight: 1, arbitrary: fc.constantFrom('none' as const, 'bad-chunked' as const, 'short' as const, 'long' as const, 'both' as const) }),
 });
@@ -144,6 +151,7 @@ function pieces(bytes: Buffer, cuts: number[], delayMs: number) {
 /** Why an answer breaks the invariant, or undefined when it is documented. */
 function violation(res: RawResponse, method: string | undefined): string | undefined {
   if (res.status >= 200 && res.status < 300) return undefined;
+  if (res.headers['x-switchboard-error']) return HANDSHAKE_ANSWERS.has(res.status) ? undefined : `handshake refused with ${res.status}`;
   // A HEAD answer has no body to carry the code: its status alone must be documented.
   if (method?.toUpperCase() === 'HEAD') return (res.status in API_ANSWERS && res.status !== 503) || NODE_ANSWERS.has(res.status) ? undefined : `HEAD answered ${res.status}`;
   let json: any;
@@ -192,7 +200,7 @@ function exchangeViolations(x: RawExchange, requests: RequestSpec[] | number): s
   }
   if (x.responses.length < count && !x.timedOut) {
     const last = x.responses.at(-1);
-    if (!last && allWellFormed) found.push('connection closed without an answer');
+    if (!last) found.push('connection closed without an answer');
     else if (last && last.headers.connection?.toLowerCase() !== 'close' && allWellFormed) found.push(`closed after ${x.responses.length}/${count} answers without "connection: close"`);
   }
   return found;
@@ -303,4 +311,49 @@ describe('HTTP fuzzing: every endpoint, real server, raw TCP', { timeout: 180_00
     );
     console.log(`slow-body fuzz: ${runs} runs, violations 0`);
   });
+});
+
+describe('HTTP fuzzing while the engine\'s Redis is gone', { timeout: 120_000 }, () => {
+  let redis: RedisProcess;
+  let t: TestServer;
+  let port: number;
+  const errors: string[] = [];
+  const log = { info() {}, warn() {}, error: (fields: object, message: string) => void errors.push(`${message} ${JSON.stringify(fields)}`) };
+
+  before(async () => {
+    redis = await startRedis();
+    const engine = redisEngine({ urls: [redis.url], prefix: `fuzz:${process.pid}:`, commandTimeoutMs: 200 });
+    t = await startTestServer({ engine, apiBodyTimeoutMs: BODY_TIMEOUT_MS, maxApiBodySize: MAX_BODY, namespaces: { chat: { history: { size: 20, ttlMs: 60_000 }, presence: true, allowPublish: true } } }, log);
+    port = Number(new URL(t.httpUrl).port);
+  });
+  after(async () => {
+    await redis.restart();
+    await t.close();
+    await redis.kill();
+  });
+
+  for (const [fault, runs] of [['killed', Math.ceil(RUNS / 4)], ['frozen', Math.ceil(RUNS / 10)]] as const) {
+    it(`answers with documented statuses only, 503 / 115 where the engine is needed (Redis ${fault})`, async () => {
+      if (fault === 'killed') await redis.kill();
+      else {
+        await redis.restart();
+        redis.freeze();
+      }
+      const statuses = new Map<string, number>();
+      await fc.assert(
+        fc.asyncProperty(fc.array(request, { minLength: 1, maxLength: 3 }), async (requests) => {
+          const x = await rawExchange(port, [{ bytes: Buffer.concat(requests.map(encode)), delayMs: 0 }], requests.map((r) => r.method), BODY_TIMEOUT_MS + 3000);
+          for (const r of x.responses) {
+            const key = `${r.status}${r.status === 503 ? `/${JSON.parse(r.body.toString() || '{}').error?.code}` : ''}`;
+            statuses.set(key, (statuses.get(key) ?? 0) + 1);
+          }
+          assert.deepEqual(exchangeViolations(x, requests), []);
+        }),
+        { numRuns: runs },
+      );
+      console.log(`http fuzz, Redis ${fault}: ${runs} runs, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}, violations 0, internal errors logged ${errors.length}`);
+      assert.ok((statuses.get('503/115') ?? 0) > 0, 'calls that need the engine got 503 / 115');
+      assert.deepEqual(errors, []);
+    });
+  }
 });
