@@ -37,7 +37,7 @@ function backplaneArgs(backplane: Backplane, prefix: string): { args: string[]; 
  * concurrent tests never share channels), anonymous clients and HS256 JWTs,
  * and the `feed` namespace: long history, presence, join/leave.
  */
-export async function startNodes(count: number, backplane: Backplane, extra: Record<string, unknown> = {}): Promise<Node[]> {
+export async function startNodes(count: number, backplane: Backplane, extra: Record<string, unknown> = {}, placement: (index: number) => NodePlacement = () => ({})): Promise<Node[]> {
   const config = join(tmpdir(), `sb-cluster-${process.pid}-${Date.now()}.json`);
   writeFileSync(
     config,
@@ -51,12 +51,19 @@ export async function startNodes(count: number, backplane: Backplane, extra: Rec
     }),
   );
   const prefix = `cluster:${process.pid}:${Date.now()}:`;
-  return Promise.all(Array.from({ length: count }, () => startNode(config, backplane, prefix)));
+  return Promise.all(Array.from({ length: count }, (_, i) => startNode(config, backplane, prefix, placement(i))));
 }
 
-async function startNode(config: string, backplane: Backplane, prefix: string): Promise<Node> {
+/** Where a node runs: the address it binds (default 127.0.0.1), and a command that execs it (e.g. `ip netns exec NS`). */
+export interface NodePlacement {
+  host?: string;
+  wrapper?: string[];
+}
+
+async function startNode(config: string, backplane: Backplane, prefix: string, where: NodePlacement): Promise<Node> {
   const { args, env } = backplaneArgs(backplane, prefix);
-  const { child, base, nodeId } = await startServe(['--port', '0', ...args, '--config', config], { ...process.env, SWITCHBOARD_JWT_SECRET: SECRET, ...env });
+  const host = where.host ? ['--host', where.host] : [];
+  const { child, base, nodeId } = await startServe(['--port', '0', ...host, ...args, '--config', config], { ...process.env, SWITCHBOARD_JWT_SECRET: SECRET, ...env }, where.wrapper);
   return { child, base, ws: `${base.replace('http', 'ws')}/connection/websocket`, nodeId, prefix: env.SWITCHBOARD_REDIS_PREFIX ?? env.SWITCHBOARD_NATS_PREFIX };
 }
 
@@ -140,7 +147,11 @@ export class AppSubscriber {
   private last: StreamPosition | undefined;
   private subscribed = false;
 
-  constructor(urls: string | string[], channel: string, ledger: LedgerPublisher | undefined) {
+  /** Times the subscription went back to `subscribing` after being subscribed (a resubscribe: gap, 3010, reconnect). */
+  resubscribes = 0;
+
+  /** `onSeq` sees every publication's seq as it arrives (before dedupe). */
+  constructor(urls: string | string[], channel: string, ledger: LedgerPublisher | undefined, onSeq?: (seq: number) => void) {
     this.client = new Client(urls, { WebSocket, backoff: { baseMs: 100, capMs: 1000 } });
     this.client.on('connected', (e) => this.nodes.push(e.node));
     this.client.on('disconnected', (e) => this.closes.push(e.code));
@@ -153,6 +164,7 @@ export class AppSubscriber {
     });
     sub.on('publication', (e) => {
       const seq = (e.data as { seq: number }).seq;
+      onSeq?.(seq);
       if (this.last && e.epoch === this.last.epoch && e.offset <= this.last.offset) this.outOfOrder++;
       this.last = { offset: e.offset, epoch: e.epoch };
       if (this.fromSnapshot.delete(seq)) this.overlap++;
@@ -169,6 +181,7 @@ export class AppSubscriber {
     });
     sub.on('state', (e) => {
       if (e.state === 'subscribed') this.subscribed = true;
+      else if (e.state === 'subscribing' && e.previous === 'subscribed') this.resubscribes++;
     });
     this.client.connect();
   }

@@ -31,6 +31,8 @@ export interface ServerOptions {
   maxMessageSize?: number;
   /** Largest HTTP API request body (413 beyond it). @default 1048576 */
   maxApiBodySize?: number;
+  /** An HTTP API request body must arrive whole within this many ms of its head, or gets 408 (code 114) and the connection is closed: a slow sender (slowloris) holds nothing for long. @default 10000 */
+  apiBodyTimeoutMs?: number;
   /** Channels one connection may be subscribed to at once. @default 128 */
   maxSubscriptionsPerConnection?: number;
   /** Commands waiting to be handled on one connection; more get reply error 111. @default 256 */
@@ -86,6 +88,7 @@ export const SERVER_DEFAULTS = Object.freeze({
   websocketPath: '/connection/websocket',
   maxMessageSize: 65_536,
   maxApiBodySize: 1_048_576,
+  apiBodyTimeoutMs: 10_000,
   maxSubscriptionsPerConnection: 128,
   maxPendingCommands: 256,
   connectTimeoutMs: 5000,
@@ -106,6 +109,7 @@ export const SERVER_DEFAULTS = Object.freeze({
 const POSITIVE = [
   'maxMessageSize',
   'maxApiBodySize',
+  'apiBodyTimeoutMs',
   'maxSubscriptionsPerConnection',
   'maxPendingCommands',
   'connectTimeoutMs',

@@ -19,7 +19,7 @@ import { ClusterControl } from './cluster/cluster-control.js';
 import type { NodeInfo } from './cluster/control-messages.js';
 import { CommandError } from './errors.js';
 import { ApiHandler, type ApiServices } from './http/api-handler.js';
-import { sendJson } from './http/json-http.js';
+import { bodyUnread, sendJson } from './http/json-http.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
@@ -85,7 +85,7 @@ export class SwitchboardServer {
     const server = createHttpServer((req, res) => {
       if (!this.handleRequest(req, res)) sendJson(res, 404, { error: { code: 104, message: 'not found' } });
     });
-    this.attach(server);
+    this.attach(server, { exclusive: true });
     this.httpServer = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -94,12 +94,19 @@ export class SwitchboardServer {
     return server.address() as AddressInfo;
   }
 
-  /** Takes WebSocket upgrades on `websocketPath` from your HTTP server; other upgrades are left alone. */
-  attach(server: HttpServer): void {
+  /**
+   * Takes WebSocket upgrades on `websocketPath` from your HTTP server; other
+   * upgrades are left alone, unless `exclusive` (the server serves nothing
+   * else): then they get 404, and `CONNECT` requests 405, instead of a socket
+   * that nobody answers.
+   */
+  attach(server: HttpServer, options: { exclusive?: boolean } = {}): void {
     void this.start();
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (pathOf(req.url) === this.options.websocketPath) this.wss.handleUpgrade(req, socket, head);
+      else if (options.exclusive) refuse(socket, '404 Not Found');
     });
+    if (options.exclusive) server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuse(socket, '405 Method Not Allowed'));
   }
 
   /** Answers `/health`, `/metrics` and `/api/*`; returns false for any other request, for your handler to serve. */
@@ -112,7 +119,8 @@ export class SwitchboardServer {
       return true;
     }
     if (path === '/metrics') {
-      void this.metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text));
+      const close = bodyUnread(req) ? { connection: 'close' } : {};
+      void this.metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType, ...close }).end(text));
       return true;
     }
     if (path.startsWith('/api/')) {
@@ -202,7 +210,7 @@ export class SwitchboardServer {
       channels,
       cluster,
       log: this.log,
-      maxApiBodySize: o.maxApiBodySize,
+      body: { maxBytes: o.maxApiBodySize, timeoutMs: o.apiBodyTimeoutMs },
       connections: () => this.sessions.size,
       drain: (plan) => this.drain(plan),
     };
@@ -250,6 +258,12 @@ interface NodeParts {
   presence: PresenceTracker;
   session: SessionServices;
   api: ApiServices;
+}
+
+/** Answers a raw socket that is not ours to serve, and closes it. */
+function refuse(socket: Duplex, status: string): void {
+  socket.on('error', () => {});
+  socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
 }
 
 function pathOf(url: string | undefined): string {

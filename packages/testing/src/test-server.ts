@@ -1,4 +1,4 @@
-import { createServer, type ServerOptions, type SwitchboardServer } from '@switchboard/server';
+import { createServer, type Logger, type ServerOptions, type SwitchboardServer } from '@switchboard/server';
 import type { ConnectParams } from '@switchboard/wire';
 import { TestClient, type TestClientOptions } from './test-client.js';
 
@@ -18,9 +18,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a server (memory engine unless given one) on port 0. Anonymous clients and an API key are on by default. */
-export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
-  const server = createServer({ allowAnonymous: true, apiKey: TEST_API_KEY, ...options });
+/** Starts a server (memory engine unless given one) on port 0, logging to `log` if given. Anonymous clients and an API key are on by default. */
+export async function startTestServer(options: ServerOptions = {}, log?: Logger): Promise<TestServer> {
+  const server = createServer({ allowAnonymous: true, apiKey: TEST_API_KEY, ...options }, log);
   const { port } = await server.listen(0, '127.0.0.1');
   const httpUrl = `http://127.0.0.1:${port}`;
   const url = `ws://127.0.0.1:${port}${server.options.websocketPath}`;

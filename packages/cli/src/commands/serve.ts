@@ -117,7 +117,7 @@ export async function runServe(argv: string[]): Promise<void> {
     }
     res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache' }).end(asset.body);
   });
-  server.attach(http);
+  server.attach(http, { exclusive: true });
   try {
     await server.start();
   } catch (error) {

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DisconnectCode, ReplyErrorCode, withReconnectAfter } from '@switchboard/wire';
 import type { ChannelService } from '../channels/channel-service.js';
@@ -6,7 +5,8 @@ import type { ClusterControl } from '../cluster/cluster-control.js';
 import { toReplyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DrainPlan } from '../sessions/drain.js';
-import { ApiError, field, readJsonBody, sendJson } from './json-http.js';
+import { ApiKey } from './api-key.js';
+import { ApiError, field, readJsonBody, sendJson, type BodyLimits } from './json-http.js';
 
 /** What the HTTP API uses of its node. */
 export interface ApiServices {
@@ -14,7 +14,7 @@ export interface ApiServices {
   readonly channels: ChannelService;
   readonly cluster: Pick<ClusterControl, 'broadcast' | 'survey' | 'liveNodes'>;
   readonly log: Logger;
-  readonly maxApiBodySize: number;
+  readonly body: BodyLimits;
   /** This node's open connections. */
   connections(): number;
   /** Starts this node's staggered drain. */
@@ -139,24 +139,24 @@ const STATUS_OF: Partial<Record<number, number>> = {
 
 /** Answers `/api/*`; the API key is checked in constant time before anything else. */
 export class ApiHandler {
-  private readonly key: Buffer | undefined;
+  private readonly key: ApiKey;
 
   constructor(
     apiKey: string | undefined,
     private readonly core: () => ApiServices | undefined,
   ) {
-    this.key = apiKey === undefined ? undefined : Buffer.from(apiKey);
+    this.key = new ApiKey(apiKey);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
     try {
-      if (!this.authorized(req.headers.authorization)) throw new ApiError(401, ReplyErrorCode.Unauthorized, 'missing or wrong API key (Authorization: apikey KEY)');
+      if (!this.key.matches(req.headers.authorization)) throw new ApiError(401, ReplyErrorCode.Unauthorized, 'missing or wrong API key (Authorization: apikey KEY)');
       const endpoint = Object.hasOwn(ENDPOINTS, method) ? ENDPOINTS[method] : undefined;
       if (!endpoint) throw new ApiError(404, ReplyErrorCode.MethodNotFound, `no API method "${method}"`);
       if (req.method !== 'POST') throw new ApiError(405, ReplyErrorCode.BadRequest, 'use POST');
       const core = this.core();
       if (!core) throw new ApiError(503, ReplyErrorCode.NotAvailable, 'server is starting');
-      const body = await readJsonBody(req, core.maxApiBodySize);
+      const body = await readJsonBody(req, core.body);
       sendJson(res, 200, await endpoint(core, body));
     } catch (error) {
       if (error instanceof ApiError) return sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.status === 405 ? { allow: 'POST' } : {});
@@ -164,11 +164,5 @@ export class ApiHandler {
       if (reply.code === ReplyErrorCode.Internal) this.core()?.log.error({ err: error, method }, 'API call failed');
       sendJson(res, STATUS_OF[reply.code] ?? (reply.code === ReplyErrorCode.Internal ? 500 : 400), { error: reply });
     }
-  }
-
-  private authorized(header: string | undefined): boolean {
-    if (!this.key || !header?.startsWith('apikey ')) return false;
-    const given = Buffer.from(header.slice(7));
-    return given.length === this.key.length && timingSafeEqual(given, this.key);
   }
 }

@@ -13,17 +13,69 @@ export class ApiError extends Error {
   }
 }
 
-/** Reads a JSON object body of at most `limit` bytes: 413 beyond, 400 when it is not a JSON object. Bytes are `{"$bytes": base64}` (JsonBytes), both ways. */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) throw new ApiError(413, ReplyErrorCode.LimitExceeded, `body over ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new ApiError(413, ReplyErrorCode.LimitExceeded, `body over ${limit} bytes`);
-    chunks.push(chunk);
-  }
+/** Bounds on one request body. */
+export interface BodyLimits {
+  /** Largest body in bytes: 413 beyond. */
+  maxBytes: number;
+  /** The whole body must arrive within this many ms of the head: 408 after (a slow or stalled sender). */
+  timeoutMs: number;
+}
+
+/**
+ * Reads a JSON object body within `limits`: 413 when it is too large, 408 when
+ * it is too slow, 400 when it is not a JSON object or the sender gives up.
+ * Rejects on the first failure and stops reading (see `bodyUnread`).
+ */
+export function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<Record<string, unknown>> {
+  const { maxBytes, timeoutMs } = limits;
+  if (Number(req.headers['content-length']) > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => fail(new ApiError(408, ReplyErrorCode.Timeout, `body not received within ${timeoutMs} ms`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) fail(tooLarge(maxBytes));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      try {
+        resolve(parseObject(chunks, size));
+      } catch (error) {
+        reject(error);
+      }
+    };
+    // 'aborted' / 'error': the sender went away mid-body; nobody will read the answer.
+    const onAbort = () => fail(new ApiError(400, ReplyErrorCode.BadRequest, 'request body aborted'));
+    const done = () => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('aborted', onAbort).off('error', onAbort);
+    };
+    const fail = (error: ApiError) => {
+      done();
+      req.pause();
+      reject(error);
+    };
+    req.on('data', onData).on('end', onEnd).on('aborted', onAbort).on('error', onAbort);
+  });
+}
+
+/**
+ * Whether part of the request body is still unread. Answering then must close
+ * the connection: Node would otherwise read and discard the rest to reuse it,
+ * at the sender's pace (a slow body sent to a refused request would hold it).
+ */
+export function bodyUnread(req: IncomingMessage): boolean {
+  const hasBody = Number(req.headers['content-length']) > 0 || req.headers['transfer-encoding'] !== undefined;
+  return hasBody && !req.complete;
+}
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError(413, ReplyErrorCode.LimitExceeded, `body over ${maxBytes} bytes`);
+}
+
+function parseObject(chunks: Buffer[], size: number): Record<string, unknown> {
   let body: unknown;
   try {
     body = size === 0 ? {} : JsonBytes.parse(Buffer.concat(chunks).toString('utf8'));
@@ -34,9 +86,11 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   return body as Record<string, unknown>;
 }
 
+/** Answers with a JSON body; closes the connection when the request body is not read to its end (`bodyUnread`). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JsonBytes.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  const close = bodyUnread(res.req) ? { connection: 'close' } : {};
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...close, ...headers });
   res.end(text);
 }
 
