@@ -9,6 +9,7 @@
 import { Redis } from 'ioredis';
 import { redisEngine } from '@switchboard/engine-redis';
 import { cpuMicros } from './lib/proc-stats.js';
+import { runPublishLoad } from './lib/publish-load.js';
 
 const N = Number(process.argv[2] ?? 50_000);
 const PAYLOAD = 'x'.repeat(Number(process.argv[3] ?? 200));
@@ -23,23 +24,7 @@ const engine = await redisEngine({ prefix })({
   broker: { onPublication: () => delivered++, onDeliveryUncertain() {} },
   control: { onControl() {} },
 });
-const channels = Array.from({ length: CHANNELS }, (_, i) => `bench:${i}`);
-await Promise.all(channels.map((c) => engine.broker.subscribe(c)));
-const history = { size: 100, ttlMs: 60_000 };
-
-const cpu0 = cpuMicros(redisPid);
-const t0 = performance.now();
-let next = 0;
-await Promise.all(
-  Array.from({ length: CONCURRENCY }, async () => {
-    while (next < N) {
-      const i = next++;
-      await engine.broker.publish(channels[i % CHANNELS], { i, PAYLOAD }, { history });
-    }
-  }),
-);
-const seconds = (performance.now() - t0) / 1000;
-const redisCpu = cpuMicros(redisPid) - cpu0;
+const { channels, seconds, cpuMicros: redisCpu } = await runPublishLoad(engine, { publishes: N, payload: PAYLOAD, channels: CHANNELS, concurrency: CONCURRENCY }, () => cpuMicros(redisPid));
 while (delivered < N) await new Promise((r) => setTimeout(r, 10));
 const memory = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
 console.log(

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createConnection, createServer } from 'node:net';
+import { freePort, waitForService } from './loopback-service.js';
 
 /**
  * A throwaway `nats-server` with JetStream on free loopback ports, with its own
@@ -33,26 +33,6 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** The client port sends its INFO line once the server accepts connections. */
-async function answers(port: number, timeoutMs: number): Promise<void> {
-  for (const start = Date.now(); ; await new Promise((r) => setTimeout(r, 50))) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ port, host: '127.0.0.1' });
-      socket.once('data', (d) => (socket.destroy(), resolve(d.toString().startsWith('INFO'))));
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() - start > timeoutMs) throw new Error(`nats-server on port ${port} did not answer within ${timeoutMs} ms`);
-  }
-}
 
 interface Ports {
   port: number;
@@ -76,7 +56,7 @@ function launcher(name: string, ports: Ports, routes: number[], jetstream = true
   let child: ChildProcess | undefined;
   const launch = async () => {
     child = spawn('nats-server', ['-c', join(dir, 'nats.conf')], { stdio: 'ignore' });
-    await answers(ports.port, 10_000);
+    await waitForService(ports.port, { name: 'nats-server', expect: 'INFO' }, 10_000);
   };
   const kill = async () => {
     const c = child;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, createConnection } from 'node:net';
+import { freePort, waitForService } from './loopback-service.js';
 
 /** A throwaway `redis-server` on a free loopback port, keeping nothing on disk, that a test can freeze, kill and restart. */
 export interface RedisProcess {
@@ -16,32 +16,13 @@ export interface RedisProcess {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function answers(port: number, timeoutMs: number): Promise<void> {
-  for (const start = Date.now(); ; await new Promise((r) => setTimeout(r, 50))) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ port, host: '127.0.0.1' }, () => socket.write('PING\r\n'));
-      socket.once('data', (d) => (socket.destroy(), resolve(d.toString().startsWith('+PONG'))));
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() - start > timeoutMs) throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`);
-  }
-}
 
 export async function startRedis(): Promise<RedisProcess> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const launch = async () => {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
-    await answers(port, 5000);
+    await waitForService(port, { name: 'redis-server', send: 'PING\r\n', expect: '+PONG' }, 5000);
   };
   const kill = async () => {
     const c = child;
