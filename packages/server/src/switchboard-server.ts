@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Engine, StreamPosition } from '@switchboard/engine';
 import { memoryEngine } from '@switchboard/engine-memory';
 import { WebSocketServer, type AcceptedConnection } from '@switchboard/websocket';
-import { DisconnectCode, ReplyErrorCode } from '@switchboard/wire';
+import { DisconnectCode, JsonCodec, ReplyErrorCode, Subprotocol } from '@switchboard/wire';
 import { ConnectionAuth } from './auth/connection-auth.js';
 import type { ConnectionRequest } from './auth/identity.js';
 import { JwtAuth } from './auth/jwt-auth.js';
@@ -19,6 +19,7 @@ import { ClusterControl } from './cluster/cluster-control.js';
 import type { NodeInfo } from './cluster/control-messages.js';
 import { CommandError } from './errors.js';
 import { ApiHandler, type ApiServices } from './http/api-handler.js';
+import { HTTP_CONTROL_TYPE, HttpTransports } from './http/http-transports.js';
 import { sendJson } from './http/json-http.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
@@ -115,6 +116,9 @@ export class SwitchboardServer {
       void this.metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text));
       return true;
     }
+    const prefix = this.options.httpTransportsPath;
+    const http = this.core?.http;
+    if (prefix !== false && http && path.startsWith(prefix) && http.handle(req, res, path.slice(prefix.length))) return true;
     if (path.startsWith('/api/')) {
       void this.api.handle(req, res, path.slice(5));
       return true;
@@ -206,11 +210,25 @@ export class SwitchboardServer {
       connections: () => this.sessions.size,
       drain: (plan) => this.drain(plan),
     };
+    const checkOrigin = originCheck(o.allowedOrigins, o.jwt?.cookie !== undefined);
+    const http = new HttpTransports({
+      nodeId: this.nodeId,
+      codec: o.codecs.find((c) => c.subprotocol === Subprotocol.Json) ?? new JsonCodec(),
+      open: (transport, request) => this.open(transport, request),
+      request: (nodeId, payload, timeoutMs) => cluster.request(nodeId, HTTP_CONTROL_TYPE, payload, timeoutMs),
+      knewNode: (nodeId) => cluster.knewNode(nodeId),
+      checkOrigin,
+      maxBodySize: o.maxMessageSize,
+      forwardTimeoutMs: o.forwardTimeoutMs,
+      pollLingerMs: o.pongTimeoutMs,
+      upstreamServed: (kind, forwarded, status) => this.metrics.upstreamServed(kind, forwarded, status),
+    });
+    cluster.handleRequests(HTTP_CONTROL_TYPE, (payload) => http.serve(payload));
     presence.start();
     hub.startPositionChecks(o.positionCheckIntervalMs);
     this.heartbeat.start();
     cluster.start();
-    this.core = { hub, cluster, engine, presence, session, api };
+    this.core = { hub, cluster, engine, presence, session, api, http };
     return this.core;
   }
 
@@ -250,6 +268,7 @@ interface NodeParts {
   presence: PresenceTracker;
   session: SessionServices;
   api: ApiServices;
+  http: HttpTransports;
 }
 
 function pathOf(url: string | undefined): string {
