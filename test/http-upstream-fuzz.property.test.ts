@@ -28,7 +28,7 @@ describe('UpstreamOrder (property)', () => {
           for (const [, s] of arrivals) order.offer(s, s);
           assert.deepEqual(applied, Array.from({ length: n }, (_, i) => i + 1));
         },
-      }),
+      ),
     );
   });
 
