@@ -24,7 +24,7 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 10
 /** `switchboard serve ARGS` as a child process, once its banner is out; `base` is its HTTP URL, `nodeId` the node's id. */
 export async function startServe(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; base: string; nodeId: string }> {
   const child = spawn(BIN, ['serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
-  const [, nodeId, base] = await waitForLine(child, /node (\w+),[\s\S]*?demo page\s+(http:\/\/127\.0\.0\.1:\d+)\//);
+  const [, nodeId, base] = await waitForLine(child, /node (\w+),[\s\S]*?demo page\s+(https?:\/\/127\.0\.0\.1:\d+)\//);
   return { child, base, nodeId };
 }
 

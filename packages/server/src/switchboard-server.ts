@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { Http2SecureServer, Http2ServerRequest } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
@@ -100,6 +101,26 @@ export class SwitchboardServer {
     void this.start();
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (pathOf(req.url) === this.options.websocketPath) this.wss.handleUpgrade(req, socket, head);
+    });
+  }
+
+  /**
+   * Takes WebSocket connections from an HTTPS server made by `http2.createSecureServer`
+   * (`allowHTTP1: true`, `settings: { enableConnectProtocol: true }`): HTTP/1.1 upgrades,
+   * and RFC 8441 extended CONNECTs over HTTP/2. The CONNECTs are taken from the
+   * compatibility API's 'connect' event: with a 'request' handler and no 'connect'
+   * listener, Node answers every CONNECT with 405 (nodejs/node#36977).
+   */
+  attachHttp2(server: Http2SecureServer): void {
+    this.attach(server as unknown as HttpServer);
+    server.on('connect', (req: Http2ServerRequest) => {
+      if (pathOf(req.headers[':path']) === this.options.websocketPath) {
+        this.metrics.http2WebSocket();
+        this.wss.handleExtendedConnect(req.stream, req.headers);
+      } else {
+        req.stream.respond({ ':status': 404 });
+        req.stream.end();
+      }
     });
   }
 

@@ -31,6 +31,7 @@ export class ServerMetrics {
   private readonly slow: Counter<'policy' | 'outcome'>;
   private readonly heartbeatTimeouts: Counter;
   private readonly upstream: Counter<'kind' | 'forwarded' | 'status'>;
+  private readonly h2WebSockets: Counter;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -81,6 +82,7 @@ export class ServerMetrics {
       registers,
     });
     this.disconnects = new Counter({ name: 'switchboard_disconnects_total', help: 'Closed connections, by close code (1006: no closing handshake) and transport', labelNames: ['code', 'transport'], registers });
+    this.h2WebSockets = new Counter({ name: 'switchboard_http2_websocket_connects_total', help: 'RFC 8441 extended CONNECTs (WebSocket over HTTP/2) received', registers });
     this.upstream = new Counter({
       name: 'switchboard_http_upstream_total',
       help: 'Upstream requests of the sticky-free HTTP transports (kind: emulation, poll), by whether they were forwarded to the owning node and the HTTP status answered',
@@ -112,6 +114,10 @@ export class ServerMetrics {
 
   disconnected(code: number, transport: string): void {
     this.disconnects.inc({ code: String(code), transport });
+  }
+
+  http2WebSocket(): void {
+    this.h2WebSockets.inc();
   }
 
   upstreamServed(kind: string, forwarded: boolean, status: number): void {

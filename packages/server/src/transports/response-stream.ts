@@ -7,9 +7,16 @@ export interface StreamResponse {
   write(chunk: string | Uint8Array, callback?: (error?: Error | null) => void): boolean;
   end(chunk?: string): unknown;
   once(event: 'close' | 'drain', listener: () => void): unknown;
-  readonly writableLength: number;
+  /** Node's HTTP/1.1 response has it; HTTP/2's compatibility response has it on its `stream`. */
+  readonly writableLength?: number;
+  readonly stream?: { readonly writableLength: number };
   readonly writableEnded: boolean;
   readonly headersSent: boolean;
+}
+
+/** Bytes written to `res` and not yet handed to the kernel. */
+export function pendingBytes(res: StreamResponse): number {
+  return res.writableLength ?? res.stream?.writableLength ?? 0;
 }
 
 /**
@@ -42,7 +49,7 @@ export function statusForEarlyClose(code: number): number {
  */
 export function writeKeepalive(res: StreamResponse, chunk: string, alive: () => void): void {
   if (res.writableEnded) return;
-  const pending = res.writableLength;
+  const pending = pendingBytes(res);
   res.write(chunk, (error) => {
     if (!error && pending === 0) alive();
   });

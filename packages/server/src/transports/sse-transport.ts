@@ -1,6 +1,6 @@
 import type { Codec, ConnectResult, Push, Reply, ServerMessage, StreamPosition, SubscribeResult, ReplyError, PublicationPush } from '@switchboard/wire';
 import { encodeEventId } from './event-id.js';
-import { statusForEarlyClose, streamHeaders, writeKeepalive, type StreamResponse } from './response-stream.js';
+import { pendingBytes, statusForEarlyClose, streamHeaders, writeKeepalive, type StreamResponse } from './response-stream.js';
 import type { SharedMessage, Transport, TransportListener } from './transport.js';
 
 const UNBOUND: TransportListener = { onMessage() {}, onAlive() {}, onClose() {} };
@@ -68,7 +68,7 @@ export class SseTransport implements Transport {
   }
 
   get bufferedAmount(): number {
-    return this.res.writableLength;
+    return pendingBytes(this.res);
   }
 
   write(bytes: Uint8Array): void {

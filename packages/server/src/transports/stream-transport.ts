@@ -1,6 +1,6 @@
 import type { Codec } from '@switchboard/wire';
 import type { EmulatedSession } from './emulated-session.js';
-import { streamHeaders, type StreamResponse } from './response-stream.js';
+import { pendingBytes, streamHeaders, type StreamResponse } from './response-stream.js';
 import type { SharedMessage, Transport, TransportListener } from './transport.js';
 
 const UNBOUND: TransportListener = { onMessage() {}, onAlive() {}, onClose() {} };
@@ -58,7 +58,7 @@ export class StreamTransport implements Transport, EmulatedSession {
   }
 
   get bufferedAmount(): number {
-    return this.res.writableLength;
+    return pendingBytes(this.res);
   }
 
   write(bytes: Uint8Array): void {
