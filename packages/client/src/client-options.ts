@@ -1,6 +1,8 @@
 import type { ClientCodec, WireMessage } from '@switchboard/wire';
 import type { BackoffOptions } from './backoff.js';
 import type { ClientError } from './client-errors.js';
+import type { TransportName } from './transports/client-transport.js';
+import type { EventSourceConstructor } from './transports/sse-transport.js';
 
 /** A client's life; see Client. */
 export const ClientState = { Disconnected: 'disconnected', Connecting: 'connecting', Connected: 'connected', Closed: 'closed' } as const;
@@ -30,6 +32,19 @@ export interface NetworkEvents {
 export interface ClientOptions {
   /** @default globalThis.WebSocket */
   WebSocket?: WebSocketConstructor;
+  /**
+   * The fallback ladder, best first: WebSocket, then the sticky-free HTTP transports
+   * (docs/transports.md). A transport that fails before opening hands over at once to
+   * the next, until one works; the client then stays on it.
+   * @default ['websocket', 'http-stream', 'sse', 'long-poll']
+   */
+  transports?: readonly TransportName[];
+  /** `fetch` for the HTTP transports. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** EventSource for the `sse` transport. @default globalThis.EventSource */
+  EventSource?: EventSourceConstructor;
+  /** While connected on a fallback, try the top transport this often; when it opens, reconnect on it. 0: never. @default 60000 */
+  upgradeProbeMs?: number;
   token?: string;
   /** Called before every connect and every refresh; wins over `token`. Resolve `null` when the user has no credentials any more (terminal). */
   getToken?: () => Promise<string | null>;
@@ -55,7 +70,7 @@ export interface ClientOptions {
 
 export type ClientEvent =
   | { type: 'state'; state: ClientState; previous: ClientState }
-  | { type: 'connected'; client: string; user: string; node: string; expiresAt?: number }
+  | { type: 'connected'; client: string; user: string; node: string; expiresAt?: number; transport: TransportName }
   | { type: 'disconnected'; code: number; reason: string; willReconnect: boolean; retryInMs?: number }
   | { type: 'message'; data: unknown }
   /** Something failed that the client retries on its own (a refresh, `getToken`). */

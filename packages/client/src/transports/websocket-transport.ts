@@ -1,0 +1,14 @@
+import type { WebSocketConstructor, WebSocketLike } from '../client-options.js';
+import { TransportName, type ClientTransport } from './client-transport.js';
+
+/** WebSocket: the browser's, or an injected constructor (`@switchboard/websocket`, `ws`). */
+export function webSocketTransport(Impl: WebSocketConstructor | undefined): ClientTransport {
+  return {
+    name: TransportName.WebSocket,
+    open(url: string, protocol: string): WebSocketLike {
+      const Ctor = Impl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+      if (!Ctor) throw new TypeError('no WebSocket implementation: pass options.WebSocket');
+      return new Ctor(url, protocol);
+    },
+  };
+}
