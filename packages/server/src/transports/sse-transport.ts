@@ -88,8 +88,8 @@ export class SseTransport implements Transport {
     }
     if (!pub) return this.write(message.bytes);
     this.positions.set(pub.channel, { offset: pub.offset, epoch: pub.epoch });
-    this.res.write(`id: ${encodeEventId(this.positions)}\n`);
-    this.res.write(pub.tail);
+    // One write per event: the id line (this session's positions) before the shared data.
+    this.res.write(Buffer.concat([Buffer.from(`id: ${encodeEventId(this.positions)}\n`), pub.tail]));
   }
 
   close(code: number, reason: string): void {
@@ -159,13 +159,11 @@ export class SseTransport implements Transport {
   private pushed(kind: Push['push'], push: Push, bytes: Uint8Array): void {
     if (kind === 'publication' && push.push === 'publication') {
       this.positions.set(push.channel, { offset: push.pub.offset, epoch: push.pub.epoch });
-      this.res.write(`id: ${encodeEventId(this.positions)}\n`);
-      this.res.write(frameData(bytes));
+      this.res.write(Buffer.concat([Buffer.from(`id: ${encodeEventId(this.positions)}\n`), frameData(bytes)]));
       return;
     }
     if (kind === 'ping' || kind === 'refresh') return;
-    this.res.write(`event: ${kind}\n`);
-    this.res.write(frameData(bytes));
+    this.res.write(Buffer.concat([Buffer.from(`event: ${kind}\n`), frameData(bytes)]));
   }
 }
 
