@@ -25,12 +25,9 @@ import { Emitter } from './emitter.js';
 import { Subscription, type SubscribeOptions, type SubscriptionHost } from './subscription.js';
 import { ClientState, type ClientEvent, type ClientOptions, type NetworkEvents, type WebSocketLike } from './client-options.js';
 import { TokenRefresh } from './token-refresh.js';
-import { TransportName, type ClientTransport } from './transports/client-transport.js';
-import { httpStreamTransport } from './transports/http-stream-transport.js';
-import { longPollTransport } from './transports/long-poll-transport.js';
-import { sseTransport } from './transports/sse-transport.js';
+import { TransportName } from './transports/client-transport.js';
+import { createTransport, scheduleUpgradeProbe } from './transports/create-transport.js';
 import { TransportLadder } from './transports/transport-ladder.js';
-import { webSocketTransport } from './transports/websocket-transport.js';
 
 const DEFAULT_TRANSPORTS = Object.freeze([TransportName.WebSocket, TransportName.HttpStream, TransportName.Sse, TransportName.LongPoll]);
 
@@ -62,7 +59,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
 
   private readonly urls: readonly string[];
   private readonly ladder: TransportLadder;
-  private probeTimer: ReturnType<typeof setTimeout> | undefined;
+  private cancelProbe: () => void = () => {};
   private urlIndex: number;
   private attempts = 0;
 
@@ -196,7 +193,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     const n = this.urls.length;
     if (this.attempts++ > 0 && n > 1) this.urlIndex = (this.urlIndex + 1 + Math.floor(Math.random() * (n - 1))) % n;
     try {
-      ws = this.transport(transport).open(this.url, this.codec.subprotocol);
+      ws = createTransport(transport, this.options).open(this.url, this.codec.subprotocol);
     } catch (error) {
       if (error instanceof TypeError && /implementation/.test(error.message)) throw error;
       // A malformed URL: no retry can fix it.
@@ -226,51 +223,17 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     };
   }
 
-  private transport(name: TransportName): ClientTransport {
-    const o = this.options;
-    switch (name) {
-      case TransportName.WebSocket:
-        return webSocketTransport(o.WebSocket);
-      case TransportName.HttpStream:
-        return httpStreamTransport(o.fetch);
-      case TransportName.Sse:
-        return sseTransport(o.EventSource, o.fetch);
-      case TransportName.LongPoll:
-        return longPollTransport(o.fetch);
-      default:
-        throw new TypeError(`Client: unknown transport "${String(name)}"`);
-    }
-  }
-
-  /** While on a fallback: open the top transport; if it opens, reconnect on it (subscriptions recover). */
+  /** While on a fallback: probe the top transport; when it opens, reconnect on it (subscriptions recover). */
   private scheduleProbe(): void {
     const better = this.ladder.better;
-    const every = this.options.upgradeProbeMs ?? 60_000;
-    if (!better || every === 0) return;
-    this.probeTimer = setTimeout(() => {
-      let probe: WebSocketLike;
-      try {
-        probe = this.transport(better).open(this.url, this.codec.subprotocol);
-      } catch {
-        return;
-      }
-      const current = this.ws;
-      probe.onmessage = null;
-      probe.onopen = () => {
-        probe.onclose = null;
-        probe.close(1000);
-        if (this.ws !== current || this.state !== ClientState.Connected) return;
-        this.ladder.moveUp();
-        this.dropSocket();
-        this.teardown();
-        this.setState(ClientState.Disconnected);
-        this.emit({ type: 'disconnected', code: 1000, reason: `moving up to ${better}`, willReconnect: true, retryInMs: 0 });
-        this.connect();
-      };
-      probe.onclose = () => {
-        if (this.ws === current && this.state === ClientState.Connected) this.scheduleProbe();
-      };
-    }, every);
+    this.cancelProbe = scheduleUpgradeProbe(better, this.options.upgradeProbeMs ?? 60_000, () => createTransport(better!, this.options).open(this.url, this.codec.subprotocol), () => {
+      this.ladder.moveUp();
+      this.dropSocket();
+      this.teardown();
+      this.setState(ClientState.Disconnected);
+      this.emit({ type: 'disconnected', code: 1000, reason: `moving up to ${better}`, willReconnect: true, retryInMs: 0 });
+      this.connect();
+    });
   }
 
   private connected(ws: WebSocketLike, result: ConnectResult): void {
@@ -389,7 +352,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.opening++;
     clearTimeout(this.stableTimer);
     clearTimeout(this.silenceTimer);
-    clearTimeout(this.probeTimer);
+    this.cancelProbe();
     this.refresh.stop();
     this.commands.detach();
     for (const sub of this.subs.values()) sub.interrupted();
