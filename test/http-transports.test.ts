@@ -178,3 +178,40 @@ describe('sticky-free HTTP transports', () => {
     });
   });
 });
+
+describe('HTTP transports: heartbeats and the Origin check', () => {
+  let server: SwitchboardServer;
+  let base: string;
+  before(async () => {
+    server = new SwitchboardServer({ allowAnonymous: true, pingIntervalMs: 300, pongTimeoutMs: 150, jwt: { secret: 'origin-test-secret-0123456789-abcdef', cookie: 'sb_token' }, namespaces: { room: {} } });
+    base = `http://127.0.0.1:${(await server.listen(0)).port}`;
+  });
+  after(() => server.close());
+
+  it('drops an HTTP-streaming client that never answers the ping pushes (3012), keeps one that does', async () => {
+    const silent = await NdjsonReader.open(`${base}/connection/stream`, { method: 'POST', body: JSON.stringify({ id: 1, method: 'connect', params: {} }) });
+    const alive = await NdjsonReader.open(`${base}/connection/stream`, { method: 'POST', body: JSON.stringify({ id: 1, method: 'connect', params: {} }) });
+    const { session, node } = (await alive.until((m) => m.find((x) => x.id === 1)) as { result: { session: string; node: string } }).result;
+    let seq = 0;
+    const answering = setInterval(() => {
+      if (alive.messages.some((m) => m.push === 'ping')) void postJson(`${base}/connection/emulation`, { node, session, seq: ++seq, data: { id: 1000 + seq, method: 'ping', params: {} } });
+    }, 100);
+    try {
+      const close = await silent.until((m) => m.find((x) => x.close) as { close: { code: number } } | undefined, 3000);
+      assert.equal(close.close.code, 3012);
+      assert.equal(alive.messages.some((x) => x.close), false);
+    } finally {
+      clearInterval(answering);
+      alive.close();
+    }
+  });
+
+  it('with cookie auth, refuses an SSE stream from a foreign Origin (403/103) and accepts the page\'s own', async () => {
+    const foreign = await fetch(`${base}/connection/sse?channel=room:o`, { headers: { origin: 'https://evil.example' } });
+    assert.equal(foreign.status, 403);
+    assert.equal((await foreign.json()).error.code, 103);
+    const own = await SseReader.open(`${base}/connection/sse?channel=room:o`, { headers: { origin: base } });
+    await own.until((e) => e.some((x) => x.event === 'connected'));
+    own.close();
+  });
+});

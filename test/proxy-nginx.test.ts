@@ -98,6 +98,28 @@ describe('behind nginx', { timeout: 90_000 }, () => {
     await bob.close();
   });
 
+  it('Chromium: the SDK on SSE emulation and on long-polling, through the same proxy, both ways', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${proxy.base}/`);
+    for (const transport of ['sse', 'long-poll']) {
+      const result = await page.evaluate(async (transport) => {
+        const { Client } = (await import('/client.js')) as typeof import('@switchboard/client');
+        const client = new Client(`ws://${location.host}/connection/websocket`, { transports: [transport as 'sse'] });
+        const got: unknown[] = [];
+        const connected = new Promise<string>((resolve) => client.on('connected', (e) => resolve(e.transport)));
+        client.subscribe(`chat:${transport}`).on('publication', (p) => got.push(p.data));
+        client.connect();
+        const used = await connected;
+        for (let i = 1; i <= 5; i++) await client.publish(`chat:${transport}`, i);
+        while (got.length < 5) await new Promise((r) => setTimeout(r, 20));
+        client.disconnect();
+        return { used, got };
+      }, transport);
+      assert.deepEqual(result, { used: transport, got: [1, 2, 3, 4, 5] });
+    }
+    await page.close();
+  });
+
   it('Chromium: a plain EventSource page resumes with Last-Event-ID after the server drops its stream, with no gap', async () => {
     const token = await hs({ sub: 'reader' }, { issuer: null, audience: null });
     const page = await browser.newPage();

@@ -26,6 +26,7 @@ export abstract class EmulatedConnection implements WebSocketLike {
   private queue: string[] = [];
   private posting = false;
   private pings = 0;
+  private lastUpstream = 0;
   /** The server counts an upstream request as a pong; long-polling's polls already are. */
   protected answersPings = true;
 
@@ -70,7 +71,8 @@ export abstract class EmulatedConnection implements WebSocketLike {
       this.session = reply.result?.session;
       this.node = reply.result?.node;
     }
-    if (text === '{"push":"ping"}' && this.answersPings) this.send(JSON.stringify({ id: PING_ID_BASE + ++this.pings, method: 'ping', params: {} }));
+    // Any upstream request is a pong: answer only when nothing went up lately (the server may ping twice per beat).
+    if (text === '{"push":"ping"}' && this.answersPings && Date.now() - this.lastUpstream > 1000) this.send(JSON.stringify({ id: PING_ID_BASE + ++this.pings, method: 'ping', params: {} }));
     const id = /^\{"id":(\d+),/.exec(text);
     if (id && Number(id[1]) > PING_ID_BASE) return;
     this.onmessage?.({ data: text });
@@ -90,6 +92,7 @@ export abstract class EmulatedConnection implements WebSocketLike {
     const batch = this.queue.length === 1 ? this.queue[0] : `[${this.queue.join(',')}]`;
     this.queue = [];
     const body = JSON.stringify({ node: this.node, session: this.session, seq: ++this.seq, data: batch });
+    this.lastUpstream = Date.now();
     for (let attempt = 0; !this.closed; attempt++) {
       let status = 0;
       try {
