@@ -1,27 +1,13 @@
-import type { ClientCodec, WireMessage } from '@switchboard/wire';
+import type { ClientCodec } from '@switchboard/wire';
 import type { BackoffOptions } from './backoff.js';
 import type { ClientError } from './client-errors.js';
-import type { TransportName } from './transports/client-transport.js';
+import type { TransportName, WebSocketConstructor } from './transports/client-transport.js';
+export type { WebSocketConstructor, WebSocketLike } from './transports/client-transport.js';
 import type { EventSourceConstructor } from './transports/sse-transport.js';
 
 /** A client's life; see Client. */
 export const ClientState = { Disconnected: 'disconnected', Connecting: 'connecting', Connected: 'connected', Closed: 'closed' } as const;
 export type ClientState = (typeof ClientState)[keyof typeof ClientState];
-
-/** What the client uses of a WebSocket: the WHATWG shape (browsers, `@switchboard/websocket`, `ws`). */
-export interface WebSocketLike {
-  // `any`: each implementation types its own event objects; the client reads only data, code and reason.
-  onopen: ((event: any) => void) | null;
-  onmessage: ((event: any) => void) | null;
-  onclose: ((event: any) => void) | null;
-  /** Set to `'arraybuffer'` before any message, so binary messages arrive as bytes. */
-  binaryType?: string;
-  send(data: WireMessage): void;
-  close(code?: number, reason?: string): void;
-}
-
-/** The WebSocket constructor to use: the browser's, `@switchboard/websocket`'s or `ws`'s. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 /** Where `online` / `offline` events come from (a browser's `window`). */
 export interface NetworkEvents {

@@ -1,4 +1,20 @@
-import type { WebSocketLike } from '../client-options.js';
+import type { WireMessage } from '@switchboard/wire';
+
+/** What the client uses of a WebSocket: the WHATWG shape (browsers, `@switchboard/websocket`, `ws`). */
+export interface WebSocketLike {
+  // `any`: each implementation types its own event objects; the client reads only data, code and reason.
+  onopen: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  /** Set to `'arraybuffer'` before any message, so binary messages arrive as bytes. */
+  binaryType?: string;
+  send(data: WireMessage): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** The WebSocket constructor to use: the browser's, `@switchboard/websocket`'s or `ws`'s. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
 
 /** The client's transports, best first: the default ladder. */
 export const TransportName = { WebSocket: 'websocket', HttpStream: 'http-stream', Sse: 'sse', LongPoll: 'long-poll' } as const;

@@ -1,5 +1,5 @@
-import type { ClientOptions, WebSocketLike } from '../client-options.js';
-import { TransportName, type ClientTransport } from './client-transport.js';
+import type { ClientOptions } from '../client-options.js';
+import { TransportName, type ClientTransport, type WebSocketLike } from './client-transport.js';
 import { httpStreamTransport } from './http-stream-transport.js';
 import { longPollTransport } from './long-poll-transport.js';
 import { sseTransport } from './sse-transport.js';

@@ -1,4 +1,4 @@
-import type { WebSocketLike } from '../client-options.js';
+import type { WebSocketLike } from './client-transport.js';
 
 /** Ids of the transport's own pings (answers to the server's `ping` push), kept apart from the client's. */
 const PING_ID_BASE = 2_000_000_000;
