@@ -133,6 +133,7 @@ describe('serve over TLS: HTTP/2, RFC 8441, wss://', () => {
       const afterCount = Number((await metric(h2, 'switchboard_http2_websocket_connects_total'))[0].split(' ')[1]);
       assert.equal(afterCount, before + 1);
       assert.deepEqual(await metric(h2, 'switchboard_connections{transport="websocket-h2"}'), ['switchboard_connections{transport="websocket-h2"} 1']);
+      console.log(`Chromium page over ${reply.protocol}; the server's view: ${[...(await metric(h2, 'switchboard_http2_websocket_connects_total')), ...(await metric(h2, 'switchboard_connections{'))].join('; ')}`);
       h2.close();
     } finally {
       await browser.close();
