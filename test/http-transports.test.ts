@@ -1,6 +1,8 @@
 // The sticky-free HTTP transports over real sockets, on two nodes sharing one in-process engine:
 // uni SSE with Last-Event-ID, HTTP streaming with upstream POSTs to any node, long-polling.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { MemoryCluster, memoryEngine } from '@switchboard/engine-memory';
 import { SwitchboardServer } from '@switchboard/server';
@@ -204,6 +206,14 @@ describe('HTTP transports: heartbeats and the Origin check', () => {
       clearInterval(answering);
       alive.close();
     }
+  });
+
+  it('answers an upgrade to a path other than the WebSocket endpoint with 404 at once (the SDK can fall back without waiting)', async () => {
+    const socket = connect(Number(new URL(base).port), '127.0.0.1');
+    socket.write('GET /connection/sse HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    const [head] = (await once(socket, 'data')) as [Buffer];
+    socket.destroy();
+    assert.match(head.toString(), /^HTTP\/1\.1 404 /);
   });
 
   it('with cookie auth, refuses an SSE stream from a foreign Origin (403/103) and accepts the page\'s own', async () => {

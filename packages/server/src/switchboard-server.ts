@@ -88,6 +88,10 @@ export class SwitchboardServer {
       if (!this.handleRequest(req, res)) sendJson(res, 404, { error: { code: 104, message: 'not found' } });
     });
     this.attach(server);
+    // Our own server: an upgrade to any other path gets an answer, not a socket left hanging.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      if (pathOf(req.url) !== this.options.websocketPath) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
     this.httpServer = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
