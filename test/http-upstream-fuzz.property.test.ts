@@ -11,7 +11,7 @@ import { UpstreamOrder } from '../packages/server/src/transports/upstream-order.
 import { NdjsonReader, postJson } from './helpers/http-transport-peers.js';
 
 /** docs/error-codes.md, "HTTP transports": status → the body codes it may carry. */
-const DOCUMENTED: Record<number, number[]> = { 400: [107], 404: [120, 121], 405: [107], 409: [124], 410: [122], 413: [106], 504: [123], 503: [115] };
+const DOCUMENTED: Record<number, number[]> = { 400: [107], 404: [120, 121], 405: [107], 409: [124], 410: [122], 413: [106], 502: [115], 503: [115], 504: [123] };
 
 describe('UpstreamOrder (property)', () => {
   it('applies seqs 1..n in order, each once, under any arrival order with retries', () => {
