@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { LoadConfig } from './load-generator.js';
 import { cpuMicros, rssBytes, tcpSocketMemory } from './lib/proc-stats.js';
 import { median } from './lib/stats.js';
+import { measureTransports } from './transport-cost.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -330,6 +331,17 @@ async function main(): Promise<void> {
       const value = median(rs.map((r) => r.value));
       rows.push(
         `| ${scenario.id} ${scenario.title} | ${impl.name} | ${fmt(value)} | ${scenario.unit} | ${fmt(value / baseValue)} | ${fmt(median(rs.map((r) => r.cpuPerUnit)))} | ${fmt(median(rs.map((r) => r.genPct)))} | ${rs[Math.floor(rs.length / 2)].extra} |`,
+      );
+    }
+  }
+  if (!only || only.includes('T')) {
+    // T: one channel's fan-out over each transport of the real-time server, side by side (bench/transport-cost.ts).
+    const subscribers = quick ? 300 : 1000;
+    const t = await measureTransports({ subscribers, rate: 50, seconds: quick ? 2 : 4, reps: REPS });
+    const ws = t.find((r) => r.transport === 'websocket')!;
+    for (const r of t) {
+      rows.push(
+        `| T per-transport fan-out, ${subscribers} subscribers, 50 publications/s | ${r.transport} | ${fmt(r.deliveriesPerSecond)} | deliveries/s | ${fmt(r.cpuPerDelivery / ws.cpuPerDelivery)} (CPU/delivery vs websocket) | ${fmt(r.cpuPerDelivery)} | – | per conn after GC: RSS ${fmt(r.rssPerConn)} B (${fmt(r.rssPerConn / ws.rssPerConn)}× websocket), heap ${fmt(r.heapPerConn)} B |`,
       );
     }
   }

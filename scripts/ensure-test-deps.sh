@@ -7,6 +7,7 @@ apt_packages=()
 /usr/bin/python3 -c 'import websockets' 2>/dev/null || apt_packages+=(python3-websockets)
 command -v redis-server >/dev/null || apt_packages+=(redis-server)
 command -v nats-server >/dev/null || apt_packages+=(nats-server)
+[ -x /usr/sbin/nginx ] || apt_packages+=(nginx-light)  # proxies in test/proxy-nginx and test/sticky-free-cluster, started per test
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "installing test peers: ${apt_packages[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -61,7 +61,7 @@ describe('heartbeats', () => {
     assert.equal(closes[0].code, 1006);
     assert.equal(stats.clients, 1);
     assert.match(metrics, /^switchboard_heartbeat_timeouts_total 1$/m);
-    assert.match(metrics, /^switchboard_disconnects_total\{code="1006"\} 1$/m);
+    assert.match(metrics, /^switchboard_disconnects_total\{code="1006",transport="websocket"\} 1$/m);
 
     // Thawed, the client learns it was dropped and comes back on its own.
     child.kill('SIGCONT');

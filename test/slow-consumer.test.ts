@@ -175,7 +175,7 @@ describe(`slow consumer: ${RATE} msg/s for ${SECONDS} s, send buffer cap ${mib(C
     // 3008 when the client reads the close frame; 1006 when the server's close timeout reset the socket first.
     assert.equal(r.report.closes.length, 1);
     assert.ok([3008, 1006].includes(r.report.closes[0]));
-    assert.match(r.metrics, /switchboard_disconnects_total\{code="3008"\} 1/);
+    assert.match(r.metrics, /switchboard_disconnects_total\{code="3008",transport="websocket"\} 1/);
     assert.equal(r.report.lastOffset, r.published);
     assert.equal(r.report.outOfOrder, 0);
     // Never silently behind: everything was delivered, or the client was told (gap) and resynced.

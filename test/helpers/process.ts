@@ -28,7 +28,7 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 10
 export async function startServe(args: string[], env: NodeJS.ProcessEnv = process.env, wrapper: string[] = []): Promise<{ child: ChildProcess; base: string; nodeId: string }> {
   const [command, ...rest] = [...wrapper, BIN, 'serve', ...args];
   const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'inherit'], env });
-  const [, nodeId, base] = await waitForLine(child, /node (\w+),[\s\S]*?demo page\s+(http:\/\/[^\s/]+)\//);
+  const [, nodeId, base] = await waitForLine(child, /node (\w+),[\s\S]*?demo page\s+(https?:\/\/[^\s/]+)\//);
   return { child, base, nodeId };
 }
 

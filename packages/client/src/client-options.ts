@@ -1,25 +1,13 @@
-import type { ClientCodec, WireMessage } from '@switchboard/wire';
+import type { ClientCodec } from '@switchboard/wire';
 import type { BackoffOptions } from './backoff.js';
 import type { ClientError } from './client-errors.js';
+import type { TransportName, WebSocketConstructor } from './transports/client-transport.js';
+export type { WebSocketConstructor, WebSocketLike } from './transports/client-transport.js';
+import type { EventSourceConstructor } from './transports/sse-transport.js';
 
 /** A client's life; see Client. */
 export const ClientState = { Disconnected: 'disconnected', Connecting: 'connecting', Connected: 'connected', Closed: 'closed' } as const;
 export type ClientState = (typeof ClientState)[keyof typeof ClientState];
-
-/** What the client uses of a WebSocket: the WHATWG shape (browsers, `@switchboard/websocket`, `ws`). */
-export interface WebSocketLike {
-  // `any`: each implementation types its own event objects; the client reads only data, code and reason.
-  onopen: ((event: any) => void) | null;
-  onmessage: ((event: any) => void) | null;
-  onclose: ((event: any) => void) | null;
-  /** Set to `'arraybuffer'` before any message, so binary messages arrive as bytes. */
-  binaryType?: string;
-  send(data: WireMessage): void;
-  close(code?: number, reason?: string): void;
-}
-
-/** The WebSocket constructor to use: the browser's, `@switchboard/websocket`'s or `ws`'s. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 /** Where `online` / `offline` events come from (a browser's `window`). */
 export interface NetworkEvents {
@@ -30,6 +18,19 @@ export interface NetworkEvents {
 export interface ClientOptions {
   /** @default globalThis.WebSocket */
   WebSocket?: WebSocketConstructor;
+  /**
+   * The fallback ladder, best first: WebSocket, then the sticky-free HTTP transports
+   * (docs/transports.md). A transport that fails before opening hands over at once to
+   * the next, until one works; the client then stays on it.
+   * @default ['websocket', 'http-stream', 'sse', 'long-poll']
+   */
+  transports?: readonly TransportName[];
+  /** `fetch` for the HTTP transports. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** EventSource for the `sse` transport. @default globalThis.EventSource */
+  EventSource?: EventSourceConstructor;
+  /** While connected on a fallback, try the top transport this often; when it opens, reconnect on it. 0: never. @default 60000 */
+  upgradeProbeMs?: number;
   token?: string;
   /** Called before every connect and every refresh; wins over `token`. Resolve `null` when the user has no credentials any more (terminal). */
   getToken?: () => Promise<string | null>;
@@ -55,7 +56,7 @@ export interface ClientOptions {
 
 export type ClientEvent =
   | { type: 'state'; state: ClientState; previous: ClientState }
-  | { type: 'connected'; client: string; user: string; node: string; expiresAt?: number }
+  | { type: 'connected'; client: string; user: string; node: string; expiresAt?: number; transport: TransportName }
   | { type: 'disconnected'; code: number; reason: string; willReconnect: boolean; retryInMs?: number }
   | { type: 'message'; data: unknown }
   /** Something failed that the client retries on its own (a refresh, `getToken`). */

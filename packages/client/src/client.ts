@@ -23,8 +23,13 @@ import { ClientError, ClientErrorCode } from './client-errors.js';
 import { CommandChannel, type CommandOptions, type ReplyHandler } from './command-channel.js';
 import { Emitter } from './emitter.js';
 import { Subscription, type SubscribeOptions, type SubscriptionHost } from './subscription.js';
-import { ClientState, type ClientEvent, type ClientOptions, type NetworkEvents, type WebSocketConstructor, type WebSocketLike } from './client-options.js';
+import { ClientState, type ClientEvent, type ClientOptions, type NetworkEvents, type WebSocketLike } from './client-options.js';
 import { TokenRefresh } from './token-refresh.js';
+import { TransportName } from './transports/client-transport.js';
+import { createTransport, scheduleUpgradeProbe } from './transports/create-transport.js';
+import { TransportLadder } from './transports/transport-ladder.js';
+
+const DEFAULT_TRANSPORTS = Object.freeze([TransportName.WebSocket, TransportName.HttpStream, TransportName.Sse, TransportName.LongPoll]);
 
 /**
  * A connection to a Switchboard server: `disconnected → connecting → connected`,
@@ -53,6 +58,8 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   private readonly codec: ClientCodec;
 
   private readonly urls: readonly string[];
+  private readonly ladder: TransportLadder;
+  private cancelProbe: () => void = () => {};
   private urlIndex: number;
   private attempts = 0;
 
@@ -69,6 +76,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     if (this.urls.length === 0) throw new TypeError('Client: give at least one URL');
     this.urlIndex = Math.floor(Math.random() * this.urls.length);
     this.codec = options.codec ?? jsonClientCodec;
+    this.ladder = new TransportLadder(options.transports ?? DEFAULT_TRANSPORTS);
     this.commands = new CommandChannel(this.codec, { timeoutMs: options.timeoutMs ?? 10_000, maxQueue: options.maxQueue ?? 1000 });
     this.refresh = new TokenRefresh(
       { getToken: options.getToken, request: (m, p) => this.commands.request(m, p), report: (error) => this.emit({ type: 'error', error }), backoff: options.backoff },
@@ -178,22 +186,25 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
       }
     }
     if (opening !== this.opening || this.state !== ClientState.Connecting) return;
-    const Impl = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!Impl) throw new TypeError('no WebSocket implementation: pass options.WebSocket');
     let ws: WebSocketLike;
+    const transport = this.ladder.current;
     // A node that dropped us may be gone: the next attempt goes to one of the others, at random, so a
     // dead node's clients spread over the rest instead of all landing on its neighbour.
     const n = this.urls.length;
     if (this.attempts++ > 0 && n > 1) this.urlIndex = (this.urlIndex + 1 + Math.floor(Math.random() * (n - 1))) % n;
     try {
-      ws = new Impl(this.url, this.codec.subprotocol);
+      ws = createTransport(transport, this.options).open(this.url, this.codec.subprotocol);
     } catch (error) {
+      if (error instanceof TypeError && /implementation/.test(error.message)) throw error;
       // A malformed URL: no retry can fix it.
       return this.lost(DisconnectCode.BadProtocol, `cannot open ${this.url}: ${(error as Error).message}`);
     }
     this.ws = ws;
     ws.binaryType = 'arraybuffer';
+    // "Opened", for the ladder: the WebSocket upgrade succeeded, or (HTTP transports) the server said anything.
+    let opened = false;
     ws.onopen = () => {
+      if (transport === TransportName.WebSocket) opened = true;
       this.commands.attach(ws);
       const subs: NonNullable<ParamsOf<'connect'>['subs']> = {};
       for (const [channel, sub] of this.subs) if (sub.state !== 'unsubscribed') subs[channel] = sub.resumeParams();
@@ -202,17 +213,34 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     };
     ws.onmessage = (event: { data: unknown }) => {
       if (this.ws !== ws) return;
+      opened = true;
       this.lastHeard = Date.now();
       this.onMessage(event.data);
     };
     ws.onclose = (event: { code: number; reason: string }) => {
-      if (this.ws === ws) this.lost(event.code, event.reason);
+      // A server's own close code (≥ 3000) during connect counts as opened: no zero-delay step (centrifuge-js #408).
+      if (this.ws === ws) this.lost(event.code, event.reason, opened || event.code >= 3000);
     };
+  }
+
+  /** While on a fallback: probe the top transport; when it opens, reconnect on it (subscriptions recover). */
+  private scheduleProbe(): void {
+    const better = this.ladder.better;
+    this.cancelProbe = scheduleUpgradeProbe(better, this.options.upgradeProbeMs ?? 60_000, () => createTransport(better!, this.options).open(this.url, this.codec.subprotocol), () => {
+      this.ladder.moveUp();
+      this.dropSocket();
+      this.teardown();
+      this.setState(ClientState.Disconnected);
+      this.emit({ type: 'disconnected', code: 1000, reason: `moving up to ${better}`, willReconnect: true, retryInMs: 0 });
+      this.connect();
+    });
   }
 
   private connected(ws: WebSocketLike, result: ConnectResult): void {
     if (this.ws !== ws) return;
     this.everConnected = true;
+    this.ladder.opened();
+    this.scheduleProbe();
     this.stableTimer = setTimeout(() => (this.attempt = 0), this.options.stableAfterMs ?? 5000);
     this.setState(ClientState.Connected);
     for (const [channel, outcome] of Object.entries(result.subs)) {
@@ -228,7 +256,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.commands.flow();
     this.refresh.schedule(result.expiresAt);
     if (result.ping) this.watchSilence(result.ping + (this.options.pingGraceMs ?? 10_000));
-    this.emit({ type: 'connected', client: result.client, user: result.user, node: result.node, ...(result.expiresAt !== undefined && { expiresAt: result.expiresAt }) });
+    this.emit({ type: 'connected', client: result.client, user: result.user, node: result.node, transport: this.ladder.current, ...(result.expiresAt !== undefined && { expiresAt: result.expiresAt }) });
   }
 
   /** `connect` got a reply error: an expired token is worth a fresh one; a refusal is terminal. */
@@ -269,10 +297,16 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   }
 
   /** The connection ended (or never came up): reconnect, wait for `online`, or stop on a terminal code. */
-  private lost(code: number, reason: string): void {
+  private lost(code: number, reason: string, opened = true): void {
     this.teardown();
     if (this.state === ClientState.Closed) return;
     const advice = reconnectAdvice(code);
+    if (!opened && advice === ReconnectAdvice.Reconnect && !this.offline && this.ladder.failedBeforeOpen()) {
+      // Down the ladder (or back to the transport that worked) at once: bounded by the ladder's length.
+      this.setState(ClientState.Disconnected);
+      this.retryTimer = setTimeout(() => this.connect(), 0);
+      return this.emit({ type: 'disconnected', code, reason, willReconnect: true, retryInMs: 0 });
+    }
     if (advice === ReconnectAdvice.Terminal) {
       this.setState(ClientState.Closed);
       this.commands.close(new ClientError(ClientErrorCode.Closed, `closed by the server: ${code} ${reason}`));
@@ -318,6 +352,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.opening++;
     clearTimeout(this.stableTimer);
     clearTimeout(this.silenceTimer);
+    this.cancelProbe();
     this.refresh.stop();
     this.commands.detach();
     for (const sub of this.subs.values()) sub.interrupted();

@@ -5,6 +5,8 @@ export type { ServerHooks, ConnectingContext, ConnectingResult, SessionContext }
 export { CommandError, DisconnectError } from './errors.js';
 export type { Transport, TransportListener, SharedMessage } from './transports/transport.js';
 export { MemoryTransport, type MemoryPeer } from './transports/memory-transport.js';
+export { encodeEventId, decodeEventId } from './transports/event-id.js';
+export { UpstreamError } from './transports/http-sessions.js';
 export type { ConnectionRequest } from './auth/identity.js';
 export type { Logger } from './logger.js';
 export { JWT_DEFAULTS, type JwtOptions, type JwtAlgorithm } from './auth/jwt-options.js';

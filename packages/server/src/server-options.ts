@@ -27,6 +27,10 @@ export interface ServerOptions {
   codecs?: Codec[];
   /** Path of the WebSocket endpoint. @default '/connection/websocket' */
   websocketPath?: string;
+  /** Path prefix of the sticky-free HTTP transports: `<prefix>/sse`, `/stream`, `/emulation`, `/poll/open`, `/poll` (docs/transports.md). `false` turns them off. @default '/connection' */
+  httpTransportsPath?: string | false;
+  /** An upstream request forwarded to the session's node fails with 504 after this many ms (plus a poll's wait). @default 5000 */
+  forwardTimeoutMs?: number;
   /** Largest client message (WebSocket close 1009 beyond it). @default 65536 */
   maxMessageSize?: number;
   /** Largest HTTP API request body (413 beyond it). @default 1048576 */
@@ -86,6 +90,8 @@ export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 
 export const SERVER_DEFAULTS = Object.freeze({
   allowAnonymous: false,
   websocketPath: '/connection/websocket',
+  httpTransportsPath: '/connection' as string | false,
+  forwardTimeoutMs: 5000,
   maxMessageSize: 65_536,
   maxApiBodySize: 1_048_576,
   apiBodyTimeoutMs: 10_000,
@@ -123,6 +129,7 @@ const POSITIVE = [
   'drainBatchSize',
   'drainIntervalMs',
   'drainReconnectWindowMs',
+  'forwardTimeoutMs',
 ] as const;
 
 /** Merges defaults once and validates eagerly, naming the option at fault. */
@@ -137,6 +144,10 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
   }
   if (merged.pongTimeoutMs >= merged.pingIntervalMs) throw new TypeError('Switchboard server: pongTimeoutMs must be less than pingIntervalMs');
   if (!merged.websocketPath.startsWith('/')) throw new TypeError('Switchboard server: websocketPath must start with "/"');
+  const httpPath = merged.httpTransportsPath;
+  if (httpPath !== false && (typeof httpPath !== 'string' || !httpPath.startsWith('/') || httpPath.endsWith('/'))) {
+    throw new TypeError('Switchboard server: httpTransportsPath must start with "/" and not end with one, or be false');
+  }
   const namespaces = new Map<string, ResolvedNamespaceOptions>();
   for (const [name, ns] of Object.entries(options.namespaces ?? {})) namespaces.set(name, resolveNamespaceOptions(name, ns));
   const personal = options.personalNamespace;

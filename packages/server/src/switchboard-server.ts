@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { Http2SecureServer, Http2ServerRequest } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Engine, StreamPosition } from '@switchboard/engine';
 import { memoryEngine } from '@switchboard/engine-memory';
 import { WebSocketServer, type AcceptedConnection } from '@switchboard/websocket';
-import { DisconnectCode, ReplyErrorCode } from '@switchboard/wire';
+import { DisconnectCode, JsonCodec, ReplyErrorCode, Subprotocol } from '@switchboard/wire';
 import { ConnectionAuth } from './auth/connection-auth.js';
 import type { ConnectionRequest } from './auth/identity.js';
 import { JwtAuth } from './auth/jwt-auth.js';
@@ -19,6 +20,7 @@ import { ClusterControl } from './cluster/cluster-control.js';
 import type { NodeInfo } from './cluster/control-messages.js';
 import { CommandError } from './errors.js';
 import { ApiHandler, type ApiServices } from './http/api-handler.js';
+import { HTTP_CONTROL_TYPE, HttpTransports } from './http/http-transports.js';
 import { bodyUnread, sendJson } from './http/json-http.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
@@ -109,6 +111,26 @@ export class SwitchboardServer {
     if (options.exclusive) server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuse(socket, '405 Method Not Allowed'));
   }
 
+  /**
+   * Takes WebSocket connections from an HTTPS server made by `http2.createSecureServer`
+   * (`allowHTTP1: true`, `settings: { enableConnectProtocol: true }`): HTTP/1.1 upgrades,
+   * and RFC 8441 extended CONNECTs over HTTP/2. The CONNECTs are taken from the
+   * compatibility API's 'connect' event: with a 'request' handler and no 'connect'
+   * listener, Node answers every CONNECT with 405 (nodejs/node#36977).
+   */
+  attachHttp2(server: Http2SecureServer): void {
+    this.attach(server as unknown as HttpServer);
+    server.on('connect', (req: Http2ServerRequest) => {
+      if (pathOf(req.headers[':path']) === this.options.websocketPath) {
+        this.metrics.http2WebSocket();
+        this.wss.handleExtendedConnect(req.stream, req.headers);
+      } else {
+        req.stream.respond({ ':status': 404 });
+        req.stream.end();
+      }
+    });
+  }
+
   /** Answers `/health`, `/metrics` and `/api/*`; returns false for any other request, for your handler to serve. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
     const path = pathOf(req.url);
@@ -123,6 +145,9 @@ export class SwitchboardServer {
       void this.metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType, ...close }).end(text));
       return true;
     }
+    const prefix = this.options.httpTransportsPath;
+    const http = this.core?.http;
+    if (prefix !== false && http && path.startsWith(prefix) && http.handle(req, res, path.slice(prefix.length))) return true;
     if (path.startsWith('/api/')) {
       void this.api.handle(req, res, path.slice(5));
       return true;
@@ -214,11 +239,25 @@ export class SwitchboardServer {
       connections: () => this.sessions.size,
       drain: (plan) => this.drain(plan),
     };
+    const checkOrigin = originCheck(o.allowedOrigins, o.jwt?.cookie !== undefined);
+    const http = new HttpTransports({
+      nodeId: this.nodeId,
+      codec: o.codecs.find((c) => c.subprotocol === Subprotocol.Json) ?? new JsonCodec(),
+      open: (transport, request) => this.open(transport, request),
+      request: (nodeId, payload, timeoutMs) => cluster.request(nodeId, HTTP_CONTROL_TYPE, payload, timeoutMs),
+      knewNode: (nodeId) => cluster.knewNode(nodeId),
+      checkOrigin,
+      body: { maxBytes: o.maxMessageSize, timeoutMs: o.apiBodyTimeoutMs },
+      forwardTimeoutMs: o.forwardTimeoutMs,
+      pollLingerMs: o.pongTimeoutMs,
+      upstreamServed: (kind, forwarded, status) => this.metrics.upstreamServed(kind, forwarded, status),
+    });
+    cluster.handleRequests(HTTP_CONTROL_TYPE, (payload) => http.serve(payload));
     presence.start();
     hub.startPositionChecks(o.positionCheckIntervalMs);
     this.heartbeat.start();
     cluster.start();
-    this.core = { hub, cluster, engine, presence, session, api };
+    this.core = { hub, cluster, engine, presence, session, api, http };
     return this.core;
   }
 
@@ -258,6 +297,7 @@ interface NodeParts {
   presence: PresenceTracker;
   session: SessionServices;
   api: ApiServices;
+  http: HttpTransports;
 }
 
 /** Answers a raw socket that is not ours to serve, and closes it. */

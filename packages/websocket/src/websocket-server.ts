@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { IncomingHttpHeaders, ServerHttp2Stream as Http2Stream } from 'node:http2';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
@@ -9,6 +10,7 @@ import {
   HandshakeError,
   HttpHeadReader,
   acceptHandshake,
+  computeAcceptKey,
   parseRequestHead,
   prepareFrame,
   resolveConnectionOptions,
@@ -170,6 +172,57 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   }
 
   /**
+   * RFC 8441 (WebSocket over HTTP/2): accepts an extended CONNECT stream, as an
+   * HTTP/2 server's 'stream' event delivers it (`settings.enableConnectProtocol`
+   * must be on). The handshake rules are those of RFC 6455 minus the
+   * Upgrade/Key/Accept exchange (§5): the version, subprotocol, extensions and
+   * Origin are checked the same way, success is `:status 200` (not 101), and the
+   * stream then carries the frames, client frames still masked. Refusals answer
+   * with the same status as over HTTP/1.1 and end the stream.
+   */
+  handleExtendedConnect(stream: Http2Stream, headers: IncomingHttpHeaders): void {
+    const h = new Map<string, string>();
+    for (const [name, value] of Object.entries(headers)) {
+      if (name.startsWith(':') || value === undefined) continue;
+      h.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    h.set('host', String(headers[':authority'] ?? ''));
+    const request: HttpRequestHead = { method: 'GET', target: String(headers[':path'] ?? '/'), version: 'HTTP/2', headers: h };
+    if (headers[':method'] !== 'CONNECT' || headers[':protocol'] !== 'websocket') {
+      return this.refuseStream(stream, new HandshakeError(ErrorCode.NotUpgrade, 400, 'expected an extended CONNECT with :protocol websocket'), request);
+    }
+    const overloaded = this.limiter?.admit();
+    if (overloaded) return this.refuseStream(stream, overloaded, request);
+    let accepted;
+    try {
+      // The RFC 6455 checks, given the HTTP/1.1 pieces that RFC 8441 drops: none of them reaches the peer.
+      const asUpgrade = new Map(h).set('upgrade', 'websocket').set('connection', 'Upgrade');
+      if (!asUpgrade.has('sec-websocket-key')) asUpgrade.set('sec-websocket-key', 'AAAAAAAAAAAAAAAAAAAAAA==');
+      accepted = acceptHandshake({ ...request, version: 'HTTP/1.1', headers: asUpgrade }, this.handshakeOptions(request));
+    } catch (error) {
+      return this.refuseStream(stream, asHandshakeError(error), request);
+    }
+    const response: Record<string, string | number> = { ':status': 200 };
+    if (accepted.protocol) response['sec-websocket-protocol'] = accepted.protocol;
+    if (accepted.extensionsHeader) response['sec-websocket-extensions'] = accepted.extensionsHeader;
+    // Not part of RFC 8441, but undici 7 sends a key over HTTP/2 too and checks the accept (lib/web/websocket/connection.js).
+    if (h.has('sec-websocket-key')) response['sec-websocket-accept'] = computeAcceptKey(h.get('sec-websocket-key')!, sha1);
+    stream.respond(response);
+    const options = { ...this.connection, extensions: accepted.extensions };
+    const connection = new AcceptedConnection(stream, request, accepted.protocol, accepted.extensionsHeader, options, new Uint8Array(0));
+    if (this.options.accept) return this.options.accept(connection);
+    this.emit('connection', new ServerWebSocket(connection, this.clients), request);
+  }
+
+  private refuseStream(stream: Http2Stream, error: HandshakeError, request: HttpRequestHead): void {
+    stream.on('error', ignore);
+    this.emit('rejected', error, request);
+    if (stream.destroyed) return;
+    stream.respond({ ':status': error.status, 'content-type': 'text/plain; charset=utf-8' });
+    stream.end(`${error.message}\n`);
+  }
+
+  /**
    * Frames a data message once, for `sendPrepared` on any number of connections:
    * every socket gets the same bytes, and the payload is copied once, behind the header.
    * Strings go as text unless `binary` is set; bytes go as binary. Never compressed
@@ -220,13 +273,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     if (overloaded) return this.reject(socket, overloaded, request);
     let accepted;
     try {
-      accepted = acceptHandshake(request, {
-        sha1,
-        selectSubprotocol: o.selectSubprotocol ?? ((offered) => o.protocols?.find((p) => offered.includes(p)) ?? null),
-        requireSubprotocol: o.requireSubprotocol,
-        extensions: this.negotiatorsFor(request),
-        checkOrigin: o.checkOrigin,
-      });
+      accepted = acceptHandshake(request, this.handshakeOptions(request));
     } catch (error) {
       return this.reject(socket, asHandshakeError(error), request);
     }
@@ -236,6 +283,17 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     const connection = new AcceptedConnection(socket, request, accepted.protocol, accepted.extensionsHeader, options, head);
     if (o.accept) return o.accept(connection);
     this.emit('connection', new ServerWebSocket(connection, this.clients), request);
+  }
+
+  private handshakeOptions(request: HttpRequestHead) {
+    const o = this.options;
+    return {
+      sha1,
+      selectSubprotocol: o.selectSubprotocol ?? ((offered: readonly string[]) => o.protocols?.find((p) => offered.includes(p)) ?? null),
+      requireSubprotocol: o.requireSubprotocol,
+      extensions: this.negotiatorsFor(request),
+      checkOrigin: o.checkOrigin,
+    };
   }
 
   private negotiatorsFor(request: HttpRequestHead): readonly ServerExtensionNegotiator[] {

@@ -135,8 +135,10 @@ export interface ConnectResult {
   expiresAt?: number;
   /** Per channel (asked for in `subs`, or made by the server): its subscribe result or error. */
   subs: Record<string, SubscribeResult | { error: ReplyError }>;
-  /** The node that holds the connection. */
+  /** The node that holds the connection: the sticky-free HTTP transports address their upstream requests to it. */
   node: string;
+  /** The sticky-free HTTP transports only: `<id>.<secret>`, which every upstream request of this session carries. */
+  session?: string;
   /** The server's heartbeat interval (ms): a client that asked for pings may treat longer silence (plus a grace) as a dead connection. */
   ping?: number;
 }

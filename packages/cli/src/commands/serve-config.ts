@@ -16,6 +16,8 @@ export interface ServeConfig {
   host: string;
   engine: EngineChoice;
   server: ServerOptions;
+  /** PEM files for HTTPS (HTTP/2 and HTTP/1.1 by ALPN) and wss://; plain HTTP without. */
+  tls?: { cert: string; key: string };
 }
 
 /** The demo's namespace: history, presence with join/leave, and client publishing. */
@@ -23,7 +25,7 @@ export const DEMO_NAMESPACES = Object.freeze({
   chat: { history: { size: 100, ttlMs: 3_600_000 }, presence: true, joinLeave: true, allowPublish: true },
 });
 
-const SCALARS = ['allowAnonymous', 'apiKey', 'personalNamespace', 'websocketPath', 'maxMessageSize', 'maxApiBodySize', 'apiBodyTimeoutMs', 'maxSubscriptionsPerConnection', 'maxPendingCommands', 'connectTimeoutMs', 'rpcTimeoutMs', 'idempotencyWindowMs', 'presenceTtlMs', 'tokenGraceMs', 'pingIntervalMs', 'pongTimeoutMs', 'maxSendBufferBytes', 'acceptRate', 'drainBatchSize', 'drainIntervalMs', 'drainReconnectWindowMs', 'positionCheckIntervalMs', 'nodeName'] as const;
+const SCALARS = ['allowAnonymous', 'apiKey', 'personalNamespace', 'websocketPath', 'maxMessageSize', 'maxApiBodySize', 'apiBodyTimeoutMs', 'maxSubscriptionsPerConnection', 'maxPendingCommands', 'connectTimeoutMs', 'rpcTimeoutMs', 'idempotencyWindowMs', 'presenceTtlMs', 'tokenGraceMs', 'pingIntervalMs', 'pongTimeoutMs', 'maxSendBufferBytes', 'acceptRate', 'drainBatchSize', 'drainIntervalMs', 'drainReconnectWindowMs', 'positionCheckIntervalMs', 'nodeName', 'httpTransportsPath', 'forwardTimeoutMs'] as const;
 
 /** Environment variables, each overriding the config file: SWITCHBOARD_PORT, SWITCHBOARD_API_KEY… */
 const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' | 'list' }> = {
@@ -41,13 +43,15 @@ const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' 
   SWITCHBOARD_NATS_PREFIX: { key: 'natsPrefix', type: 'string' },
   SWITCHBOARD_NATS_REPLICAS: { key: 'natsReplicas', type: 'integer' },
   SWITCHBOARD_NATS_STORAGE: { key: 'natsStorage', type: 'string' },
+  SWITCHBOARD_TLS_CERT: { key: 'tlsCert', type: 'string' },
+  SWITCHBOARD_TLS_KEY: { key: 'tlsKey', type: 'string' },
 };
 
 /** Config-file keys that are objects or lists, given to the server as they are. */
 const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins'] as const;
 
 /** Config-file keys for `serve` itself. */
-const SERVE_KEYS = ['port', 'host', 'engine', 'redisUrls', 'redisPrefix', 'natsUrls', 'natsPrefix', 'natsReplicas', 'natsStorage'];
+const SERVE_KEYS = ['port', 'host', 'tlsCert', 'tlsKey', 'engine', 'redisUrls', 'redisPrefix', 'natsUrls', 'natsPrefix', 'natsReplicas', 'natsStorage'];
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -104,7 +108,11 @@ export function loadServeConfig(flags: Record<string, unknown>, env: NodeJS.Proc
     allowedOrigins: merged.allowedOrigins as string[] | undefined,
   };
   for (const key of SCALARS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
-  return { port: port as number, host: String(merged.host), engine: engineChoice(merged), server };
+  const { tlsCert, tlsKey } = merged;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('TLS needs both a certificate and a key: --tls-cert and --tls-key (or tlsCert and tlsKey)');
+  if (tlsCert !== undefined && (typeof tlsCert !== 'string' || typeof tlsKey !== 'string')) throw new UsageError('tlsCert and tlsKey must be file paths');
+  const tls = tlsCert === undefined ? undefined : { cert: tlsCert as string, key: tlsKey as string };
+  return { port: port as number, host: String(merged.host), engine: engineChoice(merged), server, tls };
 }
 
 function engineChoice(merged: Record<string, unknown>): EngineChoice {

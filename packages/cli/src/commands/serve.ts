@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createSecureServer } from 'node:http2';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { createServer, type Logger, type SwitchboardServer } from '@switchboard/server';
@@ -29,6 +30,9 @@ Options:
                       a cluster's seed servers; JetStream must be enabled
   --nats-replicas N   copies of each stream and presence bucket (default 1; 3 on a 3-server cluster)
   --nats-storage S    file (default: history survives a NATS restart) or memory
+  --tls-cert FILE     PEM certificate (chain): serve HTTPS and wss://, HTTP/2 and HTTP/1.1 by ALPN, with
+                      WebSocket over HTTP/2 (RFC 8441); needs --tls-key
+  --tls-key FILE      PEM private key of --tls-cert
   --config FILE       JSON file with server options (namespaces, jwt, allowedOrigins, limits…); see docs/operations.md
   -h, --help          show this help
 
@@ -36,6 +40,7 @@ Environment (overrides the config file; flags override both):
   SWITCHBOARD_PORT, SWITCHBOARD_HOST, SWITCHBOARD_API_KEY, SWITCHBOARD_ALLOW_ANONYMOUS,
   SWITCHBOARD_MAX_MESSAGE_SIZE, SWITCHBOARD_NODE_NAME, SWITCHBOARD_CONFIG,
   SWITCHBOARD_JWT_SECRET (HS256 tokens, see "switchboard token"), SWITCHBOARD_ALLOWED_ORIGINS (comma-separated),
+  SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY,
   SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX,
   SWITCHBOARD_NATS_URL (comma-separated), SWITCHBOARD_NATS_PREFIX, SWITCHBOARD_NATS_REPLICAS, SWITCHBOARD_NATS_STORAGE`;
 
@@ -69,6 +74,8 @@ export async function runServe(argv: string[]): Promise<void> {
       'nats-url': { type: 'string', multiple: true },
       'nats-replicas': { type: 'string' },
       'nats-storage': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -89,6 +96,8 @@ export async function runServe(argv: string[]): Promise<void> {
       natsUrls: values['nats-url'],
       natsReplicas: values['nats-replicas'] === undefined ? undefined : integerOption('nats-replicas', values['nats-replicas'], 1),
       natsStorage: values['nats-storage'],
+      tlsCert: values['tls-cert'],
+      tlsKey: values['tls-key'],
     },
     process.env,
   );
@@ -108,7 +117,7 @@ export async function runServe(argv: string[]): Promise<void> {
     throw new UsageError((error as Error).message);
   }
   const assets = demoAssets();
-  const http = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (server.handleRequest(req, res)) return;
     const asset = req.method === 'GET' ? assets[req.url?.split('?')[0] ?? ''] : undefined;
     if (!asset) {
@@ -116,8 +125,23 @@ export async function runServe(argv: string[]): Promise<void> {
       return;
     }
     res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache' }).end(asset.body);
-  });
-  server.attach(http, { exclusive: true });
+  };
+  let http;
+  if (config.tls) {
+    let cert: Buffer, key: Buffer;
+    try {
+      cert = readFileSync(config.tls.cert);
+      key = readFileSync(config.tls.key);
+    } catch (error) {
+      throw new UsageError(`cannot read the TLS certificate or key: ${(error as Error).message}`);
+    }
+    // HTTP/2 and HTTP/1.1 by ALPN; the compatibility handler serves both (the HTTP/2 request types are its structural twins).
+    http = createSecureServer({ cert, key, allowHTTP1: true, settings: { enableConnectProtocol: true } }, handler as never);
+    server.attachHttp2(http);
+  } else {
+    http = createHttpServer(handler);
+    server.attach(http, { exclusive: true });
+  }
   try {
     await server.start();
   } catch (error) {
@@ -131,12 +155,14 @@ export async function runServe(argv: string[]): Promise<void> {
   });
   const address = http.address() as { address: string; port: number; family: string };
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const base = `http://${host}:${address.port}`;
+  const scheme = config.tls ? 'https' : 'http';
+  const base = `${scheme}://${host}:${address.port}`;
   const namespaces = Object.keys(config.server.namespaces ?? {});
   console.log(`switchboard serve: node ${server.nodeId}, ${describeEngine(config.engine)}
   demo page     ${base}/
-  websocket     ws://${host}:${address.port}${server.options.websocketPath}  (subprotocols ${server.options.codecs.map((c) => c.subprotocol).join(', ')})
+  websocket     ${config.tls ? 'wss' : 'ws'}://${host}:${address.port}${server.options.websocketPath}  (subprotocols ${server.options.codecs.map((c) => c.subprotocol).join(', ')})
   HTTP API      ${base}/api/<method>  (Authorization: apikey ${generatedKey ? apiKey : '<the key you set>'})${generatedKey ? '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]' : ''}
+  http streams  ${base}${server.options.httpTransportsPath || '(off)'}/{sse,stream,poll}  (docs/transports.md)
   health        ${base}/health
   namespaces    ${namespaces.length > 0 ? namespaces.join(', ') : '(none: every subscribe gets 102)'}
   jwt           ${describeJwt(server)}

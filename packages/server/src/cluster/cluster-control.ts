@@ -19,6 +19,7 @@ export class ClusterControl implements ControlHandler {
   private readonly nodes = new Map<string, { info: NodeInfo; seenAt: number }>();
   private readonly surveys = new Map<string, { answers: Map<string, unknown>; done: () => void }>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly requestHandlers = new Map<string, (payload: unknown) => unknown>();
 
   constructor(
     private readonly hub: Pick<Hub, 'pushToChannel' | 'channelCounts'>,
@@ -29,6 +30,27 @@ export class ClusterControl implements ControlHandler {
 
   bind(bus: ControlBus): void {
     this.bus = bus;
+  }
+
+  /** Serves control-bus requests of `type` (the sticky-free transports' forwarded upstream requests). */
+  handleRequests(type: string, handler: (payload: unknown) => unknown): void {
+    this.requestHandlers.set(type, handler);
+  }
+
+  onRequest(message: ControlMessage): unknown {
+    const handler = this.requestHandlers.get(message.type);
+    if (!handler) throw new Error(`no handler for control requests of type ${message.type}`);
+    return handler(message.payload);
+  }
+
+  /** Was `nodeId` ever heard of on the bus (as opposed to an id no node ever had)? */
+  knewNode(nodeId: string): boolean {
+    return this.nodes.has(nodeId);
+  }
+
+  /** Sends a request to one node and waits for its answer. */
+  request(nodeId: string, type: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    return this.bus.request(nodeId, type, payload, { timeoutMs });
   }
 
   start(): void {

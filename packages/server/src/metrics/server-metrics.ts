@@ -22,7 +22,7 @@ export class ServerMetrics {
   readonly registry = new Registry();
   private readonly handshakes: Counter<'status'>;
   private readonly connectSeconds: Histogram;
-  private readonly disconnects: Counter<'code'>;
+  private readonly disconnects: Counter<'code' | 'transport'>;
   private readonly reconnects: Counter;
   private readonly publications: Counter<'namespace'>;
   private readonly recoveries: Counter<'result'>;
@@ -30,6 +30,8 @@ export class ServerMetrics {
   private readonly sent: Counter;
   private readonly slow: Counter<'policy' | 'outcome'>;
   private readonly heartbeatTimeouts: Counter;
+  private readonly upstream: Counter<'kind' | 'forwarded' | 'status'>;
+  private readonly h2WebSockets: Counter;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -79,7 +81,14 @@ export class ServerMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.disconnects = new Counter({ name: 'switchboard_disconnects_total', help: 'Closed connections, by close code (1006: no closing handshake)', labelNames: ['code'], registers });
+    this.disconnects = new Counter({ name: 'switchboard_disconnects_total', help: 'Closed connections, by close code (1006: no closing handshake) and transport', labelNames: ['code', 'transport'], registers });
+    this.h2WebSockets = new Counter({ name: 'switchboard_http2_websocket_connects_total', help: 'RFC 8441 extended CONNECTs (WebSocket over HTTP/2) received', registers });
+    this.upstream = new Counter({
+      name: 'switchboard_http_upstream_total',
+      help: 'Upstream requests of the sticky-free HTTP transports (kind: emulation, poll), by whether they were forwarded to the owning node and the HTTP status answered',
+      labelNames: ['kind', 'forwarded', 'status'],
+      registers,
+    });
     this.reconnects = new Counter({ name: 'switchboard_reconnects_total', help: 'Connects that the client reported as reconnects', registers });
     this.publications = new Counter({ name: 'switchboard_publications_total', help: 'Publications made through this node (fan-in), by namespace', labelNames: ['namespace'], registers });
     this.recoveries = new Counter({ name: 'switchboard_recoveries_total', help: 'Subscriptions with a position to recover from, by result (recovered, failed)', labelNames: ['result'], registers });
@@ -103,8 +112,16 @@ export class ServerMetrics {
     if (reconnect) this.reconnects.inc();
   }
 
-  disconnected(code: number): void {
-    this.disconnects.inc({ code: String(code) });
+  disconnected(code: number, transport: string): void {
+    this.disconnects.inc({ code: String(code), transport });
+  }
+
+  http2WebSocket(): void {
+    this.h2WebSockets.inc();
+  }
+
+  upstreamServed(kind: string, forwarded: boolean, status: number): void {
+    this.upstream.inc({ kind, forwarded: String(forwarded), status: String(status) });
   }
 
   published(channel: string): void {

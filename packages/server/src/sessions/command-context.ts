@@ -15,6 +15,8 @@ export interface CommandContext extends ChannelActor, ChannelSubscriber {
   /** The frozen view that hooks receive. */
   readonly context: SessionContext;
   readonly transportName: string;
+  /** The sticky-free HTTP transports' session token (connect reply `session`). */
+  readonly sessionToken: string | undefined;
   readonly remoteAddress: string | undefined;
   /** performance.now() when the connection opened, for the connect latency metric. */
   readonly openedAt: number;

@@ -60,6 +60,7 @@ export const COMMANDS: Handlers = {
     });
     const result: ConnectResult = { client: session.clientId, user: identity.userId, subs, node: services.nodeId, ping: services.options.pingIntervalMs };
     if (identity.expiresAt !== undefined) result.expiresAt = identity.expiresAt;
+    if (session.sessionToken !== undefined) result.session = session.sessionToken;
     return { result, afterReply: () => prepared.forEach((p) => p.goLive()) };
   },
 

@@ -73,6 +73,10 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     return this.transport.name;
   }
 
+  get sessionToken(): string | undefined {
+    return this.transport.sessionToken;
+  }
+
   get bufferedBytes(): number {
     return this.transport.bufferedAmount;
   }
@@ -141,7 +145,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     this.queue.length = 0;
     for (const channel of [...this.subscriptions.keys()]) this.leave(channel);
     this.services.registry.remove(this);
-    this.services.metrics.disconnected(code);
+    this.services.metrics.disconnected(code, this.transport.name);
     if (wasConnected) this.services.options.hooks.onDisconnect?.(this.context, code, reason);
   }
 

@@ -12,8 +12,8 @@ export class SharedMessage {
 }
 
 /**
- * How a session reaches its client: WebSocket and memory today; SSE and
- * long-polling share this interface. A transport only moves encoded messages;
+ * How a session reaches its client: WebSocket, memory, SSE, HTTP streaming
+ * and long-polling, one file each. A transport only moves encoded messages;
  * the session owns the protocol.
  */
 export interface Transport {
@@ -21,6 +21,8 @@ export interface Transport {
   readonly name: string;
   readonly codec: Codec;
   readonly remoteAddress: string | undefined;
+  /** The sticky-free HTTP transports' `<id>.<secret>`, told to the client in the connect reply (`session`); absent for the others. */
+  readonly sessionToken?: string;
   /** Bytes waiting to be sent. */
   readonly bufferedAmount: number;
   /** Writes one message for this session only (a reply, a push). */

@@ -11,7 +11,8 @@ const UNBOUND: TransportListener = { onMessage() {}, onAlive() {}, onClose() {} 
  * session, with no emitter or closures per connection in between.
  */
 export class WebSocketTransport implements Transport, ShellListener {
-  readonly name = 'websocket';
+  /** `websocket`, or `websocket-h2` over an HTTP/2 stream (RFC 8441). */
+  readonly name: string;
   private readonly shell: SocketShell;
   private listener: TransportListener = UNBOUND;
   private drained: (() => void) | undefined;
@@ -20,6 +21,7 @@ export class WebSocketTransport implements Transport, ShellListener {
     connection: AcceptedConnection,
     readonly codec: Codec,
   ) {
+    this.name = connection.request.version === 'HTTP/2' ? 'websocket-h2' : 'websocket';
     this.shell = connection.open(this);
   }
 

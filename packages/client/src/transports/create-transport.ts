@@ -1,0 +1,55 @@
+import type { ClientOptions } from '../client-options.js';
+import { TransportName, type ClientTransport, type WebSocketLike } from './client-transport.js';
+import { httpStreamTransport } from './http-stream-transport.js';
+import { longPollTransport } from './long-poll-transport.js';
+import { sseTransport } from './sse-transport.js';
+import { webSocketTransport } from './websocket-transport.js';
+
+/** The transport of that name, with the runtime pieces the options inject (WebSocket, fetch, EventSource). */
+export function createTransport(name: TransportName, options: ClientOptions): ClientTransport {
+  switch (name) {
+    case TransportName.WebSocket:
+      return webSocketTransport(options.WebSocket);
+    case TransportName.HttpStream:
+      return httpStreamTransport(options.fetch);
+    case TransportName.Sse:
+      return sseTransport(options.EventSource, options.fetch);
+    case TransportName.LongPoll:
+      return longPollTransport(options.fetch);
+    default:
+      throw new TypeError(`Client: unknown transport "${String(name)}"`);
+  }
+}
+
+/**
+ * After `everyMs`, opens a connection on `better` (when there is one) and closes
+ * it again: if it opened, `moveUp()` switches; if it failed, probes again later.
+ * Returns the cancel function (the client's teardown calls it).
+ */
+export function scheduleUpgradeProbe(better: TransportName | undefined, everyMs: number, open: () => WebSocketLike, moveUp: () => void): () => void {
+  if (!better || everyMs === 0) return () => {};
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelled = false;
+  const probe = () => {
+    let connection: WebSocketLike;
+    try {
+      connection = open();
+    } catch {
+      return;
+    }
+    connection.onmessage = null;
+    connection.onopen = () => {
+      connection.onclose = null;
+      connection.close(1000);
+      if (!cancelled) moveUp();
+    };
+    connection.onclose = () => {
+      if (!cancelled) timer = setTimeout(probe, everyMs);
+    };
+  };
+  timer = setTimeout(probe, everyMs);
+  return () => {
+    cancelled = true;
+    clearTimeout(timer);
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The part of a Node HTTP/1.1 or HTTP/2 (compatibility API) response that the
+ * streaming transports use: one long-lived response body.
+ */
+export interface StreamResponse {
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  write(chunk: string | Uint8Array, callback?: (error?: Error | null) => void): boolean;
+  end(chunk?: string): unknown;
+  once(event: 'close' | 'drain', listener: () => void): unknown;
+  /** Node's HTTP/1.1 response has it; HTTP/2's compatibility response has it on its `stream`. */
+  readonly writableLength?: number;
+  readonly stream?: { readonly writableLength: number };
+  readonly writableEnded: boolean;
+  readonly headersSent: boolean;
+}
+
+/** Bytes written to `res` and not yet handed to the kernel. */
+export function pendingBytes(res: StreamResponse): number {
+  return res.writableLength ?? res.stream?.writableLength ?? 0;
+}
+
+/**
+ * Headers for a response that must reach the client unbuffered and uncached:
+ * `X-Accel-Buffering: no` turns nginx's proxy buffering off for this response;
+ * `no-transform` keeps compressing proxies from holding bytes back.
+ */
+export function streamHeaders(contentType: string): Record<string, string> {
+  return {
+    'content-type': contentType,
+    'cache-control': 'private, no-cache, no-store, no-transform, must-revalidate, max-age=0',
+    'x-accel-buffering': 'no',
+  };
+}
+
+/** The HTTP status that answers a session closed before its stream opened (an auth refusal, a drain…), by disconnect code. */
+export function statusForEarlyClose(code: number): number {
+  if (code === 3502 || code === 3500) return 401;
+  if (code === 3503) return 403;
+  if (code === 3002 || code === 3501 || code === 3505) return 400;
+  if (code === 3400 || code === 3401 || code === 3001) return 503;
+  return 500;
+}
+
+/**
+ * Liveness of a peer that never sends (uni SSE): a keepalive written and
+ * handed to the kernel counts as an answer, so a client that stopped reading
+ * (its TCP window full) misses the heartbeat's deadline and is dropped, and a
+ * closed socket is seen by the response's `close`.
+ */
+export function writeKeepalive(res: StreamResponse, chunk: string, alive: () => void): void {
+  if (res.writableEnded) return;
+  const pending = pendingBytes(res);
+  res.write(chunk, (error) => {
+    if (!error && pending === 0) alive();
+  });
+}
