@@ -5,6 +5,7 @@ import { resolveNamespaceOptions, type NamespaceOptions, type ResolvedNamespaceO
 import { resolveJwtOptions, type JwtOptions, type ResolvedJwtOptions } from './auth/jwt-options.js';
 import { resolveAllowedOrigins } from './auth/origin-policy.js';
 import type { ServerHooks } from './hooks.js';
+import { resolveProxyOptions, type ProxyOptions, type ResolvedProxyOptions } from './proxy/proxy-options.js';
 
 export interface ServerOptions {
   /** Namespaces by name; a channel `ns:name` follows `namespaces[ns]`. @default {} */
@@ -12,6 +13,8 @@ export interface ServerOptions {
   /** Where publications, history, presence and node commands live. @default memoryEngine() */
   engine?: EngineFactory;
   hooks?: ServerHooks;
+  /** The application's backend, called over HTTP for connect, refresh, subscribe, publish, RPC and sub_refresh (docs/server-api.md#backend-proxies). @default none */
+  proxy?: ProxyOptions;
   /** Accept `connect` without `onConnecting` (user id ""; connInfo from the client's `data`). @default false */
   allowAnonymous?: boolean;
   /** Key for the HTTP API (`Authorization: apikey KEY`). Without one the API answers 401 to everything. */
@@ -70,7 +73,8 @@ export interface ServerOptions {
   nodeName?: string;
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'jwt' | 'allowedOrigins' | 'personalNamespace' | 'engine' | 'hooks'>> & {
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'jwt' | 'allowedOrigins' | 'personalNamespace' | 'engine' | 'hooks' | 'proxy'>> & {
+  proxy: ResolvedProxyOptions | undefined;
   namespaces: Map<string, ResolvedNamespaceOptions>;
   apiKey: string | undefined;
   jwt: ResolvedJwtOptions | undefined;
@@ -149,6 +153,7 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
     personalNamespace: personal,
     engine: options.engine,
     hooks: options.hooks ?? {},
+    proxy: options.proxy === undefined ? undefined : resolveProxyOptions(options.proxy),
   };
 }
 

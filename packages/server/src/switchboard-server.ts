@@ -21,7 +21,8 @@ import { CommandError } from './errors.js';
 import { ApiHandler, type ApiServices } from './http/api-handler.js';
 import { sendJson } from './http/json-http.js';
 import { silentLogger, type Logger } from './logger.js';
-import { ServerMetrics } from './metrics/server-metrics.js';
+import { ServerMetrics, namespaceOf } from './metrics/server-metrics.js';
+import { BackendProxy } from './proxy/backend-proxy.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
 import { drainCloseReason, drainSessions, type DrainPlan } from './sessions/drain.js';
@@ -50,10 +51,19 @@ export class SwitchboardServer {
   private httpServer: HttpServer | undefined;
   private readonly heartbeat: Heartbeat;
   private draining: Promise<number> | undefined;
+  /** The application's backend over HTTP, when `proxy` is set. */
+  readonly proxy: BackendProxy | undefined;
 
   constructor(options: ServerOptions = {}, private readonly log: Logger = silentLogger) {
     this.nodeId = options.nodeId ?? randomUUID().slice(0, 8);
-    this.options = resolveServerOptions(options, { nodeId: this.nodeId, nodeName: hostname() });
+    const resolved = resolveServerOptions(options, { nodeId: this.nodeId, nodeName: hostname() });
+    if (resolved.proxy) {
+      const namespaces = resolved.namespaces;
+      this.proxy = new BackendProxy(resolved.proxy, (channel, event) => namespaces.get(namespaceOf(channel))?.proxy.includes(event) ?? false, log);
+      this.options = { ...resolved, hooks: this.proxy.hooks(resolved.hooks) };
+    } else {
+      this.options = resolved;
+    }
     const codecs = this.options.codecs;
     this.wss = new WebSocketServer({
       // No subprotocol offered → the first codec; an unknown one offered → 400.
@@ -174,6 +184,7 @@ export class SwitchboardServer {
       core.cluster.stop();
       await core.engine.close();
     }
+    this.proxy?.close();
   }
 
   private async build(): Promise<NodeParts> {
@@ -199,6 +210,7 @@ export class SwitchboardServer {
       auth: new ConnectionAuth(o, o.jwt && new JwtAuth(o.jwt), this.log),
       metrics: this.metrics,
       log: this.log,
+      forwardedHeaders: this.proxy && ((headers) => this.proxy!.forwardedHeaders(headers)),
     };
     const api: ApiServices = {
       nodeId: this.nodeId,

@@ -1,3 +1,5 @@
+import { CHANNEL_PROXY_EVENTS, type ChannelProxyEvent } from '../proxy/proxy-options.js';
+
 /** Options of one namespace; every channel `namespace:*` follows them. */
 export interface NamespaceOptions {
   /** Keep history (size publications, for ttlMs after the last one). @default false */
@@ -28,6 +30,8 @@ export interface NamespaceOptions {
   backpressure?: BackpressurePolicy;
   /** Largest publication data in bytes (its JSON text, or a byte array's length); larger publishes get 106, from clients and the API alike. @default 65536 */
   maxDataSize?: number;
+  /** The channel events this namespace takes to the backend when `proxy` configures them; `[]` keeps the namespace off the proxy. @default ['subscribe', 'publish', 'sub_refresh'] */
+  proxy?: ChannelProxyEvent[];
 }
 
 export const BACKPRESSURE_POLICIES = ['lossless', 'latest', 'drop-oldest', 'close'] as const;
@@ -49,6 +53,7 @@ export const NAMESPACE_DEFAULTS: Readonly<ResolvedNamespaceOptions> = Object.fre
   // Resolved per namespace from history.
   backpressure: 'close',
   maxDataSize: 65_536,
+  proxy: Object.freeze([...CHANNEL_PROXY_EVENTS]) as ChannelProxyEvent[],
 });
 
 /** Applies defaults and validates eagerly, naming the namespace and option at fault. */
@@ -76,5 +81,8 @@ export function resolveNamespaceOptions(namespace: string, options: NamespaceOpt
   if (!(Number.isSafeInteger(resolved.maxSubscribers) && resolved.maxSubscribers >= 0)) fail('maxSubscribers', 'must be a non-negative integer');
   if (resolved.presenceMode !== 'full' && resolved.presenceMode !== 'counts') fail('presenceMode', "must be 'full' or 'counts'");
   if (resolved.allowSubscribe !== 'connected' && resolved.allowSubscribe !== 'token') fail('allowSubscribe', "must be 'connected' or 'token'");
+  if (!Array.isArray(resolved.proxy) || resolved.proxy.some((e) => !(CHANNEL_PROXY_EVENTS as readonly string[]).includes(e))) {
+    fail('proxy', `must be a list of ${CHANNEL_PROXY_EVENTS.join(', ')}`);
+  }
   return resolved;
 }

@@ -28,6 +28,8 @@ export interface CommandContext extends ChannelActor, ChannelSubscriber {
   reidentify(identity: Identity): void;
   /** Drops a subscription: the hub, presence, and the table. */
   leave(channel: string): void;
+  /** Ends a subscription from the server's side, telling the client why. */
+  serverUnsubscribe(channel: string, code: number, reason: string): void;
   /** Writes one publication for this session alone. */
   deliver(publication: Publication): void;
 }

@@ -99,7 +99,9 @@ export const COMMANDS: Handlers = {
     authorize(session, 'rpc', params.method);
     const { options } = session.services;
     const handlers = options.hooks.onRpc ?? {};
-    const handler = Object.hasOwn(handlers, params.method) ? handlers[params.method] : undefined;
+    const named = Object.hasOwn(handlers, params.method) ? handlers[params.method] : undefined;
+    const any = options.hooks.onAnyRpc;
+    const handler = named ?? (any && ((ctx: typeof session.context, data: unknown) => any(ctx, params.method, data)));
     if (!handler) throw new CommandError(ReplyErrorCode.MethodNotFound, `no RPC method "${params.method}"`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ConnectionAuth } from '../auth/connection-auth.js';
 import type { ChannelService } from '../channels/channel-service.js';
 import type { Hub } from '../channels/hub.js';
@@ -37,4 +38,6 @@ export interface SessionServices {
   readonly auth: ConnectionAuth;
   readonly metrics: Pick<ServerMetrics, 'connected' | 'disconnected' | 'recovery' | 'messagesReceived' | 'messagesSent' | 'slowConsumer' | 'heartbeatTimeout'>;
   readonly log: Logger;
+  /** The handshake headers kept for the backend proxy after `connect` (the named ones only); absent: none are kept. */
+  readonly forwardedHeaders?: (headers: IncomingHttpHeaders) => Record<string, string>;
 }

@@ -42,6 +42,8 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
   /** The client asked for `ping` pushes in `connect`. */
   private wantsPing = false;
   awaitingPong = false;
+  /** The handshake headers kept for the backend proxy (`SessionServices.forwardedHeaders`). */
+  private headers: Readonly<Record<string, string>> | undefined;
 
   constructor(
     readonly services: SessionServices,
@@ -148,6 +150,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
   accept(identity: Identity, wantsPing: boolean): void {
     clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
+    if (this.request && this.services.forwardedHeaders) this.headers = Object.freeze(this.services.forwardedHeaders(this.request.headers));
     this.request = undefined;
     this.state = SessionState.Connected;
     this.wantsPing = wantsPing;
@@ -172,14 +175,26 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
   }
 
   get context(): SessionContext {
-    return (this.frozenContext ??= Object.freeze({ clientId: this.clientId, userId: this.identity.userId, connInfo: this.identity.connInfo, transportName: this.transport.name }));
+    return (this.frozenContext ??= Object.freeze({
+      clientId: this.clientId,
+      userId: this.identity.userId,
+      connInfo: this.identity.connInfo,
+      transportName: this.transport.name,
+      remoteAddress: this.transport.remoteAddress,
+      headers: this.headers,
+    }));
   }
 
   /** Sets (connect) or moves (refresh) the credential expiry and its clock. */
   private watchExpiry(): void {
     const { expiresAt } = this.identity;
     if (expiresAt === undefined && !this.expiry) return;
-    (this.expiry ??= new CredentialExpiry(this, this.services.options.tokenGraceMs)).set(expiresAt);
+    const renew = this.services.options.hooks.onCredentialsExpired;
+    (this.expiry ??= new CredentialExpiry(this, this.services.options.tokenGraceMs, renew && (async () => renew(this.context)))).set(expiresAt);
+  }
+
+  renewed(expiresAt: number | undefined): void {
+    if (this.state === SessionState.Connected) this.reidentify(Object.freeze({ ...this.identity, expiresAt }));
   }
 
   reply(reply: Reply): void {
@@ -230,6 +245,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     const sub = this.subscriptions.get(channel);
     if (!sub) return;
     this.subscriptions.delete(channel);
+    sub.stop();
     this.services.hub.unsubscribe(channel, this);
     this.services.presence
       .leave(sub.channel, { clientId: this.clientId, userId: this.userId, connInfo: this.identity.connInfo })
