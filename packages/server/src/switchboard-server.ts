@@ -73,7 +73,12 @@ export class SwitchboardServer {
       acceptRate: this.options.acceptRate || undefined,
       checkOrigin: originCheck(this.options.allowedOrigins, this.options.jwt?.cookie !== undefined),
     });
-    this.metrics = new ServerMetrics({ connections: () => this.sessions.all(), channelCount: () => this.core?.hub.channelCount ?? 0 });
+    const proxy = this.proxy?.client;
+    this.metrics = new ServerMetrics({
+      connections: () => this.sessions.all(),
+      channelCount: () => this.core?.hub.channelCount ?? 0,
+      proxy: proxy && (() => ({ inFlight: proxy.inFlight, queued: proxy.queued, cap: proxy.maxInFlight })),
+    });
     this.heartbeat = new Heartbeat(() => this.sessions.all(), this.options.pingIntervalMs, this.options.pongTimeoutMs);
     this.wss.on('rejected', (error, request) => {
       this.metrics.handshake(error.status);

@@ -36,7 +36,7 @@ const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' 
 };
 
 /** Config-file keys that are objects or lists, given to the server as they are. */
-const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins'] as const;
+const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins', 'proxy'] as const;
 
 /** Config-file keys for `serve` itself. */
 const SERVE_KEYS = ['port', 'host', 'engine', 'redisUrls', 'redisPrefix'];
@@ -94,6 +94,7 @@ export function loadServeConfig(flags: Record<string, unknown>, env: NodeJS.Proc
     namespaces: merged.namespaces as ServerOptions['namespaces'],
     jwt: withEnvSecret(merged.jwt as JwtOptions | undefined, env.SWITCHBOARD_JWT_SECRET),
     allowedOrigins: merged.allowedOrigins as string[] | undefined,
+    proxy: merged.proxy as ServerOptions['proxy'],
   };
   for (const key of SCALARS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
   return { port: port as number, host: String(merged.host), engine: engineChoice(merged), server };

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { createServer, type Logger, type SwitchboardServer } from '@switchboard/server';
+import { createServer, redactUrl, type Logger, type SwitchboardServer } from '@switchboard/server';
 import { EngineUnavailableError } from '@switchboard/engine';
 import { redactRedisUrl, redisEngine } from '@switchboard/engine-redis';
 import { StartupError, UsageError, integerOption } from '../usage-error.js';
@@ -121,7 +121,8 @@ export async function runServe(argv: string[]): Promise<void> {
   health        ${base}/health
   namespaces    ${namespaces.length > 0 ? namespaces.join(', ') : '(none: every subscribe gets 102)'}
   jwt           ${describeJwt(server)}
-  anonymous     ${server.options.allowAnonymous ? 'allowed' : `refused${server.options.jwt ? '' : ' (clients need a JWT: set SWITCHBOARD_JWT_SECRET or jwt in the config file)'}`}`);
+  proxy         ${describeProxy(server)}
+  anonymous     ${describeAnonymous(server)}`);
 
   // A staggered drain (1012 + a reconnect-after window), then exit; a second signal exits at once.
   const stop = () => {
@@ -139,6 +140,21 @@ export async function runServe(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** The banner's proxy line: which events go to the backend, and where. */
+function describeProxy(server: SwitchboardServer): string {
+  const proxy = server.options.proxy;
+  if (!proxy) return 'off';
+  const events = Object.entries(proxy.endpoints).map(([event, e]) => `${event} → ${redactUrl(e!.url.href)}`);
+  return `${events.join(', ')} (at most ${proxy.maxInFlight} requests in flight)`;
+}
+
+function describeAnonymous(server: SwitchboardServer): string {
+  const o = server.options;
+  if (o.allowAnonymous) return 'allowed';
+  if (o.proxy?.endpoints.connect) return 'refused unless the backend accepts (connect proxy)';
+  return `refused${o.jwt ? '' : ' (clients need a JWT: set SWITCHBOARD_JWT_SECRET or jwt in the config file)'}`;
 }
 
 function describeEngine(engine: EngineChoice): string {
