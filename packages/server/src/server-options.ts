@@ -67,6 +67,10 @@ export interface ServerOptions {
    * (subscribers then recover from history). 0: only when the engine's link comes back. @default 15000
    */
   positionCheckIntervalMs?: number;
+  /** `/health/ready` (and `/health`) answers 503 `engine-unavailable` when an engine read takes longer. @default 1000 */
+  readinessTimeoutMs?: number;
+  /** Who may read `/metrics`: anyone (`false`), the API key holder (`'apiKey'`: `Authorization: apikey KEY`), or a bearer token (`{token}`: `Authorization: Bearer TOKEN`, at least 16 characters). @default false */
+  protectMetrics?: false | 'apiKey' | { token: string };
   /** Node id in the cluster. @default a random id */
   nodeId?: string;
   /** Human name of this node in `info`. @default the host name */
@@ -104,6 +108,8 @@ export const SERVER_DEFAULTS = Object.freeze({
   drainIntervalMs: 500,
   drainReconnectWindowMs: 10_000,
   positionCheckIntervalMs: 15_000,
+  readinessTimeoutMs: 1000,
+  protectMetrics: false as false | 'apiKey' | { token: string },
 });
 
 const POSITIVE = [
@@ -122,6 +128,7 @@ const POSITIVE = [
   'drainBatchSize',
   'drainIntervalMs',
   'drainReconnectWindowMs',
+  'readinessTimeoutMs',
 ] as const;
 
 /** Merges defaults once and validates eagerly, naming the option at fault. */
@@ -142,6 +149,11 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
   if (personal !== undefined && !namespaces.has(personal)) {
     throw new TypeError(`Switchboard server: personalNamespace "${personal}" is not in namespaces`);
   }
+  const metrics = merged.protectMetrics;
+  if (!(metrics === false || metrics === 'apiKey' || (typeof metrics === 'object' && metrics !== null && typeof metrics.token === 'string' && metrics.token.length >= 16))) {
+    throw new TypeError("Switchboard server: protectMetrics must be false, 'apiKey' or { token } (at least 16 characters)");
+  }
+  if (metrics === 'apiKey' && options.apiKey === undefined) throw new TypeError("Switchboard server: protectMetrics 'apiKey' needs apiKey");
   if (options.apiKey !== undefined && options.apiKey.length < 16) throw new TypeError('Switchboard server: apiKey must be at least 16 characters');
   return {
     ...merged,

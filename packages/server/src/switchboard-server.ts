@@ -19,6 +19,8 @@ import { ClusterControl } from './cluster/cluster-control.js';
 import type { NodeInfo } from './cluster/control-messages.js';
 import { CommandError } from './errors.js';
 import { ApiHandler, type ApiServices } from './http/api-handler.js';
+import { authorizationMatches } from './http/authorization-header.js';
+import { HealthCheck } from './http/health-check.js';
 import { sendJson } from './http/json-http.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics, namespaceOf } from './metrics/server-metrics.js';
@@ -53,6 +55,7 @@ export class SwitchboardServer {
   private draining: Promise<number> | undefined;
   /** The application's backend over HTTP, when `proxy` is set. */
   readonly proxy: BackendProxy | undefined;
+  private readonly health: HealthCheck;
 
   constructor(options: ServerOptions = {}, private readonly log: Logger = silentLogger) {
     this.nodeId = options.nodeId ?? randomUUID().slice(0, 8);
@@ -89,6 +92,13 @@ export class SwitchboardServer {
       this.accept(ws, Object.fromEntries(request.headers), request.target);
     });
     this.api = new ApiHandler(this.options.apiKey, () => this.core?.api);
+    this.health = new HealthCheck(
+      {
+        state: () => (!this.core ? 'starting' : this.draining ? 'draining' : 'running'),
+        probe: () => this.core!.engine.broker.history(HEALTH_CHANNEL, { limit: 0 }),
+      },
+      this.options.readinessTimeoutMs,
+    );
   }
 
   /** Starts the engine and the node's timers; `listen` and `attach` call it. Idempotent. */
@@ -120,16 +130,23 @@ export class SwitchboardServer {
     });
   }
 
-  /** Answers `/health`, `/metrics` and `/api/*`; returns false for any other request, for your handler to serve. */
+  /** Answers `/health/live`, `/health/ready` (and `/health`, its alias), `/metrics` and `/api/*`; returns false for any other request, for your handler to serve. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
     const path = pathOf(req.url);
-    if (path === '/health') {
-      // 503 while starting or draining, so a load balancer sends new clients elsewhere.
-      const status = !this.core ? 'starting' : this.draining ? 'draining' : 'ok';
-      sendJson(res, status === 'ok' ? 200 : 503, { status, node: this.nodeId });
+    if (path === '/health/live') {
+      sendJson(res, 200, { status: 'ok', node: this.nodeId });
+      return true;
+    }
+    if (path === '/health' || path === '/health/ready') {
+      // 503 while starting, draining or without an engine, so a load balancer sends new clients elsewhere.
+      void this.health.readiness().then((r) => sendJson(res, r.ready ? 200 : 503, { status: r.status, node: this.nodeId }));
       return true;
     }
     if (path === '/metrics') {
+      if (!this.metricsAllowed(req.headers.authorization)) {
+        sendJson(res, 401, { error: { code: 101, message: 'metrics need credentials (protectMetrics)' } }, { 'www-authenticate': 'Bearer' });
+        return true;
+      }
       void this.metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text));
       return true;
     }
@@ -138,6 +155,13 @@ export class SwitchboardServer {
       return true;
     }
     return false;
+  }
+
+  private metricsAllowed(header: string | undefined): boolean {
+    const rule = this.options.protectMetrics;
+    if (rule === false) return true;
+    if (rule === 'apiKey') return authorizationMatches(header, 'apikey', Buffer.from(this.options.apiKey!));
+    return authorizationMatches(header, 'Bearer', Buffer.from(rule.token));
   }
 
   /** This node's numbers, as other nodes see them in `info`. */
@@ -258,6 +282,9 @@ export class SwitchboardServer {
     this.open(new WebSocketTransport(ws, codec), { headers, remoteAddress: ws.remoteAddress, url });
   }
 }
+
+/** The stream read by readiness probes (a read of its top position; nothing is written). */
+const HEALTH_CHANNEL = '$switchboard:health';
 
 /** One running node's parts, built by `start()`. */
 interface NodeParts {

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DisconnectCode, ReplyErrorCode, withReconnectAfter } from '@switchboard/wire';
 import type { ChannelService } from '../channels/channel-service.js';
@@ -6,6 +5,7 @@ import type { ClusterControl } from '../cluster/cluster-control.js';
 import { toReplyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DrainPlan } from '../sessions/drain.js';
+import { authorizationMatches } from './authorization-header.js';
 import { ApiError, field, readJsonBody, sendJson } from './json-http.js';
 
 /** What the HTTP API uses of its node. */
@@ -167,8 +167,6 @@ export class ApiHandler {
   }
 
   private authorized(header: string | undefined): boolean {
-    if (!this.key || !header?.startsWith('apikey ')) return false;
-    const given = Buffer.from(header.slice(7));
-    return given.length === this.key.length && timingSafeEqual(given, this.key);
+    return authorizationMatches(header, 'apikey', this.key);
   }
 }
