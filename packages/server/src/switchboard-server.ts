@@ -85,7 +85,8 @@ export class SwitchboardServer {
     this.heartbeat = new Heartbeat(() => this.sessions.all(), this.options.pingIntervalMs, this.options.pongTimeoutMs);
     this.wss.on('rejected', (error, request) => {
       this.metrics.handshake(error.status);
-      if (error.status === 403) this.log.info({ url: redactUrl(request?.target), origin: request?.headers.get('origin') }, 'handshake refused: origin not allowed');
+      if (error.status !== 403) this.log.debug?.({ status: error.status, url: redactUrl(request?.target) }, 'handshake refused');
+      else this.log.info({ url: redactUrl(request?.target), origin: request?.headers.get('origin') }, 'handshake refused: origin not allowed');
     });
     this.wss.on('connection', (ws, request) => {
       this.metrics.handshake(101);
@@ -188,11 +189,18 @@ export class SwitchboardServer {
    */
   drain(plan: Partial<DrainPlan> = {}): Promise<number> {
     const o = this.options;
-    this.draining ??= drainSessions([...this.sessions.all()], {
+    if (this.draining) return this.draining;
+    const full: DrainPlan = {
       code: plan.code ?? 1012,
       batchSize: plan.batchSize ?? o.drainBatchSize,
       intervalMs: plan.intervalMs ?? o.drainIntervalMs,
       reconnectWindowMs: plan.reconnectWindowMs ?? o.drainReconnectWindowMs,
+    };
+    const connections = this.sessions.size;
+    this.log.info({ connections, ...full, expectedMs: Math.max(0, Math.ceil(connections / full.batchSize) - 1) * full.intervalMs }, 'drain started');
+    this.draining = drainSessions([...this.sessions.all()], full).then((closed) => {
+      this.log.info({ closed }, 'drain finished');
+      return closed;
     });
     return this.draining;
   }

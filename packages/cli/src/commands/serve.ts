@@ -1,13 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { createServer, redactUrl, type Logger, type SwitchboardServer } from '@switchboard/server';
+import { createServer, redactUrl, type SwitchboardServer } from '@switchboard/server';
 import { EngineUnavailableError } from '@switchboard/engine';
 import { redactRedisUrl, redisEngine } from '@switchboard/engine-redis';
 import { StartupError, UsageError, integerOption } from '../usage-error.js';
 import { loadServeConfig, type EngineChoice } from './serve-config.js';
+import { parseLogFormat, parseLogLevel, serveLogger } from './serve-logger.js';
 
 const HELP = `Usage: switchboard serve [options]
 
@@ -24,6 +25,8 @@ Options:
   --engine NAME       memory (default) or redis
   --redis-url URL     a Redis for --engine redis (default redis://127.0.0.1:6379); repeat it to shard
                       channels over several instances; redis-sentinel://host:26379,host2/master works too
+  --log-level LEVEL   trace, debug, info (default), warn, error, fatal or silent
+  --log-format FMT    json (default: one JSON object per line) or pretty (the default on a TTY)
   --config FILE       JSON file with server options (namespaces, jwt, allowedOrigins, limits…); see docs/operations.md
   -h, --help          show this help
 
@@ -31,13 +34,7 @@ Environment (overrides the config file; flags override both):
   SWITCHBOARD_PORT, SWITCHBOARD_HOST, SWITCHBOARD_API_KEY, SWITCHBOARD_ALLOW_ANONYMOUS,
   SWITCHBOARD_MAX_MESSAGE_SIZE, SWITCHBOARD_NODE_NAME, SWITCHBOARD_CONFIG,
   SWITCHBOARD_JWT_SECRET (HS256 tokens, see "switchboard token"), SWITCHBOARD_ALLOWED_ORIGINS (comma-separated),
-  SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX`;
-
-const consoleLogger: Logger = {
-  info: (fields, message) => console.log(message, fields),
-  warn: (fields, message) => console.warn(message, fields),
-  error: (fields, message) => console.error(message, fields),
-};
+  SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX, SWITCHBOARD_LOG_LEVEL`;
 
 /** The demo page and the client bundle it loads, read once. */
 function demoAssets(): Record<string, { type: string; body: Buffer }> {
@@ -59,6 +56,8 @@ export async function runServe(argv: string[]): Promise<void> {
       config: { type: 'string' },
       engine: { type: 'string' },
       'redis-url': { type: 'string', multiple: true },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -79,12 +78,18 @@ export async function runServe(argv: string[]): Promise<void> {
     },
     process.env,
   );
+  const nodeId = config.server.nodeId ?? randomUUID().slice(0, 8);
+  const log = serveLogger({
+    level: parseLogLevel(values['log-level'] ?? (process.env.SWITCHBOARD_LOG_LEVEL || undefined)),
+    format: parseLogFormat(values['log-format'], process.stdout.isTTY === true),
+    nodeId,
+  });
   const generatedKey = config.server.apiKey === undefined;
   const apiKey = config.server.apiKey ?? randomBytes(24).toString('base64url');
   let server;
   try {
     const engine = config.engine.type === 'redis' ? redisEngine({ urls: config.engine.urls, prefix: config.engine.prefix }) : undefined;
-    server = createServer({ ...config.server, apiKey, engine }, consoleLogger);
+    server = createServer({ ...config.server, nodeId, apiKey, engine }, log);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -118,28 +123,35 @@ export async function runServe(argv: string[]): Promise<void> {
   demo page     ${base}/
   websocket     ws://${host}:${address.port}${server.options.websocketPath}  (subprotocol switchboard.v1.json)
   HTTP API      ${base}/api/<method>  (Authorization: apikey ${generatedKey ? apiKey : '<the key you set>'})${generatedKey ? '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]' : ''}
-  health        ${base}/health
+  health        ${base}/health/ready  (liveness: /health/live)
   namespaces    ${namespaces.length > 0 ? namespaces.join(', ') : '(none: every subscribe gets 102)'}
   jwt           ${describeJwt(server)}
   proxy         ${describeProxy(server)}
   anonymous     ${describeAnonymous(server)}`);
 
+  log.info({ url: base, websocketPath: server.options.websocketPath, engine: config.engine.type, logLevel: log.level }, 'listening');
+
   // A staggered drain (1012 + a reconnect-after window), then exit; a second signal exits at once.
-  const stop = () => {
+  const stop = (signal: string) => {
     const { drainBatchSize, drainIntervalMs } = server.options;
-    const connections = server.nodeInfo().connections;
-    const drainMs = Math.ceil(connections / drainBatchSize) * drainIntervalMs;
-    console.log(`draining: closing ${connections} connections, ${drainBatchSize} every ${drainIntervalMs} ms (~${drainMs} ms)`);
+    const drainMs = Math.ceil(server.nodeInfo().connections / drainBatchSize) * drainIntervalMs;
+    log.info({ signal }, 'shutting down: drain, then exit');
     void server
       .drain()
       .then(() => server.close())
-      .then(() => http.close(() => process.exit(0)));
+      .then(() =>
+        http.close(() => {
+          log.info({}, 'stopped');
+          log.flush();
+          process.exit(0);
+        }),
+      );
     setTimeout(() => process.exit(0), drainMs + 5000).unref();
     process.once('SIGINT', () => process.exit(0));
     process.once('SIGTERM', () => process.exit(0));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
 /** The banner's proxy line: which events go to the backend, and where. */

@@ -118,7 +118,7 @@ export const COMMANDS: Handlers = {
     try {
       await session.services.options.hooks.onMessage?.(session.context, params.data);
     } catch (error) {
-      session.services.log.warn({ err: error, clientId: session.clientId }, 'onMessage failed');
+      session.services.log.warn({ err: error, clientId: session.clientId, user: session.userId, transport: session.transportName }, 'onMessage failed');
     }
     return {};
   },

@@ -101,6 +101,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     if (this.state === SessionState.Closed) return;
     const reason = `no pong within ${this.services.options.pongTimeoutMs} ms`;
     this.services.metrics.heartbeatTimeout();
+    this.services.log.debug?.({ ...this.logFields }, 'no pong: connection dropped');
     this.transport.abort(DisconnectCode.NoPong, reason);
     // No closing handshake can happen with a silent peer: an abnormal closure, as for a TCP reset.
     this.onClose(1006, reason);
@@ -134,9 +135,15 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     void this.drain();
   }
 
+  /** Who this connection is, for log lines. */
+  get logFields(): { clientId: string; user: string; transport: string } {
+    return { clientId: this.clientId, user: this.identity.userId, transport: this.transport.name };
+  }
+
   onClose(code: number, reason: string): void {
     if (this.state === SessionState.Closed) return;
     const wasConnected = this.state === SessionState.Connected;
+    this.services.log.debug?.({ ...this.logFields, code, reason }, wasConnected ? 'connection closed' : 'connection closed before connect');
     this.state = SessionState.Closed;
     clearTimeout(this.connectTimer);
     this.expiry?.stop();
@@ -158,6 +165,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     this.frozenContext = undefined;
     this.services.registry.identify(this);
     this.watchExpiry();
+    this.services.log.debug?.({ ...this.logFields, remoteAddress: this.transport.remoteAddress }, 'connection accepted');
   }
 
   reidentify(identity: Identity): void {
@@ -219,6 +227,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
 
   /** 3008: the client could not keep up with what it is sent. */
   closeSlowConsumer(): void {
+    if (this.state !== SessionState.Closed) this.services.log.warn({ ...this.logFields, bufferedBytes: this.transport.bufferedAmount }, 'slow consumer closed (3008)');
     this.disconnect(DisconnectCode.SlowConsumer, 'send buffer full');
   }
 
@@ -305,9 +314,13 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
       if (command.id !== undefined) this.reply({ id: command.id, result: outcome.result ?? {} });
       outcome.afterReply?.();
     } catch (error) {
-      if (error instanceof DisconnectError) return this.disconnect(error.code, error.reason);
+      if (error instanceof DisconnectError) {
+        if (command.method === 'connect') this.services.log.info({ ...this.logFields, remoteAddress: this.transport.remoteAddress, code: error.code, reason: error.reason }, 'connection refused');
+        return this.disconnect(error.code, error.reason);
+      }
       const reply = toReplyError(error);
-      if (reply.code === ReplyErrorCode.Internal) this.services.log.error({ err: error, method: command.method, clientId: this.clientId }, 'command failed');
+      if (reply.code === ReplyErrorCode.Internal) this.services.log.error({ err: error, method: command.method, ...this.logFields }, 'command failed');
+      else if (command.method === 'connect') this.services.log.info({ ...this.logFields, code: reply.code, reason: reply.message }, 'connect refused');
       if (command.id !== undefined) this.reply({ id: command.id, error: reply });
     }
   }
