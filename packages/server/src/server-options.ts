@@ -5,6 +5,7 @@ import { resolveNamespaceOptions, type NamespaceOptions, type ResolvedNamespaceO
 import { resolveJwtOptions, type JwtOptions, type ResolvedJwtOptions } from './auth/jwt-options.js';
 import { resolveAllowedOrigins } from './auth/origin-policy.js';
 import type { ServerHooks } from './hooks.js';
+import { validateRate, type RateOptions } from './sessions/token-bucket.js';
 import { resolveProxyOptions, type ProxyOptions, type ResolvedProxyOptions } from './proxy/proxy-options.js';
 
 export interface ServerOptions {
@@ -35,6 +36,16 @@ export interface ServerOptions {
   maxApiBodySize?: number;
   /** Channels one connection may be subscribed to at once. @default 128 */
   maxSubscriptionsPerConnection?: number;
+  /** A token bucket on each connection's commands; the excess gets reply error 111 (temporary), or is dropped when it has no id. `false`: no limit. @default { perSecond: 1000, burst: 2000 } */
+  commandRate?: RateOptions | false;
+  /** Connections one user may hold across the cluster; more are closed with 3400 (try later). Anonymous clients are not counted. 0: no limit (each connect then costs no engine round trip). @default 0 */
+  maxConnectionsPerUser?: number;
+  /** Connections this node holds; more are closed with 3400 (try later). `serve` warns at start-up when `ulimit -n` is below it. 0: no limit. @default 0 */
+  maxConnections?: number;
+  /** Channels with subscribers on this node; a subscribe that would add one more gets 106. @default 100000 */
+  maxChannelsPerNode?: number;
+  /** Browser origins allowed to call the HTTP API (CORS: preflights answered, `Access-Control-Allow-Origin` set); others get no CORS headers, and a refused preflight 403. @default none */
+  apiCorsOrigins?: string[];
   /** Commands waiting to be handled on one connection; more get reply error 111. @default 256 */
   maxPendingCommands?: number;
   /** A connection must send `connect` within this many ms (disconnect 3007). @default 5000 */
@@ -77,7 +88,8 @@ export interface ServerOptions {
   nodeName?: string;
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'jwt' | 'allowedOrigins' | 'personalNamespace' | 'engine' | 'hooks' | 'proxy'>> & {
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'jwt' | 'allowedOrigins' | 'personalNamespace' | 'engine' | 'hooks' | 'proxy' | 'apiCorsOrigins'>> & {
+  apiCorsOrigins: string[] | undefined;
   proxy: ResolvedProxyOptions | undefined;
   namespaces: Map<string, ResolvedNamespaceOptions>;
   apiKey: string | undefined;
@@ -104,6 +116,10 @@ export const SERVER_DEFAULTS = Object.freeze({
   pongTimeoutMs: 10_000,
   maxSendBufferBytes: 1_048_576,
   acceptRate: { perSecond: 2000, burst: 4000 } as AcceptRateOptions | false,
+  commandRate: { perSecond: 1000, burst: 2000 } as RateOptions | false,
+  maxConnectionsPerUser: 0,
+  maxConnections: 0,
+  maxChannelsPerNode: 100_000,
   drainBatchSize: 500,
   drainIntervalMs: 500,
   drainReconnectWindowMs: 10_000,
@@ -129,7 +145,11 @@ const POSITIVE = [
   'drainIntervalMs',
   'drainReconnectWindowMs',
   'readinessTimeoutMs',
+  'maxChannelsPerNode',
 ] as const;
+
+/** Options where 0 means "no limit". */
+const NON_NEGATIVE = ['maxConnectionsPerUser', 'maxConnections'] as const;
 
 /** Merges defaults once and validates eagerly, naming the option at fault. */
 export function resolveServerOptions(options: ServerOptions, defaults: { nodeId: string; nodeName: string }): ResolvedServerOptions {
@@ -138,6 +158,11 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
     const v = merged[key];
     if (!(Number.isSafeInteger(v) && v > 0)) throw new TypeError(`Switchboard server: ${key} must be a positive integer, got ${String(v)}`);
   }
+  for (const key of NON_NEGATIVE) {
+    const v = merged[key];
+    if (!(Number.isSafeInteger(v) && v >= 0)) throw new TypeError(`Switchboard server: ${key} must be an integer ≥ 0 (0: no limit), got ${String(v)}`);
+  }
+  validateRate('commandRate', merged.commandRate);
   if (!(Number.isSafeInteger(merged.positionCheckIntervalMs) && merged.positionCheckIntervalMs >= 0)) {
     throw new TypeError(`Switchboard server: positionCheckIntervalMs must be an integer ≥ 0, got ${String(merged.positionCheckIntervalMs)}`);
   }
@@ -162,6 +187,7 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
     apiKey: options.apiKey,
     jwt: options.jwt === undefined ? undefined : resolveJwtOptions(options.jwt),
     allowedOrigins: resolveAllowedOrigins(options.allowedOrigins),
+    apiCorsOrigins: resolveAllowedOrigins(options.apiCorsOrigins, 'apiCorsOrigins'),
     personalNamespace: personal,
     engine: options.engine,
     hooks: options.hooks ?? {},

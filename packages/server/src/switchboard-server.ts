@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Engine, StreamPosition } from '@switchboard/engine';
 import { memoryEngine } from '@switchboard/engine-memory';
 import { WebSocketServer, type ServerWebSocket } from '@switchboard/websocket';
-import { DisconnectCode, ReplyErrorCode } from '@switchboard/wire';
+import { DisconnectCode, ReplyErrorCode, withReconnectAfter } from '@switchboard/wire';
 import { ConnectionAuth } from './auth/connection-auth.js';
 import type { ConnectionRequest } from './auth/identity.js';
 import { JwtAuth } from './auth/jwt-auth.js';
@@ -92,7 +92,7 @@ export class SwitchboardServer {
       this.metrics.handshake(101);
       this.accept(ws, Object.fromEntries(request.headers), request.target);
     });
-    this.api = new ApiHandler(this.options.apiKey, () => this.core?.api);
+    this.api = new ApiHandler(this.options.apiKey, () => this.core?.api, this.options.apiCorsOrigins);
     this.health = new HealthCheck(
       {
         state: () => (!this.core ? 'starting' : this.draining ? 'draining' : 'running'),
@@ -275,6 +275,11 @@ export class SwitchboardServer {
     const core = this.core;
     if (!core) return transport.close(DisconnectCode.Shutdown, 'server is not running');
     if (this.draining) return transport.close(DisconnectCode.Draining, drainCloseReason(this.options.drainReconnectWindowMs));
+    const max = this.options.maxConnections;
+    if (max > 0 && this.sessions.size >= max) {
+      this.log.debug?.({ connections: this.sessions.size, maxConnections: max }, 'connection refused: node full (3400)');
+      return transport.close(DisconnectCode.TooManyConnections, withReconnectAfter('node full', { minMs: 1000, maxMs: 10_000 }));
+    }
     transport.bind(new Session(core.session, transport, request));
   }
 

@@ -19,7 +19,7 @@ export const DEMO_NAMESPACES = Object.freeze({
   chat: { history: { size: 100, ttlMs: 3_600_000 }, presence: true, joinLeave: true, allowPublish: true },
 });
 
-const SCALARS = ['allowAnonymous', 'apiKey', 'personalNamespace', 'websocketPath', 'maxMessageSize', 'maxApiBodySize', 'maxSubscriptionsPerConnection', 'maxPendingCommands', 'connectTimeoutMs', 'rpcTimeoutMs', 'idempotencyWindowMs', 'presenceTtlMs', 'tokenGraceMs', 'pingIntervalMs', 'pongTimeoutMs', 'maxSendBufferBytes', 'acceptRate', 'drainBatchSize', 'drainIntervalMs', 'drainReconnectWindowMs', 'positionCheckIntervalMs', 'nodeName', 'readinessTimeoutMs', 'protectMetrics'] as const;
+const SCALARS = ['allowAnonymous', 'apiKey', 'personalNamespace', 'websocketPath', 'maxMessageSize', 'maxApiBodySize', 'maxSubscriptionsPerConnection', 'maxPendingCommands', 'connectTimeoutMs', 'rpcTimeoutMs', 'idempotencyWindowMs', 'presenceTtlMs', 'tokenGraceMs', 'pingIntervalMs', 'pongTimeoutMs', 'maxSendBufferBytes', 'acceptRate', 'drainBatchSize', 'drainIntervalMs', 'drainReconnectWindowMs', 'positionCheckIntervalMs', 'nodeName', 'readinessTimeoutMs', 'protectMetrics', 'commandRate', 'maxConnectionsPerUser', 'maxConnections', 'maxChannelsPerNode'] as const;
 
 /** Environment variables, each overriding the config file: SWITCHBOARD_PORT, SWITCHBOARD_API_KEY… */
 const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' | 'list' }> = {
@@ -29,6 +29,7 @@ const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' 
   SWITCHBOARD_ALLOW_ANONYMOUS: { key: 'allowAnonymous', type: 'boolean' },
   SWITCHBOARD_MAX_MESSAGE_SIZE: { key: 'maxMessageSize', type: 'integer' },
   SWITCHBOARD_NODE_NAME: { key: 'nodeName', type: 'string' },
+  SWITCHBOARD_MAX_CONNECTIONS: { key: 'maxConnections', type: 'integer' },
   SWITCHBOARD_ALLOWED_ORIGINS: { key: 'allowedOrigins', type: 'list' },
   SWITCHBOARD_ENGINE: { key: 'engine', type: 'string' },
   SWITCHBOARD_REDIS_URL: { key: 'redisUrls', type: 'list' },
@@ -36,7 +37,7 @@ const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' 
 };
 
 /** Config-file keys that are objects or lists, given to the server as they are. */
-const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins', 'proxy'] as const;
+const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins', 'proxy', 'apiCorsOrigins'] as const;
 
 /** Config-file keys for `serve` itself. */
 const SERVE_KEYS = ['port', 'host', 'engine', 'redisUrls', 'redisPrefix'];
@@ -95,6 +96,7 @@ export function loadServeConfig(flags: Record<string, unknown>, env: NodeJS.Proc
     jwt: withEnvSecret(merged.jwt as JwtOptions | undefined, env.SWITCHBOARD_JWT_SECRET),
     allowedOrigins: merged.allowedOrigins as string[] | undefined,
     proxy: merged.proxy as ServerOptions['proxy'],
+    apiCorsOrigins: merged.apiCorsOrigins as string[] | undefined,
   };
   for (const key of SCALARS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
   return { port: port as number, host: String(merged.host), engine: engineChoice(merged), server };

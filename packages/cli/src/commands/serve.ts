@@ -8,6 +8,7 @@ import { EngineUnavailableError } from '@switchboard/engine';
 import { redactRedisUrl, redisEngine } from '@switchboard/engine-redis';
 import { StartupError, UsageError, integerOption } from '../usage-error.js';
 import { loadServeConfig, type EngineChoice } from './serve-config.js';
+import { openFileLimit, openFileWarning } from './open-file-limit.js';
 import { parseLogFormat, parseLogLevel, serveLogger } from './serve-logger.js';
 
 const HELP = `Usage: switchboard serve [options]
@@ -129,6 +130,12 @@ export async function runServe(argv: string[]): Promise<void> {
   proxy         ${describeProxy(server)}
   anonymous     ${describeAnonymous(server)}`);
 
+  const fdLimit = openFileLimit();
+  const fdWarning = openFileWarning(fdLimit, server.options.maxConnections);
+  if (fdWarning) {
+    log.warn({ openFileLimit: fdLimit, maxConnections: server.options.maxConnections }, fdWarning);
+    if (process.stdout.isTTY !== true) console.error(`switchboard: warning: ${fdWarning}`);
+  }
   log.info({ url: base, websocketPath: server.options.websocketPath, engine: config.engine.type, logLevel: log.level }, 'listening');
 
   // A staggered drain (1012 + a reconnect-after window), then exit; a second signal exits at once.

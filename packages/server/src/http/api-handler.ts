@@ -144,11 +144,28 @@ export class ApiHandler {
   constructor(
     apiKey: string | undefined,
     private readonly core: () => ApiServices | undefined,
+    corsOrigins: readonly string[] | undefined,
   ) {
     this.key = apiKey === undefined ? undefined : Buffer.from(apiKey);
+    this.cors = new Set(corsOrigins ?? []);
   }
 
+  private readonly cors: Set<string>;
+
   async handle(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    // CORS: only listed origins get the headers a browser needs; the API key is still required.
+    const origin = req.headers.origin;
+    const allowed = origin !== undefined && this.cors.has(origin);
+    if (allowed) res.setHeader('access-control-allow-origin', origin).setHeader('vary', 'Origin');
+    if (req.method === 'OPTIONS') {
+      if (!allowed) return sendJson(res, 403, { error: { code: ReplyErrorCode.PermissionDenied, message: 'origin not allowed (apiCorsOrigins)' } });
+      res.writeHead(204, {
+        'access-control-allow-methods': 'POST',
+        'access-control-allow-headers': 'authorization, content-type',
+        'access-control-max-age': '600',
+      });
+      return void res.end();
+    }
     try {
       if (!this.authorized(req.headers.authorization)) throw new ApiError(401, ReplyErrorCode.Unauthorized, 'missing or wrong API key (Authorization: apikey KEY)');
       const endpoint = Object.hasOwn(ENDPOINTS, method) ? ENDPOINTS[method] : undefined;

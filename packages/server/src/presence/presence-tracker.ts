@@ -1,7 +1,11 @@
 import type { PresenceEntry, PresenceStore } from '@switchboard/engine';
 import type { ResolvedChannel } from '../channels/namespaces.js';
 import type { ClusterControl } from '../cluster/cluster-control.js';
+import { commandErrors } from '../errors.js';
 import type { Logger } from '../logger.js';
+
+/** Where a user's connections are counted (`maxConnectionsPerUser`); `$` is in no namespace, so no channel has this key. */
+const USER_KEY = '$user:';
 
 /**
  * Presence of this node's sessions. Entries live in the engine's PresenceStore
@@ -31,10 +35,34 @@ export class PresenceTracker {
     await Promise.allSettled(this.leaving);
   }
 
+  /**
+   * Counts a connection of `userId` across the cluster: an entry under a key no
+   * channel can have, kept alive with the node's other entries. Resolves with
+   * the user's connections, this one included.
+   */
+  async addConnection(userId: string, entry: PresenceEntry): Promise<number> {
+    const key = USER_KEY + userId;
+    this.entriesOf(key).set(entry.clientId, entry);
+    await this.store.add(key, entry, this.ttlMs);
+    return (await this.store.stats(key)).clients;
+  }
+
+  removeConnection(userId: string, clientId: string): Promise<void> {
+    const key = USER_KEY + userId;
+    this.forget(key, clientId);
+    const done = this.store.remove(key, clientId);
+    this.leaving.add(done);
+    void done.catch(() => {}).finally(() => this.leaving.delete(done));
+    return done;
+  }
+
   async join(channel: ResolvedChannel, entry: PresenceEntry): Promise<void> {
-    const { presence, joinLeave, presenceMode } = channel.options;
+    const { presence, joinLeave, presenceMode, maxPresenceMembers } = channel.options;
     if (!presence) return;
-    const entries = this.local.get(channel.channel) ?? this.local.set(channel.channel, new Map()).get(channel.channel)!;
+    const entries = this.entriesOf(channel.channel);
+    if (maxPresenceMembers > 0 && entries.size >= maxPresenceMembers && !entries.has(entry.clientId)) {
+      throw commandErrors.limit(`presence is full (${maxPresenceMembers} members on this node)`);
+    }
     entries.set(entry.clientId, entry);
     await this.store.add(channel.channel, entry, this.ttlMs);
     if (joinLeave && presenceMode === 'full') await this.cluster.broadcast('join', { channel: channel.channel, info: entry });
@@ -50,11 +78,21 @@ export class PresenceTracker {
   private async remove(channel: ResolvedChannel, entry: PresenceEntry): Promise<void> {
     const { presence, joinLeave, presenceMode } = channel.options;
     if (!presence) return;
-    const entries = this.local.get(channel.channel);
-    entries?.delete(entry.clientId);
-    if (entries?.size === 0) this.local.delete(channel.channel);
+    // Never joined (refused by maxPresenceMembers): nothing to remove, no leave to tell.
+    if (!this.forget(channel.channel, entry.clientId)) return;
     await this.store.remove(channel.channel, entry.clientId);
     if (joinLeave && presenceMode === 'full') await this.cluster.broadcast('leave', { channel: channel.channel, info: entry });
+  }
+
+  private entriesOf(key: string): Map<string, PresenceEntry> {
+    return this.local.get(key) ?? this.local.set(key, new Map()).get(key)!;
+  }
+
+  private forget(key: string, clientId: string): boolean {
+    const entries = this.local.get(key);
+    const had = entries?.delete(clientId) ?? false;
+    if (entries?.size === 0) this.local.delete(key);
+    return had;
   }
 
   private refresh(): void {

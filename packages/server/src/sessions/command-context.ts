@@ -22,6 +22,8 @@ export interface CommandContext extends ChannelActor, ChannelSubscriber {
   readonly request: ConnectionRequest | undefined;
   /** The session's subscriptions by channel; the subscribe flow adds to it. */
   readonly subscriptions: Map<string, Subscription>;
+  /** The user this connection is counted for, once it is (released at close). */
+  countedForUser: string | undefined;
   /** Accepts `connect`'s credentials: the session is connected from now on. */
   accept(identity: Identity, wantsPing: boolean): void;
   /** Accepts the credentials of a `refresh`. */

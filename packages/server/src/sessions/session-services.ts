@@ -21,6 +21,9 @@ export type SessionOptions = Pick<
   | 'rpcTimeoutMs'
   | 'tokenGraceMs'
   | 'personalNamespace'
+  | 'commandRate'
+  | 'maxConnectionsPerUser'
+  | 'maxChannelsPerNode'
 >;
 
 /**
@@ -32,8 +35,8 @@ export interface SessionServices {
   readonly nodeId: string;
   readonly options: SessionOptions;
   readonly channels: ChannelService;
-  readonly hub: Pick<Hub, 'subscribe' | 'unsubscribe' | 'subscriberCount' | 'observe'>;
-  readonly presence: Pick<PresenceTracker, 'join' | 'leave'>;
+  readonly hub: Pick<Hub, 'subscribe' | 'unsubscribe' | 'subscriberCount' | 'observe' | 'channelCount'>;
+  readonly presence: Pick<PresenceTracker, 'join' | 'leave' | 'addConnection' | 'removeConnection'>;
   readonly registry: SessionRegistry;
   readonly auth: ConnectionAuth;
   readonly metrics: Pick<ServerMetrics, 'connected' | 'disconnected' | 'recovery' | 'messagesReceived' | 'messagesSent' | 'slowConsumer' | 'heartbeatTimeout'>;

@@ -14,6 +14,7 @@ import type { SessionHandle } from './session-registry.js';
 import type { SessionServices } from './session-services.js';
 import { SessionState } from './session-state.js';
 import { SlowConsumer, type SlowConsumerHost } from './slow-consumer.js';
+import { TokenBucket } from './token-bucket.js';
 import type { Subscription } from './subscription.js';
 
 const PING: Push = { push: 'ping' };
@@ -42,6 +43,10 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
   /** The client asked for `ping` pushes in `connect`. */
   private wantsPing = false;
   awaitingPong = false;
+  /** Made only when `commandRate` is set. */
+  private readonly rate: TokenBucket | undefined;
+  /** The user this connection is counted for (`maxConnectionsPerUser`), released at close. */
+  countedForUser: string | undefined;
   /** The handshake headers kept for the backend proxy (`SessionServices.forwardedHeaders`). */
   private headers: Readonly<Record<string, string>> | undefined;
 
@@ -52,6 +57,8 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     public request: ConnectionRequest | undefined,
   ) {
     services.registry.add(this);
+    const { commandRate } = services.options;
+    this.rate = commandRate ? new TokenBucket(commandRate, performance.now()) : undefined;
     this.connectTimer = setTimeout(() => this.disconnect(DisconnectCode.Stale, 'no connect command in time'), services.options.connectTimeoutMs);
   }
 
@@ -126,6 +133,10 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
       if (this.state === SessionState.Connecting && command.method !== 'connect' && !this.running && this.queue.length === 0) {
         return this.disconnect(DisconnectCode.BadRequest, 'command before connect');
       }
+      if (this.rate && !this.rate.take(performance.now())) {
+        if (command.id !== undefined) this.reply({ id: command.id, error: { code: ReplyErrorCode.TooManyRequests, message: 'command rate exceeded', temporary: true } });
+        continue;
+      }
       if (this.queue.length >= this.services.options.maxPendingCommands) {
         if (command.id !== undefined) this.reply({ id: command.id, error: { code: ReplyErrorCode.TooManyRequests, message: 'too many pending commands', temporary: true } });
         continue;
@@ -150,6 +161,9 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     this.queue.length = 0;
     for (const channel of [...this.subscriptions.keys()]) this.leave(channel);
     this.services.registry.remove(this);
+    if (this.countedForUser !== undefined) {
+      this.services.presence.removeConnection(this.countedForUser, this.clientId).catch((error: unknown) => this.services.log.warn({ err: error, ...this.logFields }, 'user connection count not updated'));
+    }
     this.services.metrics.disconnected(code);
     if (wasConnected) this.services.options.hooks.onDisconnect?.(this.context, code, reason);
   }

@@ -46,6 +46,8 @@ export async function prepareSubscription(session: CommandContext, request: Subs
   if (session.subscriptions.size >= maxSubscriptionsPerConnection) throw commandErrors.limit(`at most ${maxSubscriptionsPerConnection} subscriptions per connection`);
   const max = channel.options.maxSubscribers;
   if (max > 0 && services.hub.subscriberCount(name) >= max) throw commandErrors.limit(`channel is full (${max} subscribers)`);
+  const { maxChannelsPerNode } = services.options;
+  if (services.hub.subscriberCount(name) === 0 && services.hub.channelCount >= maxChannelsPerNode) throw commandErrors.limit(`this node serves at most ${maxChannelsPerNode} channels`);
   if (session.subscriptions.has(name)) throw new CommandError(ReplyErrorCode.AlreadySubscribed, 'already subscribed');
 
   const subscription = new Subscription(channel);
