@@ -71,6 +71,8 @@ export type ClientEvent =
   | { type: 'connected'; client: string; user: string; node: string; expiresAt?: number }
   | { type: 'disconnected'; code: number; reason: string; willReconnect: boolean; retryInMs?: number }
   | { type: 'message'; data: unknown }
+  /** The server subscribed this client to a channel the app had not subscribed to (at connect, or later through the HTTP API's `subscribe`); `subscription` is like any other. */
+  | { type: 'subscribed'; channel: string; subscription: Subscription }
   /** Something failed that the client retries on its own (a refresh, `getToken`). */
   | { type: 'error'; error: ClientError };
 
@@ -257,20 +259,25 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     };
   }
 
+  /** A channel the server subscribed this connection to: the app's subscription, or one made (as the server's) and announced with `subscribed`. */
+  private serverSubscribed(channel: string, outcome: SubscribeResult | { error: ReplyError }): void {
+    let sub = this.subs.get(channel);
+    const isNew = !sub;
+    if (!sub) {
+      this.subs.set(channel, (sub = new Subscription(channel, this)));
+      sub.madeByServer();
+    }
+    if ('error' in outcome) sub.rejected(new ClientError(outcome.error.code, outcome.error.message, outcome.error.temporary ?? false));
+    else sub.subscribed(outcome);
+    if (isNew && !('error' in outcome)) this.emit({ type: 'subscribed', channel, subscription: sub });
+  }
+
   private connected(ws: WebSocketLike, result: ConnectResult): void {
     if (this.ws !== ws) return;
     this.everConnected = true;
     this.stableTimer = setTimeout(() => (this.attempt = 0), this.options.stableAfterMs ?? 5000);
     this.setState(ClientState.Connected);
-    for (const [channel, outcome] of Object.entries(result.subs)) {
-      let sub = this.subs.get(channel);
-      if (!sub) {
-        this.subs.set(channel, (sub = new Subscription(channel, this)));
-        sub.madeByServer();
-      }
-      if ('error' in outcome) sub.rejected(new ClientError(outcome.error.code, outcome.error.message, outcome.error.temporary ?? false));
-      else sub.subscribed(outcome as SubscribeResult);
-    }
+    for (const [channel, outcome] of Object.entries(result.subs)) this.serverSubscribed(channel, outcome);
     for (const [channel, sub] of this.subs) if (!(channel in result.subs)) sub.resume();
     this.commands.flow();
     this.refresh.schedule(result.expiresAt);
@@ -303,6 +310,14 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
       case 'join':
       case 'leave':
         return this.subs.get(message.channel)?.presenceEvent(message.push, message.info);
+      case 'presence': {
+        const sub = this.subs.get(message.channel);
+        for (const info of message.leaves) sub?.presenceEvent('leave', info);
+        for (const info of message.joins) sub?.presenceEvent('join', info);
+        return;
+      }
+      case 'subscribe':
+        return this.serverSubscribed(message.channel, message.result);
       case 'unsubscribe':
         return this.subs.get(message.channel)?.serverUnsubscribed(message.code, message.reason);
       case 'refresh':

@@ -126,8 +126,8 @@ export async function runServe(argv: string[]): Promise<void> {
   HTTP API      ${base}/api/<method>  (Authorization: apikey ${generatedKey ? apiKey : '<the key you set>'})${generatedKey ? '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]' : ''}
   health        ${base}/health/ready  (liveness: /health/live)
   namespaces    ${namespaces.length > 0 ? namespaces.join(', ') : '(none: every subscribe gets 102)'}
-  jwt           ${describeJwt(server)}
   proxy         ${describeProxy(server)}
+  jwt           ${describeJwt(server)}
   anonymous     ${describeAnonymous(server)}`);
 
   const fdLimit = openFileLimit();

@@ -30,6 +30,8 @@ export interface NamespaceOptions {
   backpressure?: BackpressurePolicy;
   /** Largest publication data in bytes (its JSON text, or a byte array's length); larger publishes get 106, from clients and the API alike. @default 65536 */
   maxDataSize?: number;
+  /** With joinLeave: joins and leaves are gathered per channel for this many ms and sent as one `presence` push (big rooms). 0: one `join`/`leave` push each. @default 0 */
+  joinLeaveWindowMs?: number;
   /** Presence entries per channel on this node (with presence on); a subscribe beyond it gets 106. 0: no limit. @default 10000 */
   maxPresenceMembers?: number;
   /** The channel events this namespace takes to the backend when `proxy` configures them; `[]` keeps the namespace off the proxy. @default ['subscribe', 'publish', 'sub_refresh'] */
@@ -56,6 +58,7 @@ export const NAMESPACE_DEFAULTS: Readonly<ResolvedNamespaceOptions> = Object.fre
   backpressure: 'close',
   maxDataSize: 65_536,
   maxPresenceMembers: 10_000,
+  joinLeaveWindowMs: 0,
   proxy: Object.freeze([...CHANNEL_PROXY_EVENTS]) as ChannelProxyEvent[],
 });
 
@@ -81,6 +84,7 @@ export function resolveNamespaceOptions(namespace: string, options: NamespaceOpt
     fail('maxRecoveredPublications', 'must be a positive integer');
   }
   if (!(Number.isSafeInteger(resolved.maxDataSize) && resolved.maxDataSize > 0)) fail('maxDataSize', 'must be a positive integer');
+  if (!(Number.isSafeInteger(resolved.joinLeaveWindowMs) && resolved.joinLeaveWindowMs >= 0)) fail('joinLeaveWindowMs', 'must be a non-negative integer');
   if (!(Number.isSafeInteger(resolved.maxPresenceMembers) && resolved.maxPresenceMembers >= 0)) fail('maxPresenceMembers', 'must be a non-negative integer');
   if (!(Number.isSafeInteger(resolved.maxSubscribers) && resolved.maxSubscribers >= 0)) fail('maxSubscribers', 'must be a non-negative integer');
   if (resolved.presenceMode !== 'full' && resolved.presenceMode !== 'counts') fail('presenceMode', "must be 'full' or 'counts'");

@@ -92,6 +92,20 @@ export class ClusterControl implements ControlHandler {
         const { channel, info } = message.payload;
         return this.hub.pushToChannel(channel, { push: message.type, channel, info });
       }
+      case 'presence': {
+        const { channel, joins, leaves } = message.payload;
+        return this.hub.pushToChannel(channel, { push: 'presence', channel, joins, leaves });
+      }
+      case 'subscribe': {
+        const { userId, channel, since } = message.payload;
+        for (const s of this.sessions.ofUser(userId)) s.serverSubscribe(channel, since);
+        return;
+      }
+      case 'refresh': {
+        const { userId, client, expiresAt } = message.payload;
+        for (const s of this.sessions.ofUser(userId)) if (client === undefined || s.clientId === client) s.renewed(expiresAt);
+        return;
+      }
       case 'disconnect': {
         const { userId, code, reason } = message.payload;
         for (const s of this.sessions.ofUser(userId)) s.disconnect(code, reason);

@@ -22,6 +22,9 @@ export interface ApiServices {
 }
 
 type Body = Record<string, unknown>;
+
+/** Commands in one `/api/batch`. */
+const MAX_BATCH = 1000;
 type Endpoint = (core: ApiServices, body: Body) => Promise<unknown>;
 
 /** Publishes as the backend: namespace rules for clients (allowPublish) do not apply. */
@@ -116,6 +119,49 @@ const ENDPOINTS: Record<string, Endpoint> = {
     core.channels.resolve(channel);
     await core.cluster.broadcast('unsubscribe', { userId, channel, code: DisconnectCode.ForceNoReconnect, reason: 'unsubscribed by the server' });
     return {};
+  },
+
+  /** Subscribes the user's connections, on every node, from the server's side; `since` recovers from a position. */
+  async subscribe(core, body) {
+    const userId = field.string(body, 'user');
+    const channel = field.string(body, 'channel');
+    core.channels.resolve(channel);
+    const since = position(body);
+    await core.cluster.broadcast('subscribe', since ? { userId, channel, since } : { userId, channel });
+    return {};
+  },
+
+  /** Moves the credential expiry of the user's connections (or of one, `client`); without `expiresAt`, they no longer expire. */
+  async refresh(core, body) {
+    const userId = field.string(body, 'user');
+    const client = field.optionalString(body, 'client');
+    const expiresAt = field.optionalInteger(body, 'expiresAt', 0);
+    if (expiresAt !== undefined && expiresAt <= Date.now()) throw new ApiError(400, ReplyErrorCode.BadRequest, '"expiresAt" must be in the future (Unix ms)');
+    await core.cluster.broadcast('refresh', { userId, ...(client && { client }), ...(expiresAt !== undefined && { expiresAt }) });
+    return {};
+  },
+
+  /** Several commands in one request, run one after the other and answered in order, each with its result or its error. */
+  async batch(core, body) {
+    const commands = body.commands;
+    if (!Array.isArray(commands) || commands.length === 0 || commands.length > MAX_BATCH) {
+      throw new ApiError(400, ReplyErrorCode.BadRequest, `"commands" must be a list of 1–${MAX_BATCH} {method, params}`);
+    }
+    const replies: unknown[] = [];
+    for (const command of commands as unknown[]) {
+      const { method, params } = (typeof command === 'object' && command !== null ? command : {}) as { method?: unknown; params?: unknown };
+      try {
+        const endpoint = typeof method === 'string' && method !== 'batch' && method !== 'drain' && Object.hasOwn(ENDPOINTS, method) ? ENDPOINTS[method] : undefined;
+        if (!endpoint) throw new ApiError(404, ReplyErrorCode.MethodNotFound, `no batchable API method ${JSON.stringify(method)}`);
+        if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) throw new ApiError(400, ReplyErrorCode.BadRequest, '"params" must be an object');
+        replies.push({ result: await endpoint(core, (params ?? {}) as Body) });
+      } catch (error) {
+        const reply = error instanceof ApiError ? { code: error.code, message: error.message } : toReplyError(error);
+        if (reply.code === ReplyErrorCode.Internal) core.log.error({ err: error, method }, 'API call failed (batch)');
+        replies.push({ error: reply });
+      }
+    }
+    return { replies };
   },
 
   async send(core, body) {

@@ -7,6 +7,12 @@ import type { Logger } from '../logger.js';
 /** Where a user's connections are counted (`maxConnectionsPerUser`); `$` is in no namespace, so no channel has this key. */
 const USER_KEY = '$user:';
 
+interface PresenceDiff {
+  joins: Map<string, PresenceEntry>;
+  leaves: Map<string, PresenceEntry>;
+  timer: NodeJS.Timeout;
+}
+
 /**
  * Presence of this node's sessions. Entries live in the engine's PresenceStore
  * with a TTL that this node keeps refreshing, so the entries of a node that dies
@@ -16,6 +22,8 @@ const USER_KEY = '$user:';
 export class PresenceTracker {
   private readonly local = new Map<string, Map<string, PresenceEntry>>();
   private timer: NodeJS.Timeout | undefined;
+  /** Joins and leaves waiting for their channel's window to end. */
+  private readonly diffs = new Map<string, PresenceDiff>();
   /** Leaves still being written, so that a closing node removes its entries before its engine goes. */
   private readonly leaving = new Set<Promise<void>>();
 
@@ -32,6 +40,7 @@ export class PresenceTracker {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    for (const [channel, diff] of [...this.diffs]) this.flush(channel, diff);
     await Promise.allSettled(this.leaving);
   }
 
@@ -65,7 +74,7 @@ export class PresenceTracker {
     }
     entries.set(entry.clientId, entry);
     await this.store.add(channel.channel, entry, this.ttlMs);
-    if (joinLeave && presenceMode === 'full') await this.cluster.broadcast('join', { channel: channel.channel, info: entry });
+    if (joinLeave && presenceMode === 'full') await this.announce(channel, 'join', entry);
   }
 
   leave(channel: ResolvedChannel, entry: PresenceEntry): Promise<void> {
@@ -81,7 +90,33 @@ export class PresenceTracker {
     // Never joined (refused by maxPresenceMembers): nothing to remove, no leave to tell.
     if (!this.forget(channel.channel, entry.clientId)) return;
     await this.store.remove(channel.channel, entry.clientId);
-    if (joinLeave && presenceMode === 'full') await this.cluster.broadcast('leave', { channel: channel.channel, info: entry });
+    if (joinLeave && presenceMode === 'full') await this.announce(channel, 'leave', entry);
+  }
+
+  /** One join/leave at once, or gathered into the channel's window (`joinLeaveWindowMs`). */
+  private announce(channel: ResolvedChannel, kind: 'join' | 'leave', entry: PresenceEntry): Promise<void> {
+    const windowMs = channel.options.joinLeaveWindowMs;
+    if (windowMs === 0) return this.cluster.broadcast(kind, { channel: channel.channel, info: entry });
+    let diff = this.diffs.get(channel.channel);
+    if (!diff) {
+      const created: PresenceDiff = { joins: new Map(), leaves: new Map(), timer: setTimeout(() => this.flush(channel.channel, created), windowMs) };
+      this.diffs.set(channel.channel, (diff = created));
+    }
+    // A join and a leave of the same connection in one window cancel out; a leave then a join stay (leaves apply first).
+    if (kind === 'join') diff.joins.set(entry.clientId, entry);
+    else if (!diff.joins.delete(entry.clientId)) diff.leaves.set(entry.clientId, entry);
+    return Promise.resolve();
+  }
+
+  private flush(channel: string, diff: PresenceDiff): void {
+    clearTimeout(diff.timer);
+    if (this.diffs.get(channel) === diff) this.diffs.delete(channel);
+    if (diff.joins.size === 0 && diff.leaves.size === 0) return;
+    const sent = this.cluster
+      .broadcast('presence', { channel, joins: [...diff.joins.values()], leaves: [...diff.leaves.values()] })
+      .catch((error: unknown) => this.log.warn({ err: error, channel }, 'presence diff not sent'));
+    this.leaving.add(sent);
+    void sent.finally(() => this.leaving.delete(sent));
   }
 
   private entriesOf(key: string): Map<string, PresenceEntry> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { HistoryQuery, HistoryResult, Publication } from '@switchboard/engine';
+import type { HistoryQuery, HistoryResult, Publication, StreamPosition } from '@switchboard/engine';
 import { DisconnectCode, ReplyErrorCode, WireError, type Command, type Push, type Reply } from '@switchboard/wire';
 import { NO_IDENTITY, type ConnectionRequest, type Identity } from '../auth/identity.js';
 import type { ChannelSubscriber, SharedPush } from '../channels/hub.js';
@@ -10,6 +10,7 @@ import type { Transport, TransportListener } from '../transports/transport.js';
 import type { CommandContext } from './command-context.js';
 import { CredentialExpiry } from './credential-expiry.js';
 import { COMMANDS } from './session-commands.js';
+import { prepareSubscription } from './subscribe-flow.js';
 import type { SessionHandle } from './session-registry.js';
 import type { SessionServices } from './session-services.js';
 import { SessionState } from './session-state.js';
@@ -261,6 +262,17 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     if (!this.subscriptions.has(channel)) return;
     this.leave(channel);
     this.push({ push: 'unsubscribe', channel, code, reason });
+  }
+
+  serverSubscribe(channel: string, since?: StreamPosition): void {
+    if (this.state !== SessionState.Connected || this.subscriptions.has(channel)) return;
+    prepareSubscription(this, { channel, since, serverSide: true }).then(
+      (prepared) => {
+        this.push({ push: 'subscribe', channel, result: prepared.result });
+        prepared.goLive();
+      },
+      (error: unknown) => this.services.log.info({ ...this.logFields, channel, err: toReplyError(error).message }, 'server-side subscribe failed'),
+    );
   }
 
   /** Drops a subscription: the hub, presence, and the map. */
