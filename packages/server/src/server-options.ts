@@ -36,7 +36,7 @@ export interface ServerOptions {
   maxApiBodySize?: number;
   /** Channels one connection may be subscribed to at once. @default 128 */
   maxSubscriptionsPerConnection?: number;
-  /** A token bucket on each connection's commands; the excess gets reply error 111 (temporary), or is dropped when it has no id. `false`: no limit. @default { perSecond: 1000, burst: 2000 } */
+  /** A token bucket on each connection's commands; the excess gets reply error 111 (temporary), or is dropped when it has no id. `false`: no limit. @default { perSecond: 20_000, burst: 40_000 } */
   commandRate?: RateOptions | false;
   /** Connections one user may hold across the cluster; more are closed with 3400 (try later). Anonymous clients are not counted. 0: no limit (each connect then costs no engine round trip). @default 0 */
   maxConnectionsPerUser?: number;
@@ -116,7 +116,7 @@ export const SERVER_DEFAULTS = Object.freeze({
   pongTimeoutMs: 10_000,
   maxSendBufferBytes: 1_048_576,
   acceptRate: { perSecond: 2000, burst: 4000 } as AcceptRateOptions | false,
-  commandRate: { perSecond: 1000, burst: 2000 } as RateOptions | false,
+  commandRate: { perSecond: 20_000, burst: 40_000 } as RateOptions | false,
   maxConnectionsPerUser: 0,
   maxConnections: 0,
   maxChannelsPerNode: 100_000,

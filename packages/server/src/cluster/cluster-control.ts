@@ -81,6 +81,9 @@ export class ClusterControl implements ControlHandler {
   }
 
   onControl(message: ControlMessage): void {
+    // The engine may deliver before `bind` (another node's announce while ours is still starting): nothing can be
+    // answered yet, and nothing is lost, since our own announce at `start()` makes every node answer us.
+    if ((this.bus as ControlBus | undefined) === undefined) return;
     if (!isControlCommand(message)) return this.log.warn({ type: message.type, from: message.from }, 'unknown or malformed control message');
     this.handle(message);
   }
