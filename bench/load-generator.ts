@@ -1,6 +1,6 @@
 // One load-generator process. Speaks raw RFC 6455 with frames masked once up front (a fixed mask
 // per frame is legal to send; it keeps the generator cheap), Engine.IO v4 text packets for
-// Socket.IO, and the Switchboard JSON protocol (connect + subscribe) for our real-time server.
+// Socket.IO, and the Switchboard protocol (connect + subscribe; JSON or MessagePack) for our real-time server.
 // Replies are counted with our sans-I/O FrameParser, never inflated.
 // Prints "START" when measuring begins and "RESULT {json}" at the end; in channel mode also
 // "JOINED" once every subscriber is in, then waits for a line on stdin (the orchestrator reads
@@ -10,14 +10,15 @@ import { connect, type Socket } from 'node:net';
 import zlib from 'node:zlib';
 import { FrameParser, type FrameHeader } from '@switchboard/protocol';
 import { now } from './lib/clock.js';
-import { SEQ_KEY, publicationData, publicationText, readSeq } from './lib/channel-payload.js';
+import { publicationData, publicationText, readSeq, seqOffset, type Protocol } from './lib/channel-payload.js';
 import { API_KEY, CHANNEL } from './lib/realtime-bench.js';
 import { Reservoir, percentile } from './lib/stats.js';
+import { joinMessages, joinReplyId, switchboardCodec } from './lib/switchboard-wire.js';
 
 export interface LoadConfig {
-  /** fanout: a publisher connection's messages broadcast to all; channel: a real-time channel (JSON text). */
+  /** fanout: a publisher connection's messages broadcast to all; channel: a real-time channel (JSON data). */
   mode: 'idle' | 'handshake' | 'echo' | 'fanout' | 'channel';
-  protocol: 'ws' | 'socketio' | 'switchboard';
+  protocol: Protocol;
   port: number;
   /** Several server nodes: connections are spread over them in turn; the publisher uses `port`. */
   ports?: number[];
@@ -34,7 +35,10 @@ export interface LoadConfig {
 
 const config = JSON.parse(process.argv[2]) as LoadConfig;
 const sio = config.protocol === 'socketio';
-const switchboard = config.protocol === 'switchboard';
+const switchboard = config.protocol === 'switchboard' || config.protocol === 'switchboard-msgpack';
+const codec = switchboard ? switchboardCodec(config.protocol as 'switchboard') : undefined;
+/** Bytes the subscribers received while measuring: frames, headers and all. */
+const wire = { counting: false, bytes: 0 };
 const ports = config.ports ?? [config.port];
 let opened = 0;
 /** Enough of each frame to read a timestamp, also from a Socket.IO event with a base64 payload, and a whole channel publication. */
@@ -57,7 +61,7 @@ function maskedFrame(firstByte: number, payload: Buffer): Buffer {
 
 function request(): string {
   const ext = config.deflate ? 'Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover\r\n' : '';
-  const sub = switchboard ? 'Sec-WebSocket-Protocol: switchboard.v1.json\r\n' : '';
+  const sub = codec ? `Sec-WebSocket-Protocol: ${codec.subprotocol}\r\n` : '';
   return `GET ${PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${sub}${ext}\r\n`;
 }
 
@@ -70,12 +74,7 @@ interface Conn {
 }
 
 /** Switchboard: connect, then subscribe, in one write; the same masked bytes for every connection. */
-const JOIN = switchboard
-  ? Buffer.concat([
-      maskedFrame(0x81, Buffer.from('{"id":1,"method":"connect","params":{}}')),
-      maskedFrame(0x81, Buffer.from(`{"id":2,"method":"subscribe","params":{"channel":"${CHANNEL}"}}`)),
-    ])
-  : undefined;
+const JOIN = codec ? Buffer.concat(joinMessages(codec).map((m) => maskedFrame(codec.binary ? 0x82 : 0x81, m))) : undefined;
 
 /** Opens a connection through the upgrade (and the Socket.IO namespace connect, or the Switchboard subscribe). */
 function open(onFrame: (head: Buffer) => void): Promise<Conn> {
@@ -106,11 +105,13 @@ function open(onFrame: (head: Buffer) => void): Promise<Conn> {
           if (!last || header.opcode >= 0x8 || !header.fin) return;
           const bytes = whole ? Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.length, HEAD_BYTES)) : Buffer.concat(frameHead);
           if (ready) return conn.onFrame(bytes);
-          if (switchboard) {
+          if (codec) {
             // Replies to connect (id 1), then subscribe (id 2), which makes the connection ready.
-            const text = bytes.toString('latin1');
-            if (!/^\{"id":[12],"result"/.test(text)) return reject(new Error(`join failed: ${text}`));
-            ready = text[6] === '2';
+            try {
+              ready = joinReplyId(codec, bytes) === 2;
+            } catch (error) {
+              return reject(error);
+            }
           } else if (bytes[0] === 0x30 && bytes[1] === 0x7b) {
             // Engine.IO: "0{…}" is the open packet; answer "40", then "40{…}" acknowledges the namespace.
             socket.write(maskedFrame(0x81, Buffer.from('40')));
@@ -319,10 +320,10 @@ async function main(): Promise<void> {
       left.push(n);
       send(publicationText(sentAt.length - 1, config.payloadBytes));
     };
-    await openMany(n, (c) => (frame) => {
+    const subscribers = await openMany(n, (c) => (frame) => {
       if (sio && frame[0] !== 0x34) return; // an Engine.IO ping ("2"), not an event ("42[…]")
-      if (seqAt < 0) seqAt = frame.indexOf(SEQ_KEY) + SEQ_KEY.length;
-      const i = readSeq(frame, seqAt);
+      if (seqAt < 0) seqAt = seqOffset(frame, config.protocol);
+      const i = readSeq(frame, seqAt, config.protocol);
       // One publisher, one channel: every subscriber gets every publication once, in order.
       if (i !== received[c]++) throw new Error(`subscriber ${c}: publication ${i} arrived where ${received[c] - 1} was due`);
       first[c] ??= frame;
@@ -335,10 +336,11 @@ async function main(): Promise<void> {
     });
     console.log('JOINED');
     await new Promise((resolve) => process.stdin.once('data', resolve).once('end', resolve));
+    for (const conn of subscribers) conn.socket.on('data', (chunk: Buffer) => wire.counting && (wire.bytes += chunk.length));
     send = await (switchboard ? httpPublisher() : socketPublisher());
     for (let d = 0; d < config.depth; d++) publish();
     await new Promise((r) => setTimeout(r, 500)); // warm-up
-    measuring = true;
+    measuring = wire.counting = true;
     console.log('START');
     const started = now();
     await new Promise((r) => setTimeout(r, config.seconds * 1000));
@@ -350,14 +352,15 @@ async function main(): Promise<void> {
     }
     const elapsed = (now() - started) / 1000;
     const expect = (frame: Buffer, i: number, c: number) => {
-      const data = JSON.stringify(publicationData(frame.toString(), config.protocol));
-      if (data !== publicationText(i, config.payloadBytes)) throw new Error(`subscriber ${c}, publication ${i}: got ${frame.toString()}`);
+      const data = JSON.stringify(publicationData(frame, config.protocol));
+      if (data !== publicationText(i, config.payloadBytes)) throw new Error(`subscriber ${c}, publication ${i}: got ${data}`);
     };
     for (let c = 0; c < n; c++) {
       expect(first[c], 0, c);
       expect(last[c], sentAt.length - 1, c);
     }
-    report({ deliveries, seconds: elapsed, publications: sentAt.length, p50: percentile(latency.samples, 50), p99: percentile(latency.samples, 99) });
+    wire.counting = false;
+    report({ deliveries, seconds: elapsed, publications: sentAt.length, wireBytes: wire.bytes, p50: percentile(latency.samples, 50), p99: percentile(latency.samples, 99) });
     process.exit(0);
   }
 }

@@ -25,6 +25,9 @@ interface Impl {
   protocol: LoadConfig['protocol'];
   /** A real-time server with its own protocol, not a WebSocket server: only in scenarios that list it in `impls`. */
   realtime?: true;
+  /** The broker a cluster runs on, whose CPU is reported apart. */
+  broker?: 'Redis' | 'NATS';
+  env?: Record<string, string>;
 }
 const uwsAvailable = (() => {
   try {
@@ -36,7 +39,9 @@ const uwsAvailable = (() => {
 })();
 const ALL_IMPLS: Impl[] = [
   { name: 'switchboard-server', file: 'servers/switchboard-server.ts', protocol: 'switchboard', realtime: true },
-  { name: 'switchboard-3-nodes-redis', file: 'servers/switchboard-cluster.ts', protocol: 'switchboard', realtime: true },
+  { name: 'switchboard-server-msgpack', file: 'servers/switchboard-server.ts', protocol: 'switchboard-msgpack', realtime: true },
+  { name: 'switchboard-3-nodes-redis', file: 'servers/switchboard-cluster.ts', protocol: 'switchboard', realtime: true, broker: 'Redis' },
+  { name: 'switchboard-3-nodes-nats', file: 'servers/switchboard-cluster.ts', protocol: 'switchboard', realtime: true, broker: 'NATS', env: { ENGINE: 'nats' } },
   { name: 'switchboard', file: 'servers/switchboard.ts', protocol: 'ws' },
   { name: 'ws', file: 'servers/ws.ts', protocol: 'ws' },
   ...(uwsAvailable ? [{ name: 'uWS.js', file: 'servers/uws.ts', protocol: 'ws' as const }] : []),
@@ -63,8 +68,9 @@ interface Scenario {
 interface Measured {
   /** Server CPU: the server process, or every node of a cluster. */
   cpu: number;
-  /** Redis's CPU, when the server runs on it. */
-  redisCpu?: number;
+  /** The broker's CPU (Redis, NATS), when the server runs on one. */
+  brokerCpu?: number;
+  broker?: string;
   genCpu: number;
   wall: number;
   rssBefore: number;
@@ -137,36 +143,37 @@ const ALL_SCENARIOS: Scenario[] = [
   },
   {
     // Our real-time server publishes through its HTTP API (one request per publication, ~0.02 % of the
-    // deliveries it causes); ws and Socket.IO broadcast what a publisher connection sends.
+    // deliveries it causes); ws and Socket.IO broadcast what a publisher connection sends. Our server runs
+    // twice: subscribers on the JSON codec, then on MessagePack (the same 64 B JSON data, encoded once per codec).
     id: 'G',
-    title: `real-time channel fan-out, ${CHANNEL_SUBSCRIBERS} subscribers, 64 B JSON`,
+    title: `real-time channel fan-out, ${CHANNEL_SUBSCRIBERS} subscribers, 64 B JSON data`,
     unit: 'deliveries/s',
     load: { ...base, mode: 'channel', connections: CHANNEL_SUBSCRIBERS, depth: 4 },
     env: { MODE: 'fanout' },
-    impls: ['switchboard-server', 'ws', 'socket.io'],
+    impls: ['switchboard-server', 'switchboard-server-msgpack', 'ws', 'socket.io'],
     memory: true,
     score: (r, m) => {
       const perConn = (k: keyof Memory) => ((m.memJoined![k] - m.memBefore![k]) / CHANNEL_SUBSCRIBERS).toFixed(0);
       return {
         value: r.deliveries / r.seconds,
         cpuPerUnit: m.cpu / r.deliveries,
-        extra: `server CPU ${((100 * m.cpu) / m.wall).toFixed(0)} %; per conn after GC: RSS ${perConn('rss')} B, heap ${perConn('heap')} B; latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+        extra: `wire ${(r.wireBytes / r.deliveries).toFixed(1)} B/delivery; server CPU ${((100 * m.cpu) / m.wall).toFixed(0)} %; per conn after GC: RSS ${perConn('rss')} B, heap ${perConn('heap')} B; latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
       };
     },
   },
   {
-    // The same load as G, with the subscribers spread over 3 nodes on the Redis engine and the publisher on
-    // the first: every publication crosses Redis once per node. CPU µs/unit adds up the 3 nodes.
+    // The same load as G, with the subscribers spread over 3 nodes on the Redis or NATS engine and the
+    // publisher on the first: every publication crosses the broker once per node. CPU µs/unit adds up the 3 nodes.
     id: 'H',
-    title: `cross-node fan-out, ${CHANNEL_SUBSCRIBERS} subscribers over 3 nodes (Redis) vs 1 memory node, 64 B JSON`,
+    title: `cross-node fan-out, ${CHANNEL_SUBSCRIBERS} subscribers over 3 nodes (Redis, NATS) vs 1 memory node, 64 B JSON`,
     unit: 'deliveries/s',
     load: { ...base, mode: 'channel', connections: CHANNEL_SUBSCRIBERS, depth: 4 },
-    impls: ['switchboard-server', 'switchboard-3-nodes-redis'],
+    impls: ['switchboard-server', 'switchboard-3-nodes-redis', 'switchboard-3-nodes-nats'],
     baseline: 'switchboard-server',
     score: (r, m) => ({
       value: r.deliveries / r.seconds,
       cpuPerUnit: m.cpu / r.deliveries,
-      extra: `${(r.publications / r.seconds).toFixed(0)} publications/s; ${m.redisCpu === undefined ? '' : `Redis CPU ${((100 * m.redisCpu) / m.wall).toFixed(1)} % (${(m.redisCpu / r.publications).toFixed(0)} µs/publication); `}latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+      extra: `${(r.publications / r.seconds).toFixed(0)} publications/s; ${m.brokerCpu === undefined ? '' : `${m.broker} CPU ${((100 * m.brokerCpu) / m.wall).toFixed(1)} % (${(m.brokerCpu / r.publications).toFixed(0)} µs/publication); `}latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
     }),
   },
 ];
@@ -178,8 +185,17 @@ const children = new Set<ChildProcess>();
 const nodePids = new Set<number>();
 process.on('exit', () => {
   children.forEach((c) => c.kill('SIGKILL'));
-  nodePids.forEach((pid) => process.kill(pid, 'SIGKILL'));
+  nodePids.forEach(killQuietly);
 });
+
+/** SIGKILL by PID; a process that already exited is fine. */
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
 
 function lines(child: ChildProcess, onLine: (line: string) => void): void {
   createInterface({ input: child.stdout! }).on('line', onLine);
@@ -190,13 +206,15 @@ interface Started {
   child: ChildProcess;
   ports: number[];
   pids: number[];
-  redisPid?: number;
+  brokerPid?: number;
+  /** The launcher started the broker: end it with the run. */
+  brokerOwned?: boolean;
 }
 
 async function startServer(impl: Impl, scenario: Scenario): Promise<Started> {
   const probe = scenario.memory ? ['--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts')] : ['--import', 'tsx'];
   const child = spawn(process.execPath, [...probe, here(impl.file)], {
-    env: { ...process.env, ...scenario.env },
+    env: { ...process.env, ...scenario.env, ...impl.env },
     stdio: ['ignore', 'pipe', 'inherit', ...(scenario.memory ? (['ipc'] as const) : [])],
   });
   const started: Started = { child, ports: [], pids: [child.pid!] };
@@ -207,7 +225,11 @@ async function startServer(impl: Impl, scenario: Scenario): Promise<Started> {
         started.pids = value.split(',').map(Number);
         for (const pid of started.pids) nodePids.add(pid);
       }
-      if (key === 'REDIS_PID') started.redisPid = Number(value);
+      if (key === 'BROKER_PID') {
+        started.brokerPid = Number(value);
+        started.brokerOwned = line.endsWith(' owned');
+        if (started.brokerOwned) nodePids.add(started.brokerPid);
+      }
       if (key === 'READY') (started.ports = value.split(',').map(Number)), resolve();
     });
     child.once('exit', (code) => reject(new Error(`${impl.name} server exited with ${code}`)));
@@ -224,7 +246,7 @@ function memoryOf(server: ChildProcess): Promise<Memory> {
 
 async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number; cpuPerUnit: number; genPct: number; extra: string }> {
   const started = await startServer(impl, scenario);
-  const { child: server, ports, pids, redisPid } = started;
+  const { child: server, ports, pids, brokerPid } = started;
   children.add(server);
   const serverCpu = () => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
   const load: LoadConfig = { ...scenario.load, port: ports[0], ...(ports.length > 1 && { ports }), protocol: impl.protocol };
@@ -233,7 +255,7 @@ async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number;
   const gen = spawn(process.execPath, ['--import', 'tsx', here('load-generator.ts'), JSON.stringify(load)], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.add(gen);
   let cpu0 = 0;
-  let redis0 = 0;
+  let broker0 = 0;
   let gen0 = 0;
   let t0 = 0;
   const result = await new Promise<Record<string, number>>((resolve, reject) => {
@@ -247,12 +269,12 @@ async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number;
         }, 1000);
       } else if (line === 'START') {
         cpu0 = serverCpu();
-        if (redisPid) redis0 = cpuMicros(redisPid);
+        if (brokerPid) broker0 = cpuMicros(brokerPid);
         gen0 = cpuMicros(gen.pid!);
         t0 = performance.now();
       } else if (line.startsWith('RESULT ')) {
         m.cpu = serverCpu() - cpu0;
-        if (redisPid) m.redisCpu = cpuMicros(redisPid) - redis0;
+        if (brokerPid) (m.brokerCpu = cpuMicros(brokerPid) - broker0), (m.broker = impl.broker);
         m.genCpu = cpuMicros(gen.pid!) - gen0;
         m.wall = (performance.now() - t0) * 1000;
         clearTimeout(timer);
@@ -264,12 +286,19 @@ async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number;
   if (scenario.load.mode === 'idle') await new Promise((r) => setTimeout(r, 1000)); // let the server settle
   m.rssAfter = rssBytes(server.pid!);
   m.sockAfter = tcpSocketMemory();
+  // A launcher that started its own broker removes its store on SIGTERM.
+  if (started.brokerOwned) {
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+  }
   for (const child of [gen, server]) {
     child.kill('SIGKILL');
     children.delete(child);
   }
   // A cluster's nodes are the launcher's children: a SIGKILLed launcher cannot end them.
-  for (const pid of pids) if (pid !== server.pid) process.kill(pid, 'SIGKILL');
+  for (const pid of pids) if (pid !== server.pid) killQuietly(pid);
+  if (started.brokerOwned && started.brokerPid) killQuietly(started.brokerPid);
   nodePids.clear();
   await new Promise((r) => setTimeout(r, 300));
   const score = scenario.score(result, m);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { startTcpProxy, type TcpProxy } from '@switchboard/testing';
+import { startTcpProxy, type TcpProxy } from '@switchboard/testing/internal';
 import { launchChromium } from './helpers/chromium.js';
 import { startServe, stopChild } from './helpers/process.js';
 

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { Client, type Snapshot } from '@switchboard/client';
-import { startTcpProxy, type TcpProxy } from '@switchboard/testing';
+import { startTcpProxy, type TcpProxy } from '@switchboard/testing/internal';
 import { WebSocket } from '@switchboard/websocket';
 import type { StreamPosition } from '@switchboard/wire';
 import { startServe, stopChild } from './helpers/process.js';

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, type SubscribeOptions, type SubscriptionEvent, type Snapshot } from '@switchboard/client';
-import { startTcpProxy, startTestServer, type TcpProxy, type TestServer } from '@switchboard/testing';
+import { startTestServer, type TestServer } from '@switchboard/testing';
+import { startTcpProxy, type TcpProxy } from '@switchboard/testing/internal';
 import { WebSocket, WebSocketServer } from '@switchboard/websocket';
 import type { StreamPosition } from '@switchboard/wire';
 import { until } from './helpers/wait.js';

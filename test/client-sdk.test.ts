@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, ClientErrorCode, applyPresenceDiff, presenceFromList, type PresenceState, ClientState, type ClientError, type ClientEvent, type ClientOptions, type Publication } from '@switchboard/client';
-import { startTcpProxy, startTestServer, type TcpProxy, type TestServer } from '@switchboard/testing';
+import { startTestServer, type TestServer } from '@switchboard/testing';
+import { startTcpProxy, type TcpProxy } from '@switchboard/testing/internal';
 import { WebSocket } from '@switchboard/websocket';
 import { until } from './helpers/wait.js';
 

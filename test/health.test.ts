@@ -10,7 +10,8 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { redisEngine } from '@switchboard/engine-redis';
 import { createServer, type SwitchboardServer } from '@switchboard/server';
-import { startRedis, TestClient, type RedisProcess } from '@switchboard/testing';
+import { TestClient } from '@switchboard/testing';
+import { startRedis, type RedisProcess } from '@switchboard/testing/internal';
 import { startServe, stopChild } from './helpers/process.js';
 import { until } from './helpers/wait.js';
 

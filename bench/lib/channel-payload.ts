@@ -1,10 +1,15 @@
 // Publications of the channel fan-out: JSON objects of a fixed size whose sequence number has a
-// fixed width, so a subscriber finds it at the same offset in every frame without parsing JSON.
+// fixed width, so a subscriber finds it at the same offset in every frame without decoding it.
 import { CHANNEL } from './realtime-bench.js';
+import { switchboardCodec } from './switchboard-wire.js';
+
+export type Protocol = 'ws' | 'socketio' | 'switchboard' | 'switchboard-msgpack';
 
 /** Sequence numbers start here so that they always have 8 digits (and stay valid JSON numbers). */
 const SEQ_BASE = 10_000_000;
-export const SEQ_KEY = Buffer.from('"seq":');
+const SEQ_KEY = Buffer.from('"seq":');
+/** In MessagePack: the key `seq` (fixstr a3), then a uint32 (ce) whose 4 big-endian bytes follow. */
+const SEQ_KEY_MSGPACK = Buffer.from([0xa3, 0x73, 0x65, 0x71, 0xce]);
 
 /** The data of publication `i`: `{"seq":1000000i,"pad":"xx…"}`, `size` bytes long. */
 export function publicationText(i: number, size: number): string {
@@ -12,20 +17,30 @@ export function publicationText(i: number, size: number): string {
   return bare.replace('""', `"${'x'.repeat(Math.max(0, size - bare.length))}"`);
 }
 
-/** The publication index whose 8 digits start at `at`. */
-export function readSeq(frame: Buffer, at: number): number {
+/** Where the sequence number starts in a frame of `protocol`, or -1. */
+export function seqOffset(frame: Buffer, protocol: Protocol): number {
+  const key = protocol === 'switchboard-msgpack' ? SEQ_KEY_MSGPACK : SEQ_KEY;
+  const at = frame.indexOf(key);
+  return at < 0 ? -1 : at + key.length;
+}
+
+/** The publication index whose number starts at `at`: 8 digits, or a MessagePack uint32. */
+export function readSeq(frame: Buffer, at: number, protocol: Protocol): number {
+  if (protocol === 'switchboard-msgpack') return frame.readUInt32BE(at) - SEQ_BASE;
   let seq = 0;
   for (let k = at; k < at + 8; k++) seq = seq * 10 + frame[k] - 0x30;
   return seq - SEQ_BASE;
 }
 
 /** The publication data in one received frame, as each protocol wraps it; undefined when it is something else. */
-export function publicationData(frame: string, protocol: 'ws' | 'socketio' | 'switchboard'): unknown {
-  if (protocol === 'ws') return JSON.parse(frame);
+export function publicationData(frame: Buffer, protocol: Protocol): unknown {
+  if (protocol === 'ws') return JSON.parse(frame.toString());
   if (protocol === 'socketio') {
-    const [event, data] = frame.startsWith('42') ? JSON.parse(frame.slice(2)) : [];
+    const text = frame.toString();
+    const [event, data] = text.startsWith('42') ? JSON.parse(text.slice(2)) : [];
     return event === 'm' ? data : undefined;
   }
-  const push = JSON.parse(frame);
-  return push.push === 'publication' && push.channel === CHANNEL ? push.pub?.data : undefined;
+  const codec = switchboardCodec(protocol);
+  const message = codec.decodeMessage(codec.binary ? new Uint8Array(frame) : frame.toString());
+  return 'push' in message && message.push === 'publication' && message.channel === CHANNEL ? message.pub.data : undefined;
 }

@@ -1,12 +1,19 @@
 // The Switchboard real-time server (@switchboard/server) under load: anonymous clients connect and
 // subscribe to one channel over its JSON protocol; publications come in through its HTTP API
 // (POST /api/publish), the way a backend publishes, and go out once encoded to every subscriber.
-// ENGINE=redis (with REDIS_PREFIX) makes it one node of a cluster: see switchboard-cluster.ts.
+// ENGINE=redis (with REDIS_PREFIX) or ENGINE=nats (with NATS_URL, NATS_PREFIX) makes it one node of a
+// cluster: see switchboard-cluster.ts.
+import { natsEngine } from '@switchboard/engine-nats';
 import { redisEngine } from '@switchboard/engine-redis';
 import { createServer } from '@switchboard/server';
 import { API_KEY } from '../lib/realtime-bench.js';
 
-const engine = process.env.ENGINE === 'redis' ? redisEngine({ prefix: process.env.REDIS_PREFIX }) : undefined;
+const engine =
+  process.env.ENGINE === 'redis'
+    ? redisEngine({ prefix: process.env.REDIS_PREFIX })
+    : process.env.ENGINE === 'nats'
+      ? natsEngine({ servers: [process.env.NATS_URL!], prefix: process.env.NATS_PREFIX })
+      : undefined;
 const server = createServer({ allowAnonymous: true, apiKey: API_KEY, namespaces: { bench: {} }, acceptRate: false, engine });
 const { port } = await server.listen(0, '127.0.0.1');
 console.log(`READY ${port}`);

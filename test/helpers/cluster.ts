@@ -10,22 +10,34 @@ import { startServe, stopChild } from './process.js';
 
 export const API_KEY = 'cluster-test-api-key-0123456789';
 
-/** A `switchboard serve --engine redis` process: its HTTP base and WebSocket URL. */
+/** A `switchboard serve --engine redis|nats` process: its HTTP base and WebSocket URL. */
 export interface Node {
   child: ChildProcess;
   base: string;
   ws: string;
   nodeId: string;
-  /** The Redis key prefix its cluster uses. */
+  /** The key (or subject) prefix its cluster uses. */
   prefix: string;
 }
 
+/** What the nodes share: a Redis URL, or NATS servers (with the stream replicas to use). */
+export type Backplane = string | { nats: string[]; replicas?: number };
+
+/** The `serve` flags and env for a backplane, with the cluster's own prefix. */
+function backplaneArgs(backplane: Backplane, prefix: string): { args: string[]; env: Record<string, string> } {
+  if (typeof backplane === 'string') return { args: ['--engine', 'redis', '--redis-url', backplane], env: { SWITCHBOARD_REDIS_PREFIX: prefix } };
+  return {
+    args: ['--engine', 'nats', ...backplane.nats.flatMap((url) => ['--nats-url', url]), '--nats-replicas', String(backplane.replicas ?? 1)],
+    env: { SWITCHBOARD_NATS_PREFIX: prefix.replace(/[^A-Za-z0-9_-]/g, '_') },
+  };
+}
+
 /**
- * `count` server processes on one Redis, with a key prefix of their own (so
+ * `count` server processes on one Redis or NATS, with a prefix of their own (so
  * concurrent tests never share channels), anonymous clients and HS256 JWTs,
  * and the `feed` namespace: long history, presence, join/leave.
  */
-export async function startNodes(count: number, redisUrl: string, extra: Record<string, unknown> = {}): Promise<Node[]> {
+export async function startNodes(count: number, backplane: Backplane, extra: Record<string, unknown> = {}): Promise<Node[]> {
   const config = join(tmpdir(), `sb-cluster-${process.pid}-${Date.now()}.json`);
   writeFileSync(
     config,
@@ -39,13 +51,13 @@ export async function startNodes(count: number, redisUrl: string, extra: Record<
     }),
   );
   const prefix = `cluster:${process.pid}:${Date.now()}:`;
-  return Promise.all(Array.from({ length: count }, () => startNode(config, redisUrl, prefix)));
+  return Promise.all(Array.from({ length: count }, () => startNode(config, backplane, prefix)));
 }
 
-async function startNode(config: string, redisUrl: string, prefix: string): Promise<Node> {
-  const env = { ...process.env, SWITCHBOARD_JWT_SECRET: SECRET, SWITCHBOARD_REDIS_PREFIX: prefix };
-  const { child, base, nodeId } = await startServe(['--port', '0', '--engine', 'redis', '--redis-url', redisUrl, '--config', config], env);
-  return { child, base, ws: `${base.replace('http', 'ws')}/connection/websocket`, nodeId, prefix };
+async function startNode(config: string, backplane: Backplane, prefix: string): Promise<Node> {
+  const { args, env } = backplaneArgs(backplane, prefix);
+  const { child, base, nodeId } = await startServe(['--port', '0', ...args, '--config', config], { ...process.env, SWITCHBOARD_JWT_SECRET: SECRET, ...env });
+  return { child, base, ws: `${base.replace('http', 'ws')}/connection/websocket`, nodeId, prefix: env.SWITCHBOARD_REDIS_PREFIX ?? env.SWITCHBOARD_NATS_PREFIX };
 }
 
 export const stopNodes = (nodes: Node[]) => Promise.all(nodes.map((n) => stopChild(n.child)));

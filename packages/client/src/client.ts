@@ -1,82 +1,32 @@
 import {
   DisconnectCode,
+  jsonClientCodec,
   ReconnectAdvice,
   ReplyErrorCode,
   parseReconnectAfter,
   reconnectAdvice,
   type ClientInfo,
+  type ClientCodec,
   type ConnectResult,
   type HistoryResultWire,
-  type Push,
+  type ParamsOf,
+  type PresenceStatsResult,
   type PublishResultWire,
   type ReplyError,
+  type RequestMethod,
+  type ResultOf,
+  type ServerMessage,
   type StreamPosition,
   type SubscribeResult,
+  type WireMessage,
 } from '@switchboard/wire';
 import { fullJitterDelay, windowDelay, type BackoffOptions } from './backoff.js';
 import { ClientError, ClientErrorCode } from './client-errors.js';
 import { CommandChannel, type CommandOptions, type ReplyHandler } from './command-channel.js';
 import { Emitter } from './emitter.js';
 import { Subscription, type SubscribeOptions, type SubscriptionHost } from './subscription.js';
+import { ClientState, type ClientEvent, type ClientOptions, type NetworkEvents, type WebSocketConstructor, type WebSocketLike } from './client-options.js';
 import { TokenRefresh } from './token-refresh.js';
-
-export const ClientState = { Disconnected: 'disconnected', Connecting: 'connecting', Connected: 'connected', Closed: 'closed' } as const;
-export type ClientState = (typeof ClientState)[keyof typeof ClientState];
-
-/** What the client uses of a WebSocket: the WHATWG shape (browsers, `@switchboard/websocket`, `ws`). */
-export interface WebSocketLike {
-  // `any`: each implementation types its own event objects; the client reads only data, code and reason.
-  onopen: ((event: any) => void) | null;
-  onmessage: ((event: any) => void) | null;
-  onclose: ((event: any) => void) | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
-
-/** The WebSocket constructor to use: the browser's, `@switchboard/websocket`'s or `ws`'s. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
-
-/** Where `online` / `offline` events come from (a browser's `window`). */
-export interface NetworkEvents {
-  addEventListener(type: 'online' | 'offline', listener: () => void): void;
-  removeEventListener(type: 'online' | 'offline', listener: () => void): void;
-}
-
-export interface ClientOptions {
-  /** @default globalThis.WebSocket */
-  WebSocket?: WebSocketConstructor;
-  token?: string;
-  /** Called before every connect and every refresh; wins over `token`. Resolve `null` when the user has no credentials any more (terminal). */
-  getToken?: () => Promise<string | null>;
-  /** Sent with `connect` (anonymous clients' presence info). */
-  data?: unknown;
-  name?: string;
-  backoff?: BackoffOptions;
-  /** The backoff starts over once a connection has lasted this long. @default 5000 */
-  stableAfterMs?: number;
-  /** A command without a reply after this long fails with Timeout (114). @default 10000 */
-  timeoutMs?: number;
-  /** Commands made while disconnected wait, up to this many; more fail with QueueFull. @default 1000 */
-  maxQueue?: number;
-  /** Refresh credentials this long before they expire (at most half their lifetime). @default 10000 */
-  refreshAheadMs?: number;
-  /** `offline` pauses reconnecting, `online` reconnects at once. @default globalThis in browsers, none in Node */
-  network?: NetworkEvents | null;
-  /** Silence from the server longer than its ping interval plus this means a dead connection: close (3012) and reconnect. @default 10000 */
-  pingGraceMs?: number;
-}
-
-export type ClientEvent =
-  | { type: 'state'; state: ClientState; previous: ClientState }
-  | { type: 'connected'; client: string; user: string; node: string; expiresAt?: number }
-  | { type: 'disconnected'; code: number; reason: string; willReconnect: boolean; retryInMs?: number }
-  | { type: 'message'; data: unknown }
-  /** The server subscribed this client to a channel the app had not subscribed to (at connect, or later through the HTTP API's `subscribe`); `subscription` is like any other. */
-  | { type: 'subscribed'; channel: string; subscription: Subscription }
-  /** Something failed that the client retries on its own (a refresh, `getToken`). */
-  | { type: 'error'; error: ClientError };
-
-const PROTOCOL = 'switchboard.v1.json';
 
 /**
  * A connection to a Switchboard server: `disconnected → connecting → connected`,
@@ -102,6 +52,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   /** When the server was last heard from (any message). */
   private lastHeard = 0;
   private readonly network: NetworkEvents | null;
+  private readonly codec: ClientCodec;
 
   private readonly urls: readonly string[];
   private urlIndex: number;
@@ -119,7 +70,8 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.urls = typeof url === 'string' ? [url] : [...url];
     if (this.urls.length === 0) throw new TypeError('Client: give at least one URL');
     this.urlIndex = Math.floor(Math.random() * this.urls.length);
-    this.commands = new CommandChannel({ timeoutMs: options.timeoutMs ?? 10_000, maxQueue: options.maxQueue ?? 1000 });
+    this.codec = options.codec ?? jsonClientCodec;
+    this.commands = new CommandChannel(this.codec, { timeoutMs: options.timeoutMs ?? 10_000, maxQueue: options.maxQueue ?? 1000 });
     this.refresh = new TokenRefresh(
       { getToken: options.getToken, request: (m, p) => this.commands.request(m, p), report: (error) => this.emit({ type: 'error', error }), backoff: options.backoff },
       options.refreshAheadMs ?? 10_000,
@@ -174,19 +126,19 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   /** With an `idempotencyKey` a publish survives a dropped connection (sent again; the server keeps one). */
   publish(channel: string, data: unknown, options: { idempotencyKey?: string; timeoutMs?: number } = {}): Promise<PublishResultWire> {
     const { idempotencyKey, timeoutMs } = options;
-    return this.commands.request('publish', { channel, data, ...(idempotencyKey && { idempotencyKey }) }, { retry: idempotencyKey !== undefined, timeoutMs }) as Promise<PublishResultWire>;
+    return this.commands.request('publish', { channel, data, ...(idempotencyKey && { idempotencyKey }) }, { retry: idempotencyKey !== undefined, timeoutMs });
   }
 
   history(channel: string, query: { since?: StreamPosition; limit?: number; reverse?: boolean } = {}, options?: CommandOptions): Promise<HistoryResultWire> {
-    return this.commands.request('history', { channel, ...query }, { retry: true, ...options }) as Promise<HistoryResultWire>;
+    return this.commands.request('history', { channel, ...query }, { retry: true, ...options });
   }
 
   async presence(channel: string): Promise<ClientInfo[]> {
-    return ((await this.commands.request('presence', { channel }, { retry: true })) as { clients: ClientInfo[] }).clients;
+    return (await this.commands.request('presence', { channel }, { retry: true })).clients;
   }
 
-  presenceStats(channel: string): Promise<{ clients: number; users: number }> {
-    return this.commands.request('presence_stats', { channel }, { retry: true }) as Promise<{ clients: number; users: number }>;
+  presenceStats(channel: string): Promise<PresenceStatsResult> {
+    return this.commands.request('presence_stats', { channel }, { retry: true });
   }
 
   /** Not retried after a dropped connection (the handler may have run): fails with ConnectionLost. */
@@ -196,7 +148,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
 
   /** Fire-and-forget to the server's `onMessage`; resolves once written. */
   send(data: unknown): Promise<void> {
-    return this.commands.send('send', { data });
+    return this.commands.send({ data });
   }
 
   // SubscriptionHost
@@ -209,7 +161,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.subs.delete(channel);
   }
 
-  call(method: string, params: object, handler: ReplyHandler): void {
+  call<M extends RequestMethod>(method: M, params: ParamsOf<M>, handler: ReplyHandler<ResultOf<M>>): void {
     this.commands.call(method, params, handler);
   }
 
@@ -236,23 +188,24 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     const n = this.urls.length;
     if (this.attempts++ > 0 && n > 1) this.urlIndex = (this.urlIndex + 1 + Math.floor(Math.random() * (n - 1))) % n;
     try {
-      ws = new Impl(this.url, PROTOCOL);
+      ws = new Impl(this.url, this.codec.subprotocol);
     } catch (error) {
       // A malformed URL: no retry can fix it.
       return this.lost(DisconnectCode.BadProtocol, `cannot open ${this.url}: ${(error as Error).message}`);
     }
     this.ws = ws;
+    ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       this.commands.attach(ws);
-      const subs: Record<string, object> = {};
+      const subs: NonNullable<ParamsOf<'connect'>['subs']> = {};
       for (const [channel, sub] of this.subs) if (sub.state !== 'unsubscribed') subs[channel] = sub.resumeParams();
       const params = { token, data: this.options.data, name: this.options.name, subs, reconnect: this.everConnected, ping: true };
-      this.commands.call('connect', params, { resolve: (result) => this.connected(ws, result as ConnectResult), reject: (error) => this.refused(ws, error) });
+      this.commands.call('connect', params, { resolve: (result) => this.connected(ws, result), reject: (error) => this.refused(ws, error) });
     };
     ws.onmessage = (event: { data: unknown }) => {
       if (this.ws !== ws) return;
       this.lastHeard = Date.now();
-      this.onMessage(String(event.data));
+      this.onMessage(event.data);
     };
     ws.onclose = (event: { code: number; reason: string }) => {
       if (this.ws === ws) this.lost(event.code, event.reason);
@@ -295,15 +248,16 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.lost(error.temporary ? DisconnectCode.InternalError : DisconnectCode.Unauthorized, `connect refused: ${error.message}`);
   }
 
-  private onMessage(text: string): void {
-    let message: { id?: number; result?: unknown; error?: ReplyError } & Push;
+  /** `data`: a string (text frame), an ArrayBuffer (binaryType 'arraybuffer') or a Node Buffer (`ws`). */
+  private onMessage(data: unknown): void {
+    let message: ServerMessage;
     try {
-      message = JSON.parse(text);
+      message = this.codec.decodeMessage(typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data as ArrayBuffer));
     } catch {
       this.dropSocket();
       return this.lost(DisconnectCode.BadProtocol, 'malformed message from the server');
     }
-    if (typeof message.id === 'number') return this.commands.reply(message as { id: number });
+    if ('id' in message) return this.commands.reply(message);
     switch (message.push) {
       case 'publication':
         return this.subs.get(message.channel)?.publication(message.pub);

@@ -1,10 +1,15 @@
-import type { ReplyError } from '@switchboard/wire';
+import type { ClientCodec, Command, ParamsOf, ReplyError, RequestMethod, ResultOf, WireMessage } from '@switchboard/wire';
 import { ClientError, ClientErrorCode } from './client-errors.js';
 
 /** Where a command's outcome goes; called synchronously as its reply is read. */
-export interface ReplyHandler {
-  resolve(result: unknown): void;
+export interface ReplyHandler<T = unknown> {
+  resolve(result: T): void;
   reject(error: ClientError): void;
+}
+
+/** What the channel writes to: the open WebSocket. */
+export interface MessageSink {
+  send(message: WireMessage): void;
 }
 
 export interface CommandOptions {
@@ -15,9 +20,10 @@ export interface CommandOptions {
 }
 
 interface Pending {
-  method: string;
+  method: Command['method'];
   params: object;
-  handler: ReplyHandler;
+  // The reply's result has the type its method's request asked for (MethodMap).
+  handler: ReplyHandler<any>;
   /** `send` has no reply: it is done once written. */
   expectsReply: boolean;
   retry: boolean;
@@ -31,7 +37,7 @@ interface Pending {
  * sent, or it fails with a ClientError (QueueFull, Timeout, ConnectionLost, Closed).
  */
 export class CommandChannel {
-  private socket: { send(text: string): void } | undefined;
+  private socket: MessageSink | undefined;
   private flowing = false;
   private nextId = 1;
   private readonly inFlight = new Map<number, Pending>();
@@ -39,23 +45,26 @@ export class CommandChannel {
   /** Set while the client is closed: new commands fail with it at once. */
   private refusal: ClientError | undefined;
 
-  constructor(private readonly limits: { timeoutMs: number; maxQueue: number }) {}
+  constructor(
+    private readonly codec: ClientCodec,
+    private readonly limits: { timeoutMs: number; maxQueue: number },
+  ) {}
 
   /** A command with a reply; waits for a connection in the queue while there is none. */
-  request(method: string, params: object, options: CommandOptions = {}): Promise<unknown> {
+  request<M extends RequestMethod>(method: M, params: ParamsOf<M>, options: CommandOptions = {}): Promise<ResultOf<M>> {
     return new Promise((resolve, reject) => this.enqueue({ method, params, handler: { resolve, reject }, expectsReply: true, retry: options.retry ?? false }, options.timeoutMs));
   }
 
-  /** A fire-and-forget message: resolves once written to a connection. */
-  send(method: string, params: object): Promise<void> {
-    return new Promise((resolve, reject) => this.enqueue({ method, params, handler: { resolve: () => resolve(), reject }, expectsReply: false, retry: false }));
+  /** A fire-and-forget `send`: resolves once written to a connection. */
+  send(params: ParamsOf<'send'>): Promise<void> {
+    return new Promise((resolve, reject) => this.enqueue({ method: 'send', params, handler: { resolve: () => resolve(), reject }, expectsReply: false, retry: false }));
   }
 
   /**
    * Writes now on the open socket, ahead of the queue: `connect`, and the
    * subscription commands, which each connect re-sends and so never queue.
    */
-  call(method: string, params: object, handler: ReplyHandler): void {
+  call<M extends RequestMethod>(method: M, params: ParamsOf<M>, handler: ReplyHandler<ResultOf<M>>): void {
     if (!this.socket) return handler.reject(new ClientError(ClientErrorCode.ConnectionLost, 'not connected', true));
     const pending: Pending = { method, params, handler, expectsReply: true, retry: false };
     this.arm(pending);
@@ -63,7 +72,7 @@ export class CommandChannel {
   }
 
   /** A socket is open: `call` may write; the queue waits for `flow()` (after `connect`). */
-  attach(socket: { send(text: string): void }): void {
+  attach(socket: MessageSink): void {
     this.socket = socket;
     this.flowing = false;
   }
@@ -131,12 +140,12 @@ export class CommandChannel {
 
   private write(pending: Pending): void {
     if (!pending.expectsReply) {
-      this.socket!.send(JSON.stringify({ method: pending.method, params: pending.params }));
+      this.socket!.send(this.codec.encodeCommand({ method: pending.method, params: pending.params } as Command));
       return this.settle(pending);
     }
     pending.id = this.nextId++;
     this.inFlight.set(pending.id, pending);
-    this.socket!.send(JSON.stringify({ id: pending.id, method: pending.method, params: pending.params }));
+    this.socket!.send(this.codec.encodeCommand({ id: pending.id, method: pending.method, params: pending.params } as Command));
   }
 
   private settle(pending: Pending, error?: ClientError, result?: unknown): void {

@@ -1,7 +1,9 @@
 /** @switchboard/client: the Switchboard client for browsers and Node (WebSocket injected, web standards only). */
-export { Client, ClientState, type ClientOptions, type ClientEvent, type NetworkEvents, type WebSocketConstructor, type WebSocketLike } from './client.js';
+export { Client } from './client.js';
+export { ClientState, type ClientOptions, type ClientEvent, type NetworkEvents, type WebSocketConstructor, type WebSocketLike } from './client-options.js';
 export { ClientError, ClientErrorCode } from './client-errors.js';
 export { Subscription, SubscriptionState, type SubscriptionEvent, type SubscribeOptions, type Publication, type Snapshot } from './subscription.js';
 export { fullJitterDelay, windowDelay, type BackoffOptions } from './backoff.js';
 export { presenceFromList, applyPresenceDiff, presenceByUser, type PresenceState, type PresenceDiff } from '@switchboard/wire';
-export type { StreamPosition, ClientInfo, PublishResultWire, HistoryResultWire } from '@switchboard/wire';
+export { jsonClientCodec, Subprotocol, type ClientCodec } from '@switchboard/wire';
+export type { StreamPosition, ClientInfo, PublishResultWire, HistoryResultWire, PresenceStatsResult } from '@switchboard/wire';

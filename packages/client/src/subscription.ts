@@ -1,4 +1,4 @@
-import type { ClientInfo, PublicationPush, StreamPosition, SubscribeResult } from '@switchboard/wire';
+import type { ClientInfo, ParamsOf, PublicationPush, ResultOf, StreamPosition, SubscribeResult } from '@switchboard/wire';
 import { ReconnectAdvice, continuity, reconnectAdvice } from '@switchboard/wire';
 import { fullJitterDelay, type BackoffOptions } from './backoff.js';
 import { ClientError, ClientErrorCode } from './client-errors.js';
@@ -33,7 +33,7 @@ export interface SubscribeOptions {
 /** What a subscription needs from its client. */
 export interface SubscriptionHost {
   /** Sends on the current connection; the handler runs synchronously as the reply is read. */
-  call(method: 'subscribe' | 'unsubscribe', params: object, handler: ReplyHandler): void;
+  call<M extends 'subscribe' | 'unsubscribe'>(method: M, params: ParamsOf<M>, handler: ReplyHandler<ResultOf<M>>): void;
   isConnected(): boolean;
   forget(channel: string): void;
   readonly backoff: BackoffOptions | undefined;
@@ -172,7 +172,7 @@ export class Subscription extends Emitter<SubscriptionEvent> implements AsyncIte
   private send(): void {
     const generation = this.generation;
     this.host.call('subscribe', { channel: this.channel, ...this.resumeParams() }, {
-      resolve: (result) => generation === this.generation && this.subscribed(result as SubscribeResult),
+      resolve: (result) => generation === this.generation && this.subscribed(result),
       reject: (error) => generation === this.generation && this.rejected(error),
     });
   }

@@ -1,9 +1,10 @@
+import type { RefreshParams, RefreshResult } from '@switchboard/wire';
 import { fullJitterDelay, type BackoffOptions } from './backoff.js';
 import { ClientError, ClientErrorCode } from './client-errors.js';
 
 export interface TokenRefreshHost {
   getToken: (() => Promise<string | null>) | undefined;
-  request(method: 'refresh', params: { token: string }): Promise<unknown>;
+  request(method: 'refresh', params: RefreshParams): Promise<RefreshResult>;
   report(error: ClientError): void;
   backoff: BackoffOptions | undefined;
 }
@@ -54,7 +55,7 @@ export class TokenRefresh {
       const token = await this.host.getToken!();
       // No credentials any more (signed out): let the server expire the connection.
       if (token === null || generation !== this.generation) return;
-      const { expiresAt } = (await this.host.request('refresh', { token })) as { expiresAt?: number };
+      const { expiresAt } = await this.host.request('refresh', { token });
       if (generation !== this.generation) return;
       this.failures = 0;
       this.schedule(expiresAt);

@@ -1,4 +1,12 @@
-import type { ControlBus, ControlHandler } from '@switchboard/engine';
+import {
+  answerControlRequest,
+  ControlRequestError,
+  ControlRequestErrorCode,
+  DEFAULT_CONTROL_REQUEST_TIMEOUT_MS,
+  type ControlBus,
+  type ControlHandler,
+  type ControlRequestOptions,
+} from '@switchboard/engine';
 
 /** The nodes on one in-process bus. */
 export class MemoryControlHub {
@@ -24,6 +32,25 @@ export class MemoryControlBus implements ControlBus {
     const handler = this.hub.nodes.get(nodeId);
     const message = { type, from: this.nodeId, payload };
     if (handler) queueMicrotask(() => handler.onControl(message));
+  }
+
+  async request(nodeId: string, type: string, payload: unknown, options: ControlRequestOptions = {}): Promise<unknown> {
+    const handler = this.hub.nodes.get(nodeId);
+    if (!handler) throw new ControlRequestError(ControlRequestErrorCode.NoSuchNode, `no node ${nodeId} on the bus`);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_CONTROL_REQUEST_TIMEOUT_MS;
+    // A copy, as a network bus would hand over: the handler cannot share objects with the caller.
+    const message = structuredClone({ type, from: this.nodeId, payload });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ControlRequestError(ControlRequestErrorCode.Timeout, `no answer from ${nodeId} within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      const answer = await Promise.race([Promise.resolve().then(() => answerControlRequest(handler, message)), timeout]);
+      if (!answer.ok) throw new ControlRequestError(ControlRequestErrorCode.HandlerFailed, answer.error);
+      return structuredClone(answer.result);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,3 @@
 /** @switchboard/engine-redis: Broker, PresenceStore and ControlBus over one or more Redis instances. */
 export { redisEngine, type RedisEngineOptions } from './redis-engine.js';
-export { parseRedisUrl } from './redis-url.js';
-export { redactRedisUrl } from './redis-shards.js';
+export { parseRedisUrl, redactRedisUrl } from './redis-url.js';

@@ -1,17 +1,19 @@
 import type { Publication, StreamPosition } from '@switchboard/engine';
+import { JsonBytes } from '@switchboard/wire';
 
 /**
  * What Redis holds and carries for a publication. The stream entry keeps only
  * the body (its ID is `<offset>-0`, the epoch is the stream's); the pub/sub
  * message is `<offset> <epoch> <body>`, so the script builds it by
- * concatenation, without JSON in Lua. Epochs never contain spaces.
+ * concatenation, without JSON in Lua. Epochs never contain spaces. Bytes in
+ * `data` are kept as `{"$bytes": base64}` (JsonBytes), so they come back as bytes.
  */
 export function encodeBody(data: unknown, publisher: Publication['publisher']): string {
-  return JSON.stringify(publisher ? { d: data, p: publisher } : { d: data });
+  return JsonBytes.stringify(publisher ? { d: data, p: publisher } : { d: data });
 }
 
 function withBody(channel: string, offset: number, epoch: string, body: string): Publication {
-  const { d, p } = JSON.parse(body) as { d: unknown; p?: Publication['publisher'] };
+  const { d, p } = JsonBytes.parse(body) as { d: unknown; p?: Publication['publisher'] };
   return p ? { channel, offset, epoch, data: d, publisher: p } : { channel, offset, epoch, data: d };
 }
 

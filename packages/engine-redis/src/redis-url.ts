@@ -34,3 +34,8 @@ export function parseRedisUrl(url: string): RedisOptions | string {
     ...(db ? { db: Number(db) } : {}),
   };
 }
+
+/** A Redis URL fit for logs and banners: the user and password are hidden. */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//[redacted]@');
+}

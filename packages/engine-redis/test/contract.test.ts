@@ -2,7 +2,7 @@
 // shared Redis (127.0.0.1:6379), then sharded over two more Redis processes.
 import { describeBrokerContract, describeControlBusContract, describePresenceContract } from '@switchboard/engine/contract';
 import type { Engine, EngineNode } from '@switchboard/engine';
-import { startRedis, type RedisProcess } from '@switchboard/testing';
+import { startRedis, type RedisProcess } from '@switchboard/testing/internal';
 import { redisEngine } from '../src/index.js';
 
 const noop: Omit<EngineNode, 'nodeId'> = { broker: { onPublication() {}, onDeliveryUncertain() {} }, control: { onControl() {} } };

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EngineUnavailableError, type Engine, type Publication } from '@switchboard/engine';
-import { startRedis, type RedisProcess } from '@switchboard/testing';
+import { startRedis, type RedisProcess } from '@switchboard/testing/internal';
 import { Redis } from 'ioredis';
 import { parseRedisUrl, redisEngine } from '../src/index.js';
 

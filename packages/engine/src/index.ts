@@ -10,6 +10,7 @@ export type {
   PublishResult,
 } from './broker.js';
 export type { PresenceStore, PresenceEntry, PresenceStats } from './presence-store.js';
-export type { ControlBus, ControlHandler, ControlMessage } from './control-bus.js';
+export type { ControlBus, ControlHandler, ControlMessage, ControlRequestOptions } from './control-bus.js';
+export { DEFAULT_CONTROL_REQUEST_TIMEOUT_MS } from './control-bus.js';
 export type { Engine, EngineFactory, EngineLog, EngineNode } from './engine.js';
-export { EngineUnavailableError } from './engine-errors.js';
+export { EngineUnavailableError, ControlRequestError, ControlRequestErrorCode, answerControlRequest } from './engine-errors.js';

@@ -1,6 +1,7 @@
 import type { EngineFactory } from '@switchboard/engine';
 import type { AcceptRateOptions } from '@switchboard/websocket';
 import { JsonCodec, type Codec } from '@switchboard/wire';
+import { MsgpackCodec } from '@switchboard/wire/msgpack';
 import { resolveNamespaceOptions, type NamespaceOptions, type ResolvedNamespaceOptions } from './channels/namespace-options.js';
 import { resolveJwtOptions, type JwtOptions, type ResolvedJwtOptions } from './auth/jwt-options.js';
 import { resolveAllowedOrigins } from './auth/origin-policy.js';
@@ -26,7 +27,7 @@ export interface ServerOptions {
   allowedOrigins?: string[];
   /** Namespace of personal channels: every connection of user U is subscribed to `ns:#U` at connect. @default none */
   personalNamespace?: string;
-  /** Wire formats, chosen by WebSocket subprotocol. @default [new JsonCodec()] */
+  /** Wire formats, chosen by WebSocket subprotocol (the first when none is offered). @default [new JsonCodec(), new MsgpackCodec()] */
   codecs?: Codec[];
   /** Path of the WebSocket endpoint. @default '/connection/websocket' */
   websocketPath?: string;
@@ -182,7 +183,7 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
   if (options.apiKey !== undefined && options.apiKey.length < 16) throw new TypeError('Switchboard server: apiKey must be at least 16 characters');
   return {
     ...merged,
-    codecs: options.codecs ?? [new JsonCodec()],
+    codecs: options.codecs ?? [new JsonCodec(), new MsgpackCodec()],
     namespaces,
     apiKey: options.apiKey,
     jwt: options.jwt === undefined ? undefined : resolveJwtOptions(options.jwt),

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Engine, StreamPosition } from '@switchboard/engine';
 import { memoryEngine } from '@switchboard/engine-memory';
-import { WebSocketServer, type ServerWebSocket } from '@switchboard/websocket';
+import { WebSocketServer, type AcceptedConnection } from '@switchboard/websocket';
 import { DisconnectCode, ReplyErrorCode, withReconnectAfter } from '@switchboard/wire';
 import { ConnectionAuth } from './auth/connection-auth.js';
 import type { ConnectionRequest } from './auth/identity.js';
@@ -75,6 +75,7 @@ export class SwitchboardServer {
       maxMessageSize: this.options.maxMessageSize,
       acceptRate: this.options.acceptRate || undefined,
       checkOrigin: originCheck(this.options.allowedOrigins, this.options.jwt?.cookie !== undefined),
+      accept: (connection) => this.accept(connection),
     });
     const proxy = this.proxy?.client;
     this.metrics = new ServerMetrics({
@@ -87,10 +88,6 @@ export class SwitchboardServer {
       this.metrics.handshake(error.status);
       if (error.status !== 403) this.log.debug?.({ status: error.status, url: redactUrl(request?.target) }, 'handshake refused');
       else this.log.info({ url: redactUrl(request?.target), origin: request?.headers.get('origin') }, 'handshake refused: origin not allowed');
-    });
-    this.wss.on('connection', (ws, request) => {
-      this.metrics.handshake(101);
-      this.accept(ws, Object.fromEntries(request.headers), request.target);
     });
     this.api = new ApiHandler(this.options.apiKey, () => this.core?.api, this.options.apiCorsOrigins);
     this.health = new HealthCheck(
@@ -290,9 +287,12 @@ export class SwitchboardServer {
     return this.core.session.channels.publish(channel, data, options);
   }
 
-  private accept(ws: ServerWebSocket, headers: Record<string, string>, url: string): void {
-    const codec = this.options.codecs.find((c) => c.subprotocol === ws.protocol) ?? this.options.codecs[0];
-    this.open(new WebSocketTransport(ws, codec), { headers, remoteAddress: ws.remoteAddress, url });
+  private accept(connection: AcceptedConnection): void {
+    this.metrics.handshake(101);
+    const codec = this.options.codecs.find((c) => c.subprotocol === connection.protocol) ?? this.options.codecs[0];
+    const transport = new WebSocketTransport(connection, codec);
+    const { headers, target } = connection.request;
+    this.open(transport, { headers: Object.fromEntries(headers), remoteAddress: transport.remoteAddress, url: target });
   }
 }
 

@@ -1,5 +1,4 @@
-/** @switchboard/testing: run a real server in your tests and talk to it at the protocol level. */
+/** @switchboard/testing: run a real server in your tests and talk to it at the protocol level, over a socket or none. */
 export { startTestServer, TEST_API_KEY, type TestServer } from './test-server.js';
-export { TestClient, TestReplyError, type TestClientOptions } from './test-client.js';
-export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
-export { startRedis, type RedisProcess } from './redis-process.js';
+export { TestClient, TestReplyError, type TestClientOptions, type TestLink, type TestLinkEvents } from './test-client.js';
+export { ChannelTest, MemoryLink } from './channel-test.js';

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
-import { ConnectionState, type PreparedFrame } from '@switchboard/protocol';
+import { ConnectionState } from '@switchboard/protocol';
+import type { AcceptedConnection } from './accepted-connection.js';
 import { toBytes } from './buffers.js';
-import { SocketShell, type CloseInfo, type ShellListener, type SocketShellOptions } from './socket-shell.js';
+import type { PreparedMessage } from './prepared-message.js';
+import type { CloseInfo, ShellListener, SocketShell } from './socket-shell.js';
 
 export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 export type ReadyState = (typeof ReadyState)[keyof typeof ReadyState];
@@ -12,7 +13,7 @@ export interface ServerWebSocketEvents {
   message: [data: Buffer, isBinary: boolean];
   ping: [data: Buffer];
   pong: [data: Buffer];
-  /** The send backlog was handed to the kernel, after a write had to wait: `bufferedAmount` is low again. */
+  /** The send backlog was handed to the transport after it had filled the transport's buffer: `bufferedAmount` is low again. */
   drain: [];
   /** Always the last event. `wasClean` is true when the closing handshake completed. */
   close: [code: number, reason: string, wasClean: boolean];
@@ -31,24 +32,18 @@ export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> impleme
   /** The server's set of open connections, left on close. Kept instead of a per-connection closure. */
   private readonly registry: Set<ServerWebSocket> | undefined;
 
-  constructor(
-    socket: Duplex,
-    options: SocketShellOptions,
-    info: { protocol: string; extensions: string; head: Uint8Array; registry?: Set<ServerWebSocket> },
-  ) {
+  constructor(connection: AcceptedConnection, registry?: Set<ServerWebSocket>) {
     super();
-    this.protocol = info.protocol;
-    this.extensions = info.extensions;
-    this.registry = info.registry;
-    this.registry?.add(this);
-    this.shell = new SocketShell(socket, options, this);
-    // Bytes that followed the handshake are processed once the 'connection' listeners are attached.
-    if (info.head.length > 0) process.nextTick(() => this.shell.receive(info.head));
+    this.protocol = connection.protocol;
+    this.extensions = connection.extensions;
+    this.registry = registry;
+    registry?.add(this);
+    this.shell = connection.open(this);
   }
 
   /** The peer's address, read when asked (the request head is not kept: take what you need in 'connection'). */
   get remoteAddress(): string | undefined {
-    return (this.shell.socket as { remoteAddress?: string }).remoteAddress;
+    return this.shell.remoteAddress;
   }
 
   /** Bytes queued but not yet handed to the kernel. */
@@ -68,9 +63,9 @@ export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> impleme
     this.shell.protocol.send(toBytes(data), { binary, fragmentSize: options.fragmentSize, compress: options.compress });
   }
 
-  /** Writes a frame made once with `prepareFrame` (or `WebSocketServer.broadcast`), shared with other connections. */
-  sendPrepared(frame: PreparedFrame): void {
-    this.shell.protocol.sendPrepared(frame);
+  /** Writes a message framed once with `WebSocketServer.prepare`, shared with other connections. */
+  sendPrepared(message: PreparedMessage): void {
+    this.shell.sendPrepared(message);
   }
 
   ping(data: MessageData = EMPTY): void {

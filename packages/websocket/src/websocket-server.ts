@@ -20,10 +20,13 @@ import {
   type ServerExtensionNegotiator,
 } from '@switchboard/protocol';
 import { AcceptLimiter, type AcceptRateOptions } from './accept-limiter.js';
+import { AcceptedConnection } from './accepted-connection.js';
 import { defaultDeflateCodec } from './node-deflate-codec.js';
 import { sha1 } from './node-crypto.js';
 import { asBuffer, toBytes } from './buffers.js';
 import { assertPositiveIntegers } from './options.js';
+import type { PreparedMessage } from './prepared-message.js';
+import { readHead } from './read-head.js';
 import { ReadyState, ServerWebSocket, type MessageData } from './server-websocket.js';
 import type { SocketShellOptions } from './socket-shell.js';
 
@@ -62,6 +65,14 @@ export interface WebSocketServerOptions {
   closeTimeout?: number;
   /** A token bucket on handshakes; the excess gets 503 with Retry-After (reconnect-storm protection). @default no limit */
   acceptRate?: AcceptRateOptions;
+  /**
+   * Takes each accepted connection instead of the server: call `connection.open(listener)`
+   * to become its shell's listener (e.g. a transport of your own, with no `ServerWebSocket`
+   * in between). Such connections get no 'connection' event, are not in `clients`, and are
+   * not closed by `close()`: their owner closes them.
+   * @default each connection becomes a `ServerWebSocket`, announced by 'connection'
+   */
+  accept?: (connection: AcceptedConnection) => void;
 }
 
 export interface ServerDeflateOptions extends PerMessageDeflateOptions {
@@ -84,7 +95,8 @@ const DEFAULTS = Object.freeze({ maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES, hands
 /**
  * Accepts WebSocket connections: standalone (`listen`), on an existing
  * http/https server (`attach`), or from any upgrade you hand it
- * (`handleUpgrade`, `handleDuplex`).
+ * (`handleUpgrade`, `handleDuplex`). Each becomes a `ServerWebSocket`, or goes
+ * to the `accept` option.
  */
 export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   readonly clients = new Set<ServerWebSocket>();
@@ -141,41 +153,30 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   }
 
   /** Completes an upgrade that Node's HTTP server has parsed. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): ServerWebSocket | undefined {
-    return this.complete(socket, requestHeadOf(req), head);
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.complete(socket, requestHeadOf(req), head);
   }
 
   /** Runs the whole opening handshake on a raw duplex: reads the head, then upgrades. */
   handleDuplex(socket: Duplex): void {
-    const reader = new HttpHeadReader(parseRequestHead, this.options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes);
     this.pending.add(socket);
-    const timer = setTimeout(() => {
-      stop();
-      this.reject(socket, new HandshakeError(ErrorCode.HandshakeTimeout, 408, 'opening handshake timed out'));
-    }, this.options.handshakeTimeout ?? DEFAULTS.handshakeTimeout);
-    const stop = () => {
-      clearTimeout(timer);
+    const reader = new HttpHeadReader(parseRequestHead, this.options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes);
+    readHead(socket, reader, this.options.handshakeTimeout ?? DEFAULTS.handshakeTimeout, (outcome) => {
       this.pending.delete(socket);
-      socket.off('data', onData);
-      socket.off('error', stop);
-      socket.off('close', stop);
-    };
-    const onData = (chunk: Buffer) => {
-      let result;
-      try {
-        result = reader.push(chunk);
-      } catch (error) {
-        stop();
-        this.reject(socket, asHandshakeError(error));
-        return;
-      }
-      if (result === null) return;
-      stop();
-      this.complete(socket, result.head, result.rest);
-    };
-    socket.on('data', onData);
-    socket.on('error', stop);
-    socket.on('close', stop);
+      if (outcome.type === 'head') this.complete(socket, outcome.head, outcome.rest);
+      else if (outcome.type === 'invalid') this.reject(socket, asHandshakeError(outcome.error));
+      else if (outcome.type === 'timeout') this.reject(socket, new HandshakeError(ErrorCode.HandshakeTimeout, 408, 'opening handshake timed out'));
+    });
+  }
+
+  /**
+   * Frames a data message once, for `sendPrepared` on any number of connections:
+   * every socket gets the same bytes, and the payload is copied once, behind the header.
+   * Strings go as text unless `binary` is set; bytes go as binary. Never compressed
+   * (RFC 7692 marks compression per message, so this is valid on any connection).
+   */
+  static prepare(data: MessageData, binary = typeof data !== 'string'): PreparedMessage {
+    return { bytes: asBuffer(prepareFrame(toBytes(data), binary).bytes) };
   }
 
   /**
@@ -183,13 +184,11 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * every socket gets the same bytes. Returns how many connections it was queued on.
    */
   broadcast(data: MessageData, options: { binary?: boolean; to?: Iterable<ServerWebSocket> } = {}): number {
-    const prepared = prepareFrame(toBytes(data), options.binary ?? typeof data !== 'string');
-    // Wrapped as a Buffer once here, so no socket's shell has to wrap it again.
-    const frame = { bytes: asBuffer(prepared.bytes) };
+    const message = WebSocketServer.prepare(data, options.binary ?? typeof data !== 'string');
     let sent = 0;
     for (const client of options.to ?? this.clients) {
       if (client.readyState !== ReadyState.OPEN) continue;
-      client.sendPrepared(frame);
+      client.sendPrepared(message);
       sent++;
     }
     return sent;
@@ -215,13 +214,10 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     return (this.netServer?.address() as AddressInfo | null) ?? undefined;
   }
 
-  private complete(socket: Duplex, request: HttpRequestHead, head: Uint8Array): ServerWebSocket | undefined {
+  private complete(socket: Duplex, request: HttpRequestHead, head: Uint8Array): void {
     const o = this.options;
     const overloaded = this.limiter?.admit();
-    if (overloaded) {
-      this.reject(socket, overloaded, request);
-      return undefined;
-    }
+    if (overloaded) return this.reject(socket, overloaded, request);
     let accepted;
     try {
       accepted = acceptHandshake(request, {
@@ -232,19 +228,14 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
         checkOrigin: o.checkOrigin,
       });
     } catch (error) {
-      this.reject(socket, asHandshakeError(error), request);
-      return undefined;
+      return this.reject(socket, asHandshakeError(error), request);
     }
     socket.write(accepted.response);
     (socket as Socket).setNoDelay?.(true);
-    const ws = new ServerWebSocket(socket, { ...this.connection, extensions: accepted.extensions }, {
-      protocol: accepted.protocol,
-      extensions: accepted.extensionsHeader,
-      head,
-      registry: this.clients,
-    });
-    this.emit('connection', ws, request);
-    return ws;
+    const options = { ...this.connection, extensions: accepted.extensions };
+    const connection = new AcceptedConnection(socket, request, accepted.protocol, accepted.extensionsHeader, options, head);
+    if (o.accept) return o.accept(connection);
+    this.emit('connection', new ServerWebSocket(connection, this.clients), request);
   }
 
   private negotiatorsFor(request: HttpRequestHead): readonly ServerExtensionNegotiator[] {

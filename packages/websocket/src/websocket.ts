@@ -20,6 +20,7 @@ import { toBytes } from './buffers.js';
 import { assertPositiveIntegers } from './options.js';
 import { CloseEvent, ErrorEvent } from './events.js';
 import { createMaskSource, randomFill, sha1 } from './node-crypto.js';
+import { readHead, type HeadOutcome } from './read-head.js';
 import { SocketShell, type CloseInfo, type ShellListener } from './socket-shell.js';
 
 /** Node-only options (the third constructor argument); browsers' code never passes it. */
@@ -38,6 +39,10 @@ export interface WebSocketOptions {
   handshakeTimeout?: number;
   /** Wait this long for the server to close TCP after the closing handshake. @default 5000 */
   closeTimeout?: number;
+  /** Stop reading while more than this many bytes wait to be sent (e.g. pongs to a peer that does not read). @default 1 MiB */
+  highWaterMark?: number;
+  /** Read again once the backlog falls to this many bytes. @default 256 KiB */
+  lowWaterMark?: number;
   /** Extension negotiators to offer, before permessage-deflate. @default [] */
   extensions?: readonly ClientExtensionNegotiator[];
   /** Offer permessage-deflate (RFC 7692), as browsers do. `false` turns it off. @default true */
@@ -84,7 +89,13 @@ export class WebSocket extends EventTarget implements ShellListener {
   constructor(url: string | URL, protocols: string | string[] = [], options: WebSocketOptions = {}) {
     super();
     assertPositiveIntegers('WebSocket', options, ['handshakeTimeout', 'closeTimeout']);
-    const { maxMessageSize } = resolveConnectionOptions({ role: 'client', maskSource: () => {}, maxMessageSize: options.maxMessageSize });
+    const { maxMessageSize } = resolveConnectionOptions({
+      role: 'client',
+      maskSource: () => {},
+      maxMessageSize: options.maxMessageSize,
+      highWaterMark: options.highWaterMark,
+      lowWaterMark: options.lowWaterMark,
+    });
     const deflate = options.perMessageDeflate === false ? undefined : options.perMessageDeflate === true ? {} : (options.perMessageDeflate ?? {});
     const negotiators = [...(options.extensions ?? [])];
     if (deflate) negotiators.push(clientPerMessageDeflate(deflate, deflate.codec ?? defaultDeflateCodec, maxMessageSize));
@@ -255,43 +266,26 @@ export class WebSocket extends EventTarget implements ShellListener {
       headers: options.headers,
       randomFill,
     });
-    const reader = new HttpHeadReader(parseResponseHead);
-    let negotiated: Extension[] = [];
-    const fail = (error: unknown) => {
-      cleanup();
-      socket.destroy();
-      this.readyState = CLOSED;
-      this.dispatchEvent(new ErrorEvent('error', { message: 'WebSocket handshake failed', error }));
-      this.dispatchEvent(new CloseEvent('close', { code: CloseCode.Abnormal, reason: '', wasClean: false }));
-    };
-    const timer = setTimeout(() => fail(new Error('opening handshake timed out')), options.handshakeTimeout ?? 30_000);
-    const onData = (chunk: Buffer) => {
-      let result;
+    readHead(socket, new HttpHeadReader(parseResponseHead), options.handshakeTimeout ?? 30_000, (outcome) => {
+      if (outcome.type !== 'head') return this.failHandshake(socket, handshakeFailure(outcome));
+      let accepted;
       try {
-        result = reader.push(chunk);
-        if (result === null) return;
-        const accepted = verifyServerHandshake(result.head, handshake, { protocols, extensions: negotiators }, sha1);
-        this.protocol = accepted.protocol;
-        this.extensions = accepted.extensionsHeader;
-        negotiated = accepted.extensions;
+        accepted = verifyServerHandshake(outcome.head, handshake, { protocols, extensions: negotiators }, sha1);
       } catch (error) {
-        fail(error);
-        return;
+        return this.failHandshake(socket, error);
       }
-      cleanup();
-      this.open(socket, options, result.rest, negotiated);
-    };
-    const onClose = () => fail(new Error('connection closed during the opening handshake'));
-    const cleanup = () => {
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('error', fail);
-      socket.off('close', onClose);
-    };
-    socket.on('data', onData);
-    socket.on('error', fail);
-    socket.on('close', onClose);
+      this.protocol = accepted.protocol;
+      this.extensions = accepted.extensionsHeader;
+      this.open(socket, options, outcome.rest, accepted.extensions);
+    });
     socket.write(handshake.request);
+  }
+
+  private failHandshake(socket: Duplex, error: unknown): void {
+    socket.destroy();
+    this.readyState = CLOSED;
+    this.dispatchEvent(new ErrorEvent('error', { message: 'WebSocket handshake failed', error }));
+    this.dispatchEvent(new CloseEvent('close', { code: CloseCode.Abnormal, reason: '', wasClean: false }));
   }
 
   private open(socket: Duplex, options: WebSocketOptions, rest: Uint8Array, extensions: Extension[]): void {
@@ -305,6 +299,8 @@ export class WebSocket extends EventTarget implements ShellListener {
         maskSource: createMaskSource(),
         maxMessageSize: options.maxMessageSize,
         closeTimeout: options.closeTimeout,
+        highWaterMark: options.highWaterMark,
+        lowWaterMark: options.lowWaterMark,
         extensions,
       },
       this,
@@ -312,11 +308,14 @@ export class WebSocket extends EventTarget implements ShellListener {
     if (this.readyState === CONNECTING) this.readyState = OPEN;
     this.dispatchEvent(new Event('open'));
     const shell = this.shell;
-    setImmediate(() => {
-      shell.receive(rest);
-      if (!shell.protocol.readPaused) socket.resume();
-    });
+    setImmediate(() => shell.start(rest));
   }
+}
+
+function handshakeFailure(outcome: Exclude<HeadOutcome<unknown>, { type: 'head' }>): unknown {
+  if (outcome.type === 'invalid') return outcome.error;
+  if (outcome.type === 'timeout') return new Error('opening handshake timed out');
+  return outcome.error ?? new Error('connection closed during the opening handshake');
 }
 
 /** WHATWG "WebSocket constructor" URL steps: http(s) map to ws(s); anything else, or a fragment, is a SyntaxError. */

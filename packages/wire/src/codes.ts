@@ -39,9 +39,6 @@ export class CodedError extends Error {
   }
 }
 
-/** The first code an application may use for its own reply errors. */
-export const APPLICATION_REPLY_ERRORS = { from: 400, to: 1999 } as const;
-
 export interface ReplyError {
   code: number;
   message: string;

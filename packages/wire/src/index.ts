@@ -1,9 +1,14 @@
-/** @switchboard/wire: the application protocol, versioned by WebSocket subprotocol, behind a Codec. */
+/** @switchboard/wire: the application protocol, versioned by WebSocket subprotocol, behind a two-way Codec. MessagePack: `@switchboard/wire/msgpack`. */
 export type {
   Command,
   Method,
+  MethodMap,
+  RequestMethod,
+  ParamsOf,
+  ResultOf,
   Reply,
   Push,
+  ServerMessage,
   PublicationPush,
   ClientInfo,
   StreamPosition,
@@ -21,15 +26,18 @@ export type {
   HistoryResultWire,
   PresenceResult,
   PresenceStatsResult,
+  RefreshResult,
+  Empty,
 } from './messages.js';
-export { WireError, type Codec } from './codec.js';
-export { JsonCodec, type JsonCodecOptions } from './json-codec.js';
+export { WireError, WireErrorCode, type Codec, type ClientCodec, type WireMessage } from './codec.js';
+export { Subprotocol } from './subprotocol.js';
+export { JsonCodec, jsonClientCodec, type JsonCodecOptions } from './json-codec.js';
+export { JsonBytes } from './json-bytes.js';
 export {
   CodedError,
   ReplyErrorCode,
   DisconnectCode,
   ReconnectAdvice,
-  APPLICATION_REPLY_ERRORS,
   reconnectAdvice,
   withReconnectAfter,
   parseReconnectAfter,

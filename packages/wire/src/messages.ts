@@ -60,26 +60,40 @@ export interface RefreshParams {
 }
 
 /**
+ * Each method's params and the result of its reply. The client's requests and
+ * the server's handlers are typed by it; `send` is fire-and-forget (no reply).
+ */
+export interface MethodMap {
+  connect: { params: ConnectParams; result: ConnectResult };
+  subscribe: { params: SubscribeParams; result: SubscribeResult };
+  unsubscribe: { params: ChannelParams; result: Empty };
+  publish: { params: PublishParams; result: PublishResultWire };
+  history: { params: HistoryParams; result: HistoryResultWire };
+  presence: { params: ChannelParams; result: PresenceResult };
+  presence_stats: { params: ChannelParams; result: PresenceStatsResult };
+  rpc: { params: RpcParams; result: unknown };
+  refresh: { params: RefreshParams; result: RefreshResult };
+  ping: { params: Empty; result: Empty };
+  send: { params: SendParams; result: never };
+}
+
+export type Method = keyof MethodMap;
+/** The methods that get a reply. */
+export type RequestMethod = Exclude<Method, 'send'>;
+export type ParamsOf<M extends Method> = MethodMap[M]['params'];
+export type ResultOf<M extends RequestMethod> = MethodMap[M]['result'];
+
+/**
  * A client command. Each has an `id` and gets exactly one reply, except `send`
  * (fire-and-forget), which has none.
  */
-export type Command =
-  | { id: number; method: 'connect'; params: ConnectParams }
-  | { id: number; method: 'subscribe'; params: SubscribeParams }
-  | { id: number; method: 'unsubscribe'; params: ChannelParams }
-  | { id: number; method: 'publish'; params: PublishParams }
-  | { id: number; method: 'history'; params: HistoryParams }
-  | { id: number; method: 'presence'; params: ChannelParams }
-  | { id: number; method: 'presence_stats'; params: ChannelParams }
-  | { id: number; method: 'rpc'; params: RpcParams }
-  | { id: number; method: 'refresh'; params: RefreshParams }
-  | { id: number; method: 'ping'; params: Record<string, never> }
-  | { id?: undefined; method: 'send'; params: SendParams };
-
-export type Method = Command['method'];
+export type Command = { [M in RequestMethod]: { id: number; method: M; params: ParamsOf<M> } }[RequestMethod] | { id?: undefined; method: 'send'; params: SendParams };
 
 /** The one answer to a command. */
 export type Reply = { id: number; result: unknown } | { id: number; error: ReplyError };
+
+/** What the client reads: a reply to one of its commands, or a push. */
+export type ServerMessage = Reply | Push;
 
 /** A publication as delivered to clients. */
 export interface PublicationPush {
@@ -143,6 +157,14 @@ export interface HistoryResultWire {
 
 export interface PresenceResult {
   clients: ClientInfo[];
+}
+
+/** `unsubscribe`'s and `ping`'s result, and `ping`'s params. */
+export type Empty = Record<string, never>;
+
+/** `refresh`'s result: the new credentials' expiry, when they have one. */
+export interface RefreshResult {
+  expiresAt?: number;
 }
 
 export interface PresenceStatsResult {

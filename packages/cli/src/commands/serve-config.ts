@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { JwtOptions, ServerOptions } from '@switchboard/server';
+import { resolveNatsEngineOptions } from '@switchboard/engine-nats';
 import { parseRedisUrl } from '@switchboard/engine-redis';
 import { UsageError } from '../usage-error.js';
 
-/** Which engine `serve` builds: the embedded memory one, or Redis shared by every node. */
-export type EngineChoice = { type: 'memory' } | { type: 'redis'; urls: string[]; prefix?: string };
+/** Which engine `serve` builds: the embedded memory one, or Redis or NATS shared by every node. */
+export type EngineChoice =
+  | { type: 'memory' }
+  | { type: 'redis'; urls: string[]; prefix?: string }
+  | { type: 'nats'; urls: string[]; prefix?: string; replicas?: number; storage?: 'file' | 'memory' };
 
 /** What `serve` runs with: where to listen, the engine, and the server's options. */
 export interface ServeConfig {
@@ -34,13 +38,17 @@ const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' 
   SWITCHBOARD_ENGINE: { key: 'engine', type: 'string' },
   SWITCHBOARD_REDIS_URL: { key: 'redisUrls', type: 'list' },
   SWITCHBOARD_REDIS_PREFIX: { key: 'redisPrefix', type: 'string' },
+  SWITCHBOARD_NATS_URL: { key: 'natsUrls', type: 'list' },
+  SWITCHBOARD_NATS_PREFIX: { key: 'natsPrefix', type: 'string' },
+  SWITCHBOARD_NATS_REPLICAS: { key: 'natsReplicas', type: 'integer' },
+  SWITCHBOARD_NATS_STORAGE: { key: 'natsStorage', type: 'string' },
 };
 
 /** Config-file keys that are objects or lists, given to the server as they are. */
 const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins', 'proxy', 'apiCorsOrigins'] as const;
 
 /** Config-file keys for `serve` itself. */
-const SERVE_KEYS = ['port', 'host', 'engine', 'redisUrls', 'redisPrefix'];
+const SERVE_KEYS = ['port', 'host', 'engine', 'redisUrls', 'redisPrefix', 'natsUrls', 'natsPrefix', 'natsReplicas', 'natsStorage'];
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -104,16 +112,18 @@ export function loadServeConfig(flags: Record<string, unknown>, env: NodeJS.Proc
 
 function engineChoice(merged: Record<string, unknown>): EngineChoice {
   const type = merged.engine ?? 'memory';
-  const urls = merged.redisUrls as string[] | undefined;
-  if (type === 'memory') {
-    if (urls) throw new UsageError('a Redis URL was given but the engine is memory: add --engine redis');
-    return { type };
-  }
-  if (type !== 'redis') throw new UsageError(`engine must be memory or redis, got "${String(type)}"`);
-  if (urls !== undefined && (!Array.isArray(urls) || urls.some((u) => typeof u !== 'string'))) throw new UsageError('redisUrls must be a list of URLs');
+  const redisUrls = urlList(merged, 'redisUrls');
+  const natsUrls = urlList(merged, 'natsUrls');
+  if (type !== 'memory' && type !== 'redis' && type !== 'nats') throw new UsageError(`engine must be memory, redis or nats, got "${String(type)}"`);
+  if (redisUrls && type !== 'redis') throw new UsageError(`a Redis URL was given but the engine is ${type}: add --engine redis`);
+  if (natsUrls && type !== 'nats') throw new UsageError(`a NATS URL was given but the engine is ${type}: add --engine nats`);
+  const natsOnly = ['natsPrefix', 'natsReplicas', 'natsStorage'].filter((key) => merged[key] !== undefined);
+  if (natsOnly.length > 0 && type !== 'nats') throw new UsageError(`${natsOnly.join(', ')} apply to the NATS engine only: add --engine nats`);
+  if (type === 'memory') return { type };
+  if (type === 'nats') return natsChoice(merged, natsUrls);
   const prefix = merged.redisPrefix;
   if (prefix !== undefined && typeof prefix !== 'string') throw new UsageError('redisPrefix must be a string');
-  const list = urls && urls.length > 0 ? urls : ['redis://127.0.0.1:6379'];
+  const list = redisUrls && redisUrls.length > 0 ? redisUrls : ['redis://127.0.0.1:6379'];
   for (const url of list) {
     try {
       parseRedisUrl(url);
@@ -122,6 +132,27 @@ function engineChoice(merged: Record<string, unknown>): EngineChoice {
     }
   }
   return { type, urls: list, prefix };
+}
+
+function urlList(merged: Record<string, unknown>, key: string): string[] | undefined {
+  const urls = merged[key];
+  if (urls !== undefined && (!Array.isArray(urls) || urls.some((u) => typeof u !== 'string'))) throw new UsageError(`${key} must be a list of URLs`);
+  return urls as string[] | undefined;
+}
+
+function natsChoice(merged: Record<string, unknown>, urls: string[] | undefined): EngineChoice {
+  const list = urls && urls.length > 0 ? urls : ['nats://127.0.0.1:4222'];
+  for (const url of list) {
+    if (!/^(nats|tls):\/\/[^\s/]+\/?$/.test(url)) throw new UsageError(`a NATS URL looks like nats://host:4222 or tls://host:4222, got "${url}"`);
+  }
+  const { natsPrefix: prefix, natsReplicas: replicas, natsStorage: storage } = merged;
+  if (prefix !== undefined && typeof prefix !== 'string') throw new UsageError('natsPrefix must be a string');
+  try {
+    resolveNatsEngineOptions({ servers: list, prefix, replicas: replicas as number | undefined, storage: storage as 'file' | 'memory' | undefined });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return { type: 'nats', urls: list, prefix, replicas: replicas as number | undefined, storage: storage as 'file' | 'memory' | undefined };
 }
 
 /** SWITCHBOARD_JWT_SECRET sets `jwt.secret`, keeping the config file's other `jwt` options (issuer, cookie…). */

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { createServer, redactUrl, type SwitchboardServer } from '@switchboard/server';
 import { EngineUnavailableError } from '@switchboard/engine';
+import { natsEngine, redactNatsUrl } from '@switchboard/engine-nats';
 import { redactRedisUrl, redisEngine } from '@switchboard/engine-redis';
 import { StartupError, UsageError, integerOption } from '../usage-error.js';
 import { loadServeConfig, type EngineChoice } from './serve-config.js';
@@ -15,17 +16,21 @@ const HELP = `Usage: switchboard serve [options]
 
 Runs the real-time server: WebSocket clients on /connection/websocket, the HTTP
 API on /api/*, /health, /metrics, and the demo page on /. With the embedded
-memory engine (the default) it is one node; with --engine redis, every node on
-the same Redis is one cluster, and any node accepts any connection.
+memory engine (the default) it is one node; with --engine redis (or nats), every
+node on the same Redis (or NATS) is one cluster, and any node accepts any connection.
 
 Options:
   --port N            port to listen on (default 8000; 0 picks a free one)
   --host ADDR         address to bind (default 127.0.0.1)
   --api-key KEY       key for the HTTP API (Authorization: apikey KEY); generated and printed if absent
   --allow-anonymous   accept clients without credentials (on by default without --config: the demo)
-  --engine NAME       memory (default) or redis
+  --engine NAME       memory (default), redis or nats
   --redis-url URL     a Redis for --engine redis (default redis://127.0.0.1:6379); repeat it to shard
                       channels over several instances; redis-sentinel://host:26379,host2/master works too
+  --nats-url URL      a NATS server for --engine nats (default nats://127.0.0.1:4222); repeat it to give
+                      a cluster's seed servers; JetStream must be enabled
+  --nats-replicas N   copies of each stream and presence bucket (default 1; 3 on a 3-server cluster)
+  --nats-storage S    file (default: history survives a NATS restart) or memory
   --log-level LEVEL   trace, debug, info (default), warn, error, fatal or silent
   --log-format FMT    json (default: one JSON object per line) or pretty (the default on a TTY)
   --config FILE       JSON file with server options (namespaces, jwt, allowedOrigins, limits…); see docs/operations.md
@@ -35,14 +40,17 @@ Environment (overrides the config file; flags override both):
   SWITCHBOARD_PORT, SWITCHBOARD_HOST, SWITCHBOARD_API_KEY, SWITCHBOARD_ALLOW_ANONYMOUS,
   SWITCHBOARD_MAX_MESSAGE_SIZE, SWITCHBOARD_NODE_NAME, SWITCHBOARD_CONFIG,
   SWITCHBOARD_JWT_SECRET (HS256 tokens, see "switchboard token"), SWITCHBOARD_ALLOWED_ORIGINS (comma-separated),
-  SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX, SWITCHBOARD_LOG_LEVEL`;
+  SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX,
+  SWITCHBOARD_NATS_URL (comma-separated), SWITCHBOARD_NATS_PREFIX, SWITCHBOARD_NATS_REPLICAS, SWITCHBOARD_NATS_STORAGE,
+  SWITCHBOARD_LOG_LEVEL`;
 
-/** The demo page and the client bundle it loads, read once. */
+/** The demo page and the client bundles it loads (the client, and the opt-in MessagePack codec), read once. */
 function demoAssets(): Record<string, { type: string; body: Buffer }> {
   const require = createRequire(import.meta.url);
   return {
     '/': { type: 'text/html; charset=utf-8', body: readFileSync(new URL('../../demo/index.html', import.meta.url)) },
     '/client.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(require.resolve('@switchboard/client/bundle')) },
+    '/msgpack.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(require.resolve('@switchboard/client/bundle-msgpack')) },
   };
 }
 
@@ -59,6 +67,9 @@ export async function runServe(argv: string[]): Promise<void> {
       'redis-url': { type: 'string', multiple: true },
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
+      'nats-url': { type: 'string', multiple: true },
+      'nats-replicas': { type: 'string' },
+      'nats-storage': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -76,6 +87,9 @@ export async function runServe(argv: string[]): Promise<void> {
       config: values.config,
       engine: values.engine,
       redisUrls: values['redis-url'],
+      natsUrls: values['nats-url'],
+      natsReplicas: values['nats-replicas'] === undefined ? undefined : integerOption('nats-replicas', values['nats-replicas'], 1),
+      natsStorage: values['nats-storage'],
     },
     process.env,
   );
@@ -89,7 +103,13 @@ export async function runServe(argv: string[]): Promise<void> {
   const apiKey = config.server.apiKey ?? randomBytes(24).toString('base64url');
   let server;
   try {
-    const engine = config.engine.type === 'redis' ? redisEngine({ urls: config.engine.urls, prefix: config.engine.prefix }) : undefined;
+    const choice = config.engine;
+    const engine =
+      choice.type === 'redis'
+        ? redisEngine({ urls: choice.urls, prefix: choice.prefix })
+        : choice.type === 'nats'
+          ? natsEngine({ servers: choice.urls, prefix: choice.prefix, replicas: choice.replicas, storage: choice.storage, idempotencyWindowMs: config.server.idempotencyWindowMs })
+          : undefined;
     server = createServer({ ...config.server, nodeId, apiKey, engine }, log);
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -108,7 +128,7 @@ export async function runServe(argv: string[]): Promise<void> {
   try {
     await server.start();
   } catch (error) {
-    // Redis unreachable at start-up: say so plainly and exit 1 (a process manager retries).
+    // Redis or NATS unreachable (or NATS without JetStream) at start-up: say so plainly and exit 1 (a process manager retries).
     if (error instanceof EngineUnavailableError) throw new StartupError(error.message);
     throw error;
   }
@@ -122,7 +142,7 @@ export async function runServe(argv: string[]): Promise<void> {
   const namespaces = Object.keys(config.server.namespaces ?? {});
   console.log(`switchboard serve: node ${server.nodeId}, ${describeEngine(config.engine)}
   demo page     ${base}/
-  websocket     ws://${host}:${address.port}${server.options.websocketPath}  (subprotocol switchboard.v1.json)
+  websocket     ws://${host}:${address.port}${server.options.websocketPath}  (subprotocols ${server.options.codecs.map((c) => c.subprotocol).join(', ')})
   HTTP API      ${base}/api/<method>  (Authorization: apikey ${generatedKey ? apiKey : '<the key you set>'})${generatedKey ? '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]' : ''}
   health        ${base}/health/ready  (liveness: /health/live)
   namespaces    ${namespaces.length > 0 ? namespaces.join(', ') : '(none: every subscribe gets 102)'}
@@ -178,6 +198,7 @@ function describeAnonymous(server: SwitchboardServer): string {
 
 function describeEngine(engine: EngineChoice): string {
   if (engine.type === 'memory') return 'memory engine';
+  if (engine.type === 'nats') return `nats engine (${engine.urls.map(redactNatsUrl).join(', ')}; ${engine.replicas ?? 1} replica(s), ${engine.storage ?? 'file'} storage)`;
   const urls = engine.urls.map(redactRedisUrl);
   return `redis engine (${urls.length > 1 ? `${urls.length} shards: ` : ''}${urls.join(', ')})`;
 }

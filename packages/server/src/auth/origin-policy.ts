@@ -1,4 +1,4 @@
-import type { HttpRequestHead } from '@switchboard/protocol';
+import type { HttpRequestHead } from '@switchboard/websocket';
 
 export type OriginCheck = (origin: string | undefined, request: HttpRequestHead) => boolean;
 

@@ -1,5 +1,5 @@
 import type { Broker, HistoryQuery, HistoryResult, PresenceEntry, PresenceStats, PresenceStore, StreamPosition } from '@switchboard/engine';
-import { ReplyErrorCode, type PublicationPush } from '@switchboard/wire';
+import { JsonBytes, ReplyErrorCode, type PublicationPush } from '@switchboard/wire';
 import { authorize, type ChannelPermissions, type PermissionAction } from '../auth/permissions.js';
 import { CommandError, commandErrors } from '../errors.js';
 import type { Namespaces, ResolvedChannel } from './namespaces.js';
@@ -116,8 +116,8 @@ export class ChannelService {
   }
 }
 
-/** A publication's data size as the namespace limit counts it: a byte array's length, else its JSON text in UTF-8. */
+/** A publication's data size as the namespace limit counts it: a byte array's length, else its JSON text in UTF-8 (bytes inside it as their `{"$bytes"}` form). */
 export function dataSize(data: unknown): number {
   if (data instanceof Uint8Array) return data.byteLength;
-  return Buffer.byteLength(JSON.stringify(data) ?? '');
+  return Buffer.byteLength(JsonBytes.stringify(data) ?? '');
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ReplyErrorCode } from '@switchboard/wire';
+import { JsonBytes, ReplyErrorCode } from '@switchboard/wire';
 
 /** An HTTP API failure: the status, and a body code from the reply-error space (docs/server-api.md). */
 export class ApiError extends Error {
@@ -13,7 +13,7 @@ export class ApiError extends Error {
   }
 }
 
-/** Reads a JSON object body of at most `limit` bytes: 413 beyond, 400 when it is not a JSON object. */
+/** Reads a JSON object body of at most `limit` bytes: 413 beyond, 400 when it is not a JSON object. Bytes are `{"$bytes": base64}` (JsonBytes), both ways. */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) throw new ApiError(413, ReplyErrorCode.LimitExceeded, `body over ${limit} bytes`);
@@ -26,16 +26,16 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   }
   let body: unknown;
   try {
-    body = size === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    body = size === 0 ? {} : JsonBytes.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     throw new ApiError(400, ReplyErrorCode.BadRequest, 'body is not valid JSON');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, ReplyErrorCode.BadRequest, 'body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || body instanceof Uint8Array) throw new ApiError(400, ReplyErrorCode.BadRequest, 'body must be a JSON object');
   return body as Record<string, unknown>;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  const text = JsonBytes.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
   res.end(text);
 }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { APPLICATION_REPLY_ERRORS, ReplyErrorCode } from '@switchboard/wire';
+import { ReplyErrorCode } from '@switchboard/wire';
 import { CommandError, DisconnectError } from '../errors.js';
 import type { ConnectingContext, ConnectingResult, Renewal, ServerHooks, SessionContext, SubscribeAnswer } from '../hooks.js';
 import type { Logger } from '../logger.js';
@@ -10,6 +10,9 @@ import type { ChannelProxyEvent, ProxyEvent, ResolvedProxyOptions } from './prox
 export type ProxiedChannel = (channel: string, event: ChannelProxyEvent) => boolean;
 
 type Answer = Record<string, unknown>;
+
+/** The reply-error codes that are the application's (@switchboard/wire codes.ts): what a backend may pass to clients. */
+const APPLICATION_ERRORS = { from: 400, to: 1999 } as const;
 
 /**
  * The server's hooks, answered by the application's backend over HTTP: each
@@ -141,7 +144,7 @@ export class BackendProxy {
     }
     if (isObject(answer.error)) {
       const { code, message, temporary } = answer.error;
-      const { from, to } = APPLICATION_REPLY_ERRORS;
+      const { from, to } = APPLICATION_ERRORS;
       if (!(Number.isSafeInteger(code) && (code as number) >= from && (code as number) <= to)) throw this.invalid(event, `error.code must be ${from}–${to}`);
       throw new CommandError(code as number, typeof message === 'string' ? message : 'refused by the backend', temporary === true);
     }

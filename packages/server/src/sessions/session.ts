@@ -198,14 +198,17 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
   }
 
   get context(): SessionContext {
-    return (this.frozenContext ??= Object.freeze({
+    if (this.frozenContext) return this.frozenContext;
+    const context: { -readonly [K in keyof SessionContext]: SessionContext[K] } = {
       clientId: this.clientId,
       userId: this.identity.userId,
       connInfo: this.identity.connInfo,
       transportName: this.transport.name,
-      remoteAddress: this.transport.remoteAddress,
-      headers: this.headers,
-    }));
+    };
+    // Only what the transport knows: a memory transport has no address, and headers are kept only for a proxy.
+    if (this.transport.remoteAddress !== undefined) context.remoteAddress = this.transport.remoteAddress;
+    if (this.headers) context.headers = this.headers;
+    return (this.frozenContext = Object.freeze(context));
   }
 
   /** Sets (connect) or moves (refresh) the credential expiry and its clock. */

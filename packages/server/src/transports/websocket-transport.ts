@@ -1,58 +1,102 @@
-import { prepareFrame, type PreparedFrame } from '@switchboard/protocol';
-import type { ServerWebSocket } from '@switchboard/websocket';
+import { WebSocketServer, type AcceptedConnection, type CloseInfo, type PreparedMessage, type ShellListener, type SocketShell } from '@switchboard/websocket';
 import type { Codec } from '@switchboard/wire';
 import type { SharedMessage, Transport, TransportListener } from './transport.js';
 
-/** A session's transport over one of our WebSocket connections. */
-export class WebSocketTransport implements Transport {
+/** Until `bind`: events before a session exists (none are expected) go nowhere. */
+const UNBOUND: TransportListener = { onMessage() {}, onAlive() {}, onClose() {} };
+
+/**
+ * A session's transport over one WebSocket connection: the listener of the
+ * connection's shell itself, so the connection path is shell → transport →
+ * session, with no emitter or closures per connection in between.
+ */
+export class WebSocketTransport implements Transport, ShellListener {
   readonly name = 'websocket';
+  private readonly shell: SocketShell;
+  private listener: TransportListener = UNBOUND;
+  private drained: (() => void) | undefined;
 
   constructor(
-    private readonly ws: ServerWebSocket,
+    connection: AcceptedConnection,
     readonly codec: Codec,
-  ) {}
+  ) {
+    this.shell = connection.open(this);
+  }
 
-  /** Forwards the socket's messages and close to the session. */
+  /** Forwards the connection's messages, keepalive answers and close to the session. */
   bind(listener: TransportListener): void {
-    this.ws.on('message', (data) => listener.onMessage(data));
-    this.ws.on('pong', () => listener.onAlive());
-    this.ws.on('close', (code, reason) => listener.onClose(code, reason));
+    this.listener = listener;
   }
 
   get remoteAddress(): string | undefined {
-    return this.ws.remoteAddress;
+    return this.shell.remoteAddress;
   }
 
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.shell.bufferedAmount;
   }
 
   write(bytes: Uint8Array): void {
-    if (this.ws.readyState === 1) this.ws.send(bytes, { binary: this.codec.binary });
+    if (this.shell.isOpen) this.shell.send(bytes, this.codec.binary);
   }
 
   writeShared(message: SharedMessage): void {
-    if (this.ws.readyState !== 1) return;
-    // One frame for every WebSocket subscriber: the header is built once, the payload never copied.
-    const frame = (message.framed ??= prepareFrame(message.bytes, this.codec.binary)) as PreparedFrame;
-    this.ws.sendPrepared(frame);
+    if (!this.shell.isOpen) return;
+    // One frame for every WebSocket subscriber: framed and copied once, by the first to write it.
+    const frame = (message.framed ??= WebSocketServer.prepare(message.bytes, this.codec.binary)) as PreparedMessage;
+    this.shell.sendPrepared(frame);
   }
 
   close(code: number, reason: string): void {
-    if (this.ws.readyState === 1) this.ws.close(code, reason);
+    if (this.shell.isOpen) this.shell.close(code, reason);
   }
 
   abort(code: number, reason: string): void {
     this.close(code, reason);
     // After the close frame's flush (next tick): a peer that reads again learns the code.
-    setImmediate(() => this.ws.terminate());
+    setImmediate(() => this.shell.terminate());
   }
 
   ping(): void {
-    if (this.ws.readyState === 1) this.ws.ping();
+    if (this.shell.isOpen) this.shell.ping();
   }
 
   onceDrained(listener: () => void): void {
-    this.ws.once('drain', listener);
+    const earlier = this.drained;
+    this.drained = earlier ? () => (earlier(), listener()) : listener;
+    this.shell.requestDrain();
+  }
+
+  // --- ShellListener (called by the shell) ---------------------------------------
+
+  /** @internal */
+  onMessage(data: Buffer): void {
+    this.listener.onMessage(data);
+  }
+
+  /** @internal */
+  onPing(): void {}
+
+  /** @internal */
+  onPong(): void {
+    this.listener.onAlive();
+  }
+
+  /** @internal */
+  onDrain(): void {
+    const drained = this.drained;
+    this.drained = undefined;
+    drained?.();
+  }
+
+  /** @internal Peer and socket errors end in `onClosed`, which the session hears. */
+  onError(): void {}
+
+  /** @internal */
+  onClosing(): void {}
+
+  /** @internal */
+  onClosed(info: CloseInfo): void {
+    this.listener.onClose(info.code, info.reason);
   }
 }

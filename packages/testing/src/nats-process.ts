@@ -1,0 +1,152 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection, createServer } from 'node:net';
+
+/**
+ * A throwaway `nats-server` with JetStream on free loopback ports, with its own
+ * config and store directory, that a test can freeze, kill and restart (keeping
+ * or wiping its storage). Stopped by PID; `stop()` also deletes the directory.
+ */
+export interface NatsProcess {
+  readonly name: string;
+  readonly port: number;
+  readonly url: string;
+  /** The HTTP monitoring port (`/varz`, `/jsz`). */
+  readonly monitorPort: number;
+  readonly pid: number | undefined;
+  /** SIGKILL: connections drop; file storage survives on disk. */
+  kill(): Promise<void>;
+  /** Kill, then start again on the same ports; `wipe` deletes the JetStream store first (a server that lost its disk). */
+  restart(options?: { wipe?: boolean }): Promise<void>;
+  /** SIGSTOP / SIGCONT: connections stay open but nothing answers (a partition). */
+  freeze(): void;
+  thaw(): void;
+  stop(): Promise<void>;
+}
+
+/** Three `nats-server`s clustered over loopback routes, JetStream on each; streams made with 3 replicas span all. */
+export interface NatsCluster {
+  readonly servers: NatsProcess[];
+  readonly urls: string[];
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The client port sends its INFO line once the server accepts connections. */
+async function answers(port: number, timeoutMs: number): Promise<void> {
+  for (const start = Date.now(); ; await new Promise((r) => setTimeout(r, 50))) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ port, host: '127.0.0.1' });
+      socket.once('data', (d) => (socket.destroy(), resolve(d.toString().startsWith('INFO'))));
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() - start > timeoutMs) throw new Error(`nats-server on port ${port} did not answer within ${timeoutMs} ms`);
+  }
+}
+
+interface Ports {
+  port: number;
+  monitorPort: number;
+  clusterPort?: number;
+}
+
+function launcher(name: string, ports: Ports, routes: number[], jetstream = true) {
+  const dir = mkdtempSync(join(tmpdir(), `sb-nats-${name}-`));
+  const store = join(dir, 'jetstream');
+  const config = [
+    `server_name: ${name}`,
+    `listen: 127.0.0.1:${ports.port}`,
+    `http: 127.0.0.1:${ports.monitorPort}`,
+    ...(jetstream ? [`jetstream { store_dir: "${store}", max_memory_store: 268435456, max_file_store: 1073741824 }`] : []),
+    ...(ports.clusterPort === undefined
+      ? []
+      : [`cluster { name: sb-test, listen: 127.0.0.1:${ports.clusterPort}, routes: [${routes.map((p) => `nats-route://127.0.0.1:${p}`).join(', ')}] }`]),
+  ].join('\n');
+  writeFileSync(join(dir, 'nats.conf'), config);
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    child = spawn('nats-server', ['-c', join(dir, 'nats.conf')], { stdio: 'ignore' });
+    await answers(ports.port, 10_000);
+  };
+  const kill = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((resolve) => c.once('exit', resolve));
+    c.kill('SIGCONT');
+    c.kill('SIGKILL');
+    await exited;
+  };
+  const handle: NatsProcess = {
+    name,
+    port: ports.port,
+    url: `nats://127.0.0.1:${ports.port}`,
+    monitorPort: ports.monitorPort,
+    get pid() {
+      return child?.pid;
+    },
+    kill,
+    restart: async (options = {}) => {
+      await kill();
+      if (options.wipe) rmSync(store, { recursive: true, force: true });
+      await launch();
+    },
+    freeze: () => child?.kill('SIGSTOP'),
+    thaw: () => child?.kill('SIGCONT'),
+    stop: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return { handle, launch };
+}
+
+/** One server; `jetstream: false` makes one without JetStream (for start-up errors). */
+export async function startNats(options: { jetstream?: boolean } = {}): Promise<NatsProcess> {
+  const ports = { port: await freePort(), monitorPort: await freePort() };
+  const { handle, launch } = launcher(`sb-nats-${ports.port}`, ports, [], options.jetstream ?? true);
+  await launch();
+  return handle;
+}
+
+/** Starts 3 clustered servers and waits until JetStream has a meta leader, so streams can be created. */
+export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+  const all: Ports[] = [];
+  for (let i = 0; i < size; i++) all.push({ port: await freePort(), monitorPort: await freePort(), clusterPort: await freePort() });
+  const routes = all.map((p) => p.clusterPort!);
+  const made = all.map((ports, i) => launcher(`sb-nats-${all[0].port}-${i}`, ports, routes.filter((r) => r !== ports.clusterPort)));
+  const servers = made.map((m) => m.handle);
+  try {
+    await Promise.all(made.map((m) => m.launch()));
+    await metaLeader(servers, 30_000);
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw error;
+  }
+  return { servers, urls: servers.map((s) => s.url), stop: async () => void (await Promise.all(servers.map((s) => s.stop()))) };
+}
+
+/** Polls `/jsz` until a server reports a JetStream meta leader with every peer current. */
+export async function metaLeader(servers: NatsProcess[], timeoutMs: number): Promise<string> {
+  for (const start = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
+    for (const server of servers) {
+      try {
+        const jsz = (await (await fetch(`http://127.0.0.1:${server.monitorPort}/jsz`)).json()) as { meta_cluster?: { leader?: string; replicas?: { current: boolean }[] } };
+        const meta = jsz.meta_cluster;
+        if (meta?.leader && (meta.replicas ?? []).length === servers.length - 1 && meta.replicas!.every((r) => r.current)) return meta.leader;
+      } catch {
+        // not up yet, or frozen
+      }
+    }
+    if (Date.now() - start > timeoutMs) throw new Error(`no JetStream meta leader within ${timeoutMs} ms`);
+  }
+}
