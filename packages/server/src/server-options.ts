@@ -31,6 +31,13 @@ export interface ServerOptions {
   codecs?: Codec[];
   /** Path of the WebSocket endpoint. @default '/connection/websocket' */
   websocketPath?: string;
+  /**
+   * permessage-deflate for WebSocket connections whose client offers it (browsers do): no context
+   * takeover, so a publication is compressed once for all its subscribers and idle connections
+   * hold no zlib memory; messages under `threshold` bytes go uncompressed. Namespaces may opt out
+   * (`compress: false`). `false`: off. @default false
+   */
+  compression?: false | { threshold?: number };
   /** Largest client message (WebSocket close 1009 beyond it). @default 65536 */
   maxMessageSize?: number;
   /** Largest HTTP API request body (413 beyond it). @default 1048576 */
@@ -126,6 +133,7 @@ export const SERVER_DEFAULTS = Object.freeze({
   drainReconnectWindowMs: 10_000,
   positionCheckIntervalMs: 15_000,
   readinessTimeoutMs: 1000,
+  compression: false as false | { threshold?: number },
   protectMetrics: false as false | 'apiKey' | { token: string },
 });
 
@@ -164,6 +172,11 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
     if (!(Number.isSafeInteger(v) && v >= 0)) throw new TypeError(`Switchboard server: ${key} must be an integer ≥ 0 (0: no limit), got ${String(v)}`);
   }
   validateRate('commandRate', merged.commandRate);
+  const compression = merged.compression as unknown;
+  const threshold = (compression as { threshold?: unknown } | null)?.threshold;
+  if (compression !== false && (typeof compression !== 'object' || compression === null || (threshold !== undefined && !(Number.isSafeInteger(threshold) && (threshold as number) >= 0)))) {
+    throw new TypeError('Switchboard server: compression must be false or { threshold?: integer ≥ 0 }');
+  }
   if (!(Number.isSafeInteger(merged.positionCheckIntervalMs) && merged.positionCheckIntervalMs >= 0)) {
     throw new TypeError(`Switchboard server: positionCheckIntervalMs must be an integer ≥ 0, got ${String(merged.positionCheckIntervalMs)}`);
   }

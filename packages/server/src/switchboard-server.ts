@@ -76,6 +76,7 @@ export class SwitchboardServer {
       acceptRate: this.options.acceptRate || undefined,
       checkOrigin: originCheck(this.options.allowedOrigins, this.options.jwt?.cookie !== undefined),
       accept: (connection) => this.accept(connection),
+      perMessageDeflate: this.options.compression && { threshold: this.options.compression.threshold },
     });
     const proxy = this.proxy?.client;
     this.metrics = new ServerMetrics({
@@ -223,7 +224,10 @@ export class SwitchboardServer {
 
   private async build(): Promise<NodeParts> {
     const o = this.options;
-    const hub = new Hub((n) => this.metrics.messagesSent(n));
+    const hub = new Hub(
+      (n) => this.metrics.messagesSent(n),
+      (channel) => o.namespaces.get(namespaceOf(channel))?.compress ?? true,
+    );
     const cluster = new ClusterControl(hub, this.sessions, () => this.nodeInfo(), this.log);
     const factory = o.engine ?? memoryEngine();
     const engine: Engine = await factory({ nodeId: this.nodeId, broker: hub, control: cluster, log: this.log });

@@ -32,6 +32,8 @@ export interface NamespaceOptions {
   maxDataSize?: number;
   /** With joinLeave: joins and leaves are gathered per channel for this many ms and sent as one `presence` push (big rooms). 0: one `join`/`leave` push each. @default 0 */
   joinLeaveWindowMs?: number;
+  /** Compress this namespace's publications and joins/leaves on connections that negotiated compression (server option `compression`). @default true */
+  compress?: boolean;
   /** Presence entries per channel on this node (with presence on); a subscribe beyond it gets 106. 0: no limit. @default 10000 */
   maxPresenceMembers?: number;
   /** The channel events this namespace takes to the backend when `proxy` configures them; `[]` keeps the namespace off the proxy. @default ['subscribe', 'publish', 'sub_refresh'] */
@@ -58,6 +60,7 @@ export const NAMESPACE_DEFAULTS: Readonly<ResolvedNamespaceOptions> = Object.fre
   backpressure: 'close',
   maxDataSize: 65_536,
   maxPresenceMembers: 10_000,
+  compress: true,
   joinLeaveWindowMs: 0,
   proxy: Object.freeze([...CHANNEL_PROXY_EVENTS]) as ChannelProxyEvent[],
 });
@@ -84,6 +87,7 @@ export function resolveNamespaceOptions(namespace: string, options: NamespaceOpt
     fail('maxRecoveredPublications', 'must be a positive integer');
   }
   if (!(Number.isSafeInteger(resolved.maxDataSize) && resolved.maxDataSize > 0)) fail('maxDataSize', 'must be a positive integer');
+  if (typeof resolved.compress !== 'boolean') fail('compress', 'must be true or false');
   if (!(Number.isSafeInteger(resolved.joinLeaveWindowMs) && resolved.joinLeaveWindowMs >= 0)) fail('joinLeaveWindowMs', 'must be a non-negative integer');
   if (!(Number.isSafeInteger(resolved.maxPresenceMembers) && resolved.maxPresenceMembers >= 0)) fail('maxPresenceMembers', 'must be a non-negative integer');
   if (!(Number.isSafeInteger(resolved.maxSubscribers) && resolved.maxSubscribers >= 0)) fail('maxSubscribers', 'must be a non-negative integer');
