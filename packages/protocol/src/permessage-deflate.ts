@@ -214,6 +214,8 @@ export class PerMessageDeflate implements Extension {
   private readonly receiveBits: number;
   private readonly sendTakeover: boolean;
   private readonly receiveTakeover: boolean;
+  /** Where a prepared frame keeps its compressed form for connections like this one (same window). */
+  private readonly sharedKey: string;
 
   constructor(
     role: Role,
@@ -227,6 +229,7 @@ export class PerMessageDeflate implements Extension {
     this.receiveBits = server ? params.clientMaxWindowBits : params.serverMaxWindowBits;
     this.sendTakeover = !(server ? params.serverNoContextTakeover : params.clientNoContextTakeover);
     this.receiveTakeover = !(server ? params.clientNoContextTakeover : params.serverNoContextTakeover);
+    this.sharedKey = `deflate:${this.sendBits}`;
   }
 
   encode(payload: Uint8Array): { payload: Uint8Array; rsv: number } {
@@ -254,7 +257,7 @@ export class PerMessageDeflate implements Extension {
     const { payload, binary = false } = frame;
     if (!payload || payload.length < this.threshold) return undefined;
     if (this.sendTakeover) return frameMessage(this.encode(payload).payload, binary, Rsv.Rsv1);
-    const key = `deflate:${this.sendBits}`;
+    const key = this.sharedKey;
     const cached = frame.shared?.get(key);
     if (cached) return cached;
     const encoded = frameMessage(this.encode(payload).payload, binary, Rsv.Rsv1);
