@@ -65,6 +65,24 @@ function request(): string {
   return `GET ${PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${sub}${ext}\r\n`;
 }
 
+/**
+ * Inflates a compressed message (no context takeover: each stands alone). Every subscriber gets the
+ * same compressed bytes for a publication, so the few latest are remembered: the generator inflates
+ * each publication about once, not once per delivery.
+ */
+const inflatedCache = new Map<string, Buffer>();
+function inflated(payload: Buffer): Buffer {
+  const key = payload.toString('latin1');
+  let out = inflatedCache.get(key);
+  if (!out) {
+    if (inflatedCache.size > 64) inflatedCache.clear();
+    out = zlib.inflateRawSync(Buffer.concat([payload, TRAILER]), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, HEAD_BYTES);
+    inflatedCache.set(key, out);
+  }
+  return out;
+}
+const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
 interface Conn {
   socket: Socket;
   /** Called with each complete data frame's first HEAD_BYTES payload bytes. */
@@ -96,6 +114,16 @@ function open(onFrame: (head: Buffer) => void): Promise<Conn> {
           frameHeadLen = 0;
         },
         onFramePayload: (chunk, last) => {
+          if (codec && header.rsv & 0x40) {
+            // A compressed real-time message (the server's `compression`): inflated whole, to read its sequence number.
+            frameHead.push(Buffer.from(chunk));
+            if (!last) return;
+            const bytes = inflated(Buffer.concat(frameHead));
+            if (ready) return conn.onFrame(bytes);
+            ready = joinReplyId(codec, bytes) === 2;
+            if (ready) resolve(conn);
+            return;
+          }
           // The usual case, a frame whole in one chunk, is passed on as a view: nothing copied.
           const whole = last && frameHeadLen === 0;
           if (!whole && frameHeadLen < HEAD_BYTES) {

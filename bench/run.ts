@@ -29,6 +29,8 @@ interface Impl {
   /** The broker a cluster runs on, whose CPU is reported apart. */
   broker?: 'Redis' | 'NATS';
   env?: Record<string, string>;
+  /** The load generator offers permessage-deflate (no context takeover). */
+  deflate?: true;
 }
 const uwsAvailable = (() => {
   try {
@@ -41,6 +43,7 @@ const uwsAvailable = (() => {
 const ALL_IMPLS: Impl[] = [
   { name: 'switchboard-server', file: 'servers/switchboard-server.ts', protocol: 'switchboard', realtime: true },
   { name: 'switchboard-server-msgpack', file: 'servers/switchboard-server.ts', protocol: 'switchboard-msgpack', realtime: true },
+  { name: 'switchboard-server-deflate', file: 'servers/switchboard-server.ts', protocol: 'switchboard', realtime: true, env: { COMPRESSION: '1' }, deflate: true },
   { name: 'switchboard-3-nodes-redis', file: 'servers/switchboard-cluster.ts', protocol: 'switchboard', realtime: true, broker: 'Redis' },
   { name: 'switchboard-3-nodes-nats', file: 'servers/switchboard-cluster.ts', protocol: 'switchboard', realtime: true, broker: 'NATS', env: { ENGINE: 'nats' } },
   { name: 'switchboard', file: 'servers/switchboard.ts', protocol: 'ws' },
@@ -151,7 +154,7 @@ const ALL_SCENARIOS: Scenario[] = [
     unit: 'deliveries/s',
     load: { ...base, mode: 'channel', connections: CHANNEL_SUBSCRIBERS, depth: 4 },
     env: { MODE: 'fanout' },
-    impls: ['switchboard-server', 'switchboard-server-msgpack', 'ws', 'socket.io'],
+    impls: ['switchboard-server', 'switchboard-server-msgpack', 'switchboard-server-deflate', 'ws', 'socket.io'],
     memory: true,
     score: (r, m) => {
       const perConn = (k: keyof Memory) => ((m.memJoined![k] - m.memBefore![k]) / CHANNEL_SUBSCRIBERS).toFixed(0);
@@ -250,7 +253,7 @@ async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number;
   const { child: server, ports, pids, brokerPid } = started;
   children.add(server);
   const serverCpu = () => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
-  const load: LoadConfig = { ...scenario.load, port: ports[0], ...(ports.length > 1 && { ports }), protocol: impl.protocol };
+  const load: LoadConfig = { ...scenario.load, port: ports[0], ...(ports.length > 1 && { ports }), protocol: impl.protocol, ...(impl.deflate && { deflate: true }) };
   const m: Measured = { cpu: 0, genCpu: 0, wall: 0, rssBefore: rssBytes(server.pid!), rssAfter: 0, sockBefore: tcpSocketMemory(), sockAfter: 0 };
   if (scenario.memory) m.memBefore = await memoryOf(server);
   const gen = spawn(process.execPath, ['--import', 'tsx', here('load-generator.ts'), JSON.stringify(load)], { stdio: ['pipe', 'pipe', 'inherit'] });

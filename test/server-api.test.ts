@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '@switchboard/testing';
 
-const ENDPOINTS = ['publish', 'broadcast', 'history', 'history_remove', 'presence', 'presence_stats', 'channels', 'disconnect', 'unsubscribe', 'send', 'info'];
+const ENDPOINTS = ['publish', 'broadcast', 'history', 'history_remove', 'presence', 'presence_stats', 'channels', 'disconnect', 'unsubscribe', 'send', 'info', 'subscribe', 'refresh', 'batch'];
 
 describe('server HTTP API', () => {
   let t: TestServer;

@@ -14,7 +14,9 @@ const engine =
     : process.env.ENGINE === 'nats'
       ? natsEngine({ servers: [process.env.NATS_URL!], prefix: process.env.NATS_PREFIX })
       : undefined;
-const server = createServer({ allowAnonymous: true, apiKey: API_KEY, namespaces: { bench: {} }, acceptRate: false, engine });
+// COMPRESSION=1: permessage-deflate for clients that offer it, every message compressed (threshold 0).
+const compression = process.env.COMPRESSION ? { threshold: Number(process.env.COMPRESSION_THRESHOLD ?? 0) } : false;
+const server = createServer({ allowAnonymous: true, apiKey: API_KEY, namespaces: { bench: {} }, acceptRate: false, engine, compression });
 const { port } = await server.listen(0, '127.0.0.1');
 console.log(`READY ${port}`);
 

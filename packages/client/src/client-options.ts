@@ -4,6 +4,7 @@ import type { ClientError } from './client-errors.js';
 import type { TransportName, WebSocketConstructor } from './transports/client-transport.js';
 export type { WebSocketConstructor, WebSocketLike } from './transports/client-transport.js';
 import type { EventSourceConstructor } from './transports/sse-transport.js';
+import type { Subscription } from './subscription.js';
 
 /** A client's life; see Client. */
 export const ClientState = { Disconnected: 'disconnected', Connecting: 'connecting', Connected: 'connected', Closed: 'closed' } as const;
@@ -59,5 +60,7 @@ export type ClientEvent =
   | { type: 'connected'; client: string; user: string; node: string; expiresAt?: number; transport: TransportName }
   | { type: 'disconnected'; code: number; reason: string; willReconnect: boolean; retryInMs?: number }
   | { type: 'message'; data: unknown }
+  /** The server subscribed this client to a channel the app had not subscribed to (at connect, or later through the HTTP API's `subscribe`); `subscription` is like any other. */
+  | { type: 'subscribed'; channel: string; subscription: Subscription }
   /** Something failed that the client retries on its own (a refresh, `getToken`). */
   | { type: 'error'; error: ClientError };

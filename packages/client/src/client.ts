@@ -12,10 +12,12 @@ import {
   type ParamsOf,
   type PresenceStatsResult,
   type PublishResultWire,
+  type ReplyError,
   type RequestMethod,
   type ResultOf,
   type ServerMessage,
   type StreamPosition,
+  type SubscribeResult,
   type WireMessage,
 } from '@switchboard/wire';
 import { fullJitterDelay, windowDelay, type BackoffOptions } from './backoff.js';
@@ -236,6 +238,19 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     });
   }
 
+  /** A channel the server subscribed this connection to: the app's subscription, or one made (as the server's) and announced with `subscribed`. */
+  private serverSubscribed(channel: string, outcome: SubscribeResult | { error: ReplyError }): void {
+    let sub = this.subs.get(channel);
+    const isNew = !sub;
+    if (!sub) {
+      this.subs.set(channel, (sub = new Subscription(channel, this)));
+      sub.madeByServer();
+    }
+    if ('error' in outcome) sub.rejected(new ClientError(outcome.error.code, outcome.error.message, outcome.error.temporary ?? false));
+    else sub.subscribed(outcome);
+    if (isNew && !('error' in outcome)) this.emit({ type: 'subscribed', channel, subscription: sub });
+  }
+
   private connected(ws: WebSocketLike, result: ConnectResult): void {
     if (this.ws !== ws) return;
     this.everConnected = true;
@@ -243,15 +258,7 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.scheduleProbe();
     this.stableTimer = setTimeout(() => (this.attempt = 0), this.options.stableAfterMs ?? 5000);
     this.setState(ClientState.Connected);
-    for (const [channel, outcome] of Object.entries(result.subs)) {
-      let sub = this.subs.get(channel);
-      if (!sub) {
-        this.subs.set(channel, (sub = new Subscription(channel, this)));
-        sub.madeByServer();
-      }
-      if ('error' in outcome) sub.rejected(new ClientError(outcome.error.code, outcome.error.message, outcome.error.temporary ?? false));
-      else sub.subscribed(outcome);
-    }
+    for (const [channel, outcome] of Object.entries(result.subs)) this.serverSubscribed(channel, outcome);
     for (const [channel, sub] of this.subs) if (!(channel in result.subs)) sub.resume();
     this.commands.flow();
     this.refresh.schedule(result.expiresAt);
@@ -285,6 +292,14 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
       case 'join':
       case 'leave':
         return this.subs.get(message.channel)?.presenceEvent(message.push, message.info);
+      case 'presence': {
+        const sub = this.subs.get(message.channel);
+        for (const info of message.leaves) sub?.presenceEvent('leave', info);
+        for (const info of message.joins) sub?.presenceEvent('join', info);
+        return;
+      }
+      case 'subscribe':
+        return this.serverSubscribed(message.channel, message.result);
       case 'unsubscribe':
         return this.subs.get(message.channel)?.serverUnsubscribed(message.code, message.reason);
       case 'refresh':

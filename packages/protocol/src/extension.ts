@@ -1,3 +1,5 @@
+import type { PreparedFrame } from './frame-serializer.js';
+
 /** One `name[=value]` parameter of an extension (RFC 6455 §9.1). A bare name has value `true`. */
 export interface ExtensionParam {
   name: string;
@@ -21,6 +23,13 @@ export interface Extension {
    * for it, or null when the message is not transformed by this extension.
    */
   startDecode(rsv: number): MessageDecoder | null;
+  /**
+   * Optional: the whole frame to write for a message prepared for many
+   * connections, encoded once for all connections with the same parameters
+   * (cached in `frame.shared`), or made for this one alone; undefined to send
+   * the prepared bytes as they are.
+   */
+  encodeShared?(frame: PreparedFrame): Uint8Array | undefined;
   /** Frees what the extension holds; called once the connection is gone. */
   dispose(): void;
 }

@@ -66,15 +66,33 @@ export function serializeFrame(frame: Frame, maskSource: MaskSource | null): Uin
   return [out];
 }
 
-/** A data message framed once, unmasked and uncompressed, ready to be written to any number of server connections. */
+/**
+ * A data message framed once, unmasked and uncompressed, ready to be written to
+ * any number of server connections. An extension may also encode it once for
+ * every connection that shares its parameters (`Extension.encodeShared`) and
+ * keep that frame in `shared`, under a key of its own.
+ */
 export interface PreparedFrame {
   readonly bytes: Uint8Array;
+  /** The message's data (a view of `bytes` after the header). */
+  readonly payload?: Uint8Array;
+  readonly binary?: boolean;
+  /** `false`: never transform (compress) it, whatever was negotiated. @default true */
+  readonly transform?: boolean;
+  /** Frames encoded once per set of shared parameters, e.g. `deflate:15`. */
+  shared?: Map<string, Uint8Array>;
 }
 
 /** Frames a message once for fan-out: every subscriber gets the same bytes (no per-socket framing or copying). */
-export function prepareFrame(payload: Uint8Array, binary: boolean): PreparedFrame {
+export function prepareFrame(payload: Uint8Array, binary: boolean, options: { transform?: boolean } = {}): PreparedFrame {
+  const bytes = frameMessage(payload, binary, 0);
+  return { bytes, payload: bytes.subarray(bytes.length - payload.length), binary, transform: options.transform ?? true };
+}
+
+/** One unfragmented, unmasked data frame with `rsv` set: header and payload in one array. */
+export function frameMessage(payload: Uint8Array, binary: boolean, rsv: number): Uint8Array {
   const bytes = new Uint8Array(frameHeaderLength(payload.length, false) + payload.length);
-  const at = writeHeader(bytes, 0, { fin: true, rsv: 0, opcode: binary ? Opcode.Binary : Opcode.Text, payload }, false);
+  const at = writeHeader(bytes, 0, { fin: true, rsv, opcode: binary ? Opcode.Binary : Opcode.Text, payload }, false);
   bytes.set(payload, at);
-  return { bytes };
+  return bytes;
 }

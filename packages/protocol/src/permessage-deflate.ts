@@ -2,6 +2,7 @@ import { CloseCode } from './close-code.js';
 import { ErrorCode, HandshakeError, ProtocolError, SwitchboardError } from './errors.js';
 import type { AcceptedExtension, Extension, MessageDecoder } from './extension.js';
 import { Rsv, type Role } from './frame.js';
+import { frameMessage, type PreparedFrame } from './frame-serializer.js';
 import type { ClientExtensionNegotiator, ExtensionParam, ServerExtensionNegotiator } from './handshake/extension-header.js';
 
 /**
@@ -213,6 +214,8 @@ export class PerMessageDeflate implements Extension {
   private readonly receiveBits: number;
   private readonly sendTakeover: boolean;
   private readonly receiveTakeover: boolean;
+  /** Where a prepared frame keeps its compressed form for connections like this one (same window). */
+  private readonly sharedKey: string;
 
   constructor(
     role: Role,
@@ -226,6 +229,7 @@ export class PerMessageDeflate implements Extension {
     this.receiveBits = server ? params.clientMaxWindowBits : params.serverMaxWindowBits;
     this.sendTakeover = !(server ? params.serverNoContextTakeover : params.clientNoContextTakeover);
     this.receiveTakeover = !(server ? params.clientNoContextTakeover : params.serverNoContextTakeover);
+    this.sharedKey = `deflate:${this.sendBits}`;
   }
 
   encode(payload: Uint8Array): { payload: Uint8Array; rsv: number } {
@@ -239,6 +243,26 @@ export class PerMessageDeflate implements Extension {
     if (endsWithTrailer(out)) out = out.subarray(0, out.length - 4);
     else if (out.length === 0) out = new Uint8Array(1);
     return { payload: out, rsv: Rsv.Rsv1 };
+  }
+
+  /**
+   * A prepared message for many connections. Without context takeover on our
+   * side every message is compressed on its own, so one compressed frame is
+   * valid on every connection with the same window: it is made once, by the
+   * first connection that sends it, and kept in the frame under `deflate:<bits>`.
+   * With context takeover our stream's history must match the peer's, so the
+   * message is compressed for this connection alone.
+   */
+  encodeShared(frame: PreparedFrame): Uint8Array | undefined {
+    const { payload, binary = false } = frame;
+    if (!payload || payload.length < this.threshold) return undefined;
+    if (this.sendTakeover) return frameMessage(this.encode(payload).payload, binary, Rsv.Rsv1);
+    const key = this.sharedKey;
+    const cached = frame.shared?.get(key);
+    if (cached) return cached;
+    const encoded = frameMessage(this.encode(payload).payload, binary, Rsv.Rsv1);
+    (frame.shared ??= new Map()).set(key, encoded);
+    return encoded;
   }
 
   startDecode(rsv: number): MessageDecoder | null {

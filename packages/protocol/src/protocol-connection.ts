@@ -212,12 +212,20 @@ export class ProtocolConnection implements FrameSink {
 
   /**
    * Writes a frame prepared once for many connections (server role only: client
-   * frames must be masked per frame). Valid with any negotiated extension, since
-   * an uncompressed message needs no RSV bit.
+   * frames must be masked per frame). An extension may swap in its shared
+   * encoding (permessage-deflate: compressed once for every connection without
+   * server context takeover); otherwise the prepared bytes go as they are, valid
+   * with any negotiated extension since an uncompressed message needs no RSV bit.
    */
   sendPrepared(frame: PreparedFrame): void {
     this.assertCanSend();
     if (this.maskSource) throw new SwitchboardError(ErrorCode.InvalidState, 'prepared frames are for servers only');
+    if (frame.transform !== false) {
+      for (const extension of this.extensions) {
+        const encoded = extension.encodeShared?.(frame);
+        if (encoded) return this.output(encoded);
+      }
+    }
     this.output(frame.bytes);
   }
 

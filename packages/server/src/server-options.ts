@@ -6,6 +6,8 @@ import { resolveNamespaceOptions, type NamespaceOptions, type ResolvedNamespaceO
 import { resolveJwtOptions, type JwtOptions, type ResolvedJwtOptions } from './auth/jwt-options.js';
 import { resolveAllowedOrigins } from './auth/origin-policy.js';
 import type { ServerHooks } from './hooks.js';
+import { validateRate, type RateOptions } from './sessions/token-bucket.js';
+import { resolveProxyOptions, type ProxyOptions, type ResolvedProxyOptions } from './proxy/proxy-options.js';
 
 export interface ServerOptions {
   /** Namespaces by name; a channel `ns:name` follows `namespaces[ns]`. @default {} */
@@ -13,6 +15,8 @@ export interface ServerOptions {
   /** Where publications, history, presence and node commands live. @default memoryEngine() */
   engine?: EngineFactory;
   hooks?: ServerHooks;
+  /** The application's backend, called over HTTP for connect, refresh, subscribe, publish, RPC and sub_refresh (docs/server-api.md#backend-proxies). @default none */
+  proxy?: ProxyOptions;
   /** Accept `connect` without `onConnecting` (user id ""; connInfo from the client's `data`). @default false */
   allowAnonymous?: boolean;
   /** Key for the HTTP API (`Authorization: apikey KEY`). Without one the API answers 401 to everything. */
@@ -31,6 +35,13 @@ export interface ServerOptions {
   httpTransportsPath?: string | false;
   /** An upstream request forwarded to the session's node fails with 504 after this many ms (plus a poll's wait). @default 5000 */
   forwardTimeoutMs?: number;
+  /**
+   * permessage-deflate for WebSocket connections whose client offers it (browsers do): no context
+   * takeover, so a publication is compressed once for all its subscribers and idle connections
+   * hold no zlib memory; messages under `threshold` bytes go uncompressed. Namespaces may opt out
+   * (`compress: false`). `false`: off. @default false
+   */
+  compression?: false | { threshold?: number };
   /** Largest client message (WebSocket close 1009 beyond it). @default 65536 */
   maxMessageSize?: number;
   /** Largest HTTP API request body (413 beyond it). @default 1048576 */
@@ -39,6 +50,16 @@ export interface ServerOptions {
   apiBodyTimeoutMs?: number;
   /** Channels one connection may be subscribed to at once. @default 128 */
   maxSubscriptionsPerConnection?: number;
+  /** A token bucket on each connection's commands; the excess gets reply error 111 (temporary), or is dropped when it has no id. `false`: no limit. @default { perSecond: 20_000, burst: 40_000 } */
+  commandRate?: RateOptions | false;
+  /** Connections one user may hold across the cluster; more are closed with 3400 (try later). Anonymous clients are not counted. 0: no limit (each connect then costs no engine round trip). @default 0 */
+  maxConnectionsPerUser?: number;
+  /** Connections this node holds; more are closed with 3400 (try later). `serve` warns at start-up when `ulimit -n` is below it. 0: no limit. @default 0 */
+  maxConnections?: number;
+  /** Channels with subscribers on this node; a subscribe that would add one more gets 106. @default 100000 */
+  maxChannelsPerNode?: number;
+  /** Browser origins allowed to call the HTTP API (CORS: preflights answered, `Access-Control-Allow-Origin` set); others get no CORS headers, and a refused preflight 403. @default none */
+  apiCorsOrigins?: string[];
   /** Commands waiting to be handled on one connection; more get reply error 111. @default 256 */
   maxPendingCommands?: number;
   /** A connection must send `connect` within this many ms (disconnect 3007). @default 5000 */
@@ -71,13 +92,19 @@ export interface ServerOptions {
    * (subscribers then recover from history). 0: only when the engine's link comes back. @default 15000
    */
   positionCheckIntervalMs?: number;
+  /** `/health/ready` (and `/health`) answers 503 `engine-unavailable` when an engine read takes longer. @default 1000 */
+  readinessTimeoutMs?: number;
+  /** Who may read `/metrics`: anyone (`false`), the API key holder (`'apiKey'`: `Authorization: apikey KEY`), or a bearer token (`{token}`: `Authorization: Bearer TOKEN`, at least 16 characters). @default false */
+  protectMetrics?: false | 'apiKey' | { token: string };
   /** Node id in the cluster. @default a random id */
   nodeId?: string;
   /** Human name of this node in `info`. @default the host name */
   nodeName?: string;
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'jwt' | 'allowedOrigins' | 'personalNamespace' | 'engine' | 'hooks'>> & {
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'jwt' | 'allowedOrigins' | 'personalNamespace' | 'engine' | 'hooks' | 'proxy' | 'apiCorsOrigins'>> & {
+  apiCorsOrigins: string[] | undefined;
+  proxy: ResolvedProxyOptions | undefined;
   namespaces: Map<string, ResolvedNamespaceOptions>;
   apiKey: string | undefined;
   jwt: ResolvedJwtOptions | undefined;
@@ -106,10 +133,17 @@ export const SERVER_DEFAULTS = Object.freeze({
   pongTimeoutMs: 10_000,
   maxSendBufferBytes: 1_048_576,
   acceptRate: { perSecond: 2000, burst: 4000 } as AcceptRateOptions | false,
+  commandRate: { perSecond: 20_000, burst: 40_000 } as RateOptions | false,
+  maxConnectionsPerUser: 0,
+  maxConnections: 0,
+  maxChannelsPerNode: 100_000,
   drainBatchSize: 500,
   drainIntervalMs: 500,
   drainReconnectWindowMs: 10_000,
   positionCheckIntervalMs: 15_000,
+  readinessTimeoutMs: 1000,
+  compression: false as false | { threshold?: number },
+  protectMetrics: false as false | 'apiKey' | { token: string },
 });
 
 const POSITIVE = [
@@ -130,7 +164,12 @@ const POSITIVE = [
   'drainIntervalMs',
   'drainReconnectWindowMs',
   'forwardTimeoutMs',
+  'readinessTimeoutMs',
+  'maxChannelsPerNode',
 ] as const;
+
+/** Options where 0 means "no limit". */
+const NON_NEGATIVE = ['maxConnectionsPerUser', 'maxConnections'] as const;
 
 /** Merges defaults once and validates eagerly, naming the option at fault. */
 export function resolveServerOptions(options: ServerOptions, defaults: { nodeId: string; nodeName: string }): ResolvedServerOptions {
@@ -138,6 +177,16 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
   for (const key of POSITIVE) {
     const v = merged[key];
     if (!(Number.isSafeInteger(v) && v > 0)) throw new TypeError(`Switchboard server: ${key} must be a positive integer, got ${String(v)}`);
+  }
+  for (const key of NON_NEGATIVE) {
+    const v = merged[key];
+    if (!(Number.isSafeInteger(v) && v >= 0)) throw new TypeError(`Switchboard server: ${key} must be an integer ≥ 0 (0: no limit), got ${String(v)}`);
+  }
+  validateRate('commandRate', merged.commandRate);
+  const compression = merged.compression as unknown;
+  const threshold = (compression as { threshold?: unknown } | null)?.threshold;
+  if (compression !== false && (typeof compression !== 'object' || compression === null || (threshold !== undefined && !(Number.isSafeInteger(threshold) && (threshold as number) >= 0)))) {
+    throw new TypeError('Switchboard server: compression must be false or { threshold?: integer ≥ 0 }');
   }
   if (!(Number.isSafeInteger(merged.positionCheckIntervalMs) && merged.positionCheckIntervalMs >= 0)) {
     throw new TypeError(`Switchboard server: positionCheckIntervalMs must be an integer ≥ 0, got ${String(merged.positionCheckIntervalMs)}`);
@@ -154,6 +203,11 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
   if (personal !== undefined && !namespaces.has(personal)) {
     throw new TypeError(`Switchboard server: personalNamespace "${personal}" is not in namespaces`);
   }
+  const metrics = merged.protectMetrics;
+  if (!(metrics === false || metrics === 'apiKey' || (typeof metrics === 'object' && metrics !== null && typeof metrics.token === 'string' && metrics.token.length >= 16))) {
+    throw new TypeError("Switchboard server: protectMetrics must be false, 'apiKey' or { token } (at least 16 characters)");
+  }
+  if (metrics === 'apiKey' && options.apiKey === undefined) throw new TypeError("Switchboard server: protectMetrics 'apiKey' needs apiKey");
   if (options.apiKey !== undefined && options.apiKey.length < 16) throw new TypeError('Switchboard server: apiKey must be at least 16 characters');
   return {
     ...merged,
@@ -162,9 +216,11 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
     apiKey: options.apiKey,
     jwt: options.jwt === undefined ? undefined : resolveJwtOptions(options.jwt),
     allowedOrigins: resolveAllowedOrigins(options.allowedOrigins),
+    apiCorsOrigins: resolveAllowedOrigins(options.apiCorsOrigins, 'apiCorsOrigins'),
     personalNamespace: personal,
     engine: options.engine,
     hooks: options.hooks ?? {},
+    proxy: options.proxy === undefined ? undefined : resolveProxyOptions(options.proxy),
   };
 }
 

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Engine, StreamPosition } from '@switchboard/engine';
 import { memoryEngine } from '@switchboard/engine-memory';
 import { WebSocketServer, type AcceptedConnection } from '@switchboard/websocket';
-import { DisconnectCode, JsonCodec, ReplyErrorCode, Subprotocol } from '@switchboard/wire';
+import { DisconnectCode, JsonCodec, ReplyErrorCode, Subprotocol, withReconnectAfter } from '@switchboard/wire';
 import { ConnectionAuth } from './auth/connection-auth.js';
 import type { ConnectionRequest } from './auth/identity.js';
 import { JwtAuth } from './auth/jwt-auth.js';
@@ -20,10 +20,13 @@ import { ClusterControl } from './cluster/cluster-control.js';
 import type { NodeInfo } from './cluster/control-messages.js';
 import { CommandError } from './errors.js';
 import { ApiHandler, type ApiServices } from './http/api-handler.js';
+import { HeaderSecret } from './http/header-secret.js';
+import { HealthCheck } from './http/health-check.js';
 import { HTTP_CONTROL_TYPE, HttpTransports } from './http/http-transports.js';
 import { bodyUnread, sendJson } from './http/json-http.js';
 import { silentLogger, type Logger } from './logger.js';
-import { ServerMetrics } from './metrics/server-metrics.js';
+import { ServerMetrics, namespaceOf } from './metrics/server-metrics.js';
+import { BackendProxy } from './proxy/backend-proxy.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
 import { drainCloseReason, drainSessions, type DrainPlan } from './sessions/drain.js';
@@ -52,10 +55,22 @@ export class SwitchboardServer {
   private httpServer: HttpServer | undefined;
   private readonly heartbeat: Heartbeat;
   private draining: Promise<number> | undefined;
+  /** What `/metrics` requires with `protectMetrics`, made on first use. */
+  private metricsSecret: HeaderSecret | undefined;
+  /** The application's backend over HTTP, when `proxy` is set. */
+  readonly proxy: BackendProxy | undefined;
+  private readonly health: HealthCheck;
 
   constructor(options: ServerOptions = {}, private readonly log: Logger = silentLogger) {
     this.nodeId = options.nodeId ?? randomUUID().slice(0, 8);
-    this.options = resolveServerOptions(options, { nodeId: this.nodeId, nodeName: hostname() });
+    const resolved = resolveServerOptions(options, { nodeId: this.nodeId, nodeName: hostname() });
+    if (resolved.proxy) {
+      const namespaces = resolved.namespaces;
+      this.proxy = new BackendProxy(resolved.proxy, (channel, event) => namespaces.get(namespaceOf(channel))?.proxy.includes(event) ?? false, log);
+      this.options = { ...resolved, hooks: this.proxy.hooks(resolved.hooks) };
+    } else {
+      this.options = resolved;
+    }
     const codecs = this.options.codecs;
     this.wss = new WebSocketServer({
       // No subprotocol offered → the first codec; an unknown one offered → 400.
@@ -65,14 +80,28 @@ export class SwitchboardServer {
       acceptRate: this.options.acceptRate || undefined,
       checkOrigin: originCheck(this.options.allowedOrigins, this.options.jwt?.cookie !== undefined),
       accept: (connection) => this.accept(connection),
+      perMessageDeflate: this.options.compression && { threshold: this.options.compression.threshold },
     });
-    this.metrics = new ServerMetrics({ connections: () => this.sessions.all(), channelCount: () => this.core?.hub.channelCount ?? 0 });
+    const proxy = this.proxy?.client;
+    this.metrics = new ServerMetrics({
+      connections: () => this.sessions.all(),
+      channelCount: () => this.core?.hub.channelCount ?? 0,
+      proxy: proxy && (() => ({ inFlight: proxy.inFlight, queued: proxy.queued, cap: proxy.maxInFlight })),
+    });
     this.heartbeat = new Heartbeat(() => this.sessions.all(), this.options.pingIntervalMs, this.options.pongTimeoutMs);
     this.wss.on('rejected', (error, request) => {
       this.metrics.handshake(error.status);
-      if (error.status === 403) this.log.info({ url: redactUrl(request?.target), origin: request?.headers.get('origin') }, 'handshake refused: origin not allowed');
+      if (error.status !== 403) this.log.debug?.({ status: error.status, url: redactUrl(request?.target) }, 'handshake refused');
+      else this.log.info({ url: redactUrl(request?.target), origin: request?.headers.get('origin') }, 'handshake refused: origin not allowed');
     });
-    this.api = new ApiHandler(this.options.apiKey, () => this.core?.api);
+    this.api = new ApiHandler(this.options.apiKey, () => this.core?.api, this.options.apiCorsOrigins);
+    this.health = new HealthCheck(
+      {
+        state: () => (!this.core ? 'starting' : this.draining ? 'draining' : 'running'),
+        probe: () => this.core!.engine.broker.history(HEALTH_CHANNEL, { limit: 0 }),
+      },
+      this.options.readinessTimeoutMs,
+    );
   }
 
   /** Starts the engine and the node's timers; `listen` and `attach` call it. Idempotent. */
@@ -131,18 +160,24 @@ export class SwitchboardServer {
     });
   }
 
-  /** Answers `/health`, `/metrics` and `/api/*`; returns false for any other request, for your handler to serve. */
+  /** Answers `/health/live`, `/health/ready` (and `/health`, its alias), `/metrics` and `/api/*`; returns false for any other request, for your handler to serve. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
     const path = pathOf(req.url);
-    if (path === '/health') {
-      // 503 while starting or draining, so a load balancer sends new clients elsewhere.
-      const status = !this.core ? 'starting' : this.draining ? 'draining' : 'ok';
-      sendJson(res, status === 'ok' ? 200 : 503, { status, node: this.nodeId });
+    if (path === '/health/live') {
+      sendJson(res, 200, { status: 'ok', node: this.nodeId });
+      return true;
+    }
+    if (path === '/health' || path === '/health/ready') {
+      // 503 while starting, draining or without an engine, so a load balancer sends new clients elsewhere.
+      void this.health.readiness().then((r) => sendJson(res, r.ready ? 200 : 503, { status: r.status, node: this.nodeId }));
       return true;
     }
     if (path === '/metrics') {
-      const close = bodyUnread(req) ? { connection: 'close' } : {};
-      void this.metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType, ...close }).end(text));
+      if (!this.metricsAllowed(req.headers.authorization)) {
+        sendJson(res, 401, { error: { code: 101, message: 'metrics need credentials (protectMetrics)' } }, { 'www-authenticate': 'Bearer' });
+        return true;
+      }
+      void this.metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType, ...(bodyUnread(req) ? { connection: 'close' } : {}) }).end(text));
       return true;
     }
     const prefix = this.options.httpTransportsPath;
@@ -153,6 +188,13 @@ export class SwitchboardServer {
       return true;
     }
     return false;
+  }
+
+  private metricsAllowed(header: string | undefined): boolean {
+    const rule = this.options.protectMetrics;
+    if (rule === false) return true;
+    this.metricsSecret ??= rule === 'apiKey' ? new HeaderSecret('apikey', this.options.apiKey) : new HeaderSecret('Bearer', rule.token);
+    return this.metricsSecret.matches(header);
   }
 
   /** This node's numbers, as other nodes see them in `info`. */
@@ -179,11 +221,18 @@ export class SwitchboardServer {
    */
   drain(plan: Partial<DrainPlan> = {}): Promise<number> {
     const o = this.options;
-    this.draining ??= drainSessions([...this.sessions.all()], {
+    if (this.draining) return this.draining;
+    const full: DrainPlan = {
       code: plan.code ?? 1012,
       batchSize: plan.batchSize ?? o.drainBatchSize,
       intervalMs: plan.intervalMs ?? o.drainIntervalMs,
       reconnectWindowMs: plan.reconnectWindowMs ?? o.drainReconnectWindowMs,
+    };
+    const connections = this.sessions.size;
+    this.log.info({ connections, ...full, expectedMs: Math.max(0, Math.ceil(connections / full.batchSize) - 1) * full.intervalMs }, 'drain started');
+    this.draining = drainSessions([...this.sessions.all()], full).then((closed) => {
+      this.log.info({ closed }, 'drain finished');
+      return closed;
     });
     return this.draining;
   }
@@ -204,11 +253,15 @@ export class SwitchboardServer {
       core.cluster.stop();
       await core.engine.close();
     }
+    this.proxy?.close();
   }
 
   private async build(): Promise<NodeParts> {
     const o = this.options;
-    const hub = new Hub((n) => this.metrics.messagesSent(n));
+    const hub = new Hub(
+      (n) => this.metrics.messagesSent(n),
+      (channel) => o.namespaces.get(namespaceOf(channel))?.compress ?? true,
+    );
     const cluster = new ClusterControl(hub, this.sessions, () => this.nodeInfo(), this.log);
     const factory = o.engine ?? memoryEngine();
     const engine: Engine = await factory({ nodeId: this.nodeId, broker: hub, control: cluster, log: this.log });
@@ -229,6 +282,7 @@ export class SwitchboardServer {
       auth: new ConnectionAuth(o, o.jwt && new JwtAuth(o.jwt), this.log),
       metrics: this.metrics,
       log: this.log,
+      forwardedHeaders: this.proxy && ((headers) => this.proxy!.forwardedHeaders(headers)),
     };
     const api: ApiServices = {
       nodeId: this.nodeId,
@@ -270,6 +324,11 @@ export class SwitchboardServer {
     const core = this.core;
     if (!core) return transport.close(DisconnectCode.Shutdown, 'server is not running');
     if (this.draining) return transport.close(DisconnectCode.Draining, drainCloseReason(this.options.drainReconnectWindowMs));
+    const max = this.options.maxConnections;
+    if (max > 0 && this.sessions.size >= max) {
+      this.log.debug?.({ connections: this.sessions.size, maxConnections: max }, 'connection refused: node full (3400)');
+      return transport.close(DisconnectCode.TooManyConnections, withReconnectAfter('node full', { minMs: 1000, maxMs: 10_000 }));
+    }
     transport.bind(new Session(core.session, transport, request));
   }
 
@@ -288,6 +347,9 @@ export class SwitchboardServer {
     this.open(transport, { headers: Object.fromEntries(headers), remoteAddress: transport.remoteAddress, url: target });
   }
 }
+
+/** The stream read by readiness probes (a read of its top position; nothing is written). */
+const HEALTH_CHANNEL = '$switchboard:health';
 
 /** One running node's parts, built by `start()`. */
 interface NodeParts {

@@ -1,8 +1,11 @@
+import type { PreparedFrame } from '@switchboard/protocol';
+
 /**
  * A data message framed once by `WebSocketServer.prepare` (header and payload in
- * one Buffer, unmasked, uncompressed), written as is to any number of server
- * connections with `sendPrepared`.
+ * one Buffer, unmasked), written as is to any number of server connections with
+ * `sendPrepared`. On connections that negotiated permessage-deflate without
+ * server context takeover it goes compressed, compressed once for all of them.
  */
-export interface PreparedMessage {
+export interface PreparedMessage extends PreparedFrame {
   readonly bytes: Buffer;
 }

@@ -225,11 +225,14 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   /**
    * Frames a data message once, for `sendPrepared` on any number of connections:
    * every socket gets the same bytes, and the payload is copied once, behind the header.
-   * Strings go as text unless `binary` is set; bytes go as binary. Never compressed
-   * (RFC 7692 marks compression per message, so this is valid on any connection).
+   * Strings go as text unless `binary` is set; bytes go as binary. On connections
+   * with permessage-deflate and no server context takeover it is compressed once
+   * for all of them (above the threshold); `compress: false` sends it as it is
+   * everywhere (RFC 7692 marks compression per message, so both are valid).
    */
-  static prepare(data: MessageData, binary = typeof data !== 'string'): PreparedMessage {
-    return { bytes: asBuffer(prepareFrame(toBytes(data), binary).bytes) };
+  static prepare(data: MessageData, binary = typeof data !== 'string', options: { compress?: boolean } = {}): PreparedMessage {
+    const frame = prepareFrame(toBytes(data), binary, { transform: options.compress ?? true });
+    return { ...frame, bytes: asBuffer(frame.bytes) };
   }
 
   /**

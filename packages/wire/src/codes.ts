@@ -20,6 +20,8 @@ export const ReplyErrorCode = {
   Timeout: 114,
   /** The engine's backend (Redis, NATS) is unreachable; temporary. */
   EngineUnavailable: 115,
+  /** The application's backend (a proxy) timed out, answered 5xx or could not be reached; temporary. */
+  BackendUnavailable: 116,
 } as const;
 export type ReplyErrorCode = (typeof ReplyErrorCode)[keyof typeof ReplyErrorCode];
 

@@ -110,6 +110,10 @@ export type Push =
   | { push: 'publication'; channel: string; pub: PublicationPush }
   | { push: 'join'; channel: string; info: ClientInfo }
   | { push: 'leave'; channel: string; info: ClientInfo }
+  /** Joins and leaves of one short window (namespace `joinLeaveWindowMs`), in one push: apply `leaves`, then `joins`. */
+  | { push: 'presence'; channel: string; joins: ClientInfo[]; leaves: ClientInfo[] }
+  /** The server subscribed this connection (the HTTP API's `subscribe`): a subscription like any other, from `result` on. */
+  | { push: 'subscribe'; channel: string; result: SubscribeResult }
   | { push: 'unsubscribe'; channel: string; code: number; reason: string }
   | { push: 'message'; data: unknown }
   /** The connection's credentials have expired: send `refresh` within `graceMs`, or be disconnected with 3005. */

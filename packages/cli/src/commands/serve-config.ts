@@ -25,7 +25,7 @@ export const DEMO_NAMESPACES = Object.freeze({
   chat: { history: { size: 100, ttlMs: 3_600_000 }, presence: true, joinLeave: true, allowPublish: true },
 });
 
-const SCALARS = ['allowAnonymous', 'apiKey', 'personalNamespace', 'websocketPath', 'maxMessageSize', 'maxApiBodySize', 'apiBodyTimeoutMs', 'maxSubscriptionsPerConnection', 'maxPendingCommands', 'connectTimeoutMs', 'rpcTimeoutMs', 'idempotencyWindowMs', 'presenceTtlMs', 'tokenGraceMs', 'pingIntervalMs', 'pongTimeoutMs', 'maxSendBufferBytes', 'acceptRate', 'drainBatchSize', 'drainIntervalMs', 'drainReconnectWindowMs', 'positionCheckIntervalMs', 'nodeName', 'httpTransportsPath', 'forwardTimeoutMs'] as const;
+const SCALARS = ['allowAnonymous', 'apiKey', 'personalNamespace', 'websocketPath', 'maxMessageSize', 'maxApiBodySize', 'apiBodyTimeoutMs', 'maxSubscriptionsPerConnection', 'maxPendingCommands', 'connectTimeoutMs', 'rpcTimeoutMs', 'idempotencyWindowMs', 'presenceTtlMs', 'tokenGraceMs', 'pingIntervalMs', 'pongTimeoutMs', 'maxSendBufferBytes', 'acceptRate', 'drainBatchSize', 'drainIntervalMs', 'drainReconnectWindowMs', 'positionCheckIntervalMs', 'nodeName', 'httpTransportsPath', 'forwardTimeoutMs', 'readinessTimeoutMs', 'protectMetrics', 'commandRate', 'maxConnectionsPerUser', 'maxConnections', 'maxChannelsPerNode', 'compression'] as const;
 
 /** Environment variables, each overriding the config file: SWITCHBOARD_PORT, SWITCHBOARD_API_KEY… */
 const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' | 'list' }> = {
@@ -35,6 +35,7 @@ const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' 
   SWITCHBOARD_ALLOW_ANONYMOUS: { key: 'allowAnonymous', type: 'boolean' },
   SWITCHBOARD_MAX_MESSAGE_SIZE: { key: 'maxMessageSize', type: 'integer' },
   SWITCHBOARD_NODE_NAME: { key: 'nodeName', type: 'string' },
+  SWITCHBOARD_MAX_CONNECTIONS: { key: 'maxConnections', type: 'integer' },
   SWITCHBOARD_ALLOWED_ORIGINS: { key: 'allowedOrigins', type: 'list' },
   SWITCHBOARD_ENGINE: { key: 'engine', type: 'string' },
   SWITCHBOARD_REDIS_URL: { key: 'redisUrls', type: 'list' },
@@ -48,7 +49,7 @@ const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' 
 };
 
 /** Config-file keys that are objects or lists, given to the server as they are. */
-const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins'] as const;
+const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins', 'proxy', 'apiCorsOrigins'] as const;
 
 /** Config-file keys for `serve` itself. */
 const SERVE_KEYS = ['port', 'host', 'tlsCert', 'tlsKey', 'engine', 'redisUrls', 'redisPrefix', 'natsUrls', 'natsPrefix', 'natsReplicas', 'natsStorage'];
@@ -106,6 +107,8 @@ export function loadServeConfig(flags: Record<string, unknown>, env: NodeJS.Proc
     namespaces: merged.namespaces as ServerOptions['namespaces'],
     jwt: withEnvSecret(merged.jwt as JwtOptions | undefined, env.SWITCHBOARD_JWT_SECRET),
     allowedOrigins: merged.allowedOrigins as string[] | undefined,
+    proxy: merged.proxy as ServerOptions['proxy'],
+    apiCorsOrigins: merged.apiCorsOrigins as string[] | undefined,
   };
   for (const key of SCALARS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
   const { tlsCert, tlsKey } = merged;

@@ -1,15 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createSecureServer } from 'node:http2';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { createServer, type Logger, type SwitchboardServer } from '@switchboard/server';
+import { createServer, redactUrl, type SwitchboardServer } from '@switchboard/server';
 import { EngineUnavailableError } from '@switchboard/engine';
 import { natsEngine, redactNatsUrl } from '@switchboard/engine-nats';
 import { redactRedisUrl, redisEngine } from '@switchboard/engine-redis';
 import { StartupError, UsageError, integerOption } from '../usage-error.js';
 import { loadServeConfig, type EngineChoice } from './serve-config.js';
+import { openFileLimit, openFileWarning } from './open-file-limit.js';
+import { parseLogFormat, parseLogLevel, serveLogger } from './serve-logger.js';
 
 const HELP = `Usage: switchboard serve [options]
 
@@ -33,6 +35,8 @@ Options:
   --tls-cert FILE     PEM certificate (chain): serve HTTPS and wss://, HTTP/2 and HTTP/1.1 by ALPN, with
                       WebSocket over HTTP/2 (RFC 8441); needs --tls-key
   --tls-key FILE      PEM private key of --tls-cert
+  --log-level LEVEL   trace, debug, info (default), warn, error, fatal or silent
+  --log-format FMT    json (default: one JSON object per line) or pretty (the default on a TTY)
   --config FILE       JSON file with server options (namespaces, jwt, allowedOrigins, limits…); see docs/operations.md
   -h, --help          show this help
 
@@ -42,13 +46,8 @@ Environment (overrides the config file; flags override both):
   SWITCHBOARD_JWT_SECRET (HS256 tokens, see "switchboard token"), SWITCHBOARD_ALLOWED_ORIGINS (comma-separated),
   SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY,
   SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX,
-  SWITCHBOARD_NATS_URL (comma-separated), SWITCHBOARD_NATS_PREFIX, SWITCHBOARD_NATS_REPLICAS, SWITCHBOARD_NATS_STORAGE`;
-
-const consoleLogger: Logger = {
-  info: (fields, message) => console.log(message, fields),
-  warn: (fields, message) => console.warn(message, fields),
-  error: (fields, message) => console.error(message, fields),
-};
+  SWITCHBOARD_NATS_URL (comma-separated), SWITCHBOARD_NATS_PREFIX, SWITCHBOARD_NATS_REPLICAS, SWITCHBOARD_NATS_STORAGE,
+  SWITCHBOARD_LOG_LEVEL`;
 
 /** The demo page and the client bundles it loads (the client, and the opt-in MessagePack codec), read once. */
 function demoAssets(): Record<string, { type: string; body: Buffer }> {
@@ -71,6 +70,8 @@ export async function runServe(argv: string[]): Promise<void> {
       config: { type: 'string' },
       engine: { type: 'string' },
       'redis-url': { type: 'string', multiple: true },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       'nats-url': { type: 'string', multiple: true },
       'nats-replicas': { type: 'string' },
       'nats-storage': { type: 'string' },
@@ -101,6 +102,12 @@ export async function runServe(argv: string[]): Promise<void> {
     },
     process.env,
   );
+  const nodeId = config.server.nodeId ?? randomUUID().slice(0, 8);
+  const log = serveLogger({
+    level: parseLogLevel(values['log-level'] ?? (process.env.SWITCHBOARD_LOG_LEVEL || undefined)),
+    format: parseLogFormat(values['log-format'], process.stdout.isTTY === true),
+    nodeId,
+  });
   const generatedKey = config.server.apiKey === undefined;
   const apiKey = config.server.apiKey ?? randomBytes(24).toString('base64url');
   let server;
@@ -112,7 +119,7 @@ export async function runServe(argv: string[]): Promise<void> {
         : choice.type === 'nats'
           ? natsEngine({ servers: choice.urls, prefix: choice.prefix, replicas: choice.replicas, storage: choice.storage, idempotencyWindowMs: config.server.idempotencyWindowMs })
           : undefined;
-    server = createServer({ ...config.server, apiKey, engine }, consoleLogger);
+    server = createServer({ ...config.server, nodeId, apiKey, engine }, log);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -163,27 +170,56 @@ export async function runServe(argv: string[]): Promise<void> {
   websocket     ${config.tls ? 'wss' : 'ws'}://${host}:${address.port}${server.options.websocketPath}  (subprotocols ${server.options.codecs.map((c) => c.subprotocol).join(', ')})
   HTTP API      ${base}/api/<method>  (Authorization: apikey ${generatedKey ? apiKey : '<the key you set>'})${generatedKey ? '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]' : ''}
   http streams  ${base}${server.options.httpTransportsPath || '(off)'}/{sse,stream,poll}  (docs/transports.md)
-  health        ${base}/health
+  health        ${base}/health/ready  (liveness: /health/live)
   namespaces    ${namespaces.length > 0 ? namespaces.join(', ') : '(none: every subscribe gets 102)'}
+  proxy         ${describeProxy(server)}
   jwt           ${describeJwt(server)}
-  anonymous     ${server.options.allowAnonymous ? 'allowed' : `refused${server.options.jwt ? '' : ' (clients need a JWT: set SWITCHBOARD_JWT_SECRET or jwt in the config file)'}`}`);
+  anonymous     ${describeAnonymous(server)}`);
+
+  const fdLimit = openFileLimit();
+  const fdWarning = openFileWarning(fdLimit, server.options.maxConnections);
+  if (fdWarning) {
+    log.warn({ openFileLimit: fdLimit, maxConnections: server.options.maxConnections }, fdWarning);
+    if (process.stdout.isTTY !== true) console.error(`switchboard: warning: ${fdWarning}`);
+  }
+  log.info({ url: base, websocketPath: server.options.websocketPath, engine: config.engine.type, logLevel: log.level }, 'listening');
 
   // A staggered drain (1012 + a reconnect-after window), then exit; a second signal exits at once.
-  const stop = () => {
+  const stop = (signal: string) => {
     const { drainBatchSize, drainIntervalMs } = server.options;
-    const connections = server.nodeInfo().connections;
-    const drainMs = Math.ceil(connections / drainBatchSize) * drainIntervalMs;
-    console.log(`draining: closing ${connections} connections, ${drainBatchSize} every ${drainIntervalMs} ms (~${drainMs} ms)`);
+    const drainMs = Math.ceil(server.nodeInfo().connections / drainBatchSize) * drainIntervalMs;
+    log.info({ signal }, 'shutting down: drain, then exit');
     void server
       .drain()
       .then(() => server.close())
-      .then(() => http.close(() => process.exit(0)));
+      .then(() =>
+        http.close(() => {
+          log.info({}, 'stopped');
+          log.flush();
+          process.exit(0);
+        }),
+      );
     setTimeout(() => process.exit(0), drainMs + 5000).unref();
     process.once('SIGINT', () => process.exit(0));
     process.once('SIGTERM', () => process.exit(0));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The banner's proxy line: which events go to the backend, and where. */
+function describeProxy(server: SwitchboardServer): string {
+  const proxy = server.options.proxy;
+  if (!proxy) return 'off';
+  const events = Object.entries(proxy.endpoints).map(([event, e]) => `${event} → ${redactUrl(e!.url.href)}`);
+  return `${events.join(', ')} (at most ${proxy.maxInFlight} requests in flight)`;
+}
+
+function describeAnonymous(server: SwitchboardServer): string {
+  const o = server.options;
+  if (o.allowAnonymous) return 'allowed';
+  if (o.proxy?.endpoints.connect) return 'refused unless the backend accepts (connect proxy)';
+  return `refused${o.jwt ? '' : ' (clients need a JWT: set SWITCHBOARD_JWT_SECRET or jwt in the config file)'}`;
 }
 
 function describeEngine(engine: EngineChoice): string {

@@ -3,12 +3,12 @@ import type { HttpRequestHead } from '@switchboard/websocket';
 export type OriginCheck = (origin: string | undefined, request: HttpRequestHead) => boolean;
 
 /** Validates `allowedOrigins`: each an exact, serialized origin such as "https://app.example" (no path, no trailing slash). */
-export function resolveAllowedOrigins(origins: unknown): string[] | undefined {
+export function resolveAllowedOrigins(origins: unknown, option = 'allowedOrigins'): string[] | undefined {
   if (origins === undefined) return undefined;
-  if (!Array.isArray(origins)) throw new TypeError('Switchboard server: allowedOrigins must be a list of origins');
+  if (!Array.isArray(origins)) throw new TypeError(`Switchboard server: ${option} must be a list of origins`);
   origins.forEach((origin, i) => {
     if (typeof origin !== 'string' || serializedOrigin(origin) !== origin) {
-      throw new TypeError(`Switchboard server: allowedOrigins[${i}] must be an origin like "https://app.example", got ${JSON.stringify(origin)}`);
+      throw new TypeError(`Switchboard server: ${option}[${i}] must be an origin like "https://app.example", got ${JSON.stringify(origin)}`);
     }
   });
   return [...origins];

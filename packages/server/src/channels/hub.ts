@@ -18,11 +18,15 @@ export class SharedPush {
   private push: Push | undefined;
   private readonly byCodec = new Map<Codec, SharedMessage>();
 
-  constructor(private readonly make: () => Push) {}
+  constructor(
+    private readonly make: () => Push,
+    /** May transports compress it (the channel's namespace option `compress`)? */
+    private readonly compress = true,
+  ) {}
 
   for(codec: Codec): SharedMessage {
     let message = this.byCodec.get(codec);
-    if (!message) this.byCodec.set(codec, (message = new SharedMessage(codec.encodePush((this.push ??= this.make())))));
+    if (!message) this.byCodec.set(codec, (message = new SharedMessage(codec.encodePush((this.push ??= this.make())), this.compress)));
     return message;
   }
 }
@@ -55,8 +59,14 @@ export class Hub implements BrokerHandler {
   private broker!: Broker;
   private checkTimer: NodeJS.Timeout | undefined;
 
-  /** `delivered(n)`: one publication or push went to n local subscribers (the messages-sent metric). */
-  constructor(private readonly delivered: (n: number) => void) {}
+  /**
+   * `delivered(n)`: one publication or push went to n local subscribers (the messages-sent metric).
+   * `compressible(channel)`: may its messages be compressed (namespace option `compress`)?
+   */
+  constructor(
+    private readonly delivered: (n: number) => void,
+    private readonly compressible: (channel: string) => boolean = () => true,
+  ) {}
 
   /** The broker is built after the hub (it needs the hub as its handler). */
   bind(broker: Broker): void {
@@ -156,7 +166,7 @@ export class Hub implements BrokerHandler {
     const entry = this.channels.get(publication.channel);
     if (!entry) return;
     if (publication.offset > 0 && !this.continues(entry, publication)) return;
-    const encoded = new SharedPush(() => ({ push: 'publication', channel: publication.channel, pub: toPublicationPush(publication) }));
+    const encoded = new SharedPush(() => ({ push: 'publication', channel: publication.channel, pub: toPublicationPush(publication) }), this.compressible(publication.channel));
     for (const subscriber of entry.subscribers) subscriber.onPublication(publication.channel, publication, encoded);
     this.delivered(entry.subscribers.size);
   }
@@ -165,7 +175,7 @@ export class Hub implements BrokerHandler {
   pushToChannel(channel: string, push: Push): void {
     const entry = this.channels.get(channel);
     if (!entry) return;
-    const encoded = new SharedPush(() => push);
+    const encoded = new SharedPush(() => push, this.compressible(channel));
     for (const subscriber of entry.subscribers) subscriber.onChannelPush(channel, encoded);
     this.delivered(entry.subscribers.size);
   }

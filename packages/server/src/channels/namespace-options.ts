@@ -1,3 +1,5 @@
+import { CHANNEL_PROXY_EVENTS, type ChannelProxyEvent } from '../proxy/proxy-options.js';
+
 /** Options of one namespace; every channel `namespace:*` follows them. */
 export interface NamespaceOptions {
   /** Keep history (size publications, for ttlMs after the last one). @default false */
@@ -28,6 +30,14 @@ export interface NamespaceOptions {
   backpressure?: BackpressurePolicy;
   /** Largest publication data in bytes (its JSON text, or a byte array's length); larger publishes get 106, from clients and the API alike. @default 65536 */
   maxDataSize?: number;
+  /** With joinLeave: joins and leaves are gathered per channel for this many ms and sent as one `presence` push (big rooms). 0: one `join`/`leave` push each. @default 0 */
+  joinLeaveWindowMs?: number;
+  /** Compress this namespace's publications and joins/leaves on connections that negotiated compression (server option `compression`). @default true */
+  compress?: boolean;
+  /** Presence entries per channel on this node (with presence on); a subscribe beyond it gets 106. 0: no limit. @default 10000 */
+  maxPresenceMembers?: number;
+  /** The channel events this namespace takes to the backend when `proxy` configures them; `[]` keeps the namespace off the proxy. @default ['subscribe', 'publish', 'sub_refresh'] */
+  proxy?: ChannelProxyEvent[];
 }
 
 export const BACKPRESSURE_POLICIES = ['lossless', 'latest', 'drop-oldest', 'close'] as const;
@@ -49,6 +59,10 @@ export const NAMESPACE_DEFAULTS: Readonly<ResolvedNamespaceOptions> = Object.fre
   // Resolved per namespace from history.
   backpressure: 'close',
   maxDataSize: 65_536,
+  maxPresenceMembers: 10_000,
+  compress: true,
+  joinLeaveWindowMs: 0,
+  proxy: Object.freeze([...CHANNEL_PROXY_EVENTS]) as ChannelProxyEvent[],
 });
 
 /** Applies defaults and validates eagerly, naming the namespace and option at fault. */
@@ -73,8 +87,14 @@ export function resolveNamespaceOptions(namespace: string, options: NamespaceOpt
     fail('maxRecoveredPublications', 'must be a positive integer');
   }
   if (!(Number.isSafeInteger(resolved.maxDataSize) && resolved.maxDataSize > 0)) fail('maxDataSize', 'must be a positive integer');
+  if (typeof resolved.compress !== 'boolean') fail('compress', 'must be true or false');
+  if (!(Number.isSafeInteger(resolved.joinLeaveWindowMs) && resolved.joinLeaveWindowMs >= 0)) fail('joinLeaveWindowMs', 'must be a non-negative integer');
+  if (!(Number.isSafeInteger(resolved.maxPresenceMembers) && resolved.maxPresenceMembers >= 0)) fail('maxPresenceMembers', 'must be a non-negative integer');
   if (!(Number.isSafeInteger(resolved.maxSubscribers) && resolved.maxSubscribers >= 0)) fail('maxSubscribers', 'must be a non-negative integer');
   if (resolved.presenceMode !== 'full' && resolved.presenceMode !== 'counts') fail('presenceMode', "must be 'full' or 'counts'");
   if (resolved.allowSubscribe !== 'connected' && resolved.allowSubscribe !== 'token') fail('allowSubscribe', "must be 'connected' or 'token'");
+  if (!Array.isArray(resolved.proxy) || resolved.proxy.some((e) => !(CHANNEL_PROXY_EVENTS as readonly string[]).includes(e))) {
+    fail('proxy', `must be a list of ${CHANNEL_PROXY_EVENTS.join(', ')}`);
+  }
   return resolved;
 }

@@ -103,6 +103,9 @@ export class ClusterControl implements ControlHandler {
   }
 
   onControl(message: ControlMessage): void {
+    // The engine may deliver before `bind` (another node's announce while ours is still starting): nothing can be
+    // answered yet, and nothing is lost, since our own announce at `start()` makes every node answer us.
+    if ((this.bus as ControlBus | undefined) === undefined) return;
     if (!isControlCommand(message)) return this.log.warn({ type: message.type, from: message.from }, 'unknown or malformed control message');
     this.handle(message);
   }
@@ -113,6 +116,20 @@ export class ClusterControl implements ControlHandler {
       case 'leave': {
         const { channel, info } = message.payload;
         return this.hub.pushToChannel(channel, { push: message.type, channel, info });
+      }
+      case 'presence': {
+        const { channel, joins, leaves } = message.payload;
+        return this.hub.pushToChannel(channel, { push: 'presence', channel, joins, leaves });
+      }
+      case 'subscribe': {
+        const { userId, channel, since } = message.payload;
+        for (const s of this.sessions.ofUser(userId)) s.serverSubscribe(channel, since);
+        return;
+      }
+      case 'refresh': {
+        const { userId, client, expiresAt } = message.payload;
+        for (const s of this.sessions.ofUser(userId)) if (client === undefined || s.clientId === client) s.renewed(expiresAt);
+        return;
       }
       case 'disconnect': {
         const { userId, code, reason } = message.payload;

@@ -19,9 +19,15 @@ export interface ControlPayloads {
   /** A presence change, for every node's subscribers of the channel. */
   join: { channel: string; info: ClientInfo };
   leave: { channel: string; info: ClientInfo };
+  /** Joins and leaves of one window (namespace `joinLeaveWindowMs`), for every node's subscribers. */
+  presence: { channel: string; joins: ClientInfo[]; leaves: ClientInfo[] };
   /** User-directed commands: every node acts on its own sessions of the user. */
   disconnect: { userId: string; code: number; reason: string };
   unsubscribe: { userId: string; channel: string; code: number; reason: string };
+  /** Server-side subscription of the user's connections (the API's `subscribe`), recovering from `since` when given. */
+  subscribe: { userId: string; channel: string; since?: { offset: number; epoch: string } };
+  /** New credential expiry for the user's connections (the API's `refresh`); `client` narrows it to one connection. */
+  refresh: { userId: string; client?: string; expiresAt?: number };
   message: { userId: string; data: unknown };
   /** Node discovery: each node announces itself, and answers a newcomer at once. */
   node: NodeInfo;
@@ -42,6 +48,9 @@ const CLIENT_INFO: Shape = { clientId: 'string', userId: 'string' };
 const SHAPES: { [T in ControlType]: Shape } = {
   join: { channel: 'string', info: 'object' },
   leave: { channel: 'string', info: 'object' },
+  presence: { channel: 'string', joins: 'object', leaves: 'object' },
+  subscribe: { userId: 'string', channel: 'string' },
+  refresh: { userId: 'string' },
   disconnect: { userId: 'string', code: 'number', reason: 'string' },
   unsubscribe: { userId: 'string', channel: 'string', code: 'number', reason: 'string' },
   message: { userId: 'string', data: 'any' },
@@ -64,5 +73,9 @@ function fits(value: unknown, shape: Shape): value is Record<string, unknown> {
 export function isControlCommand(message: ControlMessage): message is ControlCommand {
   const shape: Shape | undefined = Object.hasOwn(SHAPES, message.type) ? SHAPES[message.type as ControlType] : undefined;
   if (!shape || !fits(message.payload, shape)) return false;
+  if (message.type === 'presence') {
+    const { joins, leaves } = message.payload as { joins: unknown; leaves: unknown };
+    return Array.isArray(joins) && Array.isArray(leaves) && [...joins, ...leaves].every((info) => fits(info, CLIENT_INFO));
+  }
   return !(message.type === 'join' || message.type === 'leave') || fits(message.payload.info, CLIENT_INFO);
 }

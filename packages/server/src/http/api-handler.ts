@@ -5,7 +5,7 @@ import type { ClusterControl } from '../cluster/cluster-control.js';
 import { toReplyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DrainPlan } from '../sessions/drain.js';
-import { ApiKey } from './api-key.js';
+import { HeaderSecret } from './header-secret.js';
 import { ApiError, field, readJsonBody, sendJson, type BodyLimits } from './json-http.js';
 
 /** What the HTTP API uses of its node. */
@@ -22,6 +22,9 @@ export interface ApiServices {
 }
 
 type Body = Record<string, unknown>;
+
+/** Commands in one `/api/batch`. */
+const MAX_BATCH = 1000;
 type Endpoint = (core: ApiServices, body: Body) => Promise<unknown>;
 
 /** Publishes as the backend: namespace rules for clients (allowPublish) do not apply. */
@@ -118,6 +121,49 @@ const ENDPOINTS: Record<string, Endpoint> = {
     return {};
   },
 
+  /** Subscribes the user's connections, on every node, from the server's side; `since` recovers from a position. */
+  async subscribe(core, body) {
+    const userId = field.string(body, 'user');
+    const channel = field.string(body, 'channel');
+    core.channels.resolve(channel);
+    const since = position(body);
+    await core.cluster.broadcast('subscribe', since ? { userId, channel, since } : { userId, channel });
+    return {};
+  },
+
+  /** Moves the credential expiry of the user's connections (or of one, `client`); without `expiresAt`, they no longer expire. */
+  async refresh(core, body) {
+    const userId = field.string(body, 'user');
+    const client = field.optionalString(body, 'client');
+    const expiresAt = field.optionalInteger(body, 'expiresAt', 0);
+    if (expiresAt !== undefined && expiresAt <= Date.now()) throw new ApiError(400, ReplyErrorCode.BadRequest, '"expiresAt" must be in the future (Unix ms)');
+    await core.cluster.broadcast('refresh', { userId, ...(client && { client }), ...(expiresAt !== undefined && { expiresAt }) });
+    return {};
+  },
+
+  /** Several commands in one request, run one after the other and answered in order, each with its result or its error. */
+  async batch(core, body) {
+    const commands = body.commands;
+    if (!Array.isArray(commands) || commands.length === 0 || commands.length > MAX_BATCH) {
+      throw new ApiError(400, ReplyErrorCode.BadRequest, `"commands" must be a list of 1–${MAX_BATCH} {method, params}`);
+    }
+    const replies: unknown[] = [];
+    for (const command of commands as unknown[]) {
+      const { method, params } = (typeof command === 'object' && command !== null ? command : {}) as { method?: unknown; params?: unknown };
+      try {
+        const endpoint = typeof method === 'string' && method !== 'batch' && method !== 'drain' && Object.hasOwn(ENDPOINTS, method) ? ENDPOINTS[method] : undefined;
+        if (!endpoint) throw new ApiError(404, ReplyErrorCode.MethodNotFound, `no batchable API method ${JSON.stringify(method)}`);
+        if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) throw new ApiError(400, ReplyErrorCode.BadRequest, '"params" must be an object');
+        replies.push({ result: await endpoint(core, (params ?? {}) as Body) });
+      } catch (error) {
+        const reply = error instanceof ApiError ? { code: error.code, message: error.message } : toReplyError(error);
+        if (reply.code === ReplyErrorCode.Internal) core.log.error({ err: error, method }, 'API call failed (batch)');
+        replies.push({ error: reply });
+      }
+    }
+    return { replies };
+  },
+
   async send(core, body) {
     await core.cluster.broadcast('message', { userId: field.string(body, 'user'), data: field.required(body, 'data') });
     return {};
@@ -139,16 +185,33 @@ const STATUS_OF: Partial<Record<number, number>> = {
 
 /** Answers `/api/*`; the API key is checked in constant time before anything else. */
 export class ApiHandler {
-  private readonly key: ApiKey;
+  private readonly key: HeaderSecret;
 
   constructor(
     apiKey: string | undefined,
     private readonly core: () => ApiServices | undefined,
+    corsOrigins: readonly string[] | undefined,
   ) {
-    this.key = new ApiKey(apiKey);
+    this.key = new HeaderSecret('apikey', apiKey);
+    this.cors = new Set(corsOrigins ?? []);
   }
 
+  private readonly cors: Set<string>;
+
   async handle(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    // CORS: only listed origins get the headers a browser needs; the API key is still required.
+    const origin = req.headers.origin;
+    const allowed = origin !== undefined && this.cors.has(origin);
+    if (allowed) res.setHeader('access-control-allow-origin', origin).setHeader('vary', 'Origin');
+    if (req.method === 'OPTIONS') {
+      if (!allowed) return sendJson(res, 403, { error: { code: ReplyErrorCode.PermissionDenied, message: 'origin not allowed (apiCorsOrigins)' } });
+      res.writeHead(204, {
+        'access-control-allow-methods': 'POST',
+        'access-control-allow-headers': 'authorization, content-type',
+        'access-control-max-age': '600',
+      });
+      return void res.end();
+    }
     try {
       if (!this.key.matches(req.headers.authorization)) throw new ApiError(401, ReplyErrorCode.Unauthorized, 'missing or wrong API key (Authorization: apikey KEY)');
       const endpoint = Object.hasOwn(ENDPOINTS, method) ? ENDPOINTS[method] : undefined;
@@ -164,5 +227,9 @@ export class ApiHandler {
       if (reply.code === ReplyErrorCode.Internal) this.core()?.log.error({ err: error, method }, 'API call failed');
       sendJson(res, STATUS_OF[reply.code] ?? (reply.code === ReplyErrorCode.Internal ? 500 : 400), { error: reply });
     }
+  }
+
+  private authorized(header: string | undefined): boolean {
+    return this.key.matches(header);
   }
 }

@@ -5,6 +5,8 @@ export interface MetricsSource {
   /** Open connections: their transport, send backlog and subscription count. */
   connections(): Iterable<{ transportName: string; bufferedBytes: number; subscriptionCount: number }>;
   channelCount(): number;
+  /** The backend proxy's requests in flight and waiting, when one is configured. */
+  proxy?(): { inFlight: number; queued: number; cap: number } | undefined;
 }
 
 /** The namespace of a channel name, for labels bounded by configuration. */
@@ -74,6 +76,22 @@ export class ServerMetrics {
         this.set(source.channelCount());
       },
     });
+    if (source.proxy) {
+      const proxy = source.proxy;
+      new Gauge({
+        name: 'switchboard_proxy_requests',
+        help: 'Backend proxy requests at scrape time, by state (in_flight, queued, cap)',
+        labelNames: ['state'],
+        registers,
+        collect() {
+          const p = proxy();
+          if (!p) return;
+          this.set({ state: 'in_flight' }, p.inFlight);
+          this.set({ state: 'queued' }, p.queued);
+          this.set({ state: 'cap' }, p.cap);
+        },
+      });
+    }
     this.handshakes = new Counter({ name: 'switchboard_handshakes_total', help: 'WebSocket upgrade requests, by the HTTP status answered', labelNames: ['status'], registers });
     this.connectSeconds = new Histogram({
       name: 'switchboard_connect_seconds',

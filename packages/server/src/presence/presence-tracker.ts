@@ -1,7 +1,17 @@
 import type { PresenceEntry, PresenceStore } from '@switchboard/engine';
 import type { ResolvedChannel } from '../channels/namespaces.js';
 import type { ClusterControl } from '../cluster/cluster-control.js';
+import { commandErrors } from '../errors.js';
 import type { Logger } from '../logger.js';
+
+/** Where a user's connections are counted (`maxConnectionsPerUser`); `$` is in no namespace, so no channel has this key. */
+const USER_KEY = '$user:';
+
+interface PresenceDiff {
+  joins: Map<string, PresenceEntry>;
+  leaves: Map<string, PresenceEntry>;
+  timer: NodeJS.Timeout;
+}
 
 /**
  * Presence of this node's sessions. Entries live in the engine's PresenceStore
@@ -12,6 +22,8 @@ import type { Logger } from '../logger.js';
 export class PresenceTracker {
   private readonly local = new Map<string, Map<string, PresenceEntry>>();
   private timer: NodeJS.Timeout | undefined;
+  /** Joins and leaves waiting for their channel's window to end. */
+  private readonly diffs = new Map<string, PresenceDiff>();
   /** Leaves still being written, so that a closing node removes its entries before its engine goes. */
   private readonly leaving = new Set<Promise<void>>();
 
@@ -28,16 +40,41 @@ export class PresenceTracker {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    for (const [channel, diff] of [...this.diffs]) this.flush(channel, diff);
     await Promise.allSettled(this.leaving);
   }
 
+  /**
+   * Counts a connection of `userId` across the cluster: an entry under a key no
+   * channel can have, kept alive with the node's other entries. Resolves with
+   * the user's connections, this one included.
+   */
+  async addConnection(userId: string, entry: PresenceEntry): Promise<number> {
+    const key = USER_KEY + userId;
+    this.entriesOf(key).set(entry.clientId, entry);
+    await this.store.add(key, entry, this.ttlMs);
+    return (await this.store.stats(key)).clients;
+  }
+
+  removeConnection(userId: string, clientId: string): Promise<void> {
+    const key = USER_KEY + userId;
+    this.forget(key, clientId);
+    const done = this.store.remove(key, clientId);
+    this.leaving.add(done);
+    void done.catch(() => {}).finally(() => this.leaving.delete(done));
+    return done;
+  }
+
   async join(channel: ResolvedChannel, entry: PresenceEntry): Promise<void> {
-    const { presence, joinLeave, presenceMode } = channel.options;
+    const { presence, joinLeave, presenceMode, maxPresenceMembers } = channel.options;
     if (!presence) return;
-    const entries = this.local.get(channel.channel) ?? this.local.set(channel.channel, new Map()).get(channel.channel)!;
+    const entries = this.entriesOf(channel.channel);
+    if (maxPresenceMembers > 0 && entries.size >= maxPresenceMembers && !entries.has(entry.clientId)) {
+      throw commandErrors.limit(`presence is full (${maxPresenceMembers} members on this node)`);
+    }
     entries.set(entry.clientId, entry);
     await this.store.add(channel.channel, entry, this.ttlMs);
-    if (joinLeave && presenceMode === 'full') await this.cluster.broadcast('join', { channel: channel.channel, info: entry });
+    if (joinLeave && presenceMode === 'full') await this.announce(channel, 'join', entry);
   }
 
   leave(channel: ResolvedChannel, entry: PresenceEntry): Promise<void> {
@@ -50,11 +87,47 @@ export class PresenceTracker {
   private async remove(channel: ResolvedChannel, entry: PresenceEntry): Promise<void> {
     const { presence, joinLeave, presenceMode } = channel.options;
     if (!presence) return;
-    const entries = this.local.get(channel.channel);
-    entries?.delete(entry.clientId);
-    if (entries?.size === 0) this.local.delete(channel.channel);
+    // Never joined (refused by maxPresenceMembers): nothing to remove, no leave to tell.
+    if (!this.forget(channel.channel, entry.clientId)) return;
     await this.store.remove(channel.channel, entry.clientId);
-    if (joinLeave && presenceMode === 'full') await this.cluster.broadcast('leave', { channel: channel.channel, info: entry });
+    if (joinLeave && presenceMode === 'full') await this.announce(channel, 'leave', entry);
+  }
+
+  /** One join/leave at once, or gathered into the channel's window (`joinLeaveWindowMs`). */
+  private announce(channel: ResolvedChannel, kind: 'join' | 'leave', entry: PresenceEntry): Promise<void> {
+    const windowMs = channel.options.joinLeaveWindowMs;
+    if (windowMs === 0) return this.cluster.broadcast(kind, { channel: channel.channel, info: entry });
+    let diff = this.diffs.get(channel.channel);
+    if (!diff) {
+      const created: PresenceDiff = { joins: new Map(), leaves: new Map(), timer: setTimeout(() => this.flush(channel.channel, created), windowMs) };
+      this.diffs.set(channel.channel, (diff = created));
+    }
+    // A join and a leave of the same connection in one window cancel out; a leave then a join stay (leaves apply first).
+    if (kind === 'join') diff.joins.set(entry.clientId, entry);
+    else if (!diff.joins.delete(entry.clientId)) diff.leaves.set(entry.clientId, entry);
+    return Promise.resolve();
+  }
+
+  private flush(channel: string, diff: PresenceDiff): void {
+    clearTimeout(diff.timer);
+    if (this.diffs.get(channel) === diff) this.diffs.delete(channel);
+    if (diff.joins.size === 0 && diff.leaves.size === 0) return;
+    const sent = this.cluster
+      .broadcast('presence', { channel, joins: [...diff.joins.values()], leaves: [...diff.leaves.values()] })
+      .catch((error: unknown) => this.log.warn({ err: error, channel }, 'presence diff not sent'));
+    this.leaving.add(sent);
+    void sent.finally(() => this.leaving.delete(sent));
+  }
+
+  private entriesOf(key: string): Map<string, PresenceEntry> {
+    return this.local.get(key) ?? this.local.set(key, new Map()).get(key)!;
+  }
+
+  private forget(key: string, clientId: string): boolean {
+    const entries = this.local.get(key);
+    const had = entries?.delete(clientId) ?? false;
+    if (entries?.size === 0) this.local.delete(key);
+    return had;
   }
 
   private refresh(): void {

@@ -24,12 +24,16 @@ export interface CommandContext extends ChannelActor, ChannelSubscriber {
   readonly request: ConnectionRequest | undefined;
   /** The session's subscriptions by channel; the subscribe flow adds to it. */
   readonly subscriptions: Map<string, Subscription>;
+  /** The user this connection is counted for, once it is (released at close). */
+  countedForUser: string | undefined;
   /** Accepts `connect`'s credentials: the session is connected from now on. */
   accept(identity: Identity, wantsPing: boolean): void;
   /** Accepts the credentials of a `refresh`. */
   reidentify(identity: Identity): void;
   /** Drops a subscription: the hub, presence, and the table. */
   leave(channel: string): void;
+  /** Ends a subscription from the server's side, telling the client why. */
+  serverUnsubscribe(channel: string, code: number, reason: string): void;
   /** Writes one publication for this session alone. */
   deliver(publication: Publication): void;
 }

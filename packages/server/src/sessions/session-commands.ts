@@ -1,7 +1,7 @@
 import type { Command, ConnectResult, Method, ReplyError, SubscribeResult } from '@switchboard/wire';
-import { ReplyErrorCode } from '@switchboard/wire';
+import { DisconnectCode, ReplyErrorCode, withReconnectAfter } from '@switchboard/wire';
 import { authorize } from '../auth/permissions.js';
-import { CommandError, commandErrors, toReplyError } from '../errors.js';
+import { CommandError, DisconnectError, commandErrors, toReplyError } from '../errors.js';
 import type { CommandContext } from './command-context.js';
 import { SessionState } from './session-state.js';
 import { prepareSubscription, type PreparedSubscription, type SubscribeRequest } from './subscribe-flow.js';
@@ -16,6 +16,22 @@ type Params<M extends Method> = Extract<Command, { method: M }>['params'];
 type Handlers = { [M in Method]: (session: CommandContext, params: Params<M>) => Promise<CommandOutcome> };
 
 const expired = (expiresAt: number | undefined) => expiresAt !== undefined && expiresAt <= Date.now();
+
+/**
+ * `maxConnectionsPerUser`, across the cluster: the connection is counted first,
+ * then the count is read, so two racing connects can both be refused but never
+ * both pass over the limit. Over it: 3400, come back within 5–30 s.
+ */
+async function countUserConnection(session: CommandContext, userId: string): Promise<void> {
+  const { services } = session;
+  const max = services.options.maxConnectionsPerUser;
+  if (max === 0 || userId === '') return;
+  const count = await services.presence.addConnection(userId, { clientId: session.clientId, userId });
+  session.countedForUser = userId;
+  if (count > max) {
+    throw new DisconnectError(DisconnectCode.TooManyConnections, withReconnectAfter(`at most ${max} connections per user`, { minMs: 5000, maxMs: 30_000 }));
+  }
+}
 
 /**
  * The command handlers: authorization and hooks around the channel service
@@ -34,6 +50,8 @@ export const COMMANDS: Handlers = {
     });
     if ((session.state as SessionState) === SessionState.Closed) return {};
     if (expired(identity.expiresAt)) throw new CommandError(ReplyErrorCode.TokenExpired, 'token expired');
+    await countUserConnection(session, identity.userId);
+    if ((session.state as SessionState) === SessionState.Closed) return {};
     session.accept(identity, params.ping === true);
     services.metrics.connected(session.openedAt, params.reconnect === true);
 
@@ -100,7 +118,9 @@ export const COMMANDS: Handlers = {
     authorize(session, 'rpc', params.method);
     const { options } = session.services;
     const handlers = options.hooks.onRpc ?? {};
-    const handler = Object.hasOwn(handlers, params.method) ? handlers[params.method] : undefined;
+    const named = Object.hasOwn(handlers, params.method) ? handlers[params.method] : undefined;
+    const any = options.hooks.onAnyRpc;
+    const handler = named ?? (any && ((ctx: typeof session.context, data: unknown) => any(ctx, params.method, data)));
     if (!handler) throw new CommandError(ReplyErrorCode.MethodNotFound, `no RPC method "${params.method}"`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -117,7 +137,7 @@ export const COMMANDS: Handlers = {
     try {
       await session.services.options.hooks.onMessage?.(session.context, params.data);
     } catch (error) {
-      session.services.log.warn({ err: error, clientId: session.clientId }, 'onMessage failed');
+      session.services.log.warn({ err: error, clientId: session.clientId, user: session.userId, transport: session.transportName }, 'onMessage failed');
     }
     return {};
   },

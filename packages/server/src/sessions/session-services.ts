@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ConnectionAuth } from '../auth/connection-auth.js';
 import type { ChannelService } from '../channels/channel-service.js';
 import type { Hub } from '../channels/hub.js';
@@ -20,6 +21,9 @@ export type SessionOptions = Pick<
   | 'rpcTimeoutMs'
   | 'tokenGraceMs'
   | 'personalNamespace'
+  | 'commandRate'
+  | 'maxConnectionsPerUser'
+  | 'maxChannelsPerNode'
 >;
 
 /**
@@ -31,10 +35,12 @@ export interface SessionServices {
   readonly nodeId: string;
   readonly options: SessionOptions;
   readonly channels: ChannelService;
-  readonly hub: Pick<Hub, 'subscribe' | 'unsubscribe' | 'subscriberCount' | 'observe'>;
-  readonly presence: Pick<PresenceTracker, 'join' | 'leave'>;
+  readonly hub: Pick<Hub, 'subscribe' | 'unsubscribe' | 'subscriberCount' | 'observe' | 'channelCount'>;
+  readonly presence: Pick<PresenceTracker, 'join' | 'leave' | 'addConnection' | 'removeConnection'>;
   readonly registry: SessionRegistry;
   readonly auth: ConnectionAuth;
   readonly metrics: Pick<ServerMetrics, 'connected' | 'disconnected' | 'recovery' | 'messagesReceived' | 'messagesSent' | 'slowConsumer' | 'heartbeatTimeout'>;
   readonly log: Logger;
+  /** The handshake headers kept for the backend proxy after `connect` (the named ones only); absent: none are kept. */
+  readonly forwardedHeaders?: (headers: IncomingHttpHeaders) => Record<string, string>;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { HistoryQuery, HistoryResult, Publication } from '@switchboard/engine';
+import type { HistoryQuery, HistoryResult, Publication, StreamPosition } from '@switchboard/engine';
 import { DisconnectCode, ReplyErrorCode, WireError, type Command, type Push, type Reply } from '@switchboard/wire';
 import { NO_IDENTITY, type ConnectionRequest, type Identity } from '../auth/identity.js';
 import type { ChannelSubscriber, SharedPush } from '../channels/hub.js';
@@ -10,10 +10,12 @@ import type { Transport, TransportListener } from '../transports/transport.js';
 import type { CommandContext } from './command-context.js';
 import { CredentialExpiry } from './credential-expiry.js';
 import { COMMANDS } from './session-commands.js';
+import { prepareSubscription } from './subscribe-flow.js';
 import type { SessionHandle } from './session-registry.js';
 import type { SessionServices } from './session-services.js';
 import { SessionState } from './session-state.js';
 import { SlowConsumer, type SlowConsumerHost } from './slow-consumer.js';
+import { TokenBucket } from './token-bucket.js';
 import type { Subscription } from './subscription.js';
 
 const PING: Push = { push: 'ping' };
@@ -42,6 +44,12 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
   /** The client asked for `ping` pushes in `connect`. */
   private wantsPing = false;
   awaitingPong = false;
+  /** Made only when `commandRate` is set. */
+  private readonly rate: TokenBucket | undefined;
+  /** The user this connection is counted for (`maxConnectionsPerUser`), released at close. */
+  countedForUser: string | undefined;
+  /** The handshake headers kept for the backend proxy (`SessionServices.forwardedHeaders`). */
+  private headers: Readonly<Record<string, string>> | undefined;
 
   constructor(
     readonly services: SessionServices,
@@ -50,6 +58,8 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     public request: ConnectionRequest | undefined,
   ) {
     services.registry.add(this);
+    const { commandRate } = services.options;
+    this.rate = commandRate ? new TokenBucket(commandRate, performance.now()) : undefined;
     this.connectTimer = setTimeout(() => this.disconnect(DisconnectCode.Stale, 'no connect command in time'), services.options.connectTimeoutMs);
   }
 
@@ -103,6 +113,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     if (this.state === SessionState.Closed) return;
     const reason = `no pong within ${this.services.options.pongTimeoutMs} ms`;
     this.services.metrics.heartbeatTimeout();
+    this.services.log.debug?.({ ...this.logFields }, 'no pong: connection dropped');
     this.transport.abort(DisconnectCode.NoPong, reason);
     // No closing handshake can happen with a silent peer: an abnormal closure, as for a TCP reset.
     this.onClose(1006, reason);
@@ -127,6 +138,10 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
       if (this.state === SessionState.Connecting && command.method !== 'connect' && !this.running && this.queue.length === 0) {
         return this.disconnect(DisconnectCode.BadRequest, 'command before connect');
       }
+      if (this.rate && !this.rate.take(performance.now())) {
+        if (command.id !== undefined) this.reply({ id: command.id, error: { code: ReplyErrorCode.TooManyRequests, message: 'command rate exceeded', temporary: true } });
+        continue;
+      }
       if (this.queue.length >= this.services.options.maxPendingCommands) {
         if (command.id !== undefined) this.reply({ id: command.id, error: { code: ReplyErrorCode.TooManyRequests, message: 'too many pending commands', temporary: true } });
         continue;
@@ -136,15 +151,24 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     void this.drain();
   }
 
+  /** Who this connection is, for log lines. */
+  get logFields(): { clientId: string; user: string; transport: string } {
+    return { clientId: this.clientId, user: this.identity.userId, transport: this.transport.name };
+  }
+
   onClose(code: number, reason: string): void {
     if (this.state === SessionState.Closed) return;
     const wasConnected = this.state === SessionState.Connected;
+    this.services.log.debug?.({ ...this.logFields, code, reason }, wasConnected ? 'connection closed' : 'connection closed before connect');
     this.state = SessionState.Closed;
     clearTimeout(this.connectTimer);
     this.expiry?.stop();
     this.queue.length = 0;
     for (const channel of [...this.subscriptions.keys()]) this.leave(channel);
     this.services.registry.remove(this);
+    if (this.countedForUser !== undefined) {
+      this.services.presence.removeConnection(this.countedForUser, this.clientId).catch((error: unknown) => this.services.log.warn({ err: error, ...this.logFields }, 'user connection count not updated'));
+    }
     this.services.metrics.disconnected(code, this.transport.name);
     if (wasConnected) this.services.options.hooks.onDisconnect?.(this.context, code, reason);
   }
@@ -152,6 +176,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
   accept(identity: Identity, wantsPing: boolean): void {
     clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
+    if (this.request && this.services.forwardedHeaders) this.headers = Object.freeze(this.services.forwardedHeaders(this.request.headers));
     this.request = undefined;
     this.state = SessionState.Connected;
     this.wantsPing = wantsPing;
@@ -159,6 +184,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     this.frozenContext = undefined;
     this.services.registry.identify(this);
     this.watchExpiry();
+    this.services.log.debug?.({ ...this.logFields, remoteAddress: this.transport.remoteAddress }, 'connection accepted');
   }
 
   reidentify(identity: Identity): void {
@@ -176,14 +202,29 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
   }
 
   get context(): SessionContext {
-    return (this.frozenContext ??= Object.freeze({ clientId: this.clientId, userId: this.identity.userId, connInfo: this.identity.connInfo, transportName: this.transport.name }));
+    if (this.frozenContext) return this.frozenContext;
+    const context: { -readonly [K in keyof SessionContext]: SessionContext[K] } = {
+      clientId: this.clientId,
+      userId: this.identity.userId,
+      connInfo: this.identity.connInfo,
+      transportName: this.transport.name,
+    };
+    // Only what the transport knows: a memory transport has no address, and headers are kept only for a proxy.
+    if (this.transport.remoteAddress !== undefined) context.remoteAddress = this.transport.remoteAddress;
+    if (this.headers) context.headers = this.headers;
+    return (this.frozenContext = Object.freeze(context));
   }
 
   /** Sets (connect) or moves (refresh) the credential expiry and its clock. */
   private watchExpiry(): void {
     const { expiresAt } = this.identity;
     if (expiresAt === undefined && !this.expiry) return;
-    (this.expiry ??= new CredentialExpiry(this, this.services.options.tokenGraceMs)).set(expiresAt);
+    const renew = this.services.options.hooks.onCredentialsExpired;
+    (this.expiry ??= new CredentialExpiry(this, this.services.options.tokenGraceMs, renew && (async () => renew(this.context)))).set(expiresAt);
+  }
+
+  renewed(expiresAt: number | undefined): void {
+    if (this.state === SessionState.Connected) this.reidentify(Object.freeze({ ...this.identity, expiresAt }));
   }
 
   reply(reply: Reply): void {
@@ -208,6 +249,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
 
   /** 3008: the client could not keep up with what it is sent. */
   closeSlowConsumer(): void {
+    if (this.state !== SessionState.Closed) this.services.log.warn({ ...this.logFields, bufferedBytes: this.transport.bufferedAmount }, 'slow consumer closed (3008)');
     this.disconnect(DisconnectCode.SlowConsumer, 'send buffer full');
   }
 
@@ -229,11 +271,23 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     this.push({ push: 'unsubscribe', channel, code, reason });
   }
 
+  serverSubscribe(channel: string, since?: StreamPosition): void {
+    if (this.state !== SessionState.Connected || this.subscriptions.has(channel)) return;
+    prepareSubscription(this, { channel, since, serverSide: true }).then(
+      (prepared) => {
+        this.push({ push: 'subscribe', channel, result: prepared.result });
+        prepared.goLive();
+      },
+      (error: unknown) => this.services.log.info({ ...this.logFields, channel, err: toReplyError(error).message }, 'server-side subscribe failed'),
+    );
+  }
+
   /** Drops a subscription: the hub, presence, and the map. */
   leave(channel: string): void {
     const sub = this.subscriptions.get(channel);
     if (!sub) return;
     this.subscriptions.delete(channel);
+    sub.stop();
     this.services.hub.unsubscribe(channel, this);
     this.services.presence
       .leave(sub.channel, { clientId: this.clientId, userId: this.userId, connInfo: this.identity.connInfo })
@@ -293,9 +347,13 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
       if (command.id !== undefined) this.reply({ id: command.id, result: outcome.result ?? {} });
       outcome.afterReply?.();
     } catch (error) {
-      if (error instanceof DisconnectError) return this.disconnect(error.code, error.reason);
+      if (error instanceof DisconnectError) {
+        if (command.method === 'connect') this.services.log.info({ ...this.logFields, remoteAddress: this.transport.remoteAddress, code: error.code, reason: error.reason }, 'connection refused');
+        return this.disconnect(error.code, error.reason);
+      }
       const reply = toReplyError(error);
-      if (reply.code === ReplyErrorCode.Internal) this.services.log.error({ err: error, method: command.method, clientId: this.clientId }, 'command failed');
+      if (reply.code === ReplyErrorCode.Internal) this.services.log.error({ err: error, method: command.method, ...this.logFields }, 'command failed');
+      else if (command.method === 'connect') this.services.log.info({ ...this.logFields, code: reply.code, reason: reply.message }, 'connect refused');
       if (command.id !== undefined) this.reply({ id: command.id, error: reply });
     }
   }

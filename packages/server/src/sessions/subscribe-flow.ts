@@ -1,6 +1,7 @@
-import type { StreamPosition } from '@switchboard/engine';
-import { ReplyErrorCode, type SubscribeResult } from '@switchboard/wire';
+import type { PresenceEntry, StreamPosition } from '@switchboard/engine';
+import { DisconnectCode, ReplyErrorCode, type SubscribeResult } from '@switchboard/wire';
 import { CommandError, commandErrors } from '../errors.js';
+import type { SubscribeAnswer } from '../hooks.js';
 import type { CommandContext } from './command-context.js';
 import { Subscription } from './subscription.js';
 
@@ -26,6 +27,7 @@ export interface SubscribeRequest {
 export async function prepareSubscription(session: CommandContext, request: SubscribeRequest): Promise<PreparedSubscription> {
   const { services } = session;
   const name = request.channel;
+  let answer: SubscribeAnswer | void = undefined;
   if (session.subscriptions.has(name)) throw new CommandError(ReplyErrorCode.AlreadySubscribed, 'already subscribed');
   const channel = services.channels.resolve(name);
   if (!request.serverSide) {
@@ -37,12 +39,15 @@ export async function prepareSubscription(session: CommandContext, request: Subs
       // The application's hook checks the token when it is set; otherwise the JWT verifier does.
       if (!hook) await verifier!.authorizeSubscription(request.token, name, session.userId);
     }
-    await hook?.(session.context, { channel: name, token: request.token });
+    answer = await hook?.(session.context, { channel: name, token: request.token });
+    if (answer?.expiresAt !== undefined && answer.expiresAt <= Date.now()) throw new CommandError(ReplyErrorCode.TokenExpired, 'access to this channel has expired');
   }
   const { maxSubscriptionsPerConnection } = services.options;
   if (session.subscriptions.size >= maxSubscriptionsPerConnection) throw commandErrors.limit(`at most ${maxSubscriptionsPerConnection} subscriptions per connection`);
   const max = channel.options.maxSubscribers;
   if (max > 0 && services.hub.subscriberCount(name) >= max) throw commandErrors.limit(`channel is full (${max} subscribers)`);
+  const { maxChannelsPerNode } = services.options;
+  if (services.hub.subscriberCount(name) === 0 && services.hub.channelCount >= maxChannelsPerNode) throw commandErrors.limit(`this node serves at most ${maxChannelsPerNode} channels`);
   if (session.subscriptions.has(name)) throw new CommandError(ReplyErrorCode.AlreadySubscribed, 'already subscribed');
 
   const subscription = new Subscription(channel);
@@ -51,7 +56,11 @@ export async function prepareSubscription(session: CommandContext, request: Subs
     await services.hub.subscribe(name, session);
     const result = await subscription.join(services.hub, services.channels, request.since);
     if (request.since) services.metrics.recovery(result.recovered === true);
-    await services.presence.join(channel, { clientId: session.clientId, userId: session.userId, connInfo: session.identity.connInfo });
+    // Channel info rides along in the presence entry (and so in join/leave), as `chanInfo`.
+    const entry: PresenceEntry & { chanInfo?: unknown } = { clientId: session.clientId, userId: session.userId, connInfo: session.identity.connInfo };
+    if (answer?.info !== undefined) entry.chanInfo = answer.info;
+    await services.presence.join(channel, entry);
+    if (answer?.expiresAt !== undefined) watchAccess(session, subscription, answer.expiresAt);
     return {
       result,
       goLive: () => {
@@ -62,4 +71,29 @@ export async function prepareSubscription(session: CommandContext, request: Subs
     if (session.subscriptions.get(name) === subscription) session.leave(name);
     throw error;
   }
+}
+
+/**
+ * Access that expires: at `expiresAt` the application says again
+ * (`onSubscriptionExpired`, the `sub_refresh` proxy). A new expiry keeps the
+ * subscription; `null`, a failure or no hook unsubscribe it with 3006, and the
+ * client resubscribes (through `onSubscribe` again).
+ */
+function watchAccess(session: CommandContext, subscription: Subscription, expiresAt: number): void {
+  const name = subscription.channel.channel;
+  const end = () => session.serverUnsubscribe(name, DisconnectCode.SubscriptionExpired, 'subscription expired');
+  subscription.expireAt(expiresAt, () => {
+    const hook = session.services.options.hooks.onSubscriptionExpired;
+    if (!hook) return end();
+    Promise.resolve(hook(session.context, { channel: name })).then(
+      (renewal) => {
+        if (session.subscriptions.get(name) !== subscription) return;
+        if (renewal === null) return end();
+        if (renewal.expiresAt !== undefined) watchAccess(session, subscription, renewal.expiresAt);
+      },
+      () => {
+        if (session.subscriptions.get(name) === subscription) end();
+      },
+    );
+  });
 }

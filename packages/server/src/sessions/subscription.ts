@@ -18,7 +18,23 @@ export class Subscription {
   /** The position the reply gave the client; buffered publications after it follow the reply. */
   private position: StreamPosition | undefined;
 
+  /** The clock of access that expires (`SubscribeAnswer.expiresAt`); only for such subscriptions. */
+  private expiryTimer: NodeJS.Timeout | undefined;
+
   constructor(readonly channel: ResolvedChannel) {}
+
+  /** Calls `expired` at `expiresAt` (Unix ms), replacing any earlier clock. */
+  expireAt(expiresAt: number, expired: () => void): void {
+    this.stop();
+    this.expiryTimer = setTimeout(expired, Math.max(0, expiresAt - Date.now()));
+    this.expiryTimer.unref();
+  }
+
+  /** The subscription ended: its clock stops. */
+  stop(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+  }
 
   buffered(publication: Publication): void {
     this.buffer.push(publication);

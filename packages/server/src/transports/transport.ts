@@ -8,7 +8,11 @@ import type { Codec } from '@switchboard/wire';
 export class SharedMessage {
   /** A transport's own framing of `bytes`, made by the first session that writes it. */
   framed: unknown;
-  constructor(readonly bytes: Uint8Array) {}
+  constructor(
+    readonly bytes: Uint8Array,
+    /** May a transport compress it (namespace option `compress`)? */
+    readonly compress = true,
+  ) {}
 }
 
 /**

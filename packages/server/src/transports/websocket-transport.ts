@@ -45,7 +45,7 @@ export class WebSocketTransport implements Transport, ShellListener {
   writeShared(message: SharedMessage): void {
     if (!this.shell.isOpen) return;
     // One frame for every WebSocket subscriber: framed and copied once, by the first to write it.
-    const frame = (message.framed ??= WebSocketServer.prepare(message.bytes, this.codec.binary)) as PreparedMessage;
+    const frame = (message.framed ??= WebSocketServer.prepare(message.bytes, this.codec.binary, { compress: message.compress })) as PreparedMessage;
     this.shell.sendPrepared(frame);
   }
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ApiKey } from '../src/http/api-key.js';
+import { HeaderSecret } from '../src/http/header-secret.js';
 
 /**
  * ns per call of each check: the 10th percentile of samples taken in
@@ -32,22 +32,22 @@ function naiveEqual(a: string, b: string): boolean {
   return true;
 }
 
-describe('ApiKey', () => {
+describe('HeaderSecret (the API key)', () => {
   const key = 'k'.repeat(16 * 1024);
   const firstDiffers = 'x' + key.slice(1);
   const lastDiffers = key.slice(0, -1) + 'x';
 
   it('accepts exactly "apikey KEY"', () => {
-    const check = new ApiKey('the-key-0123456789');
+    const check = new HeaderSecret('apikey', 'the-key-0123456789');
     assert.equal(check.matches('apikey the-key-0123456789'), true);
     for (const wrong of [undefined, '', 'apikey ', 'apikey the-key-012345678', 'apikey the-key-0123456789 ', 'Apikey the-key-0123456789', 'Bearer the-key-0123456789', 'the-key-0123456789']) {
       assert.equal(check.matches(wrong), false, String(wrong));
     }
-    assert.equal(new ApiKey(undefined).matches('apikey '), false, 'no key: everything refused');
+    assert.equal(new HeaderSecret('apikey', undefined).matches('apikey '), false, 'no key: everything refused');
     fc.assert(
       fc.property(fc.string({ minLength: 16 }), fc.string(), (k, given) => {
-        assert.equal(new ApiKey(k).matches(`apikey ${given}`), given === k);
-        assert.equal(new ApiKey(k).matches(`apikey ${k}`), true);
+        assert.equal(new HeaderSecret('apikey', k).matches(`apikey ${given}`), given === k);
+        assert.equal(new HeaderSecret('apikey', k).matches(`apikey ${k}`), true);
       }),
       { numRuns: 500 },
     );
@@ -60,8 +60,8 @@ describe('ApiKey', () => {
   });
 
   it('takes the same time wherever a wrong key differs, and whatever the configured key length', () => {
-    const long = new ApiKey(key);
-    const short = new ApiKey('k'.repeat(16));
+    const long = new HeaderSecret('apikey', key);
+    const short = new HeaderSecret('apikey', 'k'.repeat(16));
     const [first, last, right, longKeySameInput, shortKeySameInput] = quantiles([
       () => long.matches(`apikey ${firstDiffers}`),
       () => long.matches(`apikey ${lastDiffers}`),
@@ -70,7 +70,7 @@ describe('ApiKey', () => {
       () => short.matches(`apikey ${'k'.repeat(16)}x`),
     ]);
     console.log(
-      `ApiKey, 16 KiB key: differs at first byte ${first.toFixed(0)} ns, at last ${last.toFixed(0)} ns, right key ${right.toFixed(0)} ns (×${ratio(first, last).toFixed(2)}, ×${ratio(first, right).toFixed(2)}); ` +
+      `HeaderSecret, 16 KiB key: differs at first byte ${first.toFixed(0)} ns, at last ${last.toFixed(0)} ns, right key ${right.toFixed(0)} ns (×${ratio(first, last).toFixed(2)}, ×${ratio(first, right).toFixed(2)}); ` +
         `same 17-char input against a 16 KiB key ${longKeySameInput.toFixed(0)} ns, against a 16-char key ${shortKeySameInput.toFixed(0)} ns (×${ratio(longKeySameInput, shortKeySameInput).toFixed(2)})`,
     );
     assert.ok(ratio(first, last) < 1.3, 'position of the first wrong byte must not show');
