@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { memoryEngine } from '@switchboard/engine-memory';
 import { redisEngine } from '@switchboard/engine-redis';
 import { createServer, type SwitchboardServer } from '@switchboard/server';
 import { TestClient } from '@switchboard/testing';
@@ -39,20 +42,24 @@ describe('health and readiness', () => {
     assert.deepEqual(await get(`${base}/health/live`), { status: 200, body: { status: 'ok', node: server.nodeId } });
     assert.deepEqual(await get(`${base}/health/ready`), { status: 200, body: { status: 'ok', node: server.nodeId } });
     assert.deepEqual((await get(`${base}/health`)).status, 200);
-    const cold = createServer({});
-    const res = { status: 0, body: '' as unknown, headers: {} as Record<string, unknown> };
-    cold.handleRequest({ url: '/health/ready', headers: {} } as never, {
-      writeHead(status: number) {
-        res.status = status;
-        return this;
-      },
-      end(text: string) {
-        res.body = JSON.parse(text);
-      },
-    } as never);
-    await until(() => res.status !== 0, 'cold readiness');
-    assert.deepEqual(res.body, { status: 'starting', node: cold.nodeId });
-    assert.equal(res.status, 503);
+    // A node whose engine is still starting: its HTTP server already answers, and ready says 503 "starting".
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const cold = createServer({ engine: async (node) => (await gate, memoryEngine()(node)) });
+    servers.push(cold);
+    const http = createHttpServer((req, res) => void cold.handleRequest(req, res));
+    cold.attach(http);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const coldBase = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      assert.deepEqual(await get(`${coldBase}/health/ready`), { status: 503, body: { status: 'starting', node: cold.nodeId } });
+      assert.equal((await get(`${coldBase}/health/live`)).status, 200);
+      release();
+      await cold.start();
+      assert.equal((await get(`${coldBase}/health/ready`)).status, 200);
+    } finally {
+      http.close();
+    }
   });
 
   it('ready is 503 "engine-unavailable" while Redis is frozen or dead, and 200 again when it is back; live stays 200', async () => {

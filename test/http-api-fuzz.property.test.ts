@@ -17,7 +17,7 @@ const MAX_BODY = 4096;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 
 /** Documented API answers: status → the body codes it may carry (null: any, the 400 fallback). */
-const API_ANSWERS: Record<number, number[] | null> = { 400: null, 401: [101], 404: [104], 405: [107], 408: [114], 409: [112], 413: [106], 503: [115] };
+const API_ANSWERS: Record<number, number[] | null> = { 400: null, 401: [101], 403: [103], 404: [104], 405: [107], 408: [114], 409: [112], 413: [106], 503: [115] };
 /** Answers Node's HTTP parser gives before our handler runs (malformed head, headers too large, bad Expect), and refused upgrades / CONNECT. */
 const NODE_ANSWERS = new Set([400, 404, 405, 408, 417, 431]);
 /** Refusals of a WebSocket handshake on the WebSocket path (docs/error-codes.md: a plain-text body and `X-Switchboard-Error`). */
@@ -169,6 +169,8 @@ function violation(res: RawResponse, method: string | undefined): string | undef
     return undefined;
   }
   if (json === undefined && NODE_ANSWERS.has(res.status)) return undefined;
+  // Readiness (`/health`, `/health/ready`): 503 with the reason, documented in docs/server-api.md#health.
+  if (res.status === 503 && ['starting', 'draining', 'engine-unavailable'].includes(json?.status)) return undefined;
   return `${res.status} ${JSON.stringify(json)?.slice(0, 80)}`;
 }
 
