@@ -1,3 +1,4 @@
+import { runBenchCommand } from './commands/bench.js';
 import { runConnect } from './commands/connect.js';
 import { runEcho } from './commands/echo.js';
 import { runServe } from './commands/serve.js';
@@ -8,6 +9,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   serve: { summary: 'run the real-time server (memory or Redis engine, HTTP API, demo page on :8000)', run: runServe },
   echo: { summary: 'run a WebSocket echo server (conformance testing, proxy debugging)', run: runEcho },
   connect: { summary: 'open an interactive WebSocket client session, like wscat', run: runConnect },
+  bench: { summary: 'load a server: N connections, C channels, R publishes/s; rates, latency, losses, server CPU', run: runBenchCommand },
   token: { summary: 'print an HS256 JWT for development (--secret, --sub, --ttl, --channel, --info)', run: runToken },
 };
 
