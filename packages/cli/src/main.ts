@@ -2,6 +2,7 @@ import { runBenchCommand } from './commands/bench.js';
 import { runConnect } from './commands/connect.js';
 import { runEcho } from './commands/echo.js';
 import { runServe } from './commands/serve.js';
+import { runStormCommand } from './commands/storm.js';
 import { runToken } from './commands/token.js';
 import { StartupError, UsageError } from './usage-error.js';
 
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   echo: { summary: 'run a WebSocket echo server (conformance testing, proxy debugging)', run: runEcho },
   connect: { summary: 'open an interactive WebSocket client session, like wscat', run: runConnect },
   bench: { summary: 'load a server: N connections, C channels, R publishes/s; rates, latency, losses, server CPU', run: runBenchCommand },
+  storm: { summary: 'a reconnect storm: N SDK clients, a drain/cut/kill, the wave per reconnect policy (table, JSON, SVG)', run: runStormCommand },
   token: { summary: 'print an HS256 JWT for development (--secret, --sub, --ttl, --channel, --info)', run: runToken },
 };
 
