@@ -103,7 +103,7 @@ export function planFleet(costs: CostModel, t: FleetTarget): FleetPlan {
       `ulimit -n ${Math.max(t.fdLimit, Math.ceil(perNode / t.coresPerNode) + 1000)}   (LimitNOFILE= in systemd; per serve process)`,
       `sysctl net.core.somaxconn=${Math.max(4096, Math.ceil(((t.connections / nodes) * t.surgeShare) / t.surgeSeconds))}   (accept backlog for the surge)`,
       `sysctl net.ipv4.ip_local_port_range="1024 65535"   (on proxies/LBs and load generators)`,
-      `sysctl net.ipv4.tcp_mem="${Math.ceil((perNode * costs.kernelBytes * 2) / 4096)} ${Math.ceil((perNode * costs.kernelBytes * 3) / 4096)} ${Math.ceil((perNode * costs.kernelBytes * 4) / 4096)}"   (pages; ~2–4× the idle kernel memory measured)`,
+      `sysctl net.ipv4.tcp_mem="${Math.ceil((perNode * Math.max(costs.kernelBytes, 1024) * 2) / 4096)} ${Math.ceil((perNode * Math.max(costs.kernelBytes, 1024) * 3) / 4096)} ${Math.ceil((perNode * Math.max(costs.kernelBytes, 1024) * 4) / 4096)}"   (pages; 2–4× the idle kernel memory measured, at least 1 KiB per connection)`,
       `sysctl fs.file-max=${Math.ceil(perNode * 1.2)} fs.nr_open=${Math.max(1_048_576, Math.ceil(perNode / t.coresPerNode) + 1000)}`,
     ],
   };
