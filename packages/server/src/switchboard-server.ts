@@ -21,6 +21,7 @@ import { CommandError } from './errors.js';
 import { ApiHandler, type ApiServices } from './http/api-handler.js';
 import { bodyUnread, sendJson } from './http/json-http.js';
 import { silentLogger, type Logger } from './logger.js';
+import { nodeStats } from './metrics/node-stats.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
@@ -184,7 +185,10 @@ export class SwitchboardServer {
   private async build(): Promise<NodeParts> {
     const o = this.options;
     const hub = new Hub((n) => this.metrics.messagesSent(n));
-    const cluster = new ClusterControl(hub, this.sessions, () => this.nodeInfo(), this.log);
+    const cluster = new ClusterControl(hub, this.sessions, () => this.nodeInfo(), this.log, {
+      stats: () => nodeStats(this.metrics.registry, this.nodeInfo(), hub.channelCounts()),
+      drain: (plan) => this.drain(plan),
+    });
     const factory = o.engine ?? memoryEngine();
     const engine: Engine = await factory({ nodeId: this.nodeId, broker: hub, control: cluster, log: this.log });
     hub.bind(engine.broker);

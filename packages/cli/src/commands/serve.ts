@@ -8,6 +8,7 @@ import { EngineUnavailableError } from '@switchboard/engine';
 import { natsEngine, redactNatsUrl } from '@switchboard/engine-nats';
 import { redactRedisUrl, redisEngine } from '@switchboard/engine-redis';
 import { StartupError, UsageError, integerOption } from '../usage-error.js';
+import { adminRoute } from './admin-route.js';
 import { loadServeConfig, type EngineChoice } from './serve-config.js';
 
 const HELP = `Usage: switchboard serve [options]
@@ -29,13 +30,15 @@ Options:
                       a cluster's seed servers; JetStream must be enabled
   --nats-replicas N   copies of each stream and presence bucket (default 1; 3 on a 3-server cluster)
   --nats-storage S    file (default: history survives a NATS restart) or memory
+  --admin-secret S    the /admin dashboard takes this secret (Authorization: admin S) instead of the API key
+  --no-admin          no /admin dashboard
   --config FILE       JSON file with server options (namespaces, jwt, allowedOrigins, limits…); see docs/operations.md
   -h, --help          show this help
 
 Environment (overrides the config file; flags override both):
   SWITCHBOARD_PORT, SWITCHBOARD_HOST, SWITCHBOARD_API_KEY, SWITCHBOARD_ALLOW_ANONYMOUS,
   SWITCHBOARD_MAX_MESSAGE_SIZE, SWITCHBOARD_NODE_NAME, SWITCHBOARD_CONFIG,
-  SWITCHBOARD_JWT_SECRET (HS256 tokens, see "switchboard token"), SWITCHBOARD_ALLOWED_ORIGINS (comma-separated),
+  SWITCHBOARD_ADMIN_SECRET, SWITCHBOARD_JWT_SECRET (HS256 tokens, see "switchboard token"), SWITCHBOARD_ALLOWED_ORIGINS (comma-separated),
   SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX,
   SWITCHBOARD_NATS_URL (comma-separated), SWITCHBOARD_NATS_PREFIX, SWITCHBOARD_NATS_REPLICAS, SWITCHBOARD_NATS_STORAGE`;
 
@@ -69,6 +72,8 @@ export async function runServe(argv: string[]): Promise<void> {
       'nats-url': { type: 'string', multiple: true },
       'nats-replicas': { type: 'string' },
       'nats-storage': { type: 'string' },
+      'admin-secret': { type: 'string' },
+      'no-admin': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -108,8 +113,10 @@ export async function runServe(argv: string[]): Promise<void> {
     throw new UsageError((error as Error).message);
   }
   const assets = demoAssets();
+  const adminSecret = values['admin-secret'] ?? process.env.SWITCHBOARD_ADMIN_SECRET;
+  const admin = values['no-admin'] ? undefined : adminRoute({ apiKey, adminSecret, handleApi: (req, res) => server.handleRequest(req, res) });
   const http = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
-    if (server.handleRequest(req, res)) return;
+    if (server.handleRequest(req, res) || admin?.(req, res)) return;
     const asset = req.method === 'GET' ? assets[req.url?.split('?')[0] ?? ''] : undefined;
     if (!asset) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -137,6 +144,7 @@ export async function runServe(argv: string[]): Promise<void> {
   demo page     ${base}/
   websocket     ws://${host}:${address.port}${server.options.websocketPath}  (subprotocols ${server.options.codecs.map((c) => c.subprotocol).join(', ')})
   HTTP API      ${base}/api/<method>  (Authorization: apikey ${generatedKey ? apiKey : '<the key you set>'})${generatedKey ? '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]' : ''}
+  admin         ${admin ? `${base}/admin  (${adminSecret ? 'admin secret' : 'API key'})` : 'off'}
   health        ${base}/health
   namespaces    ${namespaces.length > 0 ? namespaces.join(', ') : '(none: every subscribe gets 102)'}
   jwt           ${describeJwt(server)}
