@@ -66,13 +66,14 @@ describe('switchboard bench and storm against a local serve', () => {
 
 describe('switchboard size: the fleet model', () => {
   const costs: CostModel = { connectionBytes: 7000, kernelBytes: 1000, subscriptionBytes: 200, handshakeCpuUs: { plain: 200 }, deliveryCpuUs: { '64': 2, '1024': 4 }, publishCpuUs: 50 };
-  const target: FleetTarget = { connections: 1_000_000, subscriptionsPerConnection: 5, publishRate: 1000, fanout: 10, payloadBytes: 64, auth: 'plain', coresPerNode: 8, memoryGbPerNode: 16, surgeShare: 0.5, surgeSeconds: 30, fdLimit: 1_048_576, ephemeralPorts: 64_511, lbAddresses: 4, nicGbps: 10, brokerPublishRate: 150_000, utilisation: 0.7 };
+  const target: FleetTarget = { connections: 1_000_000, subscriptionsPerConnection: 5, publishRate: 1000, fanout: 10, payloadBytes: 64, auth: 'plain', coresPerNode: 8, memoryGbPerNode: 16, surgeShare: 0.5, surgeSeconds: 30, fdLimit: 1_048_576, ephemeralPorts: 64_511, lbAddresses: 4, nicGbps: 10, brokerPublishRate: 150_000, utilisation: 0.7, spareNodes: 0 };
 
   it('memory binds for idle-heavy fleets: 16 GiB × 70 % / 9,000 B', () => {
     const plan = planFleet(costs, target);
     assert.equal(plan.binding, 'memory');
     const perNode = Math.floor((16 * 2 ** 30 * 0.7) / 9000);
     assert.equal(plan.nodes, Math.ceil(1_000_000 / perNode));
+    assert.equal(planFleet(costs, { ...target, spareNodes: 1 }).nodes, plan.nodes + 1);
   });
 
   it('CPU binds when fan-out is heavy, and the surge lowers the ceiling', () => {

@@ -16,7 +16,7 @@ Calibration:
   --measure            measure against --url (a local serve: its pid is found from /proc)
   --url URL            ws://127.0.0.1:PORT/connection/websocket (default port 8000)
   --api-key KEY        the server's API key (or SWITCHBOARD_API_KEY)
-  --jwt TOKEN          also measure JWT handshakes with this token
+  --jwt-secret S       also measure JWT handshakes (the server's SWITCHBOARD_JWT_SECRET; one fresh token per connection)
   --prefix P           channel prefix, a namespace without history (default "bench:")
   --measure-connections N   connections per step (default 5000)
   --save FILE          write the measured costs as JSON
@@ -26,8 +26,8 @@ Calibration:
 Target (defaults in brackets):
   --connections N [1000000]  --subs S [5]  --publish-rate R [10000]  --fanout F [100]  --payload B [256]
   --auth plain|jwt|tls [plain]  --cores C [8]  --memory-gb G [32]  --surge PCT [50]  --surge-seconds S [30]
-  --fd-limit N [1048576]  --ports N [64511]  --lb-addresses N [1]  --nic-gbps G [10]  --broker-rate R [150000]
-  --utilisation PCT [70]
+  --fd-limit N [1048576]  --ports N [64511]  --lb-addresses N [1]  --nic-gbps G [10]  --broker-rate R [60000]
+  --utilisation PCT [70]  --spare N [1] (nodes beyond the ceilings, so one can be drained or lost)
   --json               print costs and plan as JSON
   -h, --help`;
 
@@ -39,7 +39,7 @@ const num = (v: string | undefined, name: string, fallback: number) => {
 };
 
 export async function runSizeCommand(argv: string[]): Promise<void> {
-  const names = ['url', 'api-key', 'jwt', 'prefix', 'measure-connections', 'save', 'costs', 'conn-bytes', 'kernel-bytes', 'sub-bytes', 'handshake-us', 'delivery-us', 'publish-us', 'connections', 'subs', 'publish-rate', 'fanout', 'payload', 'auth', 'cores', 'memory-gb', 'surge', 'surge-seconds', 'fd-limit', 'ports', 'lb-addresses', 'nic-gbps', 'broker-rate', 'utilisation'];
+  const names = ['url', 'api-key', 'jwt-secret', 'prefix', 'measure-connections', 'save', 'costs', 'conn-bytes', 'kernel-bytes', 'sub-bytes', 'handshake-us', 'delivery-us', 'publish-us', 'connections', 'subs', 'publish-rate', 'fanout', 'payload', 'auth', 'cores', 'memory-gb', 'surge', 'surge-seconds', 'fd-limit', 'ports', 'lb-addresses', 'nic-gbps', 'broker-rate', 'utilisation', 'spare'];
   const { values: v } = parseArgs({
     args: argv,
     options: { ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])), measure: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
@@ -61,7 +61,7 @@ export async function runSizeCommand(argv: string[]): Promise<void> {
       pid,
       connections: Math.max(100, integerOption('measure-connections', s['measure-connections'], 5000)),
       channelPrefix: s.prefix ?? 'bench:',
-      jwt: s.jwt,
+      jwtSecret: s['jwt-secret'],
       onStep: (line) => console.error(`measure: ${line}`),
     });
     if (s.save) writeFileSync(s.save, `${JSON.stringify(costs, null, 2)}\n`);
@@ -95,8 +95,9 @@ export async function runSizeCommand(argv: string[]): Promise<void> {
     ephemeralPorts: num(s.ports, 'ports', 64_511),
     lbAddresses: Math.max(1, num(s['lb-addresses'], 'lb-addresses', 1)),
     nicGbps: num(s['nic-gbps'], 'nic-gbps', 10),
-    brokerPublishRate: num(s['broker-rate'], 'broker-rate', 150_000),
+    brokerPublishRate: num(s['broker-rate'], 'broker-rate', 60_000),
     utilisation: Math.min(1, Math.max(0.1, num(s.utilisation, 'utilisation', 70) / 100)),
+    spareNodes: Math.floor(num(s.spare, 'spare', 1)),
   };
   if (target.connections < 1) throw new UsageError('--connections must be at least 1');
   const plan = planFleet(costs, target);
@@ -111,7 +112,7 @@ target: ${fmt(target.connections)} connections × ${target.subscriptionsPerConne
 
 ceilings, connections per node:`);
   for (const c of plan.ceilings) console.log(`  ${c.name === plan.binding ? '▶' : ' '} ${c.name.padEnd(16)} ${(Number.isFinite(c.perNode) ? fmt(Math.floor(c.perNode)) : 'none').padStart(12)}   ${c.detail}`);
-  console.log(`\nplan: ${plan.nodes} node(s) of ${fmt(plan.connectionsPerNode)} connections; ${plan.binding} binds`);
+  console.log(`\nplan: ${plan.nodes} node(s) (${target.spareNodes} spare) of ${fmt(plan.connectionsPerNode)} connections; ${plan.binding} binds`);
   for (const l of plan.clusterLimits) console.log(`  ${l.ok ? 'ok  ' : 'OVER'} ${l.name}: ${l.detail}`);
   console.log(`\nOS settings per node:\n${plan.osSettings.map((o) => `  ${o}`).join('\n')}`);
 }

@@ -1,6 +1,7 @@
 // Calibrates the cost model against a local serve: memory from its RSS and the kernel's TCP memory,
 // CPU from its /proc times, around known amounts of work done by this process.
 import { cpus } from 'node:os';
+import { signToken } from '@switchboard/server';
 import { now } from './clock.js';
 import type { CostModel } from './fleet-model.js';
 import type { LoadConnection, LoadTarget } from './load-transport.js';
@@ -16,19 +17,20 @@ export interface MeasureOptions {
   /** Connections per step (kept under this process's descriptor limit). */
   connections: number;
   channelPrefix: string;
-  jwt?: string;
+  /** Also measure JWT handshakes: HS256 tokens signed with this secret, one per connection (no verification-cache hits). */
+  jwtSecret?: string;
   onStep: (line: string) => void;
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 1500));
 
-async function openAll(o: MeasureOptions, n: number, channels: (i: number) => string[], token?: string, onPub?: () => void): Promise<LoadConnection[]> {
+async function openAll(o: MeasureOptions, n: number, channels: (i: number) => string[], tokens?: string[], onPub?: () => void): Promise<LoadConnection[]> {
   const out: LoadConnection[] = [];
   let next = 0;
   const lane = async () => {
     while (next < n) {
       const i = next++;
-      out.push(await websocketLoadTransport.open({ ...o.target, token }, channels(i), { publication: () => onPub?.(), closed: () => {} }));
+      out.push(await websocketLoadTransport.open({ ...o.target, token: tokens?.[i] }, channels(i), { publication: () => onPub?.(), closed: () => {} }));
     }
   };
   await Promise.all(Array.from({ length: 50 }, lane));
@@ -51,17 +53,20 @@ export async function measureCosts(o: MeasureOptions): Promise<CostModel> {
   await settle();
   const rss1 = rssBytes(o.pid);
   const kernel1 = tcpSocketMemory();
-  const SUBS = 4;
+  // 16 subscriptions per connection over n channels: enough bytes to stand out of the RSS noise.
+  const SUBS = 16;
   let delivered = 0;
-  const subscribed = await openAll(o, n, (i) => Array.from({ length: SUBS }, (_, k) => `${o.channelPrefix}${(i * SUBS + k) % 50}`), undefined, () => delivered++);
+  const subscribed = await openAll(o, n, (i) => Array.from({ length: SUBS }, (_, k) => `${o.channelPrefix}${(i * SUBS + k) % n}`), undefined, () => delivered++);
   await settle();
   const rss2 = rssBytes(o.pid);
   const connectionBytes = Math.max(0, (rss1 - rss0) / n);
   const subscriptionBytes = Math.max(0, (rss2 - rss1 - connectionBytes * n) / (n * SUBS));
   let jwtUs: number | undefined;
-  if (o.jwt) {
-    const jwt = await step(`${Math.min(n, 1000)} JWT handshakes`, () => openAll(o, Math.min(n, 1000), () => [], o.jwt));
-    jwtUs = jwt.us / Math.min(n, 1000);
+  if (o.jwtSecret) {
+    const m = Math.min(n, 1000);
+    const tokens = await Promise.all(Array.from({ length: m }, (_, i) => signToken({ sub: `measure-${i}` }, { secret: o.jwtSecret!, ttlSeconds: 600 })));
+    const jwt = await step(`${m} JWT handshakes`, () => openAll(o, m, () => [], tokens));
+    jwtUs = jwt.us / m;
     jwt.result.forEach((c) => c.close());
   }
   const idle = new Publisher({ api: o.api, apiKey: o.apiKey, channels: 50, channelPrefix: `${o.channelPrefix}nobody-`, rate: 0, payloadBytes: 64 });

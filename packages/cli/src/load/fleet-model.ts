@@ -39,6 +39,8 @@ export interface FleetTarget {
   brokerPublishRate: number;
   /** Share of CPU and memory planned for use; the rest is headroom. */
   utilisation: number;
+  /** Nodes added beyond what the ceilings need, so that one can be drained or lost. */
+  spareNodes: number;
 }
 
 export interface Ceiling {
@@ -49,6 +51,7 @@ export interface Ceiling {
 }
 
 export interface FleetPlan {
+  /** Nodes, spares included. */
   nodes: number;
   connectionsPerNode: number;
   ceilings: Ceiling[];
@@ -88,7 +91,7 @@ export function planFleet(costs: CostModel, t: FleetTarget): FleetPlan {
   ];
   const binding = ceilings.reduce((a, b) => (b.perNode < a.perNode ? b : a));
   const perNode = Math.floor(binding.perNode);
-  const nodes = Math.max(1, Math.ceil(t.connections / Math.max(1, perNode)));
+  const nodes = Math.max(1, Math.ceil(t.connections / Math.max(1, perNode))) + t.spareNodes;
   const publishUsCluster = t.publishRate * costs.publishCpuUs;
   return {
     nodes,
@@ -96,7 +99,7 @@ export function planFleet(costs: CostModel, t: FleetTarget): FleetPlan {
     ceilings,
     binding: binding.name,
     clusterLimits: [
-      { name: 'broker publish capacity', ok: t.publishRate <= t.brokerPublishRate * u, detail: `${t.publishRate}/s against ${t.brokerPublishRate}/s (shard channels over more Redis instances, or NATS, past it)` },
+      { name: 'broker publish capacity', ok: t.publishRate <= t.brokerPublishRate * u, detail: `${t.publishRate}/s against ${t.brokerPublishRate}/s (one Redis core: ~60,000/s with history, docs/scaling.md; shard channels over more instances past it)` },
       { name: 'publish CPU (engine path)', ok: publishUsCluster <= nodes * cpuBudgetUs * 0.2, detail: `${Math.round(publishUsCluster / 1000)} ms CPU per second cluster-wide at ${costs.publishCpuUs.toFixed(1)} µs per publish` },
     ],
     osSettings: [
