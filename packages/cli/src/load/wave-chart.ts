@@ -5,7 +5,9 @@ import type { StormResult } from './storm-run.js';
 
 const W = 780;
 const PANEL_H = 150;
-const PAD = { left: 56, right: 46, top: 48, bottom: 34 };
+const PAD = { left: 56, right: 46, top: 30, bottom: 34 };
+/** Title and legend above the first panel. */
+const HEAD = 56;
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 export function waveChart(results: StormResult[], title: string): string {
@@ -16,7 +18,7 @@ export function waveChart(results: StormResult[], title: string): string {
   const x = (t: number) => PAD.left + (Math.max(0, t) / maxT) * plotW;
   const parts: string[] = [];
   results.forEach((r, k) => {
-    const top = PAD.top + k * (PANEL_H + PAD.top + PAD.bottom) - 10;
+    const top = HEAD + PAD.top + k * (PANEL_H + PAD.top + PAD.bottom);
     const yLog = (v: number) => top + PANEL_H - (Math.log10(Math.max(1, v)) / decades) * PANEL_H;
     const yShare = (share: number) => top + PANEL_H - share * PANEL_H;
     const path = (y: (w: StormResult['wave'][number]) => number) => r.wave.map((w, i) => `${i ? 'L' : 'M'}${x(w.t).toFixed(1)},${y(w).toFixed(1)}`).join('');
@@ -32,7 +34,7 @@ export function waveChart(results: StormResult[], title: string): string {
       `<path d="${path((w) => yLog(w.handshakesPerS))}" fill="none" stroke="#1f77b4" stroke-width="2"/>`,
     );
   });
-  const height = PAD.top + results.length * (PANEL_H + PAD.top + PAD.bottom) - 10;
+  const height = HEAD + results.length * (PANEL_H + PAD.top + PAD.bottom) + 10;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${PAD.left}" y="16" font-size="13" font-weight="bold">${esc(title)}</text>
