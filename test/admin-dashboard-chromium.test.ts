@@ -91,6 +91,10 @@ describe('the /admin dashboard', () => {
       // Only the allow-listed methods pass through.
       assert.equal((await fetch(`${base}/admin/api/history_remove`, { method: 'POST', headers: { authorization: `admin ${ADMIN_SECRET}` }, body: '{}' })).status, 404);
       assert.equal((await fetch(`${base}/admin`)).status, 200);
+      // Draining a node that is not live is refused, and nothing is drained.
+      const drain = await fetch(`${base}/api/drain`, { method: 'POST', headers: { authorization: `apikey ${API_KEY}` }, body: '{"node":"nosuchnode"}' });
+      assert.equal(drain.status, 400);
+      assert.equal((await fetch(`${base}/health`)).status, 200);
     } finally {
       await stopChild(child);
     }
