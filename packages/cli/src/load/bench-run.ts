@@ -69,24 +69,33 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const counters: WorkerCounters[] = [];
   const inbox: ((m: FromWorker, w: number) => void)[] = [];
   const perWorker = Math.ceil(o.connections / o.workers);
+  let finished = false;
+  let crash: (error: Error) => void = () => {};
+  /** Rejects when a worker dies before the end (an uncaught error, or killed): the run cannot be counted. */
+  const crashed = new Promise<never>((_, reject) => (crash = reject));
+  crashed.catch(() => {});
   for (let w = 0; w < o.workers; w++) {
     const child = fork(workerEntry, [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('message', (m: FromWorker) => {
       counters[w] = m.counters;
       for (const f of inbox) f(m, w);
     });
+    child.on('exit', (code, signal) => finished || code === 0 || crash(new Error(`bench worker ${w} exited early (${code ?? signal})`)));
     workers.push(child);
   }
   const tell = (m: ToWorker) => workers.forEach((w) => w.send(m));
   const waitAll = (type: FromWorker['type']) =>
-    new Promise<FromWorker[]>((resolve) => {
-      const got: FromWorker[] = [];
-      inbox.push((m, w) => {
-        if (m.type !== type) return;
-        got[w] = m;
-        if (got.filter(Boolean).length === workers.length) resolve(got);
-      });
-    });
+    Promise.race([
+      crashed,
+      new Promise<FromWorker[]>((resolve) => {
+        const got: FromWorker[] = [];
+        inbox.push((m, w) => {
+          if (m.type !== type) return;
+          got[w] = m;
+          if (got.filter(Boolean).length === workers.length) resolve(got);
+        });
+      }),
+    ]);
   try {
     const started = now();
     let last = { at: started, opened: 0, deliveries: 0 };
@@ -133,6 +142,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const result = waitAll('result');
     tell({ type: 'finish', published: pub.perChannel, waitMs: 5000 });
     const results = (await result) as Extract<FromWorker, { type: 'result' }>[];
+    finished = true;
     const seconds = (now() - measureStart) / 1000;
     const cpuSeconds = o.serverPids.reduce((a, pid, k) => a + (cpuMicros(pid) - cpuBefore[k]), 0) / 1e6;
     clearInterval(ticker);

@@ -78,6 +78,11 @@ export async function runStorm(policy: StormPolicy, o: StormOptions): Promise<St
   const counters: StormCounters[] = [];
   const results: Extract<StormFromWorker, { type: 'result' }>[] = [];
   const publisher = new Publisher({ api: o.nodes[0], apiKey: o.apiKey, channels: o.channels, channelPrefix: o.channelPrefix, rate: o.publishRate, payloadBytes: 64 });
+  let finishing = false;
+  let crash: (error: Error) => void = () => {};
+  /** Rejects when a worker dies before the end: the wave cannot be counted. */
+  const crashed = new Promise<never>((_, reject) => (crash = reject));
+  crashed.catch(() => {});
   try {
     for (let from = 0, w = 0; from < o.clients; from += o.clientsPerWorker, w++) {
       const child = fork(workerEntry, [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -85,6 +90,7 @@ export async function runStorm(policy: StormPolicy, o: StormOptions): Promise<St
         counters[w] = m.counters;
         if (m.type === 'result') results[w] = m;
       });
+      child.on('exit', (code, signal) => finishing || code === 0 || crash(new Error(`storm worker ${w} exited early (${code ?? signal})`)));
       const count = Math.min(o.clientsPerWorker, o.clients - from);
       child.send({ type: 'start', plan: { url: `ws://127.0.0.1:${lb.port}/connection/websocket`, token: o.token, policy, from, count, channels: o.channels, channelPrefix: o.channelPrefix } } satisfies StormToWorker);
       workers.push(child);
@@ -92,7 +98,7 @@ export async function runStorm(policy: StormPolicy, o: StormOptions): Promise<St
     for (const started = now(); total(counters).connected < o.clients; ) {
       if (now() - started > o.timeoutMs) throw new Error(`only ${total(counters).connected} of ${o.clients} clients connected within ${o.timeoutMs} ms`);
       o.onProgress(`${policy}: connecting ${total(counters).connected}/${o.clients}`);
-      await sleep(250);
+      await Promise.race([crashed, sleep(250)]);
     }
     const publishing = publisher.run(Number.POSITIVE_INFINITY, () => {});
     await sleep(1000);
@@ -106,7 +112,7 @@ export async function runStorm(policy: StormPolicy, o: StormOptions): Promise<St
     const wave: WavePoint[] = [];
     const reconnectsAt: { t: number; reconnects: number; disconnects: number }[] = [];
     for (;;) {
-      await sleep(250);
+      await Promise.race([crashed, sleep(250)]);
       const at = now();
       const c = total(counters);
       const n = sumNodes(await Promise.all(o.nodes.map(sampleNode)));
@@ -130,11 +136,13 @@ export async function runStorm(policy: StormPolicy, o: StormOptions): Promise<St
     }
     publisher.stop();
     await publishing;
+    let check: NodeJS.Timeout | undefined;
     const finished = new Promise<void>((resolve) => {
-      const check = setInterval(() => results.filter(Boolean).length === workers.length && (clearInterval(check), resolve()), 50);
+      check = setInterval(() => results.filter(Boolean).length === workers.length && resolve(), 50);
     });
     for (const w of workers) w.send({ type: 'finish', published: publisher.perChannel, waitMs: 10_000 } satisfies StormToWorker);
-    await finished;
+    await Promise.race([crashed, finished]).finally(() => clearInterval(check));
+    finishing = true;
     const end = total(results.map((r) => r.counters));
     const affected = end.disconnects - base.disconnects;
     const milestone = (p: number) => reconnectsAt.find((r) => r.reconnects >= Math.ceil(p * affected))?.t ?? null;
