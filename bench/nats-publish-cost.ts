@@ -7,7 +7,7 @@
 //   node --import tsx bench/nats-publish-cost.ts [N=20000] [payloadBytes=200]
 import { natsEngine } from '@switchboard/engine-nats';
 import { startNats, startNatsCluster } from '@switchboard/testing/internal';
-import { cpuMicros } from './lib/proc-stats.js';
+import { cpuMicros } from '../packages/cli/src/load/proc-stats.js';
 import { HISTORY, runPublishLoad } from './lib/publish-load.js';
 
 const N = Number(process.argv[2] ?? 20_000);

@@ -8,8 +8,8 @@ import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { LoadConfig } from './load-generator.js';
-import { cpuMicros, rssBytes, tcpSocketMemory } from './lib/proc-stats.js';
-import { median } from './lib/stats.js';
+import { cpuMicros, rssBytes, tcpSocketMemory } from '../packages/cli/src/load/proc-stats.js';
+import { median } from '../packages/cli/src/load/stats.js';
 import { measureTransports } from './transport-cost.js';
 
 const args = process.argv.slice(2);

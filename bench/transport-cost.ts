@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from '@switchboard/websocket';
 import { Agent, WebSocket as UndiciWebSocket } from 'undici';
-import { cpuMicros } from './lib/proc-stats.js';
+import { cpuMicros } from '../packages/cli/src/load/proc-stats.js';
 import { API_KEY, CHANNEL } from './lib/realtime-bench.js';
 
 export const TRANSPORTS = ['websocket', 'sse', 'http-stream', 'long-poll', 'websocket-h2'] as const;

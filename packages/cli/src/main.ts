@@ -1,6 +1,9 @@
+import { runBenchCommand } from './commands/bench.js';
 import { runConnect } from './commands/connect.js';
 import { runEcho } from './commands/echo.js';
 import { runServe } from './commands/serve.js';
+import { runSizeCommand } from './commands/size.js';
+import { runStormCommand } from './commands/storm.js';
 import { runToken } from './commands/token.js';
 import { StartupError, UsageError } from './usage-error.js';
 
@@ -8,6 +11,9 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   serve: { summary: 'run the real-time server (memory or Redis engine, HTTP API, demo page on :8000)', run: runServe },
   echo: { summary: 'run a WebSocket echo server (conformance testing, proxy debugging)', run: runEcho },
   connect: { summary: 'open an interactive WebSocket client session, like wscat', run: runConnect },
+  bench: { summary: 'load a server: N connections, C channels, R publishes/s; rates, latency, losses, server CPU', run: runBenchCommand },
+  storm: { summary: 'a reconnect storm: N SDK clients, a drain/cut/kill, the wave per reconnect policy (table, JSON, SVG)', run: runStormCommand },
+  size: { summary: 'size a fleet from measured unit costs (--measure against a local serve): every ceiling, which binds', run: runSizeCommand },
   token: { summary: 'print an HS256 JWT for development (--secret, --sub, --ttl, --channel, --info)', run: runToken },
 };
 

@@ -25,6 +25,7 @@ import { HealthCheck } from './http/health-check.js';
 import { HTTP_CONTROL_TYPE, HttpTransports } from './http/http-transports.js';
 import { bodyUnread, sendJson } from './http/json-http.js';
 import { silentLogger, type Logger } from './logger.js';
+import { nodeStats } from './metrics/node-stats.js';
 import { ServerMetrics, namespaceOf } from './metrics/server-metrics.js';
 import { BackendProxy } from './proxy/backend-proxy.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
@@ -262,7 +263,10 @@ export class SwitchboardServer {
       (n) => this.metrics.messagesSent(n),
       (channel) => o.namespaces.get(namespaceOf(channel))?.compress ?? true,
     );
-    const cluster = new ClusterControl(hub, this.sessions, () => this.nodeInfo(), this.log);
+    const cluster = new ClusterControl(hub, this.sessions, () => this.nodeInfo(), this.log, {
+      stats: () => nodeStats(this.metrics.registry, this.nodeInfo(), hub.channelCounts()),
+      drain: (plan) => this.drain(plan),
+    });
     const factory = o.engine ?? memoryEngine();
     const engine: Engine = await factory({ nodeId: this.nodeId, broker: hub, control: cluster, log: this.log });
     hub.bind(engine.broker);

@@ -31,6 +31,15 @@ describe('ClusterControl (3 nodes, no socket)', () => {
     nodes[2].hub.unsubscribe('room:2', subs[2]);
   });
 
+  it('a stats survey gathers every node\'s (asynchronous) figures; a drain goes to the named node only, -1 meaning its own option', async () => {
+    const stats = await nodes[1].cluster.survey('stats');
+    assert.deepEqual(Object.fromEntries(stats), { a: { node: 'a', sessions: 0 }, b: { node: 'b', sessions: 0 }, c: { node: 'c', sessions: 0 } });
+    await nodes[0].cluster.drainNode('c', { code: 1012, batchSize: 10, intervalMs: -1, reconnectWindowMs: 0 });
+    await until(() => nodes[2].drains.length === 1, 'drain delivered');
+    assert.deepEqual(nodes[2].drains, [{ code: 1012, batchSize: 10, intervalMs: undefined, reconnectWindowMs: 0 }]);
+    assert.deepEqual([nodes[0].drains, nodes[1].drains], [[], []]);
+  });
+
   it('user-directed commands reach that user\'s sessions on every node, and no one else\'s', async () => {
     const alice = [new RecordingSession('a1', 'alice'), new RecordingSession('a2', 'alice')];
     const bob = new RecordingSession('b1', 'bob');

@@ -9,6 +9,7 @@ import { EngineUnavailableError } from '@switchboard/engine';
 import { natsEngine, redactNatsUrl } from '@switchboard/engine-nats';
 import { redactRedisUrl, redisEngine } from '@switchboard/engine-redis';
 import { StartupError, UsageError, integerOption } from '../usage-error.js';
+import { adminRoute } from './admin-route.js';
 import { loadServeConfig, type EngineChoice } from './serve-config.js';
 import { openFileLimit, openFileWarning } from './open-file-limit.js';
 import { parseLogFormat, parseLogLevel, serveLogger } from './serve-logger.js';
@@ -37,13 +38,15 @@ Options:
   --tls-key FILE      PEM private key of --tls-cert
   --log-level LEVEL   trace, debug, info (default), warn, error, fatal or silent
   --log-format FMT    json (default: one JSON object per line) or pretty (the default on a TTY)
+  --admin-secret S    the /admin dashboard takes this secret (Authorization: admin S) instead of the API key
+  --no-admin          no /admin dashboard
   --config FILE       JSON file with server options (namespaces, jwt, allowedOrigins, limits…); see docs/operations.md
   -h, --help          show this help
 
 Environment (overrides the config file; flags override both):
   SWITCHBOARD_PORT, SWITCHBOARD_HOST, SWITCHBOARD_API_KEY, SWITCHBOARD_ALLOW_ANONYMOUS,
   SWITCHBOARD_MAX_MESSAGE_SIZE, SWITCHBOARD_NODE_NAME, SWITCHBOARD_CONFIG,
-  SWITCHBOARD_JWT_SECRET (HS256 tokens, see "switchboard token"), SWITCHBOARD_ALLOWED_ORIGINS (comma-separated),
+  SWITCHBOARD_ADMIN_SECRET, SWITCHBOARD_JWT_SECRET (HS256 tokens, see "switchboard token"), SWITCHBOARD_ALLOWED_ORIGINS (comma-separated),
   SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY,
   SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX,
   SWITCHBOARD_NATS_URL (comma-separated), SWITCHBOARD_NATS_PREFIX, SWITCHBOARD_NATS_REPLICAS, SWITCHBOARD_NATS_STORAGE,
@@ -77,6 +80,8 @@ export async function runServe(argv: string[]): Promise<void> {
       'nats-storage': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'admin-secret': { type: 'string' },
+      'no-admin': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -124,8 +129,10 @@ export async function runServe(argv: string[]): Promise<void> {
     throw new UsageError((error as Error).message);
   }
   const assets = demoAssets();
+  const adminSecret = values['admin-secret'] ?? process.env.SWITCHBOARD_ADMIN_SECRET;
+  const admin = values['no-admin'] ? undefined : adminRoute({ apiKey, adminSecret, handleApi: (req, res) => server.handleRequest(req, res) });
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    if (server.handleRequest(req, res)) return;
+    if (server.handleRequest(req, res) || admin?.(req, res)) return;
     const asset = req.method === 'GET' ? assets[req.url?.split('?')[0] ?? ''] : undefined;
     if (!asset) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -170,6 +177,7 @@ export async function runServe(argv: string[]): Promise<void> {
   websocket     ${config.tls ? 'wss' : 'ws'}://${host}:${address.port}${server.options.websocketPath}  (subprotocols ${server.options.codecs.map((c) => c.subprotocol).join(', ')})
   HTTP API      ${base}/api/<method>  (Authorization: apikey ${generatedKey ? apiKey : '<the key you set>'})${generatedKey ? '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]' : ''}
   http streams  ${base}${server.options.httpTransportsPath || '(off)'}/{sse,stream,poll}  (docs/transports.md)
+  admin         ${admin ? `${base}/admin  (${adminSecret ? 'admin secret' : 'API key'})` : 'off'}
   health        ${base}/health/ready  (liveness: /health/live)
   namespaces    ${namespaces.length > 0 ? namespaces.join(', ') : '(none: every subscribe gets 102)'}
   proxy         ${describeProxy(server)}

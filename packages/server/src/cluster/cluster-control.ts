@@ -2,10 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { ControlBus, ControlHandler, ControlMessage } from '@switchboard/engine';
 import type { Hub } from '../channels/hub.js';
 import type { Logger } from '../logger.js';
+import type { DrainPlan } from '../sessions/drain.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
 import { isControlCommand, type ControlCommand, type ControlPayloads, type ControlType, type NodeInfo, type SurveyOp } from './control-messages.js';
 
 const ANNOUNCE_MS = 5000;
+
+/** What the bus may ask of this node beyond sessions and channels. */
+export interface LocalNode {
+  /** The dashboard's figures (survey `stats`). */
+  stats(): Promise<unknown>;
+  drain(plan: Partial<DrainPlan>): Promise<number>;
+}
 const NODE_EXPIRES_MS = 3 * ANNOUNCE_MS;
 
 /**
@@ -26,6 +34,7 @@ export class ClusterControl implements ControlHandler {
     private readonly sessions: Pick<SessionRegistry, 'ofUser'>,
     private readonly self: () => NodeInfo,
     private readonly log: Logger,
+    private readonly local: LocalNode = { stats: async () => null, drain: async () => 0 },
   ) {}
 
   bind(bus: ControlBus): void {
@@ -69,6 +78,11 @@ export class ClusterControl implements ControlHandler {
 
   private send<T extends ControlType>(nodeId: string, type: T, payload: ControlPayloads[T]): void {
     this.bus.send(nodeId, type, payload).catch(() => {});
+  }
+
+  /** Asks another node to drain (negative plan fields: its own options). */
+  drainNode(nodeId: string, plan: ControlPayloads['drain']): Promise<void> {
+    return this.bus.send(nodeId, 'drain', plan);
   }
 
   /** Live nodes: those heard from recently, and always this one. */
@@ -151,8 +165,21 @@ export class ClusterControl implements ControlHandler {
         if (!known && message.from !== this.bus.nodeId) this.send(message.from, 'node', this.self());
         return;
       }
-      case 'survey':
-        return this.send(message.from, 'survey-reply', { id: message.payload.id, answer: this.answer(message.payload.op) });
+      case 'survey': {
+        const { id, op } = message.payload;
+        void this.answer(op).then(
+          (answer) => this.send(message.from, 'survey-reply', { id, answer }),
+          (error: unknown) => this.log.warn({ err: error, op }, 'survey answer failed'),
+        );
+        return;
+      }
+      case 'drain': {
+        // Negative fields mean "this node's own option".
+        const { code, batchSize, intervalMs, reconnectWindowMs } = message.payload;
+        const own = (v: number) => (v >= 0 ? v : undefined);
+        void this.local.drain({ code, batchSize: own(batchSize), intervalMs: own(intervalMs), reconnectWindowMs: own(reconnectWindowMs) });
+        return;
+      }
       case 'survey-reply': {
         const survey = this.surveys.get(message.payload.id);
         survey?.answers.set(message.from, message.payload.answer);
@@ -162,8 +189,9 @@ export class ClusterControl implements ControlHandler {
     }
   }
 
-  private answer(op: SurveyOp): unknown {
+  private async answer(op: SurveyOp): Promise<unknown> {
     if (op === 'channels') return Object.fromEntries(this.hub.channelCounts());
+    if (op === 'stats') return this.local.stats();
     return null;
   }
 }

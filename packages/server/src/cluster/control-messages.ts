@@ -12,7 +12,7 @@ export interface NodeInfo {
 }
 
 /** Questions every node answers over the bus. */
-export type SurveyOp = 'channels';
+export type SurveyOp = 'channels' | 'stats';
 
 /** The commands nodes send each other, by type. */
 export interface ControlPayloads {
@@ -32,6 +32,8 @@ export interface ControlPayloads {
   /** Node discovery: each node announces itself, and answers a newcomer at once. */
   node: NodeInfo;
   survey: { id: string; op: SurveyOp };
+  /** Sent to one node: start your staggered drain (the dashboard's "drain" on another node). */
+  drain: { code: number; batchSize: number; intervalMs: number; reconnectWindowMs: number };
   'survey-reply': { id: string; answer: unknown };
 }
 
@@ -56,6 +58,7 @@ const SHAPES: { [T in ControlType]: Shape } = {
   message: { userId: 'string', data: 'any' },
   node: { nodeId: 'string', name: 'string', connections: 'number', users: 'number', channels: 'number', uptimeMs: 'number' },
   survey: { id: 'string', op: 'string' },
+  drain: { code: 'number', batchSize: 'number', intervalMs: 'number', reconnectWindowMs: 'number' },
   'survey-reply': { id: 'string', answer: 'any' },
 };
 

@@ -12,7 +12,7 @@ import { ApiError, field, readJsonBody, sendJson, type BodyLimits } from './json
 export interface ApiServices {
   readonly nodeId: string;
   readonly channels: ChannelService;
-  readonly cluster: Pick<ClusterControl, 'broadcast' | 'survey' | 'liveNodes'>;
+  readonly cluster: Pick<ClusterControl, 'broadcast' | 'survey' | 'liveNodes' | 'drainNode'>;
   readonly log: Logger;
   readonly body: BodyLimits;
   /** This node's open connections. */
@@ -84,10 +84,19 @@ const ENDPOINTS: Record<string, Endpoint> = {
     return { channels: Object.fromEntries([...totals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, subscribers]) => [name, { subscribers }])) };
   },
 
-  /** Drains this node (not the cluster): answers at once with how many connections it is closing. */
+  /** Drains this node, or the live node `node` names (not the cluster): answers at once with how many connections it is closing. */
   async drain(core, body) {
     const code = field.optionalInteger(body, 'code', 1001) ?? 1012;
     if (code !== 1001 && code !== 1012) throw new ApiError(400, ReplyErrorCode.BadRequest, '"code" must be 1012 (restart) or 1001 (going away)');
+    const node = field.optionalString(body, 'node');
+    if (node !== undefined && node !== core.nodeId) {
+      const target = core.cluster.liveNodes().find((n) => n.nodeId === node);
+      if (!target) throw new ApiError(400, ReplyErrorCode.BadRequest, `no live node "${node}"`);
+      // -1: the node's own option.
+      const opt = (name: string) => field.optionalInteger(body, name, name === 'reconnectWindowMs' ? 0 : 1) ?? -1;
+      await core.cluster.drainNode(node, { code, batchSize: opt('batchSize'), intervalMs: opt('intervalMs'), reconnectWindowMs: opt('reconnectWindowMs') });
+      return { node, connections: target.connections };
+    }
     const connections = core.connections();
     void core.drain({
       code,
@@ -171,6 +180,11 @@ const ENDPOINTS: Record<string, Endpoint> = {
 
   async info(core) {
     return { nodes: core.cluster.liveNodes() };
+  },
+
+  /** Every live node's dashboard figures, gathered over the control bus (cumulative counters: take rates between two calls). */
+  async stats(core) {
+    return { at: Date.now(), nodes: [...(await core.cluster.survey('stats')).values()].filter((a) => a !== null) };
   },
 };
 

@@ -53,6 +53,8 @@ export interface TestNode {
   engine: Engine;
   /** Messages the node logged at warn. */
   warnings: string[];
+  /** Drain plans the node was asked to run over the bus. */
+  drains: object[];
   close(): Promise<void>;
 }
 
@@ -63,7 +65,11 @@ export async function startNode(shared: MemoryCluster, id: string, presenceTtlMs
   const hub = new Hub(() => {});
   const sessions = new SessionRegistry();
   const self = () => ({ nodeId: id, name: id, connections: sessions.size, users: sessions.userCount(), channels: hub.channelCount, uptimeMs: 1 });
-  const cluster = new ClusterControl(hub, sessions, self, log);
+  const drains: object[] = [];
+  const cluster = new ClusterControl(hub, sessions, self, log, {
+    stats: async () => ({ node: id, sessions: sessions.size }),
+    drain: async (plan) => (drains.push(plan), 0),
+  });
   const engine = await memoryEngine({ cluster: shared })({ nodeId: id, broker: hub, control: cluster });
   hub.bind(engine.broker);
   cluster.bind(engine.control);
@@ -78,6 +84,7 @@ export async function startNode(shared: MemoryCluster, id: string, presenceTtlMs
     presence,
     engine,
     warnings,
+    drains,
     async close() {
       cluster.stop();
       await presence.stop();

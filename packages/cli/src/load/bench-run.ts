@@ -1,0 +1,182 @@
+// The bench orchestrator: spreads connections over worker processes and loopback source addresses,
+// publishes through the HTTP API at a rate (or closed loop), and folds the workers' counters into one result.
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { now } from './clock.js';
+import { type FromWorker, type ToWorker, type WorkerCounters, type WorkerPlan } from './bench-protocol.js';
+import type { LoadTarget } from './load-transport.js';
+import { cpuMicros } from './proc-stats.js';
+import { Publisher } from './publisher.js';
+import { LatencyHistogram } from './stats.js';
+
+export interface BenchOptions {
+  targets: LoadTarget[];
+  /** HTTP API base for publishing, e.g. http://127.0.0.1:8000 */
+  api: string;
+  apiKey: string;
+  transport: string;
+  connections: number;
+  channels: number;
+  channelPrefix: string;
+  /** Publications per second over all channels; 0 = closed loop (one publish outstanding per channel). */
+  rate: number;
+  payloadBytes: number;
+  seconds: number;
+  workers: number;
+  /** Loopback source addresses to spread over when connections exceed one address's ephemeral ports. */
+  addresses: string[];
+  perAddress: number;
+  concurrency: number;
+  /** Server processes whose CPU is read (local targets). */
+  serverPids: number[];
+  onProgress: (line: ProgressLine) => void;
+}
+
+export interface ProgressLine {
+  phase: 'connecting' | 'measuring' | 'draining';
+  elapsedS: number;
+  opened: number;
+  failed: number;
+  connectsPerS: number;
+  deliveriesPerS: number;
+  published: number;
+}
+
+export interface BenchResult {
+  transport: string;
+  connections: { target: number; opened: number; failed: number; attempts: number; workers: number; sourceAddresses: string[] };
+  connect: { seconds: number; perSecond: number; p50Ms: number; p99Ms: number; maxMs: number };
+  publish: { mode: 'rate' | 'closed-loop'; published: number; perSecond: number; failed: number; payloadBytes: number; channels: number };
+  deliveries: { total: number; perSecond: number; expected: number; lost: number; duplicates: number };
+  latencyMs: { p50: number; p99: number; max: number; samples: number };
+  errors: Record<string, number>;
+  closes: Record<string, number>;
+  server?: { pids: number[]; cpuSeconds: number; cpuMicrosPerDelivery: number };
+  seconds: number;
+}
+
+const sum = (list: WorkerCounters[], key: 'opened' | 'failedOpens' | 'attempts' | 'deliveries' | 'duplicates' | 'gaps') => list.reduce((a, c) => a + c[key], 0);
+function mergeCounts(list: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of list) for (const [k, v] of Object.entries(m)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+const workerEntry = new URL(`./bench-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  const workers: ChildProcess[] = [];
+  const counters: WorkerCounters[] = [];
+  const inbox: ((m: FromWorker, w: number) => void)[] = [];
+  const perWorker = Math.ceil(o.connections / o.workers);
+  let finished = false;
+  let crash: (error: Error) => void = () => {};
+  /** Rejects when a worker dies before the end (an uncaught error, or killed): the run cannot be counted. */
+  const crashed = new Promise<never>((_, reject) => (crash = reject));
+  crashed.catch(() => {});
+  for (let w = 0; w < o.workers; w++) {
+    const child = fork(workerEntry, [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.on('message', (m: FromWorker) => {
+      counters[w] = m.counters;
+      for (const f of inbox) f(m, w);
+    });
+    child.on('exit', (code, signal) => finished || code === 0 || crash(new Error(`bench worker ${w} exited early (${code ?? signal})`)));
+    workers.push(child);
+  }
+  const tell = (m: ToWorker) => workers.forEach((w) => w.send(m));
+  const waitAll = (type: FromWorker['type']) =>
+    Promise.race([
+      crashed,
+      new Promise<FromWorker[]>((resolve) => {
+        const got: FromWorker[] = [];
+        inbox.push((m, w) => {
+          if (m.type !== type) return;
+          got[w] = m;
+          if (got.filter(Boolean).length === workers.length) resolve(got);
+        });
+      }),
+    ]);
+  try {
+    const started = now();
+    let last = { at: started, opened: 0, deliveries: 0 };
+    let phase: ProgressLine['phase'] = 'connecting';
+    let published = 0;
+    const ticker = setInterval(() => {
+      const at = now();
+      const opened = sum(counters.filter(Boolean), 'opened');
+      const deliveries = sum(counters.filter(Boolean), 'deliveries');
+      const dt = (at - last.at) / 1000;
+      o.onProgress({ phase, elapsedS: (at - started) / 1000, opened, failed: sum(counters.filter(Boolean), 'failedOpens'), connectsPerS: (opened - last.opened) / dt, deliveriesPerS: (deliveries - last.deliveries) / dt, published });
+      last = { at, opened, deliveries };
+    }, 1000);
+    const joined = waitAll('joined');
+    workers.forEach((w, i) => {
+      const plan: WorkerPlan = {
+        transport: o.transport,
+        targets: o.targets,
+        from: i * perWorker,
+        to: Math.min(o.connections, (i + 1) * perWorker),
+        channels: o.channels,
+        channelPrefix: o.channelPrefix,
+        perAddress: o.perAddress,
+        addresses: o.addresses,
+        concurrency: o.concurrency,
+        retries: 3,
+      };
+      w.send({ type: 'start', plan } satisfies ToWorker);
+    });
+    const joins = (await joined) as Extract<FromWorker, { type: 'joined' }>[];
+    const connectSeconds = (now() - started) / 1000;
+    const connect = new LatencyHistogram();
+    joins.forEach((j) => connect.merge(j.connect));
+
+    phase = 'measuring';
+    tell({ type: 'measure' });
+    const cpuBefore = o.serverPids.map(cpuMicros);
+    const deliveriesBefore = sum(counters, 'deliveries');
+    const pub = new Publisher(o);
+    const measureStart = now();
+    await pub.run(o.seconds * 1000, (n) => (published = n));
+    const publishSeconds = (now() - measureStart) / 1000;
+    phase = 'draining';
+    const result = waitAll('result');
+    tell({ type: 'finish', published: pub.perChannel, waitMs: 5000 });
+    const results = (await result) as Extract<FromWorker, { type: 'result' }>[];
+    finished = true;
+    const seconds = (now() - measureStart) / 1000;
+    const cpuSeconds = o.serverPids.reduce((a, pid, k) => a + (cpuMicros(pid) - cpuBefore[k]), 0) / 1e6;
+    clearInterval(ticker);
+    const final = results.map((r) => r.counters);
+    const latency = new LatencyHistogram();
+    results.forEach((r) => latency.merge(r.latency));
+    const opened = sum(final, 'opened');
+    const deliveries = sum(final, 'deliveries') - deliveriesBefore;
+    let expected = 0;
+    for (let i = 0; i < o.connections; i++) expected += pub.perChannel[i % o.channels];
+    const lost = results.reduce((a, r) => a + r.missing, 0);
+    return {
+      transport: o.transport,
+      connections: { target: o.connections, opened, failed: sum(final, 'failedOpens'), attempts: sum(final, 'attempts'), workers: o.workers, sourceAddresses: o.addresses.slice(0, Math.ceil(o.connections / o.perAddress)) },
+      connect: { seconds: connectSeconds, perSecond: opened / connectSeconds, p50Ms: connect.percentile(50), p99Ms: connect.percentile(99), maxMs: connect.max },
+      publish: { mode: o.rate > 0 ? 'rate' : 'closed-loop', published: pub.published, perSecond: pub.published / publishSeconds, failed: pub.failed, payloadBytes: o.payloadBytes, channels: o.channels },
+      deliveries: { total: deliveries, perSecond: deliveries / seconds, expected, lost, duplicates: sum(final, 'duplicates') },
+      latencyMs: { p50: latency.percentile(50), p99: latency.percentile(99), max: latency.max, samples: latency.count },
+      errors: { ...mergeCounts(final.map((c) => c.errors)), ...(pub.failed ? { [`publish-${pub.lastError}`]: pub.failed } : {}) },
+      closes: mergeCounts(final.map((c) => c.closes)),
+      server: o.serverPids.length ? { pids: o.serverPids, cpuSeconds, cpuMicrosPerDelivery: deliveries ? (cpuSeconds * 1e6) / deliveries : NaN } : undefined,
+      seconds,
+    };
+  } finally {
+    for (const w of workers) if (w.exitCode === null) w.kill('SIGTERM');
+  }
+}
+
+/** How many connections one source address may open to one target: the ephemeral port range less a margin. */
+export function portsPerAddress(): number {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return Math.max(1000, hi - lo + 1 - 2000);
+  } catch {
+    return 26_000;
+  }
+}

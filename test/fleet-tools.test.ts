@@ -1,0 +1,91 @@
+// switchboard bench, storm and size, small and bounded for CI (the 20,000-connection bench and the
+// 5,000-client storms are commands run by hand: see docs/operations.md and docs/sizing.md).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { planFleet, type CostModel, type FleetTarget } from '../packages/cli/src/load/fleet-model.js';
+import { BIN, startServe, stopChild } from './helpers/process.js';
+
+const run = promisify(execFile);
+const API_KEY = 'fleet-tools-test-key-0123456789';
+
+describe('switchboard bench and storm against a local serve', () => {
+  let server: Awaited<ReturnType<typeof startServe>>;
+  before(async () => {
+    const config = join(tmpdir(), `sb-fleet-${process.pid}.json`);
+    writeFileSync(config, JSON.stringify({ apiKey: API_KEY, allowAnonymous: true, namespaces: { bench: {}, storm: { history: { size: 1000, ttlMs: 60_000 } } } }));
+    server = await startServe(['--port', '0', '--config', config]);
+  });
+  after(() => stopChild(server.child));
+
+  it('bench: 400 connections over 2 workers, every delivery checked, server CPU read from /proc', async () => {
+    const url = `${server.base.replace('http', 'ws')}/connection/websocket`;
+    const { stdout } = await run(BIN, ['bench', '--url', url, '--api-key', API_KEY, '-n', '400', '-c', '4', '-r', '40', '-d', '2', '--workers', '2', '--json'], { timeout: 60_000 });
+    const r = JSON.parse(stdout);
+    assert.equal(r.connections.opened, 400);
+    assert.equal(r.deliveries.lost, 0);
+    assert.equal(r.deliveries.duplicates, 0);
+    // Each publication reaches the 100 connections of its channel.
+    assert.equal(r.deliveries.total, r.publish.published * 100);
+    assert.ok(r.latencyMs.p50 > 0 && r.latencyMs.p99 >= r.latencyMs.p50 && r.latencyMs.max >= r.latencyMs.p99);
+    assert.deepEqual(r.server.pids, [Number(server.child.pid)]);
+    assert.ok(r.server.cpuMicrosPerDelivery > 0);
+  });
+
+  it('bench: a wrong API key shows as failed publishes, a bad URL as a usage error', async () => {
+    const url = `${server.base.replace('http', 'ws')}/connection/websocket`;
+    // Refused publishes never reach anyone: they count as lost, and a run with losses exits 1.
+    const failed = (await run(BIN, ['bench', '--url', url, '--api-key', 'wrong-key-0123456789', '-n', '10', '-c', '1', '-r', '10', '-d', '1', '--json'], { timeout: 30_000 }).then(
+      () => assert.fail('exit 0 despite losses'),
+      (e: { code: number; stdout: string }) => e,
+    )) as { code: number; stdout: string };
+    assert.equal(failed.code, 1);
+    const r = JSON.parse(failed.stdout);
+    assert.equal(r.deliveries.lost, r.deliveries.expected);
+    assert.equal(r.publish.failed, r.publish.published);
+    assert.equal(r.errors['publish-401'], r.publish.failed);
+    await assert.rejects(run(BIN, ['bench', '--url', 'http://x', '--api-key', API_KEY]), (e: { code: number; stderr: string }) => e.code === 2 && /ws:\/\//.test(e.stderr));
+  });
+
+  it('storm: 150 SDK clients cut at once come back, none of the publications lost', async () => {
+    const { stdout } = await run(BIN, ['storm', '--node', server.base, '--api-key', API_KEY, '-n', '150', '-c', '5', '-r', '20', '--cut', '--policy', 'shipped', '--timeout', '30', '--json'], { timeout: 90_000 });
+    const [r] = JSON.parse(stdout);
+    assert.equal(r.disconnected, 150);
+    assert.ok(r.reconnectedMs.p100 !== null, 'all back');
+    assert.ok(r.reconnectedMs.p50 <= r.reconnectedMs.p99 && r.reconnectedMs.p99 <= r.reconnectedMs.p100);
+    assert.ok(r.published > 0);
+    assert.equal(r.lost, 0);
+    assert.equal(r.duplicates, 0);
+    assert.ok(r.wave.length > 0 && r.peakHandshakesPerS > 0);
+  });
+});
+
+describe('switchboard size: the fleet model', () => {
+  const costs: CostModel = { connectionBytes: 7000, kernelBytes: 1000, subscriptionBytes: 200, handshakeCpuUs: { plain: 200 }, deliveryCpuUs: { '64': 2, '1024': 4 }, publishCpuUs: 50 };
+  const target: FleetTarget = { connections: 1_000_000, subscriptionsPerConnection: 5, publishRate: 1000, fanout: 10, payloadBytes: 64, auth: 'plain', coresPerNode: 8, memoryGbPerNode: 16, surgeShare: 0.5, surgeSeconds: 30, fdLimit: 1_048_576, ephemeralPorts: 64_511, lbAddresses: 4, nicGbps: 10, brokerPublishRate: 150_000, utilisation: 0.7, spareNodes: 0 };
+
+  it('memory binds for idle-heavy fleets: 16 GiB × 70 % / 9,000 B', () => {
+    const plan = planFleet(costs, target);
+    assert.equal(plan.binding, 'memory');
+    const perNode = Math.floor((16 * 2 ** 30 * 0.7) / 9000);
+    assert.equal(plan.nodes, Math.ceil(1_000_000 / perNode));
+    assert.equal(planFleet(costs, { ...target, spareNodes: 1 }).nodes, plan.nodes + 1);
+  });
+
+  it('CPU binds when fan-out is heavy, and the surge lowers the ceiling', () => {
+    const plan = planFleet(costs, { ...target, publishRate: 100_000, fanout: 100 });
+    assert.equal(plan.binding, 'CPU steady');
+    const steady = plan.ceilings.find((c) => c.name === 'CPU steady')!.perNode;
+    // 10 deliveries/s per connection × 2 µs = 20 µs/s; 8 cores × 70 %.
+    assert.ok(Math.abs(steady - (8e6 * 0.7) / 20) < 1);
+    const calm = planFleet(costs, { ...target, surgeShare: 0.01 });
+    const stormy = planFleet(costs, { ...target, surgeShare: 1, surgeSeconds: 5 });
+    assert.ok(stormy.ceilings[2].perNode < calm.ceilings[2].perNode);
+    assert.equal(plan.clusterLimits[0].ok, true);
+    assert.equal(planFleet(costs, { ...target, publishRate: 200_000 }).clusterLimits[0].ok, false);
+  });
+});
