@@ -245,7 +245,12 @@ export class SwitchboardServer {
     await this.wss.close();
     const server = this.httpServer;
     this.httpServer = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Sessions are gone; HTTP requests still open (a slow body, a stalled client) must not hold the close.
+      server.closeAllConnections();
+      await closed;
+    }
     const core = this.core;
     this.core = undefined;
     if (core) {
