@@ -1,6 +1,6 @@
 import type { Codec, ConnectResult, Push, Reply, ServerMessage, StreamPosition, SubscribeResult, ReplyError, PublicationPush } from '@switchboard/wire';
 import { encodeEventId } from './event-id.js';
-import { pendingBytes, statusForEarlyClose, streamHeaders, writeKeepalive, type StreamResponse } from './response-stream.js';
+import { DrainWaiters, pendingBytes, statusForEarlyClose, streamHeaders, writeKeepalive, type StreamResponse } from './response-stream.js';
 import type { SharedMessage, Transport, TransportListener } from './transport.js';
 
 const UNBOUND: TransportListener = { onMessage() {}, onAlive() {}, onClose() {} };
@@ -41,7 +41,7 @@ export class SseTransport implements Transport {
   private readonly positions = new Map<string, StreamPosition>();
   private open = false;
   private closed = false;
-  private drained: (() => void)[] = [];
+  private readonly drained = new DrainWaiters();
 
   constructor(
     private readonly res: StreamResponse,
@@ -113,14 +113,7 @@ export class SseTransport implements Transport {
   }
 
   onceDrained(listener: () => void): void {
-    this.drained.push(listener);
-    if (this.drained.length === 1) {
-      this.res.once('drain', () => {
-        const drained = this.drained;
-        this.drained = [];
-        for (const l of drained) l();
-      });
-    }
+    this.drained.add(this.res, listener);
   }
 
   private connected(reply: Reply): void {

@@ -1,6 +1,6 @@
 import type { Codec } from '@switchboard/wire';
 import type { EmulatedSession } from './emulated-session.js';
-import { pendingBytes, streamHeaders, type StreamResponse } from './response-stream.js';
+import { DrainWaiters, pendingBytes, streamHeaders, type StreamResponse } from './response-stream.js';
 import type { SharedMessage, Transport, TransportListener } from './transport.js';
 
 const UNBOUND: TransportListener = { onMessage() {}, onAlive() {}, onClose() {} };
@@ -25,7 +25,7 @@ export class StreamTransport implements Transport, EmulatedSession {
   readonly name: string;
   private listener = UNBOUND;
   private closed = false;
-  private drained: (() => void)[] = [];
+  private readonly drained = new DrainWaiters();
 
   constructor(
     private readonly res: StreamResponse,
@@ -88,14 +88,7 @@ export class StreamTransport implements Transport, EmulatedSession {
   }
 
   onceDrained(listener: () => void): void {
-    this.drained.push(listener);
-    if (this.drained.length === 1) {
-      this.res.once('drain', () => {
-        const drained = this.drained;
-        this.drained = [];
-        for (const l of drained) l();
-      });
-    }
+    this.drained.add(this.res, listener);
   }
 
   private frame(bytes: Uint8Array): Buffer {
