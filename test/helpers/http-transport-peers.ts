@@ -7,24 +7,15 @@ export interface SseEvent {
   id: string | undefined;
 }
 
-/** Reads SSE events from a fetch response body (the SSE parsing rules of the HTML spec, enough for our streams). */
-export class SseReader {
-  readonly events: SseEvent[] = [];
-  lastId: string | undefined;
-  private waiters: (() => void)[] = [];
+/** A fetch response body read line by line until it ends or `close()` aborts it. */
+abstract class LineReader {
   ended = false;
 
-  private constructor(
+  protected constructor(
     readonly response: Response,
     private readonly abort: AbortController,
   ) {
     void this.pump();
-  }
-
-  /** Fetches `url` and reads its body. */
-  static async open(url: string, init: RequestInit = {}): Promise<SseReader> {
-    const abort = new AbortController();
-    return new SseReader(await fetch(url, { ...init, signal: abort.signal }), abort);
   }
 
   /** Drops the connection, as a browser tab that goes away. */
@@ -32,10 +23,14 @@ export class SseReader {
     this.abort.abort();
   }
 
+  protected abstract line(line: string): void;
+
+  /** The body ended (or was aborted). */
+  protected ending(): void {}
+
   private async pump(): Promise<void> {
     const decoder = new TextDecoder();
     let buffer = '';
-    let event: Partial<SseEvent> = {};
     try {
       for await (const chunk of this.response.body as unknown as AsyncIterable<Uint8Array>) {
         buffer += decoder.decode(chunk, { stream: true });
@@ -43,25 +38,52 @@ export class SseReader {
         while ((nl = buffer.indexOf('\n')) >= 0) {
           const line = buffer.slice(0, nl);
           buffer = buffer.slice(nl + 1);
-          if (line === '') {
-            if (event.data !== undefined) this.events.push({ event: event.event ?? 'message', data: event.data, id: this.lastId });
-            event = {};
-            this.wake();
-            continue;
-          }
-          if (line.startsWith(':')) continue;
-          const colon = line.indexOf(':');
-          const name = colon < 0 ? line : line.slice(0, colon);
-          const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-          if (name === 'data') event.data = event.data === undefined ? value : `${event.data}\n${value}`;
-          else if (name === 'event') event.event = value;
-          else if (name === 'id') this.lastId = value;
+          this.line(line);
         }
       }
     } catch {
       // aborted
     }
     this.ended = true;
+    this.ending();
+  }
+}
+
+/** Fetches `url` with an abort signal, for a LineReader. */
+async function fetchStream(url: string, init: RequestInit): Promise<[Response, AbortController]> {
+  const abort = new AbortController();
+  return [await fetch(url, { ...init, signal: abort.signal }), abort];
+}
+
+/** Reads SSE events from a fetch response body (the SSE parsing rules of the HTML spec, enough for our streams). */
+export class SseReader extends LineReader {
+  readonly events: SseEvent[] = [];
+  lastId: string | undefined;
+  private waiters: (() => void)[] = [];
+  private event: Partial<SseEvent> = {};
+
+  /** Fetches `url` and reads its body. */
+  static async open(url: string, init: RequestInit = {}): Promise<SseReader> {
+    return new SseReader(...(await fetchStream(url, init)));
+  }
+
+  protected line(line: string): void {
+    if (line === '') {
+      if (this.event.data !== undefined) this.events.push({ event: this.event.event ?? 'message', data: this.event.data, id: this.lastId });
+      this.event = {};
+      this.wake();
+      return;
+    }
+    if (line.startsWith(':')) return;
+    const colon = line.indexOf(':');
+    const name = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (name === 'data') this.event.data = this.event.data === undefined ? value : `${this.event.data}\n${value}`;
+    else if (name === 'event') this.event.event = value;
+    else if (name === 'id') this.lastId = value;
+  }
+
+  protected ending(): void {
     this.wake();
   }
 
@@ -95,45 +117,16 @@ export class SseReader {
 }
 
 /** Reads NDJSON messages from a fetch response body. */
-export class NdjsonReader {
+export class NdjsonReader extends LineReader {
   readonly messages: Record<string, unknown>[] = [];
-  ended = false;
-
-  private constructor(
-    readonly response: Response,
-    private readonly abort: AbortController,
-  ) {
-    void this.pump();
-  }
 
   /** Fetches `url` and reads its body. */
   static async open(url: string, init: RequestInit = {}): Promise<NdjsonReader> {
-    const abort = new AbortController();
-    return new NdjsonReader(await fetch(url, { ...init, signal: abort.signal }), abort);
+    return new NdjsonReader(...(await fetchStream(url, init)));
   }
 
-  /** Drops the connection, as a browser tab that goes away. */
-  close(): void {
-    this.abort.abort();
-  }
-
-  private async pump(): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of this.response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          if (line) this.messages.push(JSON.parse(line) as Record<string, unknown>);
-        }
-      }
-    } catch {
-      // aborted
-    }
-    this.ended = true;
+  protected line(line: string): void {
+    if (line) this.messages.push(JSON.parse(line) as Record<string, unknown>);
   }
 
   async until<T>(find: (messages: Record<string, unknown>[]) => T | undefined, timeoutMs = 5000): Promise<T> {

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 
 /** A loopback TCP port that was free a moment ago, for a service a test starts. */
@@ -26,5 +27,48 @@ export async function waitForService(port: number, probe: Probe, timeoutMs: numb
     });
     if (ok) return;
     if (Date.now() - start > timeoutMs) throw new Error(`${probe.name} on port ${port} did not answer within ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * One throwaway server process on a loopback port: started and awaited until
+ * it answers its probe, SIGKILLed (thawed first, so a frozen one dies too),
+ * frozen and thawed with SIGSTOP / SIGCONT. Stopped by PID.
+ */
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+
+  constructor(
+    private readonly command: string,
+    private readonly args: string[],
+    private readonly port: number,
+    private readonly probe: Probe,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async launch(): Promise<void> {
+    this.child = spawn(this.command, this.args, { stdio: 'ignore' });
+    await waitForService(this.port, this.probe, this.timeoutMs);
+  }
+
+  async kill(): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((resolve) => c.once('exit', resolve));
+    c.kill('SIGCONT');
+    c.kill('SIGKILL');
+    await exited;
+  }
+
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.child?.kill('SIGCONT');
   }
 }

@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForService } from './loopback-service.js';
+import { freePort, ServiceProcess } from './loopback-service.js';
 
 /**
  * A throwaway `nats-server` with JetStream on free loopback ports, with its own
@@ -53,26 +52,16 @@ function launcher(name: string, ports: Ports, routes: number[], jetstream = true
       : [`cluster { name: sb-test, listen: 127.0.0.1:${ports.clusterPort}, routes: [${routes.map((p) => `nats-route://127.0.0.1:${p}`).join(', ')}] }`]),
   ].join('\n');
   writeFileSync(join(dir, 'nats.conf'), config);
-  let child: ChildProcess | undefined;
-  const launch = async () => {
-    child = spawn('nats-server', ['-c', join(dir, 'nats.conf')], { stdio: 'ignore' });
-    await waitForService(ports.port, { name: 'nats-server', expect: 'INFO' }, 10_000);
-  };
-  const kill = async () => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((resolve) => c.once('exit', resolve));
-    c.kill('SIGCONT');
-    c.kill('SIGKILL');
-    await exited;
-  };
+  const server = new ServiceProcess('nats-server', ['-c', join(dir, 'nats.conf')], ports.port, { name: 'nats-server', expect: 'INFO' }, 10_000);
+  const launch = () => server.launch();
+  const kill = () => server.kill();
   const handle: NatsProcess = {
     name,
     port: ports.port,
     url: `nats://127.0.0.1:${ports.port}`,
     monitorPort: ports.monitorPort,
     get pid() {
-      return child?.pid;
+      return server.pid;
     },
     kill,
     restart: async (options = {}) => {
@@ -80,8 +69,8 @@ function launcher(name: string, ports: Ports, routes: number[], jetstream = true
       if (options.wipe) rmSync(store, { recursive: true, force: true });
       await launch();
     },
-    freeze: () => child?.kill('SIGSTOP'),
-    thaw: () => child?.kill('SIGCONT'),
+    freeze: () => server.freeze(),
+    thaw: () => server.thaw(),
     stop: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort, waitForService } from './loopback-service.js';
+import { freePort, ServiceProcess } from './loopback-service.js';
 
 /** A throwaway `redis-server` on a free loopback port, keeping nothing on disk, that a test can freeze, kill and restart. */
 export interface RedisProcess {
@@ -19,33 +18,22 @@ export interface RedisProcess {
 
 export async function startRedis(): Promise<RedisProcess> {
   const port = await freePort();
-  let child: ChildProcess | undefined;
-  const launch = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
-    await waitForService(port, { name: 'redis-server', send: 'PING\r\n', expect: '+PONG' }, 5000);
-  };
-  const kill = async () => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((resolve) => c.once('exit', resolve));
-    c.kill('SIGCONT');
-    c.kill('SIGKILL');
-    await exited;
-  };
-  await launch();
+  const server = new ServiceProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], port, { name: 'redis-server', send: 'PING\r\n', expect: '+PONG' }, 5000);
+  const kill = () => server.kill();
+  await server.launch();
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
     get pid() {
-      return child?.pid;
+      return server.pid;
     },
     kill,
     restart: async () => {
       await kill();
-      await launch();
+      await server.launch();
     },
-    freeze: () => child?.kill('SIGSTOP'),
-    thaw: () => child?.kill('SIGCONT'),
+    freeze: () => server.freeze(),
+    thaw: () => server.thaw(),
     stop: kill,
   };
 }

@@ -1,4 +1,5 @@
 import type { Codec } from '@switchboard/wire';
+import { DrainWaiters } from './drain-waiters.js';
 import type { SharedMessage, Transport, TransportListener } from './transport.js';
 
 /** The client's end of a memory connection: what the server writes, and its close. */
@@ -23,7 +24,7 @@ export class MemoryTransport implements Transport {
   private queuedBytes = 0;
   private paused = false;
   private closed = false;
-  private drained: (() => void)[] = [];
+  private readonly drained = new DrainWaiters();
 
   constructor(
     readonly codec: Codec,
@@ -66,7 +67,7 @@ export class MemoryTransport implements Transport {
   }
 
   onceDrained(listener: () => void): void {
-    this.drained.push(listener);
+    this.drained.add(listener);
   }
 
   // The client's side.
@@ -95,8 +96,6 @@ export class MemoryTransport implements Transport {
     this.queue = [];
     this.queuedBytes = 0;
     for (const bytes of queue) if (!this.closed) this.peer.onMessage(bytes);
-    const drained = this.drained;
-    this.drained = [];
-    for (const listener of drained) listener();
+    this.drained.release();
   }
 }

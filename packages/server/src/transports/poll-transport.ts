@@ -1,4 +1,5 @@
 import type { Codec } from '@switchboard/wire';
+import { DrainWaiters } from './drain-waiters.js';
 import type { EmulatedSession } from './emulated-session.js';
 import { PollOutbox, type PollFrame } from './poll-outbox.js';
 import type { SharedMessage, Transport, TransportListener } from './transport.js';
@@ -28,7 +29,7 @@ export class PollTransport implements Transport, EmulatedSession {
   private readonly outbox = new PollOutbox();
   private held: { cursor: number; resolve: (answer: PollAnswer | undefined) => void; timer: NodeJS.Timeout } | undefined;
   private closed = false;
-  private drained: (() => void)[] = [];
+  private readonly drained = new DrainWaiters();
 
   constructor(
     readonly codec: Codec,
@@ -61,7 +62,7 @@ export class PollTransport implements Transport, EmulatedSession {
     this.listener.onAlive();
     const frames = this.outbox.take(cursor);
     if (!frames) return Promise.resolve(undefined);
-    this.release();
+    this.drained.release();
     if (frames.length || this.closed || waitMs <= 0) return Promise.resolve({ frames, closed: this.closed });
     this.answerHeld();
     return new Promise((resolve) => {
@@ -100,7 +101,7 @@ export class PollTransport implements Transport, EmulatedSession {
   }
 
   onceDrained(listener: () => void): void {
-    this.drained.push(listener);
+    this.drained.add(listener);
   }
 
   /** The client went away for good (its session expired on the owner). */
@@ -114,12 +115,5 @@ export class PollTransport implements Transport, EmulatedSession {
     this.held = undefined;
     clearTimeout(held.timer);
     held.resolve({ frames: this.outbox.take(held.cursor) ?? [], closed: this.closed });
-  }
-
-  private release(): void {
-    if (!this.drained.length) return;
-    const drained = this.drained;
-    this.drained = [];
-    for (const l of drained) l();
   }
 }

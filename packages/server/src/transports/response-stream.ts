@@ -54,18 +54,3 @@ export function writeKeepalive(res: StreamResponse, chunk: string, alive: () => 
     if (!error && pending === 0) alive();
   });
 }
-
-/** Callers waiting for a response's next `'drain'`: one listener on the response however many wait. */
-export class DrainWaiters {
-  private waiting: (() => void)[] = [];
-
-  add(res: StreamResponse, listener: () => void): void {
-    this.waiting.push(listener);
-    if (this.waiting.length > 1) return;
-    res.once('drain', () => {
-      const waiting = this.waiting;
-      this.waiting = [];
-      for (const l of waiting) l();
-    });
-  }
-}

@@ -1,6 +1,7 @@
 import type { Codec, ConnectResult, Push, Reply, ServerMessage, StreamPosition, SubscribeResult, ReplyError, PublicationPush } from '@switchboard/wire';
 import { encodeEventId } from './event-id.js';
-import { DrainWaiters, pendingBytes, statusForEarlyClose, streamHeaders, writeKeepalive, type StreamResponse } from './response-stream.js';
+import { pendingBytes, statusForEarlyClose, streamHeaders, writeKeepalive, type StreamResponse } from './response-stream.js';
+import { DrainWaiters } from './drain-waiters.js';
 import type { SharedMessage, Transport, TransportListener } from './transport.js';
 
 const UNBOUND: TransportListener = { onMessage() {}, onAlive() {}, onClose() {} };
@@ -113,7 +114,7 @@ export class SseTransport implements Transport {
   }
 
   onceDrained(listener: () => void): void {
-    this.drained.add(this.res, listener);
+    if (this.drained.add(listener)) this.res.once('drain', () => this.drained.release());
   }
 
   private connected(reply: Reply): void {

@@ -1,6 +1,7 @@
 import type { Codec } from '@switchboard/wire';
 import type { EmulatedSession } from './emulated-session.js';
-import { DrainWaiters, pendingBytes, streamHeaders, type StreamResponse } from './response-stream.js';
+import { pendingBytes, streamHeaders, type StreamResponse } from './response-stream.js';
+import { DrainWaiters } from './drain-waiters.js';
 import type { SharedMessage, Transport, TransportListener } from './transport.js';
 
 const UNBOUND: TransportListener = { onMessage() {}, onAlive() {}, onClose() {} };
@@ -88,7 +89,7 @@ export class StreamTransport implements Transport, EmulatedSession {
   }
 
   onceDrained(listener: () => void): void {
-    this.drained.add(this.res, listener);
+    if (this.drained.add(listener)) this.res.once('drain', () => this.drained.release());
   }
 
   private frame(bytes: Uint8Array): Buffer {
