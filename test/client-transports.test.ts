@@ -86,7 +86,8 @@ describe('client transports and the fallback ladder', () => {
   });
 
   it('with nothing reachable, zero-delay steps are bounded by the ladder: at most one per transport per backoff round', async () => {
-    const dead = new Client('ws://127.0.0.1:9/connection/websocket', { WebSocket, transports: [TransportName.WebSocket, TransportName.HttpStream, TransportName.LongPoll], backoff: { baseMs: 300, capMs: 300 } });
+    const dead = new Client('ws://127.0.0.1:9/connection/websocket', { WebSocket, transports: [TransportName.WebSocket, TransportName.HttpStream, TransportName.LongPoll], backoff: { baseMs: 300, capMs: 300, random: () => 0.5 } });
+    // A fixed jitter draw: a full-jitter wait can itself round to 0 ms, which would count as a ladder step.
     const delays: number[] = [];
     dead.on('disconnected', (e) => delays.push(e.retryInMs ?? -1));
     dead.connect();
