@@ -150,11 +150,15 @@ function pieces(bytes: Buffer, cuts: number[], delayMs: number) {
 }
 
 /** Why an answer breaks the invariant, or undefined when it is documented. */
-function violation(res: RawResponse, method: string | undefined): string | undefined {
+function violation(res: RawResponse, method: string | undefined, target?: string): string | undefined {
   if (res.status >= 200 && res.status < 300) return undefined;
   if (res.headers['x-switchboard-error']) return HANDSHAKE_ANSWERS.has(res.status) ? undefined : `handshake refused with ${res.status}`;
   // A HEAD answer has no body to carry the code: its status alone must be documented.
-  if (method?.toUpperCase() === 'HEAD') return (res.status in API_ANSWERS && res.status !== 503) || NODE_ANSWERS.has(res.status) ? undefined : `HEAD answered ${res.status}`;
+  if (method?.toUpperCase() === 'HEAD') {
+    // Readiness answers 503 while the engine is away (docs/server-api.md); any other 503 needs its code.
+    const readiness = res.status === 503 && (target === '/health' || target === '/health/ready');
+    return (res.status in API_ANSWERS && res.status !== 503) || readiness || NODE_ANSWERS.has(res.status) ? undefined : `HEAD answered ${res.status}`;
+  }
   let json: any;
   try {
     json = res.body.length ? JSON.parse(res.body.toString('utf8')) : undefined;
@@ -198,7 +202,7 @@ function exchangeViolations(x: RawExchange, requests: RequestSpec[] | number): s
   const found: string[] = [];
   if (x.timedOut) found.push(`no answer within ${x.ms} ms (got ${x.responses.length}/${count})`);
   for (const [i, r] of x.responses.entries()) {
-    const why = violation(r, typeof requests === 'number' ? 'POST' : requests[i]?.method);
+    const why = typeof requests === 'number' ? violation(r, 'POST') : violation(r, requests[i]?.method, requests[i]?.target);
     if (why) found.push(why);
   }
   if (x.responses.length < count && !x.timedOut) {
