@@ -8,7 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { LoadConfig } from './load-generator.js';
-import { cpuMicros, rssBytes, tcpSocketMemory } from '../packages/cli/src/load/proc-stats.js';
+import { cpuMicros, rssBytes, tcpSocketMemory, writeSyscalls } from '../packages/cli/src/load/proc-stats.js';
 import { median } from '../packages/cli/src/load/stats.js';
 import { measureTransports } from './transport-cost.js';
 
@@ -76,6 +76,8 @@ interface Measured {
   brokerCpu?: number;
   broker?: string;
   genCpu: number;
+  /** Write syscalls of the server's processes over the window. */
+  writes: number;
   wall: number;
   rssBefore: number;
   rssAfter: number;
@@ -126,7 +128,7 @@ const ALL_SCENARIOS: Scenario[] = [
       unit: 'deliveries/s',
       load: { ...base, mode: 'fanout', connections: n, depth: 4 },
       env: { MODE: 'fanout' },
-      score: (r, m) => ({ value: r.deliveries / r.seconds, cpuPerUnit: m.cpu / r.deliveries, extra: `latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms` }),
+      score: (r, m) => ({ value: r.deliveries / r.seconds, cpuPerUnit: m.cpu / r.deliveries, extra: `${(m.writes / r.deliveries).toFixed(3)} writes/delivery; latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms` }),
     }),
   ),
   {
@@ -161,7 +163,7 @@ const ALL_SCENARIOS: Scenario[] = [
       return {
         value: r.deliveries / r.seconds,
         cpuPerUnit: m.cpu / r.deliveries,
-        extra: `wire ${(r.wireBytes / r.deliveries).toFixed(1)} B/delivery; server CPU ${((100 * m.cpu) / m.wall).toFixed(0)} %; per conn after GC: RSS ${perConn('rss')} B, heap ${perConn('heap')} B; latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+        extra: `wire ${(r.wireBytes / r.deliveries).toFixed(1)} B/delivery; ${(m.writes / r.deliveries).toFixed(3)} writes/delivery; server CPU ${((100 * m.cpu) / m.wall).toFixed(0)} %; per conn after GC: RSS ${perConn('rss')} B, heap ${perConn('heap')} B; latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
       };
     },
   },
@@ -177,7 +179,7 @@ const ALL_SCENARIOS: Scenario[] = [
     score: (r, m) => ({
       value: r.deliveries / r.seconds,
       cpuPerUnit: m.cpu / r.deliveries,
-      extra: `${(r.publications / r.seconds).toFixed(0)} publications/s; ${m.brokerCpu === undefined ? '' : `${m.broker} CPU ${((100 * m.brokerCpu) / m.wall).toFixed(1)} % (${(m.brokerCpu / r.publications).toFixed(0)} µs/publication); `}latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+      extra: `${(r.publications / r.seconds).toFixed(0)} publications/s; ${(m.writes / r.deliveries).toFixed(3)} writes/delivery; ${m.brokerCpu === undefined ? '' : `${m.broker} CPU ${((100 * m.brokerCpu) / m.wall).toFixed(1)} % (${(m.brokerCpu / r.publications).toFixed(0)} µs/publication); `}latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
     }),
   },
 ];
@@ -253,12 +255,14 @@ async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number;
   const { child: server, ports, pids, brokerPid } = started;
   children.add(server);
   const serverCpu = () => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+  const serverWrites = () => pids.reduce((sum, pid) => sum + writeSyscalls(pid), 0);
   const load: LoadConfig = { ...scenario.load, port: ports[0], ...(ports.length > 1 && { ports }), protocol: impl.protocol, ...(impl.deflate && { deflate: true }) };
-  const m: Measured = { cpu: 0, genCpu: 0, wall: 0, rssBefore: rssBytes(server.pid!), rssAfter: 0, sockBefore: tcpSocketMemory(), sockAfter: 0 };
+  const m: Measured = { cpu: 0, genCpu: 0, writes: 0, wall: 0, rssBefore: rssBytes(server.pid!), rssAfter: 0, sockBefore: tcpSocketMemory(), sockAfter: 0 };
   if (scenario.memory) m.memBefore = await memoryOf(server);
   const gen = spawn(process.execPath, ['--import', 'tsx', here('load-generator.ts'), JSON.stringify(load)], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.add(gen);
   let cpu0 = 0;
+  let writes0 = 0;
   let broker0 = 0;
   let gen0 = 0;
   let t0 = 0;
@@ -273,11 +277,13 @@ async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number;
         }, 1000);
       } else if (line === 'START') {
         cpu0 = serverCpu();
+        writes0 = serverWrites();
         if (brokerPid) broker0 = cpuMicros(brokerPid);
         gen0 = cpuMicros(gen.pid!);
         t0 = performance.now();
       } else if (line.startsWith('RESULT ')) {
         m.cpu = serverCpu() - cpu0;
+        m.writes = serverWrites() - writes0;
         if (brokerPid) (m.brokerCpu = cpuMicros(brokerPid) - broker0), (m.broker = impl.broker);
         m.genCpu = cpuMicros(gen.pid!) - gen0;
         m.wall = (performance.now() - t0) * 1000;

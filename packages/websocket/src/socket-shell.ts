@@ -330,12 +330,15 @@ const kShell = Symbol('switchboard.shell');
 type ShellSocket = Duplex & { [kShell]: SocketShell };
 
 /**
- * Shells with output this tick. One nextTick flushes them all, so a broadcast to
- * N sockets schedules one callback, not N; each socket still gets one write.
+ * Shells with output in this I/O turn. One `setImmediate` flushes them all, after
+ * the event loop's poll phase: everything the reads, timers and promise chains of
+ * one turn produced for a socket (several publications that arrived in one read,
+ * each in its own promise continuation) leaves in one write, and a broadcast to N
+ * sockets schedules one callback, not N. Order on each socket is the order of `onOutput`.
  */
 let dirty: SocketShell[] = [];
 function scheduleFlush(shell: SocketShell): void {
-  if (dirty.push(shell) === 1) process.nextTick(flushDirty);
+  if (dirty.push(shell) === 1) setImmediate(flushDirty);
 }
 function flushDirty(): void {
   const shells = dirty;
