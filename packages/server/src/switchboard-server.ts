@@ -354,7 +354,14 @@ export class SwitchboardServer {
     const codec = this.options.codecs.find((c) => c.subprotocol === connection.protocol) ?? this.options.codecs[0];
     const transport = new WebSocketTransport(connection, codec);
     const { headers, target } = connection.request;
-    this.open(transport, { headers: Object.fromEntries(headers), remoteAddress: transport.remoteAddress, url: target });
+    // The address is read when something asks for it (a hook, the proxy, a log line): reading it makes Node keep a copy per socket.
+    this.open(transport, {
+      headers: Object.fromEntries(headers),
+      get remoteAddress() {
+        return transport.remoteAddress;
+      },
+      url: target,
+    });
   }
 }
 

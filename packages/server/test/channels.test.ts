@@ -5,7 +5,7 @@ import { ChannelNameError, NAMESPACE_DEFAULTS, parseChannelName, resolveNamespac
 
 describe('channel names', () => {
   it('split namespace:name and recognise personal channels', () => {
-    assert.deepEqual(parseChannelName('chat:lobby'), { channel: 'chat:lobby', namespace: 'chat', name: 'lobby' });
+    assert.deepEqual(parseChannelName('chat:lobby'), { channel: 'chat:lobby', namespace: 'chat', name: 'lobby', personalUserId: undefined });
     assert.deepEqual(parseChannelName('user:#42'), { channel: 'user:#42', namespace: 'user', name: '#42', personalUserId: '42' });
     assert.equal(parseChannelName('prices:eu/fx.EURUSD').name, 'eu/fx.EURUSD');
   });

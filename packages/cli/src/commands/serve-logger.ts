@@ -62,7 +62,7 @@ export function serveLogger(options: ServeLogOptions): Logger & { level: string;
   const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
   const colorize = options.destination === undefined && process.stdout.isTTY === true;
   const stream = options.format === 'pretty' ? pretty({ sync: true, destination, colorize, ignore: 'pid,hostname' }) : destination;
-  return pino(
+  const logger = pino(
     {
       level: options.level as Level,
       base: { node: options.nodeId },
@@ -72,4 +72,7 @@ export function serveLogger(options: ServeLogOptions): Logger & { level: string;
     },
     stream,
   );
+  // The server skips its connection-level lines (and building their fields) when `debug` is absent.
+  if (!logger.isLevelEnabled('debug')) (logger as { debug?: unknown }).debug = undefined;
+  return logger;
 }

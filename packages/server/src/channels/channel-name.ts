@@ -37,10 +37,7 @@ export function parseChannelName(channel: string): ChannelName {
   const name = channel.slice(colon + 1);
   if (!NAMESPACE.test(namespace)) throw new ChannelNameError(`invalid namespace "${namespace}"`);
   if (!NAME.test(name)) throw new ChannelNameError(`invalid characters in channel name "${name}"`);
-  const parsed: ChannelName = { channel, namespace, name };
-  if (name.startsWith('#')) {
-    if (name.length === 1) throw new ChannelNameError('a personal channel names its user: namespace:#userId');
-    parsed.personalUserId = name.slice(1);
-  }
-  return parsed;
+  const personal = name.startsWith('#');
+  if (personal && name.length === 1) throw new ChannelNameError('a personal channel names its user: namespace:#userId');
+  return { channel, namespace, name, personalUserId: personal ? name.slice(1) : undefined };
 }

@@ -16,7 +16,8 @@ export class Namespaces {
     const parsed = parseChannelName(channel);
     const options = this.byName.get(parsed.namespace);
     if (!options) throw commandErrors.unknownChannel(parsed.namespace);
-    return { ...parsed, options };
+    // Every field named, in one order: one shared hidden class for all (a spread gave each subscription its own).
+    return { channel: parsed.channel, namespace: parsed.namespace, name: parsed.name, personalUserId: parsed.personalUserId, options };
   }
 
   /**

@@ -5,7 +5,7 @@ import type { ChannelSubscriber } from '../channels/hub.js';
 import type { SessionContext } from '../hooks.js';
 import type { SessionServices } from './session-services.js';
 import type { SessionState } from './session-state.js';
-import type { Subscription } from './subscription.js';
+import type { SubscriptionTable } from './subscription-table.js';
 
 /** What command handlers and the subscribe flow see of their session. */
 export interface CommandContext extends ChannelActor, ChannelSubscriber {
@@ -23,7 +23,7 @@ export interface CommandContext extends ChannelActor, ChannelSubscriber {
   /** The opening request, kept until `connect` is handled. */
   readonly request: ConnectionRequest | undefined;
   /** The session's subscriptions by channel; the subscribe flow adds to it. */
-  readonly subscriptions: Map<string, Subscription>;
+  readonly subscriptions: SubscriptionTable;
   /** The user this connection is counted for, once it is (released at close). */
   countedForUser: string | undefined;
   /** Accepts `connect`'s credentials: the session is connected from now on. */

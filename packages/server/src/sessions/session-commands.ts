@@ -44,7 +44,10 @@ export const COMMANDS: Handlers = {
     const { identity, channels } = await services.auth.authenticate({
       clientId: session.clientId,
       transport: session.transportName,
-      remoteAddress: session.remoteAddress,
+      // Read only if a hook or a log line asks: reading it makes Node keep a copy per socket.
+      get remoteAddress() {
+        return session.remoteAddress;
+      },
       request: session.request,
       params,
     });

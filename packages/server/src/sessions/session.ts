@@ -16,7 +16,7 @@ import type { SessionServices } from './session-services.js';
 import { SessionState } from './session-state.js';
 import { SlowConsumer, type SlowConsumerHost } from './slow-consumer.js';
 import { TokenBucket } from './token-bucket.js';
-import type { Subscription } from './subscription.js';
+import { SubscriptionTable } from './subscription-table.js';
 
 const PING: Push = { push: 'ping' };
 
@@ -33,8 +33,9 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
   state: SessionState = SessionState.Connecting;
   /** performance.now() at the upgrade, for the connect latency metric. */
   readonly openedAt = performance.now();
-  readonly subscriptions = new Map<string, Subscription>();
-  private readonly queue: Command[] = [];
+  readonly subscriptions = new SubscriptionTable();
+  /** Commands waiting for the one running; made when one has to wait, dropped when drained (idle sessions keep none). */
+  private queue: Command[] | undefined;
   private running = false;
   private connectTimer: NodeJS.Timeout | undefined;
   /** Made only for connections whose credentials expire, to keep idle sessions small. */
@@ -135,18 +136,18 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
         this.reply({ id: command.id, error: { code: ReplyErrorCode.BadRequest, message: command.message } });
         continue;
       }
-      if (this.state === SessionState.Connecting && command.method !== 'connect' && !this.running && this.queue.length === 0) {
+      if (this.state === SessionState.Connecting && command.method !== 'connect' && !this.running && !this.queue) {
         return this.disconnect(DisconnectCode.BadRequest, 'command before connect');
       }
       if (this.rate && !this.rate.take(performance.now())) {
         if (command.id !== undefined) this.reply({ id: command.id, error: { code: ReplyErrorCode.TooManyRequests, message: 'command rate exceeded', temporary: true } });
         continue;
       }
-      if (this.queue.length >= this.services.options.maxPendingCommands) {
+      if ((this.queue?.length ?? 0) >= this.services.options.maxPendingCommands) {
         if (command.id !== undefined) this.reply({ id: command.id, error: { code: ReplyErrorCode.TooManyRequests, message: 'too many pending commands', temporary: true } });
         continue;
       }
-      this.queue.push(command);
+      (this.queue ??= []).push(command);
     }
     void this.drain();
   }
@@ -163,8 +164,8 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     this.state = SessionState.Closed;
     clearTimeout(this.connectTimer);
     this.expiry?.stop();
-    this.queue.length = 0;
-    for (const channel of [...this.subscriptions.keys()]) this.leave(channel);
+    this.queue = undefined;
+    for (const channel of this.subscriptions.channels()) this.leave(channel);
     this.services.registry.remove(this);
     if (this.countedForUser !== undefined) {
       this.services.presence.removeConnection(this.countedForUser, this.clientId).catch((error: unknown) => this.services.log.warn({ err: error, ...this.logFields }, 'user connection count not updated'));
@@ -329,11 +330,12 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     if (this.running) return;
     this.running = true;
     try {
-      for (let command = this.queue.shift(); command; command = this.queue.shift()) {
+      for (let command = this.queue?.shift(); command; command = this.queue?.shift()) {
         await this.handle(command);
         if (this.state === SessionState.Closed) return;
       }
     } finally {
+      this.queue = undefined;
       this.running = false;
     }
   }

@@ -51,7 +51,7 @@ export async function prepareSubscription(session: CommandContext, request: Subs
   if (session.subscriptions.has(name)) throw new CommandError(ReplyErrorCode.AlreadySubscribed, 'already subscribed');
 
   const subscription = new Subscription(channel);
-  session.subscriptions.set(name, subscription);
+  session.subscriptions.add(subscription);
   try {
     await services.hub.subscribe(name, session);
     const result = await subscription.join(services.hub, services.channels, request.since);

@@ -14,7 +14,8 @@ import { toPublicationPush } from '../channels/publication-push.js';
  */
 export class Subscription {
   state: 'joining' | 'live' = 'joining';
-  private buffer: Publication[] = [];
+  /** Live publications that came while joining; none once live. */
+  private buffer: Publication[] | undefined;
   /** The position the reply gave the client; buffered publications after it follow the reply. */
   private position: StreamPosition | undefined;
 
@@ -37,7 +38,7 @@ export class Subscription {
   }
 
   buffered(publication: Publication): void {
-    this.buffer.push(publication);
+    (this.buffer ??= []).push(publication);
   }
 
   /** Reads history (after the node is subscribed) and decides what the reply says. */
@@ -54,7 +55,7 @@ export class Subscription {
     const read = await stream.read(name, { since, limit: maxRecoveredPublications + 1, ensure: history });
     hub.observe(name, read.position);
     const merge = new RecoveryMerge(since, maxRecoveredPublications);
-    for (const p of this.buffer) merge.onLive(p);
+    for (const p of this.buffer ?? []) merge.onLive(p);
     const outcome = merge.complete(read);
     this.position = outcome.position;
     if (!outcome.recovered) return { recovered: false, position: outcome.position };
@@ -66,10 +67,10 @@ export class Subscription {
   /** Hands over the publications that arrived after the reply's position and switches to live delivery. */
   goLive(deliver: (publication: Publication) => void): void {
     const after = this.position;
-    for (const p of this.buffer) {
+    for (const p of this.buffer ?? []) {
       if (p.offset === 0 || !after || continuity(after, p) !== 'seen') deliver(p);
     }
-    this.buffer = [];
+    this.buffer = undefined;
     this.state = 'live';
   }
 }
