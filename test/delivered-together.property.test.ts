@@ -7,6 +7,7 @@
 // publications in the order it sent them, and (on the memory engine, where the publish is delivered
 // before it returns) the publisher's reply after the push its publish caused.
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +16,7 @@ import { redisEngine } from '@switchboard/engine-redis';
 import { createServer, type SwitchboardServer } from '@switchboard/server';
 import { TEST_API_KEY } from '@switchboard/testing';
 import { WebSocket } from '@switchboard/websocket';
+import { NdjsonReader, postJson } from './helpers/http-transport-peers.js';
 import { until } from './helpers/wait.js';
 
 const CHANNELS = 3;
@@ -190,5 +192,38 @@ describe('publications delivered together keep their order (fast-check)', { time
       const summary = await checkInterleavings(pair, 20, false);
       console.log(`# two nodes on Redis: ${summary}; 0 violations`);
     });
+  });
+
+  it('HTTP streaming: the publications of one turn leave in one write to the stream', async () => {
+    const node = createServer({ allowAnonymous: true, apiKey: TEST_API_KEY, namespaces: NAMESPACES });
+    const http = createHttpServer((req, res) => node.handleRequest(req, res) || res.writeHead(404).end());
+    node.attach(http);
+    let writes = 0;
+    http.on('connection', (socket: Socket & { _writeGeneric: (...args: unknown[]) => unknown }) => {
+      const write = socket._writeGeneric.bind(socket);
+      socket._writeGeneric = (...args) => (writes++, write(...args)); // each call is one write (or writev) to the kernel
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
+    const reader = await NdjsonReader.open(`${base}/connection/stream`, { method: 'POST', body: JSON.stringify({ id: 1, method: 'connect', params: {} }) });
+    const { result } = await reader.until((m) => m.find((x) => x.id === 1) as { result: { session: string; node: string } } | undefined);
+    const sub = await postJson(`${base}/connection/emulation`, { node: result.node, session: result.session, seq: 1, data: { id: 2, method: 'subscribe', params: { channel: 'feed:stream' } } });
+    assert.equal(sub.status, 200);
+    await reader.until((m) => m.some((x) => x.id === 2));
+    await sleep(50);
+    const before = writes;
+    // Five callbacks of one check phase, each a macrotask of its own, as requests parsed from one read are
+    // (within one macrotask Node's response already coalesces its writes until the next tick).
+    for (const n of [1, 2, 3, 4, 5]) setImmediate(() => void node.publish('feed:stream', n));
+    const pubs = await reader.until((m) => {
+      const p = m.filter((x) => x.push === 'publication').map((x) => (x.pub as { data: number }).data);
+      return p.length === 5 ? p : undefined;
+    });
+    assert.deepEqual(pubs, [1, 2, 3, 4, 5]);
+    assert.equal(writes - before, 1, 'five publications of one turn, one write');
+    reader.close();
+    await node.close();
+    http.closeAllConnections();
+    await new Promise((resolve) => http.close(resolve));
   });
 });

@@ -7,11 +7,36 @@ export interface StreamResponse {
   write(chunk: string | Uint8Array, callback?: (error?: Error | null) => void): boolean;
   end(chunk?: string): unknown;
   once(event: 'close' | 'drain', listener: () => void): unknown;
+  /** Node's HTTP/1.1 response has them; HTTP/2's compatibility response does not. */
+  cork?(): void;
+  uncork?(): void;
+  readonly writableCorked?: number;
   /** Node's HTTP/1.1 response has it; HTTP/2's compatibility response has it on its `stream`. */
   readonly writableLength?: number;
   readonly stream?: { readonly writableLength: number };
   readonly writableEnded: boolean;
   readonly headersSent: boolean;
+}
+
+/**
+ * Writes `chunk`, holding it with what else this event-loop turn writes to the
+ * same response: the response is corked at its first write of the turn and
+ * uncorked after the poll phase, so several publications that arrived together
+ * leave in one write, as on a WebSocket (the shell's flush).
+ */
+export function writeInTurn(res: StreamResponse, chunk: string | Uint8Array): void {
+  if (res.cork && res.writableCorked === 0) {
+    res.cork();
+    if (corked.push(res) === 1) setImmediate(uncorkAll);
+  }
+  res.write(chunk);
+}
+
+let corked: StreamResponse[] = [];
+function uncorkAll(): void {
+  const list = corked;
+  corked = [];
+  for (const res of list) res.uncork!();
 }
 
 /** Bytes written to `res` and not yet handed to the kernel. */

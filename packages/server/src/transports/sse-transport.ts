@@ -1,6 +1,6 @@
 import type { Codec, ConnectResult, Push, Reply, ServerMessage, StreamPosition, SubscribeResult, ReplyError, PublicationPush } from '@switchboard/wire';
 import { encodeEventId } from './event-id.js';
-import { pendingBytes, statusForEarlyClose, streamHeaders, writeKeepalive, type StreamResponse } from './response-stream.js';
+import { pendingBytes, statusForEarlyClose, streamHeaders, writeInTurn, writeKeepalive, type StreamResponse } from './response-stream.js';
 import { DrainWaiters } from './drain-waiters.js';
 import type { SharedMessage, Transport, TransportListener } from './transport.js';
 
@@ -90,7 +90,7 @@ export class SseTransport implements Transport {
     if (!pub) return this.write(message.bytes);
     this.positions.set(pub.channel, { offset: pub.offset, epoch: pub.epoch });
     // One write per event: the id line (this session's positions) before the shared data.
-    this.res.write(Buffer.concat([Buffer.from(`id: ${encodeEventId(this.positions)}\n`), pub.tail]));
+    writeInTurn(this.res, Buffer.concat([Buffer.from(`id: ${encodeEventId(this.positions)}\n`), pub.tail]));
   }
 
   close(code: number, reason: string): void {
@@ -153,11 +153,11 @@ export class SseTransport implements Transport {
   private pushed(kind: Push['push'], push: Push, bytes: Uint8Array): void {
     if (kind === 'publication' && push.push === 'publication') {
       this.positions.set(push.channel, { offset: push.pub.offset, epoch: push.pub.epoch });
-      this.res.write(Buffer.concat([Buffer.from(`id: ${encodeEventId(this.positions)}\n`), frameData(bytes)]));
+      writeInTurn(this.res, Buffer.concat([Buffer.from(`id: ${encodeEventId(this.positions)}\n`), frameData(bytes)]));
       return;
     }
     if (kind === 'ping' || kind === 'refresh') return;
-    this.res.write(Buffer.concat([Buffer.from(`event: ${kind}\n`), frameData(bytes)]));
+    writeInTurn(this.res, Buffer.concat([Buffer.from(`event: ${kind}\n`), frameData(bytes)]));
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Codec } from '@switchboard/wire';
 import type { EmulatedSession } from './emulated-session.js';
-import { pendingBytes, streamHeaders, type StreamResponse } from './response-stream.js';
+import { pendingBytes, streamHeaders, writeInTurn, type StreamResponse } from './response-stream.js';
 import { DrainWaiters } from './drain-waiters.js';
 import type { SharedMessage, Transport, TransportListener } from './transport.js';
 
@@ -63,7 +63,7 @@ export class StreamTransport implements Transport, EmulatedSession {
   }
 
   write(bytes: Uint8Array): void {
-    if (!this.closed) this.res.write(this.frame(bytes));
+    if (!this.closed) writeInTurn(this.res, this.frame(bytes));
   }
 
   writeShared(message: SharedMessage): void {
@@ -71,7 +71,7 @@ export class StreamTransport implements Transport, EmulatedSession {
     const cache = framedShared[this.format];
     let framed = cache.get(message);
     if (!framed) cache.set(message, (framed = this.frame(message.bytes)));
-    this.res.write(framed);
+    writeInTurn(this.res, framed);
   }
 
   close(code: number, reason: string): void {
