@@ -21,7 +21,7 @@ export interface ServeConfig {
   tls?: { cert: string; key: string };
   /** Processes on this box, each a node of the cluster; 1 = one process, no primary. */
   workers: number;
-  /** How workers share the port: `rr`, the primary accepts and hands out connections in turn; `none`, every worker accepts on the shared socket. */
+  /** How workers share the port: `none` (default), every worker accepts on the shared socket; `rr`, the primary accepts and hands connections out in turn (even, costs CPU in the primary). */
   workerScheduling: WorkerScheduling;
 }
 
@@ -147,7 +147,7 @@ function workerCount(value: unknown, engine: EngineChoice): number {
 }
 
 function workerScheduling(value: unknown): WorkerScheduling {
-  if (value === undefined) return 'rr';
+  if (value === undefined) return 'none';
   if (value !== 'rr' && value !== 'none') throw new UsageError(`workerScheduling must be rr or none, got "${String(value)}"`);
   return value;
 }

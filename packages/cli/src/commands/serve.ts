@@ -46,8 +46,8 @@ Options:
   --workers N         processes on this box, each a node of the cluster, sharing the port (default: one per
                       core with --engine redis or nats; 1 with the memory engine, which refuses more: each
                       worker would be an island); 1 = one process, no primary; max ${MAX_WORKERS}
-  --worker-scheduling S  rr (default: the primary accepts and hands connections out in turn) or none (every
-                      worker accepts on the shared socket; the kernel picks, unevenly); see docs/scaling.md
+  --worker-scheduling S  none (default: every worker accepts on the shared socket, the kernel picks) or rr (the
+                      primary accepts and hands connections out in turn: an even spread, for more CPU); docs/scaling.md
   --admin-secret S    the /admin dashboard takes this secret (Authorization: admin S) instead of the API key
   --no-admin          no /admin dashboard
   --config FILE       JSON file with server options (namespaces, jwt, allowedOrigins, limits…); see docs/operations.md
