@@ -34,6 +34,17 @@ export async function runScenarioI(): Promise<{ row: string; figures: string }> 
   });
   const pids = [child.pid!];
   const slots = new Map<number, number>();
+  // Interrupted (run.ts exits on SIGINT/SIGTERM), the finally below never runs: end the servers anyway.
+  const killAll = () => {
+    for (const pid of [...pids.slice(1), pids[0]]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // exited
+      }
+    }
+  };
+  process.on('exit', killAll);
   const t0 = Date.now();
   try {
     const base = await new Promise<string>((resolve, reject) => {
@@ -102,13 +113,8 @@ export async function runScenarioI(): Promise<{ row: string; figures: string }> 
     const row = `| I ${n(CONNECTIONS)} connections, personal + shared channel, ${SERVER_WORKERS} workers on Redis | switchboard serve --workers | ${n(opened)} | connections | – | ${r.server!.cpuMicrosPerDelivery.toFixed(1)} | – | ${n(serverPerConn)} B server RSS + ${n(kernelPerConn)} B kernel per conn; one publication p99 ${r.firstLatencyMs.p99.toFixed(0)} ms; 1M/s offered: ${((100 * onTime) / expected).toFixed(1)} % on time, lost ${r.deliveries.lost} |`;
     return { row, figures };
   } finally {
-    for (const pid of [...pids.slice(1), pids[0]]) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // exited
-      }
-    }
+    killAll();
+    process.off('exit', killAll);
     const redis = new Redis();
     let cursor = '0';
     do {
