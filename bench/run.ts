@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick] [--only=C,D] [--impl=switchboard,ws]`: every scenario against every server,
 // each server in its own process, runs interleaved (A B A B …), medians reported with ratios to ws.
 // The real-time server (switchboard-server) runs only in the scenario that names it (G).
+// Scenario I (100,000 connections, bench/hundred-k.ts) runs only with --only=I.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { LoadConfig } from './load-generator.js';
 import { cpuMicros, rssBytes, tcpSocketMemory, writeSyscalls } from '../packages/cli/src/load/proc-stats.js';
 import { median } from '../packages/cli/src/load/stats.js';
+import { runScenarioI } from './hundred-k.js';
 import { measureTransports } from './transport-cost.js';
 
 const args = process.argv.slice(2);
@@ -353,6 +355,12 @@ async function main(): Promise<void> {
         `| T per-transport fan-out, ${subscribers} subscribers, 50 publications/s | ${r.transport} | ${fmt(r.deliveriesPerSecond)} | deliveries/s | ${fmt(r.cpuPerDelivery / ws.cpuPerDelivery)} (CPU/delivery vs websocket) | ${fmt(r.cpuPerDelivery)} | – | per conn after GC: RSS ${fmt(r.rssPerConn)} B (${fmt(r.rssPerConn / ws.rssPerConn)}× websocket), heap ${fmt(r.heapPerConn)} B |`,
       );
     }
+  }
+  if (only?.includes('I')) {
+    // I: 100,000 connections on this machine; heavy, so only when named (never in CI or npm test).
+    const i = await runScenarioI();
+    console.log(i.figures);
+    rows.push(i.row);
   }
   const versions = ['ws', 'socket.io', 'typescript'].map((p) => `${p} ${createRequire(import.meta.url)(`${p}/package.json`).version}`);
   if (uwsAvailable) versions.push(`uwebsockets ${createRequire(import.meta.url)('uwebsockets/package.json').version}`);

@@ -27,7 +27,7 @@ describe('the /admin dashboard', () => {
     const config = join(tmpdir(), `sb-admin-${process.pid}.json`);
     writeFileSync(config, JSON.stringify({ apiKey: API_KEY, allowAnonymous: true, namespaces: { room: { history: { size: 10, ttlMs: 60_000 }, presence: true } } }));
     const env = { ...process.env, SWITCHBOARD_REDIS_PREFIX: `sbadmin${randomBytes(4).toString('hex')}` };
-    for (let i = 0; i < 2; i++) nodes.push(await startServe(['--port', '0', '--config', config, '--engine', 'redis'], env));
+    for (let i = 0; i < 2; i++) nodes.push(await startServe(['--port', '0', '--config', config, '--engine', 'redis', '--workers', '1'], env));
     browser = await launchChromium();
   });
   after(async () => {

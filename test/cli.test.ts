@@ -103,7 +103,7 @@ describe('switchboard CLI', { timeout: 60_000 }, () => {
     } finally {
       await plain.stop();
     }
-    const node = spawn(BIN, ['serve', '--port', '0', '--engine', 'nats', '--nats-url', 'nats://127.0.0.1:4222', '--nats-storage', 'memory'], {
+    const node = spawn(BIN, ['serve', '--port', '0', '--workers', '1', '--engine', 'nats', '--nats-url', 'nats://127.0.0.1:4222', '--nats-storage', 'memory'], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, SWITCHBOARD_NATS_PREFIX: `cli${process.pid}` },
     });

@@ -47,6 +47,8 @@ export async function startNodes(count: number, backplane: Backplane, extra: Rec
       jwt: { issuer: ISSUER, audience: AUDIENCE },
       namespaces: { feed: { history: { size: 50_000, ttlMs: 600_000 }, presence: true, joinLeave: true, allowPublish: true, maxRecoveredPublications: 50_000 } },
       positionCheckIntervalMs: 2000,
+      // One process per node, as these tests count nodes (serve's default is one worker per core).
+      workers: 1,
       ...extra,
     }),
   );

@@ -1,5 +1,6 @@
 /** @switchboard/server: the real-time server (channels, history and recovery, presence, RPC, HTTP API). */
-export { SwitchboardServer, createServer } from './switchboard-server.js';
+export { SwitchboardServer, createServer, type MetricsSource } from './switchboard-server.js';
+export type { DrainPlan } from './sessions/drain.js';
 export { SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
 export type { ServerHooks, ConnectingContext, ConnectingResult, SessionContext } from './hooks.js';
 export { CommandError, DisconnectError } from './errors.js';

@@ -38,6 +38,12 @@ import type { SessionServices } from './sessions/session-services.js';
 import type { Transport } from './transports/transport.js';
 import { WebSocketTransport } from './transports/websocket-transport.js';
 
+/** Prometheus text for `/metrics`: a prom-client `Registry` is one. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
 /**
  * The composition root: one server node. It owns the engine, the hub, sessions
  * and the HTTP endpoints (`/health`, `/api/*`, the WebSocket path), and runs
@@ -56,6 +62,9 @@ export class SwitchboardServer {
   private httpServer: HttpServer | undefined;
   private readonly heartbeat: Heartbeat;
   private draining: Promise<number> | undefined;
+  private readonly drainListeners: ((plan: DrainPlan) => void)[] = [];
+  /** Where `/metrics` takes its text: this node's registry unless `setMetricsSource` replaced it. */
+  private metricsSource: MetricsSource;
   /** What `/metrics` requires with `protectMetrics`, made on first use. */
   private metricsSecret: HeaderSecret | undefined;
   /** The application's backend over HTTP, when `proxy` is set. */
@@ -89,6 +98,7 @@ export class SwitchboardServer {
       channelCount: () => this.core?.hub.channelCount ?? 0,
       proxy: proxy && (() => ({ inFlight: proxy.inFlight, queued: proxy.queued, cap: proxy.maxInFlight })),
     });
+    this.metricsSource = this.metrics.registry;
     this.heartbeat = new Heartbeat(() => this.sessions.all(), this.options.pingIntervalMs, this.options.pongTimeoutMs);
     this.wss.on('rejected', (error, request) => {
       this.metrics.handshake(error.status);
@@ -178,7 +188,8 @@ export class SwitchboardServer {
         sendJson(res, 401, { error: { code: 101, message: 'metrics need credentials (protectMetrics)' } }, { 'www-authenticate': 'Bearer' });
         return true;
       }
-      void this.metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType, ...(bodyUnread(req) ? { connection: 'close' } : {}) }).end(text));
+      const source = this.metricsSource;
+      void source.metrics().then((text) => res.writeHead(200, { 'content-type': source.contentType, ...(bodyUnread(req) ? { connection: 'close' } : {}) }).end(text));
       return true;
     }
     const prefix = this.options.httpTransportsPath;
@@ -196,6 +207,16 @@ export class SwitchboardServer {
     if (rule === false) return true;
     this.metricsSecret ??= rule === 'apiKey' ? new HeaderSecret('apikey', this.options.apiKey) : new HeaderSecret('Bearer', rule.token);
     return this.metricsSecret.matches(header);
+  }
+
+  /** Serves `/metrics` from `source` instead of this node's registry (`serve --workers`: every worker's, aggregated). `source.metrics()` must not reject. */
+  setMetricsSource(source: MetricsSource): void {
+    this.metricsSource = source;
+  }
+
+  /** `listener` runs when a drain begins on this node, whatever began it (a signal, `/api/drain`, another node): `serve --workers` drains the box's other workers with it. */
+  onDrain(listener: (plan: DrainPlan) => void): void {
+    this.drainListeners.push(listener);
   }
 
   /** This node's numbers, as other nodes see them in `info`. */
@@ -235,6 +256,7 @@ export class SwitchboardServer {
       this.log.info({ closed }, 'drain finished');
       return closed;
     });
+    for (const listener of this.drainListeners) listener(full);
     return this.draining;
   }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { JwtOptions, ServerOptions } from '@switchboard/server';
 import { resolveNatsEngineOptions } from '@switchboard/engine-nats';
 import { parseRedisUrl } from '@switchboard/engine-redis';
@@ -18,7 +19,16 @@ export interface ServeConfig {
   server: ServerOptions;
   /** PEM files for HTTPS (HTTP/2 and HTTP/1.1 by ALPN) and wss://; plain HTTP without. */
   tls?: { cert: string; key: string };
+  /** Processes on this box, each a node of the cluster; 1 = one process, no primary. */
+  workers: number;
+  /** How workers share the port: `none` (default), every worker accepts on the shared socket; `rr`, the primary accepts and hands connections out in turn (even, costs CPU in the primary). */
+  workerScheduling: WorkerScheduling;
 }
+
+export type WorkerScheduling = 'rr' | 'none';
+
+/** At most this many workers: beyond a few per core they only cost memory. */
+export const MAX_WORKERS = 64;
 
 /** The demo's namespace: history, presence with join/leave, and client publishing. */
 export const DEMO_NAMESPACES = Object.freeze({
@@ -46,13 +56,15 @@ const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' 
   SWITCHBOARD_NATS_STORAGE: { key: 'natsStorage', type: 'string' },
   SWITCHBOARD_TLS_CERT: { key: 'tlsCert', type: 'string' },
   SWITCHBOARD_TLS_KEY: { key: 'tlsKey', type: 'string' },
+  SWITCHBOARD_WORKERS: { key: 'workers', type: 'integer' },
+  SWITCHBOARD_WORKER_SCHEDULING: { key: 'workerScheduling', type: 'string' },
 };
 
 /** Config-file keys that are objects or lists, given to the server as they are. */
 const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins', 'proxy', 'apiCorsOrigins'] as const;
 
 /** Config-file keys for `serve` itself. */
-const SERVE_KEYS = ['port', 'host', 'tlsCert', 'tlsKey', 'engine', 'redisUrls', 'redisPrefix', 'natsUrls', 'natsPrefix', 'natsReplicas', 'natsStorage'];
+const SERVE_KEYS = ['port', 'host', 'tlsCert', 'tlsKey', 'engine', 'redisUrls', 'redisPrefix', 'natsUrls', 'natsPrefix', 'natsReplicas', 'natsStorage', 'workers', 'workerScheduling'];
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -115,7 +127,29 @@ export function loadServeConfig(flags: Record<string, unknown>, env: NodeJS.Proc
   if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('TLS needs both a certificate and a key: --tls-cert and --tls-key (or tlsCert and tlsKey)');
   if (tlsCert !== undefined && (typeof tlsCert !== 'string' || typeof tlsKey !== 'string')) throw new UsageError('tlsCert and tlsKey must be file paths');
   const tls = tlsCert === undefined ? undefined : { cert: tlsCert as string, key: tlsKey as string };
-  return { port: port as number, host: String(merged.host), engine: engineChoice(merged), server, tls };
+  const engine = engineChoice(merged);
+  return { port: port as number, host: String(merged.host), engine, server, tls, workers: workerCount(merged.workers, engine), workerScheduling: workerScheduling(merged.workerScheduling) };
+}
+
+/**
+ * One worker per core on a shared engine; one process on the memory engine, where
+ * more would be islands: each worker its own history, presence and subscribers.
+ */
+function workerCount(value: unknown, engine: EngineChoice): number {
+  if (value === undefined) return engine.type === 'memory' ? 1 : availableParallelism();
+  if (!(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_WORKERS)) throw new UsageError(`workers must be 1–${MAX_WORKERS}, got ${String(value)}`);
+  if (engine.type === 'memory' && (value as number) > 1) {
+    throw new UsageError(
+      `--workers ${String(value)} needs a shared engine: with the memory engine each worker would be an island (clients on different workers would not see each other's publications, history or presence); use --engine redis or --engine nats, or --workers 1`,
+    );
+  }
+  return value as number;
+}
+
+function workerScheduling(value: unknown): WorkerScheduling {
+  if (value === undefined) return 'none';
+  if (value !== 'rr' && value !== 'none') throw new UsageError(`workerScheduling must be rr or none, got "${String(value)}"`);
+  return value;
 }
 
 function engineChoice(merged: Record<string, unknown>): EngineChoice {

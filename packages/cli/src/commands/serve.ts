@@ -1,5 +1,7 @@
+import cluster from 'node:cluster';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createSecureServer } from 'node:http2';
 import { createRequire } from 'node:module';
@@ -10,9 +12,12 @@ import { natsEngine, redactNatsUrl } from '@switchboard/engine-nats';
 import { redactRedisUrl, redisEngine } from '@switchboard/engine-redis';
 import { StartupError, UsageError, integerOption } from '../usage-error.js';
 import { adminRoute } from './admin-route.js';
-import { loadServeConfig, type EngineChoice } from './serve-config.js';
+import { MAX_WORKERS, loadServeConfig, type EngineChoice } from './serve-config.js';
 import { openFileLimit, openFileWarning } from './open-file-limit.js';
 import { parseLogFormat, parseLogLevel, serveLogger } from './serve-logger.js';
+import { runPrimary } from './serve-primary.js';
+import { linkWorker } from './serve-worker-link.js';
+import { GENERATED_KEY_ENV, WORKER_SLOT_ENV, type ToPrimary } from './worker-ipc.js';
 
 const HELP = `Usage: switchboard serve [options]
 
@@ -38,6 +43,11 @@ Options:
   --tls-key FILE      PEM private key of --tls-cert
   --log-level LEVEL   trace, debug, info (default), warn, error, fatal or silent
   --log-format FMT    json (default: one JSON object per line) or pretty (the default on a TTY)
+  --workers N         processes on this box, each a node of the cluster, sharing the port (default: one per
+                      core with --engine redis or nats; 1 with the memory engine, which refuses more: each
+                      worker would be an island); 1 = one process, no primary; max ${MAX_WORKERS}
+  --worker-scheduling S  none (default: every worker accepts on the shared socket, the kernel picks) or rr (the
+                      primary accepts and hands connections out in turn: an even spread, for more CPU); docs/scaling.md
   --admin-secret S    the /admin dashboard takes this secret (Authorization: admin S) instead of the API key
   --no-admin          no /admin dashboard
   --config FILE       JSON file with server options (namespaces, jwt, allowedOrigins, limits…); see docs/operations.md
@@ -50,7 +60,7 @@ Environment (overrides the config file; flags override both):
   SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY,
   SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX,
   SWITCHBOARD_NATS_URL (comma-separated), SWITCHBOARD_NATS_PREFIX, SWITCHBOARD_NATS_REPLICAS, SWITCHBOARD_NATS_STORAGE,
-  SWITCHBOARD_LOG_LEVEL`;
+  SWITCHBOARD_WORKERS, SWITCHBOARD_WORKER_SCHEDULING, SWITCHBOARD_LOG_LEVEL`;
 
 /** The demo page and the client bundles it loads (the client, and the opt-in MessagePack codec), read once. */
 function demoAssets(): Record<string, { type: string; body: Buffer }> {
@@ -82,6 +92,8 @@ export async function runServe(argv: string[]): Promise<void> {
       'tls-key': { type: 'string' },
       'admin-secret': { type: 'string' },
       'no-admin': { type: 'boolean' },
+      workers: { type: 'string' },
+      'worker-scheduling': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -104,16 +116,27 @@ export async function runServe(argv: string[]): Promise<void> {
       natsStorage: values['nats-storage'],
       tlsCert: values['tls-cert'],
       tlsKey: values['tls-key'],
+      workers: values.workers === undefined ? undefined : integerOption('workers', values.workers, 1),
+      workerScheduling: values['worker-scheduling'],
     },
     process.env,
   );
-  const nodeId = config.server.nodeId ?? randomUUID().slice(0, 8);
-  const log = serveLogger({
+  const logOptions = {
     level: parseLogLevel(values['log-level'] ?? (process.env.SWITCHBOARD_LOG_LEVEL || undefined)),
     format: parseLogFormat(values['log-format'], process.stdout.isTTY === true),
-    nodeId,
-  });
-  const generatedKey = config.server.apiKey === undefined;
+  };
+  const slotEnv = cluster.isWorker ? process.env[WORKER_SLOT_ENV] : undefined;
+  if (config.workers > 1 && slotEnv === undefined) {
+    // The primary: forks the workers, which run this same command and take the branch below.
+    const generatedKey = config.server.apiKey === undefined ? randomBytes(24).toString('base64url') : undefined;
+    return runPrimary({ config, log: serveLogger({ ...logOptions, nodeId: 'primary' }), generatedKey });
+  }
+  const slot = slotEnv === undefined ? undefined : Number(slotEnv);
+  // A worker is a node of its own; its name is stable across restarts of its slot.
+  if (slot !== undefined) config.server.nodeName = `${config.server.nodeName ?? hostname()}-w${slot}`;
+  const nodeId = config.server.nodeId ?? randomUUID().slice(0, 8);
+  const log = serveLogger({ ...logOptions, nodeId });
+  const generatedKey = config.server.apiKey === undefined || process.env[GENERATED_KEY_ENV] === '1';
   const apiKey = config.server.apiKey ?? randomBytes(24).toString('base64url');
   let server;
   try {
@@ -128,6 +151,7 @@ export async function runServe(argv: string[]): Promise<void> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  if (slot !== undefined) linkWorker(server);
   const assets = demoAssets();
   const adminSecret = values['admin-secret'] ?? process.env.SWITCHBOARD_ADMIN_SECRET;
   const admin = values['no-admin'] ? undefined : adminRoute({ apiKey, adminSecret, handleApi: (req, res) => server.handleRequest(req, res) });
@@ -172,7 +196,7 @@ export async function runServe(argv: string[]): Promise<void> {
   const scheme = config.tls ? 'https' : 'http';
   const base = `${scheme}://${host}:${address.port}`;
   const namespaces = Object.keys(config.server.namespaces ?? {});
-  console.log(`switchboard serve: node ${server.nodeId}, ${describeEngine(config.engine)}
+  const banner = `switchboard serve: node ${server.nodeId}, ${describeEngine(config.engine)}
   demo page     ${base}/
   websocket     ${config.tls ? 'wss' : 'ws'}://${host}:${address.port}${server.options.websocketPath}  (subprotocols ${server.options.codecs.map((c) => c.subprotocol).join(', ')})
   HTTP API      ${base}/api/<method>  (Authorization: apikey ${generatedKey ? apiKey : '<the key you set>'})${generatedKey ? '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]' : ''}
@@ -182,7 +206,9 @@ export async function runServe(argv: string[]): Promise<void> {
   namespaces    ${namespaces.length > 0 ? namespaces.join(', ') : '(none: every subscribe gets 102)'}
   proxy         ${describeProxy(server)}
   jwt           ${describeJwt(server)}
-  anonymous     ${describeAnonymous(server)}`);
+  anonymous     ${describeAnonymous(server)}`;
+  // A worker's banner is printed once by the primary, when every worker listens.
+  if (slot === undefined) console.log(banner);
 
   const fdLimit = openFileLimit();
   const fdWarning = openFileWarning(fdLimit, server.options.maxConnections);
@@ -190,7 +216,8 @@ export async function runServe(argv: string[]): Promise<void> {
     log.warn({ openFileLimit: fdLimit, maxConnections: server.options.maxConnections }, fdWarning);
     if (process.stdout.isTTY !== true) console.error(`switchboard: warning: ${fdWarning}`);
   }
-  log.info({ url: base, websocketPath: server.options.websocketPath, engine: config.engine.type, logLevel: log.level }, 'listening');
+  log.info({ url: base, websocketPath: server.options.websocketPath, engine: config.engine.type, logLevel: log.level, ...(slot !== undefined && { worker: slot, pid: process.pid }) }, 'listening');
+  if (slot !== undefined) process.send?.({ sb: 'listening', nodeId: server.nodeId, name: server.options.nodeName, banner } satisfies ToPrimary);
 
   // A staggered drain (1012 + a reconnect-after window), then exit; a second signal exits at once.
   const stop = (signal: string) => {
@@ -211,7 +238,9 @@ export async function runServe(argv: string[]): Promise<void> {
     process.once('SIGINT', () => process.exit(0));
     process.once('SIGTERM', () => process.exit(0));
   };
-  process.once('SIGINT', () => stop('SIGINT'));
+  // A worker leaves SIGINT to the primary: Ctrl-C signals the whole process group, and the primary forwards SIGTERM.
+  if (slot === undefined) process.once('SIGINT', () => stop('SIGINT'));
+  else process.on('SIGINT', () => {});
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 

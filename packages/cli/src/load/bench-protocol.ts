@@ -18,6 +18,8 @@ export interface WorkerPlan {
   concurrency: number;
   /** Failed opens are retried this many times, 250–1000 ms apart. */
   retries: number;
+  /** Connection i also subscribes to `<personalPrefix><i>`, a channel of its own (no publications: its cost is memory). */
+  personalPrefix?: string;
 }
 
 /** Counters a worker reports, cumulative. */
@@ -41,7 +43,8 @@ export type ToWorker = { type: 'start'; plan: WorkerPlan } | { type: 'measure' }
 export type FromWorker =
   | { type: 'progress'; counters: WorkerCounters }
   | { type: 'joined'; counters: WorkerCounters; connect: HistogramJson }
-  | { type: 'result'; counters: WorkerCounters; latency: HistogramJson; connect: HistogramJson; missing: number };
+  /** `first`: the latency of each channel's first publication (s = 0) alone. */
+  | { type: 'result'; counters: WorkerCounters; latency: HistogramJson; first: HistogramJson; connect: HistogramJson; missing: number };
 
 /** A publication's data: channel index, per-channel sequence from 0, send time on the shared clock, padding to the payload size. */
 export interface BenchData {

@@ -29,6 +29,12 @@ export interface BenchOptions {
   concurrency: number;
   /** Server processes whose CPU is read (local targets). */
   serverPids: number[];
+  /** Each connection also subscribes to `<personalPrefix><i>` (bench scenario I). */
+  personalPrefix?: string;
+  /** Runs once every connection is in, before any publish (read memory there). */
+  onJoined?: () => Promise<void>;
+  /** Publish one publication per channel alone first, then wait this long before the rate phase: `firstLatencyMs` is its fan-out alone. */
+  firstAloneMs?: number;
   onProgress: (line: ProgressLine) => void;
 }
 
@@ -48,7 +54,9 @@ export interface BenchResult {
   connect: { seconds: number; perSecond: number; p50Ms: number; p99Ms: number; maxMs: number };
   publish: { mode: 'rate' | 'closed-loop'; published: number; perSecond: number; failed: number; payloadBytes: number; channels: number };
   deliveries: { total: number; perSecond: number; expected: number; lost: number; duplicates: number };
-  latencyMs: { p50: number; p99: number; max: number; samples: number };
+  latencyMs: { p50: number; p99: number; max: number; samples: number; withinMs: (ms: number) => number };
+  /** The first publication's deliveries (with `firstAloneMs`: published alone). */
+  firstLatencyMs: { p50: number; p99: number; max: number; samples: number };
   errors: Record<string, number>;
   closes: Record<string, number>;
   server?: { pids: number[]; cpuSeconds: number; cpuMicrosPerDelivery: number };
@@ -122,6 +130,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         addresses: o.addresses,
         concurrency: o.concurrency,
         retries: 3,
+        personalPrefix: o.personalPrefix,
       };
       w.send({ type: 'start', plan } satisfies ToWorker);
     });
@@ -130,11 +139,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const connect = new LatencyHistogram();
     joins.forEach((j) => connect.merge(j.connect));
 
+    await o.onJoined?.();
     phase = 'measuring';
     tell({ type: 'measure' });
     const cpuBefore = o.serverPids.map(cpuMicros);
     const deliveriesBefore = sum(counters, 'deliveries');
     const pub = new Publisher(o);
+    if (o.firstAloneMs !== undefined) {
+      await pub.once();
+      published = pub.published;
+      await new Promise((r) => setTimeout(r, o.firstAloneMs));
+    }
     const measureStart = now();
     await pub.run(o.seconds * 1000, (n) => (published = n));
     const publishSeconds = (now() - measureStart) / 1000;
@@ -149,6 +164,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const final = results.map((r) => r.counters);
     const latency = new LatencyHistogram();
     results.forEach((r) => latency.merge(r.latency));
+    const first = new LatencyHistogram();
+    results.forEach((r) => first.merge(r.first));
     const opened = sum(final, 'opened');
     const deliveries = sum(final, 'deliveries') - deliveriesBefore;
     let expected = 0;
@@ -160,7 +177,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       connect: { seconds: connectSeconds, perSecond: opened / connectSeconds, p50Ms: connect.percentile(50), p99Ms: connect.percentile(99), maxMs: connect.max },
       publish: { mode: o.rate > 0 ? 'rate' : 'closed-loop', published: pub.published, perSecond: pub.published / publishSeconds, failed: pub.failed, payloadBytes: o.payloadBytes, channels: o.channels },
       deliveries: { total: deliveries, perSecond: deliveries / seconds, expected, lost, duplicates: sum(final, 'duplicates') },
-      latencyMs: { p50: latency.percentile(50), p99: latency.percentile(99), max: latency.max, samples: latency.count },
+      latencyMs: { p50: latency.percentile(50), p99: latency.percentile(99), max: latency.max, samples: latency.count, withinMs: (ms) => latency.atMost(ms) },
+      firstLatencyMs: { p50: first.percentile(50), p99: first.percentile(99), max: first.max, samples: first.count },
       errors: { ...mergeCounts(final.map((c) => c.errors)), ...(pub.failed ? { [`publish-${pub.lastError}`]: pub.failed } : {}) },
       closes: mergeCounts(final.map((c) => c.closes)),
       server: o.serverPids.length ? { pids: o.serverPids, cpuSeconds, cpuMicrosPerDelivery: deliveries ? (cpuSeconds * 1e6) / deliveries : NaN } : undefined,

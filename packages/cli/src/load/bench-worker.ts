@@ -12,6 +12,7 @@ const TRANSPORTS: Record<string, LoadTransport> = { websocket: websocketLoadTran
 const send = (message: FromWorker) => process.send!(message);
 const counters: WorkerCounters = { opened: 0, failedOpens: 0, attempts: 0, closed: 0, deliveries: 0, duplicates: 0, gaps: 0, errors: {}, closes: {} };
 const latency = new LatencyHistogram();
+const first = new LatencyHistogram();
 const connectTime = new LatencyHistogram();
 let measuring = false;
 let plan: WorkerPlan;
@@ -29,7 +30,8 @@ async function openOne(i: number, transport: LoadTransport): Promise<void> {
     counters.attempts++;
     const started = now();
     try {
-      conns[i] = await transport.open(target, [channelName(plan.channelPrefix, channelIndex)], {
+      const channels = [channelName(plan.channelPrefix, channelIndex), ...(plan.personalPrefix ? [`${plan.personalPrefix}${global}`] : [])];
+      conns[i] = await transport.open(target, channels, {
         publication: (_channel, data) => {
           const d = data as BenchData;
           const due = nextSeq[i];
@@ -39,6 +41,7 @@ async function openOne(i: number, transport: LoadTransport): Promise<void> {
             nextSeq[i] = d.s + 1;
             counters.deliveries++;
             if (measuring) latency.add(now() - d.t);
+            if (measuring && d.s === 0) first.add(now() - d.t);
           }
         },
         closed: (code) => {
@@ -84,7 +87,7 @@ async function finish(published: number[], waitMs: number): Promise<void> {
     return missing;
   };
   for (const deadline = now() + waitMs; due() > 0 && now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
-  send({ type: 'result', counters, latency: latency.toJSON(), connect: connectTime.toJSON(), missing: due() + counters.gaps });
+  send({ type: 'result', counters, latency: latency.toJSON(), first: first.toJSON(), connect: connectTime.toJSON(), missing: due() + counters.gaps });
   for (const c of conns) c?.close();
   setTimeout(() => process.exit(0), 500);
 }

@@ -75,7 +75,12 @@ export class Publisher {
     });
   }
 
-  /** Ends `run` early (storm publishes until the wave is over). */
+  /** One publication on every channel, resolved when all are answered. */
+  async once(): Promise<void> {
+    await Promise.all(this.perChannel.map((_, c) => this.one(c)));
+  }
+
+    /** Ends `run` early (storm publishes until the wave is over). */
   stop(): void {
     this.stopped = true;
   }

@@ -50,6 +50,13 @@ export class LatencyHistogram {
     return { buckets: [...this.buckets], count: this.count, max: this.max };
   }
 
+  /** How many samples took at most `ms`. */
+  atMost(ms: number): number {
+    let n = 0;
+    for (const [b, count] of this.buckets) if (b / 10 <= ms) n += count;
+    return n;
+  }
+
   /** p-th percentile (0–100) in ms; NaN when empty. */
   percentile(p: number): number {
     if (this.count === 0) return NaN;
