@@ -1,12 +1,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-
-/** One worker's registry as `getMetricsAsJSON()` gives it. */
-type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 import type { DrainPlan } from '@switchboard/server';
 import type { ServeConfig } from './serve-config.js';
 import type { serveLogger } from './serve-logger.js';
 import { GENERATED_KEY_ENV, WORKER_SLOT_ENV, isMessage, type ToPrimary, type ToWorker } from './worker-ipc.js';
+
+/** One worker's registry as `getMetricsAsJSON()` gives it. */
+type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 /** Restart backoff of a crashed worker: 100 ms doubling to 10 s; reset once a worker has served 10 s. */
 export const RESTART_BACKOFF = Object.freeze({ baseMs: 100, capMs: 10_000, healthyAfterMs: 10_000 });
