@@ -87,9 +87,9 @@ async function finish(published: number[], waitMs: number): Promise<void> {
     return missing;
   };
   for (const deadline = now() + waitMs; due() > 0 && now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
-  send({ type: 'result', counters, latency: latency.toJSON(), first: first.toJSON(), connect: connectTime.toJSON(), missing: due() + counters.gaps });
   for (const c of conns) c?.close();
-  setTimeout(() => process.exit(0), 500);
+  // Exit once the result is written to the IPC channel: under load it can take longer than any fixed delay.
+  process.send!({ type: 'result', counters, latency: latency.toJSON(), first: first.toJSON(), connect: connectTime.toJSON(), missing: due() + counters.gaps } satisfies FromWorker, () => process.exit(0));
 }
 
 process.on('message', (message: ToWorker) => {
