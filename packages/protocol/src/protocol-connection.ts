@@ -71,6 +71,16 @@ export function resolveConnectionOptions(options: ProtocolConnectionOptions): Re
   };
 }
 
+/** Frozen options (a server's, shared by all its connections), resolved once. */
+const resolvedShared = new WeakMap<ProtocolConnectionOptions, ResolvedConnectionOptions>();
+
+function resolveOnce(options: ProtocolConnectionOptions): ResolvedConnectionOptions {
+  if (!Object.isFrozen(options)) return resolveConnectionOptions(options);
+  let resolved = resolvedShared.get(options);
+  if (!resolved) resolvedShared.set(options, (resolved = resolveConnectionOptions(options)));
+  return resolved;
+}
+
 /** What the connection reports to its shell. */
 export type ConnectionEvent =
   | { type: 'message'; data: Uint8Array; binary: boolean }
@@ -140,7 +150,7 @@ export class ProtocolConnection implements FrameSink {
     options: ProtocolConnectionOptions,
     private readonly handler: ConnectionHandler,
   ) {
-    const o = resolveConnectionOptions(options);
+    const o = resolveOnce(options);
     this.maskSource = o.maskSource;
     this.maxMessageSize = o.maxMessageSize;
     this.maxFragments = o.maxFragments;

@@ -144,6 +144,8 @@ export function headerList(value: string | undefined): string[] {
 
 /** Does a token list contain `token`, case-insensitively? */
 export function hasToken(value: string | undefined, token: string): boolean {
+  // The usual case, the token alone: a list of the same length could not hold it with anything else.
+  if (value !== undefined && value.length === token.length) return value.toLowerCase() === token;
   return headerList(value).some((v) => v.toLowerCase() === token);
 }
 
