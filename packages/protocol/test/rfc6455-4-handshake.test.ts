@@ -86,6 +86,13 @@ describe('§4.2.1 reading the client’s handshake', () => {
     assert.equal(result.rest.length, 0);
   });
 
+  it('head bytes are read as latin1, ASCII or not', () => {
+    const bytes = new Uint8Array([...text(GOOD.replace('\r\n\r\n', '\r\nX-Name: caf')), 0xe9, 0x80, 0xff, ...text('\r\n\r\n')]);
+    const result = new HttpHeadReader(parseRequestHead).push(bytes);
+    assert.equal(result?.head.headers.get('x-name'), 'caf\u00e9\u0080\u00ff');
+    assert.equal(result?.head.headers.get('host'), 'server.example.com');
+  });
+
   it('Upgrade and Connection are matched as case-insensitive token lists', () => {
     const raw = withHeader('Connection', 'keep-alive, UPGRADE').replace('Upgrade: websocket', 'Upgrade: WebSocket');
     assert.ok(acceptHandshake(read(raw), { sha1 }));
