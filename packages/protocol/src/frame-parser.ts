@@ -1,7 +1,7 @@
 import { ErrorCode, ProtocolError, protocolError } from './errors.js';
 import { CloseCode } from './close-code.js';
 import type { FrameHeader, Role } from './frame.js';
-import { applyMask } from './mask.js';
+import { applyMaskKey, maskKeyOf } from './mask.js';
 import { isControlOpcode, isKnownOpcode } from './opcode.js';
 
 /** Receives what the parser finds; payload chunks arrive already unmasked. */
@@ -37,14 +37,18 @@ const EMPTY = new Uint8Array(0);
  * needs and moves on; header bytes split across chunks are gathered in a small
  * scratch buffer, payload bytes are never copied (they are unmasked in place,
  * so `push` takes ownership of the buffer it is given).
+ *
+ * Idle memory: a parser holds numbers and its reused header, no typed array until
+ * a header arrives split across chunks (a `new Uint8Array` each would cost a
+ * backing store outside the JS heap per connection).
  */
 export class FrameParser {
   state: ParserState = ParserState.Header;
-  /** Header bytes split across chunks (up to 8), then the masking key at offset 8: one allocation per connection. */
-  private readonly bytes = new Uint8Array(12);
-  private readonly scratch = this.bytes.subarray(0, 8);
-  private readonly mask = this.bytes.subarray(8, 12);
+  /** Header bytes split across chunks (up to 8), made the first time a header is split. */
+  private scratch: Uint8Array | undefined;
   private scratchUsed = 0;
+  /** The current frame's masking key, as `maskKeyOf` packs it. */
+  private maskKey = 0;
   /** Reused for every frame: the sink may keep it until the next onFrameHeader. */
   private readonly header: FrameHeader = { fin: false, rsv: 0, opcode: 0, masked: false, length: 0 };
   private remaining = 0;
@@ -86,10 +90,11 @@ export class FrameParser {
     }
   }
 
-  /** Copies up to `n` bytes into scratch; true once all `n` are there. */
+  /** Copies up to `n` header bytes into scratch; returns how many it took (all `n` are there once `scratchUsed === n`). */
   private gather(data: Uint8Array, pos: number, n: number): number {
+    const scratch = (this.scratch ??= new Uint8Array(8));
     const take = Math.min(n - this.scratchUsed, data.length - pos);
-    for (let i = 0; i < take; i++) this.scratch[this.scratchUsed++] = data[pos + i];
+    for (let i = 0; i < take; i++) scratch[this.scratchUsed++] = data[pos + i];
     return take;
   }
 
@@ -103,8 +108,8 @@ export class FrameParser {
     } else {
       pos += this.gather(data, pos, 2);
       if (this.scratchUsed < 2) return pos;
-      b0 = this.scratch[0];
-      b1 = this.scratch[1];
+      b0 = this.scratch![0];
+      b1 = this.scratch![1];
       this.scratchUsed = 0;
     }
     const fin = (b0 & 0x80) !== 0;
@@ -137,21 +142,35 @@ export class FrameParser {
   }
 
   private readLength16(data: Uint8Array, pos: number): number {
-    pos += this.gather(data, pos, 2);
-    if (this.scratchUsed < 2) return pos;
-    this.scratchUsed = 0;
-    this.header.length = (this.scratch[0] << 8) | this.scratch[1];
+    if (this.scratchUsed === 0 && data.length - pos >= 2) {
+      this.header.length = (data[pos] << 8) | data[pos + 1];
+      pos += 2;
+    } else {
+      pos += this.gather(data, pos, 2);
+      if (this.scratchUsed < 2) return pos;
+      this.scratchUsed = 0;
+      this.header.length = (this.scratch![0] << 8) | this.scratch![1];
+    }
     this.afterLength();
     return pos;
   }
 
   private readLength64(data: Uint8Array, pos: number): number {
-    pos += this.gather(data, pos, 8);
-    if (this.scratchUsed < 8) return pos;
-    this.scratchUsed = 0;
-    const s = this.scratch;
-    const high = ((s[0] << 24) | (s[1] << 16) | (s[2] << 8) | s[3]) >>> 0;
-    const low = ((s[4] << 24) | (s[5] << 16) | (s[6] << 8) | s[7]) >>> 0;
+    let s: Uint8Array;
+    let at: number;
+    if (this.scratchUsed === 0 && data.length - pos >= 8) {
+      s = data;
+      at = pos;
+      pos += 8;
+    } else {
+      pos += this.gather(data, pos, 8);
+      if (this.scratchUsed < 8) return pos;
+      this.scratchUsed = 0;
+      s = this.scratch!;
+      at = 0;
+    }
+    const high = ((s[at] << 24) | (s[at + 1] << 16) | (s[at + 2] << 8) | s[at + 3]) >>> 0;
+    const low = ((s[at + 4] << 24) | (s[at + 5] << 16) | (s[at + 6] << 8) | s[at + 7]) >>> 0;
     // §5.2: the most significant bit MUST be 0.
     if (high & 0x80000000) throw protocolError(ErrorCode.LengthTooLarge, 'invalid payload length');
     this.header.length = high > 0x1fffff ? Number.MAX_SAFE_INTEGER : high * 0x100000000 + low;
@@ -169,16 +188,13 @@ export class FrameParser {
 
   private readMaskKey(data: Uint8Array, pos: number): number {
     if (this.scratchUsed === 0 && data.length - pos >= 4) {
-      this.mask[0] = data[pos];
-      this.mask[1] = data[pos + 1];
-      this.mask[2] = data[pos + 2];
-      this.mask[3] = data[pos + 3];
+      this.maskKey = maskKeyOf(data, pos);
       pos += 4;
     } else {
       pos += this.gather(data, pos, 4);
       if (this.scratchUsed < 4) return pos;
       this.scratchUsed = 0;
-      this.mask.set(this.scratch.subarray(0, 4));
+      this.maskKey = maskKeyOf(this.scratch!, 0);
     }
     this.startPayload();
     return pos;
@@ -200,7 +216,7 @@ export class FrameParser {
     const take = Math.min(this.remaining, data.length - pos);
     const end = pos + take;
     if (this.header.masked) {
-      applyMask(data, this.mask, pos, end, this.maskPhase);
+      applyMaskKey(data, this.maskKey, pos, end, this.maskPhase);
       this.maskPhase = (this.maskPhase + take) & 3;
     }
     this.remaining -= take;

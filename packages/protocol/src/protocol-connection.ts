@@ -4,7 +4,7 @@ import { encodeClosePayload, parseClosePayload } from './close-payload.js';
 import { ErrorCode, ProtocolError, SwitchboardError, protocolError } from './errors.js';
 import type { Extension, MessageDecoder } from './extension.js';
 import type { Frame, FrameHeader, MaskSource, Role } from './frame.js';
-import { FrameParser, type FrameSink } from './frame-parser.js';
+import { FrameParser, type FrameParserOptions, type FrameSink } from './frame-parser.js';
 import { serializeFrame, type PreparedFrame } from './frame-serializer.js';
 import { Opcode, isControlOpcode } from './opcode.js';
 import { Utf8Validator } from './utf8-validator.js';
@@ -71,6 +71,30 @@ export function resolveConnectionOptions(options: ProtocolConnectionOptions): Re
   };
 }
 
+/** What a connection keeps of its options; shared by every connection built from the same frozen options. */
+interface Settings {
+  options: ResolvedConnectionOptions;
+  parser: FrameParserOptions;
+}
+
+/** Frozen options (a server's, shared by all its connections) are resolved once, not per connection. */
+const sharedSettings = new WeakMap<ProtocolConnectionOptions, Settings>();
+
+function settingsFor(options: ProtocolConnectionOptions): Settings {
+  const frozen = Object.isFrozen(options);
+  let settings = frozen ? sharedSettings.get(options) : undefined;
+  if (!settings) {
+    const o = resolveConnectionOptions(options);
+    const allowedRsv = o.extensions.reduce((bits, e) => bits | e.rsv, 0);
+    settings = { options: o, parser: { role: o.role, allowedRsv, maxFrameLength: o.maxMessageSize } };
+    if (frozen) sharedSettings.set(options, settings);
+  }
+  return settings;
+}
+
+/** The frame header before the first frame arrives. */
+const NO_FRAME: FrameHeader = Object.freeze({ fin: true, rsv: 0, opcode: 0, masked: false, length: 0 });
+
 /** What the connection reports to its shell. */
 export type ConnectionEvent =
   | { type: 'message'; data: Uint8Array; binary: boolean }
@@ -113,25 +137,21 @@ export class ProtocolConnection implements FrameSink {
   closeReceived = false;
 
   private readonly parser: FrameParser;
-  private readonly maskSource: MaskSource | null;
-  private readonly maxMessageSize: number;
-  private readonly maxFragments: number;
-  private readonly autoPong: boolean;
-  private readonly highWaterMark: number;
-  private readonly lowWaterMark: number;
-  private readonly extensions: readonly Extension[];
+  /** Resolved options, shared with the other connections of a server (idle memory: one field, not seven). */
+  private readonly o: ResolvedConnectionOptions;
 
-  // The frame being received.
-  private frame: FrameHeader = { fin: true, rsv: 0, opcode: 0, masked: false, length: 0 };
+  // The frame being received. The accumulators and the validator are made when first needed:
+  // an idle connection holds none of them.
+  private frame: FrameHeader = NO_FRAME;
   private frameReceived = 0;
-  private control = new ByteAccumulator();
+  private control: ByteAccumulator | undefined;
   // The data message being assembled across frames.
   private inMessage = false;
   private messageBinary = false;
   private messageLength = 0;
   private fragments = 0;
-  private readonly utf8 = new Utf8Validator();
-  private assembled = new ByteAccumulator();
+  private utf8: Utf8Validator | undefined;
+  private assembled: ByteAccumulator | undefined;
   /** Set while receiving a message an extension transforms (e.g. a compressed one). */
   private decoder: MessageDecoder | null = null;
   private decodedLength = 0;
@@ -140,16 +160,9 @@ export class ProtocolConnection implements FrameSink {
     options: ProtocolConnectionOptions,
     private readonly handler: ConnectionHandler,
   ) {
-    const o = resolveConnectionOptions(options);
-    this.maskSource = o.maskSource;
-    this.maxMessageSize = o.maxMessageSize;
-    this.maxFragments = o.maxFragments;
-    this.autoPong = o.autoPong;
-    this.highWaterMark = o.highWaterMark;
-    this.lowWaterMark = o.lowWaterMark;
-    this.extensions = o.extensions;
-    const allowedRsv = o.extensions.reduce((bits, e) => bits | e.rsv, 0);
-    this.parser = new FrameParser({ role: o.role, allowedRsv, maxFrameLength: o.maxMessageSize }, this);
+    const settings = settingsFor(options);
+    this.o = settings.options;
+    this.parser = new FrameParser(settings.parser, this);
   }
 
   /** Feeds bytes from the wire. Takes ownership of `data` (payloads are unmasked in place). */
@@ -171,13 +184,13 @@ export class ProtocolConnection implements FrameSink {
   /** Frees extension state (pooled zlib streams); the shell calls it once the transport is gone. */
   dispose(): void {
     this.state = ConnectionState.Closed;
-    for (const extension of this.extensions) extension.dispose();
+    for (const extension of this.o.extensions) extension.dispose();
   }
 
   /** Reports `n` bytes of earlier output as handed to the transport. */
   written(n: number): void {
     this.bufferedAmount = Math.max(0, this.bufferedAmount - n);
-    if (this.readPaused && this.bufferedAmount <= this.lowWaterMark) this.readPaused = false;
+    if (this.readPaused && this.bufferedAmount <= this.o.lowWaterMark) this.readPaused = false;
   }
 
   send(data: Uint8Array, options: SendOptions = {}): void {
@@ -189,7 +202,7 @@ export class ProtocolConnection implements FrameSink {
     const binary = options.binary ?? false;
     const opcode = binary ? Opcode.Binary : Opcode.Text;
     let rsv = 0;
-    if (options.compress !== false) for (const extension of this.extensions) {
+    if (options.compress !== false) for (const extension of this.o.extensions) {
       const encoded = extension.encode(data, binary);
       data = encoded.payload;
       rsv |= encoded.rsv;
@@ -219,9 +232,9 @@ export class ProtocolConnection implements FrameSink {
    */
   sendPrepared(frame: PreparedFrame): void {
     this.assertCanSend();
-    if (this.maskSource) throw new SwitchboardError(ErrorCode.InvalidState, 'prepared frames are for servers only');
+    if (this.o.maskSource) throw new SwitchboardError(ErrorCode.InvalidState, 'prepared frames are for servers only');
     if (frame.transform !== false) {
-      for (const extension of this.extensions) {
+      for (const extension of this.o.extensions) {
         const encoded = extension.encodeShared?.(frame);
         if (encoded) return this.output(encoded);
       }
@@ -275,15 +288,18 @@ export class ProtocolConnection implements FrameSink {
       this.messageBinary = header.opcode === Opcode.Binary;
       this.messageLength = 0;
       this.fragments = 0;
-      this.utf8.reset();
+      if (!this.messageBinary) {
+        if (this.utf8) this.utf8.reset();
+        else this.utf8 = new Utf8Validator();
+      }
       this.decoder = header.rsv === 0 ? null : this.startDecode(header.rsv);
       this.decodedLength = 0;
     }
-    if (++this.fragments > this.maxFragments) {
+    if (++this.fragments > this.o.maxFragments) {
       throw new ProtocolError(ErrorCode.TooManyFragments, CloseCode.MessageTooBig, 'too many fragments');
     }
     this.messageLength += header.length;
-    if (this.messageLength > this.maxMessageSize) {
+    if (this.messageLength > this.o.maxMessageSize) {
       throw new ProtocolError(ErrorCode.MessageTooBig, CloseCode.MessageTooBig, 'message too big');
     }
   }
@@ -293,10 +309,11 @@ export class ProtocolConnection implements FrameSink {
     if (this.closeReceived) return;
     const frame = this.frame;
     if (isControlOpcode(frame.opcode)) {
-      if (!last || this.control.length > 0) {
-        this.control.append(chunk, 125);
+      if (!last || (this.control !== undefined && this.control.length > 0)) {
+        const control = (this.control ??= new ByteAccumulator());
+        control.append(chunk, 125);
         if (!last) return;
-        chunk = this.control.take();
+        chunk = control.take();
       }
       this.onControlFrame(frame.opcode, chunk);
       return;
@@ -305,23 +322,24 @@ export class ProtocolConnection implements FrameSink {
     if (this.decoder) {
       for (const decoded of this.decoder.push(chunk, end)) this.appendDecoded(decoded);
     } else {
-      if (!this.messageBinary && !this.utf8.update(chunk)) throw invalidUtf8();
-      if (end && this.frameReceived === 0 && this.assembled.length === 0) {
+      if (!this.messageBinary && !this.utf8!.update(chunk)) throw invalidUtf8();
+      if (end && this.frameReceived === 0 && (this.assembled === undefined || this.assembled.length === 0)) {
         this.completeMessage(chunk); // zero-copy: the whole message arrived in one chunk
         return;
       }
       this.frameReceived += chunk.length;
-      this.assembled.append(chunk, this.maxMessageSize);
+      (this.assembled ??= new ByteAccumulator()).append(chunk, this.o.maxMessageSize);
     }
-    if (end) this.completeMessage(this.assembled.take());
+    if (end) this.completeMessage(this.assembled ? this.assembled.take() : new Uint8Array(0));
   }
 
   // --- internals -------------------------------------------------------------
 
   /** The last-negotiated extension that claims the bits decodes (receive runs in reverse order). */
   private startDecode(rsv: number): MessageDecoder {
-    for (let i = this.extensions.length - 1; i >= 0; i--) {
-      const decoder = this.extensions[i].startDecode(rsv);
+    const extensions = this.o.extensions;
+    for (let i = extensions.length - 1; i >= 0; i--) {
+      const decoder = extensions[i].startDecode(rsv);
       if (decoder) return decoder;
     }
     throw protocolError(ErrorCode.ReservedBits, 'reserved bits set');
@@ -329,15 +347,15 @@ export class ProtocolConnection implements FrameSink {
 
   private appendDecoded(bytes: Uint8Array): void {
     this.decodedLength += bytes.length;
-    if (this.decodedLength > this.maxMessageSize) {
+    if (this.decodedLength > this.o.maxMessageSize) {
       throw new ProtocolError(ErrorCode.MessageTooBig, CloseCode.MessageTooBig, 'message too big');
     }
-    if (!this.messageBinary && !this.utf8.update(bytes)) throw invalidUtf8();
-    this.assembled.append(bytes, this.maxMessageSize);
+    if (!this.messageBinary && !this.utf8!.update(bytes)) throw invalidUtf8();
+    (this.assembled ??= new ByteAccumulator()).append(bytes, this.o.maxMessageSize);
   }
 
   private completeMessage(data: Uint8Array): void {
-    if (!this.messageBinary && !this.utf8.complete) throw invalidUtf8();
+    if (!this.messageBinary && !this.utf8!.complete) throw invalidUtf8();
     this.inMessage = false;
     this.decoder = null;
     this.handler.onEvent({ type: 'message', data, binary: this.messageBinary });
@@ -347,7 +365,7 @@ export class ProtocolConnection implements FrameSink {
     if (opcode === Opcode.Ping) {
       // Copy: the pong is queued for a later flush, and the payload aliases the caller's input buffer.
       const data = payload.slice();
-      if (this.autoPong && !this.closeSent) {
+      if (this.o.autoPong && !this.closeSent) {
         this.emitFrame({ fin: true, rsv: 0, opcode: Opcode.Pong, payload: data });
       }
       this.handler.onEvent({ type: 'ping', data });
@@ -379,14 +397,14 @@ export class ProtocolConnection implements FrameSink {
   }
 
   private emitFrame(frame: Frame): void {
-    for (const chunk of serializeFrame(frame, this.maskSource)) this.output(chunk);
+    for (const chunk of serializeFrame(frame, this.o.maskSource)) this.output(chunk);
   }
 
   /** Hands bytes to the shell, counting them until it reports them written. */
   private output(bytes: Uint8Array): void {
     this.bufferedAmount += bytes.length;
     this.handler.onOutput(bytes);
-    if (this.bufferedAmount > this.highWaterMark) this.readPaused = true;
+    if (this.bufferedAmount > this.o.highWaterMark) this.readPaused = true;
   }
 }
 

@@ -120,3 +120,43 @@ describe('properties', () => {
     );
   });
 });
+
+describe('HTTP head parsing', () => {
+  /** The header-line rules as first written (split, trim, regular expressions): the scanner must agree with them. */
+  function referenceHeaders(text: string): Map<string, string> {
+    const headers = new Map<string, string>();
+    const lines = text.split('\r\n');
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i];
+      if (line.startsWith(' ') || line.startsWith('\t')) throw new Error('obsolete header line folding');
+      const colon = line.indexOf(':');
+      const name = colon > 0 ? line.slice(0, colon) : '';
+      if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new Error('malformed header line');
+      const value = line.slice(colon + 1).trim();
+      if (/[\0-\x08\x0a-\x1f\x7f]/.test(value)) throw new Error('invalid character in header value');
+      const key = name.toLowerCase();
+      const prior = headers.get(key);
+      if (prior !== undefined && key === 'host') throw new Error('duplicate Host header');
+      headers.set(key, prior === undefined ? value : `${prior}, ${value}`);
+    }
+    return headers;
+  }
+  const outcome = (f: () => Map<string, string>) => {
+    try {
+      return [...f()];
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  it('header lines parse as split, trim and the token and value rules say, for any text', () => {
+    const piece = fc.constantFrom('\r\n', ': ', ':', ' ', '\t', '\v', '\u00a0', '\u2028', '\x01', '\x7f', '\r', '\n', 'Host', 'host', 'X-A', 'x-a', 'v', 'é', '(', '"', ',');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (pieces) => {
+        const text = `GET / HTTP/1.1\r\n${pieces.join('')}`;
+        assert.deepEqual(outcome(() => parseRequestHead(text).headers), outcome(() => referenceHeaders(text)));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});

@@ -14,9 +14,12 @@ import {
   parseResponseHead,
   renderRejection,
   verifyServerHandshake,
+  WEBSOCKET_GUID,
   type HttpRequestHead,
   type ServerHandshakeOptions,
 } from '../src/index.js';
+import fc from 'fast-check';
+import { toBase64 } from '../src/handshake/accept-key.js';
 import { text } from './helpers.js';
 
 const sha1 = (d: Uint8Array) => new Uint8Array(createHash('sha1').update(d).digest());
@@ -52,9 +55,19 @@ describe('§4.2.1 reading the client’s handshake', () => {
     assert.equal(computeAcceptKey(RFC_KEY, sha1), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
   });
 
+  it('the accept value is base64(SHA-1(key + GUID)) for any key, and base64 matches RFC 4648 for any length', () => {
+    const reference = (key: string) => createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+    fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (nonce) => {
+      const key = Buffer.from(nonce).toString('base64');
+      assert.equal(computeAcceptKey(key, sha1), reference(key));
+    }));
+    fc.assert(fc.property(fc.string(), (key) => assert.equal(computeAcceptKey(key, sha1), reference(key))));
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => assert.equal(toBase64(bytes), Buffer.from(bytes).toString('base64'))));
+  });
+
   it('accepts the RFC example and answers 101 with the accept key', () => {
     const accepted = acceptHandshake(read(GOOD), { sha1, selectSubprotocol: (offered) => offered[1] });
-    const response = new TextDecoder().decode(accepted.response);
+    const response = accepted.response;
     assert.match(response, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
     assert.match(response, /\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
     assert.match(response, /\r\nSec-WebSocket-Protocol: superchat\r\n/);
@@ -71,6 +84,13 @@ describe('§4.2.1 reading the client’s handshake', () => {
     assert.equal(result.head.headers.get('sec-websocket-key'), RFC_KEY);
     // The head ends before "EXTRA"; bytes after it arrive in later pushes.
     assert.equal(result.rest.length, 0);
+  });
+
+  it('head bytes are read as latin1, ASCII or not', () => {
+    const bytes = new Uint8Array([...text(GOOD.replace('\r\n\r\n', '\r\nX-Name: caf')), 0xe9, 0x80, 0xff, ...text('\r\n\r\n')]);
+    const result = new HttpHeadReader(parseRequestHead).push(bytes);
+    assert.equal(result?.head.headers.get('x-name'), 'caf\u00e9\u0080\u00ff');
+    assert.equal(result?.head.headers.get('host'), 'server.example.com');
   });
 
   it('Upgrade and Connection are matched as case-insensitive token lists', () => {
@@ -154,7 +174,7 @@ describe('§9.1 extension negotiation hook', () => {
     assert.deepEqual(seen, [[[{ name: 'level', value: '9' }], [{ name: 'level', value: '2' }]]]);
     assert.equal(accepted.extensionsHeader, 'x-test; level=2');
     assert.deepEqual(accepted.extensions, [noopExtension]);
-    assert.match(new TextDecoder().decode(accepted.response), /Sec-WebSocket-Extensions: x-test; level=2\r\n/);
+    assert.match(accepted.response, /Sec-WebSocket-Extensions: x-test; level=2\r\n/);
   });
 
   it('a declining negotiator leaves the extension out', () => {

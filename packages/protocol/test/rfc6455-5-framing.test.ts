@@ -212,16 +212,19 @@ describe('§5.3 serializer', () => {
     assert.equal(decode(payload), 'unchanged');
   });
 
-  it('applyMask is its own inverse across phases and lengths', () => {
-    const key = hex('12 34 56 78');
-    for (const length of [0, 1, 3, 4, 31, 32, 33, 100, 1001]) {
+  it('applyMask is its own inverse across phases, lengths and alignments', () => {
+    const key = hex('12 34 56 f8');
+    for (const length of [0, 1, 3, 4, 31, 32, 33, 63, 64, 65, 100, 1001]) {
       for (const phase of [0, 1, 2, 3]) {
-        const original = new Uint8Array(length).map((_, i) => i);
-        const data = original.slice();
-        applyMask(data, key, 0, length, phase);
-        for (let i = 0; i < length; i++) assert.equal(data[i], original[i] ^ key[(phase + i) & 3]);
-        applyMask(data, key, 0, length, phase);
-        assert.deepEqual(data, original);
+        for (const offset of [0, 1, 2, 3]) {
+          const original = new Uint8Array(length).map((_, i) => i);
+          const data = new Uint8Array(length + offset).subarray(offset);
+          data.set(original);
+          applyMask(data, key, 0, length, phase);
+          for (let i = 0; i < length; i++) assert.equal(data[i], original[i] ^ key[(phase + i) & 3]);
+          applyMask(data, key, 0, length, phase);
+          assert.deepEqual(data, original);
+        }
       }
     }
   });

@@ -16,29 +16,60 @@ export type HeadOutcome<T> =
  * core's bounded `HttpHeadReader`, within `timeoutMs`. Calls `done` exactly once,
  * after removing its listeners and timer, so the socket passes cleanly to its next
  * owner (a rejection, or the connection's shell). Bytes after the head are in `rest`.
+ * `done` also gets the socket, so one callback can serve every handshake.
  */
-export function readHead<T>(socket: Duplex, reader: HttpHeadReader<T>, timeoutMs: number, done: (outcome: HeadOutcome<T>) => void): void {
-  const finish = (outcome: HeadOutcome<T>) => {
-    clearTimeout(timer);
-    socket.off('data', onData);
-    socket.off('error', onError);
-    socket.off('close', onClose);
-    done(outcome);
-  };
-  const onData = (chunk: Buffer) => {
-    let result: HeadResult<T> | null;
-    try {
-      result = reader.push(chunk);
-    } catch (error) {
-      finish({ type: 'invalid', error });
-      return;
-    }
-    if (result) finish({ type: 'head', head: result.head, rest: result.rest });
-  };
-  const onError = (error: Error) => finish({ type: 'closed', error });
-  const onClose = () => finish({ type: 'closed' });
-  const timer = setTimeout(() => finish({ type: 'timeout' }), timeoutMs);
+export function readHead<T>(
+  socket: Duplex,
+  reader: HttpHeadReader<T>,
+  timeoutMs: number,
+  done: (outcome: HeadOutcome<T>, socket: Duplex) => void,
+): void {
+  // Shared listeners find their state on the socket: no closures per handshake.
+  const s = socket as HeadSocket;
+  s[kHead] = { reader, done: done as HeadRead['done'], timer: setTimeout(onTimeout, timeoutMs, s) };
   socket.on('data', onData);
   socket.on('error', onError);
   socket.on('close', onClose);
+}
+
+interface HeadRead {
+  reader: HttpHeadReader<unknown>;
+  done: (outcome: HeadOutcome<unknown>, socket: Duplex) => void;
+  timer: NodeJS.Timeout;
+}
+
+const kHead = Symbol('switchboard.readHead');
+type HeadSocket = Duplex & { [kHead]: HeadRead | undefined };
+
+function finish(socket: HeadSocket, outcome: HeadOutcome<unknown>): void {
+  const read = socket[kHead]!;
+  socket[kHead] = undefined;
+  clearTimeout(read.timer);
+  socket.off('data', onData);
+  socket.off('error', onError);
+  socket.off('close', onClose);
+  read.done(outcome, socket);
+}
+
+function onData(this: HeadSocket, chunk: Buffer): void {
+  let result: HeadResult<unknown> | null;
+  try {
+    result = this[kHead]!.reader.push(chunk);
+  } catch (error) {
+    finish(this, { type: 'invalid', error });
+    return;
+  }
+  if (result) finish(this, { type: 'head', head: result.head, rest: result.rest });
+}
+
+function onError(this: HeadSocket, error: Error): void {
+  finish(this, { type: 'closed', error });
+}
+
+function onClose(this: HeadSocket): void {
+  finish(this, { type: 'closed' });
+}
+
+function onTimeout(socket: HeadSocket): void {
+  finish(socket, { type: 'timeout' });
 }

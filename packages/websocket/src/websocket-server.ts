@@ -20,6 +20,7 @@ import {
   type HttpRequestHead,
   type PerMessageDeflateOptions,
   type ServerExtensionNegotiator,
+  type ServerHandshakeOptions,
 } from '@switchboard/protocol';
 import { AcceptLimiter, type AcceptRateOptions } from './accept-limiter.js';
 import { AcceptedConnection } from './accepted-connection.js';
@@ -28,7 +29,7 @@ import { sha1 } from './node-crypto.js';
 import { asBuffer, toBytes } from './buffers.js';
 import { assertPositiveIntegers } from './options.js';
 import type { PreparedMessage } from './prepared-message.js';
-import { readHead } from './read-head.js';
+import { readHead, type HeadOutcome } from './read-head.js';
 import { ReadyState, ServerWebSocket, type MessageData } from './server-websocket.js';
 import type { SocketShellOptions } from './socket-shell.js';
 
@@ -108,13 +109,15 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   private readonly connection: SocketShellOptions;
   private readonly deflate: { negotiator: ServerExtensionNegotiator; enabled?: (r: HttpRequestHead) => boolean } | undefined;
   private readonly limiter: AcceptLimiter | undefined;
+  /** The handshake options of requests that `perMessageDeflate.enabled` does not decide on: built once. */
+  private readonly handshake: ServerHandshakeOptions;
 
   constructor(options: WebSocketServerOptions = {}) {
     super();
     assertPositiveIntegers('WebSocketServer', options, ['maxHeaderBytes', 'handshakeTimeout', 'closeTimeout']);
     this.options = { ...options };
-    // Built (and validated) once; every connection starts from it.
-    this.connection = {
+    // Built (and validated) once; every connection starts from it. Frozen: the core resolves it once for all of them.
+    this.connection = Object.freeze({
       role: 'server',
       maxMessageSize: options.maxMessageSize,
       maxFragments: options.maxFragments,
@@ -122,7 +125,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       highWaterMark: options.highWaterMark,
       lowWaterMark: options.lowWaterMark,
       closeTimeout: options.closeTimeout,
-    };
+    });
     const { maxMessageSize } = resolveConnectionOptions(this.connection);
     this.limiter = options.acceptRate && new AcceptLimiter(options.acceptRate);
     const deflate = options.perMessageDeflate === true ? {} : options.perMessageDeflate || undefined;
@@ -132,6 +135,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
         enabled: deflate.enabled,
       };
     }
+    this.handshake = {
+      sha1,
+      selectSubprotocol: options.selectSubprotocol ?? ((offered: readonly string[]) => options.protocols?.find((p) => offered.includes(p)) ?? null),
+      requireSubprotocol: options.requireSubprotocol,
+      extensions: [...(options.extensions ?? []), ...(this.deflate ? [this.deflate.negotiator] : [])],
+      checkOrigin: options.checkOrigin,
+    };
   }
 
   /** Listens on its own TCP port, parsing handshakes with the core's bounded parser. */
@@ -163,13 +173,16 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   handleDuplex(socket: Duplex): void {
     this.pending.add(socket);
     const reader = new HttpHeadReader(parseRequestHead, this.options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes);
-    readHead(socket, reader, this.options.handshakeTimeout ?? DEFAULTS.handshakeTimeout, (outcome) => {
-      this.pending.delete(socket);
-      if (outcome.type === 'head') this.complete(socket, outcome.head, outcome.rest);
-      else if (outcome.type === 'invalid') this.reject(socket, asHandshakeError(outcome.error));
-      else if (outcome.type === 'timeout') this.reject(socket, new HandshakeError(ErrorCode.HandshakeTimeout, 408, 'opening handshake timed out'));
-    });
+    readHead(socket, reader, this.options.handshakeTimeout ?? DEFAULTS.handshakeTimeout, this.onHead);
   }
+
+  /** Where `readHead` reports, for every handshake (one function, not one closure per connection). */
+  private readonly onHead = (outcome: HeadOutcome<HttpRequestHead>, socket: Duplex): void => {
+    this.pending.delete(socket);
+    if (outcome.type === 'head') this.complete(socket, outcome.head, outcome.rest);
+    else if (outcome.type === 'invalid') this.reject(socket, asHandshakeError(outcome.error));
+    else if (outcome.type === 'timeout') this.reject(socket, new HandshakeError(ErrorCode.HandshakeTimeout, 408, 'opening handshake timed out'));
+  };
 
   /**
    * RFC 8441 (WebSocket over HTTP/2): accepts an extended CONNECT stream, as an
@@ -208,7 +221,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     // Not part of RFC 8441, but undici 7 sends a key over HTTP/2 too and checks the accept (lib/web/websocket/connection.js).
     if (h.has('sec-websocket-key')) response['sec-websocket-accept'] = computeAcceptKey(h.get('sec-websocket-key')!, sha1);
     stream.respond(response);
-    const options = { ...this.connection, extensions: accepted.extensions };
+    const options = accepted.extensions.length === 0 ? this.connection : { ...this.connection, extensions: accepted.extensions };
     const connection = new AcceptedConnection(stream, request, accepted.protocol, accepted.extensionsHeader, options, new Uint8Array(0));
     if (this.options.accept) return this.options.accept(connection);
     this.emit('connection', new ServerWebSocket(connection, this.clients), request);
@@ -282,27 +295,15 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     }
     socket.write(accepted.response);
     (socket as Socket).setNoDelay?.(true);
-    const options = { ...this.connection, extensions: accepted.extensions };
+    const options = accepted.extensions.length === 0 ? this.connection : { ...this.connection, extensions: accepted.extensions };
     const connection = new AcceptedConnection(socket, request, accepted.protocol, accepted.extensionsHeader, options, head);
     if (o.accept) return o.accept(connection);
     this.emit('connection', new ServerWebSocket(connection, this.clients), request);
   }
 
-  private handshakeOptions(request: HttpRequestHead) {
-    const o = this.options;
-    return {
-      sha1,
-      selectSubprotocol: o.selectSubprotocol ?? ((offered: readonly string[]) => o.protocols?.find((p) => offered.includes(p)) ?? null),
-      requireSubprotocol: o.requireSubprotocol,
-      extensions: this.negotiatorsFor(request),
-      checkOrigin: o.checkOrigin,
-    };
-  }
-
-  private negotiatorsFor(request: HttpRequestHead): readonly ServerExtensionNegotiator[] {
-    const custom = this.options.extensions ?? [];
-    if (!this.deflate || (this.deflate.enabled && !this.deflate.enabled(request))) return custom;
-    return [...custom, this.deflate.negotiator];
+  private handshakeOptions(request: HttpRequestHead): ServerHandshakeOptions {
+    if (!this.deflate?.enabled || this.deflate.enabled(request)) return this.handshake;
+    return { ...this.handshake, extensions: this.options.extensions ?? [] };
   }
 
   private reject(socket: Duplex, error: HandshakeError, request?: HttpRequestHead): void {

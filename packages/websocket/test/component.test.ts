@@ -1,9 +1,10 @@
 // Server and client shells over an in-memory duplex pair: no ports, no kernel, the whole stack.
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import type { Duplex } from 'node:stream';
-import { ServerWebSocket, WebSocket, WebSocketServer, type CloseEvent } from '../src/index.js';
+import { ServerWebSocket, WebSocket, WebSocketServer, sha1, type CloseEvent } from '../src/index.js';
 import { duplexPair } from './duplex-pair.js';
 
 interface Pair {
@@ -135,6 +136,15 @@ describe('component: shells over an in-memory duplex', () => {
     const event = await closed(client);
     assert.deepEqual([event.code, event.wasClean], [1006, false]);
     assert.deepEqual((await serverClose).slice(0, 1), [1006]);
+  });
+});
+
+describe('node-crypto', () => {
+  it('sha1 is SHA-1 for any input length', () => {
+    for (let length = 0; length < 200; length++) {
+      const data = randomBytes(length);
+      assert.deepEqual(Buffer.from(sha1(data)), createHash('sha1').update(data).digest());
+    }
   });
 });
 

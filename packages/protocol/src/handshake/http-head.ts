@@ -24,7 +24,6 @@ export interface HeadResult<T> {
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const INVALID_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 
 /**
  * Collects bytes until the blank line that ends an HTTP/1.x head, failing as soon
@@ -82,7 +81,13 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
+const utf8 = new TextDecoder();
+
 function latin1(bytes: Uint8Array, end: number): string {
+  // The usual head is ASCII, which the native UTF-8 decoder turns into the same string faster.
+  let any = 0;
+  for (let i = 0; i < end; i++) any |= bytes[i];
+  if (any < 0x80) return utf8.decode(bytes.subarray(0, end));
   let s = '';
   for (let i = 0; i < end; i += 4096) {
     s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
@@ -94,42 +99,78 @@ function malformed(message: string): HandshakeError {
   return new HandshakeError(ErrorCode.MalformedHttp, 400, message);
 }
 
-function parseHeaderLines(lines: string[]): Map<string, string> {
+/** Token characters (RFC 9110 §5.6.2), by ASCII code. */
+const TOKEN_CHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHAR[c.charCodeAt(0)] = 1;
+
+/** What `String.prototype.trim` removes: ECMAScript white space and line terminators. */
+function isTrimmed(c: number): boolean {
+  return c <= 32 ? c === 32 || (c >= 9 && c <= 13) : c >= 160 && /\s/.test(String.fromCharCode(c));
+}
+
+/**
+ * The header lines of `text` from `from` (-1: none), as split on CRLF. One scan per line, no
+ * regular expressions or intermediate strings: names must be tokens, values are trimmed as
+ * `trim()` does and may not hold control characters other than HTAB.
+ */
+function parseHeaderLines(text: string, from: number): Map<string, string> {
   const headers = new Map<string, string>();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    if (line.startsWith(' ') || line.startsWith('\t')) throw malformed('obsolete header line folding');
-    const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon) : '';
-    if (!TOKEN.test(name)) throw malformed('malformed header line');
-    const value = line.slice(colon + 1).trim();
-    if (INVALID_VALUE.test(value)) throw malformed('invalid character in header value');
-    const key = name.toLowerCase();
+  for (let pos = from; pos >= 0; ) {
+    const next = text.indexOf('\r\n', pos);
+    const eol = next < 0 ? text.length : next;
+    const first = text.charCodeAt(pos);
+    if (first === 32 || first === 9) throw malformed('obsolete header line folding');
+    const colon = text.indexOf(':', pos);
+    if (colon <= pos || colon >= eol) throw malformed('malformed header line');
+    let upper = false;
+    for (let i = pos; i < colon; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 128 || TOKEN_CHAR[c] === 0) throw malformed('malformed header line');
+      if (c <= 90 && c >= 65) upper = true;
+    }
+    let start = colon + 1;
+    let end = eol;
+    while (start < end && isTrimmed(text.charCodeAt(start))) start++;
+    while (end > start && isTrimmed(text.charCodeAt(end - 1))) end--;
+    for (let i = start; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if ((c < 32 && c !== 9) || c === 127) throw malformed('invalid character in header value');
+    }
+    const name = text.slice(pos, colon);
+    const key = upper ? name.toLowerCase() : name;
+    const value = text.slice(start, end);
     const prior = headers.get(key);
     if (prior !== undefined && key === 'host') throw malformed('duplicate Host header');
     headers.set(key, prior === undefined ? value : `${prior}, ${value}`);
+    pos = next < 0 ? -1 : next + 2;
   }
   return headers;
 }
 
+/** The first line of a head, and where its header lines start (-1: there are none). */
+function firstLine(text: string): [line: string, rest: number] {
+  const eol = text.indexOf('\r\n');
+  return eol < 0 ? [text, -1] : [text.slice(0, eol), eol + 2];
+}
+
 export function parseRequestHead(text: string): HttpRequestHead {
-  const lines = text.split('\r\n');
-  const parts = lines[0].split(' ');
+  const [line, rest] = firstLine(text);
+  const parts = line.split(' ');
   if (parts.length !== 3 || !TOKEN.test(parts[0]) || parts[1] === '' || !/^HTTP\/\d\.\d$/.test(parts[2])) {
     throw malformed('malformed request line');
   }
-  return { method: parts[0], target: parts[1], version: parts[2], headers: parseHeaderLines(lines) };
+  return { method: parts[0], target: parts[1], version: parts[2], headers: parseHeaderLines(text, rest) };
 }
 
 export function parseResponseHead(text: string): HttpResponseHead {
-  const lines = text.split('\r\n');
-  const match = /^(HTTP\/\d\.\d) (\d{3})(?: (.*))?$/.exec(lines[0]);
+  const [line, rest] = firstLine(text);
+  const match = /^(HTTP\/\d\.\d) (\d{3})(?: (.*))?$/.exec(line);
   if (!match) throw malformed('malformed status line');
   return {
     version: match[1],
     status: Number(match[2]),
     statusText: match[3] ?? '',
-    headers: parseHeaderLines(lines),
+    headers: parseHeaderLines(text, rest),
   };
 }
 
@@ -144,6 +185,8 @@ export function headerList(value: string | undefined): string[] {
 
 /** Does a token list contain `token`, case-insensitively? */
 export function hasToken(value: string | undefined, token: string): boolean {
+  // The usual case, the token alone: a list of the same length could not hold it with anything else.
+  if (value !== undefined && value.length === token.length) return value.toLowerCase() === token;
   return headerList(value).some((v) => v.toLowerCase() === token);
 }
 

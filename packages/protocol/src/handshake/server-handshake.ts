@@ -29,8 +29,8 @@ export interface ServerHandshakeOptions {
 }
 
 export interface AcceptedHandshake {
-  /** The full 101 response, ready for the wire. */
-  response: Uint8Array;
+  /** The full 101 response head, to be written as UTF-8 (a string, so a shell can write it without encoding it first). */
+  response: string;
   protocol: string;
   /** The connection's extension instances, in the order they apply. */
   extensions: Extension[];
@@ -47,8 +47,10 @@ export function acceptHandshake(request: HttpRequestHead, options: ServerHandsha
   if (request.method !== 'GET') {
     throw new HandshakeError(ErrorCode.MethodNotAllowed, 405, 'the opening handshake must be a GET', { Allow: 'GET' });
   }
-  const [major, minor] = request.version.slice(5).split('.').map(Number);
-  if (major !== 1 || minor < 1) throw new HandshakeError(ErrorCode.MalformedHttp, 400, 'HTTP/1.1 or later is required');
+  if (request.version !== 'HTTP/1.1') {
+    const [major, minor] = request.version.slice(5).split('.').map(Number);
+    if (major !== 1 || minor < 1) throw new HandshakeError(ErrorCode.MalformedHttp, 400, 'HTTP/1.1 or later is required');
+  }
   if (!h.get('host')) throw new HandshakeError(ErrorCode.MissingHost, 400, 'missing Host header');
   if (!hasToken(h.get('upgrade'), 'websocket')) {
     throw new HandshakeError(ErrorCode.NotUpgrade, 426, 'this endpoint speaks WebSocket only', {
@@ -88,8 +90,9 @@ export function acceptHandshake(request: HttpRequestHead, options: ServerHandsha
     protocol = chosen ?? '';
   }
 
-  const negotiated = negotiateExtensions(parseExtensionHeader(h.get('sec-websocket-extensions')), options.extensions);
-  const extensionsHeader = negotiated.map((n) => formatExtension(n.offer)).join(', ');
+  const offers = h.get('sec-websocket-extensions');
+  const negotiated = offers === undefined ? [] : negotiateExtensions(parseExtensionHeader(offers), options.extensions);
+  const extensionsHeader = negotiated.length === 0 ? '' : negotiated.map((n) => formatExtension(n.offer)).join(', ');
   const extensions = negotiated.map((n) => n.extension);
 
   let head =
@@ -97,8 +100,8 @@ export function acceptHandshake(request: HttpRequestHead, options: ServerHandsha
     `Sec-WebSocket-Accept: ${computeAcceptKey(key, options.sha1)}\r\n`;
   if (protocol) head += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
   if (extensionsHeader) head += `Sec-WebSocket-Extensions: ${extensionsHeader}\r\n`;
-  for (const [name, value] of Object.entries(options.headers ?? {})) head += `${name}: ${value}\r\n`;
-  return { response: new TextEncoder().encode(head + '\r\n'), protocol, extensions, extensionsHeader };
+  if (options.headers) for (const [name, value] of Object.entries(options.headers)) head += `${name}: ${value}\r\n`;
+  return { response: head + '\r\n', protocol, extensions, extensionsHeader };
 }
 
 function negotiateExtensions(
