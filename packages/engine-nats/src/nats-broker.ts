@@ -11,6 +11,7 @@ import {
 } from '@switchboard/engine';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import type { Msg, Subscription } from '@nats-io/transport-node';
+import { AppendQueue } from './append-queue.js';
 import { IdempotencyClaims } from './idempotency-claims.js';
 import { NatsHistoryReader, type ChannelLocation } from './nats-history-reader.js';
 import type { NatsLink } from './nats-link.js';
@@ -58,6 +59,7 @@ export class NatsBroker implements Broker {
   private readonly profiles = new Map<string, Profile>();
   private readonly reader: NatsHistoryReader;
   private readonly claims: IdempotencyClaims;
+  private readonly appends = new AppendQueue();
 
   constructor(
     private readonly link: NatsLink,
@@ -101,7 +103,11 @@ export class NatsBroker implements Broker {
    * while younger than half the duplicate window, so the message that took its
    * next offset is still remembered by it.
    */
-  private async append(channel: string, profile: Profile, at: ChannelLocation, body: string, key?: string): Promise<StreamPosition> {
+  private append(channel: string, profile: Profile, at: ChannelLocation, body: string, key?: string): Promise<StreamPosition> {
+    return this.appends.run(channel, () => this.appendNow(channel, profile, at, body, key));
+  }
+
+  private async appendNow(channel: string, profile: Profile, at: ChannelLocation, body: string, key?: string): Promise<StreamPosition> {
     const cached = this.heads.get(channel);
     const fresh = cached && cached.stream === at.stream && Date.now() - cached.at < this.streams.duplicateWindowMs(profile) / 2;
     let head: StoredEntry | null = fresh ? cached : await this.reader.head(at);
@@ -129,7 +135,7 @@ export class NatsBroker implements Broker {
       // Another node appended first (refused, or de-duplicated by offset).
       if (attempt >= MAX_ATTEMPTS) throw new EngineUnavailableError(`nats: ${channel} stayed contended for ${MAX_ATTEMPTS} attempts`);
       this.counters.conflicts++;
-      if (attempt > 2) await sleep(Math.random() * Math.min(2 ** attempt, 25));
+      if (attempt > 2) await sleep(Math.random() * Math.min(2 ** attempt, 50)); // full jitter, so the nodes' next tries spread
       head = await this.reader.head(at);
     }
   }
