@@ -46,6 +46,8 @@ interface Run {
   calmP99: number;
   hotP99: number;
   report: Awaited<ReturnType<typeof subscriberReport>>;
+  /** Closes of the healthy hot subscriber: in the test process, which also publishes, it can itself fall behind. */
+  hotCloses: number[];
   metrics: string;
 }
 
@@ -68,7 +70,10 @@ async function run(namespace: string, freeze: boolean, seconds = SECONDS): Promi
     for (let i = 0; i < CALM_SUBSCRIBERS; i++) open().subscribe('calm:ticks').on('publication', (p) => calm.push(Date.now() - (p.data as { t: number }).t));
     const hot: number[] = [];
     const channel = `${namespace}:hot`;
-    open().subscribe(channel).on('publication', (p) => hot.push(Date.now() - (p.data as { t: number }).t));
+    const hotCloses: number[] = [];
+    const hotClient = open();
+    hotClient.on('disconnected', (e) => hotCloses.push(e.code));
+    hotClient.subscribe(channel).on('publication', (p) => hot.push(Date.now() - (p.data as { t: number }).t));
     const publisher = open();
     const slow = spawnSdkSubscriber(url, channel);
     children.push(slow.child);
@@ -95,7 +100,7 @@ async function run(namespace: string, freeze: boolean, seconds = SECONDS): Promi
     let report = await subscriberReport(slow);
     for (const deadline = Date.now() + 30_000; report.lastOffset < published && Date.now() < deadline; report = await subscriberReport(slow)) await sleep(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    return { published, rssBefore, rssPeak, calmP99: p99(calm), hotP99: p99(hot), report, metrics };
+    return { published, rssBefore, rssPeak, calmP99: p99(calm), hotP99: p99(hot), report, hotCloses: [...hotCloses], metrics };
   } finally {
     for (const c of clients) c.disconnect();
     for (const child of children.reverse()) {
@@ -170,17 +175,21 @@ describe(`slow consumer: ${RATE} msg/s for ${SECONDS} s, send buffer cap ${mib(C
     const r = await run('close', true);
     const { growth, line } = check(r);
     lines.push(
-      `close: ${line}; thawed client: closes [${r.report.closes}], ${r.report.received}/${r.published} received, then ${r.report.gaps} gap → ${r.report.snapshots} snapshot (more missed than maxRecoveredPublications), last offset ${r.report.lastOffset}; ${metric(r.metrics, /slow_consumer_events_total\{|disconnects_total\{code="3008"/)}`,
+      `close: ${line}; thawed client: closes [${r.report.closes}], ${r.report.received}/${r.published} received, then ${r.report.gaps} gap → ${r.report.snapshots} snapshot (more missed than maxRecoveredPublications), last offset ${r.report.lastOffset}; healthy hot subscriber closes [${r.hotCloses}]; ${metric(r.metrics, /slow_consumer_events_total\{|disconnects_total\{code="3008"/)}`,
     );
     // 3008 when the client reads the close frame; 1006 when the server's close timeout reset the socket first.
     assert.equal(r.report.closes.length, 1);
     assert.ok([3008, 1006].includes(r.report.closes[0]));
-    assert.match(r.metrics, /switchboard_disconnects_total\{code="3008",transport="websocket"\} 1/);
+    // The server closes exactly the connections that fell a cap behind: the frozen one, and the healthy hot subscriber
+    // only if the busy test process let it fall that far behind too (seen once in CI on 2 cores).
+    const closed = 1 + r.hotCloses.filter((code) => code === 3008 || code === 1006).length;
+    assert.equal(r.hotCloses.length, closed - 1, `healthy subscriber closed with [${r.hotCloses}]`);
+    assert.match(r.metrics, new RegExp(`switchboard_disconnects_total\\{code="3008",transport="websocket"\\} ${closed}\\n`));
     assert.equal(r.report.lastOffset, r.published);
     assert.equal(r.report.outOfOrder, 0);
     // Never silently behind: everything was delivered, or the client was told (gap) and resynced.
     assert.ok(r.report.received === r.published || (r.report.gaps === 1 && r.report.snapshots === 1));
-    assert.match(r.metrics, /switchboard_slow_consumer_events_total\{policy="close",outcome="closed"\} 1/);
+    assert.match(r.metrics, new RegExp(`switchboard_slow_consumer_events_total\\{policy="close",outcome="closed"\\} ${closed}\\n`));
     assertBounded(r, growth);
   });
 });
