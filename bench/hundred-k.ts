@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { portsPerAddress, runBench } from '../packages/cli/src/load/bench-run.js';
+import { loopbackSources, runBench } from '../packages/cli/src/load/bench-run.js';
 import { cpuMicros, rssBytes, tcpSocketMemory } from '../packages/cli/src/load/proc-stats.js';
 
 export const CONNECTIONS = Number(process.env.SCENARIO_I_CONNECTIONS ?? 100_000);
@@ -70,9 +70,8 @@ export async function runScenarioI(): Promise<{ row: string; figures: string }> 
     let cpuAtEnd = 0;
     let ending: NodeJS.Timeout | undefined;
     const url = new URL(base);
-    const perAddress = Math.min(portsPerAddress(), 25_000);
-    const addresses = Array.from({ length: Math.ceil(CONNECTIONS / perAddress) }, (_, k) => `127.0.0.${k + 1}`);
-    console.log(`  I: serve --workers ${SERVER_WORKERS} (pids ${pids.join(', ')}), ${GENERATORS} generators, source addresses ${addresses.join(', ')}`);
+    const addresses = loopbackSources(CONNECTIONS);
+    console.log(`  I: serve --workers ${SERVER_WORKERS} (pids ${pids.join(', ')}), ${GENERATORS} generators, ${addresses.length} source addresses (${addresses[0]} to ${addresses.at(-1)}, taken in turn)`);
     const r = await runBench({
       targets: [{ host: url.hostname, port: Number(url.port), path: '/connection/websocket' }],
       api: base,
@@ -87,7 +86,6 @@ export async function runScenarioI(): Promise<{ row: string; figures: string }> 
       seconds: 10,
       workers: GENERATORS,
       addresses,
-      perAddress,
       concurrency: 100,
       // Server CPU is read here, not by runBench: the servers are ended before the generators report.
       serverPids: [],

@@ -49,6 +49,25 @@ describe('switchboard bench and storm against a local serve', () => {
     assert.equal(r.publish.failed, r.publish.published);
     assert.equal(r.errors['publish-401'], r.publish.failed);
     await assert.rejects(run(BIN, ['bench', '--url', 'http://x', '--api-key', API_KEY]), (e: { code: number; stderr: string }) => e.code === 2 && /ws:\/\//.test(e.stderr));
+    await assert.rejects(
+      run(BIN, ['bench', '--url', url, '--api-key', API_KEY, '-n', '100000', '--source-addresses', '127.0.0.1']),
+      (e: { code: number; stderr: string }) => e.code === 2 && /1 address\(es\) have \d+ ephemeral ports each, fewer than 100000/.test(e.stderr),
+    );
+  });
+
+  it('bench: connections take the source addresses in turn', async () => {
+    const url = `${server.base.replace('http', 'ws')}/connection/websocket`;
+    // 192.0.2.1 (TEST-NET-1) is on no interface here: every second connection cannot bind, so exactly half fail.
+    const failed = (await run(BIN, ['bench', '--url', url, '--api-key', API_KEY, '-n', '20', '-c', '2', '-r', '10', '-d', '1', '--source-addresses', '127.0.0.7,192.0.2.1', '--json'], { timeout: 60_000 }).then(
+      (ok) => ok,
+      (e: { stdout: string }) => e,
+    )) as { stdout: string };
+    const r = JSON.parse(failed.stdout);
+    assert.deepEqual(r.connections.sourceAddresses, ['127.0.0.7', '192.0.2.1']);
+    assert.equal(r.connections.opened, 10);
+    assert.equal(r.connections.failed, 10);
+    assert.deepEqual(r.errors, { EADDRNOTAVAIL: 40 }); // 1 try + 3 retries each
+    assert.equal(r.deliveries.lost, 0);
   });
 
   it('storm: 150 SDK clients cut at once come back, none of the publications lost', async () => {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { runBench, portsPerAddress, type BenchResult, type ProgressLine } from '../load/bench-run.js';
+import { CONNECTIONS_PER_SOURCE, loopbackSources, portsPerAddress, runBench, type BenchResult, type ProgressLine } from '../load/bench-run.js';
 import type { LoadTarget } from '../load/load-transport.js';
 import { isLoopback, pidListeningOn } from '../load/local-process.js';
 import { UsageError, integerOption } from '../usage-error.js';
@@ -26,7 +26,7 @@ Options:
   -d, --duration D     seconds of publishing (default 10)
   --workers W          worker processes holding the connections (default: one per 8,000 connections)
   --concurrency K      opens in flight per worker (default 200)
-  --source-addresses   comma-separated local addresses (default: 127.0.0.1, 127.0.0.2, … when one address runs out of ports)
+  --source-addresses   comma-separated local addresses, taken in turn (default on loopback past 4,000 connections: 127.0.0.1, 127.0.0.2, …, 4,000 each)
   --server-pid PID     server process(es) whose CPU to read (default: found from /proc for a local target); repeat
   --json               print the result as JSON on stdout
   -h, --help           show this help`;
@@ -75,10 +75,13 @@ export async function runBenchCommand(argv: string[]): Promise<void> {
   if (connections < 1 || channels < 1) throw new UsageError('--connections and --channels must be at least 1');
   const targets: LoadTarget[] = urls.map((u) => ({ host: u.hostname, port: Number(u.port || 80), path: u.pathname + u.search, token: values.token }));
   const local = targets.every((t) => isLoopback(t.host));
-  const perAddress = portsPerAddress();
-  // Given addresses share the connections evenly; by default a second loopback address is used only when one runs out of ports.
+  // Connections take the addresses in turn. By default, past CONNECTIONS_PER_SOURCE to a loopback target, enough
+  // loopback addresses that no one of them has many ports taken (the kernel's port search slows down as they fill).
   const given = values['source-addresses']?.split(',').map((a) => a.trim());
-  const addresses = given ?? (local && connections > perAddress ? Array.from({ length: Math.ceil(connections / perAddress) }, (_, k) => `127.0.0.${k + 1}`) : []);
+  if (given && connections / given.length > portsPerAddress()) {
+    throw new UsageError(`--source-addresses: ${given.length} address(es) have ${portsPerAddress()} ephemeral ports each, fewer than ${Math.ceil(connections / given.length)} connections each`);
+  }
+  const addresses = given ?? (local && connections > CONNECTIONS_PER_SOURCE ? loopbackSources(connections) : []);
   const pids = values['server-pid']?.map((p) => integerOption('server-pid', p, 0)) ?? (local ? targets.map((t) => pidListeningOn(t.port)).filter((p): p is number => p !== undefined) : []);
   const progress = new Progress(process.stderr);
   const result = await runBench({
@@ -94,7 +97,6 @@ export async function runBenchCommand(argv: string[]): Promise<void> {
     seconds: Math.max(1, integerOption('duration', values.duration, 10)),
     workers: Math.max(1, integerOption('workers', values.workers, Math.ceil(connections / 8000))),
     addresses,
-    perAddress: given ? Math.ceil(connections / given.length) : addresses.length ? perAddress : Number.MAX_SAFE_INTEGER,
     concurrency: Math.max(1, integerOption('concurrency', values.concurrency, 200)),
     serverPids: [...new Set(pids)],
     onProgress: (p: ProgressLine) => progress.line(`[${p.elapsedS.toFixed(0).padStart(3)}s] ${p.phase.padEnd(10)} open ${p.opened}/${connections} (${fmt(p.connectsPerS)}/s)${p.failed ? ` failed ${p.failed}` : ''}  published ${p.published}  deliveries ${fmt(p.deliveriesPerS)}/s`),

@@ -11,8 +11,7 @@ export interface WorkerPlan {
   to: number;
   channels: number;
   channelPrefix: string;
-  /** Connections per local address before the next one is used; addresses[k] serves global indices [k·perAddress, (k+1)·perAddress). */
-  perAddress: number;
+  /** Local addresses taken in turn: connection i binds to addresses[i % length]; none: the kernel picks. */
   addresses: string[];
   /** Opens in flight per worker. */
   concurrency: number;

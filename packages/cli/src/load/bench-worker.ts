@@ -25,7 +25,7 @@ const bump = (map: Record<string, number>, key: string) => (map[key] = (map[key]
 async function openOne(i: number, transport: LoadTransport): Promise<void> {
   const global = plan.from + i;
   const channelIndex = global % plan.channels;
-  const target = { ...plan.targets[global % plan.targets.length], localAddress: plan.addresses[Math.floor(global / plan.perAddress)] };
+  const target = { ...plan.targets[global % plan.targets.length], localAddress: plan.addresses.length ? plan.addresses[global % plan.addresses.length] : undefined };
   for (let attempt = 0; ; attempt++) {
     counters.attempts++;
     const started = now();
