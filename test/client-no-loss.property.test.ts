@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { Client, type Snapshot } from '@switchboard/client';
-import { startTcpProxy, type TcpProxy } from '@switchboard/testing/internal';
+import { freePort, startTcpProxy, type TcpProxy } from '@switchboard/testing/internal';
 import { WebSocket } from '@switchboard/websocket';
 import type { StreamPosition } from '@switchboard/wire';
 import { startServe, stopChild } from './helpers/process.js';
@@ -25,13 +24,6 @@ const SUBSCRIBERS = 6;
 const RUNS = 18;
 const RESTART_RUN = 2;
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 /** One subscriber as the app sees it: snapshots replace its state, publications append to it. */
 interface Subscriber {

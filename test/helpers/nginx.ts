@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '@switchboard/testing/internal';
 
 /** Debian's nginx, started by a test with its own prefix, config and port, stopped by its PID. */
 export interface Nginx {
@@ -14,14 +15,6 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-/** A free loopback port (bound, then released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * Runs `nginx -p <tmp> -c nginx.conf -g 'daemon off;'` in the foreground (so

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, ServiceProcess } from './loopback-service.js';
+import { freePorts, retryStart, ServiceProcess } from './loopback-service.js';
 
 /**
  * A throwaway `nats-server` with JetStream on free loopback ports, with its own
@@ -80,17 +80,26 @@ function launcher(name: string, ports: Ports, routes: number[], jetstream = true
 }
 
 /** One server; `jetstream: false` makes one without JetStream (for start-up errors). */
-export async function startNats(options: { jetstream?: boolean } = {}): Promise<NatsProcess> {
-  const ports = { port: await freePort(), monitorPort: await freePort() };
-  const { handle, launch } = launcher(`sb-nats-${ports.port}`, ports, [], options.jetstream ?? true);
-  await launch();
-  return handle;
+export function startNats(options: { jetstream?: boolean } = {}): Promise<NatsProcess> {
+  return retryStart(async () => {
+    const [port, monitorPort] = await freePorts(2);
+    const { handle, launch } = launcher(`sb-nats-${port}`, { port, monitorPort }, [], options.jetstream ?? true);
+    await launch().catch(async (error: unknown) => {
+      await handle.stop();
+      throw error;
+    });
+    return handle;
+  });
 }
 
 /** Starts 3 clustered servers and waits until JetStream has a meta leader, so streams can be created. */
-export async function startNatsCluster(size = 3): Promise<NatsCluster> {
-  const all: Ports[] = [];
-  for (let i = 0; i < size; i++) all.push({ port: await freePort(), monitorPort: await freePort(), clusterPort: await freePort() });
+export function startNatsCluster(size = 3): Promise<NatsCluster> {
+  return retryStart(() => startClusterOnce(size));
+}
+
+async function startClusterOnce(size: number): Promise<NatsCluster> {
+  const free = await freePorts(3 * size);
+  const all: Ports[] = Array.from({ length: size }, (_, i) => ({ port: free[3 * i], monitorPort: free[3 * i + 1], clusterPort: free[3 * i + 2] }));
   const routes = all.map((p) => p.clusterPort!);
   const made = all.map((ports, i) => launcher(`sb-nats-${all[0].port}-${i}`, ports, routes.filter((r) => r !== ports.clusterPort)));
   const servers = made.map((m) => m.handle);
@@ -109,7 +118,7 @@ export async function metaLeader(servers: NatsProcess[], timeoutMs: number): Pro
   for (const start = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
     for (const server of servers) {
       try {
-        const jsz = (await (await fetch(`http://127.0.0.1:${server.monitorPort}/jsz`)).json()) as { meta_cluster?: { leader?: string; replicas?: { current: boolean }[] } };
+        const jsz = (await (await fetch(`http://127.0.0.1:${server.monitorPort}/jsz`, { signal: AbortSignal.timeout(1000) })).json()) as { meta_cluster?: { leader?: string; replicas?: { current: boolean }[] } };
         const meta = jsz.meta_cluster;
         if (meta?.leader && (meta.replicas ?? []).length === servers.length - 1 && meta.replicas!.every((r) => r.current)) return meta.leader;
       } catch {

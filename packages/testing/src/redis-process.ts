@@ -1,4 +1,4 @@
-import { freePort, ServiceProcess } from './loopback-service.js';
+import { freePort, retryStart, ServiceProcess } from './loopback-service.js';
 
 /** A throwaway `redis-server` on a free loopback port, keeping nothing on disk, that a test can freeze, kill and restart. */
 export interface RedisProcess {
@@ -17,10 +17,13 @@ export interface RedisProcess {
 
 
 export async function startRedis(): Promise<RedisProcess> {
-  const port = await freePort();
-  const server = new ServiceProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], port, { name: 'redis-server', send: 'PING\r\n', expect: '+PONG' }, 5000);
+  const { port, server } = await retryStart(async () => {
+    const port = await freePort();
+    const server = new ServiceProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], port, { name: 'redis-server', send: 'PING\r\n', expect: '+PONG' }, 5000);
+    await server.launch();
+    return { port, server };
+  });
   const kill = () => server.kill();
-  await server.launch();
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
