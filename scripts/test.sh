@@ -14,4 +14,5 @@ npx tsc -b
 npx dpdm --no-warning --no-tree --no-progress --exit-code circular:1 'packages/*/src/**/*.ts'
 
 files=(packages/*/test/*.test.ts test/*.test.ts)
-exec node --conditions=source --import tsx --test --test-concurrency=1 "$@" "${files[@]}"
+# A test that hangs fails after 10 minutes instead of holding the whole run.
+exec node --conditions=source --import tsx --test --test-concurrency=1 --test-timeout=600000 "$@" "${files[@]}"
