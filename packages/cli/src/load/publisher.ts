@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { Client } from 'undici';
 import { now } from './clock.js';
 import { channelName, type BenchData } from './bench-protocol.js';
 
@@ -13,65 +13,76 @@ export interface PublisherOptions {
   payloadBytes: number;
 }
 
+/** Publications a channel's connection may have sent and not yet had answered; more wait in order. */
+const PIPELINE_DEPTH = 1024;
+/** After the last publish, how long answers may still come; then the rest count as failed, `unanswered`. */
+const ANSWER_WAIT_MS = 10_000;
+
 /**
- * Publishes `{c, s, t, p}` round-robin over the channels through POST /api/publish. Each channel has
- * one lane (the next publish waits for the previous answer) so that its sequence numbers reach the
- * server in order, and a subscriber can tell a loss or a duplicate from reordering.
+ * Publishes `{c, s, t, p}` round-robin over the channels through POST /api/publish, each channel on a
+ * keep-alive connection of its own with its requests pipelined: the server answers them in order, so
+ * its sequence numbers reach the server in order and a subscriber can tell a loss or a duplicate from
+ * reordering. In rate mode every publication is sent when it is due, whether or not the ones before it
+ * were answered (the offered rate is the rate), with an idempotency key: when a connection fails,
+ * undici sends its unanswered requests again, and the server must not publish those twice. In
+ * closed-loop mode each channel has one publication outstanding, not resent, and no key (a key is
+ * stored by the engine, and `size` measures a plain publish).
  */
 export class Publisher {
   readonly perChannel: number[];
   published = 0;
   failed = 0;
   lastError = '';
-  private readonly backlog: number[];
+  private readonly clients: Client[];
   private readonly busy: boolean[];
-  private readonly agent: Agent;
-  private readonly url: URL;
+  private readonly path: string;
+  private readonly headers: Record<string, string>;
+  private readonly keyPrefix = `bench-${process.pid}-${Date.now().toString(36)}`;
   private readonly pad: string;
+  private inFlight = 0;
   private idle?: () => void;
   private stopped = false;
 
   constructor(private readonly o: PublisherOptions) {
+    const url = new URL('/api/publish', o.api);
     this.perChannel = new Array(o.channels).fill(0);
-    this.backlog = new Array(o.channels).fill(0);
     this.busy = new Array(o.channels).fill(false);
-    this.agent = new Agent({ keepAlive: true, maxSockets: Math.min(256, o.channels) });
-    this.url = new URL('/api/publish', o.api);
+    this.clients = Array.from({ length: o.channels }, () => new Client(url.origin, { pipelining: PIPELINE_DEPTH }));
+    this.path = url.pathname;
+    this.headers = { authorization: `apikey ${o.apiKey}`, 'content-type': 'application/json' };
     this.pad = 'x'.repeat(Math.max(0, o.payloadBytes - 60));
   }
 
-  private one(c: number): Promise<void> {
+  private async one(c: number): Promise<void> {
     const data: BenchData = { c, s: this.perChannel[c]++, t: now(), p: this.pad };
     this.published++;
-    const body = JSON.stringify({ channel: channelName(this.o.channelPrefix, c), data });
-    return new Promise((resolve) => {
-      const req = request(this.url, { method: 'POST', agent: this.agent, headers: { authorization: `apikey ${this.o.apiKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        if (res.statusCode !== 200) {
-          this.failed++;
-          this.lastError = String(res.statusCode);
-        }
-        res.on('end', resolve);
-      });
-      req.on('error', (error: NodeJS.ErrnoException) => {
+    this.inFlight++;
+    // Pipelined (rate mode), a request undici may send again carries a key; alone on its connection, none.
+    const pipelined = this.o.rate > 0;
+    const key = pipelined ? { idempotencyKey: `${this.keyPrefix}-${c}-${data.s}` } : {};
+    const body = JSON.stringify({ channel: channelName(this.o.channelPrefix, c), data, ...key });
+    try {
+      const res = await this.clients[c].request({ path: this.path, method: 'POST', headers: this.headers, body, idempotent: pipelined });
+      await res.body.dump();
+      if (res.statusCode !== 200) {
         this.failed++;
-        this.lastError = error.code ?? 'error';
-        resolve();
-      });
-      req.end(body);
-    });
+        this.lastError = String(res.statusCode);
+      }
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      this.failed++;
+      this.lastError = code === 'UND_ERR_DESTROYED' ? 'unanswered' : code;
+    }
+    if (--this.inFlight === 0) this.idle?.();
   }
 
+  /** Closed loop: the channel's next publication as soon as its last one is answered. */
   private pump(c: number): void {
-    if (this.busy[c] || this.backlog[c] === 0) {
-      if (this.idle && this.busy.every((b) => !b)) this.idle();
-      return;
-    }
+    if (this.busy[c] || this.stopped) return;
     this.busy[c] = true;
-    this.backlog[c]--;
     void this.one(c).then(() => {
       this.busy[c] = false;
-      this.pump(c);
+      if (this.idle === undefined) this.pump(c);
     });
   }
 
@@ -80,34 +91,30 @@ export class Publisher {
     await Promise.all(this.perChannel.map((_, c) => this.one(c)));
   }
 
-    /** Ends `run` early (storm publishes until the wave is over). */
+  /** Ends `run` early (storm publishes until the wave is over). */
   stop(): void {
     this.stopped = true;
   }
 
-  /** Publishes for `ms` (or until `stop`); in rate mode a channel whose lane falls behind keeps a backlog, which is dropped at the end. */
+  /** Publishes for `ms` (or until `stop`), then waits up to ANSWER_WAIT_MS for the answers still due and closes its connections. */
   async run(ms: number, onCount: (n: number) => void): Promise<void> {
     const start = now();
     let issued = 0;
     while (!this.stopped && now() - start < ms) {
       if (this.o.rate > 0) {
         const due = Math.floor(((now() - start) / 1000) * this.o.rate);
-        for (; issued < due; issued++) {
-          const c = issued % this.o.channels;
-          this.backlog[c] = Math.min(this.backlog[c] + 1, 10_000);
-          this.pump(c);
-        }
+        for (; issued < due; issued++) void this.one(issued % this.o.channels);
       } else {
-        for (let c = 0; c < this.o.channels; c++) {
-          this.backlog[c] = Math.max(this.backlog[c], 1);
-          this.pump(c);
-        }
+        for (let c = 0; c < this.o.channels; c++) this.pump(c);
       }
       onCount(this.published);
       await new Promise((r) => setTimeout(r, 5));
     }
-    this.backlog.fill(0);
-    if (this.busy.some(Boolean)) await new Promise<void>((resolve) => (this.idle = resolve));
-    this.agent.destroy();
+    const answered = new Promise<void>((resolve) => (this.idle = resolve));
+    let timer: NodeJS.Timeout | undefined;
+    if (this.inFlight > 0) await Promise.race([answered, new Promise((resolve) => (timer = setTimeout(resolve, ANSWER_WAIT_MS)))]);
+    clearTimeout(timer);
+    await Promise.all(this.clients.map((client) => client.destroy()));
+    if (this.inFlight > 0) await answered; // the destroyed requests settle as `unanswered`
   }
 }
