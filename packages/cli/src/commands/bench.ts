@@ -78,8 +78,9 @@ export async function runBenchCommand(argv: string[]): Promise<void> {
   // Connections take the addresses in turn. By default, past CONNECTIONS_PER_SOURCE to a loopback target, enough
   // loopback addresses that no one of them has many ports taken (the kernel's port search slows down as they fill).
   const given = values['source-addresses']?.split(',').map((a) => a.trim());
-  if (given && connections / given.length > portsPerAddress()) {
-    throw new UsageError(`--source-addresses: ${given.length} address(es) have ${portsPerAddress()} ephemeral ports each, fewer than ${Math.ceil(connections / given.length)} connections each`);
+  const ports = portsPerAddress();
+  if (given && connections / given.length > ports) {
+    throw new UsageError(`--source-addresses: ${given.length} address(es) have ${ports} ephemeral ports each, fewer than ${Math.ceil(connections / given.length)} connections each`);
   }
   const addresses = given ?? (local && connections > CONNECTIONS_PER_SOURCE ? loopbackSources(connections) : []);
   const pids = values['server-pid']?.map((p) => integerOption('server-pid', p, 0)) ?? (local ? targets.map((t) => pidListeningOn(t.port)).filter((p): p is number => p !== undefined) : []);
