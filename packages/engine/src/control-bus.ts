@@ -28,7 +28,8 @@ export interface ControlRequestOptions {
  *
  * Contract: `broadcast` reaches every node on the bus including the sender, at most
  * once each; `send` reaches only the named node. Nothing is stored: a node that is
- * down misses the command.
+ * down misses the command. Commands from different senders have no order between
+ * them (on a NATS cluster each sender's server routes its own).
  *
  * `request` delivers one message to the named node's `onRequest` (at most once;
  * it is never resent) and resolves with what that handler returned. It rejects with
