@@ -5,8 +5,8 @@ import type { ClusterControl } from '../cluster/cluster-control.js';
 import { toReplyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DrainPlan } from '../sessions/drain.js';
-import { HeaderSecret } from './header-secret.js';
-import { ApiError, field, readJsonBody, sendJson, type BodyLimits } from './json-http.js';
+import { HeaderSecret } from '../http/header-secret.js';
+import { ApiError, field, readJsonBody, sendJson, type BodyLimits } from '../http/json-http.js';
 
 /** What the HTTP API uses of its node. */
 export interface ApiServices {
