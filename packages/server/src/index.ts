@@ -14,7 +14,8 @@ export { JWT_DEFAULTS, type JwtOptions, type JwtAlgorithm } from './auth/jwt-opt
 export type { TokenClaims } from './auth/jwt-claims.js';
 export type { ChannelPermissions, PermissionAction } from './auth/permissions.js';
 export { signToken } from './auth/sign-token.js';
-export { redactUrl } from './auth/redact-url.js';
+/** Its home is `@switchboard/websocket`; re-exported for existing imports. */
+export { redactUrl } from '@switchboard/websocket';
 export type { NodeInfo } from './cluster/control-messages.js';
 export { RecoveryMerge, type RecoveryOutcome } from './channels/recovery-merge.js';
 export { parseChannelName, ChannelNameError, MAX_CHANNEL_LENGTH, type ChannelName } from './channels/channel-name.js';
