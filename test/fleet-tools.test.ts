@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { planFleet, type CostModel, type FleetTarget } from '../packages/cli/src/load/fleet-model.js';
+import { planFleet, type CostModel, type FleetTarget } from '@switchboard/loadtest';
 import { BIN, startServe, stopChild } from './helpers/process.js';
 
 const run = promisify(execFile);
