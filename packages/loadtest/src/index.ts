@@ -3,6 +3,7 @@
  * fork worker processes (`bench-worker`, `storm-worker`, next to their runner in `src/` or `dist/`).
  */
 export { runBench, CONNECTIONS_PER_SOURCE, loopbackSources, portsPerAddress, type BenchOptions, type BenchResult, type ProgressLine } from './bench-run.js';
+export { BenchAbortedError, type BenchAbortStage } from './bench-aborted-error.js';
 export { benchReport } from './bench-report.js';
 export { runStorm, type StormOptions, type StormResult, type StormTrigger, type WavePoint } from './storm-run.js';
 export type { StormPolicy } from './storm-protocol.js';

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import {
+  BenchAbortedError,
   CONNECTIONS_PER_SOURCE,
   benchReport,
   formatNumber as fmt,
@@ -11,7 +12,7 @@ import {
   type LoadTarget,
   type ProgressLine,
 } from '@switchboard/loadtest';
-import { UsageError, integerOption } from '../usage-error.js';
+import { StartupError, UsageError, integerOption } from '../usage-error.js';
 import { Progress } from './progress.js';
 
 const HELP = `Usage: switchboard bench [options]
@@ -28,7 +29,7 @@ Options:
   --transport NAME     websocket (default; the only one so far)
   -n, --connections N  connections (default 1000)
   -c, --channels C     channels; connection i joins channel i mod C (default 10)
-  --prefix P           channel name prefix (default "bench:"; the namespace must exist on the server)
+  --prefix P           channel name prefix (default "chat:", the namespace of the default serve; it must exist on the server)
   -r, --rate R         publications per second over all channels (default 100); 0 = closed loop:
                        one publish outstanding per channel (a channel's publishes stay in order)
   -b, --payload B      publication size in bytes (default 64)
@@ -39,6 +40,9 @@ Options:
   --server-pid PID     server process(es) whose CPU to read (default: found from /proc for a local target); repeat
   --json               print the result as JSON on stdout
   -h, --help           show this help`;
+
+/** The demo namespace of a default `serve`, so that a bench against one works as it is. */
+const DEFAULT_PREFIX = 'chat:';
 
 export async function runBenchCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -94,6 +98,7 @@ export async function runBenchCommand(argv: string[]): Promise<void> {
   const addresses = given ?? (local && connections > CONNECTIONS_PER_SOURCE ? loopbackSources(connections) : []);
   const pids = values['server-pid']?.map((p) => integerOption('server-pid', p, 0)) ?? (local ? targets.map((t) => pidListeningOn(t.port)).filter((p): p is number => p !== undefined) : []);
   const progress = new Progress(process.stderr);
+  const prefix = values.prefix ?? DEFAULT_PREFIX;
   const result = await runBench({
     targets,
     api: values.api ?? `http://${urls[0].host}`,
@@ -101,7 +106,7 @@ export async function runBenchCommand(argv: string[]): Promise<void> {
     transport,
     connections,
     channels,
-    channelPrefix: values.prefix ?? 'bench:',
+    channelPrefix: prefix,
     rate: integerOption('rate', values.rate, 100),
     payloadBytes: Math.max(60, integerOption('payload', values.payload, 64)),
     seconds: Math.max(1, integerOption('duration', values.duration, 10)),
@@ -110,9 +115,20 @@ export async function runBenchCommand(argv: string[]): Promise<void> {
     concurrency: Math.max(1, integerOption('concurrency', values.concurrency, 200)),
     serverPids: [...new Set(pids)],
     onProgress: (p: ProgressLine) => progress.line(`[${p.elapsedS.toFixed(0).padStart(3)}s] ${p.phase.padEnd(10)} open ${p.opened}/${connections} (${fmt(p.connectsPerS)}/s)${p.failed ? ` failed ${p.failed}` : ''}  published ${p.published}  deliveries ${fmt(p.deliveriesPerS)}/s`),
+  }).catch((error: unknown) => {
+    progress.done();
+    throw error instanceof BenchAbortedError ? new StartupError(`${error.message}${hint(error, prefix)}`) : error;
   });
   progress.done();
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else console.log(benchReport(result));
   if (result.deliveries.lost > 0 || result.deliveries.duplicates > 0) process.exitCode = 1;
+}
+
+/** What to check, for the failures a first run meets. */
+function hint(error: BenchAbortedError, prefix: string): string {
+  if (error.code === 'reply-102') return ` (is --prefix ${prefix} a namespace of the server? the default serve has ${DEFAULT_PREFIX})`;
+  if (error.code === 'ECONNREFUSED') return ' (is a serve listening there? see --url)';
+  if (error.code === 'reply-101') return ' (pass --token with a token the server accepts)';
+  return '';
 }
