@@ -8,9 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { cpuMicros, median, rssBytes, tcpSocketMemory, writeSyscalls } from '@switchboard/loadtest';
 import type { LoadConfig } from './load-generator.js';
-import { cpuMicros, rssBytes, tcpSocketMemory, writeSyscalls } from '../packages/cli/src/load/proc-stats.js';
-import { median } from '../packages/cli/src/load/stats.js';
 import { runScenarioI } from './hundred-k.js';
 import { measureTransports } from './transport-cost.js';
 

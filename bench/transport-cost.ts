@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { cpuMicros } from '@switchboard/loadtest';
 import { WebSocket } from '@switchboard/websocket';
 import { Agent, WebSocket as UndiciWebSocket } from 'undici';
-import { cpuMicros } from '../packages/cli/src/load/proc-stats.js';
 import { API_KEY, CHANNEL } from './lib/realtime-bench.js';
 
 export const TRANSPORTS = ['websocket', 'sse', 'http-stream', 'long-poll', 'websocket-h2'] as const;

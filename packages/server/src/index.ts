@@ -15,7 +15,8 @@ export { JWT_DEFAULTS, type JwtOptions, type JwtAlgorithm } from './auth/jwt-opt
 export type { TokenClaims } from './auth/jwt-claims.js';
 export type { ChannelPermissions, PermissionAction } from './hooks.js';
 export { signToken } from './auth/sign-token.js';
-export { redactUrl } from './auth/redact-url.js';
+/** Its home is `@switchboard/websocket`; re-exported for existing imports. */
+export { redactUrl } from '@switchboard/websocket';
 export type { NodeInfo } from './cluster/control-messages.js';
 export { MAX_CHANNEL_LENGTH } from './channels/channel-name.js';
 export type { NamespaceOptions, ResolvedNamespaceOptions } from './channels/namespace-options.js';

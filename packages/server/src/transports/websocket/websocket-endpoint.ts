@@ -1,10 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type AcceptedConnection, type WebSocketServerOptions } from '@switchboard/websocket';
+import { redactUrl, WebSocketServer, type AcceptedConnection, type WebSocketServerOptions } from '@switchboard/websocket';
 import type { ClientProtocol, ProtocolHost } from '../transport.js';
 import type { Logger } from '../../logger.js';
-import { redactUrl } from '../../auth/redact-url.js';
 import { WebSocketTransport } from './websocket-transport.js';
 
 /** What a WebSocket endpoint counts. */
