@@ -242,8 +242,4 @@ export class ApiHandler {
       sendJson(res, STATUS_OF[reply.code] ?? (reply.code === ReplyErrorCode.Internal ? 500 : 400), { error: reply });
     }
   }
-
-  private authorized(header: string | undefined): boolean {
-    return this.key.matches(header);
-  }
 }

@@ -88,7 +88,7 @@ export interface Transport {
 export interface SessionInbound {
   /** Commands in the order the client sent them; a malformed one comes as a WireError in its place. */
   receive(commands: readonly (Command | WireError)[]): void;
-  /** A message that could not be decoded at all: the session disconnects with 3003. */
+  /** A message that could not be decoded at all: the session disconnects with 3002 (bad request). */
   malformed(reason: string): void;
   /** The peer answered a keepalive. */
   alive(): void;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { JsonBytes, type Command, type JsonCodec, type StreamPosition } from '@switchboard/wire';
+import { JsonBytes, ReplyErrorCode, type Command, type JsonCodec, type StreamPosition } from '@switchboard/wire';
 import type { ConnectionRequest } from '../../auth/identity.js';
 import type { OriginCheck } from '../../auth/origin-policy.js';
 import { ApiError, field, readJsonBody, sendJson, type BodyLimits } from '../../http/json-http.js';
@@ -67,7 +67,7 @@ export class HttpEndpoints {
         .catch((error: unknown) => {
           if (res.headersSent) return res.destroy();
           if (error instanceof ApiError) return sendJson(res, error.status, { error: { code: error.code, message: error.message } });
-          sendJson(res, 500, { error: { code: 100, message: 'internal error' } });
+          sendJson(res, 500, { error: { code: ReplyErrorCode.Internal, message: 'internal error' } });
         });
       return true;
     };
@@ -95,7 +95,7 @@ export class HttpEndpoints {
     const origin = req.headers.origin;
     const check = this.services.checkOrigin;
     if (check && !check(origin, { method: req.method ?? 'GET', target: req.url ?? '/', version: '1.1', headers: new Map([['host', req.headers.host ?? req.headers[':authority']?.toString() ?? '']]) })) {
-      throw new ApiError(403, 103, 'origin not allowed');
+      throw new ApiError(403, ReplyErrorCode.PermissionDenied, 'origin not allowed');
     }
   }
 
