@@ -20,3 +20,8 @@ export { redactUrl } from '@switchboard/websocket';
 export type { NodeInfo } from './cluster/control-messages.js';
 export { MAX_CHANNEL_LENGTH } from './channels/channel-name.js';
 export type { NamespaceOptions, ResolvedNamespaceOptions } from './channels/namespace-options.js';
+export { LIFECYCLE_EVENT_TYPES, type LifecycleEvent, type LifecycleEventType, type UnsubscribeReason } from './events/lifecycle-event.js';
+export { LIFECYCLE_DEFAULTS, type LifecycleOptions } from './events/lifecycle-options.js';
+export { WEBHOOK_DEFAULTS, type WebhookOptions } from './webhooks/webhook-options.js';
+export type { WebhookView } from './webhooks/webhook-dispatcher.js';
+export { EventsUnsupportedError } from './lifecycle-node.js';

@@ -8,6 +8,8 @@ import { resolveAllowedOrigins } from './auth/origin-policy.js';
 import type { ServerHooks } from './hooks.js';
 import { validateRate, type RateOptions } from './sessions/token-bucket.js';
 import { resolveProxyOptions, type ProxyOptions, type ResolvedProxyOptions } from './proxy/proxy-options.js';
+import { resolveLifecycleOptions, type LifecycleOptions, type ResolvedLifecycleOptions } from './events/lifecycle-options.js';
+import { resolveWebhooks, type ResolvedWebhook, type WebhookOptions } from './webhooks/webhook-options.js';
 
 export interface ServerOptions {
   /** Namespaces by name; a channel `ns:name` follows `namespaces[ns]`. @default {} */
@@ -96,13 +98,19 @@ export interface ServerOptions {
   readinessTimeoutMs?: number;
   /** Who may read `/metrics`: anyone (`false`), the API key holder (`'apiKey'`: `Authorization: apikey KEY`), or a bearer token (`{token}`: `Authorization: Bearer TOKEN`, at least 16 characters). @default false */
   protectMetrics?: false | 'apiKey' | { token: string };
+  /** Where lifecycle events are POSTed, signed (docs/webhooks.md); needs an engine with an event log (memory, Redis). @default none */
+  webhooks?: WebhookOptions[];
+  /** Dead-node detection and webhook lease timing (docs/webhooks.md#bounds). */
+  lifecycle?: LifecycleOptions;
   /** Node id in the cluster. @default a random id */
   nodeId?: string;
   /** Human name of this node in `info`. @default the host name */
   nodeName?: string;
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'jwt' | 'allowedOrigins' | 'personalNamespace' | 'engine' | 'hooks' | 'proxy' | 'apiCorsOrigins'>> & {
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'jwt' | 'allowedOrigins' | 'personalNamespace' | 'engine' | 'hooks' | 'proxy' | 'apiCorsOrigins' | 'webhooks' | 'lifecycle'>> & {
+  webhooks: ResolvedWebhook[];
+  lifecycle: ResolvedLifecycleOptions;
   apiCorsOrigins: string[] | undefined;
   proxy: ResolvedProxyOptions | undefined;
   namespaces: Map<string, ResolvedNamespaceOptions>;
@@ -221,6 +229,8 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
     engine: options.engine,
     hooks: options.hooks ?? {},
     proxy: options.proxy === undefined ? undefined : resolveProxyOptions(options.proxy),
+    webhooks: resolveWebhooks(options.webhooks ?? []),
+    lifecycle: resolveLifecycleOptions(options.lifecycle),
   };
 }
 
