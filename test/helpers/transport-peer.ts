@@ -1,5 +1,6 @@
 // The client interface of the transport contract suite (test/transport-contract.test.ts): one peer
 // per transport, all seen the same way. Drivers (transport-drivers.ts) fill it from their wire.
+import type { SwitchboardServer } from '@switchboard/server';
 import type { StreamPosition } from '@switchboard/wire';
 
 /** A protocol command as the JSON codec carries it. */
@@ -94,9 +95,36 @@ export function publicationsOf(peer: Peer, channel: string): Publication[] {
   return [...recovered, ...pushed];
 }
 
+/** A running server, as the drivers reach it. */
+export interface Target {
+  server: SwitchboardServer;
+  /** `http://127.0.0.1:port`: WebSocket, HTTP transports, API, metrics. */
+  base: string;
+  /** The same server over TLS with HTTP/2 (RFC 8441), when started with `h2`. */
+  h2?: { url: string; ca: Buffer };
+  close(): Promise<void>;
+}
+
+/** A transport's client side: opens peers on a target. */
+export interface Driver {
+  /** The server's `transport` label for it. */
+  readonly name: string;
+  readonly caps: Capabilities;
+  /** Needs the target's HTTP/2 listener. */
+  readonly needsH2?: boolean;
+  open(target: Target, options?: OpenOptions): Promise<Peer>;
+}
+
+/** The connect command of a peer. */
+export const connectCommand = (options: OpenOptions): Command => ({
+  id: 1,
+  method: 'connect',
+  params: { ...(options.token ? { token: options.token } : {}), ...(options.subs ? { subs: options.subs } : {}) },
+});
+
 /**
  * The shared half of every driver's peer: the message log, the read cursor, the close,
- * and commands with ids. A driver supplies the wire (`transmit`).
+ * and commands with ids. A driver supplies the wire: sending, reading control, closing.
  */
 export abstract class PeerBase implements Peer {
   readonly messages: ServerMessage[] = [];
