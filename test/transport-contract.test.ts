@@ -348,7 +348,7 @@ const CASES: Case[] = [
     todo: Object.fromEntries(
       ['sse', 'http-stream', 'sse-emulation'].map((t) => [
         t,
-        "bug: with maxSendBufferBytes at or under the response's writableHighWaterMark (16 KiB) the channel is never written again: onceDrained waits for the response's 'drain', which Node emits only after a write() returned false (stream-transport.ts / sse-transport.ts onceDrained)",
+        "bug: with maxSendBufferBytes at or under 16 KiB (the responses' writableHighWaterMark) a lagging channel is never written again after the client reads: onceDrained waits for the response's 'drain', which Node emits only after a write() returned false, and none did while the backlog was under the high-water mark (stream-transport.ts:91, sse-transport.ts:116; socket-shell.ts avoids the same trap with watched writes)",
       ]),
     ),
     async run(ctx) {

@@ -11,6 +11,7 @@ import { connectCommand, PeerBase, type Capabilities, type Command, type Driver,
 
 const EMULATED: Capabilities = { commands: true, upstreamBatches: true, connectPing: true, stallNeedsTraffic: false };
 
+/** POSTs JSON: the status and the parsed body (or its text). */
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
