@@ -15,7 +15,12 @@ const FLOOD = Number(process.env.SWITCHBOARD_TEST_FLOOD ?? 2000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A server whose webhooks retry fast, with users named by the connect's `data.user`. */
-async function serverWith(receiver: WebhookReceiver, extra: Partial<NonNullable<ServerOptions['webhooks']>[number]> = {}, onEvent?: (e: LifecycleEvent) => void, options: ServerOptions = {}) {
+async function serverWith(
+  receiver: WebhookReceiver,
+  extra: Partial<NonNullable<ServerOptions['webhooks']>[number]> = {},
+  onEvent?: (e: LifecycleEvent) => void,
+  options: ServerOptions = {},
+) {
   return startTestServer({
     ...options,
     namespaces: { room: { presence: true } },
@@ -23,7 +28,9 @@ async function serverWith(receiver: WebhookReceiver, extra: Partial<NonNullable<
       onConnecting: (ctx) => ({ userId: String((ctx.data as { user?: string } | undefined)?.user ?? '') }),
       ...(onEvent && { onEvent }),
     },
-    webhooks: [{ url: receiver.url, secret: receiver.secret, retryBaseMs: 50, retryMaxMs: 400, windowMs: 10, ...extra }],
+    webhooks: [
+      { url: receiver.url, secret: receiver.secret, retryBaseMs: 50, retryMaxMs: 400, windowMs: 10, ...extra },
+    ],
     lifecycle: { leaseMs: 1000, pollMs: 50, nodeTtlMs: 1000, sweepIntervalMs: 200 },
   });
 }
@@ -49,7 +56,9 @@ describe('webhooks on the memory engine', { timeout: 180_000 }, () => {
     await tab2.close();
     await tab1.close();
     await bob.close();
-    await receiver.until((ev) => ev.some((e) => e.type === 'channel_vacated') && ev.filter((e) => e.type === 'disconnect').length === 3);
+    await receiver.until(
+      (ev) => ev.some((e) => e.type === 'channel_vacated') && ev.filter((e) => e.type === 'disconnect').length === 3,
+    );
     await sleep(200);
     assert.deepEqual(ofKey(receiver.events, 'room:1').map(shape), [
       'channel_occupied',
@@ -65,7 +74,12 @@ describe('webhooks on the memory engine', { timeout: 180_000 }, () => {
       'member_removed bob',
       'channel_vacated',
     ]);
-    assert.deepEqual(ofKey(receiver.events, 'user:alice').map(shape), ['connect alice', 'connect alice', 'disconnect alice', 'disconnect alice']);
+    assert.deepEqual(ofKey(receiver.events, 'user:alice').map(shape), [
+      'connect alice',
+      'connect alice',
+      'disconnect alice',
+      'disconnect alice',
+    ]);
     const connect = receiver.events.find((e) => e.type === 'connect')!;
     assert.equal(connect.transport, 'websocket');
     assert.equal(connect.remoteAddress, '127.0.0.1');
@@ -74,13 +88,22 @@ describe('webhooks on the memory engine', { timeout: 180_000 }, () => {
     assert.equal(typeof disconnect.code, 'number');
     assert.ok(disconnect.durationMs >= 0);
     assert.equal(receiver.stats.rejected, 0);
-    assert.deepEqual(tally(hooked, receiver.events), { emitted: 18, delivered: 18, duplicates: 0, lost: 0 }, 'hooks.onEvent gets the same events');
-    console.log('# receiver log (scripted session):\n' + receiver.events.map((e) => `#   ${e.key.padEnd(11)} ${shape(e)}`).join('\n'));
+    assert.deepEqual(
+      tally(hooked, receiver.events),
+      { emitted: 18, delivered: 18, duplicates: 0, lost: 0 },
+      'hooks.onEvent gets the same events',
+    );
+    console.log(
+      '# receiver log (scripted session):\n' +
+        receiver.events.map((e) => `#   ${e.key.padEnd(11)} ${shape(e)}`).join('\n'),
+    );
   });
 
   it('connect, subscribe and disconnect over SSE; publications only when asked for', async () => {
     const receiver = await startReceiver();
-    const t = await serverWith(receiver, { events: ['connect', 'subscribe', 'unsubscribe', 'disconnect', 'publication'] });
+    const t = await serverWith(receiver, {
+      events: ['connect', 'subscribe', 'unsubscribe', 'disconnect', 'publication'],
+    });
     open.push(t, receiver);
     const sse = await SseReader.open(`${t.httpUrl}/connection/sse?channel=room:sse`);
     await sse.until((e) => e.some((x) => x.event === 'connected'));
@@ -88,8 +111,17 @@ describe('webhooks on the memory engine', { timeout: 180_000 }, () => {
     await receiver.until((ev) => ev.some((e) => e.type === 'disconnect'));
     await sleep(100);
     const user = receiver.events.find((e) => e.type === 'connect')!.key;
-    assert.deepEqual(ofKey(receiver.events, user).map((e) => [e.type, e.transport]), [['connect', 'sse'], ['disconnect', 'sse']]);
-    assert.deepEqual(ofKey(receiver.events, 'room:sse').map((e) => e.type), ['subscribe', 'unsubscribe']);
+    assert.deepEqual(
+      ofKey(receiver.events, user).map((e) => [e.type, e.transport]),
+      [
+        ['connect', 'sse'],
+        ['disconnect', 'sse'],
+      ],
+    );
+    assert.deepEqual(
+      ofKey(receiver.events, 'room:sse').map((e) => e.type),
+      ['subscribe', 'unsubscribe'],
+    );
     assert.equal(ofKey(receiver.events, 'room:sse').at(-1)!.reason, 'disconnect');
   });
 
@@ -113,18 +145,29 @@ describe('webhooks on the memory engine', { timeout: 180_000 }, () => {
     const result = tally(emitted, received);
     assert.equal(result.lost, 0, 'no event lost');
     for (const key of new Set(emitted.map((e) => e.key))) {
-      assert.deepEqual(ofKey(received, key).map((e) => e.id), emitted.filter((e) => e.key === key).map((e) => e.id), `order of ${key}`);
+      assert.deepEqual(
+        ofKey(received, key).map((e) => e.id),
+        emitted.filter((e) => e.key === key).map((e) => e.id),
+        `order of ${key}`,
+      );
     }
     return result;
   }
 
   const outages: [string, (r: WebhookReceiver) => Promise<() => Promise<void>>][] = [
     [`answers 500 for ${OUTAGE_MS} ms`, async (r) => ((r.answer = () => 500), async () => void (r.answer = () => 200))],
-    [`times out for ${OUTAGE_MS} ms`, async (r) => ((r.answer = () => 'hang'), async () => void (r.answer = () => 200))],
+    [
+      `times out for ${OUTAGE_MS} ms`,
+      async (r) => ((r.answer = () => 'hang'), async () => void (r.answer = () => 200)),
+    ],
     [`is down (port closed) for ${DOWN_MS} ms`, async (r) => (await r.down(), () => r.up())],
   ];
   const table: string[] = [];
-  after(() => console.log(`# outages (memory engine)\n#   receiver                          | emitted | delivered | duplicates | dead-lettered | lost\n${table.join('\n')}`));
+  after(() =>
+    console.log(
+      `# outages (memory engine)\n#   receiver                          | emitted | delivered | duplicates | dead-lettered | lost\n${table.join('\n')}`,
+    ),
+  );
 
   for (const [title, outage] of outages) {
     it(`a receiver that ${title} then recovers gets every event afterwards, in order per channel and user`, async () => {
@@ -144,7 +187,9 @@ describe('webhooks on the memory engine', { timeout: 180_000 }, () => {
       const dead = (await t.api('webhooks')).body.webhooks[0].deadLetters;
       assert.equal(during, 0, 'nothing was accepted during the outage');
       assert.equal(dead, 0);
-      table.push(`#   ${title.padEnd(33)} | ${String(result.emitted).padStart(7)} | ${String(result.delivered).padStart(9)} | ${String(result.duplicates).padStart(10)} | ${String(dead).padStart(13)} | ${result.lost}`);
+      table.push(
+        `#   ${title.padEnd(33)} | ${String(result.emitted).padStart(7)} | ${String(result.delivered).padStart(9)} | ${String(result.duplicates).padStart(10)} | ${String(dead).padStart(13)} | ${result.lost}`,
+      );
     });
   }
 
@@ -163,24 +208,47 @@ describe('webhooks on the memory engine', { timeout: 180_000 }, () => {
     assert.equal(listed[0].name, 'orders');
     assert.equal(listed[0].deadLetters, emitted.length);
     const letters = (await t.api('webhook_dead_letters', { webhook: 'orders' })).body.deadLetters;
-    assert.deepEqual(letters.map((l: { reason: string }) => l.reason), emitted.map(() => 'max-age'));
+    assert.deepEqual(
+      letters.map((l: { reason: string }) => l.reason),
+      emitted.map(() => 'max-age'),
+    );
     const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
-    assert.match(metrics, new RegExp(`switchboard_webhook_events_dead_lettered_total\\{webhook="orders",reason="max-age"\\} ${emitted.length}`));
+    assert.match(
+      metrics,
+      new RegExp(
+        `switchboard_webhook_events_dead_lettered_total\\{webhook="orders",reason="max-age"\\} ${emitted.length}`,
+      ),
+    );
     assert.match(metrics, new RegExp(`switchboard_webhook_dead_letters\\{webhook="orders"\\} ${emitted.length}`));
     assert.equal(receiver.events.length, 0);
-    assert.deepEqual((await t.api('webhook_replay', { webhook: 'orders' })).body, { replayed: emitted.length, remaining: 0 });
-    assert.deepEqual(tally(emitted, receiver.events), { emitted: emitted.length, delivered: emitted.length, duplicates: 0, lost: 0 });
+    assert.deepEqual((await t.api('webhook_replay', { webhook: 'orders' })).body, {
+      replayed: emitted.length,
+      remaining: 0,
+    });
+    assert.deepEqual(tally(emitted, receiver.events), {
+      emitted: emitted.length,
+      delivered: emitted.length,
+      duplicates: 0,
+      lost: 0,
+    });
     assert.equal((await t.api('webhook_replay', { webhook: 'nope' })).status, 400);
-    table.push(`#   ${'answers 503 past maxAgeMs (300 ms)'.padEnd(33)} | ${String(emitted.length).padStart(7)} | ${String(emitted.length).padStart(9)} | ${'0'.padStart(10)} | ${String(emitted.length).padStart(13)} | 0 (replayed)`);
+    table.push(
+      `#   ${'answers 503 past maxAgeMs (300 ms)'.padEnd(33)} | ${String(emitted.length).padStart(7)} | ${String(emitted.length).padStart(9)} | ${'0'.padStart(10)} | ${String(emitted.length).padStart(13)} | 0 (replayed)`,
+    );
   });
 
   it(`a flood of ${FLOOD} connects and disconnects stays within the in-flight cap and, receiver down, the backlog cap`, async () => {
     const receiver = await startReceiver();
     const emitted: LifecycleEvent[] = [];
     const backlogCap = Math.ceil(FLOOD / 32);
-    const t = await serverWith(receiver, { maxInFlight: 3, events: ['connect', 'disconnect'], name: 'flood' }, (e) => emitted.push(e), {
-      engine: memoryEngine({ events: { partitions: 16, backlogCap } }),
-    });
+    const t = await serverWith(
+      receiver,
+      { maxInFlight: 3, events: ['connect', 'disconnect'], name: 'flood' },
+      (e) => emitted.push(e),
+      {
+        engine: memoryEngine({ events: { partitions: 16, backlogCap } }),
+      },
+    );
     open.push(t, receiver);
     receiver.delayMs = 30;
     const started = Date.now();
@@ -188,17 +256,21 @@ describe('webhooks on the memory engine', { timeout: 180_000 }, () => {
       const c = await t.client({ data: { user: `f${i}` } });
       await c.close();
     };
-    for (let i = 0; i < FLOOD; i += 50) await Promise.all(Array.from({ length: Math.min(50, FLOOD - i) }, (_, j) => cycle(i + j)));
+    for (let i = 0; i < FLOOD; i += 50)
+      await Promise.all(Array.from({ length: Math.min(50, FLOOD - i) }, (_, j) => cycle(i + j)));
     const floodMs = Date.now() - started;
     await receiver.until((ev) => tally(emitted, ev).lost === 0, 60_000);
     assert.ok(receiver.stats.maxConcurrent <= 3, `in flight at most 3, saw ${receiver.stats.maxConcurrent}`);
     const first = checkDelivery(emitted, receiver.events);
-    console.log(`# flood: ${FLOOD} connects+disconnects in ${floodMs} ms → ${first.emitted} events, ${receiver.stats.requests} requests, at most ${receiver.stats.maxConcurrent} in flight`);
+    console.log(
+      `# flood: ${FLOOD} connects+disconnects in ${floodMs} ms → ${first.emitted} events, ${receiver.stats.requests} requests, at most ${receiver.stats.maxConcurrent} in flight`,
+    );
 
     // Receiver down: the backlog stays at the cap per partition, and what the cap trims is dead-lettered.
     await receiver.down();
     emitted.length = 0;
-    for (let i = 0; i < FLOOD; i += 50) await Promise.all(Array.from({ length: Math.min(50, FLOOD - i) }, (_, j) => cycle(i + j)));
+    for (let i = 0; i < FLOOD; i += 50)
+      await Promise.all(Array.from({ length: Math.min(50, FLOOD - i) }, (_, j) => cycle(i + j)));
     await sleep(200);
     const engine = (t.server as unknown as { core: { engine: import('@switchboard/engine').Engine } }).core.engine;
     const dead = (await t.api('webhooks')).body.webhooks[0].deadLetters;
@@ -207,11 +279,21 @@ describe('webhooks on the memory engine', { timeout: 180_000 }, () => {
     assert.ok(kept <= 16 * backlogCap);
     assert.ok(dead > 0, 'the cap was reached');
     await receiver.up();
-    const deadLetters = (await t.api('webhook_dead_letters', { webhook: 'flood', limit: 100_000 })).body.deadLetters as { event: ReceivedEvent; reason: string }[];
+    const deadLetters = (await t.api('webhook_dead_letters', { webhook: 'flood', limit: 100_000 })).body
+      .deadLetters as { event: ReceivedEvent; reason: string }[];
     assert.ok(deadLetters.every((l) => l.reason === 'backlog-cap'));
-    await receiver.until((ev) => tally(emitted.filter((e) => !deadLetters.some((l) => l.event.id === e.id)), ev).lost === 0, 60_000);
+    await receiver.until(
+      (ev) =>
+        tally(
+          emitted.filter((e) => !deadLetters.some((l) => l.event.id === e.id)),
+          ev,
+        ).lost === 0,
+      60_000,
+    );
     const seen = new Set([...receiver.events.map((e) => e.id), ...deadLetters.map((l) => l.event.id)]);
     assert.equal(emitted.filter((e) => !seen.has(e.id)).length, 0, 'every event delivered or dead-lettered');
-    console.log(`# flood, receiver down: ${emitted.length} events, backlog ${kept} kept (cap ${backlogCap}/partition), ${dead} dead-lettered (backlog-cap), 0 lost`);
+    console.log(
+      `# flood, receiver down: ${emitted.length} events, backlog ${kept} kept (cap ${backlogCap}/partition), ${dead} dead-lettered (backlog-cap), 0 lost`,
+    );
   });
 });

@@ -58,7 +58,13 @@ export async function startReceiver(secret = newSecret()): Promise<WebhookReceiv
     async until(predicate, timeoutMs = 20_000) {
       const end = Date.now() + timeoutMs;
       while (!predicate(events)) {
-        if (Date.now() > end) throw new Error(`receiver: condition not met within ${timeoutMs} ms; ${events.length} events: ${events.map((e) => e.type).join(',').slice(0, 500)}`);
+        if (Date.now() > end)
+          throw new Error(
+            `receiver: condition not met within ${timeoutMs} ms; ${events.length} events: ${events
+              .map((e) => e.type)
+              .join(',')
+              .slice(0, 500)}`,
+          );
         await new Promise((r) => setTimeout(r, 20));
       }
     },

@@ -1,4 +1,12 @@
-import { EVENT_LOG_DEFAULTS, partitionOf, type DeadLetter, type EventLog, type EventLogOptions, type LogEvent, type StoredEvent } from '@switchboard/engine';
+import {
+  EVENT_LOG_DEFAULTS,
+  partitionOf,
+  type DeadLetter,
+  type EventLog,
+  type EventLogOptions,
+  type LogEvent,
+  type StoredEvent,
+} from '@switchboard/engine';
 
 interface Partition {
   /** Stored events, oldest first; `seq` is the decimal of a counter. */
@@ -18,7 +26,11 @@ export class MemoryEventHub {
 
   constructor(options: EventLogOptions = {}) {
     this.options = { ...EVENT_LOG_DEFAULTS, ...options };
-    this.partitions = Array.from({ length: this.options.partitions }, () => ({ entries: [], next: 1, consumers: new Set<string>() }));
+    this.partitions = Array.from({ length: this.options.partitions }, () => ({
+      entries: [],
+      next: 1,
+      consumers: new Set<string>(),
+    }));
   }
 
   /** Stores one event (synchronously: the occupancy store appends in the same step as its count). */
@@ -32,7 +44,9 @@ export class MemoryEventHub {
     const at = Date.now();
     for (const consumer of partition.consumers) {
       const cursor = Number(this.cursors.get(slot(consumer, p)) ?? 0);
-      const lost = trimmed.filter((e) => Number(e.seq) > cursor).map((e) => ({ seq: e.seq, event: e.event, reason: 'backlog-cap', at }));
+      const lost = trimmed
+        .filter((e) => Number(e.seq) > cursor)
+        .map((e) => ({ seq: e.seq, event: e.event, reason: 'backlog-cap', at }));
       if (lost.length > 0) this.addDeadLetters(consumer, lost);
     }
   }

@@ -21,16 +21,28 @@ export class EventsUnsupportedError extends Error {
   override name = 'EventsUnsupportedError';
   readonly code = 'SB_ERR_EVENTS_UNSUPPORTED';
   constructor(engine: string) {
-    super(`Switchboard server: webhooks and hooks.onEvent need an engine with an event log; the ${engine} engine has none`);
+    super(
+      `Switchboard server: webhooks and hooks.onEvent need an engine with an event log; the ${engine} engine has none`,
+    );
   }
 }
 
-/** Builds and starts the emitter, the dead-node reaper and the webhook dispatcher, or nothing when no one wants events. */
-export async function startLifecycle(o: ResolvedServerOptions, engine: Engine, nodeId: string, registry: Registry, log: Logger): Promise<LifecycleNode | undefined> {
+/**
+ * Builds and starts the emitter, the dead-node reaper and the webhook dispatcher, or nothing when no one wants events.
+ */
+export async function startLifecycle(
+  o: ResolvedServerOptions,
+  engine: Engine,
+  nodeId: string,
+  registry: Registry,
+  log: Logger,
+): Promise<LifecycleNode | undefined> {
   const onEvent = o.hooks.onEvent;
   if (o.webhooks.length === 0 && !onEvent) return undefined;
   if (!engine.events || !engine.occupancy) throw new EventsUnsupportedError(engine.name);
-  const wanted = new Set<LifecycleEventType>(onEvent ? LIFECYCLE_EVENT_TYPES : o.webhooks.flatMap((h) => [...h.events]));
+  const wanted = new Set<LifecycleEventType>(
+    onEvent ? LIFECYCLE_EVENT_TYPES : o.webhooks.flatMap((h) => [...h.events]),
+  );
   let dispatcher: WebhookDispatcher | undefined;
   const metrics = new WebhookMetrics(registry, () => dispatcher?.deadLetterCounts() ?? Promise.resolve(new Map()));
   dispatcher = new WebhookDispatcher(o.webhooks, engine.events, nodeId, o.lifecycle, metrics, log);
@@ -50,7 +62,14 @@ export async function startLifecycle(o: ResolvedServerOptions, engine: Engine, n
       log.warn({ err: error, type }, 'lifecycle event not stored');
     },
   });
-  const reaper = new NodeReaper(nodeId, engine.occupancy, emitter, o.lifecycle.nodeTtlMs, o.lifecycle.sweepIntervalMs, log);
+  const reaper = new NodeReaper(
+    nodeId,
+    engine.occupancy,
+    emitter,
+    o.lifecycle.nodeTtlMs,
+    o.lifecycle.sweepIntervalMs,
+    log,
+  );
   await reaper.start();
   d.start();
   return {

@@ -33,9 +33,15 @@ export function describeEventLogContract(title: string, createFixture: () => Pro
       await a.events.append([event(key, 1), event(key, 2)]);
       await Promise.all([a.events.append([event(key, 3)]), a.events.append([event(key, 4)])]);
       const read = await b.events.read(p, undefined, 100);
-      assert.deepEqual(read.filter((e) => e.event.key === key).map((e) => e.event.n), [1, 2, 3, 4]);
+      assert.deepEqual(
+        read.filter((e) => e.event.key === key).map((e) => e.event.n),
+        [1, 2, 3, 4],
+      );
       const after = await b.events.read(p, read[1].seq, 100);
-      assert.deepEqual(after.map((e) => e.event.id), read.slice(2).map((e) => e.event.id));
+      assert.deepEqual(
+        after.map((e) => e.event.id),
+        read.slice(2).map((e) => e.event.id),
+      );
       assert.deepEqual(await b.events.read(p, read.at(-1)!.seq, 100), []);
       assert.deepEqual(read[0].event, event(key, 1));
     });
@@ -60,7 +66,10 @@ export function describeEventLogContract(title: string, createFixture: () => Pro
       assert.equal(await a.events.commit(consumer, 1, 'node-a', first.seq), false, 'the old holder is fenced off');
       const cursor = await b.events.cursor(consumer, 1);
       assert.equal(cursor, first.seq);
-      assert.deepEqual((await b.events.read(1, cursor, 10)).map((e) => e.event.n), [2, 3]);
+      assert.deepEqual(
+        (await b.events.read(1, cursor, 10)).map((e) => e.event.n),
+        [2, 3],
+      );
       await b.events.release(consumer, 1, 'node-b');
       assert.equal(await a.events.lease(consumer, 1, 'node-a', 300), true, 'released at once');
     });
@@ -77,15 +86,34 @@ export function describeEventLogContract(title: string, createFixture: () => Pro
       await a.events.append([3, 4, 5, 6].map((n) => event(key, n)));
       await a.events.append([7, 8].map((n) => event(key, n)));
       const kept = await a.events.read(0, undefined, 100);
-      assert.deepEqual(kept.map((e) => e.event.n), [4, 5, 6, 7, 8]);
+      assert.deepEqual(
+        kept.map((e) => e.event.n),
+        [4, 5, 6, 7, 8],
+      );
       // 1 was committed; 2 and 3 were trimmed undelivered.
       const dead = await a.events.deadLetters(consumer, 10);
-      assert.deepEqual(dead.map((d) => [d.event.n, d.reason]), [[2, 'backlog-cap'], [3, 'backlog-cap']]);
+      assert.deepEqual(
+        dead.map((d) => [d.event.n, d.reason]),
+        [
+          [2, 'backlog-cap'],
+          [3, 'backlog-cap'],
+        ],
+      );
       assert.equal(await a.events.deadLetterCount(consumer), 2);
-      await a.events.deadLetter(consumer, [{ seq: kept[0].seq, event: kept[0].event, reason: 'max-age', at: Date.now() }, { seq: kept[1].seq, event: kept[1].event, reason: 'max-age', at: Date.now() }]);
-      assert.deepEqual((await a.events.deadLetters(consumer, 10)).map((d) => d.event.n), [3, 4, 5], 'at most deadLetterCap, oldest discarded');
+      await a.events.deadLetter(consumer, [
+        { seq: kept[0].seq, event: kept[0].event, reason: 'max-age', at: Date.now() },
+        { seq: kept[1].seq, event: kept[1].event, reason: 'max-age', at: Date.now() },
+      ]);
+      assert.deepEqual(
+        (await a.events.deadLetters(consumer, 10)).map((d) => d.event.n),
+        [3, 4, 5],
+        'at most deadLetterCap, oldest discarded',
+      );
       await a.events.dropDeadLetters(consumer, 2);
-      assert.deepEqual((await a.events.deadLetters(consumer, 10)).map((d) => d.event.n), [5]);
+      assert.deepEqual(
+        (await a.events.deadLetters(consumer, 10)).map((d) => d.event.n),
+        [5],
+      );
     });
 
     it('occupancy: first and last across nodes, the event appended with the transition, once', async () => {
@@ -102,7 +130,9 @@ export function describeEventLogContract(title: string, createFixture: () => Pro
       assert.deepEqual(await a.occupancy.exit(key, 'u1', na, ev('removed')), { last: false });
       assert.deepEqual(await a.occupancy.exit(key, 'u1', na, ev('removed')), { last: false }, 'nothing left to exit');
       assert.deepEqual(await b.occupancy.exit(key, 'u1', nb, ev('removed')), { last: true });
-      const types = (await a.events.read(0, undefined, 1000)).filter((e) => e.event.key === key).map((e) => e.event.type);
+      const types = (await a.events.read(0, undefined, 1000))
+        .filter((e) => e.event.key === key)
+        .map((e) => e.event.type);
       assert.deepEqual(types, ['added', 'removed']);
     });
 
@@ -127,11 +157,19 @@ export function describeEventLogContract(title: string, createFixture: () => Pro
       const held = (await b.occupancy.holdings(dead)).map((h) => `${h.member}:${h.count}`).sort();
       assert.deepEqual(held, [':1', 'u1:2', 'u2:1']);
       const evictAll = (store: OccupancyStore) =>
-        Promise.all(held.map((h) => h.split(':')).map(([member]) => store.evict(key, member, dead, event(key, 2, { type: `gone:${member}`, id: name('gone') }))));
+        Promise.all(
+          held
+            .map((h) => h.split(':'))
+            .map(([member]) =>
+              store.evict(key, member, dead, event(key, 2, { type: `gone:${member}`, id: name('gone') })),
+            ),
+        );
       const [fromB, fromC] = await Promise.all([evictAll(b.occupancy), evictAll(c.occupancy)]);
       const lasts = [...fromB, ...fromC].filter((r) => r.last).length;
       assert.equal(lasts, 2, "'' and u1 were last on the dead node; u2 lives on");
-      const types = (await a.events.read(0, undefined, 1000)).filter((e) => e.event.key === key).map((e) => e.event.type);
+      const types = (await a.events.read(0, undefined, 1000))
+        .filter((e) => e.event.key === key)
+        .map((e) => e.event.type);
       assert.deepEqual(types.sort(), ['gone:', 'gone:u1', 'occupied']);
       assert.deepEqual(await b.occupancy.holdings(dead), []);
       assert.ok(!(await b.occupancy.deadNodes()).includes(dead), 'a node with nothing left is forgotten');

@@ -1,5 +1,11 @@
 import type { EventLog, LogEvent, OccupancyStore } from '@switchboard/engine';
-import { eventId, type EventBody, type LifecycleEvent, type LifecycleEventType, type UnsubscribeReason } from './lifecycle-event.js';
+import {
+  eventId,
+  type EventBody,
+  type LifecycleEvent,
+  type LifecycleEventType,
+  type UnsubscribeReason,
+} from './lifecycle-event.js';
 
 /** A connection as its `connect` event and its node-gone `disconnect` need it. */
 export interface ClientRecord {
@@ -54,53 +60,98 @@ export class LifecycleEmitter {
       ...(details.remoteAddress !== undefined && { remoteAddress: details.remoteAddress }),
       ...(details.connInfo !== undefined && { connInfo: details.connInfo }),
     };
-    this.step(this.make(userKey(record), body), (e) => this.occupancy.enter(HoldingKind.client + record.client, clientMember(record), this.nodeId, e));
+    this.step(this.make(userKey(record), body), (e) =>
+      this.occupancy.enter(HoldingKind.client + record.client, clientMember(record), this.nodeId, e),
+    );
   }
 
   disconnected(record: ClientRecord, code: number, reason: string): void {
     if (!this.wanted.has('connect') && !this.wanted.has('disconnect')) return;
     const event = this.make(userKey(record), { ...disconnectBody(record, code, reason) });
-    this.step(event, (e) => this.occupancy.exit(HoldingKind.client + record.client, clientMember(record), this.nodeId, e));
+    this.step(event, (e) =>
+      this.occupancy.exit(HoldingKind.client + record.client, clientMember(record), this.nodeId, e),
+    );
   }
 
   subscribed(record: Pick<ClientRecord, 'client' | 'user'>, channel: string): void {
     if (!this.wanted.has('subscribe') && !this.wanted.has('unsubscribe')) return;
     const event = this.make(channel, { type: 'subscribe', client: record.client, user: record.user, channel });
-    this.step(event, (e) => this.occupancy.enter(HoldingKind.subscription + record.client, subscriptionMember(record.user, channel), this.nodeId, e));
+    this.step(event, (e) =>
+      this.occupancy.enter(
+        HoldingKind.subscription + record.client,
+        subscriptionMember(record.user, channel),
+        this.nodeId,
+        e,
+      ),
+    );
   }
 
   unsubscribed(record: Pick<ClientRecord, 'client' | 'user'>, channel: string, reason: UnsubscribeReason): void {
     if (!this.wanted.has('subscribe') && !this.wanted.has('unsubscribe')) return;
-    const event = this.make(channel, { type: 'unsubscribe', client: record.client, user: record.user, channel, reason });
-    this.step(event, (e) => this.occupancy.exit(HoldingKind.subscription + record.client, subscriptionMember(record.user, channel), this.nodeId, e));
+    const event = this.make(channel, {
+      type: 'unsubscribe',
+      client: record.client,
+      user: record.user,
+      channel,
+      reason,
+    });
+    this.step(event, (e) =>
+      this.occupancy.exit(
+        HoldingKind.subscription + record.client,
+        subscriptionMember(record.user, channel),
+        this.nodeId,
+        e,
+      ),
+    );
   }
 
   /** This node's first local subscriber of `channel` (the hub's 0 → 1). */
   channelEntered(channel: string): void {
     if (!this.wanted.has('channel_occupied') && !this.wanted.has('channel_vacated')) return;
-    this.step(this.make(channel, { type: 'channel_occupied', channel }), (e) => this.occupancy.enter(HoldingKind.channel + channel, '', this.nodeId, e));
+    this.step(this.make(channel, { type: 'channel_occupied', channel }), (e) =>
+      this.occupancy.enter(HoldingKind.channel + channel, '', this.nodeId, e),
+    );
   }
 
   /** This node's last local subscriber of `channel` left (the hub's 1 → 0). */
   channelExited(channel: string): void {
     if (!this.wanted.has('channel_occupied') && !this.wanted.has('channel_vacated')) return;
-    this.step(this.make(channel, { type: 'channel_vacated', channel }), (e) => this.occupancy.exit(HoldingKind.channel + channel, '', this.nodeId, e));
+    this.step(this.make(channel, { type: 'channel_vacated', channel }), (e) =>
+      this.occupancy.exit(HoldingKind.channel + channel, '', this.nodeId, e),
+    );
   }
 
   /** One connection of `member` (its user id, or its client id when anonymous) joined a presence channel. */
   memberJoined(channel: string, member: string): void {
     if (!this.wanted.has('member_added') && !this.wanted.has('member_removed')) return;
-    this.step(this.make(channel, { type: 'member_added', channel, user: member }), (e) => this.occupancy.enter(HoldingKind.member + channel, member, this.nodeId, e));
+    this.step(this.make(channel, { type: 'member_added', channel, user: member }), (e) =>
+      this.occupancy.enter(HoldingKind.member + channel, member, this.nodeId, e),
+    );
   }
 
   memberLeft(channel: string, member: string): void {
     if (!this.wanted.has('member_added') && !this.wanted.has('member_removed')) return;
-    this.step(this.make(channel, { type: 'member_removed', channel, user: member }), (e) => this.occupancy.exit(HoldingKind.member + channel, member, this.nodeId, e));
+    this.step(this.make(channel, { type: 'member_removed', channel, user: member }), (e) =>
+      this.occupancy.exit(HoldingKind.member + channel, member, this.nodeId, e),
+    );
   }
 
-  published(record: Pick<ClientRecord, 'client' | 'user'>, channel: string, position: { offset: number; epoch: string }, data: unknown): void {
+  published(
+    record: Pick<ClientRecord, 'client' | 'user'>,
+    channel: string,
+    position: { offset: number; epoch: string },
+    data: unknown,
+  ): void {
     if (!this.wanted.has('publication')) return;
-    const event = this.make(channel, { type: 'publication', client: record.client, user: record.user, channel, offset: position.offset, epoch: position.epoch, data });
+    const event = this.make(channel, {
+      type: 'publication',
+      client: record.client,
+      user: record.user,
+      channel,
+      offset: position.offset,
+      epoch: position.epoch,
+      data,
+    });
     this.step(event, async (e) => (e && (await this.log.append([e])), { first: true }));
   }
 
@@ -121,16 +172,24 @@ export class LifecycleEmitter {
     switch (key.slice(0, 3)) {
       case HoldingKind.subscription: {
         const [user, channel] = JSON.parse(member) as [string, string];
-        return this.wanted.has('unsubscribe') ? this.make(channel, { type: 'unsubscribe', client: rest, user, channel, reason: 'node-gone' }) : undefined;
+        return this.wanted.has('unsubscribe')
+          ? this.make(channel, { type: 'unsubscribe', client: rest, user, channel, reason: 'node-gone' })
+          : undefined;
       }
       case HoldingKind.member:
-        return this.wanted.has('member_removed') ? this.make(rest, { type: 'member_removed', channel: rest, user: member }) : undefined;
+        return this.wanted.has('member_removed')
+          ? this.make(rest, { type: 'member_removed', channel: rest, user: member })
+          : undefined;
       case HoldingKind.channel:
-        return this.wanted.has('channel_vacated') ? this.make(rest, { type: 'channel_vacated', channel: rest }) : undefined;
+        return this.wanted.has('channel_vacated')
+          ? this.make(rest, { type: 'channel_vacated', channel: rest })
+          : undefined;
       case HoldingKind.client: {
         const [user, transport, since] = JSON.parse(member) as [string, string, number];
         const record = { client: rest, user, transport, since };
-        return this.wanted.has('disconnect') ? this.make(userKey(record), disconnectBody(record, NODE_GONE_CODE, 'node-gone')) : undefined;
+        return this.wanted.has('disconnect')
+          ? this.make(userKey(record), disconnectBody(record, NODE_GONE_CODE, 'node-gone'))
+          : undefined;
       }
     }
     return undefined;
@@ -142,11 +201,17 @@ export class LifecycleEmitter {
   }
 
   /** Starts an engine step now; the event counts as emitted once stored, and only if this type is wanted. */
-  private step(event: LifecycleEvent, run: (e: LogEvent | undefined) => Promise<{ first?: boolean; last?: boolean }>): void {
+  private step(
+    event: LifecycleEvent,
+    run: (e: LogEvent | undefined) => Promise<{ first?: boolean; last?: boolean }>,
+  ): void {
     void this.run(event, run);
   }
 
-  private run(event: LifecycleEvent, run: (e: LogEvent | undefined) => Promise<{ first?: boolean; last?: boolean }>): Promise<void> {
+  private run(
+    event: LifecycleEvent,
+    run: (e: LogEvent | undefined) => Promise<{ first?: boolean; last?: boolean }>,
+  ): Promise<void> {
     const want = this.wanted.has(event.type);
     const done = run(want ? (event as unknown as LogEvent) : undefined).then(
       (r) => {
@@ -164,7 +229,15 @@ export class LifecycleEmitter {
 export const NODE_GONE_CODE = 1006;
 
 function disconnectBody(record: ClientRecord, code: number, reason: string): EventBody {
-  return { type: 'disconnect', client: record.client, user: record.user, transport: record.transport, code, reason, durationMs: Math.max(0, Date.now() - record.since) };
+  return {
+    type: 'disconnect',
+    client: record.client,
+    user: record.user,
+    transport: record.transport,
+    code,
+    reason,
+    durationMs: Math.max(0, Date.now() - record.since),
+  };
 }
 
 /** A user's events share a partition; an anonymous connection's are keyed by its client id. */

@@ -21,13 +21,42 @@ interface EventBase {
  */
 export type LifecycleEvent = EventBase &
   (
-    | { readonly type: 'connect'; readonly client: string; readonly user: string; readonly transport: string; readonly remoteAddress?: string; readonly connInfo?: unknown }
-    | { readonly type: 'disconnect'; readonly client: string; readonly user: string; readonly transport: string; readonly code: number; readonly reason: string; readonly durationMs: number }
+    | {
+        readonly type: 'connect';
+        readonly client: string;
+        readonly user: string;
+        readonly transport: string;
+        readonly remoteAddress?: string;
+        readonly connInfo?: unknown;
+      }
+    | {
+        readonly type: 'disconnect';
+        readonly client: string;
+        readonly user: string;
+        readonly transport: string;
+        readonly code: number;
+        readonly reason: string;
+        readonly durationMs: number;
+      }
     | { readonly type: 'subscribe'; readonly client: string; readonly user: string; readonly channel: string }
-    | { readonly type: 'unsubscribe'; readonly client: string; readonly user: string; readonly channel: string; readonly reason: UnsubscribeReason }
+    | {
+        readonly type: 'unsubscribe';
+        readonly client: string;
+        readonly user: string;
+        readonly channel: string;
+        readonly reason: UnsubscribeReason;
+      }
     | { readonly type: 'channel_occupied' | 'channel_vacated'; readonly channel: string }
     | { readonly type: 'member_added' | 'member_removed'; readonly channel: string; readonly user: string }
-    | { readonly type: 'publication'; readonly client: string; readonly user: string; readonly channel: string; readonly offset: number; readonly epoch: string; readonly data: unknown }
+    | {
+        readonly type: 'publication';
+        readonly client: string;
+        readonly user: string;
+        readonly channel: string;
+        readonly offset: number;
+        readonly epoch: string;
+        readonly data: unknown;
+      }
   );
 
 export type LifecycleEventType = LifecycleEvent['type'];
@@ -45,12 +74,18 @@ export const LIFECYCLE_EVENT_TYPES: readonly LifecycleEventType[] = Object.freez
 ]);
 
 /** Every event, without its envelope, as producers describe it. */
-export type EventBody = LifecycleEvent extends infer E ? (E extends LifecycleEvent ? Omit<E, keyof EventBase> : never) : never;
+export type EventBody = LifecycleEvent extends infer E
+  ? E extends LifecycleEvent
+    ? Omit<E, keyof EventBase>
+    : never
+  : never;
 
 let lastMs = 0;
 let counter = 0;
 
-/** A UUIDv7 (RFC 9562 §5.7): time-ordered, with a counter in `rand_a` so one node's ids also sort within a millisecond. */
+/**
+ * A UUIDv7 (RFC 9562 §5.7): time-ordered, with a counter in `rand_a` so one node's ids also sort within a millisecond.
+ */
 export function eventId(now = Date.now()): string {
   if (now > lastMs) {
     lastMs = now;

@@ -46,7 +46,10 @@ export class NodeReaper {
     for (const node of await this.occupancy.deadNodes()) {
       if (node === this.nodeId) continue;
       const holdings = (await this.occupancy.holdings(node)).sort((a, b) => rank(a.key) - rank(b.key));
-      this.log.info({ node, holdings: holdings.length }, 'node gone: ending its connections, subscriptions and channels');
+      this.log.info(
+        { node, holdings: holdings.length },
+        'node gone: ending its connections, subscriptions and channels',
+      );
       for (const h of holdings) await this.emitter.evict(node, h.key, h.member);
     }
   }

@@ -22,7 +22,10 @@ export function fullJitter(attempt: number, baseMs: number, maxMs: number, rando
 
 /** `webhook-id` of a batch: the same for the same events (a retry), another for any other batch. */
 export function batchId(events: readonly LifecycleEvent[]): string {
-  return `msg_${createHash('sha256').update(events.map((e) => e.id).join(',')).digest('base64url').slice(0, 27)}`;
+  return `msg_${createHash('sha256')
+    .update(events.map((e) => e.id).join(','))
+    .digest('base64url')
+    .slice(0, 27)}`;
 }
 
 /** Does the webhook want this event (its types, and its namespaces for channel events)? */
@@ -97,7 +100,10 @@ export class PartitionDelivery {
         }
         await this.deliver(batch);
       } catch (error) {
-        this.logger.warn({ err: error, webhook: this.hook.name, partition: this.partition }, 'webhook partition: engine step failed');
+        this.logger.warn(
+          { err: error, webhook: this.hook.name, partition: this.partition },
+          'webhook partition: engine step failed',
+        );
         await this.idle(this.timing.pollMs);
       }
     }
@@ -129,15 +135,25 @@ export class PartitionDelivery {
           break;
         }
         if (Date.now() - events[0].time >= this.hook.maxAgeMs) {
-          this.logger.warn({ webhook: this.hook.name, partition: this.partition, events: events.length, error: sent.error }, 'webhook: retries ran out, events dead-lettered');
+          this.logger.warn(
+            { webhook: this.hook.name, partition: this.partition, events: events.length, error: sent.error },
+            'webhook: retries ran out, events dead-lettered',
+          );
           const at = Date.now();
           const byId = new Map(batch.map((s) => [s.event.id, s.seq]));
-          await this.log.deadLetter(this.hook.name, events.map((e) => ({ seq: byId.get(e.id)!, event: e as never, reason: 'max-age', at })));
+          await this.log.deadLetter(
+            this.hook.name,
+            events.map((e) => ({ seq: byId.get(e.id)!, event: e as never, reason: 'max-age', at })),
+          );
           this.metrics.deadLettered.inc({ webhook: this.hook.name, reason: 'max-age' }, events.length);
           break;
         }
         this.metrics.retries.inc({ webhook: this.hook.name });
-        if (attempt === 0) this.logger.info({ webhook: this.hook.name, partition: this.partition, error: sent.error }, 'webhook request failed: retrying');
+        if (attempt === 0)
+          this.logger.info(
+            { webhook: this.hook.name, partition: this.partition, error: sent.error },
+            'webhook request failed: retrying',
+          );
         if (!(await this.pause(fullJitter(attempt, this.hook.retryBaseMs, this.hook.retryMaxMs)))) return;
       }
     }

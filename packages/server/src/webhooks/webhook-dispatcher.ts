@@ -45,7 +45,10 @@ export class WebhookDispatcher implements WebhookAdmin {
   ) {
     this.poster = new WebhookPoster(metrics);
     for (const hook of hooks) {
-      const list = Array.from({ length: log.partitions }, (_, p) => new PartitionDelivery(hook, p, log, nodeId, this.poster, timing, metrics, logger));
+      const list = Array.from(
+        { length: log.partitions },
+        (_, p) => new PartitionDelivery(hook, p, log, nodeId, this.poster, timing, metrics, logger),
+      );
       this.deliveries.set(hook.name, list);
     }
   }
@@ -65,7 +68,9 @@ export class WebhookDispatcher implements WebhookAdmin {
   }
 
   async deadLetterCounts(): Promise<Map<string, number>> {
-    return new Map(await Promise.all(this.hooks.map(async (h) => [h.name, await this.log.deadLetterCount(h.name)] as const)));
+    return new Map(
+      await Promise.all(this.hooks.map(async (h) => [h.name, await this.log.deadLetterCount(h.name)] as const)),
+    );
   }
 
   async list(): Promise<WebhookView[]> {
@@ -110,7 +115,10 @@ export class WebhookDispatcher implements WebhookAdmin {
         await this.log.dropDeadLetters(name, events.length);
         replayed += events.length;
       }
-      const result: { replayed: number; remaining: number; error?: string } = { replayed, remaining: await this.log.deadLetterCount(name) };
+      const result: { replayed: number; remaining: number; error?: string } = {
+        replayed,
+        remaining: await this.log.deadLetterCount(name),
+      };
       if (error !== undefined) result.error = error;
       return result;
     })();

@@ -10,9 +10,14 @@ export interface WebhookOptions {
   secret: string;
   /** Event types it gets. @default every type but `publication` */
   events?: LifecycleEventType[];
-  /** Channel events only of these namespaces (`""`: channels without one); connect and disconnect always. @default all */
+  /**
+   * Channel events only of these namespaces (`""`: channels without one); connect and disconnect always. @default all
+   */
   namespaces?: string[];
-  /** Its identity in the cluster (cursors, leases, dead letters, metric label): the same on every node. @default "wh_" + a hash of the URL */
+  /**
+   * Its identity in the cluster (cursors, leases, dead letters, metric label): the same on every node. @default "wh_" +
+   * a hash of the URL
+   */
   name?: string;
   /** A request gets this long to answer 2xx. @default 5000 */
   timeoutMs?: number;
@@ -36,7 +41,15 @@ export type ResolvedWebhook = Required<Omit<WebhookOptions, 'events' | 'namespac
   namespaces: ReadonlySet<string> | undefined;
 };
 
-export const WEBHOOK_DEFAULTS = Object.freeze({ timeoutMs: 5000, maxBatch: 100, windowMs: 20, maxInFlight: 8, maxAgeMs: 86_400_000, retryBaseMs: 500, retryMaxMs: 30_000 });
+export const WEBHOOK_DEFAULTS = Object.freeze({
+  timeoutMs: 5000,
+  maxBatch: 100,
+  windowMs: 20,
+  maxInFlight: 8,
+  maxAgeMs: 86_400_000,
+  retryBaseMs: 500,
+  retryMaxMs: 30_000,
+});
 
 const POSITIVE = ['timeoutMs', 'maxBatch', 'maxInFlight', 'maxAgeMs', 'retryBaseMs', 'retryMaxMs'] as const;
 
@@ -51,10 +64,17 @@ export function resolveWebhooks(list: readonly WebhookOptions[]): ResolvedWebhoo
     } catch {
       throw new TypeError(`${at}.url must be an http(s) URL, got ${String(o.url)}`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`${at}.url must be an http(s) URL, got ${o.url}`);
-    const merged = { ...WEBHOOK_DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as WebhookOptions & typeof WEBHOOK_DEFAULTS;
-    for (const key of POSITIVE) if (!(Number.isSafeInteger(merged[key]) && merged[key] > 0)) throw new TypeError(`${at}.${key} must be a positive integer, got ${String(merged[key])}`);
-    if (!(Number.isSafeInteger(merged.windowMs) && merged.windowMs >= 0)) throw new TypeError(`${at}.windowMs must be an integer ≥ 0, got ${String(merged.windowMs)}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new TypeError(`${at}.url must be an http(s) URL, got ${o.url}`);
+    const merged = {
+      ...WEBHOOK_DEFAULTS,
+      ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
+    } as WebhookOptions & typeof WEBHOOK_DEFAULTS;
+    for (const key of POSITIVE)
+      if (!(Number.isSafeInteger(merged[key]) && merged[key] > 0))
+        throw new TypeError(`${at}.${key} must be a positive integer, got ${String(merged[key])}`);
+    if (!(Number.isSafeInteger(merged.windowMs) && merged.windowMs >= 0))
+      throw new TypeError(`${at}.windowMs must be an integer ≥ 0, got ${String(merged.windowMs)}`);
     let key: Uint8Array;
     try {
       key = parseWebhookSecret(o.secret);
@@ -62,7 +82,9 @@ export function resolveWebhooks(list: readonly WebhookOptions[]): ResolvedWebhoo
       throw new TypeError(`${at}.secret: ${(error as Error).message}`);
     }
     const events = o.events ?? LIFECYCLE_EVENT_TYPES.filter((t) => t !== 'publication');
-    for (const t of events) if (!LIFECYCLE_EVENT_TYPES.includes(t)) throw new TypeError(`${at}.events: unknown type "${String(t)}" (known: ${LIFECYCLE_EVENT_TYPES.join(', ')})`);
+    for (const t of events)
+      if (!LIFECYCLE_EVENT_TYPES.includes(t))
+        throw new TypeError(`${at}.events: unknown type "${String(t)}" (known: ${LIFECYCLE_EVENT_TYPES.join(', ')})`);
     const name = o.name ?? `wh_${createHash('sha256').update(o.url).digest('hex').slice(0, 12)}`;
     if (names.has(name)) throw new TypeError(`${at}: another webhook has the name (or URL) "${name}"`);
     names.add(name);

@@ -21,9 +21,19 @@ export class WebhookPoster {
 
   async post(hook: ResolvedWebhook, id: string, body: string): Promise<PostOutcome> {
     await this.acquire(hook);
-    const headers = { 'content-type': 'application/json', 'user-agent': 'switchboard-webhooks', ...signWebhook(hook.key, id, Math.floor(Date.now() / 1000), body) };
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'switchboard-webhooks',
+      ...signWebhook(hook.key, id, Math.floor(Date.now() / 1000), body),
+    };
     try {
-      const res = await fetch(hook.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(hook.timeoutMs), redirect: 'manual' });
+      const res = await fetch(hook.url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(hook.timeoutMs),
+        redirect: 'manual',
+      });
       await res.arrayBuffer().catch(() => {});
       const ok = res.status >= 200 && res.status < 300;
       this.metrics.requests.inc({ webhook: hook.name, outcome: ok ? 'ok' : 'failed' });
@@ -31,7 +41,10 @@ export class WebhookPoster {
     } catch (error) {
       this.metrics.requests.inc({ webhook: hook.name, outcome: 'failed' });
       const e = error as Error & { cause?: { code?: string } };
-      return { ok: false, error: e.name === 'TimeoutError' ? `no answer within ${hook.timeoutMs} ms` : (e.cause?.code ?? e.message) };
+      return {
+        ok: false,
+        error: e.name === 'TimeoutError' ? `no answer within ${hook.timeoutMs} ms` : (e.cause?.code ?? e.message),
+      };
     } finally {
       this.release(hook);
     }
@@ -45,7 +58,9 @@ export class WebhookPoster {
   private async acquire(hook: ResolvedWebhook): Promise<void> {
     const n = this.inFlight.get(hook.name) ?? 0;
     if (n >= hook.maxInFlight) {
-      await new Promise<void>((resolve) => (this.waiting.get(hook.name) ?? this.waiting.set(hook.name, []).get(hook.name)!).push(resolve));
+      await new Promise<void>((resolve) =>
+        (this.waiting.get(hook.name) ?? this.waiting.set(hook.name, []).get(hook.name)!).push(resolve),
+      );
     } else this.inFlight.set(hook.name, n + 1);
     this.metrics.inFlight.set({ webhook: hook.name }, this.inFlight.get(hook.name)!);
   }
