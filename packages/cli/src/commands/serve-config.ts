@@ -58,10 +58,12 @@ const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' 
   SWITCHBOARD_TLS_KEY: { key: 'tlsKey', type: 'string' },
   SWITCHBOARD_WORKERS: { key: 'workers', type: 'integer' },
   SWITCHBOARD_WORKER_SCHEDULING: { key: 'workerScheduling', type: 'string' },
+  SWITCHBOARD_WEBHOOK_URL: { key: 'webhookUrl', type: 'string' },
+  SWITCHBOARD_WEBHOOK_SECRET: { key: 'webhookSecret', type: 'string' },
 };
 
 /** Config-file keys that are objects or lists, given to the server as they are. */
-const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins', 'proxy', 'apiCorsOrigins'] as const;
+const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins', 'proxy', 'apiCorsOrigins', 'webhooks', 'lifecycle'] as const;
 
 /** Config-file keys for `serve` itself. */
 const SERVE_KEYS = ['port', 'host', 'tlsCert', 'tlsKey', 'engine', 'redisUrls', 'redisPrefix', 'natsUrls', 'natsPrefix', 'natsReplicas', 'natsStorage', 'workers', 'workerScheduling'];
@@ -121,6 +123,8 @@ export function loadServeConfig(flags: Record<string, unknown>, env: NodeJS.Proc
     allowedOrigins: merged.allowedOrigins as string[] | undefined,
     proxy: merged.proxy as ServerOptions['proxy'],
     apiCorsOrigins: merged.apiCorsOrigins as string[] | undefined,
+    webhooks: withFlagWebhook(merged),
+    lifecycle: merged.lifecycle as ServerOptions['lifecycle'],
   };
   for (const key of SCALARS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
   const { tlsCert, tlsKey } = merged;
@@ -195,6 +199,16 @@ function natsChoice(merged: Record<string, unknown>, urls: string[] | undefined)
     throw new UsageError((error as Error).message);
   }
   return { type: 'nats', urls: list, prefix, replicas: replicas as number | undefined, storage: storage as 'file' | 'memory' | undefined };
+}
+
+/** `--webhook URL --webhook-secret S` (or SWITCHBOARD_WEBHOOK_URL/_SECRET) adds one webhook to the config file's `webhooks`. */
+function withFlagWebhook(merged: Record<string, unknown>): ServerOptions['webhooks'] {
+  const list = merged.webhooks as ServerOptions['webhooks'];
+  if (list !== undefined && !Array.isArray(list)) throw new UsageError('webhooks must be a list of { url, secret, … }');
+  const { webhookUrl: url, webhookSecret: secret } = merged;
+  if (url === undefined && secret === undefined) return list;
+  if (typeof url !== 'string' || typeof secret !== 'string') throw new UsageError('a webhook needs both a URL and a secret: --webhook URL --webhook-secret whsec_… (or SWITCHBOARD_WEBHOOK_URL and SWITCHBOARD_WEBHOOK_SECRET)');
+  return [...(list ?? []), { url, secret }];
 }
 
 /** SWITCHBOARD_JWT_SECRET sets `jwt.secret`, keeping the config file's other `jwt` options (issuer, cookie…). */

@@ -48,6 +48,9 @@ Options:
                       worker would be an island); 1 = one process, no primary; max ${MAX_WORKERS}
   --worker-scheduling S  none (default: every worker accepts on the shared socket, the kernel picks) or rr (the
                       primary accepts and hands connections out in turn: an even spread, for more CPU); docs/scaling.md
+  --webhook URL       POST lifecycle events (connect, subscribe, channel_occupied…) there, signed per Standard
+                      Webhooks with --webhook-secret whsec_…; more in the config file's webhooks (docs/webhooks.md)
+  --webhook-secret S  the whsec_… secret of --webhook
   --admin-secret S    the /admin dashboard takes this secret (Authorization: admin S) instead of the API key
   --no-admin          no /admin dashboard
   --config FILE       JSON file with server options (namespaces, jwt, allowedOrigins, limits…); see docs/operations.md
@@ -60,7 +63,8 @@ Environment (overrides the config file; flags override both):
   SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY,
   SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX,
   SWITCHBOARD_NATS_URL (comma-separated), SWITCHBOARD_NATS_PREFIX, SWITCHBOARD_NATS_REPLICAS, SWITCHBOARD_NATS_STORAGE,
-  SWITCHBOARD_WORKERS, SWITCHBOARD_WORKER_SCHEDULING, SWITCHBOARD_LOG_LEVEL`;
+  SWITCHBOARD_WORKERS, SWITCHBOARD_WORKER_SCHEDULING, SWITCHBOARD_LOG_LEVEL,
+  SWITCHBOARD_WEBHOOK_URL, SWITCHBOARD_WEBHOOK_SECRET (one webhook, as --webhook and --webhook-secret)`;
 
 /** The demo page and the client bundles it loads (the client, and the opt-in MessagePack codec), read once. */
 function demoAssets(): Record<string, { type: string; body: Buffer }> {
@@ -83,6 +87,8 @@ export async function runServe(argv: string[]): Promise<void> {
       config: { type: 'string' },
       engine: { type: 'string' },
       'redis-url': { type: 'string', multiple: true },
+      webhook: { type: 'string' },
+      'webhook-secret': { type: 'string' },
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
       'nats-url': { type: 'string', multiple: true },
@@ -118,6 +124,8 @@ export async function runServe(argv: string[]): Promise<void> {
       tlsKey: values['tls-key'],
       workers: values.workers === undefined ? undefined : integerOption('workers', values.workers, 1),
       workerScheduling: values['worker-scheduling'],
+      webhookUrl: values.webhook,
+      webhookSecret: values['webhook-secret'],
     },
     process.env,
   );
