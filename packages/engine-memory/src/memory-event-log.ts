@@ -102,6 +102,11 @@ export class MemoryEventLog implements EventLog {
     const lease = this.hub.leases.get(key);
     if (!lease || lease.holder !== holder || lease.expiresAt <= Date.now()) return false;
     if (Number(seq) > Number(this.hub.cursors.get(key) ?? 0)) this.hub.cursors.set(key, seq);
+    // What every known consumer is done with is dropped: this process's memory holds only the backlog.
+    const p = this.hub.partitions[partition];
+    let done = Infinity;
+    for (const c of p.consumers) done = Math.min(done, Number(this.hub.cursors.get(slot(c, partition)) ?? 0));
+    if (done > 0 && p.entries.length > 0) p.entries.splice(0, firstAfter(p.entries, done));
     return true;
   }
 

@@ -32,7 +32,7 @@ export const scripts = {
   eventAppend: new LuaScript('event-append', 2, 'lib-events'),
   eventLease: new LuaScript('event-lease', 2),
   eventRelease: new LuaScript('event-release', 1),
-  eventCommit: new LuaScript('event-commit', 2, 'lib-events'),
+  eventCommit: new LuaScript('event-commit', 3, 'lib-events'),
   occupancyEnter: new LuaScript('occupancy-enter', 4, 'lib-events'),
   occupancyExit: new LuaScript('occupancy-exit', 4, 'lib-events'),
   nodeAlive: new LuaScript('node-alive', 1),

@@ -84,7 +84,7 @@ export class RedisEventLog implements EventLog {
     return (
       (await this.shard.run(
         scripts.eventCommit,
-        [this.keys.eventLease(consumer, partition), this.keys.eventCursors(partition)],
+        [this.keys.eventLease(consumer, partition), this.keys.eventCursors(partition), this.keys.events(partition)],
         [holder, consumer, seq],
       )) === 1
     );

@@ -30,13 +30,13 @@ export interface DeadLetter {
 export interface EventLogOptions {
   /** Partitions; events of one key share one. @default 16 */
   partitions?: number;
-  /** Events kept per partition; beyond it the oldest are trimmed (see EventLog). @default 100000 */
+  /** Events kept per partition; beyond it the oldest are trimmed (see EventLog). @default 10000 */
   backlogCap?: number;
   /** Dead letters kept per consumer; beyond it the oldest are discarded. @default 10000 */
   deadLetterCap?: number;
 }
 
-export const EVENT_LOG_DEFAULTS = Object.freeze({ partitions: 16, backlogCap: 100_000, deadLetterCap: 10_000 });
+export const EVENT_LOG_DEFAULTS = Object.freeze({ partitions: 16, backlogCap: 10_000, deadLetterCap: 10_000 });
 
 /** The partition of `key` among `partitions`: FNV-1a, the same in every engine and node. */
 export function partitionOf(key: string, partitions: number): number {
@@ -69,6 +69,8 @@ export function partitionOf(key: string, partitions: number): number {
  *   trims the oldest; each trimmed event that a consumer known to the partition
  *   (one that took a lease on it) had not committed goes to that consumer's dead
  *   letters with reason `backlog-cap`. Memory is bounded; nothing vanishes uncounted.
+ * - Events every consumer known to the partition has committed may be dropped (memory: at
+ *   once; Redis: trimmed to the oldest cursor), so a delivered backlog costs nothing.
  * - Dead letters are kept per consumer, oldest first, at most `deadLetterCap`.
  * While the backend is unreachable every method fails fast with EngineUnavailableError.
  */
