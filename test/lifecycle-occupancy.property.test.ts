@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { EventLog, OccupancyStore } from '@switchboard/engine';
 import { MemoryCluster, MemoryEventLog, MemoryOccupancyStore } from '@switchboard/engine-memory';
+import { deleteNatsStreams, natsEngine } from '@switchboard/engine-nats';
 import { redisEngine } from '@switchboard/engine-redis';
 import { Redis } from 'ioredis';
 import fc from 'fast-check';
@@ -15,6 +16,7 @@ import { LifecycleEmitter, NodeReaper } from '@switchboard/server/internal';
 
 const RUNS = Number(process.env.SWITCHBOARD_TEST_PROPERTY_RUNS ?? 1000);
 const REDIS_RUNS = Number(process.env.SWITCHBOARD_TEST_PROPERTY_REDIS_RUNS ?? 100);
+const NATS_RUNS = Number(process.env.SWITCHBOARD_TEST_PROPERTY_NATS_RUNS ?? 50);
 
 /** One backend for a run: every node's log and store on it, and a way to make a node's mark lapse. */
 interface Backend {
@@ -96,9 +98,35 @@ interface ModelNode {
   local: Map<string, number>;
 }
 
+const natsBackend = async (): Promise<Backend> => {
+  const prefix = `prop${process.pid}_${Date.now().toString(36)}_${runId++}`;
+  const servers = ['nats://127.0.0.1:4222'];
+  const engines: { close(): Promise<void> }[] = [];
+  const stores = new Map<string, OccupancyStore>();
+  const noop = { broker: { onPublication() {}, onDeliveryUncertain() {} }, control: { onControl() {} } };
+  return {
+    async node(id) {
+      const engine = await natsEngine({ servers, prefix, storage: 'memory', events: { partitions: 4 } })({
+        nodeId: id,
+        ...noop,
+      });
+      engines.push(engine);
+      stores.set(id, engine.occupancy!);
+      return { log: engine.events!, occupancy: engine.occupancy! };
+    },
+    // A mark in the past, as a node that stopped renewing it leaves.
+    lapse: (id) => stores.get(id)!.alive(id, -1),
+    async close() {
+      await Promise.all(engines.map((e) => e.close()));
+      await deleteNatsStreams(servers, prefix).catch(() => {});
+    },
+  };
+};
+
 for (const [name, backend, runs] of [
   ['memory', memoryBackend, RUNS],
   ['redis', redisBackend, REDIS_RUNS],
+  ['nats', natsBackend, NATS_RUNS],
 ] as const) {
   let counterexamples = 0;
   it(`${name}: occupancy and membership from the events match the truth after every step (${runs} runs)`, async () => {
