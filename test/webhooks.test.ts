@@ -23,7 +23,7 @@ async function serverWith(
 ) {
   return startTestServer({
     ...options,
-    namespaces: { room: { presence: true } },
+    namespaces: { room: { presence: true, allowPublish: true } },
     hooks: {
       onConnecting: (ctx) => ({ userId: String((ctx.data as { user?: string } | undefined)?.user ?? '') }),
       ...(onEvent && { onEvent }),
@@ -123,6 +123,28 @@ describe('webhooks on the memory engine', { timeout: 180_000 }, () => {
       ['subscribe', 'unsubscribe'],
     );
     assert.equal(ofKey(receiver.events, 'room:sse').at(-1)!.reason, 'disconnect');
+  });
+
+  it('client publications, when asked for, with the data the onPublish hook gave', async () => {
+    const receiver = await startReceiver();
+    const t = await startTestServer({
+      namespaces: { room: { allowPublish: true } },
+      hooks: { onPublish: (_ctx, pub) => ({ data: { wrapped: pub.data } }) },
+      webhooks: [{ url: receiver.url, secret: receiver.secret, events: ['publication'] }],
+      lifecycle: { pollMs: 50 },
+    });
+    open.push(t, receiver);
+    const c = await t.client();
+    await c.command('subscribe', { channel: 'room:pub' });
+    const position = await c.command('publish', { channel: 'room:pub', data: { text: 'hi' } });
+    await t.api('publish', { channel: 'room:pub', data: 'from the backend' });
+    await receiver.until((ev) => ev.length >= 1);
+    await sleep(200);
+    assert.deepEqual(
+      receiver.events.map((e) => [e.type, e.channel, e.offset, e.data]),
+      [['publication', 'room:pub', position.offset, { wrapped: { text: 'hi' } }]],
+      'only the client publish, not the backend one nor other types',
+    );
   });
 
   /** Clients come and go over 5 channels for `ms`; resolves with how many took part. */
