@@ -37,7 +37,7 @@ async function serverWith(
 
 const shape = (e: ReceivedEvent) => [e.type, e.user ?? '', e.reason ?? ''].filter((x) => x !== '').join(' ');
 
-describe('webhooks on the memory engine', { timeout: 180_000 }, () => {
+describe('webhooks on the memory engine', { timeout: 120_000 + 4 * Math.max(OUTAGE_MS, DOWN_MS) + 30 * FLOOD }, () => {
   const open: { close(): Promise<void> }[] = [];
   after(() => Promise.all(open.map((o) => o.close())));
 
