@@ -6,8 +6,9 @@ import { resolveNamespaceOptions, type NamespaceOptions, type ResolvedNamespaceO
 import { resolveJwtOptions, type JwtOptions, type ResolvedJwtOptions } from './auth/jwt-options.js';
 import { resolveAllowedOrigins } from './auth/origin-policy.js';
 import type { ServerHooks } from './hooks.js';
-import { validateRate, type RateOptions } from './sessions/token-bucket.js';
+import type { RateOptions } from './sessions/token-bucket.js';
 import { resolveProxyOptions, type ProxyOptions, type ResolvedProxyOptions } from './proxy/proxy-options.js';
+import { SERVER_OPTION_PROPERTIES, ServerOptionsSchema, compileOptionsCheck, defaultsOf } from './server-options-schema.js';
 
 export interface ServerOptions {
   /** Namespaces by name; a channel `ns:name` follows `namespaces[ns]`. @default {} */
@@ -114,101 +115,29 @@ export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 
   hooks: ServerHooks;
 };
 
-export const SERVER_DEFAULTS = Object.freeze({
-  allowAnonymous: false,
-  websocketPath: '/connection/websocket',
-  httpTransportsPath: '/connection' as string | false,
-  forwardTimeoutMs: 5000,
-  maxMessageSize: 65_536,
-  maxApiBodySize: 1_048_576,
-  apiBodyTimeoutMs: 10_000,
-  maxSubscriptionsPerConnection: 128,
-  maxPendingCommands: 256,
-  connectTimeoutMs: 5000,
-  rpcTimeoutMs: 10_000,
-  idempotencyWindowMs: 300_000,
-  presenceTtlMs: 60_000,
-  tokenGraceMs: 25_000,
-  pingIntervalMs: 25_000,
-  pongTimeoutMs: 10_000,
-  maxSendBufferBytes: 1_048_576,
-  acceptRate: { perSecond: 2000, burst: 4000 } as AcceptRateOptions | false,
-  commandRate: { perSecond: 20_000, burst: 40_000 } as RateOptions | false,
-  maxConnectionsPerUser: 0,
-  maxConnections: 0,
-  maxChannelsPerNode: 100_000,
-  drainBatchSize: 500,
-  drainIntervalMs: 500,
-  drainReconnectWindowMs: 10_000,
-  positionCheckIntervalMs: 15_000,
-  readinessTimeoutMs: 1000,
-  compression: false as false | { threshold?: number },
-  protectMetrics: false as false | 'apiKey' | { token: string },
-});
+/** The defaults, from the schema (server-options-schema.ts). */
+export const SERVER_DEFAULTS = defaultsOf(SERVER_OPTION_PROPERTIES);
 
-const POSITIVE = [
-  'maxMessageSize',
-  'maxApiBodySize',
-  'apiBodyTimeoutMs',
-  'maxSubscriptionsPerConnection',
-  'maxPendingCommands',
-  'connectTimeoutMs',
-  'rpcTimeoutMs',
-  'idempotencyWindowMs',
-  'presenceTtlMs',
-  'tokenGraceMs',
-  'pingIntervalMs',
-  'pongTimeoutMs',
-  'maxSendBufferBytes',
-  'drainBatchSize',
-  'drainIntervalMs',
-  'drainReconnectWindowMs',
-  'forwardTimeoutMs',
-  'readinessTimeoutMs',
-  'maxChannelsPerNode',
-] as const;
+/** Compile-time: the schema and the interface name the same keys (a key in one only fails `tsc`). */
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : { onlyInSchema: Exclude<keyof A, keyof B>; onlyInInterface: Exclude<keyof B, keyof A> };
+export const SCHEMA_MATCHES_INTERFACE: SameKeys<typeof SERVER_OPTION_PROPERTIES, ServerOptions> = true;
 
-/** Options where 0 means "no limit". */
-const NON_NEGATIVE = ['maxConnectionsPerUser', 'maxConnections'] as const;
+const checkOptions = compileOptionsCheck(ServerOptionsSchema);
 
 /** Merges defaults once and validates eagerly, naming the option at fault. */
 export function resolveServerOptions(options: ServerOptions, defaults: { nodeId: string; nodeName: string }): ResolvedServerOptions {
-  const merged = { ...SERVER_DEFAULTS, ...defaults, ...stripUndefined(options) };
-  for (const key of POSITIVE) {
-    const v = merged[key];
-    if (!(Number.isSafeInteger(v) && v > 0)) throw new TypeError(`Switchboard server: ${key} must be a positive integer, got ${String(v)}`);
-  }
-  for (const key of NON_NEGATIVE) {
-    const v = merged[key];
-    if (!(Number.isSafeInteger(v) && v >= 0)) throw new TypeError(`Switchboard server: ${key} must be an integer ≥ 0 (0: no limit), got ${String(v)}`);
-  }
-  validateRate('commandRate', merged.commandRate);
-  const compression = merged.compression as unknown;
-  const threshold = (compression as { threshold?: unknown } | null)?.threshold;
-  if (compression !== false && (typeof compression !== 'object' || compression === null || (threshold !== undefined && !(Number.isSafeInteger(threshold) && (threshold as number) >= 0)))) {
-    throw new TypeError('Switchboard server: compression must be false or { threshold?: integer ≥ 0 }');
-  }
-  if (!(Number.isSafeInteger(merged.positionCheckIntervalMs) && merged.positionCheckIntervalMs >= 0)) {
-    throw new TypeError(`Switchboard server: positionCheckIntervalMs must be an integer ≥ 0, got ${String(merged.positionCheckIntervalMs)}`);
-  }
+  const given = stripUndefined(options);
+  const bad = checkOptions(given as Record<string, unknown>);
+  if (bad) throw new TypeError(`Switchboard server: ${bad.message}`);
+  const merged = { ...SERVER_DEFAULTS, ...defaults, ...given };
   if (merged.pongTimeoutMs >= merged.pingIntervalMs) throw new TypeError('Switchboard server: pongTimeoutMs must be less than pingIntervalMs');
-  if (!merged.websocketPath.startsWith('/')) throw new TypeError('Switchboard server: websocketPath must start with "/"');
-  const httpPath = merged.httpTransportsPath;
-  if (httpPath !== false && (typeof httpPath !== 'string' || !httpPath.startsWith('/') || httpPath.endsWith('/'))) {
-    throw new TypeError('Switchboard server: httpTransportsPath must start with "/" and not end with one, or be false');
-  }
   const namespaces = new Map<string, ResolvedNamespaceOptions>();
   for (const [name, ns] of Object.entries(options.namespaces ?? {})) namespaces.set(name, resolveNamespaceOptions(name, ns));
   const personal = options.personalNamespace;
   if (personal !== undefined && !namespaces.has(personal)) {
     throw new TypeError(`Switchboard server: personalNamespace "${personal}" is not in namespaces`);
   }
-  const metrics = merged.protectMetrics;
-  if (!(metrics === false || metrics === 'apiKey' || (typeof metrics === 'object' && metrics !== null && typeof metrics.token === 'string' && metrics.token.length >= 16))) {
-    throw new TypeError("Switchboard server: protectMetrics must be false, 'apiKey' or { token } (at least 16 characters)");
-  }
-  if (metrics === 'apiKey' && options.apiKey === undefined) throw new TypeError("Switchboard server: protectMetrics 'apiKey' needs apiKey");
-  if (options.apiKey !== undefined && options.apiKey.length < 16) throw new TypeError('Switchboard server: apiKey must be at least 16 characters');
+  if (merged.protectMetrics === 'apiKey' && options.apiKey === undefined) throw new TypeError("Switchboard server: protectMetrics 'apiKey' needs apiKey");
   return {
     ...merged,
     codecs: options.codecs ?? [new JsonCodec(), new MsgpackCodec()],
