@@ -49,6 +49,8 @@ export function runPrimary({ config, log, generatedKey }: PrimaryOptions): Promi
   let boxDrain: DrainPlan | undefined;
   let banner: string | undefined;
   let nextRequest = 0;
+  /** The first failing worker's one line and exit code. */
+  let failure: { line: string; code: number } | undefined;
   const collecting = new Map<number, { answers: MetricsJson[]; waiting: number; done: () => void }>();
 
   const fork = (slot: Slot) => {
@@ -101,6 +103,10 @@ export function runPrimary({ config, log, generatedKey }: PrimaryOptions): Promi
       if (!c) return;
       c.answers.push(m.metrics as MetricsJson);
       if (--c.waiting === 0) c.done();
+    } else if (m.sb === 'failed') {
+      failure ??= { line: m.line, code: m.code };
+      // A worker that had listened is restarted; its reason is still worth one line.
+      if (slot.everListened) console.error(m.line);
     } else if (m.sb === 'drain' && !boxDrain && !stopping) {
       // A drain began on one worker (the API, another node): the box is what is being drained.
       boxDrain = m.plan;
@@ -133,11 +139,12 @@ export function runPrimary({ config, log, generatedKey }: PrimaryOptions): Promi
       return;
     }
     if (!slot.everListened) {
-      // A worker that never started (engine unreachable, bad option): it said why on stderr; so does every other.
+      // A worker that never started (engine unreachable, port taken): its reason, once, and the box stops.
       log.error({ worker: slot.index, code, signal }, 'worker failed to start: stopping');
       for (const s of slots) s.worker?.process.kill('SIGKILL');
       log.flush();
-      process.exit(code || 1);
+      console.error(failure?.line ?? `switchboard: worker ${slot.index} exited before listening (code ${code}, signal ${signal}; see its log lines)`);
+      process.exit(failure?.code || code || 1);
     }
     const now = Date.now();
     if (slot.listeningAt !== undefined && now - slot.listeningAt >= RESTART_BACKOFF.healthyAfterMs) slot.crashes = 0;
