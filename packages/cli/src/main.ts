@@ -67,8 +67,19 @@ function describe(error: unknown): { line: string; code: number } {
   if (error instanceof UsageError || error instanceof StartupError) {
     return { line: `switchboard: ${error.message}${error.hint ? ` (${error.hint})` : ''}`, code: error instanceof UsageError ? 2 : 1 };
   }
+  const listen = listenFailure(error as NodeJS.ErrnoException & { port?: number; address?: string });
+  if (listen) return { line: `switchboard: ${listen}`, code: 1 };
   const message = error instanceof Error ? error.message : String(error);
   return { line: `switchboard: internal error: ${message.split('\n')[0]} (run with SWITCHBOARD_DEBUG=1 for the stack)`, code: 1 };
+}
+
+/** A listen that failed (serve, echo), with the port and the fix; undefined for any other error. */
+function listenFailure(error: NodeJS.ErrnoException & { port?: number; address?: string }): string | undefined {
+  const where = `port ${error.port} on ${error.address}`;
+  if (error.code === 'EADDRINUSE') return `${where} is already in use (stop the process that holds it, or choose another port with --port)`;
+  if (error.code === 'EACCES') return `no permission to listen on ${where} (use a port above 1023, or give node the CAP_NET_BIND_SERVICE capability)`;
+  if (error.code === 'EADDRNOTAVAIL') return `cannot listen on ${error.address}: not an address of this machine (use --host 127.0.0.1 or 0.0.0.0)`;
+  return undefined;
 }
 
 /**

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { redactUrl } from '@switchboard/server';
 import { WebSocket, type CloseEvent } from '@switchboard/websocket';
-import { UsageError } from '../usage-error.js';
+import { StartupError, UsageError } from '../usage-error.js';
 
 const HELP = `Usage: switchboard connect URL [options]
 
@@ -59,10 +59,13 @@ export async function runConnect(argv: string[]): Promise<void> {
   ws.binaryType = 'arraybuffer';
   const rl = createInterface({ input: process.stdin, terminal: false });
 
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     // Lines typed before the handshake completes are sent once it does.
     const early: string[] = [];
+    let opened = false;
+    let failure = '';
     ws.onopen = () => {
+      opened = true;
       const extras = [ws.protocol && `protocol ${ws.protocol}`, ws.extensions && `extensions ${ws.extensions}`];
       console.log(`connected to ${redactUrl(ws.url)}${extras.filter(Boolean).map((e) => `, ${e}`).join('')}`);
       for (const line of early.splice(0)) safely(ws, line);
@@ -75,9 +78,16 @@ export async function runConnect(argv: string[]): Promise<void> {
     ws.addEventListener('pong', (e) => console.log(`< pong ${Buffer.from((e as MessageEvent).data).toString()}`));
     ws.onerror = (e: Event & { error?: unknown }) => {
       const cause = e.error instanceof Error ? `: ${e.error.message}` : '';
-      console.log(`! error${cause}`);
+      if (opened) console.log(`! error${cause}`);
+      else failure = cause;
     };
     ws.onclose = (e: CloseEvent) => {
+      if (!opened) {
+        // Never connected (refused, no such host, handshake refused): a runtime failure, exit 1.
+        rl.close();
+        reject(new StartupError(`cannot connect to ${redactUrl(url)}${failure || ` (close ${e.code})`}`, 'is the server running at that address? check the URL'));
+        return;
+      }
       console.log(`closed ${e.code}${e.reason ? ` ${e.reason}` : ''}${e.wasClean ? '' : ' (not clean)'}`);
       rl.close();
       resolve();

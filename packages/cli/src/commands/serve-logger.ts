@@ -1,9 +1,7 @@
 import { pino, type Level, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
 import type { Logger } from '@switchboard/server';
-import { UsageError } from '../usage-error.js';
 
-export const LOG_LEVELS: readonly LevelWithSilent[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 export type LogFormat = 'json' | 'pretty';
 
 /**
@@ -37,20 +35,6 @@ export interface ServeLogOptions {
   nodeId: string;
   /** Where lines go. @default stdout */
   destination?: NodeJS.WritableStream;
-}
-
-/** `--log-level` / SWITCHBOARD_LOG_LEVEL, checked. */
-export function parseLogLevel(value: string | undefined): LevelWithSilent {
-  const level = (value ?? 'info').toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`log level must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
-  return level as LevelWithSilent;
-}
-
-/** `--log-format`: JSON lines by default, readable lines on a TTY. */
-export function parseLogFormat(value: string | undefined, isTTY: boolean): LogFormat {
-  if (value === undefined) return isTTY ? 'pretty' : 'json';
-  if (value !== 'json' && value !== 'pretty') throw new UsageError(`--log-format must be json or pretty, got "${value}"`);
-  return value;
 }
 
 /**

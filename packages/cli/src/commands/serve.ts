@@ -108,8 +108,9 @@ export async function runServe(argv: string[]): Promise<void> {
       http.listen(config.port, config.host, () => resolve());
     });
   } catch (error) {
+    // The port taken, or not ours to bind: main.ts says so in one line.
     await server.close();
-    throw listenError(error as NodeJS.ErrnoException, config.host, config.port);
+    throw error;
   }
   const address = http.address() as { address: string; port: number; family: string };
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -225,12 +226,4 @@ function describeMetrics(server: SwitchboardServer): string {
   const p = server.options.protectMetrics;
   if (p === false) return 'open: no credentials needed';
   return p === 'apiKey' ? 'Authorization: apikey KEY' : 'Authorization: Bearer TOKEN';
-}
-
-/** A failed listen as one line with the fix: the port taken, or not ours to bind. */
-function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
-  if (error.code === 'EADDRINUSE') return new StartupError(`port ${port} on ${host} is already in use`, 'stop the other process, or choose another port with --port or SWITCHBOARD_PORT');
-  if (error.code === 'EACCES') return new StartupError(`no permission to listen on port ${port} on ${host}`, 'use a port above 1023, or give node the CAP_NET_BIND_SERVICE capability');
-  if (error.code === 'EADDRNOTAVAIL') return new StartupError(`cannot listen on ${host}: no such local address`, 'use --host 127.0.0.1, 0.0.0.0 or an address of this machine');
-  return error;
 }

@@ -66,7 +66,7 @@ export async function runSizeCommand(argv: string[]): Promise<void> {
     });
     if (s.save) writeFileSync(s.save, `${JSON.stringify(costs, null, 2)}\n`);
   } else if (s.costs) {
-    costs = JSON.parse(readFileSync(s.costs, 'utf8')) as CostModel;
+    costs = readCosts(s.costs);
   } else {
     costs = {
       connectionBytes: num(s['conn-bytes'], 'conn-bytes', 6700),
@@ -115,4 +115,19 @@ ceilings, connections per node:`);
   console.log(`\nplan: ${plan.nodes} node(s) (${target.spareNodes} spare) of ${fmt(plan.connectionsPerNode)} connections; ${plan.binding} binds`);
   for (const l of plan.clusterLimits) console.log(`  ${l.ok ? 'ok  ' : 'OVER'} ${l.name}: ${l.detail}`);
   console.log(`\nOS settings per node:\n${plan.osSettings.map((o) => `  ${o}`).join('\n')}`);
+}
+
+/** A saved cost model (`--measure --save FILE`), checked: a missing, unreadable or foreign file is a usage error. */
+function readCosts(path: string): CostModel {
+  let costs: CostModel | undefined;
+  try {
+    costs = JSON.parse(readFileSync(path, 'utf8')) as CostModel;
+  } catch {
+    // Unreadable, or not JSON: refused below with the rest.
+  }
+  const numbers = costs && [costs.connectionBytes, costs.kernelBytes, costs.subscriptionBytes, costs.publishCpuUs, costs.handshakeCpuUs?.plain];
+  if (!numbers?.every((n) => typeof n === 'number') || typeof costs!.deliveryCpuUs !== 'object') {
+    throw new UsageError(`--costs ${path} is not a readable cost model`, 'give a file written by switchboard size --measure --save FILE');
+  }
+  return costs!;
 }
