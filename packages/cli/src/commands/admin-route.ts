@@ -41,7 +41,7 @@ export function adminRoute(o: AdminRouteOptions): (req: IncomingMessage, res: Se
     if (!path.startsWith('/admin')) return false;
     const file = req.method === 'GET' ? files[path] : undefined;
     if (file) {
-      res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'no-cache', 'x-frame-options': 'DENY', 'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'" }).end(file.body);
+      res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'no-cache', 'x-frame-options': 'DENY', 'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'" }).end(file.body);
       return true;
     }
     const method = /^\/admin\/api\/([a-z_]+)$/.exec(path)?.[1];
