@@ -54,7 +54,8 @@ function fromParseArgs(error: unknown, command: string): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) return error;
   const message = (error as Error).message;
-  const flag = /'(-[^'\s]*)/.exec(message)?.[1];
+  // "Option '-h, --help' does not take an argument": the long form when there is one.
+  const flag = /'(?:-[^-\s'], )?(--?[^'\s]+)/.exec(message)?.[1];
   const hint = `see switchboard ${command} --help`;
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new UsageError(`unknown option ${flag ?? message}`, hint);
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return new UsageError(message.includes('argument missing') ? `${flag ?? 'an option'} needs a value` : `${flag ?? 'an option'} takes no value`, hint);
