@@ -56,7 +56,6 @@ export class MemoryTransport implements Transport, TransportInfo {
     if (this.closed) return;
     this.closed = true;
     this.peer.onClose(code, reason);
-    this.inbound.closed(code, reason);
   }
 
   abort(code: number, reason: string): void {
