@@ -171,11 +171,11 @@ class MemoryPeer extends PeerBase {
     this.end(code, reason);
   }
   async send(commands: Command | Command[]): Promise<unknown> {
-    this.transportEnd.clientSend(this.utf8.encode(JSON.stringify(commands)));
+    this.transportEnd.send(this.utf8.encode(JSON.stringify(commands)));
     return undefined;
   }
   async sendAll(commands: Command[]): Promise<{ resentOutcome?: string }> {
-    for (const c of this.withIds(commands)) this.transportEnd.clientSend(this.utf8.encode(JSON.stringify(c)));
+    for (const c of this.withIds(commands)) this.transportEnd.send(this.utf8.encode(JSON.stringify(c)));
     return {};
   }
   stopReading(): void {

@@ -67,13 +67,13 @@ export class SseTransport implements Transport, TransportInfo {
     return pendingBytes(this.res);
   }
 
-  send(message: Reply | Push): void {
+  write(message: Reply | Push): void {
     if (this.closed) return;
     if ('push' in message) this.event(message, dataEvent(this.protocol.encodePush(message)));
     else this.connected(message);
   }
 
-  sendShared(message: SharedMessage): void {
+  writeShared(message: SharedMessage): void {
     if (!this.closed && this.open) this.event(message.push, message.framed(DATA_EVENTS));
   }
 

@@ -75,11 +75,11 @@ export class StreamTransport implements Transport, TransportInfo, EmulatedSessio
     return pendingBytes(this.res);
   }
 
-  send(message: Reply | Push): void {
+  write(message: Reply | Push): void {
     if (!this.closed) writeInTurn(this.res, frameAs[this.format](encodeMessage(this.protocol, message)));
   }
 
-  sendShared(message: SharedMessage): void {
+  writeShared(message: SharedMessage): void {
     if (!this.closed) writeInTurn(this.res, message.framed(FRAMES[this.format]));
   }
 
@@ -94,7 +94,7 @@ export class StreamTransport implements Transport, TransportInfo, EmulatedSessio
   }
 
   ping(): void {
-    this.send(PING);
+    this.write(PING);
   }
 
   onceDrained(listener: () => void): void {
