@@ -14,19 +14,33 @@ export const OPERATIONS_MD = fileURLToPath(new URL('../docs/operations.md', impo
 const code = (text: string) => `\`${text}\``;
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 const row = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
-const joinOr = (items: string[]) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`);
+const joinOr = (items: string[]) =>
+  items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
 
 function defaultCell(schema: TSchema & OptionMeta): string {
   if (schema.defaultText !== undefined) return schema.defaultText;
   if (typeof schema.default === 'string') return code(schema.default);
-  return schema.default === undefined ? 'none' : code(JSON.stringify(schema.default).replace(/,"/g, ', "').replace(/^\{/, '{ ').replace(/\}$/, ' }').replace(/":/g, '": '));
+  return schema.default === undefined
+    ? 'none'
+    : code(
+        JSON.stringify(schema.default)
+          .replace(/,"/g, ', "')
+          .replace(/^\{/, '{ ')
+          .replace(/\}$/, ' }')
+          .replace(/":/g, '": '),
+      );
 }
 
 const text = (schema: TSchema & OptionMeta) => [schema.description, schema.details].filter(Boolean).join(' ');
 
 /** How an environment variable's text is written for this type. */
 function envFormat(schema: TSchema): string {
-  const limits = schema.minimum !== undefined && schema.maximum !== undefined ? `, ${schema.minimum}–${schema.maximum}` : schema.minimum === 1 ? ', at least 1' : '';
+  const limits =
+    schema.minimum !== undefined && schema.maximum !== undefined
+      ? `, ${schema.minimum}–${schema.maximum}`
+      : schema.minimum === 1
+        ? ', at least 1'
+        : '';
   if (schema.type === 'integer') return `digits${limits}`;
   if (schema.type === 'boolean') return '`true`, `false`, `1` or `0`';
   if (schema.type === 'array') return 'comma-separated';
@@ -46,7 +60,15 @@ export function renderOptionRegions(): Record<string, string> {
     serve: [
       row(['Key', 'Flag', 'Environment', 'Default', '']),
       '|---|---|---|---|---|',
-      ...serve.map(([key, s]) => row([s.noFile ? '(none)' : code(key), flagOf(s), s.env ? code(s.env) : '', defaultCell(s), `${text(s)}${s.type === 'array' ? ' A list: the flag repeated, the variable comma-separated.' : ''}`])),
+      ...serve.map(([key, s]) =>
+        row([
+          s.noFile ? '(none)' : code(key),
+          flagOf(s),
+          s.env ? code(s.env) : '',
+          defaultCell(s),
+          `${text(s)}${s.type === 'array' ? ' A list: the flag repeated, the variable comma-separated.' : ''}`,
+        ]),
+      ),
     ].join('\n'),
     env: [
       row(['Variable', 'Sets', 'Format']),
@@ -60,7 +82,11 @@ export function renderOptionRegions(): Record<string, string> {
       '|---|---|---|',
       ...server.map(([key, s]) => {
         const cli = serveOf(key);
-        const where = s.embedOnly ? ' Embedding only.' : cli && (cli.flag || cli.env) ? ` In \`serve\`: ${[flagOf(cli), cli.env && code(cli.env)].filter(Boolean).join(', ')}.` : '';
+        const where = s.embedOnly
+          ? ' Embedding only.'
+          : cli && (cli.flag || cli.env)
+            ? ` In \`serve\`: ${[flagOf(cli), cli.env && code(cli.env)].filter(Boolean).join(', ')}.`
+            : '';
         return row([code(key), defaultCell(s), `${text(s)}${where}`]);
       }),
     ].join('\n'),

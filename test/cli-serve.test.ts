@@ -14,7 +14,10 @@ const API_KEY = 'cli-serve-test-key-0123456789';
 
 /** `serve ARGS` once its whole banner is out: the banner, and its base URL. */
 async function serve(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(BIN, ['serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn', ...env } });
+  const child = spawn(BIN, ['serve', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn', ...env },
+  });
   const [banner] = await waitForLine(child, /^switchboard serve:[\s\S]*^ {2}anonymous .*$/m);
   const base = /demo page +(https?:\/\/[^\s/]+)\//.exec(banner)![1];
   return { child, base, banner };
@@ -31,14 +34,26 @@ describe('switchboard serve', { timeout: 60_000 }, () => {
     }
     const key = /^ {2}try it {8}export SWITCHBOARD_API_KEY=(\S+)$/m.exec(out)?.[1];
     assert.ok(key, out);
-    assert.match(out, /^ {16}curl -X POST http:\/\/127\.0\.0\.1:\d+\/api\/publish -H "Authorization: apikey \$SWITCHBOARD_API_KEY" -d '\{"channel":"chat:lobby","data":\{"text":"hi"\}\}'$/m);
+    assert.match(
+      out,
+      new RegExp(
+        String.raw`^ {16}curl -X POST http://127\.0\.0\.1:\d+/api/publish ` +
+          String.raw`-H "Authorization: apikey \$SWITCHBOARD_API_KEY" ` +
+          String.raw`-d '\{"channel":"chat:lobby","data":\{"text":"hi"\}\}'$`,
+        'm',
+      ),
+    );
     assert.match(out, /metrics +http:\/\/127\.0\.0\.1:\d+\/metrics {2}\(open: no credentials needed\)/);
   });
 
   it('the printed curl line publishes', async () => {
     const node = await serve(['--api-key', API_KEY]);
     try {
-      const res = await fetch(`${node.base}/api/publish`, { method: 'POST', headers: { authorization: `apikey ${API_KEY}` }, body: '{"channel":"chat:lobby","data":{"text":"hi"}}' });
+      const res = await fetch(`${node.base}/api/publish`, {
+        method: 'POST',
+        headers: { authorization: `apikey ${API_KEY}` },
+        body: '{"channel":"chat:lobby","data":{"text":"hi"}}',
+      });
       assert.equal(res.status, 200);
     } finally {
       await stopChild(node.child);
@@ -46,7 +61,10 @@ describe('switchboard serve', { timeout: 60_000 }, () => {
   });
 
   it('--no-demo and SWITCHBOARD_DEMO=false: / and the bundles answer 404', async () => {
-    for (const [args, env] of [[['--no-demo'], {}], [[], { SWITCHBOARD_DEMO: 'false' }]] as const) {
+    for (const [args, env] of [
+      [['--no-demo'], {}],
+      [[], { SWITCHBOARD_DEMO: 'false' }],
+    ] as const) {
       const node = await serve([...args], env);
       try {
         const page = await fetch(`${node.base}/`);
@@ -72,7 +90,10 @@ describe('switchboard serve', { timeout: 60_000 }, () => {
     } finally {
       await stopChild(node.child);
     }
-    assert.match(node.banner, /demo page +http:\/\/\S+\/ {2}\(off: the config has no "chat" namespace, which the demo uses\)/);
+    assert.match(
+      node.banner,
+      /demo page +http:\/\/\S+\/ {2}\(off: the config has no "chat" namespace, which the demo uses\)/,
+    );
     assert.match(node.banner, /"channel":"room:lobby"/, 'the curl line publishes to the first namespace');
     assert.doesNotMatch(node.banner, /export SWITCHBOARD_API_KEY/, 'a key that was set is not printed');
   });
@@ -96,7 +117,9 @@ describe('switchboard serve', { timeout: 60_000 }, () => {
       if (s.flag) assert.match(help.stdout, new RegExp(`^ {2}--${s.flag}\\b`, 'm'), s.flag);
       if (s.env) assert.match(help.stdout, new RegExp(`^ {2}${s.env}\\b`, 'm'), s.env);
     }
-    const { version } = JSON.parse(readFileSync(new URL('../packages/cli/package.json', import.meta.url), 'utf8')) as { version: string };
+    const { version } = JSON.parse(readFileSync(new URL('../packages/cli/package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     for (const args of [['--version'], ['-v'], ['serve', '--version']]) {
       const result = spawnSync(BIN, args, { encoding: 'utf8' });
       assert.equal(result.status, 0);

@@ -15,7 +15,10 @@ export class UsageError extends CliError {
   readonly code = 'SB_ERR_USAGE';
 }
 
-/** The command could not start or run (an engine unreachable, a port taken, a peer not answering): one line, exit code 1. */
+/**
+ * The command could not start or run (an engine unreachable, a port taken, a peer not answering): one line, exit code
+ * 1.
+ */
 export class StartupError extends CliError {
   override name = 'StartupError';
   readonly code = 'SB_ERR_STARTUP';
@@ -25,6 +28,7 @@ export class StartupError extends CliError {
 export function integerOption(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got "${value}"`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new UsageError(`--${name} must be a non-negative integer, got "${value}"`);
   return n;
 }

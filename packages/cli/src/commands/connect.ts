@@ -66,12 +66,20 @@ export async function runConnect(argv: string[]): Promise<void> {
     ws.onopen = () => {
       opened = true;
       const extras = [ws.protocol && `protocol ${ws.protocol}`, ws.extensions && `extensions ${ws.extensions}`];
-      console.log(`connected to ${redactUrl(ws.url)}${extras.filter(Boolean).map((e) => `, ${e}`).join('')}`);
+      console.log(
+        `connected to ${redactUrl(ws.url)}${extras
+          .filter(Boolean)
+          .map((e) => `, ${e}`)
+          .join('')}`,
+      );
       for (const line of early.splice(0)) safely(ws, line);
     };
     ws.onmessage = (e: MessageEvent) => {
       if (typeof e.data === 'string') console.log(`< ${e.data}`);
-      else console.log(`< [binary ${e.data.byteLength} bytes] ${Buffer.from(e.data).subarray(0, 32).toString('hex')}`);
+      else
+        console.log(
+          `< [binary ${e.data.byteLength} bytes] ` + `${Buffer.from(e.data).subarray(0, 32).toString('hex')}`,
+        );
     };
     ws.addEventListener('ping', (e) => console.log(`< ping ${Buffer.from((e as MessageEvent).data).toString()}`));
     ws.addEventListener('pong', (e) => console.log(`< pong ${Buffer.from((e as MessageEvent).data).toString()}`));
@@ -84,7 +92,12 @@ export async function runConnect(argv: string[]): Promise<void> {
       if (!opened) {
         // Never connected (refused, no such host, handshake refused): a runtime failure, exit 1.
         rl.close();
-        reject(new StartupError(`cannot connect to ${redactUrl(url)}${failure || ` (close ${e.code})`}`, 'is the server running at that address? check the URL'));
+        reject(
+          new StartupError(
+            `cannot connect to ${redactUrl(url)}${failure || ` (close ${e.code})`}`,
+            'is the server running at that address? check the URL',
+          ),
+        );
         return;
       }
       console.log(`closed ${e.code}${e.reason ? ` ${e.reason}` : ''}${e.wasClean ? '' : ' (not clean)'}`);

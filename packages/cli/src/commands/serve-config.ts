@@ -6,7 +6,14 @@ import { compileOptionsCheck, type JwtOptions, type ServerOptions } from '@switc
 import { resolveNatsEngineOptions } from '@switchboard/engine-nats';
 import { parseRedisUrl } from '@switchboard/engine-redis';
 import { UsageError } from '../usage-error.js';
-import { MAX_WORKERS, SERVE_OPTIONS, SERVER_KEYS, serveOption, type LOG_LEVELS, type ServeOptionSchema } from './serve-options.js';
+import {
+  MAX_WORKERS,
+  SERVE_OPTIONS,
+  SERVER_KEYS,
+  serveOption,
+  type LOG_LEVELS,
+  type ServeOptionSchema,
+} from './serve-options.js';
 import { closestKey } from './closest-key.js';
 
 /** Which engine `serve` builds: the embedded memory one, or Redis or NATS shared by every node. */
@@ -25,7 +32,10 @@ export interface ServeConfig {
   tls?: { cert: string; key: string };
   /** Processes on this box, each a node of the cluster; 1 = one process, no primary. */
   workers: number;
-  /** How workers share the port: `none` (default), every worker accepts on the shared socket; `rr`, the primary accepts and hands connections out in turn (even, costs CPU in the primary). */
+  /**
+   * How workers share the port: `none` (default), every worker accepts on the shared socket; `rr`, the primary accepts
+   * and hands connections out in turn (even, costs CPU in the primary).
+   */
   workerScheduling: WorkerScheduling;
   log: { level: (typeof LOG_LEVELS)[number]; format: 'json' | 'pretty' | undefined };
   /** The /admin dashboard, with its own secret or the API key; false: off. */
@@ -52,7 +62,14 @@ const entries = Object.entries(SERVE_OPTIONS) as [string, ServeOptionSchema][];
 
 /** parseArgs' table, from the schema: one flag per option that has one, plus --help. */
 export const SERVE_FLAGS: NonNullable<ParseArgsConfig['options']> = {
-  ...Object.fromEntries(entries.filter(([, s]) => s.flag).map(([, s]) => [s.flag!, { type: s.type === 'boolean' ? ('boolean' as const) : ('string' as const), multiple: s.type === 'array' }])),
+  ...Object.fromEntries(
+    entries
+      .filter(([, s]) => s.flag)
+      .map(([, s]) => [
+        s.flag!,
+        { type: s.type === 'boolean' ? ('boolean' as const) : ('string' as const), multiple: s.type === 'array' },
+      ]),
+  ),
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -63,10 +80,17 @@ function fromText(schema: ServeOptionSchema, raw: string, name: string, list: 'c
     return Number(raw);
   }
   if (schema.type === 'boolean') {
-    if (!['true', 'false', '1', '0'].includes(raw)) throw new UsageError(`${name} must be true or false, got "${raw}"`, HELP_HINT);
+    if (!['true', 'false', '1', '0'].includes(raw))
+      throw new UsageError(`${name} must be true or false, got "${raw}"`, HELP_HINT);
     return raw === 'true' || raw === '1';
   }
-  if (schema.type === 'array') return list === 'comma' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : [raw];
+  if (schema.type === 'array')
+    return list === 'comma'
+      ? raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [raw];
   return schema.lowercase ? raw.toLowerCase() : raw;
 }
 
@@ -80,10 +104,18 @@ function fromFlags(argv: string[]): Layer & { help: boolean } {
   const { values } = parseArgs({ args: argv, options: SERVE_FLAGS, strict: true, allowPositionals: false });
   const layer: Layer = { values: {}, from: {} };
   for (const [key, schema] of entries) {
-    const given = schema.flag === undefined ? undefined : (values as Record<string, string | string[] | boolean | undefined>)[schema.flag];
+    const given =
+      schema.flag === undefined
+        ? undefined
+        : (values as Record<string, string | string[] | boolean | undefined>)[schema.flag];
     if (given === undefined) continue;
     const name = `--${schema.flag}`;
-    layer.values[key] = typeof given === 'boolean' ? !schema.negates : Array.isArray(given) ? given : fromText(schema, given, name, 'one');
+    layer.values[key] =
+      typeof given === 'boolean'
+        ? !schema.negates
+        : Array.isArray(given)
+          ? given
+          : fromText(schema, given, name, 'one');
     layer.from[key] = name;
   }
   return { ...layer, help: values.help === true };
@@ -113,16 +145,30 @@ function readConfigFile(path: string): Layer {
     parsed = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
   } catch (error) {
-    throw new UsageError(`--config ${path} is not a JSON object: ${(error as Error).message}`, 'the file is one JSON object of options: docs/operations.md#config-file');
+    throw new UsageError(
+      `--config ${path} is not a JSON object: ${(error as Error).message}`,
+      'the file is one JSON object of options: docs/operations.md#config-file',
+    );
   }
   const values = parsed as Record<string, unknown>;
   for (const key of Object.keys(values)) {
     const schema = serveOption(key);
     if (schema && !schema.noFile) continue;
-    if (schema?.noFile) throw new UsageError(`--config ${path}: "${key}" is not a config-file option`, `set it with ${[schema.flag && `--${schema.flag}`, schema.env].filter(Boolean).join(' or ')}`);
-    if (['hooks', 'codecs', 'nodeId'].includes(key)) throw new UsageError(`--config ${path}: unknown option "${key}"`, 'it can only be set when embedding the server: docs/server-api.md');
+    if (schema?.noFile)
+      throw new UsageError(
+        `--config ${path}: "${key}" is not a config-file option`,
+        `set it with ${[schema.flag && `--${schema.flag}`, schema.env].filter(Boolean).join(' or ')}`,
+      );
+    if (['hooks', 'codecs', 'nodeId'].includes(key))
+      throw new UsageError(
+        `--config ${path}: unknown option "${key}"`,
+        'it can only be set when embedding the server: docs/server-api.md',
+      );
     const near = closestKey(key, Object.keys(SERVE_OPTIONS));
-    throw new UsageError(`--config ${path}: unknown option "${key}"`, `${near ? `did you mean "${near}"? ` : ''}every key: docs/operations.md#config-file`);
+    throw new UsageError(
+      `--config ${path}: unknown option "${key}"`,
+      `${near ? `did you mean "${near}"? ` : ''}every key: docs/operations.md#config-file`,
+    );
   }
   return { values, from: Object.fromEntries(Object.keys(values).map((k) => [k, `--config ${path}`])) };
 }
@@ -138,20 +184,29 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
   if (flags.help) return { help: true };
   const environment = fromEnv(env);
   const path = (flags.values.config ?? environment.values.config) as string | undefined;
-  const file = path ? readConfigFile(path) : { values: { namespaces: DEMO_NAMESPACES, allowAnonymous: true }, from: {} };
+  const file = path
+    ? readConfigFile(path)
+    : { values: { namespaces: DEMO_NAMESPACES, allowAnonymous: true }, from: {} };
   const merged: Record<string, unknown> = { ...file.values, ...environment.values, ...flags.values };
   const from = { ...file.from, ...environment.from, ...flags.from };
   const bad = checkServeOptions(merged);
   if (bad) {
     const label = serveOption(bad.key)?.label;
-    throw new UsageError(label ? bad.message.replace(bad.key, label) : bad.message, `${from[bad.key] ? `from ${from[bad.key]}; ` : ''}${HELP_HINT}`);
+    throw new UsageError(
+      label ? bad.message.replace(bad.key, label) : bad.message,
+      `${from[bad.key] ? `from ${from[bad.key]}; ` : ''}${HELP_HINT}`,
+    );
   }
   const value = <T>(key: string): T => (merged[key] ?? serveOption(key)?.default) as T;
   const server: ServerOptions = {};
   for (const key of SERVER_KEYS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
   server.jwt = withSecret(merged.jwt as JwtOptions | undefined, merged.jwtSecret as string | undefined);
   const { tlsCert, tlsKey } = merged;
-  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('TLS needs both a certificate and a key', 'give --tls-cert and --tls-key, or tlsCert and tlsKey');
+  if ((tlsCert === undefined) !== (tlsKey === undefined))
+    throw new UsageError(
+      'TLS needs both a certificate and a key',
+      'give --tls-cert and --tls-key, or tlsCert and tlsKey',
+    );
   const tls = tlsCert === undefined ? undefined : { cert: tlsCert as string, key: tlsKey as string };
   const engine = engineChoice(merged);
   return {
@@ -177,7 +232,9 @@ function workerCount(value: number | undefined, engine: EngineChoice): number {
   if (value === undefined) return Math.min(MAX_WORKERS, engine.type === 'memory' ? 1 : availableParallelism());
   if (engine.type === 'memory' && value > 1) {
     throw new UsageError(
-      `--workers ${String(value)} needs a shared engine: with the memory engine each worker would be an island (clients on different workers would not see each other's publications, history or presence); use --engine redis or --engine nats, or --workers 1`,
+      `--workers ${String(value)} needs a shared engine: with the memory engine each worker would be an island ` +
+        `(clients on different workers would not see each other's publications, history or presence); use ` +
+        `--engine redis or --engine nats, or --workers 1`,
     );
   }
   return value;
@@ -187,10 +244,13 @@ function engineChoice(merged: Record<string, unknown>): EngineChoice {
   const type = (merged.engine ?? 'memory') as EngineChoice['type'];
   const redisUrls = merged.redisUrls as string[] | undefined;
   const natsUrls = merged.natsUrls as string[] | undefined;
-  if (redisUrls && type !== 'redis') throw new UsageError(`a Redis URL was given but the engine is ${type}: add --engine redis`);
-  if (natsUrls && type !== 'nats') throw new UsageError(`a NATS URL was given but the engine is ${type}: add --engine nats`);
+  if (redisUrls && type !== 'redis')
+    throw new UsageError(`a Redis URL was given but the engine is ${type}: add --engine redis`);
+  if (natsUrls && type !== 'nats')
+    throw new UsageError(`a NATS URL was given but the engine is ${type}: add --engine nats`);
   const natsOnly = ['natsPrefix', 'natsReplicas', 'natsStorage'].filter((key) => merged[key] !== undefined);
-  if (natsOnly.length > 0 && type !== 'nats') throw new UsageError(`${natsOnly.join(', ')} apply to the NATS engine only: add --engine nats`);
+  if (natsOnly.length > 0 && type !== 'nats')
+    throw new UsageError(`${natsOnly.join(', ')} apply to the NATS engine only: add --engine nats`);
   if (type === 'memory') return { type };
   if (type === 'nats') return natsChoice(merged, natsUrls);
   const prefix = merged.redisPrefix as string | undefined;
@@ -208,16 +268,28 @@ function engineChoice(merged: Record<string, unknown>): EngineChoice {
 function natsChoice(merged: Record<string, unknown>, urls: string[] | undefined): EngineChoice {
   const list = urls && urls.length > 0 ? urls : ['nats://127.0.0.1:4222'];
   for (const url of list) {
-    if (!/^(nats|tls):\/\/[^\s/]+\/?$/.test(url)) throw new UsageError(`a NATS URL looks like nats://host:4222 or tls://host:4222, got "${url}"`);
+    if (!/^(nats|tls):\/\/[^\s/]+\/?$/.test(url))
+      throw new UsageError(`a NATS URL looks like nats://host:4222 or tls://host:4222, got "${url}"`);
   }
   const prefix = merged.natsPrefix as string | undefined;
   const { natsReplicas: replicas, natsStorage: storage } = merged;
   try {
-    resolveNatsEngineOptions({ servers: list, prefix, replicas: replicas as number | undefined, storage: storage as 'file' | 'memory' | undefined });
+    resolveNatsEngineOptions({
+      servers: list,
+      prefix,
+      replicas: replicas as number | undefined,
+      storage: storage as 'file' | 'memory' | undefined,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  return { type: 'nats', urls: list, prefix, replicas: replicas as number | undefined, storage: storage as 'file' | 'memory' | undefined };
+  return {
+    type: 'nats',
+    urls: list,
+    prefix,
+    replicas: replicas as number | undefined,
+    storage: storage as 'file' | 'memory' | undefined,
+  };
 }
 
 /** SWITCHBOARD_JWT_SECRET sets `jwt.secret`, keeping the config file's other `jwt` options (issuer, cookie…). */

@@ -44,9 +44,14 @@ export function renderServeHelp(): string {
     .map(([, s]) => {
       const fallback = s.negates ? undefined : defaultText(s);
       const plain = s.description.replaceAll('`', '');
-      return wrap(`  --${s.flag}${s.arg ? ` ${s.arg}` : ''}${s.type === 'array' ? ' …' : ''}`, `${plain}${fallback ? ` (default ${fallback})` : ''}${s.type === 'array' ? ' Repeatable.' : ''}`);
+      return wrap(
+        `  --${s.flag}${s.arg ? ` ${s.arg}` : ''}${s.type === 'array' ? ' …' : ''}`,
+        `${plain}${fallback ? ` (default ${fallback})` : ''}${s.type === 'array' ? ' Repeatable.' : ''}`,
+      );
     });
-  const env = options.filter(([, s]) => s.env).map(([key, s]) => `  ${s.env!.padEnd(30)} ${key}${s.type === 'array' ? ' (comma-separated)' : ''}`);
+  const env = options
+    .filter(([, s]) => s.env)
+    .map(([key, s]) => `  ${s.env!.padEnd(30)} ${key}${s.type === 'array' ? ' (comma-separated)' : ''}`);
   return `${INTRO}
 
 Options:

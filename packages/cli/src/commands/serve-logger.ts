@@ -45,7 +45,8 @@ export function serveLogger(options: ServeLogOptions): Logger & { level: string;
   // Synchronous writes to fd 1: nothing is lost when the process exits right after a line.
   const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
   const colorize = options.destination === undefined && process.stdout.isTTY === true;
-  const stream = options.format === 'pretty' ? pretty({ sync: true, destination, colorize, ignore: 'pid,hostname' }) : destination;
+  const stream =
+    options.format === 'pretty' ? pretty({ sync: true, destination, colorize, ignore: 'pid,hostname' }) : destination;
   const logger = pino(
     {
       level: options.level as Level,

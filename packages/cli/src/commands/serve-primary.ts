@@ -43,7 +43,11 @@ export interface PrimaryOptions {
  */
 export function runPrimary({ config, log, generatedKey }: PrimaryOptions): Promise<void> {
   cluster.schedulingPolicy = config.workerScheduling === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
-  const slots: Slot[] = Array.from({ length: config.workers }, (_, index) => ({ index, crashes: 0, everListened: false }));
+  const slots: Slot[] = Array.from({ length: config.workers }, (_, index) => ({
+    index,
+    crashes: 0,
+    everListened: false,
+  }));
   const env = generatedKey ? { SWITCHBOARD_API_KEY: generatedKey, [GENERATED_KEY_ENV]: '1' } : {};
   let stopping = false;
   let boxDrain: DrainPlan | undefined;
@@ -121,7 +125,11 @@ export function runPrimary({ config, log, generatedKey }: PrimaryOptions): Promi
   const printBanner = () => {
     printed = true;
     const nodes = slots.map((s) => s.nodeId).join(', ');
-    console.log(`${banner}\n  workers       ${slots.length} processes (port shared: ${config.workerScheduling === 'rr' ? 'round-robin by the primary' : 'each worker accepts'}), nodes ${nodes}`);
+    console.log(
+      `${banner}\n  workers       ${slots.length} processes (port shared: ` +
+        `${config.workerScheduling === 'rr' ? 'round-robin by the primary' : 'each worker accepts'}), nodes ` +
+        `${nodes}`,
+    );
     log.info({ workers: slots.length, scheduling: config.workerScheduling, pid: process.pid }, 'primary ready');
     startupDone();
   };
@@ -143,7 +151,11 @@ export function runPrimary({ config, log, generatedKey }: PrimaryOptions): Promi
       log.error({ worker: slot.index, code, signal }, 'worker failed to start: stopping');
       for (const s of slots) s.worker?.process.kill('SIGKILL');
       log.flush();
-      console.error(failure?.line ?? `switchboard: worker ${slot.index} exited before listening (code ${code}, signal ${signal}; see its log lines)`);
+      console.error(
+        failure?.line ??
+          `switchboard: worker ${slot.index} exited before listening (code ${code}, signal ${signal}; see its log ` +
+            `lines)`,
+      );
       process.exit(failure?.code || code || 1);
     }
     const now = Date.now();
@@ -151,13 +163,19 @@ export function runPrimary({ config, log, generatedKey }: PrimaryOptions): Promi
     const delayMs = Math.min(RESTART_BACKOFF.capMs, RESTART_BACKOFF.baseMs * 2 ** slot.crashes);
     slot.crashes++;
     slot.crashedAt ??= now;
-    log.warn({ worker: slot.index, pid: worker.process.pid, nodeId: slot.nodeId, code, signal, restartInMs: delayMs }, 'worker exited unexpectedly: restarting');
+    log.warn(
+      { worker: slot.index, pid: worker.process.pid, nodeId: slot.nodeId, code, signal, restartInMs: delayMs },
+      'worker exited unexpectedly: restarting',
+    );
     slot.restartTimer = setTimeout(() => fork(slot), delayMs);
   });
 
   const stop = (signal: string) => {
     stopping = true;
-    log.info({ signal, workers: slots.filter((s) => s.worker).length }, 'shutting down: every worker drains, then exits');
+    log.info(
+      { signal, workers: slots.filter((s) => s.worker).length },
+      'shutting down: every worker drains, then exits',
+    );
     for (const s of slots) {
       clearTimeout(s.restartTimer);
       // SIGTERM to each: a worker drains exactly as a single `serve` does.

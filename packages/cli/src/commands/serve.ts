@@ -24,8 +24,14 @@ function demoAssets(): Record<string, { type: string; body: Buffer }> {
   const require = createRequire(import.meta.url);
   return {
     '/': { type: 'text/html; charset=utf-8', body: readFileSync(new URL('../../demo/index.html', import.meta.url)) },
-    '/client.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(require.resolve('@switchboard/client/bundle')) },
-    '/msgpack.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(require.resolve('@switchboard/client/bundle-msgpack')) },
+    '/client.js': {
+      type: 'text/javascript; charset=utf-8',
+      body: readFileSync(require.resolve('@switchboard/client/bundle')),
+    },
+    '/msgpack.js': {
+      type: 'text/javascript; charset=utf-8',
+      body: readFileSync(require.resolve('@switchboard/client/bundle-msgpack')),
+    },
   };
 }
 
@@ -35,8 +41,12 @@ export async function runServe(argv: string[]): Promise<void> {
     console.log(renderServeHelp());
     return;
   }
-  const logOptions = { level: config.log.level, format: config.log.format ?? (process.stdout.isTTY === true ? 'pretty' : 'json') } as const;
-  // /metrics is open on loopback (a local scrape, the load tools); on any other address it needs the API key unless configured.
+  const logOptions = {
+    level: config.log.level,
+    format: config.log.format ?? (process.stdout.isTTY === true ? 'pretty' : 'json'),
+  } as const;
+  // /metrics is open on loopback (a local scrape, the load tools); on any other address it needs the API key unless
+  // configured.
   if (!config.protectMetricsSet && !isLoopback(config.host)) config.server.protectMetrics = 'apiKey';
   const slotEnv = cluster.isWorker ? process.env[WORKER_SLOT_ENV] : undefined;
   if (config.workers > 1 && slotEnv === undefined) {
@@ -58,45 +68,72 @@ export async function runServe(argv: string[]): Promise<void> {
       choice.type === 'redis'
         ? redisEngine({ urls: choice.urls, prefix: choice.prefix })
         : choice.type === 'nats'
-          ? natsEngine({ servers: choice.urls, prefix: choice.prefix, replicas: choice.replicas, storage: choice.storage, idempotencyWindowMs: config.server.idempotencyWindowMs })
+          ? natsEngine({
+              servers: choice.urls,
+              prefix: choice.prefix,
+              replicas: choice.replicas,
+              storage: choice.storage,
+              idempotencyWindowMs: config.server.idempotencyWindowMs,
+            })
           : undefined;
     server = createServer({ ...config.server, nodeId, apiKey, engine }, log);
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/^Switchboard server: /, ''), 'see docs/operations.md#server-options');
+    throw new UsageError(
+      (error as Error).message.replace(/^Switchboard server: /, ''),
+      'see docs/operations.md#server-options',
+    );
   }
   let tls: { cert: Buffer; key: Buffer } | undefined;
   try {
     tls = config.tls && { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) };
   } catch (error) {
-    throw new UsageError(`cannot read the TLS certificate or key: ${(error as Error).message}`, 'check --tls-cert and --tls-key');
+    throw new UsageError(
+      `cannot read the TLS certificate or key: ${(error as Error).message}`,
+      'check --tls-cert and --tls-key',
+    );
   }
   try {
     // Before attach(), whose own start() would otherwise fail a second time, unhandled.
     await server.start();
   } catch (error) {
-    // Redis or NATS unreachable (or NATS without JetStream) at start-up: say so plainly and exit 1 (a process manager retries).
-    if (error instanceof EngineUnavailableError) throw new StartupError(error.message, 'start it, or check --redis-url / --nats-url; a process manager may retry');
+    // Redis or NATS unreachable (or NATS without JetStream) at start-up: say so plainly and exit 1 (a process manager
+    // retries).
+    if (error instanceof EngineUnavailableError)
+      throw new StartupError(
+        error.message,
+        'start it, or check --redis-url / --nats-url; a process manager may ' + 'retry',
+      );
     throw error;
   }
   if (slot !== undefined) linkWorker(server);
   const demo = demoState(config.demo, config.server.namespaces);
   const assets = config.demo ? demoAssets() : {};
   const adminSecret = config.admin ? config.admin.secret : undefined;
-  const admin = config.admin ? adminRoute({ apiKey, adminSecret, handleApi: (req, res) => server.handleRequest(req, res) }) : undefined;
+  const admin = config.admin
+    ? adminRoute({ apiKey, adminSecret, handleApi: (req, res) => server.handleRequest(req, res) })
+    : undefined;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (server.handleRequest(req, res) || admin?.(req, res)) return;
     const path = req.url?.split('?')[0] ?? '';
     const asset = req.method === 'GET' && (path !== '/' || demo.on) ? assets[path] : undefined;
     if (!asset) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(path === '/' && demo.reason ? `no demo page: ${demo.reason}\n` : 'not found\n');
+      res
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end(path === '/' && demo.reason ? `no demo page: ${demo.reason}\n` : 'not found\n');
       return;
     }
-    res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache' }).end(asset.body);
+    res
+      .writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache' })
+      .end(asset.body);
   };
   let http;
   if (tls) {
-    // HTTP/2 and HTTP/1.1 by ALPN; the compatibility handler serves both (the HTTP/2 request types are its structural twins).
-    http = createSecureServer({ ...tls, allowHTTP1: true, settings: { enableConnectProtocol: true } }, handler as never);
+    // HTTP/2 and HTTP/1.1 by ALPN; the compatibility handler serves both (the HTTP/2 request types are its structural
+    // twins).
+    http = createSecureServer(
+      { ...tls, allowHTTP1: true, settings: { enableConnectProtocol: true } },
+      handler as never,
+    );
     server.attachHttp2(http);
   } else {
     http = createHttpServer(handler);
@@ -117,11 +154,16 @@ export async function runServe(argv: string[]): Promise<void> {
   const scheme = config.tls ? 'https' : 'http';
   const base = `${scheme}://${host}:${address.port}`;
   const namespaces = Object.keys(config.server.namespaces ?? {});
+  const websocketUrl = `${config.tls ? 'wss' : 'ws'}://${host}:${address.port}${server.options.websocketPath}`;
+  const subprotocols = server.options.codecs.map((c) => c.subprotocol).join(', ');
+  const keepIt = '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]';
+  const keyShown = generatedKey ? `${apiKey})${keepIt}` : '<the key you set>)';
+  const shownKey = generatedKey ? apiKey : undefined;
   const banner = `switchboard serve: node ${server.nodeId}, ${describeEngine(config.engine)}
   demo page     ${base}/${demo.on ? '' : `  (off: ${demo.reason})`}
-  websocket     ${config.tls ? 'wss' : 'ws'}://${host}:${address.port}${server.options.websocketPath}  (subprotocols ${server.options.codecs.map((c) => c.subprotocol).join(', ')})
-  HTTP API      ${base}/api/<method>  (Authorization: apikey ${generatedKey ? apiKey : '<the key you set>'})${generatedKey ? '  [generated: set --api-key or SWITCHBOARD_API_KEY to keep it]' : ''}
-${tryIt({ base: `${scheme}://${reachable(address)}`, apiKey: generatedKey ? apiKey : undefined, namespaces, tls: config.tls !== undefined })}
+  websocket     ${websocketUrl}  (subprotocols ${subprotocols})
+  HTTP API      ${base}/api/<method>  (Authorization: apikey ${keyShown})
+${tryIt({ base: `${scheme}://${reachable(address)}`, apiKey: shownKey, namespaces, tls: config.tls !== undefined })}
   http streams  ${base}${server.options.httpTransportsPath || '(off)'}/{sse,stream,poll}  (docs/transports.md)
   admin         ${admin ? `${base}/admin  (${adminSecret ? 'admin secret' : 'API key'})` : 'off'}
   health        ${base}/health/ready  (liveness: /health/live)
@@ -139,8 +181,23 @@ ${tryIt({ base: `${scheme}://${reachable(address)}`, apiKey: generatedKey ? apiK
     log.warn({ openFileLimit: fdLimit, maxConnections: server.options.maxConnections }, fdWarning);
     if (process.stdout.isTTY !== true) console.error(`switchboard: warning: ${fdWarning}`);
   }
-  log.info({ url: base, websocketPath: server.options.websocketPath, engine: config.engine.type, logLevel: log.level, ...(slot !== undefined && { worker: slot, pid: process.pid }) }, 'listening');
-  if (slot !== undefined) process.send?.({ sb: 'listening', nodeId: server.nodeId, name: server.options.nodeName, banner } satisfies ToPrimary);
+  log.info(
+    {
+      url: base,
+      websocketPath: server.options.websocketPath,
+      engine: config.engine.type,
+      logLevel: log.level,
+      ...(slot !== undefined && { worker: slot, pid: process.pid }),
+    },
+    'listening',
+  );
+  if (slot !== undefined)
+    process.send?.({
+      sb: 'listening',
+      nodeId: server.nodeId,
+      name: server.options.nodeName,
+      banner,
+    } satisfies ToPrimary);
 
   // A staggered drain (1012 + a reconnect-after window), then exit; a second signal exits at once.
   const stop = (signal: string) => {
@@ -184,7 +241,11 @@ function describeAnonymous(server: SwitchboardServer): string {
 
 function describeEngine(engine: EngineChoice): string {
   if (engine.type === 'memory') return 'memory engine';
-  if (engine.type === 'nats') return `nats engine (${engine.urls.map(redactNatsUrl).join(', ')}; ${engine.replicas ?? 1} replica(s), ${engine.storage ?? 'file'} storage)`;
+  if (engine.type === 'nats')
+    return (
+      `nats engine (${engine.urls.map(redactNatsUrl).join(', ')}; ${engine.replicas ?? 1} replica(s), ` +
+      `${engine.storage ?? 'file'} storage)`
+    );
   const urls = engine.urls.map(redactRedisUrl);
   return `redis engine (${urls.length > 1 ? `${urls.length} shards: ` : ''}${urls.join(', ')})`;
 }
@@ -200,16 +261,27 @@ function describeJwt(server: SwitchboardServer): string {
 /** Whether serve shows the demo page on `/`, and why not. */
 function demoState(enabled: boolean, namespaces: ServerOptions['namespaces']): { on: boolean; reason?: string } {
   if (!enabled) return { on: false, reason: 'turned off (--no-demo, demo: false or SWITCHBOARD_DEMO=false)' };
-  if (!namespaces || !(DEMO_NAMESPACE in namespaces)) return { on: false, reason: `the config has no "${DEMO_NAMESPACE}" namespace, which the demo uses` };
+  if (!namespaces || !(DEMO_NAMESPACE in namespaces))
+    return { on: false, reason: `the config has no "${DEMO_NAMESPACE}" namespace, which the demo uses` };
   return { on: true };
 }
 
-/** The banner's ready-to-paste lines: the key into the shell, and a publish to the demo channel (or the first namespace's). */
+/**
+ * The banner's ready-to-paste lines: the key into the shell, and a publish to the demo channel (or the first
+ * namespace's).
+ */
 function tryIt(o: { base: string; apiKey: string | undefined; namespaces: string[]; tls: boolean }): string {
   const ns = o.namespaces.includes(DEMO_NAMESPACE) ? DEMO_NAMESPACE : o.namespaces[0];
   const lines = o.apiKey ? [`export SWITCHBOARD_API_KEY=${o.apiKey}`] : [];
-  if (ns) lines.push(`curl${o.tls ? ' -k' : ''} -X POST ${o.base}/api/publish -H "Authorization: apikey $SWITCHBOARD_API_KEY" -d '{"channel":"${ns}:lobby","data":{"text":"hi"}}'`);
-  return lines.map((line, i) => `  ${i === 0 ? 'try it'.padEnd(14) : ' '.repeat(14)}${line}`).join('\n') || '  try it        (no namespace to publish to)';
+  if (ns)
+    lines.push(
+      `curl${o.tls ? ' -k' : ''} -X POST ${o.base}/api/publish -H "Authorization: apikey $SWITCHBOARD_API_KEY" -d ` +
+        `'{"channel":"${ns}:lobby","data":{"text":"hi"}}'`,
+    );
+  return (
+    lines.map((line, i) => `  ${i === 0 ? 'try it'.padEnd(14) : ' '.repeat(14)}${line}`).join('\n') ||
+    '  try it        (no namespace to publish to)'
+  );
 }
 
 /** Where a client on this box reaches the server: the bound address, or loopback for "every interface". */
