@@ -5,8 +5,7 @@
 // test/docs-options.test.ts fails when the file and the schema differ.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { TSchema } from '@sinclair/typebox';
-import { SERVER_OPTION_PROPERTIES, type OptionMeta } from '@switchboard/server';
+import { SERVER_OPTION_PROPERTIES } from '@switchboard/server';
 import { SERVE_OPTIONS, SERVER_KEYS, type ServeOptionSchema } from '../packages/cli/src/commands/serve-options.js';
 
 export const OPERATIONS_MD = fileURLToPath(new URL('../docs/operations.md', import.meta.url));
@@ -17,7 +16,7 @@ const row = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
 const joinOr = (items: string[]) =>
   items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
 
-function defaultCell(schema: TSchema & OptionMeta): string {
+function defaultCell(schema: ServeOptionSchema): string {
   if (schema.defaultText !== undefined) return schema.defaultText;
   if (typeof schema.default === 'string') return code(schema.default);
   return schema.default === undefined
@@ -31,10 +30,10 @@ function defaultCell(schema: TSchema & OptionMeta): string {
       );
 }
 
-const text = (schema: TSchema & OptionMeta) => [schema.description, schema.details].filter(Boolean).join(' ');
+const text = (schema: ServeOptionSchema) => [schema.description, schema.details].filter(Boolean).join(' ');
 
 /** How an environment variable's text is written for this type. */
-function envFormat(schema: TSchema): string {
+function envFormat(schema: ServeOptionSchema): string {
   const limits =
     schema.minimum !== undefined && schema.maximum !== undefined
       ? `, ${schema.minimum}–${schema.maximum}`
@@ -44,7 +43,7 @@ function envFormat(schema: TSchema): string {
   if (schema.type === 'integer') return `digits${limits}`;
   if (schema.type === 'boolean') return '`true`, `false`, `1` or `0`';
   if (schema.type === 'array') return 'comma-separated';
-  if (schema.anyOf) return joinOr((schema.anyOf as TSchema[]).map((s) => code(String(s.const))));
+  if (schema.anyOf) return joinOr((schema.anyOf as ServeOptionSchema[]).map((s) => code(String(s.const))));
   return schema.minLength ? `string, at least ${schema.minLength} characters` : 'string';
 }
 
@@ -54,7 +53,7 @@ const flagOf = (s: ServeOptionSchema) => (s.flag ? code(`--${s.flag}${s.arg ? ` 
 /** Each region's generated Markdown, by name. */
 export function renderOptionRegions(): Record<string, string> {
   const serve = serveEntries().filter(([key, s]) => !SERVER_KEYS.has(key) || s.flag || s.env);
-  const server = Object.entries(SERVER_OPTION_PROPERTIES) as [string, TSchema & OptionMeta][];
+  const server = Object.entries(SERVER_OPTION_PROPERTIES) as [string, ServeOptionSchema][];
   const serveOf = (key: string) => serveEntries().find(([k]) => k === key && key !== 'engine')?.[1];
   return {
     serve: [

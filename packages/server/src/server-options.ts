@@ -190,14 +190,14 @@ export type ResolvedServerOptions = Required<
   hooks: ServerHooks;
 };
 
-/** The defaults, from the schema (server-options-schema.ts). */
-export const SERVER_DEFAULTS = defaultsOf(SERVER_OPTION_PROPERTIES);
-
-/** Compile-time: the schema and the interface name the same keys (a key in one only fails `tsc`). */
+/** Compile-time: the schema and the interface name the same keys (a key in one only fails `tsc`, naming it). */
 type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never]
-  ? true
+  ? A
   : { onlyInSchema: Exclude<keyof A, keyof B>; onlyInInterface: Exclude<keyof B, keyof A> };
-export const SCHEMA_MATCHES_INTERFACE: SameKeys<typeof SERVER_OPTION_PROPERTIES, ServerOptions> = true;
+const checkedKeys = <P>(properties: P & SameKeys<P, ServerOptions>): P => properties;
+
+/** The defaults, from the schema (server-options-schema.ts). */
+export const SERVER_DEFAULTS = defaultsOf(checkedKeys(SERVER_OPTION_PROPERTIES));
 
 const checkOptions = compileOptionsCheck(ServerOptionsSchema);
 

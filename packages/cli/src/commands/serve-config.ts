@@ -46,13 +46,13 @@ export interface ServeConfig {
   protectMetricsSet: boolean;
 }
 
-export type WorkerScheduling = 'rr' | 'none';
+type WorkerScheduling = 'rr' | 'none';
 
 /** The namespace the demo page uses; it is served only where this namespace exists. */
 export const DEMO_NAMESPACE = 'chat';
 
 /** The demo's namespace: history, presence with join/leave, and client publishing. */
-export const DEMO_NAMESPACES = Object.freeze({
+const DEMO_NAMESPACES = Object.freeze({
   [DEMO_NAMESPACE]: { history: { size: 100, ttlMs: 3_600_000 }, presence: true, joinLeave: true, allowPublish: true },
 });
 
@@ -61,7 +61,7 @@ const checkServeOptions = compileOptionsCheck(Type.Partial(Type.Object(SERVE_OPT
 const entries = Object.entries(SERVE_OPTIONS) as [string, ServeOptionSchema][];
 
 /** parseArgs' table, from the schema: one flag per option that has one, plus --help. */
-export const SERVE_FLAGS: NonNullable<ParseArgsConfig['options']> = {
+const SERVE_FLAGS: NonNullable<ParseArgsConfig['options']> = {
   ...Object.fromEntries(
     entries
       .filter(([, s]) => s.flag)

@@ -13,7 +13,7 @@ const WIDTH = 100;
 const COLUMN = 24;
 
 /** A default as `--help` shows it: the schema's value, or its text without Markdown. */
-export function defaultText(schema: ServeOptionSchema): string | undefined {
+function defaultText(schema: ServeOptionSchema): string | undefined {
   if (schema.defaultText !== undefined) return schema.defaultText.replaceAll('`', '');
   return schema.default === undefined ? undefined : JSON.stringify(schema.default).replace(/^"(.*)"$/, '$1');
 }

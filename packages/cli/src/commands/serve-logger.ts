@@ -2,7 +2,7 @@ import { pino, type Level, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
 import type { Logger } from '@switchboard/server';
 
-export type LogFormat = 'json' | 'pretty';
+type LogFormat = 'json' | 'pretty';
 
 /**
  * Field paths whose values never reach a log line, whatever the level: the

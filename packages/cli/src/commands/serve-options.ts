@@ -222,8 +222,6 @@ export const SERVE_OPTIONS = {
   ...serverRest(),
 } satisfies TProperties;
 
-export type ServeOptionKey = keyof typeof SERVE_OPTIONS;
-
 /** The server options serve takes as they are (config file only), after the ones given flags above. */
 function serverRest(): Record<string, ServeOptionSchema> {
   const named = new Set([

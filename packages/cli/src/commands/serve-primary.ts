@@ -9,7 +9,7 @@ import { GENERATED_KEY_ENV, WORKER_SLOT_ENV, isMessage, type ToPrimary, type ToW
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 /** Restart backoff of a crashed worker: 100 ms doubling to 10 s; reset once a worker has served 10 s. */
-export const RESTART_BACKOFF = Object.freeze({ baseMs: 100, capMs: 10_000, healthyAfterMs: 10_000 });
+const RESTART_BACKOFF = Object.freeze({ baseMs: 100, capMs: 10_000, healthyAfterMs: 10_000 });
 /** How long the primary waits for each worker's registry when aggregating `/metrics`. */
 const METRICS_COLLECT_MS = 2000;
 
