@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-test-deps.sh
 
-# Build first so CLI tests run the real bin; tests import sources via the "source" condition.
+# Build first so CLI tests run the real bin; tests import sources via the "@switchboard/source" condition.
 npx tsc -b
 
 # No import cycles in any package's sources (type-only imports count too).
@@ -15,4 +15,4 @@ npx dpdm --no-warning --no-tree --no-progress --exit-code circular:1 'packages/*
 
 files=(packages/*/test/*.test.ts test/*.test.ts)
 # A test that hangs fails after 10 minutes instead of holding the whole run.
-exec node --conditions=source --import tsx --test --test-concurrency=1 --test-timeout=600000 "$@" "${files[@]}"
+exec node --conditions=@switchboard/source --import tsx --test --test-concurrency=1 --test-timeout=600000 "$@" "${files[@]}"
