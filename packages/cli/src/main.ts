@@ -5,7 +5,7 @@ import { runServe } from './commands/serve.js';
 import { runSizeCommand } from './commands/size.js';
 import { runStormCommand } from './commands/storm.js';
 import { runToken } from './commands/token.js';
-import { StartupError, UsageError } from './usage-error.js';
+import { UsageError } from './usage-error.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
   serve: { summary: 'run the real-time server (memory or Redis engine, HTTP API, demo page on :8000)', run: runServe },
@@ -22,7 +22,8 @@ function usage(): string {
   return `Usage: switchboard <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "switchboard <command> --help" for a command's options.`;
 }
 
-async function main(argv: string[]): Promise<void> {
+/** Runs one `switchboard` command; rejects with a `UsageError` for bad input, a `StartupError` when it cannot start. */
+export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
@@ -32,16 +33,3 @@ async function main(argv: string[]): Promise<void> {
   if (!command) throw new UsageError(`unknown command "${name}"\n\n${usage()}`);
   await command.run(rest);
 }
-
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    console.error(`switchboard: ${error.message}`);
-    process.exitCode = 2;
-  } else if (error instanceof StartupError) {
-    console.error(`switchboard: ${error.message}`);
-    process.exitCode = 1;
-  } else {
-    console.error(error);
-    process.exitCode = 1;
-  }
-});
