@@ -15,4 +15,9 @@ npx dpdm --no-warning --no-tree --no-progress --exit-code circular:1 'packages/*
 
 files=(packages/*/test/*.test.ts test/*.test.ts)
 # A test that hangs fails after 10 minutes instead of holding the whole run.
-exec node --conditions=@switchboard/source --import tsx --test --test-concurrency=1 --test-timeout=600000 "$@" "${files[@]}"
+status=0
+node --conditions=@switchboard/source --import tsx --test --test-concurrency=1 --test-timeout=600000 "$@" "${files[@]}" || status=$?
+
+# The unit, property, end-to-end and interop tests again on the other supported Node majors.
+bash scripts/test-node-versions.sh "$@" || status=$?
+exit "$status"
