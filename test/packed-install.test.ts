@@ -79,6 +79,11 @@ describe('the packed packages, installed into a fresh app', { timeout: 300_000 }
     const imported = ok(run(process.execPath, ['--input-type=module', '-e', "const cli = await import('@switchboard/cli'); console.log(Object.keys(cli).sort().join(','));"], app, 30_000), 'import @switchboard/cli');
     assert.equal(imported.trim(), 'StartupError,UsageError,main,run');
     assert.match(ok(run(join(app, 'node_modules/.bin/switchboard'), ['--help'], app, 30_000), 'switchboard --help'), /^Usage: switchboard <command>/);
+
+    // CommonJS apps can require() the ESM packages on every Node the engines range allows (require(esm):
+    // unflagged in 20.19 and 22.12, which is why the range starts there).
+    const required = ok(run(process.execPath, ['-e', "for (const p of ['server', 'client', 'websocket', 'testing']) require('@switchboard/' + p); console.log('required');"], app, 30_000), 'require()');
+    assert.equal(required.trim(), 'required');
   });
 
   it('an app with only the client (and wire) has no msgpackr, so no native add-on', () => {
