@@ -35,7 +35,7 @@ files=(packages/*/test/*.test.ts "${e2e[@]}")
 
 status=0
 summary=()
-times=()
+times=""
 for major in $versions; do
   # The binary itself, so that the tests' children (process.execPath, or `node` on PATH) run on it too.
   bin=$(npx --yes --prefer-offline --package "node@$major" -- node -p process.execPath)
@@ -50,14 +50,14 @@ for major in $versions; do
   pass=$(grep -E '^# pass [0-9]+$' "$log" | tail -1 | cut -d' ' -f3)
   fail=$(grep -E '^# fail [0-9]+$' "$log" | tail -1 | cut -d' ' -f3)
   rm -f "$log"
-  times+=("$version: $((SECONDS - started)) s")
+  times+="${times:+, }$version: $((SECONDS - started)) s"
   summary+=("node$major: ${pass:-0} passed, ${fail:-0} failed")
   [ "$rc" -eq 0 ] || status=$rc
 done
 
 if [ ${#summary[@]} -gt 0 ]; then
   echo
-  echo "==================== Node versions (${times[*]}) ===================="
+  echo "==================== Node versions ($times) ===================="
   printf '%s\n' "${summary[@]}"
 fi
 exit "$status"
