@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { loopbackSources, runBench } from '../packages/cli/src/load/bench-run.js';
-import { cpuMicros, rssBytes, tcpSocketMemory } from '../packages/cli/src/load/proc-stats.js';
+import { cpuMicros, loopbackSources, rssBytes, runBench, tcpSocketMemory } from '@switchboard/loadtest';
 
 export const CONNECTIONS = Number(process.env.SCENARIO_I_CONNECTIONS ?? 100_000);
 const SERVER_WORKERS = 8;

@@ -8,11 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import zlib from 'node:zlib';
+import { Reservoir, now, percentile } from '@switchboard/loadtest';
 import { FrameParser, type FrameHeader } from '@switchboard/protocol';
-import { now } from '../packages/cli/src/load/clock.js';
 import { publicationData, publicationText, readSeq, seqOffset, type Protocol } from './lib/channel-payload.js';
 import { API_KEY, CHANNEL } from './lib/realtime-bench.js';
-import { Reservoir, percentile } from '../packages/cli/src/load/stats.js';
 import { joinMessages, joinReplyId, switchboardCodec } from './lib/switchboard-wire.js';
 
 export interface LoadConfig {

@@ -6,8 +6,8 @@
 //
 //   node --import tsx bench/nats-publish-cost.ts [N=20000] [payloadBytes=200]
 import { natsEngine } from '@switchboard/engine-nats';
+import { cpuMicros } from '@switchboard/loadtest';
 import { startNats, startNatsCluster } from '@switchboard/testing/internal';
-import { cpuMicros } from '../packages/cli/src/load/proc-stats.js';
 import { HISTORY, runPublishLoad } from './lib/publish-load.js';
 
 const N = Number(process.argv[2] ?? 20_000);

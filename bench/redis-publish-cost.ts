@@ -8,7 +8,7 @@
 // Uses the Redis on 127.0.0.1:6379, under its own key prefix, and deletes nothing else.
 import { Redis } from 'ioredis';
 import { redisEngine } from '@switchboard/engine-redis';
-import { cpuMicros } from '../packages/cli/src/load/proc-stats.js';
+import { cpuMicros } from '@switchboard/loadtest';
 import { runPublishLoad } from './lib/publish-load.js';
 
 const N = Number(process.argv[2] ?? 50_000);

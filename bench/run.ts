@@ -6,11 +6,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { cpuMicros, median, rssBytes, tcpSocketMemory, writeSyscalls } from '@switchboard/loadtest';
 import type { LoadConfig } from './load-generator.js';
-import { cpuMicros, rssBytes, tcpSocketMemory, writeSyscalls } from '../packages/cli/src/load/proc-stats.js';
-import { median } from '../packages/cli/src/load/stats.js';
 import { runScenarioI } from './hundred-k.js';
 import { measureTransports } from './transport-cost.js';
 
@@ -18,6 +18,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const implFilter = args.find((a) => a.startsWith('--impl='))?.slice(7).split(',');
+/** `--baseline=DIR`: another checkout (built), whose real-time servers run beside ours as `<name>@base`, interleaved. */
+const baselineDir = args.find((a) => a.startsWith('--baseline='))?.slice(11);
 const REPS = quick ? 1 : 3;
 const SECONDS = quick ? 2 : 5;
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -53,7 +55,10 @@ const ALL_IMPLS: Impl[] = [
   ...(uwsAvailable ? [{ name: 'uWS.js', file: 'servers/uws.ts', protocol: 'ws' as const }] : []),
   { name: 'socket.io', file: 'servers/socket-io.ts', protocol: 'socketio' },
 ];
-const IMPLS = ALL_IMPLS.filter((i) => !implFilter || implFilter.includes(i.name));
+const IMPLS = [
+  ...ALL_IMPLS,
+  ...(baselineDir ? ALL_IMPLS.filter((i) => i.realtime).map((i) => ({ ...i, name: `${i.name}@base`, file: join(baselineDir, 'bench', i.file) })) : []),
+].filter((i) => !implFilter || implFilter.includes(i.name.replace(/@base$/, '')));
 
 interface Scenario {
   id: string;
@@ -221,7 +226,7 @@ interface Started {
 
 async function startServer(impl: Impl, scenario: Scenario): Promise<Started> {
   const probe = scenario.memory ? ['--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts')] : ['--import', 'tsx'];
-  const child = spawn(process.execPath, [...probe, here(impl.file)], {
+  const child = spawn(process.execPath, [...probe, isAbsolute(impl.file) ? impl.file : here(impl.file)], {
     env: { ...process.env, ...scenario.env, ...impl.env },
     stdio: ['ignore', 'pipe', 'inherit', ...(scenario.memory ? (['ipc'] as const) : [])],
   });
@@ -326,7 +331,7 @@ async function main(): Promise<void> {
   console.log(`bench: ${quick ? 'quick' : 'full'}, ${REPS} interleaved rep(s), ${SECONDS} s per run; servers: ${IMPLS.map((i) => i.name).join(', ')}`);
   if (!uwsAvailable) console.log('bench: uWebSockets.js not installed; to include it: npm install --no-save uwebsockets@3.0.6');
   for (const scenario of SCENARIOS) {
-    const impls = IMPLS.filter((i) => (scenario.impls ? scenario.impls.includes(i.name) : !i.realtime) && !scenario.skip?.includes(i.name));
+    const impls = IMPLS.filter((i) => (scenario.impls ? scenario.impls.includes(i.name.replace(/@base$/, '')) : !i.realtime) && !scenario.skip?.includes(i.name));
     const runs = new Map(impls.map((i) => [i.name, [] as Awaited<ReturnType<typeof runOnce>>[]]));
     for (let rep = 0; rep < REPS; rep++) {
       for (const impl of impls) {
@@ -348,11 +353,12 @@ async function main(): Promise<void> {
   if (!only || only.includes('T')) {
     // T: one channel's fan-out over each transport of the real-time server, side by side (bench/transport-cost.ts).
     const subscribers = quick ? 300 : 1000;
-    const t = await measureTransports({ subscribers, rate: 50, seconds: quick ? 2 : 4, reps: REPS });
-    const ws = t.find((r) => r.transport === 'websocket')!;
+    const t = await measureTransports({ subscribers, rate: 50, seconds: quick ? 2 : 4, reps: REPS, baseline: baselineDir });
+    const ws = t.find((r) => r.transport === 'websocket' && r.build === '')!;
     for (const r of t) {
+      const base = r.build === '' && baselineDir ? t.find((b) => b.transport === r.transport && b.build === '@base') : undefined;
       rows.push(
-        `| T per-transport fan-out, ${subscribers} subscribers, 50 publications/s | ${r.transport} | ${fmt(r.deliveriesPerSecond)} | deliveries/s | ${fmt(r.cpuPerDelivery / ws.cpuPerDelivery)} (CPU/delivery vs websocket) | ${fmt(r.cpuPerDelivery)} | – | per conn after GC: RSS ${fmt(r.rssPerConn)} B (${fmt(r.rssPerConn / ws.rssPerConn)}× websocket), heap ${fmt(r.heapPerConn)} B |`,
+        `| T per-transport fan-out, ${subscribers} subscribers, 50 publications/s | ${r.transport}${r.build} | ${fmt(r.deliveriesPerSecond)} | deliveries/s | ${fmt(r.cpuPerDelivery / ws.cpuPerDelivery)} (CPU/delivery vs websocket) | ${fmt(r.cpuPerDelivery)} | – | per conn after GC: RSS ${fmt(r.rssPerConn)} B (${fmt(r.rssPerConn / ws.rssPerConn)}× websocket), heap ${fmt(r.heapPerConn)} B${base ? `; CPU/delivery ${fmt(r.cpuPerDelivery / base.cpuPerDelivery)}× @base` : ''} |`,
       );
     }
   }

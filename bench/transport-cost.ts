@@ -7,10 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request } from 'node:http';
 import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuMicros } from '@switchboard/loadtest';
 import { WebSocket } from '@switchboard/websocket';
 import { Agent, WebSocket as UndiciWebSocket } from 'undici';
-import { cpuMicros } from '../packages/cli/src/load/proc-stats.js';
 import { API_KEY, CHANNEL } from './lib/realtime-bench.js';
 
 export const TRANSPORTS = ['websocket', 'sse', 'http-stream', 'long-poll', 'websocket-h2'] as const;
@@ -18,6 +19,8 @@ type TransportKind = (typeof TRANSPORTS)[number];
 
 export interface TransportRow {
   transport: TransportKind;
+  /** Which checkout's server: '' for this one, '@base' for `--baseline`'s. */
+  build: string;
   deliveriesPerSecond: number;
   cpuPerDelivery: number;
   rssPerConn: number;
@@ -116,8 +119,11 @@ function h2Agent(i: number, cert: Buffer): Agent {
   return a;
 }
 
-async function startServer(): Promise<{ child: ChildProcess; ports: [number, number]; cert: Buffer }> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts'), here('servers/switchboard-transports.ts')], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+/** The transports' bench server of this checkout, or of another one (`--baseline`), run from its own bench/ folder. */
+const serverFile = (checkout?: string) => (checkout ? join(checkout, 'bench/servers/switchboard-transports.ts') : here('servers/switchboard-transports.ts'));
+
+async function startServer(checkout?: string): Promise<{ child: ChildProcess; ports: [number, number]; cert: Buffer }> {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts'), serverFile(checkout)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => l.startsWith('READY ') && resolve(l));
     child.once('exit', (code) => reject(new Error(`transport bench server exited with ${code}`)));
@@ -135,8 +141,8 @@ function memory(child: ChildProcess): Promise<{ heap: number; rss: number }> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One transport: N subscribers, `rate` publications/s for `seconds`. */
-export async function measureTransport(kind: TransportKind, n: number, rate: number, seconds: number): Promise<TransportRow> {
-  const { child, ports, cert } = await startServer();
+export async function measureTransport(kind: TransportKind, n: number, rate: number, seconds: number, checkout?: string): Promise<TransportRow> {
+  const { child, ports, cert } = await startServer(checkout);
   try {
     const before = await memory(child);
     let delivered = 0;
@@ -178,20 +184,31 @@ export async function measureTransport(kind: TransportKind, n: number, rate: num
 }
 
 /** Every transport, `reps` times interleaved; the median of each. */
-export async function measureTransports(options: { subscribers: number; rate: number; seconds: number; reps: number }): Promise<TransportRow[]> {
-  const runs = new Map<TransportKind, TransportRow[]>(TRANSPORTS.map((t) => [t, []]));
+/**
+ * Every transport, `reps` times, interleaved; with `baseline` (another checkout, built) each run of ours is
+ * followed by the same run of its server, so both face the same machine state.
+ */
+export async function measureTransports(options: { subscribers: number; rate: number; seconds: number; reps: number; baseline?: string }): Promise<TransportRow[]> {
+  const builds: [string, string | undefined][] = [['', undefined], ...(options.baseline ? [['@base', options.baseline] as [string, string]] : [])];
+  const runs = new Map<string, TransportRow[]>();
   for (let rep = 0; rep < options.reps; rep++) {
     for (const t of TRANSPORTS) {
-      process.stdout.write(`  T transports: ${t} run ${rep + 1}/${options.reps} … `);
-      const row = await measureTransport(t, options.subscribers, options.rate, options.seconds);
-      runs.get(t)!.push(row);
-      console.log(`${row.cpuPerDelivery.toFixed(2)} µs/delivery, ${row.rssPerConn.toFixed(0)} B RSS/conn`);
+      for (const [build, checkout] of builds) {
+        process.stdout.write(`  T transports: ${t}${build} run ${rep + 1}/${options.reps} … `);
+        const row = { ...(await measureTransport(t, options.subscribers, options.rate, options.seconds, checkout)), build };
+        runs.set(t + build, [...(runs.get(t + build) ?? []), row]);
+        console.log(`${row.cpuPerDelivery.toFixed(2)} µs/delivery, ${row.rssPerConn.toFixed(0)} B RSS/conn`);
+      }
     }
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return TRANSPORTS.map((t) => {
-    const rs = runs.get(t)!;
-    return { transport: t, deliveriesPerSecond: med(rs.map((r) => r.deliveriesPerSecond)), cpuPerDelivery: med(rs.map((r) => r.cpuPerDelivery)), rssPerConn: med(rs.map((r) => r.rssPerConn)), heapPerConn: med(rs.map((r) => r.heapPerConn)) };
-  });
+  return [...runs.values()].map((rs) => ({
+    transport: rs[0].transport,
+    build: rs[0].build,
+    deliveriesPerSecond: med(rs.map((r) => r.deliveriesPerSecond)),
+    cpuPerDelivery: med(rs.map((r) => r.cpuPerDelivery)),
+    rssPerConn: med(rs.map((r) => r.rssPerConn)),
+    heapPerConn: med(rs.map((r) => r.heapPerConn)),
+  }));
 }
 

@@ -7,8 +7,8 @@ import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { cpuMicros } from '@switchboard/loadtest';
 import { WebSocket } from '@switchboard/websocket';
-import { cpuMicros } from '../packages/cli/src/load/proc-stats.js';
 
 const CONNECTIONS = Number(process.argv[2] ?? 2000);
 const REPS = Number(process.argv[3] ?? 3);

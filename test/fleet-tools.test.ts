@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { planFleet, type CostModel, type FleetTarget } from '../packages/cli/src/load/fleet-model.js';
+import { benchReport, planFleet, type BenchResult, type CostModel, type FleetTarget } from '@switchboard/loadtest';
 import { BIN, startServe, stopChild } from './helpers/process.js';
 
 const run = promisify(execFile);
@@ -24,7 +24,7 @@ describe('switchboard bench and storm against a local serve', () => {
 
   it('bench: 400 connections over 2 workers, every delivery checked, server CPU read from /proc', async () => {
     const url = `${server.base.replace('http', 'ws')}/connection/websocket`;
-    const { stdout } = await run(BIN, ['bench', '--url', url, '--api-key', API_KEY, '-n', '400', '-c', '4', '-r', '40', '-d', '2', '--workers', '2', '--json'], { timeout: 60_000 });
+    const { stdout } = await run(BIN, ['bench', '--url', url, '--prefix', 'bench:', '--api-key', API_KEY, '-n', '400', '-c', '4', '-r', '40', '-d', '2', '--workers', '2', '--json'], { timeout: 60_000 });
     const r = JSON.parse(stdout);
     assert.equal(r.connections.opened, 400);
     assert.equal(r.deliveries.lost, 0);
@@ -39,7 +39,7 @@ describe('switchboard bench and storm against a local serve', () => {
   it('bench: a wrong API key shows as failed publishes, a bad URL as a usage error', async () => {
     const url = `${server.base.replace('http', 'ws')}/connection/websocket`;
     // Refused publishes never reach anyone: they count as lost, and a run with losses exits 1.
-    const failed = (await run(BIN, ['bench', '--url', url, '--api-key', 'wrong-key-0123456789', '-n', '10', '-c', '1', '-r', '10', '-d', '1', '--json'], { timeout: 30_000 }).then(
+    const failed = (await run(BIN, ['bench', '--url', url, '--prefix', 'bench:', '--api-key', 'wrong-key-0123456789', '-n', '10', '-c', '1', '-r', '10', '-d', '1', '--json'], { timeout: 30_000 }).then(
       () => assert.fail('exit 0 despite losses'),
       (e: { code: number; stdout: string }) => e,
     )) as { code: number; stdout: string };
@@ -58,7 +58,7 @@ describe('switchboard bench and storm against a local serve', () => {
   it('bench: connections take the source addresses in turn', async () => {
     const url = `${server.base.replace('http', 'ws')}/connection/websocket`;
     // 192.0.2.1 (TEST-NET-1) is on no interface here: every second connection cannot bind, so exactly half fail.
-    const failed = (await run(BIN, ['bench', '--url', url, '--api-key', API_KEY, '-n', '20', '-c', '2', '-r', '10', '-d', '1', '--source-addresses', '127.0.0.7,192.0.2.1', '--json'], { timeout: 60_000 }).then(
+    const failed = (await run(BIN, ['bench', '--url', url, '--prefix', 'bench:', '--api-key', API_KEY, '-n', '20', '-c', '2', '-r', '10', '-d', '1', '--source-addresses', '127.0.0.7,192.0.2.1', '--json'], { timeout: 60_000 }).then(
       (ok) => ok,
       (e: { stdout: string }) => e,
     )) as { stdout: string };
@@ -80,6 +80,75 @@ describe('switchboard bench and storm against a local serve', () => {
     assert.equal(r.lost, 0);
     assert.equal(r.duplicates, 0);
     assert.ok(r.wave.length > 0 && r.peakHandshakesPerS > 0);
+  });
+});
+
+describe('switchboard bench against the default serve (the demo: the chat namespace only)', () => {
+  let server: Awaited<ReturnType<typeof startServe>>;
+  let url: string;
+  before(async () => {
+    server = await startServe(['--port', '0'], { ...process.env, SWITCHBOARD_API_KEY: API_KEY });
+    url = `${server.base.replace('http', 'ws')}/connection/websocket`;
+  });
+  after(() => stopChild(server.child));
+  /** Runs the bin to its exit, resolving either way. */
+  const bench = (args: string[]) =>
+    run(BIN, ['bench', '--api-key', API_KEY, ...args], { timeout: 60_000 }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+
+  it('works as it is: every publication reaches its channel, none lost, no NaN', async () => {
+    const r = await bench(['--url', url, '-n', '50', '-c', '5', '-r', '20', '-d', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^switchboard bench: websocket, 50\/50 connections/m);
+    assert.match(r.stdout, /lost 0, duplicates 0/);
+    const published = Number(/ (\d+) publications of/.exec(r.stdout)?.[1]);
+    assert.ok(published > 0);
+    // Each publication reaches the 10 connections of its channel.
+    assert.equal(Number(/deliveries +(\d+) in/.exec(r.stdout)?.[1]), published * 10);
+    assert.doesNotMatch(r.stdout + r.stderr, /NaN/);
+  });
+
+  it('a port where nothing listens: exit 1 at once, with one line and no NaN', async () => {
+    const started = Date.now();
+    // Port 1 on loopback: nothing listens there.
+    const r = await bench(['--url', 'ws://127.0.0.1:1/connection/websocket', '-n', '1000', '-d', '10']);
+    assert.equal(r.code, 1);
+    assert.ok(Date.now() - started < 10_000, 'stops before its 10 s of publishing');
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^switchboard: every connection failed to ws:\/\/127\.0\.0\.1:1\/connection\/websocket: connect ECONNREFUSED [^\n]*\n$/);
+    assert.doesNotMatch(r.stderr, /NaN/);
+  });
+
+  it('a prefix whose namespace the server lacks: exit 1 with the 102 line', async () => {
+    const r = await bench(['--url', url, '--prefix', 'bench:', '-n', '100', '-d', '10']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^switchboard: every subscribe failed with 102 unknown namespace[^\n]* \(is --prefix bench: a namespace of the server\? the default serve has chat:\)\n$/);
+  });
+});
+
+describe('switchboard bench: the report', () => {
+  it('shows a figure without samples as "–", never NaN', () => {
+    const none = { p50: NaN, p99: NaN, max: 0, samples: 0 };
+    const r: BenchResult = {
+      transport: 'websocket',
+      connections: { target: 1, opened: 1, failed: 0, attempts: 1, workers: 1, sourceAddresses: [] },
+      connect: { seconds: 0.1, perSecond: 10, p50Ms: 1, p99Ms: 1, maxMs: 1 },
+      publish: { mode: 'rate', published: 3, perSecond: 3, failed: 3, payloadBytes: 64, channels: 1 },
+      deliveries: { total: 0, perSecond: 0, expected: 3, lost: 3, duplicates: 0 },
+      latencyMs: { ...none, withinMs: () => 0 },
+      firstLatencyMs: none,
+      errors: { 'publish-401': 3 },
+      closes: {},
+      server: { pids: [1], cpuSeconds: 0.01, cpuMicrosPerDelivery: NaN },
+      seconds: 1,
+    };
+    const text = benchReport(r);
+    assert.doesNotMatch(text, /NaN/);
+    assert.match(text, /publish→deliver p50 –, p99 –, max – \(0 samples\)/);
+    assert.match(text, /= no deliveries$/m);
   });
 });
 

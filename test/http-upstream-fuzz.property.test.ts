@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MemoryCluster, memoryEngine } from '@switchboard/engine-memory';
 import { SwitchboardServer } from '@switchboard/server';
-import { PollOutbox } from '../packages/server/src/transports/poll-outbox.js';
-import { UpstreamOrder } from '../packages/server/src/transports/upstream-order.js';
+import { PollOutbox } from '../packages/server/src/transports/http/poll-outbox.js';
+import { UpstreamOrder } from '../packages/server/src/transports/http/upstream-order.js';
 import { NdjsonReader, postJson } from './helpers/http-transport-peers.js';
 
 /** docs/error-codes.md, "HTTP transports": status → the body codes it may carry. */

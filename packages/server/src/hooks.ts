@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ChannelPermissions } from './auth/permissions.js';
 
 /** What `onConnecting` learns about a connection before it is accepted. */
 export interface ConnectingContext {
@@ -81,3 +80,22 @@ export interface ServerHooks {
   /** After a connection is gone, for any reason. */
   onDisconnect?(ctx: SessionContext, code: number, reason: string): void;
 }
+
+/**
+ * What one connection may do, on top of the namespace rules: for each action a
+ * list of channel names (RPC: method names), exact or with a trailing `*` that
+ * matches any rest (`chat:*`, `*`). Once a connection has permissions, an action
+ * without a list is refused, except that `history` and `presence` follow
+ * `subscribe` (what may be read live may be read back).
+ */
+export interface ChannelPermissions {
+  subscribe?: string[];
+  publish?: string[];
+  history?: string[];
+  /** `presence` and `presence_stats`. */
+  presence?: string[];
+  /** RPC method names. */
+  rpc?: string[];
+}
+
+export type PermissionAction = keyof ChannelPermissions;

@@ -6,29 +6,27 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Engine, StreamPosition } from '@switchboard/engine';
 import { memoryEngine } from '@switchboard/engine-memory';
-import { WebSocketServer, type AcceptedConnection } from '@switchboard/websocket';
-import { DisconnectCode, JsonCodec, ReplyErrorCode, Subprotocol, withReconnectAfter } from '@switchboard/wire';
+import { DisconnectCode, ReplyErrorCode, withReconnectAfter, type Command } from '@switchboard/wire';
 import { ConnectionAuth } from './auth/connection-auth.js';
 import type { ConnectionRequest } from './auth/identity.js';
 import { JwtAuth } from './auth/jwt-auth.js';
-import { originCheck } from './auth/origin-policy.js';
-import { redactUrl } from './auth/redact-url.js';
 import { ChannelService } from './channels/channel-service.js';
 import { Hub } from './channels/hub.js';
 import { Namespaces } from './channels/namespaces.js';
+import type { ProtocolEndpoints, ProtocolHost } from './client-protocol.js';
 import { ClusterControl } from './cluster/cluster-control.js';
 import type { NodeInfo } from './cluster/control-messages.js';
 import { CommandError } from './errors.js';
-import { ApiHandler, type ApiServices } from './http/api-handler.js';
+import { ApiHandler, type ApiServices } from './api/api-handler.js';
 import { HeaderSecret } from './http/header-secret.js';
-import { HealthCheck } from './http/health-check.js';
-import { HTTP_CONTROL_TYPE, HttpTransports } from './http/http-transports.js';
+import { HealthCheck } from './api/health-check.js';
 import { bodyUnread, sendJson } from './http/json-http.js';
 import { silentLogger, type Logger } from './logger.js';
 import { nodeStats } from './metrics/node-stats.js';
 import { ServerMetrics, namespaceOf } from './metrics/server-metrics.js';
-import { BackendProxy } from './proxy/backend-proxy.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
+import { SwitchboardProtocol } from './protocols/switchboard/switchboard-protocol.js';
+import { BackendProxy } from './proxy/backend-proxy.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
 import { drainCloseReason, drainSessions, type DrainPlan } from './sessions/drain.js';
 import { Heartbeat } from './sessions/heartbeat.js';
@@ -36,7 +34,6 @@ import { Session } from './sessions/session.js';
 import { SessionRegistry } from './sessions/session-registry.js';
 import type { SessionServices } from './sessions/session-services.js';
 import type { Transport } from './transports/transport.js';
-import { WebSocketTransport } from './transports/websocket-transport.js';
 
 /** Prometheus text for `/metrics`: a prom-client `Registry` is one. */
 export interface MetricsSource {
@@ -46,16 +43,19 @@ export interface MetricsSource {
 
 /**
  * The composition root: one server node. It owns the engine, the hub, sessions
- * and the HTTP endpoints (`/health`, `/api/*`, the WebSocket path), and runs
+ * and the HTTP endpoints (`/health`, `/metrics`, `/api/*`, and each client
+ * protocol's: `switchboard.v1`'s WebSocket path and HTTP transports), and runs
  * standalone (`listen`) or inside your HTTP server (`attach` + `handleRequest`).
  */
-export class SwitchboardServer {
+export class SwitchboardServer implements ProtocolHost {
   readonly options: ResolvedServerOptions;
   readonly nodeId: string;
   readonly metrics: ServerMetrics;
   private core: NodeParts | undefined;
   private starting: Promise<NodeParts> | undefined;
-  private readonly wss: WebSocketServer;
+  /** The client protocols this node speaks, each with its endpoints; the first that takes a request serves it. */
+  private readonly protocols: readonly ProtocolEndpoints[];
+  private readonly native: SwitchboardProtocol;
   private readonly api: ApiHandler;
   private readonly sessions = new SessionRegistry();
   private readonly startedAt = Date.now();
@@ -81,17 +81,6 @@ export class SwitchboardServer {
     } else {
       this.options = resolved;
     }
-    const codecs = this.options.codecs;
-    this.wss = new WebSocketServer({
-      // No subprotocol offered → the first codec; an unknown one offered → 400.
-      selectSubprotocol: (offered) => codecs.find((c) => offered.includes(c.subprotocol))?.subprotocol ?? null,
-      requireSubprotocol: true,
-      maxMessageSize: this.options.maxMessageSize,
-      acceptRate: this.options.acceptRate || undefined,
-      checkOrigin: originCheck(this.options.allowedOrigins, this.options.jwt?.cookie !== undefined),
-      accept: (connection) => this.accept(connection),
-      perMessageDeflate: this.options.compression && { threshold: this.options.compression.threshold },
-    });
     const proxy = this.proxy?.client;
     this.metrics = new ServerMetrics({
       connections: () => this.sessions.all(),
@@ -100,11 +89,8 @@ export class SwitchboardServer {
     });
     this.metricsSource = this.metrics.registry;
     this.heartbeat = new Heartbeat(() => this.sessions.all(), this.options.pingIntervalMs, this.options.pongTimeoutMs);
-    this.wss.on('rejected', (error, request) => {
-      this.metrics.handshake(error.status);
-      if (error.status !== 403) this.log.debug?.({ status: error.status, url: redactUrl(request?.target) }, 'handshake refused');
-      else this.log.info({ url: redactUrl(request?.target), origin: request?.headers.get('origin') }, 'handshake refused: origin not allowed');
-    });
+    this.native = new SwitchboardProtocol(this, this.options, this.metrics, log);
+    this.protocols = [this.native];
     this.api = new ApiHandler(this.options.apiKey, () => this.core?.api, this.options.apiCorsOrigins);
     this.health = new HealthCheck(
       {
@@ -137,16 +123,18 @@ export class SwitchboardServer {
   }
 
   /**
-   * Takes WebSocket upgrades on `websocketPath` from your HTTP server; other
-   * upgrades are left alone, unless `exclusive` (the server serves nothing
-   * else): then they get 404, and `CONNECT` requests 405, instead of a socket
-   * that nobody answers.
+   * Takes the WebSocket upgrades of every client protocol (`websocketPath`)
+   * from your HTTP server; other upgrades are left alone, unless `exclusive`
+   * (the server serves nothing else): then they get 404, and `CONNECT`
+   * requests 405, instead of a socket that nobody answers. Starts the node: a
+   * start that fails (engine unreachable) is logged here and rejects `start()`,
+   * never an unhandled rejection.
    */
   attach(server: HttpServer, options: { exclusive?: boolean } = {}): void {
-    void this.start();
+    this.start().catch((error: unknown) => this.log.error({ err: error }, 'server start failed'));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (pathOf(req.url) === this.options.websocketPath) this.wss.handleUpgrade(req, socket, head);
-      else if (options.exclusive) refuse(socket, '404 Not Found');
+      const path = pathOf(req.url);
+      if (!this.protocols.some((p) => p.upgrade(req, socket, head, path)) && options.exclusive) refuse(socket, '404 Not Found');
     });
     if (options.exclusive) server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuse(socket, '405 Method Not Allowed'));
   }
@@ -161,17 +149,18 @@ export class SwitchboardServer {
   attachHttp2(server: Http2SecureServer): void {
     this.attach(server as unknown as HttpServer);
     server.on('connect', (req: Http2ServerRequest) => {
-      if (pathOf(req.headers[':path']) === this.options.websocketPath) {
-        this.metrics.http2WebSocket();
-        this.wss.handleExtendedConnect(req.stream, req.headers);
-      } else {
-        req.stream.respond({ ':status': 404 });
-        req.stream.end();
-      }
+      const path = pathOf(req.headers[':path']);
+      if (this.protocols.some((p) => p.extendedConnect(req.stream, req.headers, path))) return;
+      req.stream.respond({ ':status': 404 });
+      req.stream.end();
     });
   }
 
-  /** Answers `/health/live`, `/health/ready` (and `/health`, its alias), `/metrics` and `/api/*`; returns false for any other request, for your handler to serve. */
+  /**
+   * Answers `/health/live`, `/health/ready` (and `/health`, its alias), `/metrics`, `/api/*` and the
+   * client protocols' HTTP endpoints (the HTTP transports); returns false for any other request, for
+   * your handler to serve.
+   */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
     const path = pathOf(req.url);
     if (path === '/health/live') {
@@ -192,9 +181,7 @@ export class SwitchboardServer {
       void source.metrics().then((text) => res.writeHead(200, { 'content-type': source.contentType, ...(bodyUnread(req) ? { connection: 'close' } : {}) }).end(text));
       return true;
     }
-    const prefix = this.options.httpTransportsPath;
-    const http = this.core?.http;
-    if (prefix !== false && http && path.startsWith(prefix) && http.handle(req, res, path.slice(prefix.length))) return true;
+    if (this.protocols.some((p) => p.request(req, res, path))) return true;
     if (path.startsWith('/api/')) {
       void this.api.handle(req, res, path.slice(5));
       return true;
@@ -264,7 +251,7 @@ export class SwitchboardServer {
   async close(): Promise<void> {
     this.heartbeat.stop();
     for (const session of [...this.sessions.all()]) session.disconnect(DisconnectCode.Shutdown, 'server shutting down');
-    await this.wss.close();
+    await Promise.all(this.protocols.map((p) => p.close()));
     const server = this.httpServer;
     this.httpServer = undefined;
     if (server) {
@@ -325,34 +312,23 @@ export class SwitchboardServer {
       connections: () => this.sessions.size,
       drain: (plan) => this.drain(plan),
     };
-    const checkOrigin = originCheck(o.allowedOrigins, o.jwt?.cookie !== undefined);
-    const http = new HttpTransports({
-      nodeId: this.nodeId,
-      codec: o.codecs.find((c) => c.subprotocol === Subprotocol.Json) ?? new JsonCodec(),
-      open: (transport, request) => this.open(transport, request),
-      request: (nodeId, payload, timeoutMs) => cluster.request(nodeId, HTTP_CONTROL_TYPE, payload, timeoutMs),
-      knewNode: (nodeId) => cluster.knewNode(nodeId),
-      checkOrigin,
-      body: { maxBytes: o.maxMessageSize, timeoutMs: o.apiBodyTimeoutMs },
-      forwardTimeoutMs: o.forwardTimeoutMs,
-      pollLingerMs: o.pongTimeoutMs,
-      upstreamServed: (kind, forwarded, status) => this.metrics.upstreamServed(kind, forwarded, status),
-    });
-    cluster.handleRequests(HTTP_CONTROL_TYPE, (payload) => http.serve(payload));
+    this.native.startHttp(cluster);
     presence.start();
     hub.startPositionChecks(o.positionCheckIntervalMs);
     this.heartbeat.start();
     cluster.start();
-    this.core = { hub, cluster, engine, presence, session, api, http };
+    this.core = { hub, cluster, engine, presence, session, api };
     return this.core;
   }
 
   /**
-   * Opens a session over any transport: the WebSocket endpoint uses it, and so
-   * can a test or an embedder with a `MemoryTransport`. Before `start()` has
-   * finished, and during a drain, the transport is closed with 3001 or 3401.
+   * Opens a session over any transport: every protocol's endpoints use it, and
+   * so can a test or an embedder with a `MemoryTransport`. `opening` are
+   * commands built from the request, run as if the client sent them (a
+   * unidirectional stream's `connect`). Before `start()` has finished, and
+   * during a drain, the transport is closed with 3001 or 3401.
    */
-  open(transport: Transport, request?: ConnectionRequest): void {
+  open(transport: Transport, request?: ConnectionRequest, opening?: readonly Command[]): void {
     const core = this.core;
     if (!core) return transport.close(DisconnectCode.Shutdown, 'server is not running');
     if (this.draining) return transport.close(DisconnectCode.Draining, drainCloseReason(this.options.drainReconnectWindowMs));
@@ -361,7 +337,9 @@ export class SwitchboardServer {
       this.log.debug?.({ connections: this.sessions.size, maxConnections: max }, 'connection refused: node full (3400)');
       return transport.close(DisconnectCode.TooManyConnections, withReconnectAfter('node full', { minMs: 1000, maxMs: 10_000 }));
     }
-    transport.bind(new Session(core.session, transport, request));
+    const session = new Session(core.session, transport, request);
+    transport.bind(session);
+    if (opening) session.receive(opening);
   }
 
   /** Publishes as the backend does through `/api/publish`. */
@@ -369,21 +347,6 @@ export class SwitchboardServer {
     await this.start();
     if (!this.core) throw new CommandError(ReplyErrorCode.NotAvailable, 'server is closed');
     return this.core.session.channels.publish(channel, data, options);
-  }
-
-  private accept(connection: AcceptedConnection): void {
-    this.metrics.handshake(101);
-    const codec = this.options.codecs.find((c) => c.subprotocol === connection.protocol) ?? this.options.codecs[0];
-    const transport = new WebSocketTransport(connection, codec);
-    const { headers, target } = connection.request;
-    // The address is read when something asks for it (a hook, the proxy, a log line): reading it makes Node keep a copy per socket.
-    this.open(transport, {
-      headers: Object.fromEntries(headers),
-      get remoteAddress() {
-        return transport.remoteAddress;
-      },
-      url: target,
-    });
   }
 }
 
@@ -398,7 +361,6 @@ interface NodeParts {
   presence: PresenceTracker;
   session: SessionServices;
   api: ApiServices;
-  http: HttpTransports;
 }
 
 /** Answers a raw socket that is not ours to serve, and closes it. */

@@ -1,4 +1,4 @@
-// The pure parts of authentication: permission patterns, the verification cache, URL redaction, the
+// The pure parts of authentication: permission patterns, the verification cache, the
 // handshake's credential and Origin checks, and option validation that names the option at fault.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
@@ -7,7 +7,6 @@ import { handshakeCredential } from '../src/auth/handshake-credential.js';
 import { resolveJwtOptions } from '../src/auth/jwt-options.js';
 import { originCheck, resolveAllowedOrigins } from '../src/auth/origin-policy.js';
 import { authorize, parsePermissions, permits } from '../src/auth/permissions.js';
-import { redactUrl } from '../src/auth/redact-url.js';
 import { VerificationCache } from '../src/auth/verification-cache.js';
 import { createServer } from '../src/index.js';
 
@@ -76,18 +75,6 @@ describe('verification cache', () => {
     off.set('t', 'v', undefined, 0);
     assert.equal(off.get('t', 0), undefined);
   });
-});
-
-describe('redactUrl', () => {
-  for (const [input, expected] of [
-    ['/connection/websocket?token=eyJ.abc.def', '/connection/websocket?token=[redacted]'],
-    ['/connection/websocket?a=1&token=secret&b', '/connection/websocket?a=[redacted]&token=[redacted]&[redacted]'],
-    ['ws://user:pw@host:8000/ws?jwt=x#frag', 'ws://[redacted]@host:8000/ws?jwt=[redacted]#[redacted]'],
-    ['/connection/websocket', '/connection/websocket'],
-    ['ws://127.0.0.1:9001/', 'ws://127.0.0.1:9001/'],
-  ] as const) {
-    it(`${input} → ${expected}`, () => assert.equal(redactUrl(input), expected));
-  }
 });
 
 describe('handshake credential', () => {

@@ -1,7 +1,7 @@
 // Channel names and namespace options: every refusal names what is wrong.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ChannelNameError, NAMESPACE_DEFAULTS, parseChannelName, resolveNamespaceOptions } from '../src/index.js';
+import { ChannelNameError, NAMESPACE_DEFAULTS, parseChannelName, resolveNamespaceOptions } from '../src/internal.js';
 
 describe('channel names', () => {
   it('split namespace:name and recognise personal channels', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { HistoryResult, Publication } from '@switchboard/engine';
-import { RecoveryMerge } from '../src/index.js';
+import { RecoveryMerge } from '../src/internal.js';
 
 const EPOCH = 'e1';
 const pub = (offset: number, epoch = EPOCH): Publication => ({ channel: 'chat:x', offset, epoch, data: offset });

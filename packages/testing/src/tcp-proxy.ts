@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { relaySockets } from '@switchboard/websocket';
 
 /** A TCP proxy on 127.0.0.1 that a test uses as the network: it can cut connections the way a real one does. */
 export interface TcpProxy {
@@ -19,14 +20,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     const outbound = connect(targetPort, '127.0.0.1');
     const pair: [Socket, Socket] = [inbound, outbound];
     pairs.add(pair);
-    const end = () => {
-      if (!pairs.delete(pair)) return;
-      inbound.destroy();
-      outbound.destroy();
-    };
-    for (const s of pair) s.on('error', end).on('close', end);
-    inbound.pipe(outbound);
-    outbound.pipe(inbound);
+    relaySockets(inbound, outbound, () => pairs.delete(pair));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const cut = (pair: [Socket, Socket]) => {

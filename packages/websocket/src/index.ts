@@ -13,6 +13,8 @@ export { WebSocket, type WebSocketOptions } from './websocket.js';
 export { CloseEvent, ErrorEvent } from './events.js';
 export { SocketShell, type CloseInfo, type ShellListener, type SocketShellOptions } from './socket-shell.js';
 export { createMaskSource, sha1 } from './node-crypto.js';
+export { redactUrl } from './redact-url.js';
+export { relaySockets } from './relay-sockets.js';
 export { createNodeDeflateCodec, defaultDeflateCodec, type NodeDeflateCodecOptions } from './node-deflate-codec.js';
 /** The parsed request head that handshake callbacks (`checkOrigin`, `selectSubprotocol`) receive. */
 export type { HttpRequestHead } from '@switchboard/protocol';

@@ -53,7 +53,12 @@ export class JsonCodec implements Codec {
     } catch {
       throw new WireError('message is not valid JSON');
     }
-    return validateCommands(parsed, this.maxBatch);
+    return this.decodeParsed(parsed);
+  }
+
+  /** A message already parsed from JSON text (bytes revived, as `JsonBytes.parse` does) → its commands, as `decodeCommands`. */
+  decodeParsed(message: unknown): Array<Command | WireError> {
+    return validateCommands(message, this.maxBatch);
   }
 
   encodeReply(reply: Reply): Uint8Array {

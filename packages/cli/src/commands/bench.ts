@@ -1,9 +1,19 @@
 import { parseArgs } from 'node:util';
-import { CONNECTIONS_PER_SOURCE, loopbackSources, portsPerAddress, runBench, type BenchResult, type ProgressLine } from '../load/bench-run.js';
-import type { LoadTarget } from '../load/load-transport.js';
-import { isLoopback, pidListeningOn } from '../load/local-process.js';
-import { UsageError, integerOption } from '../usage-error.js';
-import { Progress, fmt } from './progress.js';
+import {
+  BenchAbortedError,
+  CONNECTIONS_PER_SOURCE,
+  benchReport,
+  formatNumber as fmt,
+  isLoopback,
+  loopbackSources,
+  pidListeningOn,
+  portsPerAddress,
+  runBench,
+  type LoadTarget,
+  type ProgressLine,
+} from '@switchboard/loadtest';
+import { StartupError, UsageError, integerOption } from '../usage-error.js';
+import { Progress } from './progress.js';
 
 const HELP = `Usage: switchboard bench [options]
 
@@ -19,7 +29,7 @@ Options:
   --transport NAME     websocket (default; the only one so far)
   -n, --connections N  connections (default 1000)
   -c, --channels C     channels; connection i joins channel i mod C (default 10)
-  --prefix P           channel name prefix (default "bench:"; the namespace must exist on the server)
+  --prefix P           channel name prefix (default "chat:", the namespace of the default serve; it must exist on the server)
   -r, --rate R         publications per second over all channels (default 100); 0 = closed loop:
                        one publish outstanding per channel (a channel's publishes stay in order)
   -b, --payload B      publication size in bytes (default 64)
@@ -30,6 +40,9 @@ Options:
   --server-pid PID     server process(es) whose CPU to read (default: found from /proc for a local target); repeat
   --json               print the result as JSON on stdout
   -h, --help           show this help`;
+
+/** The demo namespace of a default `serve`, so that a bench against one works as it is. */
+const DEFAULT_PREFIX = 'chat:';
 
 export async function runBenchCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -85,6 +98,7 @@ export async function runBenchCommand(argv: string[]): Promise<void> {
   const addresses = given ?? (local && connections > CONNECTIONS_PER_SOURCE ? loopbackSources(connections) : []);
   const pids = values['server-pid']?.map((p) => integerOption('server-pid', p, 0)) ?? (local ? targets.map((t) => pidListeningOn(t.port)).filter((p): p is number => p !== undefined) : []);
   const progress = new Progress(process.stderr);
+  const prefix = values.prefix ?? DEFAULT_PREFIX;
   const result = await runBench({
     targets,
     api: values.api ?? `http://${urls[0].host}`,
@@ -92,7 +106,7 @@ export async function runBenchCommand(argv: string[]): Promise<void> {
     transport,
     connections,
     channels,
-    channelPrefix: values.prefix ?? 'bench:',
+    channelPrefix: prefix,
     rate: integerOption('rate', values.rate, 100),
     payloadBytes: Math.max(60, integerOption('payload', values.payload, 64)),
     seconds: Math.max(1, integerOption('duration', values.duration, 10)),
@@ -101,22 +115,20 @@ export async function runBenchCommand(argv: string[]): Promise<void> {
     concurrency: Math.max(1, integerOption('concurrency', values.concurrency, 200)),
     serverPids: [...new Set(pids)],
     onProgress: (p: ProgressLine) => progress.line(`[${p.elapsedS.toFixed(0).padStart(3)}s] ${p.phase.padEnd(10)} open ${p.opened}/${connections} (${fmt(p.connectsPerS)}/s)${p.failed ? ` failed ${p.failed}` : ''}  published ${p.published}  deliveries ${fmt(p.deliveriesPerS)}/s`),
+  }).catch((error: unknown) => {
+    progress.done();
+    throw error instanceof BenchAbortedError ? new StartupError(`${error.message}${hint(error, prefix)}`) : error;
   });
   progress.done();
   if (values.json) console.log(JSON.stringify(result, null, 2));
-  else console.log(summary(result));
+  else console.log(benchReport(result));
   if (result.deliveries.lost > 0 || result.deliveries.duplicates > 0) process.exitCode = 1;
 }
 
-function summary(r: BenchResult): string {
-  const kv = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `${k}×${v}`).join(', ') || 'none';
-  return [
-    `switchboard bench: ${r.transport}, ${r.connections.opened}/${r.connections.target} connections over ${r.connections.workers} worker(s)${r.connections.sourceAddresses.length ? ` and source addresses ${r.connections.sourceAddresses.join(', ')}` : ''}`,
-    `  connect      ${r.connect.seconds.toFixed(1)} s, ${fmt(r.connect.perSecond)} handshakes/s; connect+join p50 ${r.connect.p50Ms.toFixed(1)} ms, p99 ${r.connect.p99Ms.toFixed(1)} ms, max ${r.connect.maxMs.toFixed(1)} ms; ${r.connections.failed} failed after retries (${r.connections.attempts} attempts)`,
-    `  publish      ${r.publish.mode}, ${r.publish.published} publications of ${r.publish.payloadBytes} B over ${r.publish.channels} channels, ${fmt(r.publish.perSecond)}/s${r.publish.failed ? `, ${r.publish.failed} failed` : ''}`,
-    `  deliveries   ${r.deliveries.total} in ${r.seconds.toFixed(1)} s = ${fmt(r.deliveries.perSecond)}/s; lost ${r.deliveries.lost}, duplicates ${r.deliveries.duplicates} (checked per connection by sequence)`,
-    `  latency      publish→deliver p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, max ${r.latencyMs.max.toFixed(1)} ms (${r.latencyMs.samples} samples)`,
-    `  errors       ${kv(r.errors)}; closes ${kv(r.closes)}`,
-    r.server ? `  server CPU   ${r.server.cpuSeconds.toFixed(2)} s over pid(s) ${r.server.pids.join(', ')} = ${r.server.cpuMicrosPerDelivery.toFixed(2)} µs per delivery` : `  server CPU   not measured (target not local; pass --server-pid)`,
-  ].join('\n');
+/** What to check, for the failures a first run meets. */
+function hint(error: BenchAbortedError, prefix: string): string {
+  if (error.code === 'reply-102') return ` (is --prefix ${prefix} a namespace of the server? the default serve has ${DEFAULT_PREFIX})`;
+  if (error.code === 'ECONNREFUSED') return ' (is a serve listening there? see --url)';
+  if (error.code === 'reply-101') return ' (pass --token with a token the server accepts)';
+  return '';
 }

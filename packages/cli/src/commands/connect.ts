@@ -1,7 +1,6 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { redactUrl } from '@switchboard/server';
-import { WebSocket, type CloseEvent } from '@switchboard/websocket';
+import { WebSocket, redactUrl, type CloseEvent } from '@switchboard/websocket';
 import { UsageError } from '../usage-error.js';
 
 const HELP = `Usage: switchboard connect URL [options]

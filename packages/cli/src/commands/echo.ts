@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { redactUrl } from '@switchboard/server';
-import { WebSocketServer } from '@switchboard/websocket';
+import { WebSocketServer, redactUrl } from '@switchboard/websocket';
 import { UsageError, integerOption } from '../usage-error.js';
 
 const HELP = `Usage: switchboard echo [options]

@@ -22,9 +22,3 @@ export class Progress {
     if (this.shown) this.out.write('\n');
   }
 }
-
-/** A rate or count, rounded for people: 1234 → "1,234", 12.3 → "12.3". */
-export function fmt(n: number): string {
-  if (!Number.isFinite(n)) return '–';
-  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1);
-}

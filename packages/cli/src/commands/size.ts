@@ -1,10 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { measureCosts } from '../load/cost-measure.js';
-import { planFleet, type CostModel, type FleetTarget } from '../load/fleet-model.js';
-import { pidListeningOn } from '../load/local-process.js';
+import { fleetReport, measureCosts, pidListeningOn, planFleet, type CostModel, type FleetTarget } from '@switchboard/loadtest';
+import { signToken } from '@switchboard/server';
 import { UsageError, integerOption } from '../usage-error.js';
-import { fmt } from './progress.js';
 
 const HELP = `Usage: switchboard size [options]
 
@@ -61,7 +59,7 @@ export async function runSizeCommand(argv: string[]): Promise<void> {
       pid,
       connections: Math.max(100, integerOption('measure-connections', s['measure-connections'], 5000)),
       channelPrefix: s.prefix ?? 'bench:',
-      jwtSecret: s['jwt-secret'],
+      signToken: s['jwt-secret'] === undefined ? undefined : (sub) => signToken({ sub }, { secret: s['jwt-secret']!, ttlSeconds: 600 }),
       onStep: (line) => console.error(`measure: ${line}`),
     });
     if (s.save) writeFileSync(s.save, `${JSON.stringify(costs, null, 2)}\n`);
@@ -102,17 +100,5 @@ export async function runSizeCommand(argv: string[]): Promise<void> {
   if (target.connections < 1) throw new UsageError('--connections must be at least 1');
   const plan = planFleet(costs, target);
   if (v.json) return console.log(JSON.stringify({ costs, target, plan }, null, 2));
-  const hs = Object.entries(costs.handshakeCpuUs).map(([k, us]) => `${k} ${us} µs`).join(', ');
-  const del = Object.entries(costs.deliveryCpuUs).map(([k, us]) => `${k} B ${us} µs`).join(', ');
-  console.log(`costs (${costs.measuredOn ?? 'given'}):
-  idle connection ${fmt(costs.connectionBytes)} B user + ${fmt(costs.kernelBytes)} B kernel; subscription ${fmt(costs.subscriptionBytes)} B
-  CPU per handshake: ${hs}; per delivery: ${del}; per publish through the engine: ${costs.publishCpuUs} µs
-
-target: ${fmt(target.connections)} connections × ${target.subscriptionsPerConnection} subscriptions, ${fmt(target.publishRate)} publishes/s × fan-out ${target.fanout} = ${fmt(target.publishRate * target.fanout)} deliveries/s of ${target.payloadBytes} B; nodes of ${target.coresPerNode} cores / ${target.memoryGbPerNode} GiB
-
-ceilings, connections per node:`);
-  for (const c of plan.ceilings) console.log(`  ${c.name === plan.binding ? '▶' : ' '} ${c.name.padEnd(16)} ${(Number.isFinite(c.perNode) ? fmt(Math.floor(c.perNode)) : 'none').padStart(12)}   ${c.detail}`);
-  console.log(`\nplan: ${plan.nodes} node(s) (${target.spareNodes} spare) of ${fmt(plan.connectionsPerNode)} connections; ${plan.binding} binds`);
-  for (const l of plan.clusterLimits) console.log(`  ${l.ok ? 'ok  ' : 'OVER'} ${l.name}: ${l.detail}`);
-  console.log(`\nOS settings per node:\n${plan.osSettings.map((o) => `  ${o}`).join('\n')}`);
+  console.log(fleetReport(costs, target, plan));
 }

@@ -1,10 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { StormPolicy } from '../load/storm-protocol.js';
-import { runStorm, type StormResult, type StormTrigger } from '../load/storm-run.js';
-import { waveChart } from '../load/wave-chart.js';
+import { runStorm, stormTable, waveChart, type StormPolicy, type StormResult, type StormTrigger } from '@switchboard/loadtest';
 import { UsageError, integerOption } from '../usage-error.js';
-import { Progress, fmt } from './progress.js';
+import { Progress } from './progress.js';
 
 const HELP = `Usage: switchboard storm [options]
 
@@ -92,28 +90,6 @@ export async function runStormCommand(argv: string[]): Promise<void> {
   progress.done();
   if (values.svg) writeFileSync(values.svg, waveChart(results, `Reconnect wave: ${results[0].clients} clients, ${nodes.length} node(s), ${trigger.kind}`));
   if (values.json) console.log(JSON.stringify(results, null, 2));
-  else console.log(table(results));
+  else console.log(stormTable(results));
   if (results.some((r) => r.lost > 0 || r.duplicates > 0)) process.exitCode = 1;
-}
-
-function table(results: StormResult[]): string {
-  const s = (ms: number | null) => (ms === null ? 'never' : `${(ms / 1000).toFixed(2)} s`);
-  const rows: [string, (r: StormResult) => string][] = [
-    ['disconnected', (r) => String(r.disconnected)],
-    ['50 % back', (r) => s(r.reconnectedMs.p50)],
-    ['99 % back', (r) => s(r.reconnectedMs.p99)],
-    ['100 % back', (r) => s(r.reconnectedMs.p100)],
-    ['attempts', (r) => String(r.attempts)],
-    ['failed attempts', (r) => String(r.failedAttempts)],
-    ['503 + Retry-After', (r) => String(r.refused503)],
-    ['peak attempts/s', (r) => fmt(r.peakAttemptsPerS)],
-    ['peak handshakes/s', (r) => fmt(r.peakHandshakesPerS)],
-    ['peak node CPU %', (r) => String(r.peakCpuPercent)],
-    ['peak event-loop lag', (r) => `${r.peakLagMs} ms`],
-    ['published', (r) => String(r.published)],
-    ['lost / duplicated', (r) => `${r.lost} / ${r.duplicates}`],
-  ];
-  const w = 14;
-  const head = `${''.padEnd(20)}${results.map((r) => r.policy.padStart(w)).join('')}`;
-  return [head, ...rows.map(([label, f]) => `${label.padEnd(20)}${results.map((r) => f(r).padStart(w)).join('')}`)].join('\n');
 }

@@ -1,3 +1,4 @@
+import { redactUrl } from '@switchboard/websocket';
 import { DisconnectCode, ReplyErrorCode, type ConnectParams } from '@switchboard/wire';
 import { CommandError, DisconnectError, commandErrors } from '../errors.js';
 import type { ConnectingResult, ServerHooks, SessionContext } from '../hooks.js';
@@ -7,7 +8,6 @@ import type { ConnectionRequest, Identity } from './identity.js';
 import type { JwtAuth } from './jwt-auth.js';
 import type { ResolvedJwtOptions } from './jwt-options.js';
 import { parsePermissions } from './permissions.js';
-import { redactUrl } from './redact-url.js';
 
 export interface ConnectionAuthOptions {
   hooks: Pick<ServerHooks, 'onConnecting' | 'onRefresh'>;

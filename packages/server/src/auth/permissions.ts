@@ -1,23 +1,7 @@
 import { commandErrors } from '../errors.js';
+import type { ChannelPermissions, PermissionAction } from '../hooks.js';
 
-/**
- * What one connection may do, on top of the namespace rules: for each action a
- * list of channel names (RPC: method names), exact or with a trailing `*` that
- * matches any rest (`chat:*`, `*`). Once a connection has permissions, an action
- * without a list is refused, except that `history` and `presence` follow
- * `subscribe` (what may be read live may be read back).
- */
-export interface ChannelPermissions {
-  subscribe?: string[];
-  publish?: string[];
-  history?: string[];
-  /** `presence` and `presence_stats`. */
-  presence?: string[];
-  /** RPC method names. */
-  rpc?: string[];
-}
-
-export type PermissionAction = keyof ChannelPermissions;
+export type { ChannelPermissions, PermissionAction };
 
 const ACTIONS: readonly PermissionAction[] = ['subscribe', 'publish', 'history', 'presence', 'rpc'];
 

@@ -1,11 +1,11 @@
 import type { Broker, BrokerHandler, Publication, StreamPosition } from '@switchboard/engine';
-import { continuity, type Codec, type Push } from '@switchboard/wire';
-import { SharedMessage } from '../transports/transport.js';
+import { continuity, type Push } from '@switchboard/wire';
+import { SharedMessage, type ClientProtocol } from '../transports/transport.js';
 import { toPublicationPush } from './publication-push.js';
 
 /** A session as the hub sees it: where a channel's messages go. */
 export interface ChannelSubscriber {
-  /** `encoded.for(codec)` encodes the publication once per codec, on first use. */
+  /** `encoded.for(protocol)` encodes the publication once per client protocol, on first use. */
   onPublication(channel: string, publication: Publication, encoded: SharedPush): void;
   /** A join or leave for the channel's subscribers. */
   onChannelPush(channel: string, encoded: SharedPush): void;
@@ -13,10 +13,10 @@ export interface ChannelSubscriber {
   onStreamGap(channel: string): void;
 }
 
-/** One push for many subscribers: built and encoded at most once per codec, when first written. */
+/** One push for many subscribers: built and encoded at most once per client protocol, when first written. */
 export class SharedPush {
   private push: Push | undefined;
-  private readonly byCodec = new Map<Codec, SharedMessage>();
+  private readonly byProtocol = new Map<ClientProtocol, SharedMessage>();
 
   constructor(
     private readonly make: () => Push,
@@ -24,9 +24,12 @@ export class SharedPush {
     private readonly compress = true,
   ) {}
 
-  for(codec: Codec): SharedMessage {
-    let message = this.byCodec.get(codec);
-    if (!message) this.byCodec.set(codec, (message = new SharedMessage(codec.encodePush((this.push ??= this.make())), this.compress)));
+  for(protocol: ClientProtocol): SharedMessage {
+    let message = this.byProtocol.get(protocol);
+    if (!message) {
+      const push = (this.push ??= this.make());
+      this.byProtocol.set(protocol, (message = new SharedMessage(protocol.encodePush(push), push, this.compress)));
+    }
     return message;
   }
 }
@@ -51,7 +54,7 @@ const POSITION_GRACE_MS = 1000;
 
 /**
  * Local fan-out. One node-level broker subscription per channel that has local
- * subscribers; each publication is encoded once per codec and the same bytes are
+ * subscribers; each publication is encoded once per client protocol and the same bytes are
  * written to every subscriber (the engine carries only the leg between nodes).
  */
 export class Hub implements BrokerHandler {

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { DrainPlan } from '../sessions/drain.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
 import { isControlCommand, type ControlCommand, type ControlPayloads, type ControlType, type NodeInfo, type SurveyOp } from './control-messages.js';
+import { isAnswer, isControlRequest, type ControlAnswer, type ControlRequests, type ControlRequestType } from './control-requests.js';
 
 const ANNOUNCE_MS = 5000;
 
@@ -15,6 +16,14 @@ export interface LocalNode {
   drain(plan: Partial<DrainPlan>): Promise<number>;
 }
 const NODE_EXPIRES_MS = 3 * ANNOUNCE_MS;
+
+/** Another node answered a control request with something outside the catalogue. */
+export class MalformedAnswerError extends Error {
+  override name = 'MalformedAnswerError';
+  constructor(type: string) {
+    super(`malformed answer to control request ${type}`);
+  }
+}
 
 /**
  * Node-to-node commands over the engine's ControlBus: join/leave fan-out,
@@ -27,7 +36,7 @@ export class ClusterControl implements ControlHandler {
   private readonly nodes = new Map<string, { info: NodeInfo; seenAt: number }>();
   private readonly surveys = new Map<string, { answers: Map<string, unknown>; done: () => void }>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly requestHandlers = new Map<string, (payload: unknown) => unknown>();
+  private readonly requestHandlers = new Map<ControlRequestType, (payload: never) => unknown>();
 
   constructor(
     private readonly hub: Pick<Hub, 'pushToChannel' | 'channelCounts'>,
@@ -42,12 +51,14 @@ export class ClusterControl implements ControlHandler {
   }
 
   /** Serves control-bus requests of `type` (the sticky-free transports' forwarded upstream requests). */
-  handleRequests(type: string, handler: (payload: unknown) => unknown): void {
+  handleRequests<T extends ControlRequestType>(type: T, handler: (payload: ControlRequests[T]) => ControlAnswer | Promise<ControlAnswer>): void {
     this.requestHandlers.set(type, handler);
   }
 
+  /** A request from another node: checked against the catalogue, then served (a malformed one fails: the sender gets `SB_ERR_CONTROL_HANDLER`). */
   onRequest(message: ControlMessage): unknown {
-    const handler = this.requestHandlers.get(message.type);
+    if (!isControlRequest(message)) throw new Error(`unknown or malformed control request of type ${message.type}`);
+    const handler = this.requestHandlers.get(message.type) as ((payload: unknown) => unknown) | undefined;
     if (!handler) throw new Error(`no handler for control requests of type ${message.type}`);
     return handler(message.payload);
   }
@@ -57,9 +68,11 @@ export class ClusterControl implements ControlHandler {
     return this.nodes.has(nodeId);
   }
 
-  /** Sends a request to one node and waits for its answer. */
-  request(nodeId: string, type: string, payload: unknown, timeoutMs: number): Promise<unknown> {
-    return this.bus.request(nodeId, type, payload, { timeoutMs });
+  /** Sends a request to one node and waits for its answer; an answer of the wrong shape rejects. */
+  async request<T extends ControlRequestType>(nodeId: string, type: T, payload: ControlRequests[T], timeoutMs: number): Promise<ControlAnswer> {
+    const answer = await this.bus.request(nodeId, type, payload, { timeoutMs });
+    if (!isAnswer(answer)) throw new MalformedAnswerError(type);
+    return answer;
   }
 
   start(): void {

@@ -1,11 +1,17 @@
 import type { PresenceEntry, PresenceStore } from '@switchboard/engine';
+import type { ClientInfo } from '@switchboard/wire';
 import type { ResolvedChannel } from '../channels/namespaces.js';
-import type { ClusterControl } from '../cluster/cluster-control.js';
 import { commandErrors } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** Where a user's connections are counted (`maxConnectionsPerUser`); `$` is in no namespace, so no channel has this key. */
 const USER_KEY = '$user:';
+
+/** Where join/leave go: every node's subscribers of the channel (the cluster's control bus). */
+export interface PresenceBroadcast {
+  broadcast(type: 'join' | 'leave', payload: { channel: string; info: ClientInfo }): Promise<void>;
+  broadcast(type: 'presence', payload: { channel: string; joins: ClientInfo[]; leaves: ClientInfo[] }): Promise<void>;
+}
 
 interface PresenceDiff {
   joins: Map<string, PresenceEntry>;
@@ -29,7 +35,7 @@ export class PresenceTracker {
 
   constructor(
     private readonly store: PresenceStore,
-    private readonly cluster: Pick<ClusterControl, 'broadcast'>,
+    private readonly cluster: PresenceBroadcast,
     private readonly ttlMs: number,
     private readonly log: Logger,
   ) {}

@@ -5,26 +5,26 @@ import type { Hub } from '../channels/hub.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 import type { PresenceTracker } from '../presence/presence-tracker.js';
-import type { ResolvedServerOptions } from '../server-options.js';
+import type { ServerHooks } from '../hooks.js';
+import type { RateOptions } from './token-bucket.js';
 import type { SessionRegistry } from './session-registry.js';
 
-/** The server options a session reads. */
-export type SessionOptions = Pick<
-  ResolvedServerOptions,
-  | 'hooks'
-  | 'connectTimeoutMs'
-  | 'maxPendingCommands'
-  | 'maxSendBufferBytes'
-  | 'maxSubscriptionsPerConnection'
-  | 'pingIntervalMs'
-  | 'pongTimeoutMs'
-  | 'rpcTimeoutMs'
-  | 'tokenGraceMs'
-  | 'personalNamespace'
-  | 'commandRate'
-  | 'maxConnectionsPerUser'
-  | 'maxChannelsPerNode'
->;
+/** The server options a session reads (`ResolvedServerOptions` is one; see server-options.ts for each). */
+export interface SessionOptions {
+  readonly hooks: ServerHooks;
+  readonly connectTimeoutMs: number;
+  readonly maxPendingCommands: number;
+  readonly maxSendBufferBytes: number;
+  readonly maxSubscriptionsPerConnection: number;
+  readonly pingIntervalMs: number;
+  readonly pongTimeoutMs: number;
+  readonly rpcTimeoutMs: number;
+  readonly tokenGraceMs: number;
+  readonly personalNamespace: string | undefined;
+  readonly commandRate: RateOptions | false;
+  readonly maxConnectionsPerUser: number;
+  readonly maxChannelsPerNode: number;
+}
 
 /**
  * What a session may use of its node, and nothing more: no engine, no cluster.

@@ -6,7 +6,7 @@ import type { ChannelSubscriber, SharedPush } from '../channels/hub.js';
 import { toPublicationPush } from '../channels/publication-push.js';
 import { DisconnectError, toReplyError } from '../errors.js';
 import type { SessionContext } from '../hooks.js';
-import type { Transport, TransportListener } from '../transports/transport.js';
+import type { SessionInbound, Transport } from '../transports/transport.js';
 import type { CommandContext } from './command-context.js';
 import { CredentialExpiry } from './credential-expiry.js';
 import { COMMANDS } from './session-commands.js';
@@ -21,11 +21,12 @@ import { SubscriptionTable } from './subscription-table.js';
 const PING: Push = { push: 'ping' };
 
 /**
- * One client connection, over any transport (see SessionState). Commands are handled one
- * at a time, in order, each with exactly one reply. A session reaches its node only
- * through `SessionServices`, and hooks see it only through its frozen `context`.
+ * One client connection, over any transport and in any client protocol (see SessionState).
+ * Its one inbound port (`SessionInbound`) takes commands already decoded, however they came;
+ * they are handled one at a time, in order, each with exactly one reply. A session reaches its
+ * node only through `SessionServices`, and hooks see it only through its frozen `context`.
  */
-export class Session implements ChannelSubscriber, TransportListener, SessionHandle, CommandContext, SlowConsumerHost {
+export class Session implements ChannelSubscriber, SessionInbound, SessionHandle, CommandContext, SlowConsumerHost {
   readonly clientId = randomUUID();
   identity: Identity = NO_IDENTITY;
   /** What hooks receive: a frozen view, made on first use and anew when the identity changes. */
@@ -73,19 +74,15 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
   }
 
   get remoteAddress(): string | undefined {
-    return this.transport.remoteAddress;
-  }
-
-  get codec() {
-    return this.transport.codec;
+    return this.transport.info.remoteAddress;
   }
 
   get transportName(): string {
-    return this.transport.name;
+    return this.transport.info.name;
   }
 
   get sessionToken(): string | undefined {
-    return this.transport.sessionToken;
+    return this.transport.info.sessionToken;
   }
 
   get bufferedBytes(): number {
@@ -100,7 +97,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     return this.state === SessionState.Connected;
   }
 
-  onAlive(): void {
+  alive(): void {
     this.awaitingPong = false;
   }
 
@@ -117,18 +114,16 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     this.services.log.debug?.({ ...this.logFields }, 'no pong: connection dropped');
     this.transport.abort(DisconnectCode.NoPong, reason);
     // No closing handshake can happen with a silent peer: an abnormal closure, as for a TCP reset.
-    this.onClose(1006, reason);
+    this.closed(1006, reason);
   }
 
-  onMessage(bytes: Uint8Array): void {
+  malformed(reason: string): void {
+    this.disconnect(DisconnectCode.BadRequest, reason);
+  }
+
+  receive(commands: readonly (Command | WireError)[]): void {
     if (this.state === SessionState.Closed) return;
     this.awaitingPong = false;
-    let commands: ReturnType<typeof this.codec.decodeCommands>;
-    try {
-      commands = this.codec.decodeCommands(bytes);
-    } catch (error) {
-      return this.disconnect(DisconnectCode.BadRequest, error instanceof WireError ? error.message : 'malformed message');
-    }
     this.services.metrics.messagesReceived(commands.length);
     for (const command of commands) {
       if (command instanceof WireError) {
@@ -154,10 +149,10 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
 
   /** Who this connection is, for log lines. */
   get logFields(): { clientId: string; user: string; transport: string } {
-    return { clientId: this.clientId, user: this.identity.userId, transport: this.transport.name };
+    return { clientId: this.clientId, user: this.identity.userId, transport: this.transport.info.name };
   }
 
-  onClose(code: number, reason: string): void {
+  closed(code: number, reason: string): void {
     if (this.state === SessionState.Closed) return;
     const wasConnected = this.state === SessionState.Connected;
     this.services.log.debug?.({ ...this.logFields, code, reason }, wasConnected ? 'connection closed' : 'connection closed before connect');
@@ -170,7 +165,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     if (this.countedForUser !== undefined) {
       this.services.presence.removeConnection(this.countedForUser, this.clientId).catch((error: unknown) => this.services.log.warn({ err: error, ...this.logFields }, 'user connection count not updated'));
     }
-    this.services.metrics.disconnected(code, this.transport.name);
+    this.services.metrics.disconnected(code, this.transport.info.name);
     if (wasConnected) this.services.options.hooks.onDisconnect?.(this.context, code, reason);
   }
 
@@ -185,7 +180,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     this.frozenContext = undefined;
     this.services.registry.identify(this);
     this.watchExpiry();
-    this.services.log.debug?.({ ...this.logFields, remoteAddress: this.transport.remoteAddress }, 'connection accepted');
+    this.services.log.debug?.({ ...this.logFields, remoteAddress: this.remoteAddress }, 'connection accepted');
   }
 
   reidentify(identity: Identity): void {
@@ -208,10 +203,11 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
       clientId: this.clientId,
       userId: this.identity.userId,
       connInfo: this.identity.connInfo,
-      transportName: this.transport.name,
+      transportName: this.transport.info.name,
     };
     // Only what the transport knows: a memory transport has no address, and headers are kept only for a proxy.
-    if (this.transport.remoteAddress !== undefined) context.remoteAddress = this.transport.remoteAddress;
+    const { remoteAddress } = this.transport.info;
+    if (remoteAddress !== undefined) context.remoteAddress = remoteAddress;
     if (this.headers) context.headers = this.headers;
     return (this.frozenContext = Object.freeze(context));
   }
@@ -229,16 +225,16 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
   }
 
   reply(reply: Reply): void {
-    if (this.state !== SessionState.Closed && this.withinHardCap()) this.write(this.codec.encodeReply(reply));
+    if (this.state !== SessionState.Closed && this.withinHardCap()) this.send(reply);
   }
 
   push(push: Push): void {
-    if (this.state !== SessionState.Closed && this.withinHardCap()) this.write(this.codec.encodePush(push));
+    if (this.state !== SessionState.Closed && this.withinHardCap()) this.send(push);
   }
 
-  private write(bytes: Uint8Array): void {
+  private send(message: Reply | Push): void {
     this.services.metrics.messagesSent(1);
-    this.transport.write(bytes);
+    this.transport.send(message);
   }
 
   /** Replies, joins and leaves are never dropped; a backlog of twice the cap closes the connection whatever the policy. */
@@ -262,7 +258,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
   disconnect(code: number, reason: string): void {
     if (this.state === SessionState.Closed) return;
     this.transport.close(code, reason);
-    this.onClose(code, reason);
+    this.closed(code, reason);
   }
 
   /** Ends a subscription from the server's side (API, cluster), telling the client why. */
@@ -301,17 +297,17 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
     const sub = this.subscriptions.get(channel);
     if (!sub) return;
     if (sub.state === 'joining') return sub.buffered(publication);
-    const message = encoded.for(this.codec);
+    const message = encoded.for(this.transport.protocol);
     const cap = this.services.options.maxSendBufferBytes;
     if (!this.slow) {
-      if (this.transport.bufferedAmount + message.bytes.length <= cap) return this.transport.writeShared(message);
+      if (this.transport.bufferedAmount + message.bytes.length <= cap) return this.transport.sendShared(message);
       this.slow = new SlowConsumer(this, cap, (outcome, policy, count) => this.services.metrics.slowConsumer(outcome, policy, count));
     }
-    if (!this.slow.offer(sub, publication, message.bytes.length)) this.transport.writeShared(message);
+    if (!this.slow.offer(sub, publication, message.bytes.length)) this.transport.sendShared(message);
   }
 
   onChannelPush(channel: string, encoded: SharedPush): void {
-    if (this.isLive(channel) && this.withinHardCap()) this.transport.writeShared(encoded.for(this.codec));
+    if (this.isLive(channel) && this.withinHardCap()) this.transport.sendShared(encoded.for(this.transport.protocol));
   }
 
   onStreamGap(channel: string): void {
@@ -350,7 +346,7 @@ export class Session implements ChannelSubscriber, TransportListener, SessionHan
       outcome.afterReply?.();
     } catch (error) {
       if (error instanceof DisconnectError) {
-        if (command.method === 'connect') this.services.log.info({ ...this.logFields, remoteAddress: this.transport.remoteAddress, code: error.code, reason: error.reason }, 'connection refused');
+        if (command.method === 'connect') this.services.log.info({ ...this.logFields, remoteAddress: this.remoteAddress, code: error.code, reason: error.reason }, 'connection refused');
         return this.disconnect(error.code, error.reason);
       }
       const reply = toReplyError(error);

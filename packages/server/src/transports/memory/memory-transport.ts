@@ -1,6 +1,6 @@
-import type { Codec } from '@switchboard/wire';
-import { DrainWaiters } from './drain-waiters.js';
-import type { SharedMessage, Transport, TransportListener } from './transport.js';
+import type { Push, Reply } from '@switchboard/wire';
+import { DrainWaiters } from '../drain-waiters.js';
+import { encodeMessage, receiveEncoded, UNBOUND, type ClientProtocol, type SessionInbound, type SharedMessage, type Transport, type TransportInfo } from '../transport.js';
 
 /** The client's end of a memory connection: what the server writes, and its close. */
 export interface MemoryPeer {
@@ -11,15 +11,16 @@ export interface MemoryPeer {
 /**
  * A transport with no socket: the server and its client in one process, for
  * socket-free tests (`@switchboard/testing`'s `ChannelTest`) and embedding.
- * Writes reach the peer at once, in order. A peer that stops reading
- * (`pauseReading`) leaves them queued and counted in `bufferedAmount`, and
- * answers no keepalive, as a client that stopped reading its socket would;
+ * Messages reach the peer at once, in order, encoded by the protocol as a
+ * WebSocket would carry them. A peer that stops reading (`pauseReading`)
+ * leaves them queued and counted in `bufferedAmount`, and answers no
+ * keepalive, as a client that stopped reading its socket would;
  * `resumeReading` hands them over and reports the drain.
  */
-export class MemoryTransport implements Transport {
+export class MemoryTransport implements Transport, TransportInfo {
   readonly name = 'memory';
   readonly remoteAddress = undefined;
-  private listener: TransportListener | undefined;
+  private inbound: SessionInbound = UNBOUND;
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
   private paused = false;
@@ -27,26 +28,27 @@ export class MemoryTransport implements Transport {
   private readonly drained = new DrainWaiters();
 
   constructor(
-    readonly codec: Codec,
+    readonly protocol: ClientProtocol,
     private readonly peer: MemoryPeer,
   ) {}
 
-  bind(listener: TransportListener): void {
-    this.listener = listener;
+  get info(): TransportInfo {
+    return this;
+  }
+
+  bind(inbound: SessionInbound): void {
+    this.inbound = inbound;
   }
 
   get bufferedAmount(): number {
     return this.queuedBytes;
   }
 
-  write(bytes: Uint8Array): void {
-    if (this.closed) return;
-    if (!this.paused) return this.peer.onMessage(bytes);
-    this.queue.push(bytes);
-    this.queuedBytes += bytes.byteLength;
+  send(message: Reply | Push): void {
+    this.write(encodeMessage(this.protocol, message));
   }
 
-  writeShared(message: SharedMessage): void {
+  sendShared(message: SharedMessage): void {
     this.write(message.bytes);
   }
 
@@ -54,7 +56,7 @@ export class MemoryTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     this.peer.onClose(code, reason);
-    this.listener?.onClose(code, reason);
+    this.inbound.closed(code, reason);
   }
 
   abort(code: number, reason: string): void {
@@ -63,25 +65,32 @@ export class MemoryTransport implements Transport {
 
   ping(): void {
     // A reading peer answers at once, as a WebSocket stack answers pings by itself.
-    if (!this.paused && !this.closed) queueMicrotask(() => this.listener?.onAlive());
+    if (!this.paused && !this.closed) queueMicrotask(() => this.inbound.alive());
   }
 
   onceDrained(listener: () => void): void {
     this.drained.add(listener);
   }
 
+  private write(bytes: Uint8Array): void {
+    if (this.closed) return;
+    if (!this.paused) return this.peer.onMessage(bytes);
+    this.queue.push(bytes);
+    this.queuedBytes += bytes.byteLength;
+  }
+
   // The client's side.
 
   /** The client sends one message. */
-  send(bytes: Uint8Array): void {
-    if (!this.closed) this.listener?.onMessage(bytes);
+  clientSend(bytes: Uint8Array): void {
+    if (!this.closed) receiveEncoded(this.protocol, bytes, this.inbound);
   }
 
   /** The client closes the connection. */
   closeFromClient(code = 1000, reason = ''): void {
     if (this.closed) return;
     this.closed = true;
-    this.listener?.onClose(code, reason);
+    this.inbound.closed(code, reason);
   }
 
   /** The client stops reading: writes queue up. */

@@ -23,12 +23,16 @@ export interface LoadConnection {
   close(): void;
 }
 
-/** An error while opening, with a stable label for "errors by code": `http-503`, `ECONNREFUSED`, `reply-103`… */
+/**
+ * An error while opening, with a stable label for "errors by code": `http-503`, `ECONNREFUSED`, `reply-103`…
+ * A reply error names the command it answered, and `message` is the server's.
+ */
 export class LoadOpenError extends Error {
   override name = 'LoadOpenError';
   constructor(
     readonly code: string,
     message: string,
+    readonly command?: 'connect' | 'subscribe',
   ) {
     super(message);
   }

@@ -1,12 +1,12 @@
-import type { Codec } from '@switchboard/wire';
-import { DrainWaiters } from './drain-waiters.js';
+import type { JsonCodec, Push, Reply } from '@switchboard/wire';
+import { DrainWaiters } from '../drain-waiters.js';
+import { encodeMessage, receiveVia, UNBOUND, type FrameCache, type SessionInbound, type SharedMessage, type Transport, type TransportInfo } from '../transport.js';
 import type { EmulatedSession } from './emulated-session.js';
 import { PollOutbox, type PollFrame } from './poll-outbox.js';
-import type { SharedMessage, Transport, TransportListener } from './transport.js';
 
-const UNBOUND: TransportListener = { onMessage() {}, onAlive() {}, onClose() {} };
 const text = new TextDecoder();
-const decoded = new WeakMap<SharedMessage, string>();
+/** A shared message as poll frames carry it: decoded to text once for every long-poll session. */
+const TEXT: FrameCache<string> = { frame: (message) => text.decode(message.bytes) };
 
 /** A poll's answer: the frames after its cursor, and whether the session has ended (then there will be no more). */
 export interface PollAnswer {
@@ -23,16 +23,16 @@ export interface PollAnswer {
  * Liveness: a poll held, or one arriving, answers the heartbeat; a client that
  * stops polling misses its deadline and is dropped (3012).
  */
-export class PollTransport implements Transport, EmulatedSession {
+export class PollTransport implements Transport, TransportInfo, EmulatedSession {
   readonly name = 'long-poll';
-  private listener = UNBOUND;
+  private inbound: SessionInbound = UNBOUND;
   private readonly outbox = new PollOutbox();
   private held: { cursor: number; resolve: (answer: PollAnswer | undefined) => void; timer: NodeJS.Timeout } | undefined;
   private closed = false;
   private readonly drained = new DrainWaiters();
 
   constructor(
-    readonly codec: Codec,
+    readonly protocol: JsonCodec,
     readonly remoteAddress: string | undefined,
     readonly sessionId: string,
     readonly sessionToken: string,
@@ -41,12 +41,17 @@ export class PollTransport implements Transport, EmulatedSession {
     private readonly lingerMs: number,
   ) {}
 
-  bind(listener: TransportListener): void {
-    this.listener = listener;
+  get info(): TransportInfo {
+    return this;
   }
 
-  receive(bytes: Uint8Array): void {
-    if (!this.closed) this.listener.onMessage(bytes);
+  bind(inbound: SessionInbound): void {
+    this.inbound = inbound;
+  }
+
+  /** Runs one upstream message (the registry applies them in order). */
+  receive(message: unknown): void {
+    if (!this.closed) receiveVia(this.protocol, this.protocol.decodeParsed, message, this.inbound);
   }
 
   get isClosed(): boolean {
@@ -59,7 +64,7 @@ export class PollTransport implements Transport, EmulatedSession {
 
   /** A poll: acknowledges up to `cursor`, answers at once when frames are waiting, else holds up to `waitMs`. Undefined: a cursor ahead of what was sent (400). */
   poll(cursor: number, waitMs: number): Promise<PollAnswer | undefined> {
-    this.listener.onAlive();
+    this.inbound.alive();
     const frames = this.outbox.take(cursor);
     if (!frames) return Promise.resolve(undefined);
     this.drained.release();
@@ -70,18 +75,12 @@ export class PollTransport implements Transport, EmulatedSession {
     });
   }
 
-  write(bytes: Uint8Array): void {
-    if (this.closed) return;
-    this.outbox.push(text.decode(bytes));
-    this.answerHeld();
+  send(message: Reply | Push): void {
+    if (!this.closed) this.queue(text.decode(encodeMessage(this.protocol, message)));
   }
 
-  writeShared(message: SharedMessage): void {
-    if (this.closed) return;
-    let data = decoded.get(message);
-    if (data === undefined) decoded.set(message, (data = text.decode(message.bytes)));
-    this.outbox.push(data);
-    this.answerHeld();
+  sendShared(message: SharedMessage): void {
+    if (!this.closed) this.queue(message.framed(TEXT));
   }
 
   close(code: number, reason: string): void {
@@ -97,16 +96,16 @@ export class PollTransport implements Transport, EmulatedSession {
   }
 
   ping(): void {
-    if (this.held) queueMicrotask(() => this.listener.onAlive());
+    if (this.held) queueMicrotask(() => this.inbound.alive());
   }
 
   onceDrained(listener: () => void): void {
     this.drained.add(listener);
   }
 
-  /** The client went away for good (its session expired on the owner). */
-  expire(code: number, reason: string): void {
-    this.listener.onClose(code, reason);
+  private queue(data: string): void {
+    this.outbox.push(data);
+    this.answerHeld();
   }
 
   private answerHeld(): void {

@@ -5,8 +5,8 @@ import type { ClusterControl } from '../cluster/cluster-control.js';
 import { toReplyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DrainPlan } from '../sessions/drain.js';
-import { HeaderSecret } from './header-secret.js';
-import { ApiError, field, readJsonBody, sendJson, type BodyLimits } from './json-http.js';
+import { HeaderSecret } from '../http/header-secret.js';
+import { ApiError, field, readJsonBody, sendJson, type BodyLimits } from '../http/json-http.js';
 
 /** What the HTTP API uses of its node. */
 export interface ApiServices {
@@ -241,9 +241,5 @@ export class ApiHandler {
       if (reply.code === ReplyErrorCode.Internal) this.core()?.log.error({ err: error, method }, 'API call failed');
       sendJson(res, STATUS_OF[reply.code] ?? (reply.code === ReplyErrorCode.Internal ? 500 : 400), { error: reply });
     }
-  }
-
-  private authorized(header: string | undefined): boolean {
-    return this.key.matches(header);
   }
 }

@@ -2,6 +2,7 @@
 // the nodes whose /health answers 200 (a draining node answers 503 and gets none), and that can
 // cut every connection at once, as a network partition or an LB restart does.
 import { createServer, connect, type Socket } from 'node:net';
+import { relaySockets } from '@switchboard/websocket';
 
 export interface LbNode {
   host: string;
@@ -38,14 +39,7 @@ export async function startLbProxy(nodes: LbNode[], healthEveryMs = 250): Promis
     const outbound = connect(node.port, node.host);
     const pair: [Socket, Socket] = [inbound, outbound];
     pairs.add(pair);
-    const end = () => {
-      if (!pairs.delete(pair)) return;
-      inbound.destroy();
-      outbound.destroy();
-    };
-    for (const s of pair) s.on('error', end).on('close', end);
-    inbound.pipe(outbound);
-    outbound.pipe(inbound);
+    relaySockets(inbound, outbound, () => pairs.delete(pair));
   });
   server.maxConnections = 1_000_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,7 +1,6 @@
 // Calibrates the cost model against a local serve: memory from its RSS and the kernel's TCP memory,
 // CPU from its /proc times, around known amounts of work done by this process.
 import { cpus } from 'node:os';
-import { signToken } from '@switchboard/server';
 import { now } from './clock.js';
 import type { CostModel } from './fleet-model.js';
 import type { LoadConnection, LoadTarget } from './load-transport.js';
@@ -17,8 +16,8 @@ export interface MeasureOptions {
   /** Connections per step (kept under this process's descriptor limit). */
   connections: number;
   channelPrefix: string;
-  /** Also measure JWT handshakes: HS256 tokens signed with this secret, one per connection (no verification-cache hits). */
-  jwtSecret?: string;
+  /** Also measure JWT handshakes: a fresh token per connection from this signer (no verification-cache hits), one the server accepts. */
+  signToken?: (subject: string) => Promise<string>;
   onStep: (line: string) => void;
 }
 
@@ -62,9 +61,9 @@ export async function measureCosts(o: MeasureOptions): Promise<CostModel> {
   const connectionBytes = Math.max(0, (rss1 - rss0) / n);
   const subscriptionBytes = Math.max(0, (rss2 - rss1 - connectionBytes * n) / (n * SUBS));
   let jwtUs: number | undefined;
-  if (o.jwtSecret) {
+  if (o.signToken) {
     const m = Math.min(n, 1000);
-    const tokens = await Promise.all(Array.from({ length: m }, (_, i) => signToken({ sub: `measure-${i}` }, { secret: o.jwtSecret!, ttlSeconds: 600 })));
+    const tokens = await Promise.all(Array.from({ length: m }, (_, i) => o.signToken!(`measure-${i}`)));
     const jwt = await step(`${m} JWT handshakes`, () => openAll(o, m, () => [], tokens));
     jwtUs = jwt.us / m;
     jwt.result.forEach((c) => c.close());

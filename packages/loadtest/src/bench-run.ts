@@ -3,8 +3,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { now } from './clock.js';
-import { type FromWorker, type ToWorker, type WorkerCounters, type WorkerPlan } from './bench-protocol.js';
-import type { LoadTarget } from './load-transport.js';
+import { BenchAbortedError } from './bench-aborted-error.js';
+import { channelName, type FromWorker, type ToWorker, type WorkerCounters, type WorkerPlan } from './bench-protocol.js';
+import { LoadOpenError, type LoadTarget } from './load-transport.js';
+import { LOAD_TRANSPORTS } from './load-transports.js';
 import { cpuMicros } from './proc-stats.js';
 import { Publisher } from './publisher.js';
 import { LatencyHistogram } from './stats.js';
@@ -71,7 +73,43 @@ function mergeCounts(list: Record<string, number>[]): Record<string, number> {
 
 const workerEntry = new URL(`./bench-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
+/** Retries of a failed open, in the probe and in the workers. */
+const OPEN_RETRIES = 3;
+
+const targetUrl = (t: LoadTarget) => `ws://${t.host}:${t.port}${t.path}`;
+
+/**
+ * One connection to each target, joined as connection 0 is, then closed: a target that cannot be reached,
+ * or a namespace it does not have, fails here in a second rather than after every connection was tried.
+ * Failures other than a reply error (deterministic) are retried as the workers retry.
+ */
+async function probe(o: BenchOptions): Promise<void> {
+  const transport = LOAD_TRANSPORTS[o.transport];
+  const channels = [channelName(o.channelPrefix, 0), ...(o.personalPrefix ? [`${o.personalPrefix}0`] : [])];
+  for (const target of o.targets) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        (await transport.open(target, channels, { publication: () => {}, closed: () => {} })).close();
+        break;
+      } catch (error) {
+        const e = error instanceof LoadOpenError ? error : new LoadOpenError('error', String(error));
+        const reply = /^reply-(\d+)$/.exec(e.code)?.[1];
+        // Node's errno messages name the code already: "connect ECONNREFUSED 127.0.0.1:1".
+        const reason = reply ? `${reply} ${e.message}` : e.message.includes(e.code) ? e.message : `${e.code} (${e.message})`;
+        if (reply || attempt >= OPEN_RETRIES) throw new BenchAbortedError(e.command === 'subscribe' ? 'subscribe' : 'connect', e.code, reason, targetUrl(target));
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+}
+
+/**
+ * Runs a bench: probes the targets, opens every connection, publishes, and checks every delivery.
+ * Rejects with `BenchAbortedError` when the probe fails or no connection opens (nothing would be measured),
+ * and with an `Error` when a worker process dies.
+ */
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  await probe(o);
   const workers: ChildProcess[] = [];
   const counters: WorkerCounters[] = [];
   const inbox: ((m: FromWorker, w: number) => void)[] = [];
@@ -127,12 +165,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         channelPrefix: o.channelPrefix,
         addresses: o.addresses,
         concurrency: o.concurrency,
-        retries: 3,
+        retries: OPEN_RETRIES,
         personalPrefix: o.personalPrefix,
       };
       w.send({ type: 'start', plan } satisfies ToWorker);
     });
     const joins = (await joined) as Extract<FromWorker, { type: 'joined' }>[];
+    const joinedCounters = joins.map((j) => j.counters);
+    if (sum(joinedCounters, 'opened') === 0) {
+      const [code, n] = Object.entries(mergeCounts(joinedCounters.map((c) => c.errors))).reduce((a, b) => (b[1] > a[1] ? b : a), ['error', 0]);
+      throw new BenchAbortedError('connect', code, `${code} (${n} of ${sum(joinedCounters, 'attempts')} attempts)`, o.targets.length === 1 ? targetUrl(o.targets[0]) : undefined);
+    }
     const connectSeconds = (now() - started) / 1000;
     const connect = new LatencyHistogram();
     joins.forEach((j) => connect.merge(j.connect));

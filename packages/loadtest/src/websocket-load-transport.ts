@@ -34,9 +34,9 @@ export const websocketLoadTransport: LoadTransport = {
       let pending = channels.length + 1;
       let up = false;
       let closeCode = 1006;
-      const fail = (code: string, message: string) => {
+      const fail = (code: string, message: string, command?: LoadOpenError['command']) => {
         socket.destroy();
-        reject(new LoadOpenError(code, message));
+        reject(new LoadOpenError(code, message, command));
       };
       const timer = setTimeout(() => fail('timeout', `not joined within ${OPEN_TIMEOUT_MS} ms`), OPEN_TIMEOUT_MS);
       let header: FrameHeader;
@@ -66,7 +66,8 @@ export const websocketLoadTransport: LoadTransport = {
               if (message.push === 'publication') sink.publication(message.channel, message.pub.data);
               return;
             }
-            if ('error' in message && message.error) return fail(`reply-${message.error.code}`, message.error.message);
+            // Reply 1 answers connect, the others the subscribes (see joinCommands).
+            if ('error' in message && message.error) return fail(`reply-${message.error.code}`, message.error.message, message.id === 1 ? 'connect' : 'subscribe');
             if (--pending === 0) {
               clearTimeout(timer);
               up = true;

@@ -4,10 +4,8 @@
 import { now } from './clock.js';
 import { channelName, type BenchData, type FromWorker, type ToWorker, type WorkerCounters, type WorkerPlan } from './bench-protocol.js';
 import { LoadOpenError, type LoadConnection, type LoadTransport } from './load-transport.js';
+import { LOAD_TRANSPORTS } from './load-transports.js';
 import { LatencyHistogram } from './stats.js';
-import { websocketLoadTransport } from './websocket-load-transport.js';
-
-const TRANSPORTS: Record<string, LoadTransport> = { websocket: websocketLoadTransport };
 
 const send = (message: FromWorker) => process.send!(message);
 const counters: WorkerCounters = { opened: 0, failedOpens: 0, attempts: 0, closed: 0, deliveries: 0, duplicates: 0, gaps: 0, errors: {}, closes: {} };
@@ -65,7 +63,7 @@ async function openOne(i: number, transport: LoadTransport): Promise<void> {
 
 async function start(p: WorkerPlan): Promise<void> {
   plan = p;
-  const transport = TRANSPORTS[p.transport];
+  const transport = LOAD_TRANSPORTS[p.transport];
   const n = p.to - p.from;
   nextSeq = new Int32Array(n);
   const progress = setInterval(() => send({ type: 'progress', counters }), 1000);

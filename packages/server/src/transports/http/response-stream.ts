@@ -1,3 +1,5 @@
+import { DisconnectCode } from '@switchboard/wire';
+
 /**
  * The part of a Node HTTP/1.1 or HTTP/2 (compatibility API) response that the
  * streaming transports use: one long-lived response body.
@@ -59,11 +61,23 @@ export function streamHeaders(contentType: string): Record<string, string> {
 
 /** The HTTP status that answers a session closed before its stream opened (an auth refusal, a drain…), by disconnect code. */
 export function statusForEarlyClose(code: number): number {
-  if (code === 3502 || code === 3500) return 401;
-  if (code === 3503) return 403;
-  if (code === 3002 || code === 3501 || code === 3505) return 400;
-  if (code === 3400 || code === 3401 || code === 3001) return 503;
-  return 500;
+  switch (code) {
+    case DisconnectCode.Unauthorized:
+    case DisconnectCode.InvalidToken:
+      return 401;
+    case DisconnectCode.ForceNoReconnect:
+      return 403;
+    case DisconnectCode.BadRequest:
+    case DisconnectCode.BadProtocol:
+    case DisconnectCode.MessageSizeLimit:
+      return 400;
+    case DisconnectCode.TooManyConnections:
+    case DisconnectCode.Draining:
+    case DisconnectCode.Shutdown:
+      return 503;
+    default:
+      return 500;
+  }
 }
 
 /**

@@ -1,33 +1,41 @@
 import { WebSocketServer, type AcceptedConnection, type CloseInfo, type PreparedMessage, type ShellListener, type SocketShell } from '@switchboard/websocket';
-import type { Codec } from '@switchboard/wire';
-import type { SharedMessage, Transport, TransportListener } from './transport.js';
+import type { Push, Reply } from '@switchboard/wire';
+import { encodeMessage, receiveEncoded, UNBOUND, type ClientProtocol, type FrameCache, type SessionInbound, type SharedMessage, type Transport, type TransportInfo } from '../transport.js';
 
-/** Until `bind`: events before a session exists (none are expected) go nowhere. */
-const UNBOUND: TransportListener = { onMessage() {}, onAlive() {}, onClose() {} };
+/** One frame for every WebSocket subscriber of a shared message: framed and copied once, by the first to write it. */
+const frames = (binary: boolean): FrameCache<PreparedMessage> => ({
+  frame: (message) => WebSocketServer.prepare(message.bytes, binary, { compress: message.compress }),
+});
+const TEXT_FRAMES = frames(false);
+const BINARY_FRAMES = frames(true);
 
 /**
- * A session's transport over one WebSocket connection: the listener of the
- * connection's shell itself, so the connection path is shell → transport →
- * session, with no emitter or closures per connection in between.
+ * A session's transport over one WebSocket connection (HTTP/1.1 upgrade, or an
+ * RFC 8441 stream): the listener of the connection's shell itself, so the
+ * connection path is shell → transport → session, with no emitter or closures
+ * per connection in between. Messages are decoded here, by the protocol.
  */
-export class WebSocketTransport implements Transport, ShellListener {
+export class WebSocketTransport implements Transport, TransportInfo, ShellListener {
   /** `websocket`, or `websocket-h2` over an HTTP/2 stream (RFC 8441). */
   readonly name: string;
   private readonly shell: SocketShell;
-  private listener: TransportListener = UNBOUND;
+  private inbound: SessionInbound = UNBOUND;
   private drained: (() => void) | undefined;
 
   constructor(
     connection: AcceptedConnection,
-    readonly codec: Codec,
+    readonly protocol: ClientProtocol,
   ) {
     this.name = connection.request.version === 'HTTP/2' ? 'websocket-h2' : 'websocket';
     this.shell = connection.open(this);
   }
 
-  /** Forwards the connection's messages, keepalive answers and close to the session. */
-  bind(listener: TransportListener): void {
-    this.listener = listener;
+  get info(): TransportInfo {
+    return this;
+  }
+
+  bind(inbound: SessionInbound): void {
+    this.inbound = inbound;
   }
 
   get remoteAddress(): string | undefined {
@@ -38,15 +46,13 @@ export class WebSocketTransport implements Transport, ShellListener {
     return this.shell.bufferedAmount;
   }
 
-  write(bytes: Uint8Array): void {
-    if (this.shell.isOpen) this.shell.send(bytes, this.codec.binary);
+  send(message: Reply | Push): void {
+    if (this.shell.isOpen) this.shell.send(encodeMessage(this.protocol, message), this.protocol.binary);
   }
 
-  writeShared(message: SharedMessage): void {
+  sendShared(message: SharedMessage): void {
     if (!this.shell.isOpen) return;
-    // One frame for every WebSocket subscriber: framed and copied once, by the first to write it.
-    const frame = (message.framed ??= WebSocketServer.prepare(message.bytes, this.codec.binary, { compress: message.compress })) as PreparedMessage;
-    this.shell.sendPrepared(frame);
+    this.shell.sendPrepared(message.framed(this.protocol.binary ? BINARY_FRAMES : TEXT_FRAMES));
   }
 
   close(code: number, reason: string): void {
@@ -73,7 +79,7 @@ export class WebSocketTransport implements Transport, ShellListener {
 
   /** @internal */
   onMessage(data: Buffer): void {
-    this.listener.onMessage(data);
+    receiveEncoded(this.protocol, data, this.inbound);
   }
 
   /** @internal */
@@ -81,7 +87,7 @@ export class WebSocketTransport implements Transport, ShellListener {
 
   /** @internal */
   onPong(): void {
-    this.listener.onAlive();
+    this.inbound.alive();
   }
 
   /** @internal */
@@ -99,6 +105,6 @@ export class WebSocketTransport implements Transport, ShellListener {
 
   /** @internal */
   onClosed(info: CloseInfo): void {
-    this.listener.onClose(info.code, info.reason);
+    this.inbound.closed(info.code, info.reason);
   }
 }

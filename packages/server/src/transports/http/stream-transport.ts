@@ -1,0 +1,104 @@
+import type { JsonCodec, Push, Reply } from '@switchboard/wire';
+import { DrainWaiters } from '../drain-waiters.js';
+import { encodeMessage, receiveVia, UNBOUND, type FrameCache, type SessionInbound, type SharedMessage, type Transport, type TransportInfo } from '../transport.js';
+import type { EmulatedSession } from './emulated-session.js';
+import { pendingBytes, streamHeaders, writeInTurn, type StreamResponse } from './response-stream.js';
+
+/** How the downstream frames each server message. */
+export type StreamFormat = 'ndjson' | 'sse';
+
+const DATA = Buffer.from('data: ');
+const NEWLINE = Buffer.from('\n');
+const BLANK_LINE = Buffer.from('\n\n');
+const frameAs: Record<StreamFormat, (bytes: Uint8Array) => Buffer> = {
+  ndjson: (bytes) => Buffer.concat([bytes, NEWLINE]),
+  sse: (bytes) => Buffer.concat([DATA, bytes, BLANK_LINE]),
+};
+/** Each format frames a shared message once for all its sessions. */
+const FRAMES: Record<StreamFormat, FrameCache<Buffer>> = {
+  ndjson: { frame: (message) => frameAs.ndjson(message.bytes) },
+  sse: { frame: (message) => frameAs.sse(message.bytes) },
+};
+
+/**
+ * The downstream of the bidirectional emulation: one long-lived response that
+ * carries every server message (replies and pushes, JSON), as
+ * newline-delimited JSON for a `fetch` body (`ndjson`) or as SSE `data:` events
+ * (`sse`). Upstream messages come as POSTs to any node (http-endpoints.ts),
+ * parsed there and applied here in order (`receive`). The server ends the
+ * stream with a last frame `{"close":{"code","reason"}}`.
+ * Keepalive: a `ping` push every ping interval; the client answers with any
+ * upstream request (the SDK posts a `ping` command), so a dead client misses
+ * the heartbeat deadline and is dropped (3012).
+ */
+export class StreamTransport implements Transport, TransportInfo, EmulatedSession {
+  readonly name: string;
+  private inbound: SessionInbound = UNBOUND;
+  private closed = false;
+  private readonly drained = new DrainWaiters();
+
+  constructor(
+    private readonly res: StreamResponse,
+    readonly protocol: JsonCodec,
+    readonly remoteAddress: string | undefined,
+    private readonly format: StreamFormat,
+    readonly sessionId: string,
+    readonly sessionToken: string,
+  ) {
+    this.name = format === 'sse' ? 'sse-emulation' : 'http-stream';
+    res.writeHead(200, streamHeaders(format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson'));
+    if (format === 'sse') res.write(': stream open\n\n');
+    res.once('close', () => {
+      this.closed = true;
+      this.inbound.closed(1001, 'client went away');
+    });
+  }
+
+  get info(): TransportInfo {
+    return this;
+  }
+
+  bind(inbound: SessionInbound): void {
+    this.inbound = inbound;
+  }
+
+  /** Runs one upstream message (the registry applies them in order). */
+  receive(message: unknown): void {
+    if (!this.closed) receiveVia(this.protocol, this.protocol.decodeParsed, message, this.inbound);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get bufferedAmount(): number {
+    return pendingBytes(this.res);
+  }
+
+  send(message: Reply | Push): void {
+    if (!this.closed) writeInTurn(this.res, frameAs[this.format](encodeMessage(this.protocol, message)));
+  }
+
+  sendShared(message: SharedMessage): void {
+    if (!this.closed) writeInTurn(this.res, message.framed(FRAMES[this.format]));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.res.end(frameAs[this.format](Buffer.from(JSON.stringify({ close: { code, reason } }))).toString());
+  }
+
+  abort(code: number, reason: string): void {
+    this.close(code, reason);
+  }
+
+  ping(): void {
+    this.send(PING);
+  }
+
+  onceDrained(listener: () => void): void {
+    if (this.drained.add(listener)) this.res.once('drain', () => this.drained.release());
+  }
+}
+const PING: Push = { push: 'ping' };
