@@ -108,7 +108,7 @@ const ALL_SCENARIOS: Scenario[] = [
     title: `idle connections (${idleN})`,
     unit: 'server RSS bytes/conn',
     load: { ...base, mode: 'idle', connections: idleN },
-    score: (r, m) => ({
+    score: (_r, m) => ({
       value: (m.rssAfter - m.rssBefore) / idleN,
       cpuPerUnit: NaN,
       extra: `kernel TCP mem ${((m.sockAfter - m.sockBefore) / idleN).toFixed(0)} B/conn`,

@@ -14,11 +14,20 @@ const bundles = [
 ];
 const sizes = new Map();
 for (const [entry, outfile] of bundles) {
-  await build({ entryPoints: [entry], bundle: true, format: 'esm', minify: true, target: 'es2020', outfile, logLevel: 'warning' });
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    target: 'es2020',
+    outfile,
+    logLevel: 'warning',
+  });
   const bytes = readFileSync(outfile);
   const size = { minified: bytes.length, gzipped: gzipSync(bytes).length };
   sizes.set(outfile, size);
-  if (process.argv.includes('--size')) console.log(`${outfile}: ${size.minified} bytes minified, ${size.gzipped} bytes gzipped`);
+  if (process.argv.includes('--size'))
+    console.log(`${outfile}: ${size.minified} bytes minified, ${size.gzipped} bytes gzipped`);
 }
 
 const bytesText = (n) => `${n.toLocaleString('en-US')} B`;
@@ -45,14 +54,18 @@ if (process.argv.includes('--check') || process.argv.includes('--update-docs')) 
     const m = pattern.exec(text);
     if (!m) throw new Error(`${file}: no bundle size figure matching ${pattern}`);
     const want = expected(m);
-    if (m[0] !== want) stale.push(`${file}: says "${m[0].slice(m[1].length)}", the build gives "${want.slice(m[1].length)}"`);
+    if (m[0] !== want)
+      stale.push(`${file}: says "${m[0].slice(m[1].length)}", the build gives "${want.slice(m[1].length)}"`);
     texts.set(file, text.replace(m[0], want));
   }
   if (process.argv.includes('--update-docs')) {
     for (const [file, text] of texts) writeFileSync(file, text);
     for (const line of stale) console.log(`updated ${line}`);
   } else if (stale.length > 0) {
-    console.error(`The docs quote stale client bundle sizes (run \`node scripts/bundle-client.mjs --update-docs\`):\n${stale.join('\n')}`);
+    console.error(
+      'The docs quote stale client bundle sizes (run `node scripts/bundle-client.mjs --update-docs`):\n' +
+        stale.join('\n'),
+    );
     process.exitCode = 1;
   }
 }

@@ -12,6 +12,11 @@ npx tsc -b
 
 # No import cycles in any package's sources (type-only imports count too).
 npx dpdm --no-warning --no-tree --no-progress --exit-code circular:1 'packages/*/src/**/*.ts'
+# None between the folders of a package either (a folder, or a file directly in src/, is one unit).
+node scripts/check-folder-cycles.mjs
+
+# Formatting, lint rules, lines of at most 120 characters and unused code; `npm run format` fixes most of it.
+npm run --silent lint
 
 files=(packages/*/test/*.test.ts test/*.test.ts)
 # A test that hangs fails after 10 minutes instead of holding the whole run.

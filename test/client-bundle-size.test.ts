@@ -5,7 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { it } from 'node:test';
 
 it('the docs quote the built client bundle sizes', () => {
-  const run = spawnSync(process.execPath, ['scripts/bundle-client.mjs', '--size', '--check'], { encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, ['scripts/bundle-client.mjs', '--size', '--check'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(run.status, 0, run.stderr);
   console.log(run.stdout.trim().replace(/^/gm, '# '));
 });

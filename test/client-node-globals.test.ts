@@ -14,11 +14,19 @@ const major = Number(process.versions.node.split('.')[0]);
 const hasGlobalWebSocket = typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function';
 
 /** Connects, subscribes, publishes one message and resolves with what arrived and over which transport. */
-async function roundTrip(url: string, options: ClientOptions, channel: string): Promise<{ data: unknown; transport: string }> {
+async function roundTrip(
+  url: string,
+  options: ClientOptions,
+  channel: string,
+): Promise<{ data: unknown; transport: string }> {
   const client = new Client(url, { backoff: { baseMs: 10, capMs: 50 }, upgradeProbeMs: 0, ...options });
   try {
-    const connected = new Promise<Extract<ClientEvent, { type: 'connected' }>>((resolve) => client.on('connected', resolve));
-    const received = new Promise<unknown>((resolve) => client.subscribe(channel).on('publication', (p) => resolve(p.data)));
+    const connected = new Promise<Extract<ClientEvent, { type: 'connected' }>>((resolve) =>
+      client.on('connected', resolve),
+    );
+    const received = new Promise<unknown>((resolve) =>
+      client.subscribe(channel).on('publication', (p) => resolve(p.data)),
+    );
     client.connect();
     await client.publish(channel, { text: 'hello', bytes: new Uint8Array([1, 2, 3]) });
     const [data, { transport }] = await Promise.all([received, connected]);
@@ -36,10 +44,16 @@ describe('the SDK on Node globals', { timeout: 60_000 }, () => {
   after(() => t.close());
   const expected = { text: 'hello', bytes: new Uint8Array([1, 2, 3]) };
 
-  it('takes the global WebSocket when none is injected (JSON and MessagePack)', { skip: !hasGlobalWebSocket && `Node ${process.version} has no global WebSocket` }, async () => {
+  it('takes the global WebSocket when none is injected (JSON and MessagePack)', {
+    skip: !hasGlobalWebSocket && `Node ${process.version} has no global WebSocket`,
+  }, async () => {
     const json = await roundTrip(t.url, { transports: ['websocket'] }, 'room:global-json');
     assert.deepEqual(json, { data: expected, transport: 'websocket' });
-    const binary = await roundTrip(t.url, { transports: ['websocket'], codec: new MsgpackCodec() }, 'room:global-msgpack');
+    const binary = await roundTrip(
+      t.url,
+      { transports: ['websocket'], codec: new MsgpackCodec() },
+      'room:global-msgpack',
+    );
     assert.deepEqual(binary, { data: expected, transport: 'websocket' });
   });
 
@@ -59,7 +73,10 @@ describe('the SDK on Node globals', { timeout: 60_000 }, () => {
       }
     };
     try {
-      assert.deepEqual(await roundTrip(t.url, { transports: ['websocket'], WebSocket: Counting }, 'room:injected'), { data: expected, transport: 'websocket' });
+      assert.deepEqual(await roundTrip(t.url, { transports: ['websocket'], WebSocket: Counting }, 'room:injected'), {
+        data: expected,
+        transport: 'websocket',
+      });
     } finally {
       global.WebSocket = saved;
     }
@@ -67,11 +84,19 @@ describe('the SDK on Node globals', { timeout: 60_000 }, () => {
   });
 
   it('takes the global fetch for HTTP streaming and long-polling', async () => {
-    assert.deepEqual(await roundTrip(t.url, { transports: ['http-stream'] }, 'room:fetch-stream'), { data: expected, transport: 'http-stream' });
-    assert.deepEqual(await roundTrip(t.url, { transports: ['long-poll'] }, 'room:fetch-poll'), { data: expected, transport: 'long-poll' });
+    assert.deepEqual(await roundTrip(t.url, { transports: ['http-stream'] }, 'room:fetch-stream'), {
+      data: expected,
+      transport: 'http-stream',
+    });
+    assert.deepEqual(await roundTrip(t.url, { transports: ['long-poll'] }, 'room:fetch-poll'), {
+      data: expected,
+      transport: 'long-poll',
+    });
   });
 
-  it('takes the global EventSource (node --experimental-eventsource) for SSE', { skip: major < 22 && `Node ${process.version} has no EventSource` }, async () => {
+  it('takes the global EventSource (node --experimental-eventsource) for SSE', {
+    skip: major < 22 && `Node ${process.version} has no EventSource`,
+  }, async () => {
     // A child of its own, so that the flag's global stays out of this process (and out of the other tests).
     const code = `
       import { Client } from '@switchboard/client';
@@ -83,7 +108,11 @@ describe('the SDK on Node globals', { timeout: 60_000 }, () => {
       console.log('received', JSON.stringify(await received));
       client.disconnect();
     `;
-    const child = spawn(process.execPath, ['--experimental-eventsource', '--no-warnings', '--input-type=module', '-e', code, t.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--experimental-eventsource', '--no-warnings', '--input-type=module', '-e', code, t.url],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

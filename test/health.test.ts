@@ -16,7 +16,6 @@ import { createServer, type SwitchboardServer } from '@switchboard/server';
 import { TestClient } from '@switchboard/testing';
 import { startRedis, type RedisProcess } from '@switchboard/testing/internal';
 import { startServe, stopChild } from './helpers/process.js';
-import { until } from './helpers/wait.js';
 
 const KEY = 'health-test-api-key-0123456789';
 

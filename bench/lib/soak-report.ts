@@ -86,8 +86,8 @@ export function chart(samples: Sample[], windowStart: number, windowEnd: number)
   return out.join('\n');
 }
 
-export const SOAK_BEGIN = '<!-- soak:begin (written by `npm run soak`; do not edit by hand) -->';
-export const SOAK_END = '<!-- soak:end -->';
+const SOAK_BEGIN = '<!-- soak:begin (written by `npm run soak`; do not edit by hand) -->';
+const SOAK_END = '<!-- soak:end -->';
 
 /** Replaces the soak section of `doc` (or appends one). */
 export function withSoakSection(doc: string, section: string): string {

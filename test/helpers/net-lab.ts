@@ -134,7 +134,7 @@ export class NetLab {
         await once(child, 'exit');
       }
     }));
-    this.relay?.stdin!.end();
+    this.relay?.stdin?.end();
     this.relay?.kill('SIGKILL');
     this.removeSync();
     process.off('exit', this.onExit);

@@ -1,24 +1,12 @@
-import { main } from './main.js';
-import { StartupError, UsageError } from './usage-error.js';
+import { fail, main } from './main.js';
 
 /**
- * Runs the `switchboard` command the way `bin/switchboard.js` does: never rejects; prints
- * a usage error (exit code 2) or a start-up error (1) without a stack trace, anything
- * else with one (1), and reports through `process.exitCode`.
+ * Runs the `switchboard` command the way `bin/switchboard.js` does: a failure, or anything that escapes later (a
+ * rejected promise nobody awaited, a throw in a callback), is printed as one line and exits the process with its
+ * code (`fail` in main.ts). A command that succeeds (serve, echo) keeps running on what it opened.
  */
 export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
-  try {
-    await main(argv);
-  } catch (error: unknown) {
-    if (error instanceof UsageError) {
-      console.error(`switchboard: ${error.message}`);
-      process.exitCode = 2;
-    } else if (error instanceof StartupError) {
-      console.error(`switchboard: ${error.message}`);
-      process.exitCode = 1;
-    } else {
-      console.error(error);
-      process.exitCode = 1;
-    }
-  }
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
+  await main(argv).catch(fail);
 }

@@ -18,7 +18,6 @@ import {
   type ServerMessage,
   type StreamPosition,
   type SubscribeResult,
-  type WireMessage,
 } from '@switchboard/wire';
 import { fullJitterDelay, windowDelay, type BackoffOptions } from './backoff.js';
 import { ClientError, ClientErrorCode } from './client-errors.js';

@@ -35,7 +35,7 @@ export interface WorkerCounters {
   closes: Record<string, number>;
 }
 
-export type HistogramJson = { buckets: [number, number][]; count: number; max: number };
+type HistogramJson = { buckets: [number, number][]; count: number; max: number };
 
 export type ToWorker = { type: 'start'; plan: WorkerPlan } | { type: 'measure' } | { type: 'finish'; published: number[]; waitMs: number };
 

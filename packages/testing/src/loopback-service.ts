@@ -44,7 +44,7 @@ export interface Probe {
 }
 
 /** Waits until the service on `port` answers the probe; throws after `timeoutMs`. */
-export async function waitForService(port: number, probe: Probe, timeoutMs: number): Promise<void> {
+async function waitForService(port: number, probe: Probe, timeoutMs: number): Promise<void> {
   for (const start = Date.now(); ; await new Promise((r) => setTimeout(r, 50))) {
     const ok = await new Promise<boolean>((resolve) => {
       const socket = createConnection({ port, host: '127.0.0.1' }, () => probe.send && socket.write(probe.send));

@@ -45,7 +45,7 @@ describe('component: shells over an in-memory duplex', () => {
   });
 
   it('binaryType defaults to blob', async () => {
-    const { client, peer, open } = connect();
+    const { client, peer } = connect();
     (await peer).send(Buffer.from('blob!'));
     const data = await nextMessage(client);
     assert.ok(data instanceof Blob);
@@ -103,7 +103,7 @@ describe('component: shells over an in-memory duplex', () => {
   });
 
   it('a refused handshake fails the client with error then close 1006', async () => {
-    const { client, server, open } = connect({ checkOrigin: () => false });
+    const { client, server } = connect({ checkOrigin: () => false });
     const rejected = once(server, 'rejected');
     const events: string[] = [];
     client.onerror = () => events.push('error');
@@ -175,7 +175,7 @@ describe('component: WHATWG WebSocket API', () => {
   });
 
   it('maps http(s) URLs to ws(s) as the spec says', async () => {
-    const { client, open } = connect();
+    const { client } = connect();
     const other = new WebSocket('http://in-memory.test/', [], { createConnection: () => duplexPair()[0] });
     assert.equal(other.url, 'ws://in-memory.test/');
     other.close();
@@ -194,7 +194,7 @@ describe('component: WHATWG WebSocket API', () => {
   });
 
   it('close() validates its code and reason', async () => {
-    const { client, open } = connect();
+    const { client } = connect();
     assert.throws(() => client.close(1001), { name: 'InvalidAccessError' });
     assert.throws(() => client.close(2999), { name: 'InvalidAccessError' });
     assert.throws(() => client.close(5000), { name: 'InvalidAccessError' });

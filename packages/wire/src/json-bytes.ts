@@ -56,13 +56,13 @@ function revive(value: unknown): unknown {
 
 const CHUNK = 0x8000;
 
-export function toBase64(bytes: Uint8Array): string {
+function toBase64(bytes: Uint8Array): string {
   let binary = '';
   for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]);
   return btoa(binary);
 }
 
-export function fromBase64(text: string): Uint8Array {
+function fromBase64(text: string): Uint8Array {
   let binary: string;
   try {
     binary = atob(text);

@@ -1,12 +1,18 @@
-import type { ClientOptions } from '../client-options.js';
-import { TransportName, type ClientTransport, type WebSocketLike } from './client-transport.js';
+import { TransportName, type ClientTransport, type WebSocketConstructor, type WebSocketLike } from './client-transport.js';
 import { httpStreamTransport } from './http-stream-transport.js';
 import { longPollTransport } from './long-poll-transport.js';
-import { sseTransport } from './sse-transport.js';
+import { sseTransport, type EventSourceConstructor } from './sse-transport.js';
 import { webSocketTransport } from './websocket-transport.js';
 
+/** The runtime pieces that transports are built with: the ones ClientOptions injects (a ClientOptions is one). */
+interface TransportRuntime {
+  WebSocket?: WebSocketConstructor;
+  fetch?: typeof fetch;
+  EventSource?: EventSourceConstructor;
+}
+
 /** The transport of that name, with the runtime pieces the options inject (WebSocket, fetch, EventSource). */
-export function createTransport(name: TransportName, options: ClientOptions): ClientTransport {
+export function createTransport(name: TransportName, options: TransportRuntime): ClientTransport {
   switch (name) {
     case TransportName.WebSocket:
       return webSocketTransport(options.WebSocket);

@@ -69,10 +69,10 @@ export interface Transport {
   /** Bytes waiting to be sent. */
   readonly bufferedAmount: number;
   /** Sends one message for this session only (a reply, a push). */
-  send(message: Reply | Push): void;
+  write(message: Reply | Push): void;
   /** Sends a message shared with other sessions, encoded once for all by `protocol`. */
-  sendShared(message: SharedMessage): void;
-  /** Ends the connection with a disconnect (or WebSocket) code. */
+  writeShared(message: SharedMessage): void;
+  /** Ends the connection with a disconnect (or WebSocket) code. The session records this close itself: `closed` is for the ends it did not ask for. */
   close(code: number, reason: string): void;
   /** Tells a peer that stopped answering why (best effort), then drops the connection without waiting for it. */
   abort(code: number, reason: string): void;

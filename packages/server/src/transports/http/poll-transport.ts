@@ -75,11 +75,11 @@ export class PollTransport implements Transport, TransportInfo, EmulatedSession 
     });
   }
 
-  send(message: Reply | Push): void {
+  write(message: Reply | Push): void {
     if (!this.closed) this.queue(text.decode(encodeMessage(this.protocol, message)));
   }
 
-  sendShared(message: SharedMessage): void {
+  writeShared(message: SharedMessage): void {
     if (!this.closed) this.queue(message.framed(TEXT));
   }
 

@@ -2,7 +2,7 @@ import type { JsonCodec, Push, Reply } from '@switchboard/wire';
 import { DrainWaiters } from '../drain-waiters.js';
 import { encodeMessage, receiveVia, UNBOUND, type FrameCache, type SessionInbound, type SharedMessage, type Transport, type TransportInfo } from '../transport.js';
 import type { EmulatedSession } from './emulated-session.js';
-import { pendingBytes, streamHeaders, writeInTurn, type StreamResponse } from './response-stream.js';
+import { onceWritten, pendingBytes, streamHeaders, writeInTurn, type StreamResponse } from './response-stream.js';
 
 /** How the downstream frames each server message. */
 export type StreamFormat = 'ndjson' | 'sse';
@@ -75,11 +75,11 @@ export class StreamTransport implements Transport, TransportInfo, EmulatedSessio
     return pendingBytes(this.res);
   }
 
-  send(message: Reply | Push): void {
+  write(message: Reply | Push): void {
     if (!this.closed) writeInTurn(this.res, frameAs[this.format](encodeMessage(this.protocol, message)));
   }
 
-  sendShared(message: SharedMessage): void {
+  writeShared(message: SharedMessage): void {
     if (!this.closed) writeInTurn(this.res, message.framed(FRAMES[this.format]));
   }
 
@@ -94,11 +94,11 @@ export class StreamTransport implements Transport, TransportInfo, EmulatedSessio
   }
 
   ping(): void {
-    this.send(PING);
+    this.write(PING);
   }
 
   onceDrained(listener: () => void): void {
-    if (this.drained.add(listener)) this.res.once('drain', () => this.drained.release());
+    if (this.drained.add(listener)) onceWritten(this.res, () => this.drained.release());
   }
 }
 const PING: Push = { push: 'ping' };
