@@ -1,7 +1,7 @@
 // Generates docs/operations.md's option tables from the schema (serve-options.ts, which extends the
 // server's server-options-schema.ts), between `<!-- options:NAME:start -->` and `<!-- options:NAME:end -->`.
-//   node --conditions=source --import tsx scripts/docs-options.ts          rewrites the file
-//   node --conditions=source --import tsx scripts/docs-options.ts --check  exits 1 when it differs
+//   node --conditions=@switchboard/source --import tsx scripts/docs-options.ts          rewrites the file
+//   node --conditions=@switchboard/source --import tsx scripts/docs-options.ts --check  exits 1 when it differs
 // test/docs-options.test.ts fails when the file and the schema differ.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -42,7 +42,8 @@ function version(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-async function main(argv: string[]): Promise<void> {
+/** Runs one `switchboard` command; rejects with a `UsageError` for bad input, a `StartupError` when it cannot start. */
+export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
@@ -123,7 +124,7 @@ function listenFailure(error: NodeJS.ErrnoException & { port?: number; address?:
  * the process alive). The stack only with SWITCHBOARD_DEBUG=1. A `serve --workers` worker hands its line
  * to the primary, which prints it once for the box.
  */
-function fail(error: unknown): void {
+export function fail(error: unknown): void {
   const { line, code } = describe(error);
   if (process.env.SWITCHBOARD_DEBUG === '1') console.error(error);
   if (cluster.isWorker && process.send) {
@@ -133,8 +134,3 @@ function fail(error: unknown): void {
   console.error(line);
   process.exit(code);
 }
-
-// Whatever escapes later (a rejected promise nobody awaited, a throw in a callback) is one line too.
-process.on('uncaughtException', fail);
-process.on('unhandledRejection', fail);
-main(process.argv.slice(2)).catch(fail);
