@@ -48,7 +48,7 @@ class Real {
   send(text: string | Uint8Array, ids: number[] = []): void {
     if (this.closed) return;
     for (const id of ids) this.expected.set(id, (this.expected.get(id) ?? 0) + 1);
-    this.transport.clientSend(typeof text === 'string' ? encoder.encode(text) : text);
+    this.transport.send(typeof text === 'string' ? encoder.encode(text) : text);
   }
 }
 

@@ -345,16 +345,10 @@ const CASES: Case[] = [
     name: `slow consumer, lossless, cap ${SMALL_CAP / 1024} KiB: every offset once after resuming`,
     short: 'slow: lossless, 16 KiB cap',
     options: { maxSendBufferBytes: SMALL_CAP },
-    todo: Object.fromEntries(
-      ['sse', 'http-stream', 'sse-emulation'].map((t) => [
-        t,
-        "bug: with maxSendBufferBytes at or under 16 KiB (the responses' writableHighWaterMark) a lagging channel is never written again after the client reads: onceDrained waits for the response's 'drain', which Node emits only after a write() returned false, and none did while the backlog was under the high-water mark (stream-transport.ts:91, sse-transport.ts:116; socket-shell.ts avoids the same trap with watched writes)",
-      ]),
-    ),
     async run(ctx) {
       // 3 per turn: 12 KB, under this cap too.
       const { peer } = await stalledSubscriber(ctx, 'lossless:hot', 3);
-      await peer.until(lastOffsetIs(peer, 'lossless:hot', FLOOD.count), `offset ${FLOOD.count}`, 4000);
+      await peer.until(lastOffsetIs(peer, 'lossless:hot', FLOOD.count), `offset ${FLOOD.count}`, 60_000); // long-poll at this cap is ~50 poll round trips: slow under load, not wrong
       assert.deepEqual(offsets(publicationsOf(peer, 'lossless:hot')), range(1, FLOOD.count));
       assert.ok((await metric(ctx.target, 'switchboard_slow_consumer_events_total', { policy: 'lossless', outcome: 'lagged' })) > 0, 'it did lag');
     },
@@ -363,10 +357,6 @@ const CASES: Case[] = [
     name: 'dead client: one that stops answering is dropped within ping + pong timeout; a live one stays',
     short: 'dead client',
     options: { pingIntervalMs: PING_MS, pongTimeoutMs: PONG_MS, maxSendBufferBytes: CAP },
-    todo: {
-      memory:
-        'bug: a heartbeat timeout on the memory transport is recorded as 3012, not 1006: MemoryTransport.abort() → close() calls the session\'s onClose(3012) before Session.heartbeatLost() records onClose(1006) (memory-transport.ts close())',
-    },
     async run({ driver, target, open, t }) {
       const label = { transport: driver.name };
       const healthy = await open();
@@ -472,7 +462,7 @@ describe('transport contract', () => {
           it(title, { skip: `not applicable: ${reason}` }, () => {});
           continue;
         }
-        it(title, { timeout: 30_000, todo: c.todo?.[driver.name] }, async (t) => {
+        it(title, { timeout: 90_000, todo: c.todo?.[driver.name] }, async (t) => {
           const target = await startTarget(serverOptions(c.options), { h2: driver.needsH2 });
           const peers: Peer[] = [];
           try {

@@ -31,7 +31,7 @@ export class MemoryClient {
   /** Sends one command; resolves with its whole reply (result or error). */
   async command(method: string, params: object = {}, timeoutMs = 5000): Promise<Reply> {
     const id = this.nextId++;
-    this.transport.clientSend(encoder.encode(JSON.stringify({ id, method, params })));
+    this.transport.send(encoder.encode(JSON.stringify({ id, method, params })));
     await until(() => this.replies.has(id) || this.closed !== undefined, `reply to ${method}`, timeoutMs);
     const reply = this.replies.get(id);
     if (!reply) throw new Error(`connection closed ${this.closed!.code} ${this.closed!.reason}`);

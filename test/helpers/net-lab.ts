@@ -123,7 +123,7 @@ export class NetLab {
 
   /** `net-peer.ts ROLE ARGS` in a namespace, its stdout as JSON events. */
   peer(ns: keyof NetLab['ns'], role: string, ...args: string[]): Peer {
-    return new Peer(this.spawnIn(ns, ['node', '--conditions=source', '--import', 'tsx', 'test/helpers/net-peer.ts', role, ...args]));
+    return new Peer(this.spawnIn(ns, ['node', '--conditions=@switchboard/source', '--import', 'tsx', 'test/helpers/net-peer.ts', role, ...args]));
   }
 
   /** Ends every process it started (by PID) and deletes the namespaces with all their links. */

@@ -2,6 +2,7 @@
 export { SwitchboardServer, createServer, type MetricsSource } from './switchboard-server.js';
 export type { DrainPlan } from './sessions/drain.js';
 export { SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
+export { SERVER_OPTION_PROPERTIES, ServerOptionsSchema, compileOptionsCheck, expectation, showValue, type OptionMeta, type OptionsCheck, type ServerOptionKey } from './server-options-schema.js';
 export type { ServerHooks, ConnectingContext, ConnectingResult, SessionContext } from './hooks.js';
 export { CommandError, DisconnectError } from './errors.js';
 export type { Transport, TransportInfo, SessionInbound, SharedMessage, FrameCache } from './transports/transport.js';

@@ -47,7 +47,7 @@ describe('WebSocketTransport', () => {
     assert.equal(transport.info.name, 'websocket');
     client.send('[{"id":1,"method":"ping"},{"id":2}]');
     client.send('not json');
-    transport.send({ id: 1, result: {} });
+    transport.write({ id: 1, result: {} });
     const [reply, isBinary] = await once(client, 'message');
     assert.deepEqual([reply.toString(), isBinary], ['{"id":1,"result":{}}', false]);
     transport.ping();
@@ -67,16 +67,16 @@ describe('WebSocketTransport', () => {
     let framings = 0;
     WebSocketServer.prepare = (...args) => (framings++, prepare(...args));
     try {
-      a.transport.sendShared(message);
-      b.transport.sendShared(message);
+      a.transport.writeShared(message);
+      b.transport.writeShared(message);
     } finally {
       WebSocketServer.prepare = prepare;
     }
     assert.equal(framings, 1, 'the second transport reuses the first framing');
     assert.deepEqual((await received).map(([data]) => data.toString()), ['{"pub":1}', '{"pub":1}']);
     a.transport.close(3000, 'done');
-    a.transport.send({ push: 'ping' });
-    a.transport.sendShared(message);
+    a.transport.write({ push: 'ping' });
+    a.transport.writeShared(message);
     const [code, reason] = await once(a.client, 'close');
     assert.deepEqual([code, reason.toString()], [3000, 'done']);
     b.client.close();
@@ -84,7 +84,7 @@ describe('WebSocketTransport', () => {
 
   it('onceDrained fires once the backlog is written, also when the socket takes it at once, and at once with no backlog', async () => {
     const { transport, client } = await open();
-    transport.sendShared(new SharedMessage(new Uint8Array(2 * 1024 * 1024).fill(0x20), { push: 'ping' }));
+    transport.writeShared(new SharedMessage(new Uint8Array(2 * 1024 * 1024).fill(0x20), { push: 'ping' }));
     assert.ok(transport.bufferedAmount > 2 * 1024 * 1024);
     const drained = new Promise<void>((resolve) => transport.onceDrained(resolve));
     await drained;

@@ -22,7 +22,7 @@ export class MemoryLink implements TestLink {
   }
 
   send(message: WireMessage): void {
-    this.transport.clientSend(typeof message === 'string' ? utf8.encode(message) : message);
+    this.transport.send(typeof message === 'string' ? utf8.encode(message) : message);
   }
 
   close(code: number): void {

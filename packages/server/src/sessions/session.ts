@@ -238,16 +238,16 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
   }
 
   reply(reply: Reply): void {
-    if (this.state !== SessionState.Closed && this.withinHardCap()) this.send(reply);
+    if (this.state !== SessionState.Closed && this.withinHardCap()) this.write(reply);
   }
 
   push(push: Push): void {
-    if (this.state !== SessionState.Closed && this.withinHardCap()) this.send(push);
+    if (this.state !== SessionState.Closed && this.withinHardCap()) this.write(push);
   }
 
-  private send(message: Reply | Push): void {
+  private write(message: Reply | Push): void {
     this.services.metrics.messagesSent(1);
-    this.transport.send(message);
+    this.transport.write(message);
   }
 
   /** Replies, joins and leaves are never dropped; a backlog of twice the cap closes the connection whatever the policy. */
@@ -317,14 +317,14 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
     const message = encoded.for(this.transport.protocol);
     const cap = this.services.options.maxSendBufferBytes;
     if (!this.slow) {
-      if (this.transport.bufferedAmount + message.bytes.length <= cap) return this.transport.sendShared(message);
+      if (this.transport.bufferedAmount + message.bytes.length <= cap) return this.transport.writeShared(message);
       this.slow = new SlowConsumer(this, cap, (outcome, policy, count) => this.services.metrics.slowConsumer(outcome, policy, count));
     }
-    if (!this.slow.offer(sub, publication, message.bytes.length)) this.transport.sendShared(message);
+    if (!this.slow.offer(sub, publication, message.bytes.length)) this.transport.writeShared(message);
   }
 
   onChannelPush(channel: string, encoded: SharedPush): void {
-    if (this.isLive(channel) && this.withinHardCap()) this.transport.sendShared(encoded.for(this.transport.protocol));
+    if (this.isLive(channel) && this.withinHardCap()) this.transport.writeShared(encoded.for(this.transport.protocol));
   }
 
   onStreamGap(channel: string): void {

@@ -93,3 +93,15 @@ export function writeKeepalive(res: StreamResponse, chunk: string, alive: () => 
     if (!error && pending === 0) alive();
   });
 }
+
+/**
+ * Calls `listener` once everything written to `res` so far has been handed to
+ * the kernel: an empty write, whose callback runs after those before it. Not
+ * the response's `'drain'`, which Node emits only after a `write()` returned
+ * false, so a backlog under the response's own high-water mark (16 KiB) would
+ * never bring it (the slow consumer's wait stalled for good at small caps).
+ */
+export function onceWritten(res: StreamResponse, listener: () => void): void {
+  if (res.writableEnded || !res.headersSent) return void setImmediate(listener);
+  res.write('', () => listener());
+}

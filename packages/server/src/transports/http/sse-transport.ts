@@ -2,7 +2,7 @@ import { DisconnectCode, ReplyErrorCode, type ConnectResult, type JsonCodec, typ
 import { DrainWaiters } from '../drain-waiters.js';
 import { UNBOUND, type FrameCache, type SessionInbound, type SharedMessage, type Transport, type TransportInfo } from '../transport.js';
 import { encodeEventId } from './event-id.js';
-import { pendingBytes, statusForEarlyClose, streamHeaders, writeInTurn, writeKeepalive, type StreamResponse } from './response-stream.js';
+import { onceWritten, pendingBytes, statusForEarlyClose, streamHeaders, writeInTurn, writeKeepalive, type StreamResponse } from './response-stream.js';
 
 /** How long EventSource waits before reconnecting (ms), sent as `retry:`. */
 export const SSE_RETRY_MS = 1000;
@@ -67,13 +67,13 @@ export class SseTransport implements Transport, TransportInfo {
     return pendingBytes(this.res);
   }
 
-  send(message: Reply | Push): void {
+  write(message: Reply | Push): void {
     if (this.closed) return;
     if ('push' in message) this.event(message, dataEvent(this.protocol.encodePush(message)));
     else this.connected(message);
   }
 
-  sendShared(message: SharedMessage): void {
+  writeShared(message: SharedMessage): void {
     if (!this.closed && this.open) this.event(message.push, message.framed(DATA_EVENTS));
   }
 
@@ -98,7 +98,7 @@ export class SseTransport implements Transport, TransportInfo {
   }
 
   onceDrained(listener: () => void): void {
-    if (this.drained.add(listener)) this.res.once('drain', () => this.drained.release());
+    if (this.drained.add(listener)) onceWritten(this.res, () => this.drained.release());
   }
 
   /**

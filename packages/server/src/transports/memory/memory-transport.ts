@@ -44,19 +44,18 @@ export class MemoryTransport implements Transport, TransportInfo {
     return this.queuedBytes;
   }
 
-  send(message: Reply | Push): void {
-    this.write(encodeMessage(this.protocol, message));
+  write(message: Reply | Push): void {
+    this.deliver(encodeMessage(this.protocol, message));
   }
 
-  sendShared(message: SharedMessage): void {
-    this.write(message.bytes);
+  writeShared(message: SharedMessage): void {
+    this.deliver(message.bytes);
   }
 
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.peer.onClose(code, reason);
-    this.inbound.closed(code, reason);
   }
 
   abort(code: number, reason: string): void {
@@ -72,7 +71,7 @@ export class MemoryTransport implements Transport, TransportInfo {
     this.drained.add(listener);
   }
 
-  private write(bytes: Uint8Array): void {
+  private deliver(bytes: Uint8Array): void {
     if (this.closed) return;
     if (!this.paused) return this.peer.onMessage(bytes);
     this.queue.push(bytes);
@@ -82,7 +81,7 @@ export class MemoryTransport implements Transport, TransportInfo {
   // The client's side.
 
   /** The client sends one message. */
-  clientSend(bytes: Uint8Array): void {
+  send(bytes: Uint8Array): void {
     if (!this.closed) receiveEncoded(this.protocol, bytes, this.inbound);
   }
 

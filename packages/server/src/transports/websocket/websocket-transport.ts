@@ -46,11 +46,11 @@ export class WebSocketTransport implements Transport, TransportInfo, ShellListen
     return this.shell.bufferedAmount;
   }
 
-  send(message: Reply | Push): void {
+  write(message: Reply | Push): void {
     if (this.shell.isOpen) this.shell.send(encodeMessage(this.protocol, message), this.protocol.binary);
   }
 
-  sendShared(message: SharedMessage): void {
+  writeShared(message: SharedMessage): void {
     if (!this.shell.isOpen) return;
     this.shell.sendPrepared(message.framed(this.protocol.binary ? BINARY_FRAMES : TEXT_FRAMES));
   }
