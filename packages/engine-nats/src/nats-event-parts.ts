@@ -11,7 +11,7 @@ const STREAM_NAME_IN_USE = 10058;
 const NO_MESSAGE = 10037;
 
 /** Publishes of one event id within this window are stored once (a re-appended pending event). */
-export const EVENT_DUPLICATE_WINDOW_MS = 120_000;
+const EVENT_DUPLICATE_WINDOW_MS = 120_000;
 
 /** A subject token or KV key part for any text (never empty). */
 export const keyPart = (text: string) => `x${NatsNames.token(text)}`;

@@ -226,7 +226,7 @@ export class LifecycleEmitter {
 }
 
 /** The close code of a `disconnect` whose node died: the connection closed without a handshake. */
-export const NODE_GONE_CODE = 1006;
+const NODE_GONE_CODE = 1006;
 
 function disconnectBody(record: ClientRecord, code: number, reason: string): EventBody {
   return {

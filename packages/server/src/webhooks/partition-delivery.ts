@@ -16,7 +16,7 @@ export interface DeliveryTiming {
 }
 
 /** Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): uniform in [0, min(max, base·2^attempt)). */
-export function fullJitter(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+function fullJitter(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
   return Math.floor(random() * Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30)));
 }
 
@@ -29,7 +29,7 @@ export function batchId(events: readonly LifecycleEvent[]): string {
 }
 
 /** Does the webhook want this event (its types, and its namespaces for channel events)? */
-export function wants(hook: ResolvedWebhook, event: LifecycleEvent): boolean {
+function wants(hook: ResolvedWebhook, event: LifecycleEvent): boolean {
   if (!hook.events.has(event.type)) return false;
   return !hook.namespaces || !('channel' in event) || hook.namespaces.has(namespaceOf(event.channel));
 }
