@@ -20,3 +20,4 @@ export { redactUrl } from '@switchboard/websocket';
 export type { NodeInfo } from './cluster/control-messages.js';
 export { MAX_CHANNEL_LENGTH } from './channels/channel-name.js';
 export type { NamespaceOptions, ResolvedNamespaceOptions } from './channels/namespace-options.js';
+export { parsePusherApp, PUSHER_APP_DEFAULTS, type PusherOptions, type PusherAppOptions } from './protocols/pusher/pusher-options.js';

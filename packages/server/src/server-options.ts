@@ -8,6 +8,7 @@ import { resolveAllowedOrigins } from './auth/origin-policy.js';
 import type { ServerHooks } from './hooks.js';
 import { validateRate, type RateOptions } from './sessions/token-bucket.js';
 import { resolveProxyOptions, type ProxyOptions, type ResolvedProxyOptions } from './proxy/proxy-options.js';
+import { resolvePusherOptions, type PusherOptions, type ResolvedPusherOptions } from './protocols/pusher/pusher-options.js';
 
 export interface ServerOptions {
   /** Namespaces by name; a channel `ns:name` follows `namespaces[ns]`. @default {} */
@@ -100,9 +101,11 @@ export interface ServerOptions {
   nodeId?: string;
   /** Human name of this node in `info`. @default the host name */
   nodeName?: string;
+  /** Pusher Channels apps served on the same port: WebSocket `/app/{key}`, REST `/apps/{id}/` (docs/pusher.md). @default none */
+  pusher?: PusherOptions;
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'jwt' | 'allowedOrigins' | 'personalNamespace' | 'engine' | 'hooks' | 'proxy' | 'apiCorsOrigins'>> & {
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'jwt' | 'allowedOrigins' | 'personalNamespace' | 'engine' | 'hooks' | 'proxy' | 'apiCorsOrigins' | 'pusher'>> & {
   apiCorsOrigins: string[] | undefined;
   proxy: ResolvedProxyOptions | undefined;
   namespaces: Map<string, ResolvedNamespaceOptions>;
@@ -112,6 +115,7 @@ export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 
   personalNamespace: string | undefined;
   engine: EngineFactory | undefined;
   hooks: ServerHooks;
+  pusher: ResolvedPusherOptions | undefined;
 };
 
 export const SERVER_DEFAULTS = Object.freeze({
@@ -221,6 +225,7 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
     engine: options.engine,
     hooks: options.hooks ?? {},
     proxy: options.proxy === undefined ? undefined : resolveProxyOptions(options.proxy),
+    pusher: options.pusher === undefined ? undefined : resolvePusherOptions(options.pusher),
   };
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { JwtOptions, ServerOptions } from '@switchboard/server';
+import { parsePusherApp, type JwtOptions, type PusherAppOptions, type ServerOptions } from '@switchboard/server';
 import { resolveNatsEngineOptions } from '@switchboard/engine-nats';
 import { parseRedisUrl } from '@switchboard/engine-redis';
 import { UsageError } from '../usage-error.js';
@@ -61,7 +61,7 @@ const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' 
 };
 
 /** Config-file keys that are objects or lists, given to the server as they are. */
-const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins', 'proxy', 'apiCorsOrigins'] as const;
+const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins', 'proxy', 'apiCorsOrigins', 'pusher'] as const;
 
 /** Config-file keys for `serve` itself. */
 const SERVE_KEYS = ['port', 'host', 'tlsCert', 'tlsKey', 'engine', 'redisUrls', 'redisPrefix', 'natsUrls', 'natsPrefix', 'natsReplicas', 'natsStorage', 'workers', 'workerScheduling'];
@@ -121,6 +121,7 @@ export function loadServeConfig(flags: Record<string, unknown>, env: NodeJS.Proc
     allowedOrigins: merged.allowedOrigins as string[] | undefined,
     proxy: merged.proxy as ServerOptions['proxy'],
     apiCorsOrigins: merged.apiCorsOrigins as string[] | undefined,
+    pusher: pusherApps(file.pusher as ServerOptions['pusher'], (flags.pusherApps as string[] | undefined) ?? env.SWITCHBOARD_PUSHER_APPS?.split(',').filter(Boolean)),
   };
   for (const key of SCALARS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
   const { tlsCert, tlsKey } = merged;
@@ -195,6 +196,26 @@ function natsChoice(merged: Record<string, unknown>, urls: string[] | undefined)
     throw new UsageError((error as Error).message);
   }
   return { type: 'nats', urls: list, prefix, replicas: replicas as number | undefined, storage: storage as 'file' | 'memory' | undefined };
+}
+
+/**
+ * The config file's `pusher`, with the apps of `--pusher-app` (or else
+ * SWITCHBOARD_PUSHER_APPS) as `ID:KEY:SECRET`: an app the file has keeps its
+ * other options and takes the new key and secret; others are added.
+ */
+function pusherApps(file: ServerOptions['pusher'], given: string[] | undefined): ServerOptions['pusher'] {
+  if (given === undefined || given.length === 0) return file;
+  const apps = new Map<string, PusherAppOptions>((file?.apps ?? []).map((app) => [app.id, app]));
+  for (const text of given) {
+    let app: PusherAppOptions;
+    try {
+      app = parsePusherApp(text.trim());
+    } catch (error) {
+      throw new UsageError(`--pusher-app: ${(error as Error).message}`);
+    }
+    apps.set(app.id, { ...apps.get(app.id), ...app });
+  }
+  return { ...file, apps: [...apps.values()] };
 }
 
 /** SWITCHBOARD_JWT_SECRET sets `jwt.secret`, keeping the config file's other `jwt` options (issuer, cookie…). */

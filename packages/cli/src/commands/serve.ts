@@ -50,6 +50,8 @@ Options:
                       primary accepts and hands connections out in turn: an even spread, for more CPU); docs/scaling.md
   --admin-secret S    the /admin dashboard takes this secret (Authorization: admin S) instead of the API key
   --no-admin          no /admin dashboard
+  --pusher-app ID:KEY:SECRET  serve a Pusher Channels app (pusher-js, Laravel Echo, the Pusher server SDKs) at
+                      /app/KEY and /apps/ID/; repeat it for more apps; docs/pusher.md
   --config FILE       JSON file with server options (namespaces, jwt, allowedOrigins, limits…); see docs/operations.md
   -h, --help          show this help
 
@@ -60,7 +62,8 @@ Environment (overrides the config file; flags override both):
   SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY,
   SWITCHBOARD_ENGINE, SWITCHBOARD_REDIS_URL (comma-separated), SWITCHBOARD_REDIS_PREFIX,
   SWITCHBOARD_NATS_URL (comma-separated), SWITCHBOARD_NATS_PREFIX, SWITCHBOARD_NATS_REPLICAS, SWITCHBOARD_NATS_STORAGE,
-  SWITCHBOARD_WORKERS, SWITCHBOARD_WORKER_SCHEDULING, SWITCHBOARD_LOG_LEVEL`;
+  SWITCHBOARD_WORKERS, SWITCHBOARD_WORKER_SCHEDULING, SWITCHBOARD_LOG_LEVEL,
+  SWITCHBOARD_PUSHER_APPS (ID:KEY:SECRET, comma-separated)`;
 
 /** The demo page and the client bundles it loads (the client, and the opt-in MessagePack codec), read once. */
 function demoAssets(): Record<string, { type: string; body: Buffer }> {
@@ -94,6 +97,7 @@ export async function runServe(argv: string[]): Promise<void> {
       'no-admin': { type: 'boolean' },
       workers: { type: 'string' },
       'worker-scheduling': { type: 'string' },
+      'pusher-app': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -118,6 +122,7 @@ export async function runServe(argv: string[]): Promise<void> {
       tlsKey: values['tls-key'],
       workers: values.workers === undefined ? undefined : integerOption('workers', values.workers, 1),
       workerScheduling: values['worker-scheduling'],
+      pusherApps: values['pusher-app'],
     },
     process.env,
   );
@@ -206,7 +211,8 @@ export async function runServe(argv: string[]): Promise<void> {
   namespaces    ${namespaces.length > 0 ? namespaces.join(', ') : '(none: every subscribe gets 102)'}
   proxy         ${describeProxy(server)}
   jwt           ${describeJwt(server)}
-  anonymous     ${describeAnonymous(server)}`;
+  anonymous     ${describeAnonymous(server)}
+  pusher        ${server.options.pusher ? `${config.tls ? 'wss' : 'ws'}://${host}:${address.port}/app/<key>, REST ${base}/apps/<id>/  (apps ${server.options.pusher.apps.map((a) => a.id).join(', ')}; docs/pusher.md)` : 'off (--pusher-app ID:KEY:SECRET)'}`;
   // A worker's banner is printed once by the primary, when every worker listens.
   if (slot === undefined) console.log(banner);
 
