@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import PusherServer from 'pusher';
 import Pusher from 'pusher-js';
+import { WebSocket } from 'ws';
 import { createServer, type ServerOptions, type SwitchboardServer } from '@switchboard/server';
 
 export const APP = { id: 'app1', key: 'app1-key', secret: 'app1-secret-0123456789' };
+/** The master key of end-to-end encrypted channels, known to the backend (the SDK) only. */
+export const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 export const OTHER_APP = { id: 'app2', key: 'app2-key', secret: 'app2-secret-0123456789' };
 
 /** A node on port 0 serving APP and OTHER_APP (client events on in APP). */
@@ -15,7 +18,7 @@ export async function startPusherNode(options: ServerOptions = {}): Promise<{ se
 
 /** The `pusher` server SDK pointed at the node: the oracle for auth signatures and REST signing. */
 export function sdk(port: number, app: { id: string; key: string; secret: string } = APP): PusherServer {
-  return new PusherServer({ appId: app.id, key: app.key, secret: app.secret, host: '127.0.0.1', port: String(port), useTLS: false });
+  return new PusherServer({ appId: app.id, key: app.key, secret: app.secret, host: '127.0.0.1', port: String(port), useTLS: false, encryptionMasterKeyBase64: MASTER_KEY });
 }
 
 /**
@@ -86,4 +89,39 @@ export async function until(check: () => boolean | Promise<boolean>, ms = 5000, 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/** A raw WebSocket peer speaking Pusher frames, for what pusher-js will not send (forged frames, silence). */
+export async function rawPusher(port: number, path: string, options: { autoPong?: boolean } = {}): Promise<{ ws: WebSocket; frames: { event: string; channel?: string; data?: unknown }[]; closed: Promise<number>; send(frame: unknown): void; next(event: string, ms?: number): Promise<{ event: string; channel?: string; data?: unknown }> }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { autoPong: options.autoPong ?? true });
+  const frames: { event: string; channel?: string; data?: unknown }[] = [];
+  const waiters: (() => void)[] = [];
+  ws.on('message', (data) => {
+    const frame = JSON.parse(String(data)) as { event: string; data?: unknown };
+    if (typeof frame.data === 'string') {
+      try {
+        frame.data = JSON.parse(frame.data);
+      } catch {}
+    }
+    frames.push(frame);
+    for (const w of waiters.splice(0)) w();
+  });
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const next = async (event: string, ms = 5000) => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = frames.find((f) => f.event === event);
+      if (found) {
+        frames.splice(frames.indexOf(found), 1);
+        return found;
+      }
+      if (Date.now() > deadline) throw new Error(`no ${event}; got ${JSON.stringify(frames)}`);
+      await Promise.race([new Promise<void>((r) => waiters.push(r)), sleep(50)]);
+    }
+  };
+  return { ws, frames, closed, send: (frame) => ws.send(JSON.stringify(frame)), next };
 }

@@ -20,6 +20,9 @@ export const PusherErrorCode = {
 /** The Pusher close code for a session's disconnect code (WebSocket codes < 4000 other than ours pass through). */
 export function pusherCloseCode(code: number): number {
   switch (code) {
+    // A drain closes with 1012 (restart) or 1001 (going away); new connections meanwhile get 3401.
+    case 1001:
+    case 1012:
     case DisconnectCode.Shutdown:
     case DisconnectCode.Draining:
     case DisconnectCode.ForceReconnect:
