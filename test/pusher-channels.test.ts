@@ -129,3 +129,17 @@ describe('Pusher quotas and drains', () => {
     }
   });
 });
+
+describe('Pusher presence limits', () => {
+  it('maxPresenceMembers counts users across tabs: a new user past it gets subscription_error LimitReached', async () => {
+    const { server, port } = await startPusherNode({ pusher: { apps: [{ ...APP, maxPresenceMembers: 2 }] } });
+    const clients = ['a', 'b', 'b', 'c'].map((id) => pusherClient(port, { user: { user_id: id } }));
+    try {
+      for (const c of clients.slice(0, 3)) await subscribed(c, 'presence-small');
+      await assert.rejects(subscribed(clients[3], 'presence-small'), (e: { data?: { type?: string } }) => e.data?.type === 'LimitReached');
+    } finally {
+      for (const c of clients) c.disconnect();
+      await server.close();
+    }
+  });
+});

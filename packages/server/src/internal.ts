@@ -5,3 +5,6 @@
 export { RecoveryMerge, type RecoveryOutcome } from './channels/recovery-merge.js';
 export { parseChannelName, ChannelNameError, type ChannelName } from './channels/channel-name.js';
 export { resolveNamespaceOptions, NAMESPACE_DEFAULTS } from './channels/namespace-options.js';
+export { PusherConnection, type PusherOutput } from './protocols/pusher/pusher-connection.js';
+export { PusherApp } from './protocols/pusher/pusher-app.js';
+export { resolvePusherOptions } from './protocols/pusher/pusher-options.js';
