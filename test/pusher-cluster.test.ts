@@ -1,13 +1,16 @@
-// Three `serve` nodes on Redis speaking Pusher, behind a round-robin TCP balancer: one is SIGKILLed;
+// Three `serve` nodes on Redis, then on NATS, speaking Pusher, behind a round-robin TCP balancer: one is SIGKILLed;
 // pusher-js reconnects through the balancer, resubscribes, and presence and REST counts converge.
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type Pusher from 'pusher-js';
-import { startNodes, stopNodes, type Node } from './helpers/cluster.js';
+import { startNodes, stopNodes, type Backplane, type Node } from './helpers/cluster.js';
 import { APP, collect, connected, nextEvent, pusherClient, sdk, subscribed, until } from './helpers/pusher-peers.js';
 
-const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const BACKPLANES: [string, Backplane][] = [
+  ['Redis', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'],
+  ['NATS', { nats: ['nats://127.0.0.1:4222'] }],
+];
 const portOf = (node: Node) => Number(new URL(node.base).port);
 
 /** A TCP balancer: each connection goes to the next live node; a node's end ends the client's too. */
@@ -28,12 +31,12 @@ function balancer(nodes: () => Node[]): Promise<{ server: Server; port: number }
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })));
 }
 
-describe('Pusher on 3 nodes (Redis), one SIGKILLed', { timeout: 120_000 }, () => {
+for (const [broker, backplane] of BACKPLANES) describe(`Pusher on 3 nodes (${broker}), one SIGKILLed`, { timeout: 120_000 }, () => {
   let nodes: Node[];
   let lb: { server: Server; port: number };
   const clients: Pusher[] = [];
   before(async () => {
-    nodes = await startNodes(3, REDIS, { pusher: { apps: [{ ...APP, clientEvents: true }] }, presenceTtlMs: 3000 });
+    nodes = await startNodes(3, backplane, { pusher: { apps: [{ ...APP, clientEvents: true }] }, presenceTtlMs: 3000 });
     lb = await balancer(() => nodes);
   });
   after(async () => {
@@ -85,6 +88,6 @@ describe('Pusher on 3 nodes (Redis), one SIGKILLed', { timeout: 120_000 }, () =>
     const got = users.map((c) => nextEvent(c.channel('presence-ops'), 'after-kill', 10_000));
     await rest.trigger('presence-ops', 'after-kill', { ok: true });
     for (const g of got) assert.deepEqual(await g, { ok: true });
-    console.log(`# SIGKILL figures: ${dropped} of ${users.length} pusher-js clients dropped; all reconnected in ${reconnectedMs} ms, resubscribed in ${resubscribedMs} ms; REST user_count/subscription_count converged in ${convergedMs} ms (presenceTtlMs 3000)`);
+    console.log(`# SIGKILL figures (${broker}): ${dropped} of ${users.length} pusher-js clients dropped; all reconnected in ${reconnectedMs} ms, resubscribed in ${resubscribedMs} ms; REST user_count/subscription_count converged in ${convergedMs} ms (presenceTtlMs 3000)`);
   });
 });
