@@ -195,7 +195,7 @@ export class PusherConnection {
       if (Buffer.byteLength(JSON.stringify(member.user_info ?? null)) > maxPresenceMemberBytes) return refuse('LimitReached', `user_info is over ${maxPresenceMemberBytes} bytes`, 413);
       token = JSON.stringify(member);
       userId = member.user_id;
-    } else if (channel.kind === 'user' && channel.name !== `#server-to-user-${this.user}`) {
+    } else if (channel.kind === 'user' && (this.user === undefined || channel.name !== `#server-to-user-${this.user}`)) {
       return refuse('AuthError', 'sign in as this user first', 401);
     }
     const state: ChannelState = { channel, token, live: false, early: [], userId };
