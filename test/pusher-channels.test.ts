@@ -1,10 +1,21 @@
-// Cache and end-to-end encrypted channels, client-event rules and rate, and every Pusher close code, with pusher-js and raw peers.
+// Cache and end-to-end encrypted channels, client-event rules and rate, and every Pusher close code, with pusher-js and
+// raw peers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Pusher from 'pusher-js';
 import type { SwitchboardServer } from '@switchboard/server';
-import { APP, OTHER_APP, connected, nextEvent, pusherClient, rawPusher, sdk, startPusherNode, subscribed } from './helpers/pusher-peers.js';
+import {
+  APP,
+  OTHER_APP,
+  connected,
+  nextEvent,
+  pusherClient,
+  rawPusher,
+  sdk,
+  startPusherNode,
+  subscribed,
+} from './helpers/pusher-peers.js';
 import { createHmac } from 'node:crypto';
 
 const WS_PATH = (key: string) => `/app/${key}?protocol=7&client=js&version=8.6.0&flash=false`;
@@ -49,7 +60,11 @@ describe('Pusher channels, client events and close codes', () => {
     const socketId = (data as { socket_id: string }).socket_id;
     peer.send({ event: 'client-x', channel: 'private-room', data: {} });
     assert.match(((await peer.next('pusher:error')).data as { message: string }).message, /not subscribed/);
-    for (const channel of ['private-room', 'private-encrypted-room']) peer.send({ event: 'pusher:subscribe', data: { channel, auth: `${APP.key}:${sign(APP.secret, `${socketId}:${channel}`)}` } });
+    for (const channel of ['private-room', 'private-encrypted-room'])
+      peer.send({
+        event: 'pusher:subscribe',
+        data: { channel, auth: `${APP.key}:${sign(APP.secret, `${socketId}:${channel}`)}` },
+      });
     peer.send({ event: 'pusher:subscribe', data: { channel: 'public-room' } });
     for (let i = 0; i < 3; i++) await peer.next('pusher_internal:subscription_succeeded');
     for (const channel of ['public-room', 'private-encrypted-room']) {
@@ -87,7 +102,13 @@ describe('Pusher channels, client events and close codes', () => {
     const peer = await rawPusher(port, WS_PATH(APP.key));
     const { data } = await peer.next('pusher:connection_established');
     const userData = JSON.stringify({ id: 'mallory' });
-    peer.send({ event: 'pusher:signin', data: { user_data: userData, auth: `${APP.key}:${sign('not-the-secret', `${(data as { socket_id: string }).socket_id}::user::${userData}`)}` } });
+    peer.send({
+      event: 'pusher:signin',
+      data: {
+        user_data: userData,
+        auth: `${APP.key}:${sign('not-the-secret', `${(data as { socket_id: string }).socket_id}::user::${userData}`)}`,
+      },
+    });
     assert.equal(await peer.closed, 4009);
   });
 
@@ -136,7 +157,10 @@ describe('Pusher presence limits', () => {
     const clients = ['a', 'b', 'b', 'c'].map((id) => pusherClient(port, { user: { user_id: id } }));
     try {
       for (const c of clients.slice(0, 3)) await subscribed(c, 'presence-small');
-      await assert.rejects(subscribed(clients[3], 'presence-small'), (e: { data?: { type?: string } }) => e.data?.type === 'LimitReached');
+      await assert.rejects(
+        subscribed(clients[3], 'presence-small'),
+        (e: { data?: { type?: string } }) => e.data?.type === 'LimitReached',
+      );
     } finally {
       for (const c of clients) c.disconnect();
       await server.close();

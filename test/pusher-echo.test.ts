@@ -39,8 +39,18 @@ describe('Laravel Echo on pusher-js', { timeout: 90_000 }, () => {
       enabledTransports: ['ws'],
       disableStats: true,
       channelAuthorization: {
-        customHandler: ({ socketId, channelName }: { socketId: string; channelName: string }, callback: (e: null, auth: unknown) => void) =>
-          callback(null, backend.authorizeChannel(socketId, channelName, channelName.startsWith('presence-') ? { user_id: 'alice', user_info: { name: 'Alice' } } : undefined)),
+        customHandler: (
+          { socketId, channelName }: { socketId: string; channelName: string },
+          callback: (e: null, auth: unknown) => void,
+        ) =>
+          callback(
+            null,
+            backend.authorizeChannel(
+              socketId,
+              channelName,
+              channelName.startsWith('presence-') ? { user_id: 'alice', user_info: { name: 'Alice' } } : undefined,
+            ),
+          ),
       },
     } as never);
     try {
@@ -56,10 +66,14 @@ describe('Laravel Echo on pusher-js', { timeout: 90_000 }, () => {
         .leaving((m: Member) => leaving.push(m));
       await until(() => here.length === 1, 10_000, 'here()');
       assert.deepEqual(here[0], [{ name: 'Alice' }]);
-      await until(async () => {
-        await backend.trigger('private-orders', 'OrderShipped', { order: 1 });
-        return shipped.length > 0;
-      }, 10_000, 'the REST event');
+      await until(
+        async () => {
+          await backend.trigger('private-orders', 'OrderShipped', { order: 1 });
+          return shipped.length > 0;
+        },
+        10_000,
+        'the REST event',
+      );
       assert.deepEqual(shipped[0], { order: 1 });
       const bob = pusherClient(port, { user: { user_id: 'bob', user_info: { name: 'Bob' } } });
       await subscribed(bob, 'presence-room');
@@ -81,7 +95,10 @@ describe('Laravel Echo on pusher-js', { timeout: 90_000 }, () => {
       // The application's backend: the page, the libraries, and /pusher/auth (the user is the X-User header).
       const backend = sdk(port);
       app = createHttpServer((req, res) => {
-        if (req.url === '/pusher.min.js' || req.url === '/echo.iife.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(req.url === '/pusher.min.js' ? PUSHER_JS : ECHO_JS);
+        if (req.url === '/pusher.min.js' || req.url === '/echo.iife.js')
+          return res
+            .writeHead(200, { 'content-type': 'text/javascript' })
+            .end(req.url === '/pusher.min.js' ? PUSHER_JS : ECHO_JS);
         if (req.url === '/pusher/auth' && req.method === 'POST') {
           let body = '';
           req.on('data', (c: Buffer) => (body += c));
@@ -89,12 +106,18 @@ describe('Laravel Echo on pusher-js', { timeout: 90_000 }, () => {
             const form = new URLSearchParams(body);
             const channel = form.get('channel_name')!;
             const user = String(req.headers['x-user']);
-            const auth = backend.authorizeChannel(form.get('socket_id')!, channel, channel.startsWith('presence-') ? { user_id: user, user_info: { name: user } } : undefined);
+            const auth = backend.authorizeChannel(
+              form.get('socket_id')!,
+              channel,
+              channel.startsWith('presence-') ? { user_id: user, user_info: { name: user } } : undefined,
+            );
             res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(auth));
           });
           return;
         }
-        res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script src="/pusher.min.js"></script><script src="/echo.iife.js"></script>');
+        res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end('<!doctype html><script src="/pusher.min.js"></script><script src="/echo.iife.js"></script>');
       });
       await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', () => resolve()));
       const appPort = (app.address() as { port: number }).port;
@@ -120,7 +143,12 @@ describe('Laravel Echo on pusher-js', { timeout: 90_000 }, () => {
       await page.goto(`${nginx.base}/`);
       await page.evaluate((key) => {
         const w = window as unknown as Record<string, any>;
-        const seen = { shipped: [] as unknown[], here: [] as unknown[], joining: [] as unknown[], leaving: [] as unknown[] };
+        const seen = {
+          shipped: [] as unknown[],
+          here: [] as unknown[],
+          joining: [] as unknown[],
+          leaving: [] as unknown[],
+        };
         w.seen = seen;
         const echo = new w.Echo.default({
           broadcaster: 'pusher',
@@ -147,10 +175,14 @@ describe('Laravel Echo on pusher-js', { timeout: 90_000 }, () => {
       assert.deepEqual((await seen()).here[0], [{ name: 'carol' }]);
       // REST through nginx as well.
       const rest = sdk(nginx.port);
-      await until(async () => {
-        await rest.trigger('private-orders', 'OrderShipped', { order: 'browser' });
-        return (await seen()).shipped.length > 0;
-      }, 20_000, 'the REST event in the page');
+      await until(
+        async () => {
+          await rest.trigger('private-orders', 'OrderShipped', { order: 'browser' });
+          return (await seen()).shipped.length > 0;
+        },
+        20_000,
+        'the REST event in the page',
+      );
       assert.deepEqual((await seen()).shipped[0], { order: 'browser' });
       const dave = pusherClient(port, { user: { user_id: 'dave', user_info: { name: 'dave' } } });
       await subscribed(dave, 'presence-lounge');

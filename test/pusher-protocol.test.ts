@@ -4,7 +4,18 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Pusher from 'pusher-js';
 import type { SwitchboardServer } from '@switchboard/server';
-import { APP, OTHER_APP, collect, connected, nextEvent, pusherClient, sdk, startPusherNode, subscribed, until } from './helpers/pusher-peers.js';
+import {
+  APP,
+  OTHER_APP,
+  collect,
+  connected,
+  nextEvent,
+  pusherClient,
+  sdk,
+  startPusherNode,
+  subscribed,
+  until,
+} from './helpers/pusher-peers.js';
 
 describe('Pusher protocol with pusher-js', () => {
   let server: SwitchboardServer;
@@ -43,7 +54,10 @@ describe('Pusher protocol with pusher-js', () => {
 
     const forged = pusherClient(port, { app: { ...APP, secret: 'not-the-secret-000000' } });
     clients.push(forged);
-    await assert.rejects(subscribed(forged, 'private-orders'), (e: { data?: { status?: number } }) => e.data?.status === 401);
+    await assert.rejects(
+      subscribed(forged, 'private-orders'),
+      (e: { data?: { status?: number } }) => e.data?.status === 401,
+    );
   });
 
   it('presence: member list, member_added and member_removed once per user (two tabs of one user)', async () => {
@@ -88,7 +102,9 @@ describe('Pusher protocol with pusher-js', () => {
     const { channel: mine } = await subscribed(sender, 'presence-chat');
     const { channel: theirs } = await subscribed(receiver, 'presence-chat');
     const echoed = collect(mine, 'client-typing');
-    const got = new Promise<{ data: unknown; meta: unknown }>((resolve) => theirs.bind('client-typing', (data: unknown, meta: unknown) => resolve({ data, meta })));
+    const got = new Promise<{ data: unknown; meta: unknown }>((resolve) =>
+      theirs.bind('client-typing', (data: unknown, meta: unknown) => resolve({ data, meta })),
+    );
     assert.equal(mine.trigger('client-typing', { typing: true }), true);
     const { data, meta } = await got;
     assert.deepEqual(data, { typing: true });

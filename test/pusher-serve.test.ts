@@ -1,4 +1,5 @@
-// `serve --pusher-app ID:KEY:SECRET` and SWITCHBOARD_PUSHER_APPS: pusher-js connects to each app, and the SDK triggers through it.
+// `serve --pusher-app ID:KEY:SECRET` and SWITCHBOARD_PUSHER_APPS: pusher-js connects to each app, and the SDK triggers
+// through it.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
@@ -12,8 +13,16 @@ describe('serve with Pusher apps', () => {
   });
 
   for (const [how, args, env] of [
-    ['--pusher-app', ['--pusher-app', 'cli1:cli1-key:cli1-secret-xyz', '--pusher-app', 'cli2:cli2-key:cli2-secret-xyz'], {}],
-    ['SWITCHBOARD_PUSHER_APPS', [], { SWITCHBOARD_PUSHER_APPS: 'cli1:cli1-key:cli1-secret-xyz,cli2:cli2-key:cli2-secret-xyz' }],
+    [
+      '--pusher-app',
+      ['--pusher-app', 'cli1:cli1-key:cli1-secret-xyz', '--pusher-app', 'cli2:cli2-key:cli2-secret-xyz'],
+      {},
+    ],
+    [
+      'SWITCHBOARD_PUSHER_APPS',
+      [],
+      { SWITCHBOARD_PUSHER_APPS: 'cli1:cli1-key:cli1-secret-xyz,cli2:cli2-key:cli2-secret-xyz' },
+    ],
   ] as const) {
     it(`serves the apps of ${how}`, async () => {
       const { child, base } = await startServe(['--port', '0', ...args], { ...process.env, ...env });

@@ -15,7 +15,10 @@ import { selfSignedCert } from './helpers/tls-cert.js';
 import { until } from './helpers/pusher-peers.js';
 
 const APP = { id: 'tls', key: 'tls-key', secret: 'tls-secret-0123456789' };
-const PUSHER_JS = readFileSync(fileURLToPath(new URL('../node_modules/pusher-js/dist/web/pusher.min.js', import.meta.url)), 'utf8');
+const PUSHER_JS = readFileSync(
+  fileURLToPath(new URL('../node_modules/pusher-js/dist/web/pusher.min.js', import.meta.url)),
+  'utf8',
+);
 
 describe('Pusher over TLS (HTTP/2 and HTTP/1.1 on one port)', { timeout: 60_000 }, () => {
   let child: ChildProcess;
@@ -28,7 +31,16 @@ describe('Pusher over TLS (HTTP/2 and HTTP/1.1 on one port)', { timeout: 60_000 
     cert = pair.cert;
     writeFileSync(join(dir, 'cert.pem'), pair.cert);
     writeFileSync(join(dir, 'key.pem'), pair.key);
-    ({ child, base } = await startServe(['--port', '0', '--pusher-app', `${APP.id}:${APP.key}:${APP.secret}`, '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]));
+    ({ child, base } = await startServe([
+      '--port',
+      '0',
+      '--pusher-app',
+      `${APP.id}:${APP.key}:${APP.secret}`,
+      '--tls-cert',
+      join(dir, 'cert.pem'),
+      '--tls-key',
+      join(dir, 'key.pem'),
+    ]));
   });
   after(async () => {
     await stopChild(child);
@@ -48,22 +60,54 @@ describe('Pusher over TLS (HTTP/2 and HTTP/1.1 on one port)', { timeout: 60_000 
         ({ key, port }) => {
           const w = window as unknown as Record<string, any>;
           w.got = [];
-          const pusher = new w.Pusher(key, { cluster: 'local', wsHost: location.hostname, wssPort: port, forceTLS: true, enabledTransports: ['ws'] });
+          const pusher = new w.Pusher(key, {
+            cluster: 'local',
+            wsHost: location.hostname,
+            wssPort: port,
+            forceTLS: true,
+            enabledTransports: ['ws'],
+          });
           pusher.subscribe('secure').bind('hello', (d: unknown) => w.got.push(d));
           w.pusher = pusher;
         },
         { key: APP.key, port },
       );
-      await until(async () => page.evaluate(() => (window as unknown as { pusher: { channel(n: string): { subscribed: boolean } } }).pusher.channel('secure').subscribed), 20_000, 'subscribed over wss');
-      const sdk = new PusherServer({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(port), useTLS: true, agent: new Agent({ ca: cert }) });
+      await until(
+        async () =>
+          page.evaluate(
+            () =>
+              (window as unknown as { pusher: { channel(n: string): { subscribed: boolean } } }).pusher.channel(
+                'secure',
+              ).subscribed,
+          ),
+        20_000,
+        'subscribed over wss',
+      );
+      const sdk = new PusherServer({
+        appId: APP.id,
+        key: APP.key,
+        secret: APP.secret,
+        host: '127.0.0.1',
+        port: String(port),
+        useTLS: true,
+        agent: new Agent({ ca: cert }),
+      });
       await sdk.trigger('secure', 'hello', { over: 'tls' });
-      await until(async () => (await page.evaluate(() => (window as unknown as { got: unknown[] }).got.length)) === 1, 10_000, 'the event in the page');
+      await until(
+        async () => (await page.evaluate(() => (window as unknown as { got: unknown[] }).got.length)) === 1,
+        10_000,
+        'the event in the page',
+      );
       assert.deepEqual(await page.evaluate(() => (window as unknown as { got: unknown[] }).got), [{ over: 'tls' }]);
-      // The page's WebSocket was an extended CONNECT on its HTTP/2 connection (RFC 8441), counted as a Pusher connection.
+      // The page's WebSocket was an extended CONNECT on its HTTP/2 connection (RFC 8441), counted as a Pusher
+      // connection.
       const metrics = await new Promise<string>((resolve, reject) =>
         get(`${base}/metrics`, { ca: cert }, (res) => {
           let text = '';
-          res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve(text));
+          res
+            .setEncoding('utf8')
+            .on('data', (c: string) => (text += c))
+            .on('end', () => resolve(text));
         }).on('error', reject),
       );
       assert.match(metrics, /switchboard_http2_websocket_connects_total [1-9]/);

@@ -10,7 +10,9 @@ export const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 export const OTHER_APP = { id: 'app2', key: 'app2-key', secret: 'app2-secret-0123456789' };
 
 /** A node on port 0 serving APP and OTHER_APP (client events on in APP). */
-export async function startPusherNode(options: ServerOptions = {}): Promise<{ server: SwitchboardServer; port: number }> {
+export async function startPusherNode(
+  options: ServerOptions = {},
+): Promise<{ server: SwitchboardServer; port: number }> {
   const server = createServer({ pusher: { apps: [{ ...APP, clientEvents: true }, OTHER_APP] }, ...options });
   const { port } = await server.listen(0);
   return { server, port };
@@ -18,14 +20,29 @@ export async function startPusherNode(options: ServerOptions = {}): Promise<{ se
 
 /** The `pusher` server SDK pointed at the node: the oracle for auth signatures and REST signing. */
 export function sdk(port: number, app: { id: string; key: string; secret: string } = APP): PusherServer {
-  return new PusherServer({ appId: app.id, key: app.key, secret: app.secret, host: '127.0.0.1', port: String(port), useTLS: false, encryptionMasterKeyBase64: MASTER_KEY });
+  return new PusherServer({
+    appId: app.id,
+    key: app.key,
+    secret: app.secret,
+    host: '127.0.0.1',
+    port: String(port),
+    useTLS: false,
+    encryptionMasterKeyBase64: MASTER_KEY,
+  });
 }
 
 /**
  * A pusher-js client on the node; private and presence channels are authorized by the SDK's
  * `authorizeChannel` (as an application backend would), with `user` as presence channel_data.
  */
-export function pusherClient(port: number, options: { user?: { user_id: string; user_info?: unknown }; app?: typeof APP; signin?: { id: string; watchlist?: string[] } } = {}): Pusher {
+export function pusherClient(
+  port: number,
+  options: {
+    user?: { user_id: string; user_info?: unknown };
+    app?: typeof APP;
+    signin?: { id: string; watchlist?: string[] };
+  } = {},
+): Pusher {
   const app = options.app ?? APP;
   const backend = sdk(port, app);
   return new Pusher(app.key, {
@@ -37,11 +54,19 @@ export function pusherClient(port: number, options: { user?: { user_id: string; 
     disableStats: true,
     channelAuthorization: {
       customHandler: ({ socketId, channelName }, callback) => {
-        callback(null, backend.authorizeChannel(socketId, channelName, channelName.startsWith('presence-') ? options.user : undefined) as never);
+        callback(
+          null,
+          backend.authorizeChannel(
+            socketId,
+            channelName,
+            channelName.startsWith('presence-') ? options.user : undefined,
+          ) as never,
+        );
       },
     } as never,
     userAuthentication: {
-      customHandler: ({ socketId }, callback) => callback(null, backend.authenticateUser(socketId, options.signin ?? { id: 'nobody' }) as never),
+      customHandler: ({ socketId }, callback) =>
+        callback(null, backend.authenticateUser(socketId, options.signin ?? { id: 'nobody' }) as never),
     } as never,
   });
 }
@@ -54,17 +79,29 @@ export function connected(client: Pusher): Promise<string> {
   });
 }
 
-/** Resolves with the channel once `pusher:subscription_succeeded` came (with its data); rejects on `pusher:subscription_error`. */
-export function subscribed(client: Pusher, name: string): Promise<{ channel: ReturnType<Pusher['subscribe']>; data: unknown }> {
+/**
+ * Resolves with the channel once `pusher:subscription_succeeded` came (with its data); rejects on
+ * `pusher:subscription_error`.
+ */
+export function subscribed(
+  client: Pusher,
+  name: string,
+): Promise<{ channel: ReturnType<Pusher['subscribe']>; data: unknown }> {
   const channel = client.subscribe(name);
   return new Promise((resolve, reject) => {
     channel.bind('pusher:subscription_succeeded', (data: unknown) => resolve({ channel, data }));
-    channel.bind('pusher:subscription_error', (error: unknown) => reject(Object.assign(new Error('subscription_error'), { data: error })));
+    channel.bind('pusher:subscription_error', (error: unknown) =>
+      reject(Object.assign(new Error('subscription_error'), { data: error })),
+    );
   });
 }
 
 /** The next `event` on `channel` (its data), or a rejection after `ms`. */
-export function nextEvent(channel: { bind(e: string, f: (d: unknown, meta?: unknown) => void): void; unbind(e: string, f?: unknown): void }, event: string, ms = 5000): Promise<unknown> {
+export function nextEvent(
+  channel: { bind(e: string, f: (d: unknown, meta?: unknown) => void): void; unbind(e: string, f?: unknown): void },
+  event: string,
+  ms = 5000,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
     const listener = (data: unknown) => {
@@ -92,7 +129,17 @@ export async function until(check: () => boolean | Promise<boolean>, ms = 5000, 
 }
 
 /** A raw WebSocket peer speaking Pusher frames, for what pusher-js will not send (forged frames, silence). */
-export async function rawPusher(port: number, path: string, options: { autoPong?: boolean } = {}): Promise<{ ws: WebSocket; frames: { event: string; channel?: string; data?: unknown }[]; closed: Promise<number>; send(frame: unknown): void; next(event: string, ms?: number): Promise<{ event: string; channel?: string; data?: unknown }> }> {
+export async function rawPusher(
+  port: number,
+  path: string,
+  options: { autoPong?: boolean } = {},
+): Promise<{
+  ws: WebSocket;
+  frames: { event: string; channel?: string; data?: unknown }[];
+  closed: Promise<number>;
+  send(frame: unknown): void;
+  next(event: string, ms?: number): Promise<{ event: string; channel?: string; data?: unknown }>;
+}> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { autoPong: options.autoPong ?? true });
   const frames: { event: string; channel?: string; data?: unknown }[] = [];
   const waiters: (() => void)[] = [];

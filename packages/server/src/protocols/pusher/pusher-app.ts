@@ -39,7 +39,9 @@ export class PusherApp implements PusherAppContext {
   }
 
   start(node: ProtocolNode, services: PusherAppServices, log: Logger): void {
-    const namespaces = new Map(Object.entries(this.channels.namespaces()).map(([name, ns]) => [name, resolveNamespaceOptions(name, ns)]));
+    const namespaces = new Map(
+      Object.entries(this.channels.namespaces()).map(([name, ns]) => [name, resolveNamespaceOptions(name, ns)]),
+    );
     const service = new ChannelService(new Namespaces(namespaces), node.engine, services);
     const hooks: ServerHooks = { onSubscribe: (_ctx, sub) => this.admitMember(service, sub.channel, sub.token) };
     const { forwardedHeaders: _none, ...shared } = node.session;
@@ -57,13 +59,21 @@ export class PusherApp implements PusherAppContext {
     return this.parts;
   }
 
-  /** A presence subscribe's token is the `channel_data` its connection verified; the channel holds at most `maxPresenceMembers` users. */
-  private async admitMember(service: ChannelService, channel: string, token: string | undefined): Promise<{ info: MemberData } | undefined> {
+  /**
+   * A presence subscribe's token is the `channel_data` its connection verified; the channel holds at most
+   * `maxPresenceMembers` users.
+   */
+  private async admitMember(
+    service: ChannelService,
+    channel: string,
+    token: string | undefined,
+  ): Promise<{ info: MemberData } | undefined> {
     if (token === undefined) return undefined;
     const member = JSON.parse(token) as MemberData;
     const users = new Set((await service.presence(channel)).map((entry) => memberOf(entry)?.user_id));
     const max = this.options.maxPresenceMembers;
-    if (!users.has(member.user_id) && users.size >= max) throw commandErrors.limit(`at most ${max} members in a presence channel`);
+    if (!users.has(member.user_id) && users.size >= max)
+      throw commandErrors.limit(`at most ${max} members in a presence channel`);
     return { info: member };
   }
 }

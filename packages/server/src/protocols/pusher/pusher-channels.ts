@@ -3,7 +3,7 @@ import type { NamespaceOptions } from '../../channels/namespace-options.js';
 import type { ResolvedPusherApp } from './pusher-options.js';
 
 /** What a Pusher channel name says about the channel (its prefix). */
-export type PusherChannelKind = 'public' | 'private' | 'encrypted' | 'presence' | 'user';
+type PusherChannelKind = 'public' | 'private' | 'encrypted' | 'presence' | 'user';
 
 export interface PusherChannel {
   /** The name the Pusher client and SDK use. */
@@ -40,11 +40,20 @@ export class PusherChannels {
     if (typeof name !== 'string') return undefined;
     if (name.startsWith(USER_PREFIX)) {
       const user = name.slice(USER_PREFIX.length);
-      return NAME.test(user) ? { name, internal: `${this.prefix}-${SUFFIX.user}:${user}`, kind: 'user', cache: false } : undefined;
+      return NAME.test(user)
+        ? { name, internal: `${this.prefix}-${SUFFIX.user}:${user}`, kind: 'user', cache: false }
+        : undefined;
     }
     if (!NAME.test(name)) return undefined;
-    const kind: PusherChannelKind = name.startsWith('private-encrypted-') ? 'encrypted' : name.startsWith('private-') ? 'private' : name.startsWith('presence-') ? 'presence' : 'public';
-    const rest = kind === 'public' ? name : name.slice(name.indexOf('-') + 1 + (kind === 'encrypted' ? 'encrypted-'.length : 0));
+    const kind: PusherChannelKind = name.startsWith('private-encrypted-')
+      ? 'encrypted'
+      : name.startsWith('private-')
+        ? 'private'
+        : name.startsWith('presence-')
+          ? 'presence'
+          : 'public';
+    const rest =
+      kind === 'public' ? name : name.slice(name.indexOf('-') + 1 + (kind === 'encrypted' ? 'encrypted-'.length : 0));
     const cache = rest.startsWith('cache-');
     return { name, internal: `${this.prefix}-${SUFFIX[kind]}${cache ? 'c' : ''}:${name}`, kind, cache };
   }
@@ -57,21 +66,38 @@ export class PusherChannels {
     return internal.slice(this.prefix.length + 1, colon) === SUFFIX.user ? USER_PREFIX + name : name;
   }
 
-  /** The app's namespaces, by name: presence counts on every kind (`subscription_count`, occupancy), the member list on presence channels. */
+  /**
+   * The app's namespaces, by name: presence counts on every kind (`subscription_count`, occupancy), the member list on
+   * presence channels.
+   */
   namespaces(): Record<string, NamespaceOptions> {
     const { clientEvents, maxEventBytes, cacheTtlMs } = this.app;
     // Data is the event envelope (name, data, sender): room for it beyond the event's own limit.
-    const base: NamespaceOptions = { presence: true, presenceMode: 'counts', allowPublish: false, maxDataSize: 2 * maxEventBytes + 1024, maxPresenceMembers: 0, proxy: [] };
+    const base: NamespaceOptions = {
+      presence: true,
+      presenceMode: 'counts',
+      allowPublish: false,
+      maxDataSize: 2 * maxEventBytes + 1024,
+      maxPresenceMembers: 0,
+      proxy: [],
+    };
     const kinds: Record<string, NamespaceOptions> = {
       [SUFFIX.public]: base,
       [SUFFIX.private]: { ...base, allowPublish: clientEvents },
       [SUFFIX.encrypted]: base,
       [SUFFIX.presence]: { ...base, presenceMode: 'full', joinLeave: true, allowPublish: clientEvents },
     };
-    const all: Record<string, NamespaceOptions> = { [`${this.prefix}-${SUFFIX.user}`]: { ...base, presence: false, presenceMode: 'full' } };
+    const all: Record<string, NamespaceOptions> = {
+      [`${this.prefix}-${SUFFIX.user}`]: { ...base, presence: false, presenceMode: 'full' },
+    };
     for (const [suffix, options] of Object.entries(kinds)) {
       all[`${this.prefix}-${suffix}`] = options;
-      all[`${this.prefix}-${suffix}c`] = { ...options, history: { size: 1, ttlMs: cacheTtlMs }, recovery: false, backpressure: 'close' };
+      all[`${this.prefix}-${suffix}c`] = {
+        ...options,
+        history: { size: 1, ttlMs: cacheTtlMs },
+        recovery: false,
+        backpressure: 'close',
+      };
     }
     return all;
   }

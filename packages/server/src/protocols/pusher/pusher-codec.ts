@@ -82,6 +82,9 @@ export class PusherCodec implements ClientProtocol {
     }
     // A leave carries no channel data: each connection makes its `member_removed` from its member list.
     const member = push.push === 'join' ? memberOf(push.info) : undefined;
-    return member && pusherFrame('pusher_internal:member_added', { user_id: member.user_id, user_info: member.user_info }, channel);
+    return (
+      member &&
+      pusherFrame('pusher_internal:member_added', { user_id: member.user_id, user_info: member.user_info }, channel)
+    );
   }
 }

@@ -1,6 +1,21 @@
-import { ReplyErrorCode, type ClientInfo, type Command, type Push, type Reply, type ReplyError } from '@switchboard/wire';
+import {
+  ReplyErrorCode,
+  type ClientInfo,
+  type Command,
+  type Push,
+  type Reply,
+  type ReplyError,
+} from '@switchboard/wire';
 import type { PusherChannel, PusherChannels } from './pusher-channels.js';
-import { isEnvelope, memberOf, pusherFrame, TERMINATE_EVENT, type MemberData, type PusherCodec, type PusherEnvelope } from './pusher-codec.js';
+import {
+  isEnvelope,
+  memberOf,
+  pusherFrame,
+  TERMINATE_EVENT,
+  type MemberData,
+  type PusherCodec,
+  type PusherEnvelope,
+} from './pusher-codec.js';
 import { PusherErrorCode, pusherCloseCode } from './pusher-error-code.js';
 import { authMatches, socketIdOf } from './pusher-signature.js';
 
@@ -12,7 +27,7 @@ export interface PusherOutput {
 }
 
 /** Server activity timeout told in `connection_established` (s): pusher-js pings after this much silence. */
-export const ACTIVITY_TIMEOUT_S = 120;
+const ACTIVITY_TIMEOUT_S = 120;
 
 type Pending =
   | { kind: 'connect' }
@@ -23,7 +38,10 @@ type Pending =
 /** One subscription as the client sees it. Shared pushes wait in `early` until `subscription_succeeded` is sent. */
 interface ChannelState {
   channel: PusherChannel;
-  /** The subscribe's token (a presence channel's verified `channel_data`), to subscribe again after a server-side unsubscribe. */
+  /**
+   * The subscribe's token (a presence channel's verified `channel_data`), to subscribe again after a server-side
+   * unsubscribe.
+   */
   token: string | undefined;
   live: boolean;
   /** This connection's presence user. */
@@ -42,7 +60,11 @@ export interface PusherAppContext {
   readonly codec: PusherCodec;
 }
 
-const done = (output: Partial<PusherOutput> = {}): PusherOutput => ({ commands: output.commands ?? [], frames: output.frames ?? [], close: output.close });
+const done = (output: Partial<PusherOutput> = {}): PusherOutput => ({
+  commands: output.commands ?? [],
+  frames: output.frames ?? [],
+  close: output.close,
+});
 const error = (code: number | null, message: string) => pusherFrame('pusher:error', { code, message });
 
 /**
@@ -84,9 +106,11 @@ export class PusherConnection {
     } catch {
       return done({ frames: [error(null, 'frames are JSON objects')] });
     }
-    if (typeof frame !== 'object' || frame === null || typeof frame.event !== 'string') return done({ frames: [error(null, 'a frame has an "event"')] });
+    if (typeof frame !== 'object' || frame === null || typeof frame.event !== 'string')
+      return done({ frames: [error(null, 'a frame has an "event"')] });
     if (this.socketId === undefined) return done();
-    const data = typeof frame.data === 'string' && frame.event.startsWith('pusher:') ? parseJson(frame.data) : frame.data;
+    const data =
+      typeof frame.data === 'string' && frame.event.startsWith('pusher:') ? parseJson(frame.data) : frame.data;
     const fields = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
     switch (frame.event) {
       case 'pusher:ping':
@@ -99,12 +123,16 @@ export class PusherConnection {
         const state = typeof fields.channel === 'string' ? this.subscribed.get(fields.channel) : undefined;
         if (!state) return done();
         this.subscribed.delete(state.channel.name);
-        return done({ commands: [this.command('unsubscribe', { channel: state.channel.internal }, { kind: 'quiet' })] });
+        return done({
+          commands: [this.command('unsubscribe', { channel: state.channel.internal }, { kind: 'quiet' })],
+        });
       }
       case 'pusher:signin':
         return this.signin(fields);
       default:
-        return frame.event.startsWith('client-') ? this.clientEvent(frame.event, frame.channel, frame.data, now) : done();
+        return frame.event.startsWith('client-')
+          ? this.clientEvent(frame.event, frame.channel, frame.data, now)
+          : done();
     }
   }
 
@@ -116,24 +144,50 @@ export class PusherConnection {
     const failed = 'error' in reply ? reply.error : undefined;
     switch (pending.kind) {
       case 'connect': {
-        if (failed) return done({ frames: [error(PusherErrorCode.Unauthorized, failed.message)], close: { code: PusherErrorCode.Unauthorized, reason: failed.message } });
+        if (failed)
+          return done({
+            frames: [error(PusherErrorCode.Unauthorized, failed.message)],
+            close: { code: PusherErrorCode.Unauthorized, reason: failed.message },
+          });
         this.socketId = socketIdOf((reply as { result: { client: string } }).result.client);
-        return done({ frames: [pusherFrame('pusher:connection_established', { socket_id: this.socketId, activity_timeout: ACTIVITY_TIMEOUT_S })] });
+        return done({
+          frames: [
+            pusherFrame('pusher:connection_established', {
+              socket_id: this.socketId,
+              activity_timeout: ACTIVITY_TIMEOUT_S,
+            }),
+          ],
+        });
       }
       case 'subscribe':
-        return this.subscribed.get(pending.state.channel.name) === pending.state ? this.subscribeAnswered(pending.state, failed) : done();
+        return this.subscribed.get(pending.state.channel.name) === pending.state
+          ? this.subscribeAnswered(pending.state, failed)
+          : done();
       case 'members':
-        return this.subscribed.get(pending.state.channel.name) === pending.state && !failed ? this.membersAnswered(pending.state, (reply as { result: { clients: ClientInfo[] } }).result.clients) : done();
+        return this.subscribed.get(pending.state.channel.name) === pending.state && !failed
+          ? this.membersAnswered(pending.state, (reply as { result: { clients: ClientInfo[] } }).result.clients)
+          : done();
       case 'cache':
-        return this.subscribed.get(pending.state.channel.name) === pending.state ? this.cacheAnswered(pending.state, failed ? [] : (reply as { result: { publications: { offset: number; data: unknown }[] } }).result.publications) : done();
+        return this.subscribed.get(pending.state.channel.name) === pending.state
+          ? this.cacheAnswered(
+              pending.state,
+              failed
+                ? []
+                : (reply as { result: { publications: { offset: number; data: unknown }[] } }).result.publications,
+            )
+          : done();
       case 'client-event':
-        return failed ? done({ frames: [error(null, `client event refused on ${pending.channel}: ${failed.message}`)] }) : done();
+        return failed
+          ? done({ frames: [error(null, `client event refused on ${pending.channel}: ${failed.message}`)] })
+          : done();
       case 'quiet':
         return done();
     }
   }
 
-  /** A push for this session alone (a publication delivered while joining or catching up, a server-side unsubscribe). */
+  /**
+   * A push for this session alone (a publication delivered while joining or catching up, a server-side unsubscribe).
+   */
   push(push: Push): PusherOutput {
     if (push.push === 'unsubscribe') return this.resubscribe(push.channel);
     const verdict = this.shared(push);
@@ -160,14 +214,22 @@ export class PusherConnection {
       const envelope = push.pub.data;
       if (!isEnvelope(envelope) || envelope.x === this.socketId) return done();
       if (envelope.e === TERMINATE_EVENT && state.channel.kind === 'user') {
-        return done({ frames: [error(PusherErrorCode.Unauthorized, 'connections terminated')], close: { code: PusherErrorCode.Unauthorized, reason: 'connections terminated' } });
+        return done({
+          frames: [error(PusherErrorCode.Unauthorized, 'connections terminated')],
+          close: { code: PusherErrorCode.Unauthorized, reason: 'connections terminated' },
+        });
       }
       return true;
     }
     if (push.push === 'join' && state.members) return this.joined(state, push.info) ? true : done();
     // A leave carries no channel data: the user is known from the join, so the frame is made here.
     const gone = push.push === 'leave' && state.members ? this.left(state, push.info.clientId) : undefined;
-    return done({ frames: gone === undefined ? [] : [pusherFrame('pusher_internal:member_removed', { user_id: gone }, state.channel.name)] });
+    return done({
+      frames:
+        gone === undefined
+          ? []
+          : [pusherFrame('pusher_internal:member_removed', { user_id: gone }, state.channel.name)],
+    });
   }
 
   /** The close a session's disconnect code becomes, with the `pusher:error` that tells it first. */
@@ -179,23 +241,38 @@ export class PusherConnection {
   private subscribe(fields: Record<string, unknown>): PusherOutput {
     const name = fields.channel;
     const channel = this.app.channels.parse(name);
-    const refuse = (type: string, why: string, status: number) => done({ frames: [pusherFrame('pusher:subscription_error', { type, error: why, status }, typeof name === 'string' ? name : undefined)] });
+    const refuse = (type: string, why: string, status: number) =>
+      done({
+        frames: [
+          pusherFrame(
+            'pusher:subscription_error',
+            { type, error: why, status },
+            typeof name === 'string' ? name : undefined,
+          ),
+        ],
+      });
     if (!channel) return refuse('InvalidChannel', 'invalid channel name', 400);
     if (this.subscribed.has(channel.name)) return done();
     const { key, secret, maxPresenceMemberBytes } = this.app.channels.app;
     let token: string | undefined;
     let userId: string | undefined;
     if (channel.kind === 'private' || channel.kind === 'encrypted') {
-      if (!authMatches(fields.auth, key, secret, `${this.socketId}:${channel.name}`)) return refuse('AuthError', 'invalid signature', 401);
+      if (!authMatches(fields.auth, key, secret, `${this.socketId}:${channel.name}`))
+        return refuse('AuthError', 'invalid signature', 401);
     } else if (channel.kind === 'presence') {
       const raw = fields.channel_data;
-      if (typeof raw !== 'string' || !authMatches(fields.auth, key, secret, `${this.socketId}:${channel.name}:${raw}`)) return refuse('AuthError', 'invalid signature', 401);
+      if (typeof raw !== 'string' || !authMatches(fields.auth, key, secret, `${this.socketId}:${channel.name}:${raw}`))
+        return refuse('AuthError', 'invalid signature', 401);
       const member = toMember(parseJson(raw));
       if (!member) return refuse('AuthError', 'channel_data needs a user_id', 400);
-      if (Buffer.byteLength(JSON.stringify(member.user_info ?? null)) > maxPresenceMemberBytes) return refuse('LimitReached', `user_info is over ${maxPresenceMemberBytes} bytes`, 413);
+      if (Buffer.byteLength(JSON.stringify(member.user_info ?? null)) > maxPresenceMemberBytes)
+        return refuse('LimitReached', `user_info is over ${maxPresenceMemberBytes} bytes`, 413);
       token = JSON.stringify(member);
       userId = member.user_id;
-    } else if (channel.kind === 'user' && (this.user === undefined || channel.name !== `#server-to-user-${this.user}`)) {
+    } else if (
+      channel.kind === 'user' &&
+      (this.user === undefined || channel.name !== `#server-to-user-${this.user}`)
+    ) {
       return refuse('AuthError', 'sign in as this user first', 401);
     }
     const state: ChannelState = { channel, token, live: false, early: [], userId };
@@ -205,7 +282,13 @@ export class PusherConnection {
 
   private subscribeCommands(state: ChannelState): Command[] {
     const { internal, kind, cache } = state.channel;
-    const commands = [this.command('subscribe', state.token === undefined ? { channel: internal } : { channel: internal, token: state.token }, { kind: 'subscribe', state })];
+    const commands = [
+      this.command(
+        'subscribe',
+        state.token === undefined ? { channel: internal } : { channel: internal, token: state.token },
+        { kind: 'subscribe', state },
+      ),
+    ];
     if (kind === 'presence') commands.push(this.command('presence', { channel: internal }, { kind: 'members', state }));
     if (cache) {
       state.cachePending = true;
@@ -217,8 +300,15 @@ export class PusherConnection {
   private subscribeAnswered(state: ChannelState, failed: ReplyError | undefined): PusherOutput {
     if (failed) {
       this.subscribed.delete(state.channel.name);
-      const [type, status] = failed.code === ReplyErrorCode.LimitExceeded ? ['LimitReached', 403] : failed.code === ReplyErrorCode.PermissionDenied ? ['AuthError', 403] : ['ServerError', 500];
-      return done({ frames: [pusherFrame('pusher:subscription_error', { type, error: failed.message, status }, state.channel.name)] });
+      const [type, status] =
+        failed.code === ReplyErrorCode.LimitExceeded
+          ? ['LimitReached', 403]
+          : failed.code === ReplyErrorCode.PermissionDenied
+            ? ['AuthError', 403]
+            : ['ServerError', 500];
+      return done({
+        frames: [pusherFrame('pusher:subscription_error', { type, error: failed.message, status }, state.channel.name)],
+      });
     }
     // A presence channel succeeds with its member list, read next.
     if (state.channel.kind === 'presence') return done();
@@ -239,10 +329,18 @@ export class PusherConnection {
     state.members = members;
     state.users = users;
     const ids = [...users.keys()];
-    return this.goLive(state, [pusherFrame('pusher_internal:subscription_succeeded', { presence: { ids, hash, count: ids.length } }, state.channel.name)]);
+    return this.goLive(state, [
+      pusherFrame(
+        'pusher_internal:subscription_succeeded',
+        { presence: { ids, hash, count: ids.length } },
+        state.channel.name,
+      ),
+    ]);
   }
 
-  /** The last event (or `pusher:cache_miss`), then what arrived meanwhile: an event already cached is not sent twice. */
+  /**
+   * The last event (or `pusher:cache_miss`), then what arrived meanwhile: an event already cached is not sent twice.
+   */
   private cacheAnswered(state: ChannelState, last: { offset: number; data: unknown }[]): PusherOutput {
     state.cachePending = false;
     const early = state.early;
@@ -312,10 +410,16 @@ export class PusherConnection {
   private signin(fields: Record<string, unknown>): PusherOutput {
     const { key, secret } = this.app.channels.app;
     const raw = fields.user_data;
-    const user = typeof raw === 'string' && authMatches(fields.auth, key, secret, `${this.socketId}::user::${raw}`) ? parseJson(raw) : undefined;
+    const user =
+      typeof raw === 'string' && authMatches(fields.auth, key, secret, `${this.socketId}::user::${raw}`)
+        ? parseJson(raw)
+        : undefined;
     const id = (user as { id?: unknown } | undefined)?.id;
     if (typeof id !== 'string' || id === '') {
-      return done({ frames: [error(PusherErrorCode.Unauthorized, 'invalid sign-in')], close: { code: PusherErrorCode.Unauthorized, reason: 'invalid sign-in' } });
+      return done({
+        frames: [error(PusherErrorCode.Unauthorized, 'invalid sign-in')],
+        close: { code: PusherErrorCode.Unauthorized, reason: 'invalid sign-in' },
+      });
     }
     this.user = id;
     return done({ frames: [pusherFrame('pusher:signin_success', { user_data: raw })] });
@@ -327,20 +431,34 @@ export class PusherConnection {
     const refuse = (why: string) => done({ frames: [error(null, why)] });
     if (!app.clientEvents) return refuse('client events are not enabled for this app');
     if (!state?.live) return refuse(`not subscribed to ${String(name)}`);
-    if (state.channel.kind !== 'private' && state.channel.kind !== 'presence') return refuse('client events go on private and presence channels only');
+    if (state.channel.kind !== 'private' && state.channel.kind !== 'presence')
+      return refuse('client events go on private and presence channels only');
     const size = Buffer.byteLength(typeof data === 'string' ? data : (JSON.stringify(data) ?? ''));
     if (size > app.maxEventBytes) return refuse(`event data is over ${app.maxEventBytes} bytes`);
     const rate = app.clientEventsPerSecond;
     this.tokens = Math.min(rate, this.tokens + ((now - this.refilledAt) * rate) / 1000);
     this.refilledAt = now;
-    if (this.tokens < 1) return done({ frames: [error(PusherErrorCode.ClientEventRate, `at most ${rate} client events per second`)] });
+    if (this.tokens < 1)
+      return done({ frames: [error(PusherErrorCode.ClientEventRate, `at most ${rate} client events per second`)] });
     this.tokens -= 1;
     const envelope: PusherEnvelope = { e: event, d: data, x: this.socketId };
     if (state.userId !== undefined) envelope.u = state.userId;
-    return done({ commands: [this.command('publish', { channel: state.channel.internal, data: envelope }, { kind: 'client-event', channel: state.channel.name })] });
+    return done({
+      commands: [
+        this.command(
+          'publish',
+          { channel: state.channel.internal, data: envelope },
+          { kind: 'client-event', channel: state.channel.name },
+        ),
+      ],
+    });
   }
 
-  private command<M extends Exclude<Command['method'], 'send'>>(method: M, params: Extract<Command, { method: M }>['params'], pending: Pending): Command {
+  private command<M extends Exclude<Command['method'], 'send'>>(
+    method: M,
+    params: Extract<Command, { method: M }>['params'],
+    pending: Pending,
+  ): Command {
     const id = this.nextId++;
     this.pending.set(id, pending);
     return { id, method, params } as Command;

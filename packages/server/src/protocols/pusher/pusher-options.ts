@@ -8,7 +8,9 @@ export interface PusherAppOptions {
   secret: string;
   /** Accept `client-` events on private and presence channels. @default false */
   clientEvents?: boolean;
-  /** Client events one connection may send per second (a burst of as many); beyond it `pusher:error` 4301. @default 10 */
+  /**
+   * Client events one connection may send per second (a burst of as many); beyond it `pusher:error` 4301. @default 10
+   */
   clientEventsPerSecond?: number;
   /** Connections to this app on one node; beyond it the socket is closed with 4004. 0: no limit. @default 0 */
   maxConnections?: number;
@@ -50,11 +52,20 @@ export const PUSHER_APP_DEFAULTS = Object.freeze({
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY = /^[A-Za-z0-9_.-]{1,128}$/;
-const POSITIVE = ['clientEventsPerSecond', 'maxPresenceMembers', 'maxPresenceMemberBytes', 'maxEventBytes', 'maxChannelsPerEvent', 'maxBatch', 'cacheTtlMs'] as const;
+const POSITIVE = [
+  'clientEventsPerSecond',
+  'maxPresenceMembers',
+  'maxPresenceMemberBytes',
+  'maxEventBytes',
+  'maxChannelsPerEvent',
+  'maxBatch',
+  'cacheTtlMs',
+] as const;
 
 /** Applies the defaults and validates eagerly, naming the app and option at fault; ids and keys are unique. */
 export function resolvePusherOptions(options: PusherOptions): ResolvedPusherOptions {
-  if (typeof options !== 'object' || options === null || !Array.isArray(options.apps)) throw new TypeError('Switchboard server: pusher must be { apps: [...] }');
+  if (typeof options !== 'object' || options === null || !Array.isArray(options.apps))
+    throw new TypeError('Switchboard server: pusher must be { apps: [...] }');
   const ids = new Set<string>();
   const keys = new Set<string>();
   const apps = options.apps.map((app, i) => {
@@ -62,8 +73,10 @@ export function resolvePusherOptions(options: PusherOptions): ResolvedPusherOpti
       throw new TypeError(`Switchboard server: pusher.apps[${i}]${why}`);
     };
     for (const field of Object.keys(app)) {
-      if (field === 'webhooks') fail('.webhooks: Pusher-format webhooks come with the lifecycle events (issue 27), not yet');
-      if (!(field in PUSHER_APP_DEFAULTS) && field !== 'id' && field !== 'key' && field !== 'secret') fail(`.${field} is not a Pusher app option`);
+      if (field === 'webhooks')
+        fail('.webhooks: Pusher-format webhooks come with the lifecycle events (issue 27), not yet');
+      if (!(field in PUSHER_APP_DEFAULTS) && field !== 'id' && field !== 'key' && field !== 'secret')
+        fail(`.${field} is not a Pusher app option`);
     }
     if (typeof app.id !== 'string' || !ID.test(app.id)) fail('.id must be 1–64 letters, digits, "_" or "-"');
     if (typeof app.key !== 'string' || !KEY.test(app.key)) fail('.key must be 1–128 letters, digits, ".", "_" or "-"');
@@ -73,8 +86,10 @@ export function resolvePusherOptions(options: PusherOptions): ResolvedPusherOpti
     ids.add(app.id);
     keys.add(app.key);
     const resolved = { ...PUSHER_APP_DEFAULTS, ...app };
-    for (const name of POSITIVE) if (!(Number.isSafeInteger(resolved[name]) && resolved[name] > 0)) fail(`.${name} must be a positive integer`);
-    if (!(Number.isSafeInteger(resolved.maxConnections) && resolved.maxConnections >= 0)) fail('.maxConnections must be an integer ≥ 0 (0: no limit)');
+    for (const name of POSITIVE)
+      if (!(Number.isSafeInteger(resolved[name]) && resolved[name] > 0)) fail(`.${name} must be a positive integer`);
+    if (!(Number.isSafeInteger(resolved.maxConnections) && resolved.maxConnections >= 0))
+      fail('.maxConnections must be an integer ≥ 0 (0: no limit)');
     if (typeof resolved.clientEvents !== 'boolean') fail('.clientEvents must be true or false');
     return Object.freeze(resolved);
   });
@@ -85,6 +100,7 @@ export function resolvePusherOptions(options: PusherOptions): ResolvedPusherOpti
 export function parsePusherApp(text: string): PusherAppOptions {
   const [id, key, ...rest] = text.split(':');
   const secret = rest.join(':');
-  if (!id || !key || !secret) throw new TypeError(`a Pusher app is ID:KEY:SECRET, got "${text.replace(/:[^:]*$/, ':…')}"`);
+  if (!id || !key || !secret)
+    throw new TypeError(`a Pusher app is ID:KEY:SECRET, got "${text.replace(/:[^:]*$/, ':…')}"`);
   return { id, key, secret };
 }

@@ -54,7 +54,11 @@ export class PusherProtocol implements ProtocolEndpoints {
       this.byKey.set(app.key, parts);
       this.byId.set(app.id, parts);
     }
-    this.rest = new PusherRest(this.byId, { maxBytes: options.maxApiBodySize, timeoutMs: options.apiBodyTimeoutMs }, log);
+    this.rest = new PusherRest(
+      this.byId,
+      { maxBytes: options.maxApiBodySize, timeoutMs: options.apiBodyTimeoutMs },
+      log,
+    );
     this.wss = new WebSocketServer({
       maxMessageSize: options.maxMessageSize,
       acceptRate: options.acceptRate || undefined,
@@ -66,7 +70,10 @@ export class PusherProtocol implements ProtocolEndpoints {
   }
 
   start(node: ProtocolNode): void {
-    const services = { idempotencyWindowMs: this.options.idempotencyWindowMs, published: (channel: string) => this.metrics.published(channel) };
+    const services = {
+      idempotencyWindowMs: this.options.idempotencyWindowMs,
+      published: (channel: string) => this.metrics.published(channel),
+    };
     for (const app of this.byKey.values()) app.start(node, services, this.log);
   }
 
@@ -101,9 +108,11 @@ export class PusherProtocol implements ProtocolEndpoints {
     const version = url.searchParams.get('protocol');
     if (!app) return refuse(connection, PusherErrorCode.UnknownApp, 'Application does not exist');
     if (version === null) return refuse(connection, PusherErrorCode.NoProtocol, 'No protocol version supplied');
-    if (!VERSIONS.has(version)) return refuse(connection, PusherErrorCode.UnsupportedProtocol, `Unsupported protocol version ${version}`);
+    if (!VERSIONS.has(version))
+      return refuse(connection, PusherErrorCode.UnsupportedProtocol, `Unsupported protocol version ${version}`);
     const max = app.options.maxConnections;
-    if (max > 0 && app.connections >= max) return refuse(connection, PusherErrorCode.OverQuota, 'Application is over connection quota');
+    if (max > 0 && app.connections >= max)
+      return refuse(connection, PusherErrorCode.OverQuota, 'Application is over connection quota');
     const running = app.running;
     if (!running) return refuse(connection, PusherErrorCode.Reconnect, 'Server is starting');
     const translator = new PusherConnection(app, performance.now());

@@ -30,7 +30,12 @@ export class PusherRest {
       const running = app.running;
       if (!running) throw new PusherRestError(403, 'App not running yet');
       const method = req.method ?? 'GET';
-      const body = method === 'POST' ? await readBody(req, this.body).catch((error: { status?: number; message: string }) => Promise.reject(new PusherRestError(error.status === 413 ? 413 : 400, error.message))) : Buffer.alloc(0);
+      const body =
+        method === 'POST'
+          ? await readBody(req, this.body).catch((error: { status?: number; message: string }) =>
+              Promise.reject(new PusherRestError(error.status === 413 ? 413 : 400, error.message)),
+            )
+          : Buffer.alloc(0);
       const query = rawQuery(req.url ?? '');
       verifyRequest(app.options, method, path, query, body, Math.floor(Date.now() / 1000));
       const json = body.length === 0 ? {} : parseBody(body);
@@ -44,7 +49,13 @@ export class PusherRest {
     }
   }
 
-  private async route(app: PusherApp, method: string, rest: string[], body: Json, query: Map<string, string>): Promise<unknown> {
+  private async route(
+    app: PusherApp,
+    method: string,
+    rest: string[],
+    body: Json,
+    query: Map<string, string>,
+  ): Promise<unknown> {
     const route = `${method} ${rest[0]}${rest.length > 1 ? '/*' : ''}${rest.length > 2 ? `/${rest[2]}` : ''}`;
     switch (route) {
       case 'POST events':
@@ -52,7 +63,8 @@ export class PusherRest {
       case 'POST batch_events': {
         const batch = body.batch;
         if (!Array.isArray(batch)) throw new PusherRestError(400, 'batch must be an array');
-        if (batch.length > app.options.maxBatch) throw new PusherRestError(400, `Batch too large: at most ${app.options.maxBatch} events`);
+        if (batch.length > app.options.maxBatch)
+          throw new PusherRestError(400, `Batch too large: at most ${app.options.maxBatch} events`);
         // Checked whole before any is published: a bad event fails the batch.
         const events = batch.map((event: Json) => this.event(app, { ...event, channels: [event.channel] }));
         const answers = [];
@@ -84,36 +96,50 @@ export class PusherRest {
   }
 
   /** One event, checked: name, data size, channels and socket_id. */
-  private event(app: PusherApp, body: Json): { name: string; data: string; channels: PusherChannel[]; socketId?: string; info: string[] } {
+  private event(
+    app: PusherApp,
+    body: Json,
+  ): { name: string; data: string; channels: PusherChannel[]; socketId?: string; info: string[] } {
     const { maxEventBytes, maxChannelsPerEvent } = app.options;
     const { name, data, channels, socket_id: socketId } = body;
-    if (typeof name !== 'string' || name === '' || name.length > 200) throw new PusherRestError(400, 'name must be a string of 1–200 characters');
+    if (typeof name !== 'string' || name === '' || name.length > 200)
+      throw new PusherRestError(400, 'name must be a string of 1–200 characters');
     if (typeof data !== 'string') throw new PusherRestError(400, 'data must be a string');
-    if (Buffer.byteLength(data) > maxEventBytes) throw new PusherRestError(413, `Payload too large: data is over ${maxEventBytes} bytes`);
-    if (!Array.isArray(channels) || channels.length === 0) throw new PusherRestError(400, 'channels must be a non-empty array');
-    if (channels.length > maxChannelsPerEvent) throw new PusherRestError(400, `at most ${maxChannelsPerEvent} channels per event`);
-    if (socketId !== undefined && (typeof socketId !== 'string' || !SOCKET_ID.test(socketId))) throw new PusherRestError(400, 'socket_id must be of the form 123.456');
+    if (Buffer.byteLength(data) > maxEventBytes)
+      throw new PusherRestError(413, `Payload too large: data is over ${maxEventBytes} bytes`);
+    if (!Array.isArray(channels) || channels.length === 0)
+      throw new PusherRestError(400, 'channels must be a non-empty array');
+    if (channels.length > maxChannelsPerEvent)
+      throw new PusherRestError(400, `at most ${maxChannelsPerEvent} channels per event`);
+    if (socketId !== undefined && (typeof socketId !== 'string' || !SOCKET_ID.test(socketId)))
+      throw new PusherRestError(400, 'socket_id must be of the form 123.456');
     return { name, data, channels: channels.map((c) => channelOf(app, c)), socketId, info: infoOf(body.info) };
   }
 
   /** Publishes to each channel; with `info`, answers each channel's counts after it. */
   private async publish(app: PusherApp, event: ReturnType<PusherRest['event']>): Promise<Record<string, Json>> {
-    const envelope: PusherEnvelope = event.socketId === undefined ? { e: event.name, d: event.data } : { e: event.name, d: event.data, x: event.socketId };
+    const envelope: PusherEnvelope =
+      event.socketId === undefined
+        ? { e: event.name, d: event.data }
+        : { e: event.name, d: event.data, x: event.socketId };
     await Promise.all(event.channels.map((c) => app.running!.service.publish(c.internal, envelope)));
     if (event.info.length === 0) return {};
-    const answers = await Promise.all(event.channels.map(async (c) => [c.name, await this.counts(app, c, event.info)] as const));
+    const answers = await Promise.all(
+      event.channels.map(async (c) => [c.name, await this.counts(app, c, event.info)] as const),
+    );
     return Object.fromEntries(answers);
   }
 
   private async list(app: PusherApp, query: Map<string, string>): Promise<unknown> {
     const prefix = decodeURIComponent(query.get('filter_by_prefix') ?? '');
     const info = infoOf(query.get('info'));
-    if (info.includes('user_count') && !prefix.startsWith('presence-')) throw new PusherRestError(400, 'user_count needs filter_by_prefix=presence-');
+    if (info.includes('user_count') && !prefix.startsWith('presence-'))
+      throw new PusherRestError(400, 'user_count needs filter_by_prefix=presence-');
     const totals = new Map<string, number>();
     for (const answer of (await app.running!.node.cluster.survey('channels')).values()) {
       for (const [internal, count] of Object.entries(answer as Record<string, number>)) {
         const name = app.channels.nameOf(internal);
-        if (name !== undefined && name.startsWith(prefix) && !name.startsWith('#')) totals.set(name, (totals.get(name) ?? 0) + count);
+        if (name?.startsWith(prefix) && !name.startsWith('#')) totals.set(name, (totals.get(name) ?? 0) + count);
       }
     }
     const channels: Record<string, Json> = {};
@@ -128,15 +154,21 @@ export class PusherRest {
 
   private async channelInfo(app: PusherApp, channel: PusherChannel, info: string[]): Promise<unknown> {
     const counts = await this.counts(app, channel, ['subscription_count', ...info]);
-    return { occupied: (counts.subscription_count as number) > 0, ...(info.includes('subscription_count') ? { subscription_count: counts.subscription_count } : {}), ...(info.includes('user_count') ? { user_count: counts.user_count } : {}) };
+    return {
+      occupied: (counts.subscription_count as number) > 0,
+      ...(info.includes('subscription_count') ? { subscription_count: counts.subscription_count } : {}),
+      ...(info.includes('user_count') ? { user_count: counts.user_count } : {}),
+    };
   }
 
   /** Subscriptions across the cluster (the presence store's count of entries) and, on presence channels, users. */
   private async counts(app: PusherApp, channel: PusherChannel, info: string[]): Promise<Json> {
-    if (info.includes('user_count') && channel.kind !== 'presence') throw new PusherRestError(400, 'user_count is for presence channels only');
+    if (info.includes('user_count') && channel.kind !== 'presence')
+      throw new PusherRestError(400, 'user_count is for presence channels only');
     const service = app.running!.service;
     const counts: Json = {};
-    if (info.includes('subscription_count')) counts.subscription_count = channel.kind === 'user' ? 0 : (await service.presenceStats(channel.internal)).clients;
+    if (info.includes('subscription_count'))
+      counts.subscription_count = channel.kind === 'user' ? 0 : (await service.presenceStats(channel.internal)).clients;
     if (info.includes('user_count')) counts.user_count = (await this.users(app, channel)).length;
     return counts;
   }
@@ -174,11 +206,18 @@ function parseBody(body: Buffer): Json {
   } catch {
     throw new PusherRestError(400, 'body is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new PusherRestError(400, 'body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new PusherRestError(400, 'body must be a JSON object');
   return value as Json;
 }
 
 function send(res: ServerResponse, status: number, text: string, type: string): void {
   const close = bodyUnread(res.req) ? { connection: 'close' } : {};
-  res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'content-length': Buffer.byteLength(text), ...close }).end(text);
+  res
+    .writeHead(status, {
+      'content-type': `${type}; charset=utf-8`,
+      'content-length': Buffer.byteLength(text),
+      ...close,
+    })
+    .end(text);
 }

@@ -1,11 +1,27 @@
-import { WebSocketServer, type AcceptedConnection, type CloseInfo, type PreparedMessage, type ShellListener, type SocketShell } from '@switchboard/websocket';
+import {
+  WebSocketServer,
+  type AcceptedConnection,
+  type CloseInfo,
+  type PreparedMessage,
+  type ShellListener,
+  type SocketShell,
+} from '@switchboard/websocket';
 import type { Push, Reply } from '@switchboard/wire';
-import { UNBOUND, type FrameCache, type SessionInbound, type SharedMessage, type Transport, type TransportInfo } from '../../transports/transport.js';
+import {
+  UNBOUND,
+  type FrameCache,
+  type SessionInbound,
+  type SharedMessage,
+  type Transport,
+  type TransportInfo,
+} from '../../transports/transport.js';
 import type { PusherCodec } from './pusher-codec.js';
 import type { PusherConnection, PusherOutput } from './pusher-connection.js';
 
 /** One text frame for every Pusher subscriber of a shared message (of one app: the codec is the app's). */
-const FRAMES: FrameCache<PreparedMessage> = { frame: (message) => WebSocketServer.prepare(message.bytes, false, { compress: message.compress }) };
+const FRAMES: FrameCache<PreparedMessage> = {
+  frame: (message) => WebSocketServer.prepare(message.bytes, false, { compress: message.compress }),
+};
 
 /**
  * The I/O shell of one Pusher connection: its WebSocket on one side, its
@@ -89,7 +105,8 @@ export class PusherTransport implements Transport, TransportInfo, ShellListener 
   /** @internal Any frame shows the client alive (`pusher:ping`, `pusher:pong`, events). */
   onMessage(data: Buffer, binary: boolean): void {
     this.inbound.alive();
-    if (binary) return this.apply({ commands: [], frames: [], close: { code: 1003, reason: 'Pusher frames are text' } });
+    if (binary)
+      return this.apply({ commands: [], frames: [], close: { code: 1003, reason: 'Pusher frames are text' } });
     this.apply(this.translator.receive(data.toString('utf8'), performance.now()));
   }
 
