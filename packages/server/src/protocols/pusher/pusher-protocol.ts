@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type AcceptedConnection, type AcceptRateOptions } from '@switchboard/websocket';
+import { redactUrl, WebSocketServer, type AcceptedConnection, type AcceptRateOptions } from '@switchboard/websocket';
 import { originCheck } from '../../auth/origin-policy.js';
 import type { ProtocolEndpoints, ProtocolNode } from '../../client-protocol.js';
 import type { Logger } from '../../logger.js';
@@ -106,15 +106,15 @@ export class PusherProtocol implements ProtocolEndpoints {
     const url = new URL(target, 'http://pusher');
     const app = this.byKey.get(decodeURIComponent(url.pathname.slice('/app/'.length)));
     const version = url.searchParams.get('protocol');
-    if (!app) return refuse(connection, PusherErrorCode.UnknownApp, 'Application does not exist');
-    if (version === null) return refuse(connection, PusherErrorCode.NoProtocol, 'No protocol version supplied');
+    if (!app) return this.refuse(connection, PusherErrorCode.UnknownApp, 'Application does not exist');
+    if (version === null) return this.refuse(connection, PusherErrorCode.NoProtocol, 'No protocol version supplied');
     if (!VERSIONS.has(version))
-      return refuse(connection, PusherErrorCode.UnsupportedProtocol, `Unsupported protocol version ${version}`);
+      return this.refuse(connection, PusherErrorCode.UnsupportedProtocol, `Unsupported protocol version ${version}`);
     const max = app.options.maxConnections;
     if (max > 0 && app.connections >= max)
-      return refuse(connection, PusherErrorCode.OverQuota, 'Application is over connection quota');
+      return this.refuse(connection, PusherErrorCode.OverQuota, 'Application is over connection quota');
     const running = app.running;
-    if (!running) return refuse(connection, PusherErrorCode.Reconnect, 'Server is starting');
+    if (!running) return this.refuse(connection, PusherErrorCode.Reconnect, 'Server is starting');
     const translator = new PusherConnection(app, performance.now());
     app.connections++;
     const transport = new PusherTransport(connection, app.codec, translator, () => app.connections--);
@@ -131,11 +131,12 @@ export class PusherProtocol implements ProtocolEndpoints {
       running.session,
     );
   }
-}
 
-/** `pusher:error` then the close with its code: what pusher-js reads to decide whether to reconnect. */
-function refuse(connection: AcceptedConnection, code: number, message: string): void {
-  const shell = connection.open(NO_LISTENER);
-  shell.send(Buffer.from(pusherFrame('pusher:error', { code, message })), false);
-  shell.close(code, message);
+  /** `pusher:error` then the close with its code: what pusher-js reads to decide whether to reconnect. */
+  private refuse(connection: AcceptedConnection, code: number, message: string): void {
+    this.log.debug?.({ code, url: redactUrl(connection.request.target) }, `Pusher connection refused: ${message}`);
+    const shell = connection.open(NO_LISTENER);
+    shell.send(Buffer.from(pusherFrame('pusher:error', { code, message })), false);
+    shell.close(code, message);
+  }
 }
