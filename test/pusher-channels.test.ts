@@ -86,7 +86,7 @@ describe('Pusher channels, client events and close codes', () => {
     assert.match(JSON.stringify(errors), /not enabled/);
   });
 
-  it('4001 unknown app, 4008 no protocol version, 4007 unsupported version: pusher:error, then the close', async () => {
+  it('4001 unknown app, 4008 no protocol version, 4007 unsupported version: pusher:error, then the close; protocol 6 is served', async () => {
     for (const [path, code] of [
       [WS_PATH('no-such-key'), 4001],
       ['/app/app1-key', 4008],
@@ -96,6 +96,10 @@ describe('Pusher channels, client events and close codes', () => {
       assert.equal(await peer.closed, code, path);
       assert.equal((peer.frames[0].data as { code: number }).code, code);
     }
+    // Protocol 6 (older clients such as pysher) is served like 7.
+    const older = await rawPusher(port, '/app/app1-key?protocol=6&client=Pysher');
+    await older.next('pusher:connection_established');
+    older.ws.close();
   });
 
   it('4009 for a forged sign-in', async () => {
