@@ -6,10 +6,10 @@ import {
   type Reply,
   type ReplyError,
 } from '@switchboard/wire';
+import { TokenBucket } from '../../sessions/token-bucket.js';
 import type { PusherChannel, PusherChannels } from './pusher-channels.js';
 import {
   isEnvelope,
-  memberOf,
   pusherFrame,
   TERMINATE_EVENT,
   type MemberData,
@@ -17,6 +17,7 @@ import {
   type PusherEnvelope,
 } from './pusher-codec.js';
 import { PusherErrorCode, pusherCloseCode } from './pusher-error-code.js';
+import { PresenceMembers } from './presence-members.js';
 import { authMatches, socketIdOf } from './pusher-signature.js';
 
 /** What the connection must do after an input: commands for its session, frames for its client, maybe a close. */
@@ -46,9 +47,8 @@ interface ChannelState {
   live: boolean;
   /** This connection's presence user. */
   userId?: string;
-  /** Presence: connections by client id → user, and connections per user (one member event per user). */
-  members?: Map<string, string>;
-  users?: Map<string, number>;
+  /** Presence: who is in, counted per user (one member event per user). */
+  members?: PresenceMembers;
   /** A cache channel's last event is still being read. */
   cachePending?: boolean;
   early: Push[];
@@ -82,15 +82,15 @@ export class PusherConnection {
   private readonly subscribed = new Map<string, ChannelState>();
   /** The signed-in user (`pusher:signin`). */
   private user: string | undefined;
-  private tokens: number;
-  private refilledAt: number;
+  /** `clientEventsPerSecond`, with a burst of as many. */
+  private readonly clientEvents: TokenBucket;
 
   constructor(
     private readonly app: PusherAppContext,
     now: number,
   ) {
-    this.tokens = app.channels.app.clientEventsPerSecond;
-    this.refilledAt = now;
+    const perSecond = app.channels.app.clientEventsPerSecond;
+    this.clientEvents = new TokenBucket({ perSecond, burst: perSecond }, now);
   }
 
   /** The implicit `connect` that `connection_established` answers. */
@@ -221,9 +221,9 @@ export class PusherConnection {
       }
       return true;
     }
-    if (push.push === 'join' && state.members) return this.joined(state, push.info) ? true : done();
+    if (push.push === 'join' && state.members) return state.members.joined(push.info) ? true : done();
     // A leave carries no channel data: the user is known from the join, so the frame is made here.
-    const gone = push.push === 'leave' && state.members ? this.left(state, push.info.clientId) : undefined;
+    const gone = push.push === 'leave' && state.members ? state.members.left(push.info.clientId) : undefined;
     return done({
       frames:
         gone === undefined
@@ -316,25 +316,10 @@ export class PusherConnection {
   }
 
   private membersAnswered(state: ChannelState, clients: ClientInfo[]): PusherOutput {
-    const members = new Map<string, string>();
-    const users = new Map<string, number>();
-    const hash: Record<string, unknown> = {};
-    for (const client of clients) {
-      const member = memberOf(client);
-      if (!member || members.has(client.clientId)) continue;
-      members.set(client.clientId, member.user_id);
-      users.set(member.user_id, (users.get(member.user_id) ?? 0) + 1);
-      hash[member.user_id] = member.user_info ?? null;
-    }
-    state.members = members;
-    state.users = users;
-    const ids = [...users.keys()];
+    state.members = new PresenceMembers(clients);
+    const presence = state.members.list(clients);
     return this.goLive(state, [
-      pusherFrame(
-        'pusher_internal:subscription_succeeded',
-        { presence: { ids, hash, count: ids.length } },
-        state.channel.name,
-      ),
+      pusherFrame('pusher_internal:subscription_succeeded', { presence }, state.channel.name),
     ]);
   }
 
@@ -376,27 +361,6 @@ export class PusherConnection {
     return output;
   }
 
-  /** Counts a join: true when it is the user's first connection in the channel. */
-  private joined(state: ChannelState, info: ClientInfo): boolean {
-    const member = memberOf(info);
-    if (!member || state.members!.has(info.clientId)) return false;
-    state.members!.set(info.clientId, member.user_id);
-    const count = (state.users!.get(member.user_id) ?? 0) + 1;
-    state.users!.set(member.user_id, count);
-    return count === 1;
-  }
-
-  /** Counts a leave: the user when it was their last connection in the channel. */
-  private left(state: ChannelState, clientId: string): string | undefined {
-    const userId = state.members!.get(clientId);
-    if (userId === undefined) return undefined;
-    state.members!.delete(clientId);
-    const count = (state.users!.get(userId) ?? 1) - 1;
-    if (count > 0) state.users!.set(userId, count);
-    else state.users!.delete(userId);
-    return count === 0 ? userId : undefined;
-  }
-
   /** The server ended a subscription (publications lost between nodes: 3010): subscribed again, as the client would. */
   private resubscribe(internal: string): PusherOutput {
     const name = this.app.channels.nameOf(internal);
@@ -435,12 +399,13 @@ export class PusherConnection {
       return refuse('client events go on private and presence channels only');
     const size = Buffer.byteLength(typeof data === 'string' ? data : (JSON.stringify(data) ?? ''));
     if (size > app.maxEventBytes) return refuse(`event data is over ${app.maxEventBytes} bytes`);
-    const rate = app.clientEventsPerSecond;
-    this.tokens = Math.min(rate, this.tokens + ((now - this.refilledAt) * rate) / 1000);
-    this.refilledAt = now;
-    if (this.tokens < 1)
-      return done({ frames: [error(PusherErrorCode.ClientEventRate, `at most ${rate} client events per second`)] });
-    this.tokens -= 1;
+    if (!this.clientEvents.take(now)) {
+      return done({
+        frames: [
+          error(PusherErrorCode.ClientEventRate, `at most ${app.clientEventsPerSecond} client events per second`),
+        ],
+      });
+    }
     const envelope: PusherEnvelope = { e: event, d: data, x: this.socketId };
     if (state.userId !== undefined) envelope.u = state.userId;
     return done({
