@@ -1,17 +1,18 @@
 // One load-generator process. Speaks raw RFC 6455 with frames masked once up front (a fixed mask
 // per frame is legal to send; it keeps the generator cheap), Engine.IO v4 text packets for
-// Socket.IO, and the Switchboard protocol (connect + subscribe; JSON or MessagePack) for our real-time server.
+// Socket.IO, and the Switchboard protocol (connect + subscribe; JSON or MessagePack) or the Pusher protocol
+// (connection_established, then pusher:subscribe; publications through its signed REST API) for our real-time server.
 // Replies are counted with our sans-I/O FrameParser, never inflated.
 // Prints "START" when measuring begins and "RESULT {json}" at the end; in channel mode also
 // "JOINED" once every subscriber is in, then waits for a line on stdin (the orchestrator reads
 // the server's memory meanwhile) before it publishes.
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import zlib from 'node:zlib';
 import { Reservoir, now, percentile } from '@switchboard/loadtest';
 import { FrameParser, type FrameHeader } from '@switchboard/protocol';
 import { publicationData, publicationText, readSeq, seqOffset, type Protocol } from './lib/channel-payload.js';
-import { API_KEY, CHANNEL } from './lib/realtime-bench.js';
+import { API_KEY, CHANNEL, PUSHER_APP, PUSHER_CHANNEL } from './lib/realtime-bench.js';
 import { joinMessages, joinReplyId, switchboardCodec } from './lib/switchboard-wire.js';
 
 export interface LoadConfig {
@@ -36,13 +37,16 @@ const config = JSON.parse(process.argv[2]) as LoadConfig;
 const sio = config.protocol === 'socketio';
 const switchboard = config.protocol === 'switchboard' || config.protocol === 'switchboard-msgpack';
 const codec = switchboard ? switchboardCodec(config.protocol as 'switchboard') : undefined;
+const pusher = config.protocol === 'pusher';
 /** Bytes the subscribers received while measuring: frames, headers and all. */
 const wire = { counting: false, bytes: 0 };
 const ports = config.ports ?? [config.port];
 let opened = 0;
 /** Enough of each frame to read a timestamp, also from a Socket.IO event with a base64 payload, and a whole channel publication. */
 const HEAD_BYTES = 192;
-const PATH = sio ? '/socket.io/?EIO=4&transport=websocket' : switchboard ? '/connection/websocket' : '/';
+const PATH = sio ? '/socket.io/?EIO=4&transport=websocket' : switchboard ? '/connection/websocket' : pusher ? `/app/${PUSHER_APP.key}?protocol=7&client=bench` : '/';
+/** Pusher: the subscribe sent once `connection_established` came. */
+const PUSHER_JOIN = maskedFrame(0x81, Buffer.from(JSON.stringify({ event: 'pusher:subscribe', data: { channel: PUSHER_CHANNEL } })));
 
 function maskedFrame(firstByte: number, payload: Buffer): Buffer {
   const len = payload.length;
@@ -102,7 +106,7 @@ function open(onFrame: (head: Buffer) => void): Promise<Conn> {
     let head = Buffer.alloc(0);
     let frameHead: Buffer[] = [];
     let frameHeadLen = 0;
-    let ready = !sio && !switchboard;
+    let ready = !sio && !switchboard && !pusher;
     let header: FrameHeader;
     const parser = new FrameParser(
       { role: 'client', allowedRsv: 0x40, maxFrameLength: 1 << 30 },
@@ -139,6 +143,10 @@ function open(onFrame: (head: Buffer) => void): Promise<Conn> {
             } catch (error) {
               return reject(error);
             }
+          } else if (pusher) {
+            const text = bytes.toString();
+            if (text.includes('"pusher:connection_established"')) socket.write(PUSHER_JOIN);
+            else ready = text.includes('"pusher_internal:subscription_succeeded"');
           } else if (bytes[0] === 0x30 && bytes[1] === 0x7b) {
             // Engine.IO: "0{…}" is the open packet; answer "40", then "40{…}" acknowledges the namespace.
             socket.write(maskedFrame(0x81, Buffer.from('40')));
@@ -364,7 +372,7 @@ async function main(): Promise<void> {
     console.log('JOINED');
     await new Promise((resolve) => process.stdin.once('data', resolve).once('end', resolve));
     for (const conn of subscribers) conn.socket.on('data', (chunk: Buffer) => wire.counting && (wire.bytes += chunk.length));
-    send = await (switchboard ? httpPublisher() : socketPublisher());
+    send = await (switchboard ? httpPublisher(apiPublish) : pusher ? httpPublisher(pusherTrigger) : socketPublisher());
     for (let d = 0; d < config.depth; d++) publish();
     await new Promise((r) => setTimeout(r, 500)); // warm-up
     measuring = wire.counting = true;
@@ -393,11 +401,11 @@ async function main(): Promise<void> {
 }
 
 /**
- * Publishes through our server's HTTP API on one keep-alive connection, pipelined (requests do not
- * wait for answers, as messages on a ws or Socket.IO publisher connection do not), so publications
- * keep their order. Every answer must be 200.
+ * Publishes through our server's HTTP API (`request` makes each request's text) on one keep-alive
+ * connection, pipelined (requests do not wait for answers, as messages on a ws or Socket.IO publisher
+ * connection do not), so publications keep their order. Every answer must be 200.
  */
-async function httpPublisher(): Promise<(data: string) => void> {
+async function httpPublisher(request: (data: string) => string): Promise<(data: string) => void> {
   const socket = connect(config.port, '127.0.0.1');
   socket.setNoDelay(true);
   await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
@@ -411,11 +419,22 @@ async function httpPublisher(): Promise<(data: string) => void> {
       answers = answers.slice(end + 4 + length);
     }
   });
-  const head = `POST /api/publish HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: apikey ${API_KEY}\r\nContent-Type: application/json\r\n`;
-  return (data) => {
-    const body = `{"channel":"${CHANNEL}","data":${data}}`;
-    socket.write(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  };
+  return (data) => socket.write(request(data));
+}
+
+/** `POST /api/publish`, the native HTTP API. */
+function apiPublish(data: string): string {
+  const body = `{"channel":"${CHANNEL}","data":${data}}`;
+  return `POST /api/publish HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: apikey ${API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/** `POST /apps/{id}/events`, signed as the Pusher SDK signs it (the signing is the generator's cost, not the server's). */
+function pusherTrigger(data: string): string {
+  const body = JSON.stringify({ name: 'p', channels: [PUSHER_CHANNEL], data });
+  const path = `/apps/${PUSHER_APP.id}/events`;
+  const query = `auth_key=${PUSHER_APP.key}&auth_timestamp=${Math.floor(Date.now() / 1000)}&auth_version=1.0&body_md5=${createHash('md5').update(body).digest('hex')}`;
+  const signature = createHmac('sha256', PUSHER_APP.secret).update(`POST\n${path}\n${query}`).digest('hex');
+  return `POST ${path}?${query}&auth_signature=${signature} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
 /** Publishes as a ws or Socket.IO client whose messages the server broadcasts; it gets its own broadcasts too, uncounted. */

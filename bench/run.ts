@@ -50,6 +50,7 @@ const ALL_IMPLS: Impl[] = [
   { name: 'switchboard-server-msgpack', file: 'servers/switchboard-server.ts', protocol: 'switchboard-msgpack', realtime: true },
   // G with webhooks on: every lifecycle event goes to a receiver in this process (WEBHOOK_URL is set in main()).
   { name: 'switchboard-server-webhooks', file: 'servers/switchboard-server.ts', protocol: 'switchboard', realtime: true, env: { WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET } },
+  { name: 'switchboard-server-pusher', file: 'servers/switchboard-server.ts', protocol: 'pusher', realtime: true },
   { name: 'switchboard-server-deflate', file: 'servers/switchboard-server.ts', protocol: 'switchboard', realtime: true, env: { COMPRESSION: '1' }, deflate: true },
   { name: 'switchboard-3-nodes-redis', file: 'servers/switchboard-cluster.ts', protocol: 'switchboard', realtime: true, broker: 'Redis' },
   { name: 'switchboard-3-nodes-nats', file: 'servers/switchboard-cluster.ts', protocol: 'switchboard', realtime: true, broker: 'NATS', env: { ENGINE: 'nats' } },
@@ -210,6 +211,35 @@ const ALL_SCENARIOS: Scenario[] = [
       cpuPerUnit: m.cpu / r.deliveries,
       extra: `${(r.publications / r.seconds).toFixed(0)} publications/s; ${(m.writes / r.deliveries).toFixed(3)} writes/delivery; ${m.brokerCpu === undefined ? '' : `${m.broker} CPU ${((100 * m.brokerCpu) / m.wall).toFixed(1)} % (${(m.brokerCpu / r.publications).toFixed(0)} µs/publication); `}latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
     }),
+  },
+  {
+    // The Pusher protocol on the same server and load as G: pusher-js-like subscribers (connection_established,
+    // pusher:subscribe) of one public channel, publications through the signed REST API (POST /apps/{id}/events).
+    id: 'P',
+    title: `Pusher-protocol fan-out, ${CHANNEL_SUBSCRIBERS} subscribers, 64 B JSON data, vs the native protocol`,
+    unit: 'deliveries/s',
+    load: { ...base, mode: 'channel', connections: CHANNEL_SUBSCRIBERS, depth: 4 },
+    impls: ['switchboard-server', 'switchboard-server-pusher'],
+    baseline: 'switchboard-server',
+    memory: true,
+    score: (r, m) => {
+      const perConn = (k: keyof Memory) => ((m.memJoined![k] - m.memBefore![k]) / CHANNEL_SUBSCRIBERS).toFixed(0);
+      return {
+        value: r.deliveries / r.seconds,
+        cpuPerUnit: m.cpu / r.deliveries,
+        extra: `wire ${(r.wireBytes / r.deliveries).toFixed(1)} B/delivery; ${(m.writes / r.deliveries).toFixed(3)} writes/delivery; per conn after GC: RSS ${perConn('rss')} B, heap ${perConn('heap')} B; latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+      };
+    },
+  },
+  {
+    // The cost of joining: upgrade, connect (connection_established), subscribe, its reply; then RST.
+    id: 'P2',
+    title: 'Pusher-protocol joins (handshake + subscribe), concurrency 50, vs the native protocol',
+    unit: 'joins/s',
+    load: { ...base, mode: 'handshake', connections: 50 },
+    impls: ['switchboard-server', 'switchboard-server-pusher'],
+    baseline: 'switchboard-server',
+    score: (r, m) => ({ value: r.handshakes / r.seconds, cpuPerUnit: m.cpu / r.handshakes, extra: '' }),
   },
 ];
 const SCENARIOS = ALL_SCENARIOS.filter((s) => !only || only.includes(s.id) || only.includes(s.id[0]));

@@ -1,9 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import type { ClientProtocol, ProtocolHost } from './transports/transport.js';
+import type { Engine } from '@switchboard/engine';
+import type { Command } from '@switchboard/wire';
+import type { ConnectionRequest } from './auth/identity.js';
+import type { ClusterControl } from './cluster/cluster-control.js';
+import type { SessionServices } from './sessions/session-services.js';
+import type { ClientProtocol, ProtocolHost, Transport } from './transports/transport.js';
 
 export type { ClientProtocol, ProtocolHost };
+
+/** The running node, as a protocol's endpoints see it once it is built (`ProtocolEndpoints.start`). */
+export interface ProtocolNode {
+  readonly engine: Engine;
+  readonly cluster: ClusterControl;
+  /** The node's session services: a protocol may open its sessions with its own (its namespaces, authentication, hooks). */
+  readonly session: SessionServices;
+  /** `ProtocolHost.open`, with the session's services. */
+  open(transport: Transport, request: ConnectionRequest, opening: readonly Command[], services: SessionServices): void;
+}
 
 /**
  * One client protocol's endpoints on the node's port (its WebSocket paths, its
@@ -22,6 +37,8 @@ export interface ProtocolEndpoints {
   extendedConnect(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, path: string): boolean;
   /** Serves an HTTP request it owns; false: not its path. Called once the node runs. */
   request(req: IncomingMessage, res: ServerResponse, path: string): boolean;
+  /** The node is built (engine started, cluster joined): called once, before the node takes connections. */
+  start?(node: ProtocolNode): void;
   /** Closes its listeners' pending handshakes; sessions are closed by the server. */
   close(): Promise<void>;
 }

@@ -26,3 +26,4 @@ export { LIFECYCLE_DEFAULTS, type LifecycleOptions } from './events/lifecycle-op
 export { WEBHOOK_DEFAULTS, type WebhookOptions } from './webhooks/webhook-options.js';
 export type { WebhookView } from './webhooks/webhook-dispatcher.js';
 export { EventsUnsupportedError } from './lifecycle-node.js';
+export { parsePusherApp, PUSHER_APP_DEFAULTS, type PusherOptions, type PusherAppOptions } from './protocols/pusher/pusher-options.js';

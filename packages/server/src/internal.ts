@@ -7,3 +7,6 @@ export { parseChannelName, ChannelNameError, type ChannelName } from './channels
 export { resolveNamespaceOptions, NAMESPACE_DEFAULTS } from './channels/namespace-options.js';
 export { LifecycleEmitter } from './events/lifecycle-emitter.js';
 export { NodeReaper } from './events/node-reaper.js';
+export { PusherConnection, type PusherOutput } from './protocols/pusher/pusher-connection.js';
+export { PusherApp } from './protocols/pusher/pusher-app.js';
+export { resolvePusherOptions } from './protocols/pusher/pusher-options.js';

@@ -278,6 +278,13 @@ export const SERVER_OPTION_PROPERTIES = {
     details: '[webhooks.md](webhooks.md#configuration).',
     defaultText: '`{ nodeTtlMs: 15000, sweepIntervalMs: 5000, leaseMs: 10000, pollMs: 250 }`',
   }),
+  pusher: option(anyObject(), {
+    description:
+      'Pusher Channels apps served on the same port (WebSocket `/app/{key}`, REST `/apps/{id}/`): ' +
+      '{ apps: [{ id, key, secret, clientEvents?, maxConnections?, … }] }.',
+    details: '[pusher.md](pusher.md#configuration).',
+    defaultText: 'none',
+  }),
   nodeId: option(Type.String({ minLength: 1 }), {
     description: 'Node id in the cluster.',
     defaultText: 'random 8 characters',

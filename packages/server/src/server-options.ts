@@ -24,6 +24,7 @@ import {
   compileOptionsCheck,
   defaultsOf,
 } from './server-options-schema.js';
+import { resolvePusherOptions, type PusherOptions, type ResolvedPusherOptions } from './protocols/pusher/pusher-options.js';
 
 export interface ServerOptions {
   /** Namespaces by name; a channel `ns:name` follows `namespaces[ns]`. @default {} */
@@ -173,6 +174,8 @@ export interface ServerOptions {
   nodeId?: string;
   /** Human name of this node in `info`. @default the host name */
   nodeName?: string;
+  /** Pusher Channels apps served on the same port: WebSocket `/app/{key}`, REST `/apps/{id}/` (docs/pusher.md). @default none */
+  pusher?: PusherOptions;
 }
 
 export type ResolvedServerOptions = Required<
@@ -189,6 +192,7 @@ export type ResolvedServerOptions = Required<
     | 'apiCorsOrigins'
     | 'webhooks'
     | 'lifecycle'
+    | 'pusher'
   >
 > & {
   webhooks: ResolvedWebhook[];
@@ -202,6 +206,7 @@ export type ResolvedServerOptions = Required<
   personalNamespace: string | undefined;
   engine: EngineFactory | undefined;
   hooks: ServerHooks;
+  pusher: ResolvedPusherOptions | undefined;
 };
 
 /** Compile-time: the schema and the interface name the same keys (a key in one only fails `tsc`, naming it). */
@@ -249,6 +254,7 @@ export function resolveServerOptions(
     proxy: options.proxy === undefined ? undefined : resolveProxyOptions(options.proxy),
     webhooks: resolveWebhooks(options.webhooks ?? []),
     lifecycle: resolveLifecycleOptions(options.lifecycle),
+    pusher: options.pusher === undefined ? undefined : resolvePusherOptions(options.pusher),
   };
 }
 

@@ -26,6 +26,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { nodeStats } from './metrics/node-stats.js';
 import { ServerMetrics, namespaceOf } from './metrics/server-metrics.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
+import { PusherProtocol } from './protocols/pusher/pusher-protocol.js';
 import { SwitchboardProtocol } from './protocols/switchboard/switchboard-protocol.js';
 import { BackendProxy } from './proxy/backend-proxy.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
@@ -56,7 +57,6 @@ export class SwitchboardServer implements ProtocolHost {
   private starting: Promise<NodeParts> | undefined;
   /** The client protocols this node speaks, each with its endpoints; the first that takes a request serves it. */
   private readonly protocols: readonly ProtocolEndpoints[];
-  private readonly native: SwitchboardProtocol;
   private readonly api: ApiHandler;
   private readonly sessions = new SessionRegistry();
   private readonly startedAt = Date.now();
@@ -90,8 +90,10 @@ export class SwitchboardServer implements ProtocolHost {
     });
     this.metricsSource = this.metrics.registry;
     this.heartbeat = new Heartbeat(() => this.sessions.all(), this.options.pingIntervalMs, this.options.pongTimeoutMs);
-    this.native = new SwitchboardProtocol(this, this.options, this.metrics, log);
-    this.protocols = [this.native];
+    this.protocols = [
+      new SwitchboardProtocol(this, this.options, this.metrics, log),
+      ...(this.options.pusher ? [new PusherProtocol({ ...this.options, pusher: this.options.pusher }, this.metrics, log)] : []),
+    ];
     this.api = new ApiHandler(this.options.apiKey, () => this.core?.api, this.options.apiCorsOrigins);
     this.health = new HealthCheck(
       {
@@ -324,7 +326,7 @@ export class SwitchboardServer implements ProtocolHost {
       drain: (plan) => this.drain(plan),
       webhooks: lifecycle?.dispatcher,
     };
-    this.native.startHttp(cluster);
+    for (const protocol of this.protocols) protocol.start?.({ engine, cluster, session, open: (...args) => this.open(...args) });
     presence.start();
     hub.startPositionChecks(o.positionCheckIntervalMs);
     this.heartbeat.start();
@@ -337,10 +339,11 @@ export class SwitchboardServer implements ProtocolHost {
    * Opens a session over any transport: every protocol's endpoints use it, and
    * so can a test or an embedder with a `MemoryTransport`. `opening` are
    * commands built from the request, run as if the client sent them (a
-   * unidirectional stream's `connect`). Before `start()` has finished, and
-   * during a drain, the transport is closed with 3001 or 3401.
+   * unidirectional stream's `connect`); `services`, a protocol's own session
+   * services (`ProtocolNode.open`). Before `start()` has finished, and during a
+   * drain, the transport is closed with 3001 or 3401.
    */
-  open(transport: Transport, request?: ConnectionRequest, opening?: readonly Command[]): void {
+  open(transport: Transport, request?: ConnectionRequest, opening?: readonly Command[], services?: SessionServices): void {
     const core = this.core;
     if (!core) return transport.close(DisconnectCode.Shutdown, 'server is not running');
     if (this.draining) return transport.close(DisconnectCode.Draining, drainCloseReason(this.options.drainReconnectWindowMs));
@@ -349,7 +352,7 @@ export class SwitchboardServer implements ProtocolHost {
       this.log.debug?.({ connections: this.sessions.size, maxConnections: max }, 'connection refused: node full (3400)');
       return transport.close(DisconnectCode.TooManyConnections, withReconnectAfter('node full', { minMs: 1000, maxMs: 10_000 }));
     }
-    const session = new Session(core.session, transport, request);
+    const session = new Session(services ?? core.session, transport, request);
     transport.bind(session);
     if (opening) session.receive(opening);
   }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Type } from '@sinclair/typebox';
-import { compileOptionsCheck, type JwtOptions, type ServerOptions } from '@switchboard/server';
+import { compileOptionsCheck, parsePusherApp, type JwtOptions, type PusherAppOptions, type ServerOptions } from '@switchboard/server';
 import { resolveNatsEngineOptions } from '@switchboard/engine-nats';
 import { parseRedisUrl } from '@switchboard/engine-redis';
 import { UsageError } from '../usage-error.js';
@@ -202,6 +202,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
   for (const key of SERVER_KEYS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
   server.jwt = withSecret(merged.jwt as JwtOptions | undefined, merged.jwtSecret as string | undefined);
   server.webhooks = withFlagWebhook(merged);
+  server.pusher = withFlagPusherApps(merged.pusher as ServerOptions['pusher'], merged.pusherApps as string[] | undefined);
   const { tlsCert, tlsKey } = merged;
   if ((tlsCert === undefined) !== (tlsKey === undefined))
     throw new UsageError(
@@ -311,4 +312,23 @@ function withFlagWebhook(merged: Record<string, unknown>): ServerOptions['webhoo
       'give --webhook URL and --webhook-secret whsec_…, or SWITCHBOARD_WEBHOOK_URL and SWITCHBOARD_WEBHOOK_SECRET',
     );
   return [...(list ?? []), { url, secret }];
+}
+
+/**
+ * The config file's `pusher`, with the apps of `--pusher-app` (or else SWITCHBOARD_PUSHER_APPS) merged in by id:
+ * a flag's ID:KEY:SECRET keeps the file's other options for that app.
+ */
+function withFlagPusherApps(file: ServerOptions['pusher'], given: string[] | undefined): ServerOptions['pusher'] {
+  if (given === undefined || given.length === 0) return file;
+  const apps = new Map<string, PusherAppOptions>((file?.apps ?? []).map((app) => [app.id, app]));
+  for (const text of given) {
+    let app: PusherAppOptions;
+    try {
+      app = parsePusherApp(text.trim());
+    } catch (error) {
+      throw new UsageError(`--pusher-app: ${(error as Error).message}`, HELP_HINT);
+    }
+    apps.set(app.id, { ...apps.get(app.id), ...app });
+  }
+  return { ...file, apps: [...apps.values()] };
 }

@@ -227,6 +227,17 @@ export const SERVE_OPTIONS = {
     env: 'SWITCHBOARD_WEBHOOK_SECRET',
     noFile: true,
   }),
+  pusherApps: meta(Type.Array(Type.String()), {
+    description:
+      'Serves a Pusher Channels app, ID:KEY:SECRET (repeat for several); the config file\'s pusher.apps with the ' +
+      'same id give its other options (docs/pusher.md).',
+    defaultText: 'none',
+    secret: true,
+    flag: 'pusher-app',
+    arg: 'ID:KEY:SECRET',
+    env: 'SWITCHBOARD_PUSHER_APPS',
+    noFile: true,
+  }),
   maxMessageSize: server('maxMessageSize', { env: 'SWITCHBOARD_MAX_MESSAGE_SIZE' }),
   maxConnections: server('maxConnections', { env: 'SWITCHBOARD_MAX_CONNECTIONS' }),
   nodeName: server('nodeName', { env: 'SWITCHBOARD_NODE_NAME' }),

@@ -165,6 +165,7 @@ export async function runServe(argv: string[]): Promise<void> {
   HTTP API      ${base}/api/<method>  (Authorization: apikey ${keyShown})
 ${tryIt({ base: `${scheme}://${reachable(address)}`, apiKey: shownKey, namespaces, tls: config.tls !== undefined })}
   http streams  ${base}${server.options.httpTransportsPath || '(off)'}/{sse,stream,poll}  (docs/transports.md)
+  pusher        ${describePusher(server, websocketUrl.slice(0, websocketUrl.indexOf(server.options.websocketPath)), base)}
   admin         ${admin ? `${base}/admin  (${adminSecret ? 'admin secret' : 'API key'})` : 'off'}
   health        ${base}/health/ready  (liveness: /health/live)
   metrics       ${base}/metrics  (${describeMetrics(server)})
@@ -222,6 +223,14 @@ ${tryIt({ base: `${scheme}://${reachable(address)}`, apiKey: shownKey, namespace
   if (slot === undefined) process.once('SIGINT', () => stop('SIGINT'));
   else process.on('SIGINT', () => {});
   process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The banner's pusher line: where Pusher clients and SDKs connect, and which apps. */
+function describePusher(server: SwitchboardServer, wsBase: string, base: string): string {
+  const pusher = server.options.pusher;
+  if (!pusher) return 'off (--pusher-app ID:KEY:SECRET)';
+  const apps = pusher.apps.map((a) => a.id).join(', ');
+  return `${wsBase}/app/<key>, REST ${base}/apps/<id>/  (apps ${apps}; docs/pusher.md)`;
 }
 
 /** The banner's proxy line: which events go to the backend, and where. */

@@ -26,7 +26,12 @@ export interface BodyLimits {
  * it is too slow, 400 when it is not a JSON object or the sender gives up.
  * Rejects on the first failure and stops reading (see `bodyUnread`).
  */
-export function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<Record<string, unknown>> {
+export async function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<Record<string, unknown>> {
+  return parseObject(await readBody(req, limits));
+}
+
+/** Reads a body's bytes within `limits`: 413 when it is too large, 408 when it is too slow, 400 when the sender gives up. */
+export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
   const { maxBytes, timeoutMs } = limits;
   if (Number(req.headers['content-length']) > maxBytes) return Promise.reject(tooLarge(maxBytes));
   return new Promise((resolve, reject) => {
@@ -40,11 +45,7 @@ export function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<
     };
     const onEnd = () => {
       done();
-      try {
-        resolve(parseObject(chunks, size));
-      } catch (error) {
-        reject(error);
-      }
+      resolve(Buffer.concat(chunks, size));
     };
     // 'aborted' / 'error': the sender went away mid-body; nobody will read the answer.
     const onAbort = () => fail(new ApiError(400, ReplyErrorCode.BadRequest, 'request body aborted'));
@@ -75,10 +76,10 @@ function tooLarge(maxBytes: number): ApiError {
   return new ApiError(413, ReplyErrorCode.LimitExceeded, `body over ${maxBytes} bytes`);
 }
 
-function parseObject(chunks: Buffer[], size: number): Record<string, unknown> {
+function parseObject(bytes: Buffer): Record<string, unknown> {
   let body: unknown;
   try {
-    body = size === 0 ? {} : JsonBytes.parse(Buffer.concat(chunks).toString('utf8'));
+    body = bytes.length === 0 ? {} : JsonBytes.parse(bytes.toString('utf8'));
   } catch {
     throw new ApiError(400, ReplyErrorCode.BadRequest, 'body is not valid JSON');
   }

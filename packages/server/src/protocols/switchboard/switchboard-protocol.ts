@@ -1,15 +1,30 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { JsonCodec, Subprotocol } from '@switchboard/wire';
+import type { AcceptRateOptions } from '@switchboard/websocket';
+import { JsonCodec, Subprotocol, type Codec } from '@switchboard/wire';
+import type { ResolvedJwtOptions } from '../../auth/jwt-options.js';
 import { originCheck } from '../../auth/origin-policy.js';
-import type { ProtocolEndpoints, ProtocolHost } from '../../client-protocol.js';
-import type { UpstreamBus } from '../../transports/http/upstream-requests.js';
+import type { ProtocolEndpoints, ProtocolHost, ProtocolNode } from '../../client-protocol.js';
 import type { Logger } from '../../logger.js';
 import type { ServerMetrics } from '../../metrics/server-metrics.js';
-import type { ResolvedServerOptions } from '../../server-options.js';
 import { HttpEndpoints } from '../../transports/http/http-endpoints.js';
 import { WebSocketEndpoint } from '../../transports/websocket/websocket-endpoint.js';
+
+/** The server options this protocol reads (`ResolvedServerOptions` is one; see server-options.ts for each). */
+export interface SwitchboardProtocolOptions {
+  readonly codecs: readonly Codec[];
+  readonly allowedOrigins: string[] | undefined;
+  readonly jwt: Pick<ResolvedJwtOptions, 'cookie'> | undefined;
+  readonly maxMessageSize: number;
+  readonly acceptRate: AcceptRateOptions | false;
+  readonly compression: false | { threshold?: number };
+  readonly websocketPath: string;
+  readonly httpTransportsPath: string | false;
+  readonly apiBodyTimeoutMs: number;
+  readonly forwardTimeoutMs: number;
+  readonly pongTimeoutMs: number;
+}
 
 /**
  * The `switchboard.v1` protocol's endpoints: WebSocket at `websocketPath`, its
@@ -17,7 +32,7 @@ import { WebSocketEndpoint } from '../../transports/websocket/websocket-endpoint
  * offered: the first codec; an unknown one: 400), over HTTP/1.1 and RFC 8441;
  * and the HTTP transports (SSE, HTTP streaming, long-polling) under
  * `httpTransportsPath`, which speak its JSON codec and need the cluster
- * (`startHttp`, once the node is built).
+ * (`start`, once the node is built).
  */
 export class SwitchboardProtocol implements ProtocolEndpoints {
   readonly name = 'switchboard.v1';
@@ -28,7 +43,7 @@ export class SwitchboardProtocol implements ProtocolEndpoints {
 
   constructor(
     private readonly host: ProtocolHost,
-    private readonly options: ResolvedServerOptions,
+    private readonly options: SwitchboardProtocolOptions,
     private readonly metrics: Pick<ServerMetrics, 'handshake' | 'http2WebSocket' | 'upstreamServed'>,
     log: Logger,
   ) {
@@ -51,7 +66,7 @@ export class SwitchboardProtocol implements ProtocolEndpoints {
   }
 
   /** The HTTP transports' endpoints, once the node has its cluster. */
-  startHttp(cluster: UpstreamBus): void {
+  start({ cluster }: ProtocolNode): void {
     const o = this.options;
     const json = o.codecs.find((c): c is JsonCodec => c.subprotocol === Subprotocol.Json && c instanceof JsonCodec) ?? new JsonCodec();
     this.http = new HttpEndpoints({
