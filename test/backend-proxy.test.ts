@@ -232,6 +232,48 @@ describe('backend proxy: each failure mode has its documented outcome (116, temp
     await flaky.close();
   });
 
+  it('maxQueued → 116 "backend unavailable: busy" at once past the queue; the queued ones are answered in turn', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const gate = await startBackend(async (request) => {
+      await held;
+      return { result: { data: request.body.data } };
+    });
+    try {
+      // Commands of one session run one at a time: four sessions, so four requests reach the proxy's queue at once.
+      const { c } = await connectVia({
+        ...proxyTo(backend.url),
+        rpc: { url: `${gate.url}/rpc` },
+        timeoutMs: 5000,
+        maxInFlight: 1,
+        maxQueued: 2,
+      });
+      const others = [];
+      for (let i = 0; i < 3; i++) {
+        const other = new MemoryClient(servers.at(-1)!, REQUEST);
+        await other.command('connect', { token: 'good:x' });
+        others.push(other);
+      }
+      const first = c.command('rpc', { method: 'm', data: 0 });
+      await until(() => gate.inFlight === 1, 'one request at the backend');
+      const queued = [1, 2].map((data) => others[data - 1].command('rpc', { method: 'm', data }));
+      await sleep(50);
+      const started = performance.now();
+      const refused = await others[2].command('rpc', { method: 'm', data: 3 });
+      assert.deepEqual(refused.error, { code: 116, message: 'backend unavailable: busy', temporary: true });
+      assert.ok(performance.now() - started < 1000, 'refused without waiting');
+      release();
+      assert.deepEqual(
+        (await Promise.all([first, ...queued])).map((r) => r.result),
+        [0, 1, 2],
+      );
+      assert.equal(gate.peakInFlight, 1);
+      assert.equal(gate.requests.length, 3, 'the refused one never reached the backend');
+    } finally {
+      await gate.close();
+    }
+  });
+
   it('rejects a bad proxy config, naming the option', () => {
     assert.throws(() => createServer({ proxy: { connect: { url: 'ftp://x' } } }), /proxy\.connect\.url must be http: or https:/);
     assert.throws(() => createServer({ proxy: { maxInFlight: 0 } }), /proxy\.maxInFlight must be a positive integer/);
