@@ -1,7 +1,7 @@
 // Real network faults between real processes: 3 `serve --engine redis` nodes,
 // a Redis, a backend and the clients, each in a Linux network namespace of its
 // own (helpers/net-lab.ts), on this machine only. Needs root and `ip`; skips
-// with the reason otherwise. Scenarios:
+// with the reason otherwise, except in CI (CI=true), where that fails. Scenarios:
 //   (a) 150 ms ± 20 ms delay, 3 % loss and 25 % reordering on the client link while publishing;
 //   (b) a half-open client: its link cut without FIN or RST;
 //   (c) a partition: one node cut from Redis, not from its clients, for 10 s.
@@ -17,6 +17,11 @@ import { IMPAIRMENT, NetLab, labUnavailable } from './helpers/net-lab.js';
 const PING_MS = 3000;
 const PONG_MS = 2000;
 const skip = labUnavailable();
+
+// In CI this file's evidence must not disappear silently: there, a lab that cannot be made fails the run.
+it('CI: the network lab can be made', { skip: process.env.CI !== 'true' && 'only in CI (CI=true)' }, () => {
+  assert.equal(skip, undefined, `CI=true, but the network lab cannot be made: ${skip}`);
+});
 
 interface SubResult {
   node: string;

@@ -14,6 +14,11 @@ export function labUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'network namespaces need Linux';
   if (process.getuid?.() !== 0) return 'network namespaces need root (run the tests as root, as CI does)';
   if (spawnSync('ip', ['-V']).error) return '`ip` is missing (apt-get install iproute2)';
+  // Root in a container may still lack CAP_SYS_ADMIN: make (and delete) one namespace to know.
+  const probe = `sb-probe-${process.pid}`;
+  const made = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
+  if (made.status !== 0) return `cannot make a network namespace: ${made.stderr.trim() || `ip exited with ${made.status}`}`;
+  spawnSync('ip', ['netns', 'del', probe]);
   return undefined;
 }
 
