@@ -1,6 +1,7 @@
 // The /admin dashboard in Chromium, against two serve nodes on one Redis: the page served by node A
 // shows node B's live connection count change as clients connect to B (through the control bus,
-// without a reload), and its actions work (publish reaches a client; presence lookup answers).
+// without a reload), and its actions work (publish reaches a client; presence and history lookups answer;
+// disconnect closes the user's connection on the other node with 3011).
 // SCREENSHOT=docs/images/admin-dashboard.png writes the README's screenshot.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -8,10 +9,13 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
 import { Client } from '@switchboard/client';
+import { TestClient } from '@switchboard/testing';
 import { WebSocket } from '@switchboard/websocket';
 import { launchChromium } from './helpers/chromium.js';
+import { hs, SECRET } from './helpers/jwt.js';
 import { startServe, stopChild } from './helpers/process.js';
 import { until } from './helpers/wait.js';
 
@@ -25,7 +29,7 @@ describe('the /admin dashboard', () => {
 
   before(async () => {
     const config = join(tmpdir(), `sb-admin-${process.pid}.json`);
-    writeFileSync(config, JSON.stringify({ apiKey: API_KEY, allowAnonymous: true, namespaces: { room: { history: { size: 10, ttlMs: 60_000 }, presence: true } } }));
+    writeFileSync(config, JSON.stringify({ apiKey: API_KEY, allowAnonymous: true, jwt: { secret: SECRET }, namespaces: { room: { history: { size: 10, ttlMs: 60_000 }, presence: true } } }));
     const env = { ...process.env, SWITCHBOARD_REDIS_PREFIX: `sbadmin${randomBytes(4).toString('hex')}` };
     for (let i = 0; i < 2; i++) nodes.push(await startServe(['--port', '0', '--config', config, '--engine', 'redis', '--workers', '1'], env));
     browser = await launchChromium();
@@ -70,6 +74,19 @@ describe('the /admin dashboard', () => {
     await page.waitForFunction(() => document.querySelector('#result')?.textContent?.includes('clients'), undefined, { timeout: 5000 });
     const presence = JSON.parse((await page.locator('#result').textContent())!) as { clients: Record<string, unknown> };
     assert.equal(Object.keys(presence.clients).length, 12);
+    // Action: history lookup shows the publication made from the page.
+    await page.click('#history-btn');
+    await page.waitForFunction(() => document.querySelector('#result')?.textContent?.includes('publications'), undefined, { timeout: 5000 });
+    const history = JSON.parse((await page.locator('#result').textContent())!) as { publications: { data: unknown }[] };
+    assert.deepEqual(history.publications.map((p) => p.data), [{ text: 'from the dashboard' }]);
+    // Action: disconnect a user (on node B, from node A's page): its connection is closed with 3011; others stay.
+    const carol = await TestClient.open(`${b.base.replace('http', 'ws')}/connection/websocket`);
+    await carol.connect({ token: await hs({ sub: 'carol' }) });
+    await page.fill('#dis-user', 'carol');
+    await page.click('#disconnect-form button');
+    const closed = await Promise.race([carol.closed, sleep(5000).then(() => 'still open')]);
+    assert.deepEqual(closed, { code: 3011, reason: 'disconnected by the server' });
+    assert.ok(clients.every((c) => c.state === 'connected'), 'the other users stay');
     if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
     // Action: drain node B from node A's page; its clients are closed with 1012.
     page.on('dialog', (d) => void d.accept());
