@@ -122,7 +122,7 @@ describe('properties', () => {
 });
 
 describe('HTTP head parsing', () => {
-  /** The header-line rules as first written (split, trim, regular expressions): the scanner must agree with them. */
+  /** The header-line rules as first written (split, trim of OWS, regular expressions): the scanner must agree with them. */
   function referenceHeaders(text: string): Map<string, string> {
     const headers = new Map<string, string>();
     const lines = text.split('\r\n');
@@ -132,7 +132,7 @@ describe('HTTP head parsing', () => {
       const colon = line.indexOf(':');
       const name = colon > 0 ? line.slice(0, colon) : '';
       if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new Error('malformed header line');
-      const value = line.slice(colon + 1).trim();
+      const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
       if (/[\0-\x08\x0a-\x1f\x7f]/.test(value)) throw new Error('invalid character in header value');
       const key = name.toLowerCase();
       const prior = headers.get(key);
@@ -149,7 +149,7 @@ describe('HTTP head parsing', () => {
     }
   };
 
-  it('header lines parse as split, trim and the token and value rules say, for any text', () => {
+  it('header lines parse as split, OWS trim and the token and value rules say, for any text', () => {
     const piece = fc.constantFrom('\r\n', ': ', ':', ' ', '\t', '\v', '\u00a0', '\u2028', '\x01', '\x7f', '\r', '\n', 'Host', 'host', 'X-A', 'x-a', 'v', 'é', '(', '"', ',');
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 30 }), (pieces) => {

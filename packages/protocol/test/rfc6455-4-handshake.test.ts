@@ -142,6 +142,13 @@ describe('§4.2.1 reading the client’s handshake', () => {
     rejects(GOOD, 400, ErrorCode.SubprotocolRejected, { requireSubprotocol: true, selectSubprotocol: () => null }));
   it('obsolete line folding → 400', () => assert.throws(() => read(GOOD.replace('\r\nOrigin', '\r\n folded\r\nOrigin')), /folding/));
   it('a malformed request line → 400', () => assert.throws(() => read('GET  HTTP/1.1\r\n\r\n'), /request line/));
+  // RFC 9112 §3.2; both found by test/http-head-differential.property.test.ts (Node refuses them too).
+  it('a control character in the request target → 400', () => assert.throws(() => read('GET /\x01 HTTP/1.1\r\n\r\n'), /request line/));
+  // RFC 9110 §5.5: only SP and HTAB are trimmed; a bare LF next to a value is a line end to other parsers.
+  it('a bare LF or CR at the edge of a value → 400, not trimmed away', () => {
+    assert.throws(() => read(GOOD.replace('\r\nOrigin', '\r\nX-A: \nOrigin')), /invalid character/);
+    assert.throws(() => read(GOOD.replace('\r\nOrigin', '\r\nX-A: v\r\r\nOrigin')), /invalid character/);
+  });
 });
 
 describe('§9.1 extension negotiation hook', () => {
