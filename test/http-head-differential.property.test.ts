@@ -215,13 +215,6 @@ describe('HTTP head parser: differential fuzz against Node’s own', () => {
           `undocumented difference on ${JSON.stringify(text.slice(0, 300))}: core ${JSON.stringify(o)}, node ${JSON.stringify(n)}`,
         );
         count(`differ: ${known.name}`);
-        if (process.env.HEAD_FUZZ_SHOW)
-          console.log(
-            known.name.slice(0, 20),
-            JSON.stringify(text.slice(0, 120)),
-            JSON.stringify(o),
-            JSON.stringify(n),
-          );
       }),
       { numRuns: RUNS },
     );
