@@ -81,6 +81,30 @@ describe('switchboard bench and storm against a local serve', () => {
     assert.equal(r.duplicates, 0);
     assert.ok(r.wave.length > 0 && r.peakHandshakesPerS > 0);
   });
+
+  it('storm --policy all: shipped, fixed and immediate in turn, each wave all back with nothing lost', async () => {
+    const { stdout } = await run(BIN, ['storm', '--node', server.base, '--api-key', API_KEY, '-n', '60', '-c', '5', '-r', '20', '--cut', '--timeout', '30', '--json'], { timeout: 180_000 });
+    const results = JSON.parse(stdout) as { policy: string; disconnected: number; reconnectedMs: { p100: number | null }; lost: number; duplicates: number }[];
+    assert.deepEqual(results.map((r) => r.policy), ['shipped', 'fixed', 'immediate']);
+    for (const r of results) {
+      assert.equal(r.disconnected, 60, r.policy);
+      assert.ok(r.reconnectedMs.p100 !== null, `${r.policy}: all back`);
+      assert.deepEqual([r.lost, r.duplicates], [0, 0], r.policy);
+    }
+  });
+
+  it('size --measure against this serve, --save, then size --costs FILE plans from the saved costs', async () => {
+    const costsFile = join(tmpdir(), `sb-costs-${process.pid}.json`);
+    const url = `${server.base.replace('http', 'ws')}/connection/websocket`;
+    const measured = await run(BIN, ['size', '--measure', '--url', url, '--api-key', API_KEY, '--measure-connections', '200', '--save', costsFile, '--json'], { timeout: 120_000 });
+    const { costs, plan } = JSON.parse(measured.stdout) as { costs: CostModel; plan: { nodes: number; binding: string } };
+    assert.ok(costs.connectionBytes > 0 && costs.handshakeCpuUs.plain > 0, JSON.stringify(costs));
+    assert.ok(plan.nodes >= 1 && plan.binding !== '');
+    const planned = await run(BIN, ['size', '--costs', costsFile, '--connections', '50000', '--json'], { timeout: 30_000 });
+    const again = JSON.parse(planned.stdout) as { costs: CostModel; plan: { nodes: number } };
+    assert.deepEqual(again.costs, costs, 'the saved costs are the measured ones');
+    assert.deepEqual(again.plan, planFleet(costs, (again as unknown as { target: FleetTarget }).target), 'the plan is the model’s');
+  });
 });
 
 describe('switchboard bench against the default serve (the demo: the chat namespace only)', () => {
