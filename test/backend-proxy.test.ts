@@ -248,7 +248,7 @@ describe('backend proxy: each failure mode has its documented outcome (116, temp
         maxInFlight: 1,
         maxQueued: 2,
       });
-      const others = [];
+      const others: MemoryClient[] = [];
       for (let i = 0; i < 3; i++) {
         const other = new MemoryClient(servers.at(-1)!, REQUEST);
         await other.command('connect', { token: 'good:x' });

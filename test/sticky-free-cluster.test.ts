@@ -6,13 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, TransportName } from '@switchboard/client';
-import { EventSource } from 'undici';
+import { Client, type EventSourceConstructor, TransportName } from '@switchboard/client';
+import { EventSource as UndiciEventSource } from 'undici';
 import { API_KEY, startNodes, stopNodes, type Node } from './helpers/cluster.js';
 import { SseReader } from './helpers/http-transport-peers.js';
 import { startNginx, type Nginx } from './helpers/nginx.js';
 import { until } from './helpers/wait.js';
 
+// The SDK's EventSourceLike types its handler's event as `{data}` only; undici's passes a full MessageEvent.
+const EventSource = UndiciEventSource as unknown as EventSourceConstructor;
 const CLIENTS = 30;
 const MESSAGES = 150;
 const CHANNEL = `feed:sticky-${process.pid}`;
