@@ -10,7 +10,7 @@ export default {
   testRunner: 'tap',
   tap: {
     testFiles: target.tests,
-    nodeArgs: ['--conditions=source', '--import', 'tsx', '--import', './scripts/mutation-resolve.mjs', '--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
+    nodeArgs: ['--conditions=@switchboard/source', '--import', 'tsx', '--import', './scripts/mutation-resolve.mjs', '--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
   },
   checkers: ['typescript'],
   tsconfigFile: target.tsconfig,

@@ -6,7 +6,7 @@
 // each time in a fresh child, and the medians are compared (RSS varies by a few MB from one process to the next).
 // A second table shows what context takeover buys: compressed sizes of N messages sent in a row, in this process.
 //
-//   node --conditions=source --import tsx bench/deflate-idle-memory.ts [N=2000]
+//   node --conditions=@switchboard/source --import tsx bench/deflate-idle-memory.ts [N=2000]
 //
 // Loopback only. Run it alone on the machine: it opens N connections 2 × RUNS times per configuration, one server at a time.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -68,7 +68,7 @@ process.on('exit', () => running?.pid && process.kill(running.pid, 'SIGKILL'));
 
 /** Opens N connections to a fresh server, one echoed message each, then 1 s idle; returns the server's RSS. */
 async function measure(config: Config, compressed: boolean): Promise<{ rss: number; negotiated: string }> {
-  const child = spawn(process.execPath, ['--expose-gc', '--conditions=source', '--import', 'tsx', '--input-type=module', '-e', SERVER], {
+  const child = spawn(process.execPath, ['--expose-gc', '--conditions=@switchboard/source', '--import', 'tsx', '--input-type=module', '-e', SERVER], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, BENCH_KIND: config.kind, BENCH_DEFLATE: JSON.stringify(config.server) },
   });

@@ -3,7 +3,7 @@
 // channels, `concurrency` in flight, with one node subscribed to every channel so PUBLISH has a receiver.
 // Redis's CPU time is read from /proc before and after; its pid comes from INFO.
 //
-//   node --conditions=source --import tsx bench/redis-publish-cost.ts [N=50000] [payloadBytes=200]
+//   node --conditions=@switchboard/source --import tsx bench/redis-publish-cost.ts [N=50000] [payloadBytes=200]
 //
 // Uses the Redis on 127.0.0.1:6379, under its own key prefix, and deletes nothing else.
 import { Redis } from 'ioredis';

@@ -13,6 +13,7 @@ import { cpuMicros, median, rssBytes, tcpSocketMemory, writeSyscalls } from '@sw
 import type { LoadConfig } from './load-generator.js';
 import { runScenarioI } from './hundred-k.js';
 import { measureTransports } from './transport-cost.js';
+import { BENCH_WEBHOOK_SECRET, runScenarioW, startSink } from './webhooks.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -47,6 +48,8 @@ const uwsAvailable = (() => {
 const ALL_IMPLS: Impl[] = [
   { name: 'switchboard-server', file: 'servers/switchboard-server.ts', protocol: 'switchboard', realtime: true },
   { name: 'switchboard-server-msgpack', file: 'servers/switchboard-server.ts', protocol: 'switchboard-msgpack', realtime: true },
+  // G with webhooks on: every lifecycle event goes to a receiver in this process (WEBHOOK_URL is set in main()).
+  { name: 'switchboard-server-webhooks', file: 'servers/switchboard-server.ts', protocol: 'switchboard', realtime: true, env: { WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET } },
   { name: 'switchboard-server-deflate', file: 'servers/switchboard-server.ts', protocol: 'switchboard', realtime: true, env: { COMPRESSION: '1' }, deflate: true },
   { name: 'switchboard-3-nodes-redis', file: 'servers/switchboard-cluster.ts', protocol: 'switchboard', realtime: true, broker: 'Redis' },
   { name: 'switchboard-3-nodes-nats', file: 'servers/switchboard-cluster.ts', protocol: 'switchboard', realtime: true, broker: 'NATS', env: { ENGINE: 'nats' } },
@@ -163,7 +166,26 @@ const ALL_SCENARIOS: Scenario[] = [
     unit: 'deliveries/s',
     load: { ...base, mode: 'channel', connections: CHANNEL_SUBSCRIBERS, depth: 4 },
     env: { MODE: 'fanout' },
-    impls: ['switchboard-server', 'switchboard-server-msgpack', 'switchboard-server-deflate', 'ws', 'socket.io'],
+    impls: ['switchboard-server', 'switchboard-server-webhooks', 'switchboard-server-msgpack', 'switchboard-server-deflate', 'ws', 'socket.io'],
+    memory: true,
+    score: (r, m) => {
+      const perConn = (k: keyof Memory) => ((m.memJoined![k] - m.memBefore![k]) / CHANNEL_SUBSCRIBERS).toFixed(0);
+      return {
+        value: r.deliveries / r.seconds,
+        cpuPerUnit: m.cpu / r.deliveries,
+        extra: `wire ${(r.wireBytes / r.deliveries).toFixed(1)} B/delivery; ${(m.writes / r.deliveries).toFixed(3)} writes/delivery; server CPU ${((100 * m.cpu) / m.wall).toFixed(0)} %; per conn after GC: RSS ${perConn('rss')} B, heap ${perConn('heap')} B; latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+      };
+    },
+  },
+  {
+    // G's load on our server alone, webhooks off then on (every lifecycle event to a receiver in this process).
+    id: 'WG',
+    title: `G with webhooks off and on (--only=W), fan-out, ${CHANNEL_SUBSCRIBERS} subscribers, 64 B JSON data`,
+    unit: 'deliveries/s',
+    load: { ...base, mode: 'channel', connections: CHANNEL_SUBSCRIBERS, depth: 4 },
+    env: { MODE: 'fanout' },
+    impls: ['switchboard-server', 'switchboard-server-webhooks'],
+    baseline: 'switchboard-server',
     memory: true,
     score: (r, m) => {
       const perConn = (k: keyof Memory) => ((m.memJoined![k] - m.memBefore![k]) / CHANNEL_SUBSCRIBERS).toFixed(0);
@@ -327,6 +349,9 @@ const fmt = (n: number) => (Number.isNaN(n) ? '–' : n >= 100 ? Math.round(n).t
 async function main(): Promise<void> {
   const started = Date.now();
   const rows: string[] = [];
+  // The receiver of switchboard-server-webhooks (G, WG): answers 204 at once.
+  const sink = await startSink();
+  process.env.WEBHOOK_URL = sink.url;
   const header = '| scenario | server | median | unit | × base | server CPU µs/unit | generator CPU % | notes |\n|---|---|---:|---|---:|---:|---:|---|';
   console.log(`bench: ${quick ? 'quick' : 'full'}, ${REPS} interleaved rep(s), ${SECONDS} s per run; servers: ${IMPLS.map((i) => i.name).join(', ')}`);
   if (!uwsAvailable) console.log('bench: uWebSockets.js not installed; to include it: npm install --no-save uwebsockets@3.0.6');
@@ -362,6 +387,12 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (only?.includes('W')) {
+    // W: lifecycle events to a webhook (bench/webhooks.ts); only when named.
+    const w = await runScenarioW(SECONDS);
+    console.log(w.figures);
+    rows.push(w.row);
+  }
   if (only?.includes('I')) {
     // I: 100,000 connections on this machine; heavy, so only when named (never in CI or npm test).
     const i = await runScenarioI();
@@ -378,6 +409,7 @@ async function main(): Promise<void> {
     header,
     ...rows,
   ].join('\n');
+  sink.close();
   console.log(`\n${table}`);
   mkdirSync(here('results'), { recursive: true });
   writeFileSync(here(`results/${quick ? 'quick' : 'full'}.md`), table + '\n');

@@ -8,6 +8,9 @@ apt_packages=()
 command -v redis-server >/dev/null || apt_packages+=(redis-server)
 command -v nats-server >/dev/null || apt_packages+=(nats-server)
 [ -x /usr/sbin/nginx ] || apt_packages+=(nginx-light)  # proxies in test/proxy-nginx and test/sticky-free-cluster, started per test
+[ -x /usr/sbin/haproxy ] || apt_packages+=(haproxy)  # test/deployment: deploy/haproxy/switchboard.cfg, started per test
+command -v go >/dev/null && [ -d /usr/share/gocode/src/github.com/Masterminds/sprig ] || apt_packages+=(golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev)  # test/deployment: Helm templates without helm
+command -v buildah >/dev/null && command -v mmdebstrap >/dev/null || apt_packages+=(buildah podman mmdebstrap)  # test/deployment-image: builds deploy/Dockerfile
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "installing test peers: ${apt_packages[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

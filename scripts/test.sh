@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-test-deps.sh
 
-# Build first so CLI tests run the real bin; tests import sources via the "source" condition.
+# Build first so CLI tests run the real bin; tests import sources via the "@switchboard/source" condition.
 npx tsc -b
 
 # No import cycles in any package's sources (type-only imports count too).
@@ -20,4 +20,9 @@ npm run --silent lint
 
 files=(packages/*/test/*.test.ts test/*.test.ts)
 # A test that hangs fails after 10 minutes instead of holding the whole run.
-exec node --conditions=source --import tsx --test --test-concurrency=1 --test-timeout=600000 "$@" "${files[@]}"
+status=0
+node --conditions=@switchboard/source --import tsx --test --test-concurrency=1 --test-timeout=600000 "$@" "${files[@]}" || status=$?
+
+# The unit, property, end-to-end and interop tests again on the other supported Node majors.
+bash scripts/test-node-versions.sh "$@" || status=$?
+exit "$status"

@@ -26,7 +26,7 @@ describe('autobahn client driver', { timeout: 30_000 }, () => {
       else ws.send('hi');
     });
     const { port } = await server.listen(0);
-    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=source', '--import', 'tsx', DRIVER, `ws://127.0.0.1:${port}`, 'test-agent']);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', DRIVER, `ws://127.0.0.1:${port}`, 'test-agent']);
     await server.close();
     assert.deepEqual(seen, [
       '/getCaseCount',

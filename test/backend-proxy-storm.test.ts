@@ -34,7 +34,7 @@ describe('backend proxy under a reconnect storm', () => {
     server = createServer({ apiKey: API_KEY, namespaces: {}, proxy: { connect: { url: `${backend.url}/connect`, timeoutMs: 30_000 }, maxInFlight: CAP } });
     const { port } = await server.listen(0);
     const proxy = server.proxy!.client;
-    clients = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', STORM_CLIENTS, `ws://127.0.0.1:${port}/connection/websocket`, 'storm', String(CLIENTS), '50', '500', '4000'], {
+    clients = spawn(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', STORM_CLIENTS, `ws://127.0.0.1:${port}/connection/websocket`, 'storm', String(CLIENTS), '50', '500', '4000'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const lines = new ChildLines<{ event: string; ms?: number }>(clients);

@@ -30,7 +30,7 @@ describe('docs/client.md quick starts', { timeout: 90_000 }, () => {
     const code = block('## Quick start (Node)', 'ts').replace('ws://127.0.0.1:8000', base.replace('http:', 'ws:'));
     mkdirSync('test-output', { recursive: true });
     writeFileSync('test-output/docs-quickstart.ts', code);
-    const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'test-output/docs-quickstart.ts'], { encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', 'test-output/docs-quickstart.ts'], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /^#\d+ node: hello from Node$/m);
     console.log(`# node quick start printed: ${run.stdout.trim()}`);

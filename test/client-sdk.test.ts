@@ -174,12 +174,20 @@ describe('client SDK', () => {
     client.connect();
     const sub = client.subscribe('room:iter');
     await until(() => sub.state === 'subscribed', 'subscribed');
+    let delivered = 0;
+    sub.on('publication', () => delivered++);
+    // The loop starts (and its iterator listens) before the publishes: a stream holds only what comes after it.
+    const first = (async () => {
+      const got: Publication[] = [];
+      for await (const pub of sub) {
+        got.push(pub);
+        if (got.length === 3) break;
+      }
+      return got;
+    })();
     for (let i = 1; i <= 5; i++) await t.api('publish', { channel: 'room:iter', data: i });
-    const got: Publication[] = [];
-    for await (const pub of sub) {
-      got.push(pub);
-      if (got.length === 3) break;
-    }
+    const got = await first;
+    await until(() => delivered === 5, 'all five delivered');
     assert.deepEqual(got.map((p) => [p.channel, p.offset, p.data]), [['room:iter', 1, 1], ['room:iter', 2, 2], ['room:iter', 3, 3]]);
     const rest: unknown[] = [];
     const loop = (async () => {

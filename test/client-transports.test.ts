@@ -70,7 +70,12 @@ describe('client transports and the fallback ladder', () => {
 
   it('stays on the transport that worked after a server disconnect, with normal backoff (no zero-delay step)', async () => {
     blocked = true;
-    const { client, events } = open({ transports: [TransportName.WebSocket, TransportName.HttpStream], upgradeProbeMs: 0 });
+    // A fixed draw: full jitter may give 0 ms by chance (1 in 50 at this base), which is not the ladder's zero step.
+    const { client, events } = open({
+      transports: [TransportName.WebSocket, TransportName.HttpStream],
+      upgradeProbeMs: 0,
+      backoff: { baseMs: 50, capMs: 200, random: () => 0.5 },
+    });
     client.connect();
     await until(() => client.state === 'connected', 'connected');
     const before = events.length;

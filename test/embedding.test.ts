@@ -10,7 +10,7 @@ const FIXTURE = fileURLToPath(new URL('./fixtures/embedded-unreachable-engine.ts
 
 describe('embedding', () => {
   it('attach() with an unreachable engine: start() rejects for the application, the process keeps running, one log line', async () => {
-    const { stdout, stderr } = await run(process.execPath, ['--conditions=source', '--import', 'tsx', FIXTURE], { timeout: 20_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', FIXTURE], { timeout: 20_000 });
     assert.deepEqual(stdout.trim().split('\n'), ['start failed: EngineUnavailableError', 'alive']);
     assert.doesNotMatch(stderr, /Unhandled|unhandled/);
   });

@@ -49,7 +49,7 @@ describe('real-time features', () => {
 
   it('tracks presence with join/leave, and frees the entry of a client whose process is killed', async () => {
     const alice = await t.client({ token: 'user:alice', subs: { 'chat:p': {} } });
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'test/fixtures/realtime-child-client.ts', t.url, 'chat:p', 'user:bob'], {
+    const child = spawn(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', 'test/fixtures/realtime-child-client.ts', t.url, 'chat:p', 'user:bob'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const bobId = await new Promise<string>((resolve, reject) => {

@@ -46,7 +46,7 @@ async function storm(acceptRate: object | false, backoff: { baseMs: number; capM
   try {
     const url = `${base.replace('http', 'ws')}/connection/websocket`;
     const token = await hs({ sub: 'storm' }, { ttl: 3600 });
-    clients = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', STORM_CLIENTS, url, token, String(CONNECTIONS), String(backoff.baseMs), String(backoff.capMs), String(pace)], {
+    clients = spawn(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', STORM_CLIENTS, url, token, String(CONNECTIONS), String(backoff.baseMs), String(backoff.capMs), String(pace)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const lines = new ChildLines<{ event: string; ms?: number }>(clients);

@@ -348,7 +348,7 @@ const CASES: Case[] = [
     async run(ctx) {
       // 3 per turn: 12 KB, under this cap too.
       const { peer } = await stalledSubscriber(ctx, 'lossless:hot', 3);
-      await peer.until(lastOffsetIs(peer, 'lossless:hot', FLOOD.count), `offset ${FLOOD.count}`, 4000);
+      await peer.until(lastOffsetIs(peer, 'lossless:hot', FLOOD.count), `offset ${FLOOD.count}`, 60_000); // long-poll at this cap is ~50 poll round trips: slow under load, not wrong
       assert.deepEqual(offsets(publicationsOf(peer, 'lossless:hot')), range(1, FLOOD.count));
       assert.ok((await metric(ctx.target, 'switchboard_slow_consumer_events_total', { policy: 'lossless', outcome: 'lagged' })) > 0, 'it did lag');
     },
@@ -462,7 +462,7 @@ describe('transport contract', () => {
           it(title, { skip: `not applicable: ${reason}` }, () => {});
           continue;
         }
-        it(title, { timeout: 30_000, todo: c.todo?.[driver.name] }, async (t) => {
+        it(title, { timeout: 90_000, todo: c.todo?.[driver.name] }, async (t) => {
           const target = await startTarget(serverOptions(c.options), { h2: driver.needsH2 });
           const peers: Peer[] = [];
           try {

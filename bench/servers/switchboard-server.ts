@@ -16,7 +16,9 @@ const engine =
       : undefined;
 // COMPRESSION=1: permessage-deflate for clients that offer it, every message compressed (threshold 0).
 const compression = process.env.COMPRESSION ? { threshold: Number(process.env.COMPRESSION_THRESHOLD ?? 0) } : false;
-const server = createServer({ allowAnonymous: true, apiKey: API_KEY, namespaces: { bench: {} }, acceptRate: false, engine, compression });
+// WEBHOOK_URL and WEBHOOK_SECRET (both): lifecycle events go to that webhook (scenarios G with webhooks on, and W).
+const webhooks = process.env.WEBHOOK_URL && process.env.WEBHOOK_SECRET ? [{ url: process.env.WEBHOOK_URL, secret: process.env.WEBHOOK_SECRET }] : undefined;
+const server = createServer({ allowAnonymous: true, apiKey: API_KEY, namespaces: { bench: {} }, acceptRate: false, engine, compression, webhooks });
 const { port } = await server.listen(0, '127.0.0.1');
 console.log(`READY ${port}`);
 

@@ -43,7 +43,7 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/sdk-subscriber.ts', import.me
 
 /** An SDK subscriber to `channel` in its own process (to freeze or kill), with its output lines. */
 export function spawnSdkSubscriber(url: string, channel: string): { child: ChildProcess; lines: ChildLines<SubscriberLine> } {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', FIXTURE, url, channel], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', FIXTURE, url, channel], { stdio: ['pipe', 'pipe', 'inherit'] });
   return { child, lines: new ChildLines<SubscriberLine>(child) };
 }
 

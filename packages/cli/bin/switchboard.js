@@ -1,3 +1,5 @@
 #!/usr/bin/env node
 // A committed launcher: npm links bins at install time, before `prepare` has built dist/.
-import '../dist/main.js';
+import { run } from '../dist/run.js';
+
+await run(process.argv.slice(2));

@@ -1,4 +1,4 @@
-/** @switchboard/client: the Switchboard client for browsers and Node (WebSocket injected, web standards only). */
+/** @switchboard/client: the Switchboard client for browsers and Node (web standards only: WebSocket, fetch and EventSource injected, or the globals). */
 export { Client } from './client.js';
 export { ClientState, type ClientOptions, type ClientEvent, type NetworkEvents, type WebSocketConstructor, type WebSocketLike } from './client-options.js';
 export { ClientError, ClientErrorCode } from './client-errors.js';

@@ -30,7 +30,7 @@ export class MemoryBrokerHub {
   readonly subscribers = new Map<string, Set<MemoryBroker>>();
   readonly idempotency = new Map<string, { result: Promise<PublishResult>; expiresAt: number }>();
 
-  /** Drops expired streams and keys; the server's sweeper calls this periodically. */
+  /** Drops expired streams and keys; the memory cluster's sweeper (memory-engine.ts) calls it every `sweepIntervalMs`. */
   sweep(now = Date.now()): void {
     for (const [channel, stream] of this.streams) if (stream.expiresAt <= now) this.streams.delete(channel);
     for (const [key, entry] of this.idempotency) if (entry.expiresAt <= now) this.idempotency.delete(key);

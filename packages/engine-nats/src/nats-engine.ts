@@ -1,7 +1,11 @@
-import type { Engine, EngineFactory } from '@switchboard/engine';
+import type { Engine, EngineFactory, EventLogOptions } from '@switchboard/engine';
+import { EVENT_LOG_DEFAULTS } from '@switchboard/engine';
 import { NatsBroker } from './nats-broker.js';
 import { NatsControlBus } from './nats-control-bus.js';
+import { NatsEventLog } from './nats-event-log.js';
+import { NatsEventParts } from './nats-event-parts.js';
 import { NatsLink } from './nats-link.js';
+import { NatsOccupancyStore } from './nats-occupancy-store.js';
 import { NatsNames } from './nats-names.js';
 import { NatsPresenceStore } from './nats-presence-store.js';
 import { NatsStreams } from './nats-streams.js';
@@ -21,6 +25,8 @@ export interface NatsEngineOptions {
   commandTimeoutMs?: number;
   /** Start-up fails if no server answers in this time. @default 10000 */
   connectTimeoutMs?: number;
+  /** The lifecycle event log's bounds (webhooks): the same on every node. @default EVENT_LOG_DEFAULTS */
+  events?: EventLogOptions;
 }
 
 const DEFAULTS = Object.freeze({
@@ -31,6 +37,7 @@ const DEFAULTS = Object.freeze({
   idempotencyWindowMs: 300_000,
   commandTimeoutMs: 2000,
   connectTimeoutMs: 10_000,
+  events: {} as EventLogOptions,
 });
 
 /** The NATS engine's options, merged with the defaults and checked; throws TypeError naming the option. */
@@ -72,8 +79,12 @@ export function natsEngine(options: NatsEngineOptions = {}): EngineFactory {
       throw error;
     }
     node.log?.info({ version: link.serverVersion, replicas: o.replicas, storage: o.storage }, 'nats engine connected');
+    const parts = new NatsEventParts(link, o.prefix, settings, o.events.deadLetterCap ?? EVENT_LOG_DEFAULTS.deadLetterCap);
+    const events = new NatsEventLog(parts, o.events);
     return {
       name: 'nats',
+      events,
+      occupancy: new NatsOccupancyStore(parts, events),
       broker,
       presence: new NatsPresenceStore(link, names, settings, streams),
       control,

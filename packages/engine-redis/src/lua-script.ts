@@ -10,11 +10,14 @@ export class LuaScript {
   /** The ioredis command name: prefixed, so that `publish` never replaces Redis's own PUBLISH. */
   readonly command: string;
 
+  /** `include`: another file of `../lua/` put before it (shared Lua functions). */
   constructor(
     readonly name: string,
     readonly numberOfKeys: number,
+    include?: string,
   ) {
-    this.lua = readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
+    const read = (file: string) => readFileSync(new URL(`../lua/${file}.lua`, import.meta.url), 'utf8');
+    this.lua = (include ? `${read(include)}\n` : '') + read(name);
     this.command = `switchboard_${name.replaceAll('-', '_')}`;
   }
 }
@@ -26,4 +29,12 @@ export const scripts = {
   presenceGet: new LuaScript('presence-get', 2),
   presenceRemove: new LuaScript('presence-remove', 2),
   remove: new LuaScript('remove', 2),
+  eventAppend: new LuaScript('event-append', 2, 'lib-events'),
+  eventLease: new LuaScript('event-lease', 2),
+  eventRelease: new LuaScript('event-release', 1),
+  eventCommit: new LuaScript('event-commit', 3, 'lib-events'),
+  occupancyEnter: new LuaScript('occupancy-enter', 4, 'lib-events'),
+  occupancyExit: new LuaScript('occupancy-exit', 4, 'lib-events'),
+  nodeAlive: new LuaScript('node-alive', 1),
+  deadNodes: new LuaScript('dead-nodes', 1),
 };

@@ -1,7 +1,9 @@
-import type { Engine, EngineFactory } from '@switchboard/engine';
+import type { Engine, EngineFactory, EventLogOptions } from '@switchboard/engine';
 import { RedisBroker } from './redis-broker.js';
 import { RedisControlBus } from './redis-control-bus.js';
+import { RedisEventLog } from './redis-event-log.js';
 import { RedisKeys } from './redis-keys.js';
+import { RedisOccupancyStore } from './redis-occupancy-store.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
 import { RedisShards } from './redis-shards.js';
 
@@ -14,6 +16,8 @@ export interface RedisEngineOptions {
   commandTimeoutMs?: number;
   /** Start-up fails if a shard does not answer in this time. @default 10000 */
   connectTimeoutMs?: number;
+  /** The lifecycle event log's bounds (webhooks): the same on every node. @default EVENT_LOG_DEFAULTS */
+  events?: EventLogOptions;
 }
 
 /**
@@ -47,11 +51,14 @@ export function redisEngine(options: RedisEngineOptions = {}): EngineFactory {
       await shards.close();
       throw error;
     }
+    const events = new RedisEventLog(shards.control, keys, options.events);
     return {
       name: 'redis',
       broker,
       presence: new RedisPresenceStore(shards, keys),
       control,
+      events,
+      occupancy: new RedisOccupancyStore(shards.control, keys, events),
       async close() {
         await Promise.allSettled([broker.close(), control.close()]);
         await shards.close();

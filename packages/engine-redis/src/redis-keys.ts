@@ -38,6 +38,40 @@ export class RedisKeys {
     return `${this.prefix}n.${nodeId}`;
   }
 
+  /** Lifecycle events (all on the first shard, as the control bus): a partition's stream. */
+  events(partition: number): string {
+    return `${this.prefix}ev.${partition}`;
+  }
+
+  /** Hash: consumer → the stream id it committed ("0-0": none yet). */
+  eventCursors(partition: number): string {
+    return `${this.prefix}evc.${partition}`;
+  }
+
+  eventLease(consumer: string, partition: number): string {
+    return `${this.prefix}evl.${partition}.${consumer}`;
+  }
+
+  /** List prefix: a consumer's dead letters are `deadLetters + consumer`. */
+  get deadLetters(): string {
+    return `${this.prefix}evd.`;
+  }
+
+  /** Hash: member → count over all nodes, for one occupancy key. */
+  occupancy(key: string): string {
+    return `${this.prefix}occ.${key}`;
+  }
+
+  /** Hash prefix: a node's holdings are `holdings + node` ("key\0member" → count). */
+  get holdings(): string {
+    return `${this.prefix}occn.`;
+  }
+
+  /** Sorted set: node → alive until (ms, Redis clock). */
+  get nodes(): string {
+    return `${this.prefix}nodes`;
+  }
+
   /** The channel a pub/sub name carries publications for, if it is one. */
   channelOf(pubsubName: string): string | undefined {
     const head = `${this.prefix}p.`;

@@ -75,6 +75,11 @@ export class RedisShard {
     return this.guard(() => this.command.publish(name, message));
   }
 
+  /** Plain commands on the command connection, failing as `run` does. */
+  call<T>(command: (redis: Redis) => Promise<T>): Promise<T> {
+    return this.guard(() => command(this.command));
+  }
+
   private async guard<T>(command: () => Promise<T>): Promise<T> {
     try {
       return await command();

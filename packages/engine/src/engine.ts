@@ -1,5 +1,7 @@
 import type { Broker, BrokerHandler } from './broker.js';
 import type { ControlBus, ControlHandler } from './control-bus.js';
+import type { EventLog } from './event-log.js';
+import type { OccupancyStore } from './occupancy-store.js';
 import type { PresenceStore } from './presence-store.js';
 
 /** What a server node hands its engine: who it is and where deliveries go. */
@@ -22,6 +24,10 @@ export interface Engine {
   readonly broker: Broker;
   readonly presence: PresenceStore;
   readonly control: ControlBus;
+  /** Lifecycle events and their consumers (webhooks); an engine without it cannot serve webhooks. */
+  readonly events?: EventLog;
+  /** Cluster-wide occupancy and membership, appending to `events`; present with it. */
+  readonly occupancy?: OccupancyStore;
   close(): Promise<void>;
 }
 

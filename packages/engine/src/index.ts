@@ -12,5 +12,8 @@ export type {
 export type { PresenceStore, PresenceEntry, PresenceStats } from './presence-store.js';
 export type { ControlBus, ControlHandler, ControlMessage, ControlRequestOptions } from './control-bus.js';
 export { DEFAULT_CONTROL_REQUEST_TIMEOUT_MS } from './control-bus.js';
+export type { EventLog, EventLogOptions, LogEvent, StoredEvent, DeadLetter } from './event-log.js';
+export { EVENT_LOG_DEFAULTS, partitionOf } from './event-log.js';
+export type { OccupancyStore, Holding } from './occupancy-store.js';
 export type { Engine, EngineFactory, EngineLog, EngineNode } from './engine.js';
 export { EngineUnavailableError, ControlRequestError, ControlRequestErrorCode, answerControlRequest } from './engine-errors.js';

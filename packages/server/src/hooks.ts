@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { LifecycleEvent } from './events/lifecycle-event.js';
 
 /** What `onConnecting` learns about a connection before it is accepted. */
 export interface ConnectingContext {
@@ -79,6 +80,12 @@ export interface ServerHooks {
   onSubscriptionExpired?(ctx: SessionContext, sub: { channel: string }): Renewal | Promise<Renewal>;
   /** After a connection is gone, for any reason. */
   onDisconnect?(ctx: SessionContext, code: number, reason: string): void;
+  /**
+   * Every lifecycle event this node stored in the engine, after it was stored: the
+   * events webhooks get (docs/webhooks.md), cluster-wide transitions included when
+   * this node made them. Setting it produces every type. Must not throw.
+   */
+  onEvent?(event: LifecycleEvent): void;
 }
 
 /**

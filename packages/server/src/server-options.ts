@@ -2,12 +2,28 @@ import type { EngineFactory } from '@switchboard/engine';
 import type { AcceptRateOptions } from '@switchboard/websocket';
 import { JsonCodec, type Codec } from '@switchboard/wire';
 import { MsgpackCodec } from '@switchboard/wire/msgpack';
-import { resolveNamespaceOptions, type NamespaceOptions, type ResolvedNamespaceOptions } from './channels/namespace-options.js';
+import {
+  resolveNamespaceOptions,
+  type NamespaceOptions,
+  type ResolvedNamespaceOptions,
+} from './channels/namespace-options.js';
 import { resolveJwtOptions, type JwtOptions, type ResolvedJwtOptions } from './auth/jwt-options.js';
 import { resolveAllowedOrigins } from './auth/origin-policy.js';
 import type { ServerHooks } from './hooks.js';
-import { validateRate, type RateOptions } from './sessions/token-bucket.js';
+import type { RateOptions } from './sessions/token-bucket.js';
 import { resolveProxyOptions, type ProxyOptions, type ResolvedProxyOptions } from './proxy/proxy-options.js';
+import {
+  resolveLifecycleOptions,
+  type LifecycleOptions,
+  type ResolvedLifecycleOptions,
+} from './events/lifecycle-options.js';
+import { resolveWebhooks, type ResolvedWebhook, type WebhookOptions } from './webhooks/webhook-options.js';
+import {
+  SERVER_OPTION_PROPERTIES,
+  ServerOptionsSchema,
+  compileOptionsCheck,
+  defaultsOf,
+} from './server-options-schema.js';
 
 export interface ServerOptions {
   /** Namespaces by name; a channel `ns:name` follows `namespaces[ns]`. @default {} */
@@ -15,7 +31,10 @@ export interface ServerOptions {
   /** Where publications, history, presence and node commands live. @default memoryEngine() */
   engine?: EngineFactory;
   hooks?: ServerHooks;
-  /** The application's backend, called over HTTP for connect, refresh, subscribe, publish, RPC and sub_refresh (docs/server-api.md#backend-proxies). @default none */
+  /**
+   * The application's backend, called over HTTP for connect, refresh, subscribe, publish, RPC and sub_refresh
+   * (docs/server-api.md#backend-proxies). @default none
+   */
   proxy?: ProxyOptions;
   /** Accept `connect` without `onConnecting` (user id ""; connInfo from the client's `data`). @default false */
   allowAnonymous?: boolean;
@@ -23,17 +42,29 @@ export interface ServerOptions {
   apiKey?: string;
   /** JWT authentication for `connect`, `refresh` and subscribe tokens where the hooks do not decide. @default none */
   jwt?: JwtOptions;
-  /** Browser origins allowed to open WebSockets (exact, e.g. "https://app.example"); others get HTTP 403. @default all, or only the Host's own origin with `jwt.cookie` */
+  /**
+   * Browser origins allowed to open WebSockets (exact, e.g. "https://app.example"); others get HTTP 403. @default all,
+   * or only the Host's own origin with `jwt.cookie`
+   */
   allowedOrigins?: string[];
   /** Namespace of personal channels: every connection of user U is subscribed to `ns:#U` at connect. @default none */
   personalNamespace?: string;
-  /** Wire formats, chosen by WebSocket subprotocol (the first when none is offered). @default [new JsonCodec(), new MsgpackCodec()] */
+  /**
+   * Wire formats, chosen by WebSocket subprotocol (the first when none is offered). @default [new JsonCodec(), new
+   * MsgpackCodec()]
+   */
   codecs?: Codec[];
   /** Path of the WebSocket endpoint. @default '/connection/websocket' */
   websocketPath?: string;
-  /** Path prefix of the sticky-free HTTP transports: `<prefix>/sse`, `/stream`, `/emulation`, `/poll/open`, `/poll` (docs/transports.md). `false` turns them off. @default '/connection' */
+  /**
+   * Path prefix of the sticky-free HTTP transports: `<prefix>/sse`, `/stream`, `/emulation`, `/poll/open`, `/poll`
+   * (docs/transports.md). `false` turns them off. @default '/connection'
+   */
   httpTransportsPath?: string | false;
-  /** An upstream request forwarded to the session's node fails with 504 after this many ms (plus a poll's wait). @default 5000 */
+  /**
+   * An upstream request forwarded to the session's node fails with 504 after this many ms (plus a poll's
+   * wait). @default 5000
+   */
   forwardTimeoutMs?: number;
   /**
    * permessage-deflate for WebSocket connections whose client offers it (browsers do): no context
@@ -46,19 +77,34 @@ export interface ServerOptions {
   maxMessageSize?: number;
   /** Largest HTTP API request body (413 beyond it). @default 1048576 */
   maxApiBodySize?: number;
-  /** An HTTP API request body must arrive whole within this many ms of its head, or gets 408 (code 114) and the connection is closed: a slow sender (slowloris) holds nothing for long. @default 10000 */
+  /**
+   * An HTTP API request body must arrive whole within this many ms of its head, or gets 408 (code 114) and the
+   * connection is closed: a slow sender (slowloris) holds nothing for long. @default 10000
+   */
   apiBodyTimeoutMs?: number;
   /** Channels one connection may be subscribed to at once. @default 128 */
   maxSubscriptionsPerConnection?: number;
-  /** A token bucket on each connection's commands; the excess gets reply error 111 (temporary), or is dropped when it has no id. `false`: no limit. @default { perSecond: 20_000, burst: 40_000 } */
+  /**
+   * A token bucket on each connection's commands; the excess gets reply error 111 (temporary), or is dropped when it
+   * has no id. `false`: no limit. @default { perSecond: 20_000, burst: 40_000 }
+   */
   commandRate?: RateOptions | false;
-  /** Connections one user may hold across the cluster; more are closed with 3400 (try later). Anonymous clients are not counted. 0: no limit (each connect then costs no engine round trip). @default 0 */
+  /**
+   * Connections one user may hold across the cluster; more are closed with 3400 (try later). Anonymous clients are not
+   * counted. 0: no limit (each connect then costs no engine round trip). @default 0
+   */
   maxConnectionsPerUser?: number;
-  /** Connections this node holds; more are closed with 3400 (try later). `serve` warns at start-up when `ulimit -n` is below it. 0: no limit. @default 0 */
+  /**
+   * Connections this node holds; more are closed with 3400 (try later). `serve` warns at start-up when `ulimit -n` is
+   * below it. 0: no limit. @default 0
+   */
   maxConnections?: number;
   /** Channels with subscribers on this node; a subscribe that would add one more gets 106. @default 100000 */
   maxChannelsPerNode?: number;
-  /** Browser origins allowed to call the HTTP API (CORS: preflights answered, `Access-Control-Allow-Origin` set); others get no CORS headers, and a refused preflight 403. @default none */
+  /**
+   * Browser origins allowed to call the HTTP API (CORS: preflights answered, `Access-Control-Allow-Origin` set); others
+   * get no CORS headers, and a refused preflight 403. @default none
+   */
   apiCorsOrigins?: string[];
   /** Commands waiting to be handled on one connection; more get reply error 111. @default 256 */
   maxPendingCommands?: number;
@@ -68,21 +114,39 @@ export interface ServerOptions {
   rpcTimeoutMs?: number;
   /** Same idempotency key within this window → the first publish's result. @default 300000 */
   idempotencyWindowMs?: number;
-  /** After credentials expire (`expiresAt`) the server asks for `refresh`, and disconnects (3005) this many ms later without one. @default 25000 */
+  /**
+   * After credentials expire (`expiresAt`) the server asks for `refresh`, and disconnects (3005) this many ms later
+   * without one. @default 25000
+   */
   tokenGraceMs?: number;
-  /** Every connection is pinged this often (a WebSocket ping, plus a `ping` push to clients that ask for one). @default 25000 */
+  /**
+   * Every connection is pinged this often (a WebSocket ping, plus a `ping` push to clients that ask for one). @default
+   * 25000
+   */
   pingIntervalMs?: number;
-  /** A connection that sends nothing, not even a pong, within this many ms of a ping is dropped (a half-open peer; 1006). Less than pingIntervalMs. @default 10000 */
+  /**
+   * A connection that sends nothing, not even a pong, within this many ms of a ping is dropped (a half-open peer;
+   * 1006). Less than pingIntervalMs. @default 10000
+   */
   pongTimeoutMs?: number;
-  /** Bytes a connection may have waiting to be sent before its namespaces' slow-consumer policies apply; twice this closes it (3008) whatever the policy. @default 1048576 */
+  /**
+   * Bytes a connection may have waiting to be sent before its namespaces' slow-consumer policies apply; twice this
+   * closes it (3008) whatever the policy. @default 1048576
+   */
   maxSendBufferBytes?: number;
-  /** A token bucket on WebSocket handshakes; the excess gets 503 with Retry-After. `false`: no limit. @default { perSecond: 2000, burst: 4000 } */
+  /**
+   * A token bucket on WebSocket handshakes; the excess gets 503 with Retry-After. `false`: no limit. @default {
+   * perSecond: 2000, burst: 4000 }
+   */
   acceptRate?: AcceptRateOptions | false;
   /** A drain (SIGTERM, `POST /api/drain`) closes this many connections at a time… @default 500 */
   drainBatchSize?: number;
   /** …this many ms apart… @default 500 */
   drainIntervalMs?: number;
-  /** …and tells each client to come back at a random moment within this many ms (the close reason's reconnect-after window). @default 10000 */
+  /**
+   * …and tells each client to come back at a random moment within this many ms (the close reason's reconnect-after
+   * window). @default 10000
+   */
   drainReconnectWindowMs?: number;
   /** Presence entries expire unless refreshed; this node refreshes its own at a third of it. @default 60000 */
   presenceTtlMs?: number;
@@ -92,17 +156,43 @@ export interface ServerOptions {
    * (subscribers then recover from history). 0: only when the engine's link comes back. @default 15000
    */
   positionCheckIntervalMs?: number;
-  /** `/health/ready` (and `/health`) answers 503 `engine-unavailable` when an engine read takes longer. @default 1000 */
+  /**
+   * `/health/ready` (and `/health`) answers 503 `engine-unavailable` when an engine read takes longer. @default 1000
+   */
   readinessTimeoutMs?: number;
-  /** Who may read `/metrics`: anyone (`false`), the API key holder (`'apiKey'`: `Authorization: apikey KEY`), or a bearer token (`{token}`: `Authorization: Bearer TOKEN`, at least 16 characters). @default false */
+  /**
+   * Who may read `/metrics`: anyone (`false`), the API key holder (`'apiKey'`: `Authorization: apikey KEY`), or a
+   * bearer token (`{token}`: `Authorization: Bearer TOKEN`, at least 16 characters). @default false
+   */
   protectMetrics?: false | 'apiKey' | { token: string };
+  /** Where lifecycle events are POSTed, signed (docs/webhooks.md); needs an engine with an event log. @default none */
+  webhooks?: WebhookOptions[];
+  /** Dead-node detection and webhook lease timing (docs/webhooks.md#configuration). */
+  lifecycle?: LifecycleOptions;
   /** Node id in the cluster. @default a random id */
   nodeId?: string;
   /** Human name of this node in `info`. @default the host name */
   nodeName?: string;
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 'apiKey' | 'jwt' | 'allowedOrigins' | 'personalNamespace' | 'engine' | 'hooks' | 'proxy' | 'apiCorsOrigins'>> & {
+export type ResolvedServerOptions = Required<
+  Omit<
+    ServerOptions,
+    | 'namespaces'
+    | 'apiKey'
+    | 'jwt'
+    | 'allowedOrigins'
+    | 'personalNamespace'
+    | 'engine'
+    | 'hooks'
+    | 'proxy'
+    | 'apiCorsOrigins'
+    | 'webhooks'
+    | 'lifecycle'
+  >
+> & {
+  webhooks: ResolvedWebhook[];
+  lifecycle: ResolvedLifecycleOptions;
   apiCorsOrigins: string[] | undefined;
   proxy: ResolvedProxyOptions | undefined;
   namespaces: Map<string, ResolvedNamespaceOptions>;
@@ -114,101 +204,37 @@ export type ResolvedServerOptions = Required<Omit<ServerOptions, 'namespaces' | 
   hooks: ServerHooks;
 };
 
-export const SERVER_DEFAULTS = Object.freeze({
-  allowAnonymous: false,
-  websocketPath: '/connection/websocket',
-  httpTransportsPath: '/connection' as string | false,
-  forwardTimeoutMs: 5000,
-  maxMessageSize: 65_536,
-  maxApiBodySize: 1_048_576,
-  apiBodyTimeoutMs: 10_000,
-  maxSubscriptionsPerConnection: 128,
-  maxPendingCommands: 256,
-  connectTimeoutMs: 5000,
-  rpcTimeoutMs: 10_000,
-  idempotencyWindowMs: 300_000,
-  presenceTtlMs: 60_000,
-  tokenGraceMs: 25_000,
-  pingIntervalMs: 25_000,
-  pongTimeoutMs: 10_000,
-  maxSendBufferBytes: 1_048_576,
-  acceptRate: { perSecond: 2000, burst: 4000 } as AcceptRateOptions | false,
-  commandRate: { perSecond: 20_000, burst: 40_000 } as RateOptions | false,
-  maxConnectionsPerUser: 0,
-  maxConnections: 0,
-  maxChannelsPerNode: 100_000,
-  drainBatchSize: 500,
-  drainIntervalMs: 500,
-  drainReconnectWindowMs: 10_000,
-  positionCheckIntervalMs: 15_000,
-  readinessTimeoutMs: 1000,
-  compression: false as false | { threshold?: number },
-  protectMetrics: false as false | 'apiKey' | { token: string },
-});
+/** Compile-time: the schema and the interface name the same keys (a key in one only fails `tsc`, naming it). */
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never]
+  ? A
+  : { onlyInSchema: Exclude<keyof A, keyof B>; onlyInInterface: Exclude<keyof B, keyof A> };
+const checkedKeys = <P>(properties: P & SameKeys<P, ServerOptions>): P => properties;
 
-const POSITIVE = [
-  'maxMessageSize',
-  'maxApiBodySize',
-  'apiBodyTimeoutMs',
-  'maxSubscriptionsPerConnection',
-  'maxPendingCommands',
-  'connectTimeoutMs',
-  'rpcTimeoutMs',
-  'idempotencyWindowMs',
-  'presenceTtlMs',
-  'tokenGraceMs',
-  'pingIntervalMs',
-  'pongTimeoutMs',
-  'maxSendBufferBytes',
-  'drainBatchSize',
-  'drainIntervalMs',
-  'drainReconnectWindowMs',
-  'forwardTimeoutMs',
-  'readinessTimeoutMs',
-  'maxChannelsPerNode',
-] as const;
+/** The defaults, from the schema (server-options-schema.ts). */
+export const SERVER_DEFAULTS = defaultsOf(checkedKeys(SERVER_OPTION_PROPERTIES));
 
-/** Options where 0 means "no limit". */
-const NON_NEGATIVE = ['maxConnectionsPerUser', 'maxConnections'] as const;
+const checkOptions = compileOptionsCheck(ServerOptionsSchema);
 
 /** Merges defaults once and validates eagerly, naming the option at fault. */
-export function resolveServerOptions(options: ServerOptions, defaults: { nodeId: string; nodeName: string }): ResolvedServerOptions {
-  const merged = { ...SERVER_DEFAULTS, ...defaults, ...stripUndefined(options) };
-  for (const key of POSITIVE) {
-    const v = merged[key];
-    if (!(Number.isSafeInteger(v) && v > 0)) throw new TypeError(`Switchboard server: ${key} must be a positive integer, got ${String(v)}`);
-  }
-  for (const key of NON_NEGATIVE) {
-    const v = merged[key];
-    if (!(Number.isSafeInteger(v) && v >= 0)) throw new TypeError(`Switchboard server: ${key} must be an integer ≥ 0 (0: no limit), got ${String(v)}`);
-  }
-  validateRate('commandRate', merged.commandRate);
-  const compression = merged.compression as unknown;
-  const threshold = (compression as { threshold?: unknown } | null)?.threshold;
-  if (compression !== false && (typeof compression !== 'object' || compression === null || (threshold !== undefined && !(Number.isSafeInteger(threshold) && (threshold as number) >= 0)))) {
-    throw new TypeError('Switchboard server: compression must be false or { threshold?: integer ≥ 0 }');
-  }
-  if (!(Number.isSafeInteger(merged.positionCheckIntervalMs) && merged.positionCheckIntervalMs >= 0)) {
-    throw new TypeError(`Switchboard server: positionCheckIntervalMs must be an integer ≥ 0, got ${String(merged.positionCheckIntervalMs)}`);
-  }
-  if (merged.pongTimeoutMs >= merged.pingIntervalMs) throw new TypeError('Switchboard server: pongTimeoutMs must be less than pingIntervalMs');
-  if (!merged.websocketPath.startsWith('/')) throw new TypeError('Switchboard server: websocketPath must start with "/"');
-  const httpPath = merged.httpTransportsPath;
-  if (httpPath !== false && (typeof httpPath !== 'string' || !httpPath.startsWith('/') || httpPath.endsWith('/'))) {
-    throw new TypeError('Switchboard server: httpTransportsPath must start with "/" and not end with one, or be false');
-  }
+export function resolveServerOptions(
+  options: ServerOptions,
+  defaults: { nodeId: string; nodeName: string },
+): ResolvedServerOptions {
+  const given = stripUndefined(options);
+  const bad = checkOptions(given as Record<string, unknown>);
+  if (bad) throw new TypeError(`Switchboard server: ${bad.message}`);
+  const merged = { ...SERVER_DEFAULTS, ...defaults, ...given };
+  if (merged.pongTimeoutMs >= merged.pingIntervalMs)
+    throw new TypeError('Switchboard server: pongTimeoutMs must be less than pingIntervalMs');
   const namespaces = new Map<string, ResolvedNamespaceOptions>();
-  for (const [name, ns] of Object.entries(options.namespaces ?? {})) namespaces.set(name, resolveNamespaceOptions(name, ns));
+  for (const [name, ns] of Object.entries(options.namespaces ?? {}))
+    namespaces.set(name, resolveNamespaceOptions(name, ns));
   const personal = options.personalNamespace;
   if (personal !== undefined && !namespaces.has(personal)) {
     throw new TypeError(`Switchboard server: personalNamespace "${personal}" is not in namespaces`);
   }
-  const metrics = merged.protectMetrics;
-  if (!(metrics === false || metrics === 'apiKey' || (typeof metrics === 'object' && metrics !== null && typeof metrics.token === 'string' && metrics.token.length >= 16))) {
-    throw new TypeError("Switchboard server: protectMetrics must be false, 'apiKey' or { token } (at least 16 characters)");
-  }
-  if (metrics === 'apiKey' && options.apiKey === undefined) throw new TypeError("Switchboard server: protectMetrics 'apiKey' needs apiKey");
-  if (options.apiKey !== undefined && options.apiKey.length < 16) throw new TypeError('Switchboard server: apiKey must be at least 16 characters');
+  if (merged.protectMetrics === 'apiKey' && options.apiKey === undefined)
+    throw new TypeError("Switchboard server: protectMetrics 'apiKey' needs apiKey");
   return {
     ...merged,
     codecs: options.codecs ?? [new JsonCodec(), new MsgpackCodec()],
@@ -221,6 +247,8 @@ export function resolveServerOptions(options: ServerOptions, defaults: { nodeId:
     engine: options.engine,
     hooks: options.hooks ?? {},
     proxy: options.proxy === undefined ? undefined : resolveProxyOptions(options.proxy),
+    webhooks: resolveWebhooks(options.webhooks ?? []),
+    lifecycle: resolveLifecycleOptions(options.lifecycle),
   };
 }
 

@@ -20,6 +20,7 @@ import { CommandError } from './errors.js';
 import { ApiHandler, type ApiServices } from './api/api-handler.js';
 import { HeaderSecret } from './http/header-secret.js';
 import { HealthCheck } from './api/health-check.js';
+import { startLifecycle, type LifecycleNode } from './lifecycle-node.js';
 import { bodyUnread, sendJson } from './http/json-http.js';
 import { silentLogger, type Logger } from './logger.js';
 import { nodeStats } from './metrics/node-stats.js';
@@ -266,6 +267,7 @@ export class SwitchboardServer implements ProtocolHost {
     if (core) {
       core.hub.stopPositionChecks();
       await core.presence.stop();
+      await core.lifecycle?.stop();
       core.cluster.stop();
       await core.engine.close();
     }
@@ -287,6 +289,14 @@ export class SwitchboardServer implements ProtocolHost {
     hub.bind(engine.broker);
     cluster.bind(engine.control);
     const presence = new PresenceTracker(engine.presence, cluster, o.presenceTtlMs, this.log);
+    const lifecycle = await startLifecycle(o, engine, this.nodeId, this.metrics.registry, this.log).catch(async (error: unknown) => {
+      await engine.close();
+      throw error;
+    });
+    if (lifecycle) {
+      hub.watchOccupancy(lifecycle.emitter);
+      presence.watchMembers(lifecycle.emitter);
+    }
     const channels = new ChannelService(new Namespaces(o.namespaces), engine, {
       idempotencyWindowMs: o.idempotencyWindowMs,
       published: (channel) => this.metrics.published(channel),
@@ -302,6 +312,7 @@ export class SwitchboardServer implements ProtocolHost {
       metrics: this.metrics,
       log: this.log,
       forwardedHeaders: this.proxy && ((headers) => this.proxy!.forwardedHeaders(headers)),
+      lifecycle: lifecycle?.emitter,
     };
     const api: ApiServices = {
       nodeId: this.nodeId,
@@ -311,13 +322,14 @@ export class SwitchboardServer implements ProtocolHost {
       body: { maxBytes: o.maxApiBodySize, timeoutMs: o.apiBodyTimeoutMs },
       connections: () => this.sessions.size,
       drain: (plan) => this.drain(plan),
+      webhooks: lifecycle?.dispatcher,
     };
     this.native.startHttp(cluster);
     presence.start();
     hub.startPositionChecks(o.positionCheckIntervalMs);
     this.heartbeat.start();
     cluster.start();
-    this.core = { hub, cluster, engine, presence, session, api };
+    this.core = { hub, cluster, engine, presence, session, api, lifecycle };
     return this.core;
   }
 
@@ -361,6 +373,7 @@ interface NodeParts {
   presence: PresenceTracker;
   session: SessionServices;
   api: ApiServices;
+  lifecycle: LifecycleNode | undefined;
 }
 
 /** Answers a raw socket that is not ours to serve, and closes it. */

@@ -25,7 +25,7 @@ const maps = new Unpackr({ useRecords: false, mapsAsObjects: false, copyBuffers:
  * the same messages as the JSON codec (a command map or an array of them; replies
  * and pushes as maps with the same keys), and bytes in data as MessagePack `bin`.
  * Opt-in for the client (`@switchboard/client/msgpack`), so the default bundle
- * does not carry it. See docs/protocol.md and docs/decisions/0002-messagepack-codec.md.
+ * does not carry it. See docs/protocol.md and docs/decisions/0004-messagepack-codec.md.
  */
 export class MsgpackCodec implements Codec {
   readonly subprotocol = Subprotocol.Msgpack;

@@ -33,7 +33,9 @@ export function adminRoute(o: AdminRouteOptions): (req: IncomingMessage, res: Se
   const files = assets();
   const secret = o.adminSecret === undefined ? undefined : sha256(`admin ${o.adminSecret}`);
   const refuse = (res: ServerResponse, status: number, message: string) => {
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: status === 401 ? 101 : 107, message } }));
+    res
+      .writeHead(status, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: { code: status === 401 ? 101 : 107, message } }));
     return true;
   };
   return (req, res) => {
@@ -41,7 +43,17 @@ export function adminRoute(o: AdminRouteOptions): (req: IncomingMessage, res: Se
     if (!path.startsWith('/admin')) return false;
     const file = req.method === 'GET' ? files[path] : undefined;
     if (file) {
-      res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'no-cache', 'x-frame-options': 'DENY', 'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'" }).end(file.body);
+      res
+        .writeHead(200, {
+          'content-type': file.type,
+          'content-length': file.body.length,
+          'cache-control': 'no-cache',
+          'x-frame-options': 'DENY',
+          'content-security-policy':
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; " +
+            "base-uri 'none'; form-action 'none'",
+        })
+        .end(file.body);
       return true;
     }
     const method = /^\/admin\/api\/([a-z_]+)$/.exec(path)?.[1];
@@ -51,7 +63,8 @@ export function adminRoute(o: AdminRouteOptions): (req: IncomingMessage, res: Se
     }
     if (secret) {
       const given = sha256(req.headers.authorization ?? '');
-      if (!timingSafeEqual(given, secret)) return refuse(res, 401, 'missing or wrong admin secret (Authorization: admin SECRET)');
+      if (!timingSafeEqual(given, secret))
+        return refuse(res, 401, 'missing or wrong admin secret (Authorization: admin SECRET)');
       req.headers.authorization = `apikey ${o.apiKey}`;
     }
     // Without an admin secret the API itself checks the caller's `apikey` header.

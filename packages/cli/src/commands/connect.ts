@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { WebSocket, redactUrl, type CloseEvent } from '@switchboard/websocket';
-import { UsageError } from '../usage-error.js';
+import { StartupError, UsageError } from '../usage-error.js';
 
 const HELP = `Usage: switchboard connect URL [options]
 
@@ -58,25 +58,48 @@ export async function runConnect(argv: string[]): Promise<void> {
   ws.binaryType = 'arraybuffer';
   const rl = createInterface({ input: process.stdin, terminal: false });
 
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     // Lines typed before the handshake completes are sent once it does.
     const early: string[] = [];
+    let opened = false;
+    let failure = '';
     ws.onopen = () => {
+      opened = true;
       const extras = [ws.protocol && `protocol ${ws.protocol}`, ws.extensions && `extensions ${ws.extensions}`];
-      console.log(`connected to ${redactUrl(ws.url)}${extras.filter(Boolean).map((e) => `, ${e}`).join('')}`);
+      console.log(
+        `connected to ${redactUrl(ws.url)}${extras
+          .filter(Boolean)
+          .map((e) => `, ${e}`)
+          .join('')}`,
+      );
       for (const line of early.splice(0)) safely(ws, line);
     };
     ws.onmessage = (e: MessageEvent) => {
       if (typeof e.data === 'string') console.log(`< ${e.data}`);
-      else console.log(`< [binary ${e.data.byteLength} bytes] ${Buffer.from(e.data).subarray(0, 32).toString('hex')}`);
+      else
+        console.log(
+          `< [binary ${e.data.byteLength} bytes] ` + `${Buffer.from(e.data).subarray(0, 32).toString('hex')}`,
+        );
     };
     ws.addEventListener('ping', (e) => console.log(`< ping ${Buffer.from((e as MessageEvent).data).toString()}`));
     ws.addEventListener('pong', (e) => console.log(`< pong ${Buffer.from((e as MessageEvent).data).toString()}`));
     ws.onerror = (e: Event & { error?: unknown }) => {
       const cause = e.error instanceof Error ? `: ${e.error.message}` : '';
-      console.log(`! error${cause}`);
+      if (opened) console.log(`! error${cause}`);
+      else failure = cause;
     };
     ws.onclose = (e: CloseEvent) => {
+      if (!opened) {
+        // Never connected (refused, no such host, handshake refused): a runtime failure, exit 1.
+        rl.close();
+        reject(
+          new StartupError(
+            `cannot connect to ${redactUrl(url)}${failure || ` (close ${e.code})`}`,
+            'is the server running at that address? check the URL',
+          ),
+        );
+        return;
+      }
       console.log(`closed ${e.code}${e.reason ? ` ${e.reason}` : ''}${e.wasClean ? '' : ' (not clean)'}`);
       rl.close();
       resolve();

@@ -1,9 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { JwtOptions, ServerOptions } from '@switchboard/server';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Type } from '@sinclair/typebox';
+import { compileOptionsCheck, type JwtOptions, type ServerOptions } from '@switchboard/server';
 import { resolveNatsEngineOptions } from '@switchboard/engine-nats';
 import { parseRedisUrl } from '@switchboard/engine-redis';
 import { UsageError } from '../usage-error.js';
+import {
+  MAX_WORKERS,
+  SERVE_OPTIONS,
+  SERVER_KEYS,
+  serveOption,
+  type LOG_LEVELS,
+  type ServeOptionSchema,
+} from './serve-options.js';
+import { closestKey } from './closest-key.js';
 
 /** Which engine `serve` builds: the embedded memory one, or Redis or NATS shared by every node. */
 export type EngineChoice =
@@ -21,150 +32,229 @@ export interface ServeConfig {
   tls?: { cert: string; key: string };
   /** Processes on this box, each a node of the cluster; 1 = one process, no primary. */
   workers: number;
-  /** How workers share the port: `none` (default), every worker accepts on the shared socket; `rr`, the primary accepts and hands connections out in turn (even, costs CPU in the primary). */
+  /**
+   * How workers share the port: `none` (default), every worker accepts on the shared socket; `rr`, the primary accepts
+   * and hands connections out in turn (even, costs CPU in the primary).
+   */
   workerScheduling: WorkerScheduling;
+  log: { level: (typeof LOG_LEVELS)[number]; format: 'json' | 'pretty' | undefined };
+  /** The /admin dashboard, with its own secret or the API key; false: off. */
+  admin: false | { secret: string | undefined };
+  /** The demo page on / (only where its `chat` namespace exists). */
+  demo: boolean;
+  /** Whether protectMetrics was set (else serve chooses by host). */
+  protectMetricsSet: boolean;
 }
 
-export type WorkerScheduling = 'rr' | 'none';
+type WorkerScheduling = 'rr' | 'none';
 
-/** At most this many workers: beyond a few per core they only cost memory. */
-export const MAX_WORKERS = 64;
+/** The namespace the demo page uses; it is served only where this namespace exists. */
+export const DEMO_NAMESPACE = 'chat';
 
 /** The demo's namespace: history, presence with join/leave, and client publishing. */
-export const DEMO_NAMESPACES = Object.freeze({
-  chat: { history: { size: 100, ttlMs: 3_600_000 }, presence: true, joinLeave: true, allowPublish: true },
+const DEMO_NAMESPACES = Object.freeze({
+  [DEMO_NAMESPACE]: { history: { size: 100, ttlMs: 3_600_000 }, presence: true, joinLeave: true, allowPublish: true },
 });
 
-const SCALARS = ['allowAnonymous', 'apiKey', 'personalNamespace', 'websocketPath', 'maxMessageSize', 'maxApiBodySize', 'apiBodyTimeoutMs', 'maxSubscriptionsPerConnection', 'maxPendingCommands', 'connectTimeoutMs', 'rpcTimeoutMs', 'idempotencyWindowMs', 'presenceTtlMs', 'tokenGraceMs', 'pingIntervalMs', 'pongTimeoutMs', 'maxSendBufferBytes', 'acceptRate', 'drainBatchSize', 'drainIntervalMs', 'drainReconnectWindowMs', 'positionCheckIntervalMs', 'nodeName', 'httpTransportsPath', 'forwardTimeoutMs', 'readinessTimeoutMs', 'protectMetrics', 'commandRate', 'maxConnectionsPerUser', 'maxConnections', 'maxChannelsPerNode', 'compression'] as const;
+const HELP_HINT = 'see switchboard serve --help';
+const checkServeOptions = compileOptionsCheck(Type.Partial(Type.Object(SERVE_OPTIONS)));
+const entries = Object.entries(SERVE_OPTIONS) as [string, ServeOptionSchema][];
 
-/** Environment variables, each overriding the config file: SWITCHBOARD_PORT, SWITCHBOARD_API_KEY… */
-const ENV: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' | 'list' }> = {
-  SWITCHBOARD_PORT: { key: 'port', type: 'integer' },
-  SWITCHBOARD_HOST: { key: 'host', type: 'string' },
-  SWITCHBOARD_API_KEY: { key: 'apiKey', type: 'string' },
-  SWITCHBOARD_ALLOW_ANONYMOUS: { key: 'allowAnonymous', type: 'boolean' },
-  SWITCHBOARD_MAX_MESSAGE_SIZE: { key: 'maxMessageSize', type: 'integer' },
-  SWITCHBOARD_NODE_NAME: { key: 'nodeName', type: 'string' },
-  SWITCHBOARD_MAX_CONNECTIONS: { key: 'maxConnections', type: 'integer' },
-  SWITCHBOARD_ALLOWED_ORIGINS: { key: 'allowedOrigins', type: 'list' },
-  SWITCHBOARD_ENGINE: { key: 'engine', type: 'string' },
-  SWITCHBOARD_REDIS_URL: { key: 'redisUrls', type: 'list' },
-  SWITCHBOARD_REDIS_PREFIX: { key: 'redisPrefix', type: 'string' },
-  SWITCHBOARD_NATS_URL: { key: 'natsUrls', type: 'list' },
-  SWITCHBOARD_NATS_PREFIX: { key: 'natsPrefix', type: 'string' },
-  SWITCHBOARD_NATS_REPLICAS: { key: 'natsReplicas', type: 'integer' },
-  SWITCHBOARD_NATS_STORAGE: { key: 'natsStorage', type: 'string' },
-  SWITCHBOARD_TLS_CERT: { key: 'tlsCert', type: 'string' },
-  SWITCHBOARD_TLS_KEY: { key: 'tlsKey', type: 'string' },
-  SWITCHBOARD_WORKERS: { key: 'workers', type: 'integer' },
-  SWITCHBOARD_WORKER_SCHEDULING: { key: 'workerScheduling', type: 'string' },
+/** parseArgs' table, from the schema: one flag per option that has one, plus --help. */
+const SERVE_FLAGS: NonNullable<ParseArgsConfig['options']> = {
+  ...Object.fromEntries(
+    entries
+      .filter(([, s]) => s.flag)
+      .map(([, s]) => [
+        s.flag!,
+        { type: s.type === 'boolean' ? ('boolean' as const) : ('string' as const), multiple: s.type === 'array' },
+      ]),
+  ),
+  help: { type: 'boolean', short: 'h' },
 };
 
-/** Config-file keys that are objects or lists, given to the server as they are. */
-const STRUCTURED = ['namespaces', 'jwt', 'allowedOrigins', 'proxy', 'apiCorsOrigins'] as const;
-
-/** Config-file keys for `serve` itself. */
-const SERVE_KEYS = ['port', 'host', 'tlsCert', 'tlsKey', 'engine', 'redisUrls', 'redisPrefix', 'natsUrls', 'natsPrefix', 'natsReplicas', 'natsStorage', 'workers', 'workerScheduling'];
-
-function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, { key, type }] of Object.entries(ENV)) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    if (type === 'string') out[key] = raw;
-    else if (type === 'list') out[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
-    else if (type === 'boolean') {
-      if (!['true', 'false', '1', '0'].includes(raw)) throw new UsageError(`${name} must be true or false, got "${raw}"`);
-      out[key] = raw === 'true' || raw === '1';
-    } else {
-      if (!/^\d+$/.test(raw)) throw new UsageError(`${name} must be a non-negative integer, got "${raw}"`);
-      out[key] = Number(raw);
-    }
+/** A flag's or variable's text as the option's type: digits for integers, true/false for booleans, commas for lists. */
+function fromText(schema: ServeOptionSchema, raw: string, name: string, list: 'comma' | 'one'): unknown {
+  if (schema.type === 'integer') {
+    if (!/^\d+$/.test(raw)) throw new UsageError(`${name} must be a non-negative integer, got "${raw}"`, HELP_HINT);
+    return Number(raw);
   }
-  return out;
+  if (schema.type === 'boolean') {
+    if (!['true', 'false', '1', '0'].includes(raw))
+      throw new UsageError(`${name} must be true or false, got "${raw}"`, HELP_HINT);
+    return raw === 'true' || raw === '1';
+  }
+  if (schema.type === 'array')
+    return list === 'comma'
+      ? raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [raw];
+  return schema.lowercase ? raw.toLowerCase() : raw;
 }
 
-function readConfigFile(path: string): Record<string, unknown> {
+/** The layers' values by key, and where each came from (for messages). */
+interface Layer {
+  values: Record<string, unknown>;
+  from: Record<string, string>;
+}
+
+function fromFlags(argv: string[]): Layer & { help: boolean } {
+  const { values } = parseArgs({ args: argv, options: SERVE_FLAGS, strict: true, allowPositionals: false });
+  const layer: Layer = { values: {}, from: {} };
+  for (const [key, schema] of entries) {
+    const given =
+      schema.flag === undefined
+        ? undefined
+        : (values as Record<string, string | string[] | boolean | undefined>)[schema.flag];
+    if (given === undefined) continue;
+    const name = `--${schema.flag}`;
+    layer.values[key] =
+      typeof given === 'boolean'
+        ? !schema.negates
+        : Array.isArray(given)
+          ? given
+          : fromText(schema, given, name, 'one');
+    layer.from[key] = name;
+  }
+  return { ...layer, help: values.help === true };
+}
+
+/** Environment variables, each overriding the config file; an empty one is unset. */
+function fromEnv(env: NodeJS.ProcessEnv): Layer {
+  const layer: Layer = { values: {}, from: {} };
+  for (const [key, schema] of entries) {
+    const raw = schema.env === undefined ? undefined : env[schema.env];
+    if (raw === undefined || raw === '') continue;
+    layer.values[key] = fromText(schema, raw, schema.env!, 'comma');
+    layer.from[key] = schema.env!;
+  }
+  return layer;
+}
+
+function readConfigFile(path: string): Layer {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read --config ${path}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read --config ${path}: ${(error as Error).message}`, 'check the path');
   }
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
+    parsed = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
-    return parsed as Record<string, unknown>;
   } catch (error) {
-    throw new UsageError(`--config ${path} is not a JSON object: ${(error as Error).message}`);
+    throw new UsageError(
+      `--config ${path} is not a JSON object: ${(error as Error).message}`,
+      'the file is one JSON object of options: docs/operations.md#config-file',
+    );
   }
+  const values = parsed as Record<string, unknown>;
+  for (const key of Object.keys(values)) {
+    const schema = serveOption(key);
+    if (schema && !schema.noFile) continue;
+    if (schema?.noFile)
+      throw new UsageError(
+        `--config ${path}: "${key}" is not a config-file option`,
+        `set it with ${[schema.flag && `--${schema.flag}`, schema.env].filter(Boolean).join(' or ')}`,
+      );
+    if (['hooks', 'codecs', 'nodeId'].includes(key))
+      throw new UsageError(
+        `--config ${path}: unknown option "${key}"`,
+        'it can only be set when embedding the server: docs/server-api.md',
+      );
+    const near = closestKey(key, Object.keys(SERVE_OPTIONS));
+    throw new UsageError(
+      `--config ${path}: unknown option "${key}"`,
+      `${near ? `did you mean "${near}"? ` : ''}every key: docs/operations.md#config-file`,
+    );
+  }
+  return { values, from: Object.fromEntries(Object.keys(values).map((k) => [k, `--config ${path}`])) };
 }
 
 /**
- * Layers the configuration: defaults < config file < SWITCHBOARD_* env < flags.
- * With no config file, serve runs the demo: the `chat` namespace and anonymous
- * clients. With one, its `namespaces` and `allowAnonymous` (default false) apply.
+ * Layers the configuration: defaults < config file < SWITCHBOARD_* env < flags,
+ * validated as one object against the schema. With no config file, serve runs the
+ * demo: the `chat` namespace and anonymous clients. With one, its `namespaces` and
+ * `allowAnonymous` (default false) apply. `help` is set when --help was given.
  */
-export function loadServeConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): ServeConfig {
-  const path = (flags.config as string | undefined) ?? env.SWITCHBOARD_CONFIG;
-  const file = path ? readConfigFile(path) : { namespaces: DEMO_NAMESPACES, allowAnonymous: true };
-  for (const key of Object.keys(file)) {
-    if (!(SCALARS as readonly string[]).includes(key) && ![...SERVE_KEYS, ...STRUCTURED].includes(key)) throw new UsageError(`--config ${path}: unknown option "${key}"`);
+export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig | { help: true } {
+  const flags = fromFlags(argv);
+  if (flags.help) return { help: true };
+  const environment = fromEnv(env);
+  const path = (flags.values.config ?? environment.values.config) as string | undefined;
+  const file = path
+    ? readConfigFile(path)
+    : { values: { namespaces: DEMO_NAMESPACES, allowAnonymous: true }, from: {} };
+  const merged: Record<string, unknown> = { ...file.values, ...environment.values, ...flags.values };
+  const from = { ...file.from, ...environment.from, ...flags.from };
+  const bad = checkServeOptions(merged);
+  if (bad) {
+    const label = serveOption(bad.key)?.label;
+    throw new UsageError(
+      label ? bad.message.replace(bad.key, label) : bad.message,
+      `${from[bad.key] ? `from ${from[bad.key]}; ` : ''}${HELP_HINT}`,
+    );
   }
-  const merged: Record<string, unknown> = { port: 8000, host: '127.0.0.1', ...file, ...fromEnv(env) };
-  for (const [key, value] of Object.entries(flags)) if (value !== undefined && key !== 'config') merged[key] = value;
-  const port = merged.port;
-  if (!(Number.isInteger(port) && (port as number) >= 0 && (port as number) <= 65535)) throw new UsageError(`port must be 0–65535, got ${String(port)}`);
-  const server: ServerOptions = {
-    namespaces: merged.namespaces as ServerOptions['namespaces'],
-    jwt: withEnvSecret(merged.jwt as JwtOptions | undefined, env.SWITCHBOARD_JWT_SECRET),
-    allowedOrigins: merged.allowedOrigins as string[] | undefined,
-    proxy: merged.proxy as ServerOptions['proxy'],
-    apiCorsOrigins: merged.apiCorsOrigins as string[] | undefined,
-  };
-  for (const key of SCALARS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
+  const value = <T>(key: string): T => (merged[key] ?? serveOption(key)?.default) as T;
+  const server: ServerOptions = {};
+  for (const key of SERVER_KEYS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
+  server.jwt = withSecret(merged.jwt as JwtOptions | undefined, merged.jwtSecret as string | undefined);
+  server.webhooks = withFlagWebhook(merged);
   const { tlsCert, tlsKey } = merged;
-  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('TLS needs both a certificate and a key: --tls-cert and --tls-key (or tlsCert and tlsKey)');
-  if (tlsCert !== undefined && (typeof tlsCert !== 'string' || typeof tlsKey !== 'string')) throw new UsageError('tlsCert and tlsKey must be file paths');
+  if ((tlsCert === undefined) !== (tlsKey === undefined))
+    throw new UsageError(
+      'TLS needs both a certificate and a key',
+      'give --tls-cert and --tls-key, or tlsCert and tlsKey',
+    );
   const tls = tlsCert === undefined ? undefined : { cert: tlsCert as string, key: tlsKey as string };
   const engine = engineChoice(merged);
-  return { port: port as number, host: String(merged.host), engine, server, tls, workers: workerCount(merged.workers, engine), workerScheduling: workerScheduling(merged.workerScheduling) };
+  return {
+    port: value('port'),
+    host: value('host'),
+    engine,
+    server,
+    tls,
+    workers: workerCount(merged.workers as number | undefined, engine),
+    workerScheduling: value('workerScheduling'),
+    log: { level: value('logLevel'), format: merged.logFormat as 'json' | 'pretty' | undefined },
+    admin: value<boolean>('admin') ? { secret: merged.adminSecret as string | undefined } : false,
+    demo: value('demo'),
+    protectMetricsSet: merged.protectMetrics !== undefined,
+  };
 }
 
 /**
  * One worker per core on a shared engine; one process on the memory engine, where
  * more would be islands: each worker its own history, presence and subscribers.
  */
-function workerCount(value: unknown, engine: EngineChoice): number {
-  if (value === undefined) return engine.type === 'memory' ? 1 : availableParallelism();
-  if (!(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_WORKERS)) throw new UsageError(`workers must be 1–${MAX_WORKERS}, got ${String(value)}`);
-  if (engine.type === 'memory' && (value as number) > 1) {
+function workerCount(value: number | undefined, engine: EngineChoice): number {
+  if (value === undefined) return Math.min(MAX_WORKERS, engine.type === 'memory' ? 1 : availableParallelism());
+  if (engine.type === 'memory' && value > 1) {
     throw new UsageError(
-      `--workers ${String(value)} needs a shared engine: with the memory engine each worker would be an island (clients on different workers would not see each other's publications, history or presence); use --engine redis or --engine nats, or --workers 1`,
+      `--workers ${String(value)} needs a shared engine: with the memory engine each worker would be an island ` +
+        `(clients on different workers would not see each other's publications, history or presence); use ` +
+        `--engine redis or --engine nats, or --workers 1`,
     );
   }
-  return value as number;
-}
-
-function workerScheduling(value: unknown): WorkerScheduling {
-  if (value === undefined) return 'none';
-  if (value !== 'rr' && value !== 'none') throw new UsageError(`workerScheduling must be rr or none, got "${String(value)}"`);
   return value;
 }
 
 function engineChoice(merged: Record<string, unknown>): EngineChoice {
-  const type = merged.engine ?? 'memory';
-  const redisUrls = urlList(merged, 'redisUrls');
-  const natsUrls = urlList(merged, 'natsUrls');
-  if (type !== 'memory' && type !== 'redis' && type !== 'nats') throw new UsageError(`engine must be memory, redis or nats, got "${String(type)}"`);
-  if (redisUrls && type !== 'redis') throw new UsageError(`a Redis URL was given but the engine is ${type}: add --engine redis`);
-  if (natsUrls && type !== 'nats') throw new UsageError(`a NATS URL was given but the engine is ${type}: add --engine nats`);
+  const type = (merged.engine ?? 'memory') as EngineChoice['type'];
+  const redisUrls = merged.redisUrls as string[] | undefined;
+  const natsUrls = merged.natsUrls as string[] | undefined;
+  if (redisUrls && type !== 'redis')
+    throw new UsageError(`a Redis URL was given but the engine is ${type}: add --engine redis`);
+  if (natsUrls && type !== 'nats')
+    throw new UsageError(`a NATS URL was given but the engine is ${type}: add --engine nats`);
   const natsOnly = ['natsPrefix', 'natsReplicas', 'natsStorage'].filter((key) => merged[key] !== undefined);
-  if (natsOnly.length > 0 && type !== 'nats') throw new UsageError(`${natsOnly.join(', ')} apply to the NATS engine only: add --engine nats`);
+  if (natsOnly.length > 0 && type !== 'nats')
+    throw new UsageError(`${natsOnly.join(', ')} apply to the NATS engine only: add --engine nats`);
   if (type === 'memory') return { type };
   if (type === 'nats') return natsChoice(merged, natsUrls);
-  const prefix = merged.redisPrefix;
-  if (prefix !== undefined && typeof prefix !== 'string') throw new UsageError('redisPrefix must be a string');
+  const prefix = merged.redisPrefix as string | undefined;
   const list = redisUrls && redisUrls.length > 0 ? redisUrls : ['redis://127.0.0.1:6379'];
   for (const url of list) {
     try {
@@ -176,28 +266,49 @@ function engineChoice(merged: Record<string, unknown>): EngineChoice {
   return { type, urls: list, prefix };
 }
 
-function urlList(merged: Record<string, unknown>, key: string): string[] | undefined {
-  const urls = merged[key];
-  if (urls !== undefined && (!Array.isArray(urls) || urls.some((u) => typeof u !== 'string'))) throw new UsageError(`${key} must be a list of URLs`);
-  return urls as string[] | undefined;
-}
-
 function natsChoice(merged: Record<string, unknown>, urls: string[] | undefined): EngineChoice {
   const list = urls && urls.length > 0 ? urls : ['nats://127.0.0.1:4222'];
   for (const url of list) {
-    if (!/^(nats|tls):\/\/[^\s/]+\/?$/.test(url)) throw new UsageError(`a NATS URL looks like nats://host:4222 or tls://host:4222, got "${url}"`);
+    if (!/^(nats|tls):\/\/[^\s/]+\/?$/.test(url))
+      throw new UsageError(`a NATS URL looks like nats://host:4222 or tls://host:4222, got "${url}"`);
   }
-  const { natsPrefix: prefix, natsReplicas: replicas, natsStorage: storage } = merged;
-  if (prefix !== undefined && typeof prefix !== 'string') throw new UsageError('natsPrefix must be a string');
+  const prefix = merged.natsPrefix as string | undefined;
+  const { natsReplicas: replicas, natsStorage: storage } = merged;
   try {
-    resolveNatsEngineOptions({ servers: list, prefix, replicas: replicas as number | undefined, storage: storage as 'file' | 'memory' | undefined });
+    resolveNatsEngineOptions({
+      servers: list,
+      prefix,
+      replicas: replicas as number | undefined,
+      storage: storage as 'file' | 'memory' | undefined,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  return { type: 'nats', urls: list, prefix, replicas: replicas as number | undefined, storage: storage as 'file' | 'memory' | undefined };
+  return {
+    type: 'nats',
+    urls: list,
+    prefix,
+    replicas: replicas as number | undefined,
+    storage: storage as 'file' | 'memory' | undefined,
+  };
 }
 
 /** SWITCHBOARD_JWT_SECRET sets `jwt.secret`, keeping the config file's other `jwt` options (issuer, cookie…). */
-function withEnvSecret(jwt: JwtOptions | undefined, secret: string | undefined): JwtOptions | undefined {
+function withSecret(jwt: JwtOptions | undefined, secret: string | undefined): JwtOptions | undefined {
   return secret ? { ...jwt, secret } : jwt;
+}
+
+/**
+ * `--webhook URL --webhook-secret S` (or SWITCHBOARD_WEBHOOK_URL and _SECRET) adds one webhook to the config file's.
+ */
+function withFlagWebhook(merged: Record<string, unknown>): ServerOptions['webhooks'] {
+  const list = merged.webhooks as ServerOptions['webhooks'];
+  const { webhookUrl: url, webhookSecret: secret } = merged as { webhookUrl?: string; webhookSecret?: string };
+  if (url === undefined && secret === undefined) return list;
+  if (url === undefined || secret === undefined)
+    throw new UsageError(
+      'a webhook needs both a URL and a secret',
+      'give --webhook URL and --webhook-secret whsec_…, or SWITCHBOARD_WEBHOOK_URL and SWITCHBOARD_WEBHOOK_SECRET',
+    );
+  return [...(list ?? []), { url, secret }];
 }

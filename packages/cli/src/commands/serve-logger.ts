@@ -1,10 +1,8 @@
 import { pino, type Level, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
 import type { Logger } from '@switchboard/server';
-import { UsageError } from '../usage-error.js';
 
-export const LOG_LEVELS: readonly LevelWithSilent[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-export type LogFormat = 'json' | 'pretty';
+type LogFormat = 'json' | 'pretty';
 
 /**
  * Field paths whose values never reach a log line, whatever the level: the
@@ -39,20 +37,6 @@ export interface ServeLogOptions {
   destination?: NodeJS.WritableStream;
 }
 
-/** `--log-level` / SWITCHBOARD_LOG_LEVEL, checked. */
-export function parseLogLevel(value: string | undefined): LevelWithSilent {
-  const level = (value ?? 'info').toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`log level must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
-  return level as LevelWithSilent;
-}
-
-/** `--log-format`: JSON lines by default, readable lines on a TTY. */
-export function parseLogFormat(value: string | undefined, isTTY: boolean): LogFormat {
-  if (value === undefined) return isTTY ? 'pretty' : 'json';
-  if (value !== 'json' && value !== 'pretty') throw new UsageError(`--log-format must be json or pretty, got "${value}"`);
-  return value;
-}
-
 /**
  * serve's logger: pino, one JSON object per line with `level`, `time`, `node`
  * and `msg`, or pino-pretty's readable lines (synchronous, no worker thread).
@@ -61,7 +45,8 @@ export function serveLogger(options: ServeLogOptions): Logger & { level: string;
   // Synchronous writes to fd 1: nothing is lost when the process exits right after a line.
   const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
   const colorize = options.destination === undefined && process.stdout.isTTY === true;
-  const stream = options.format === 'pretty' ? pretty({ sync: true, destination, colorize, ignore: 'pid,hostname' }) : destination;
+  const stream =
+    options.format === 'pretty' ? pretty({ sync: true, destination, colorize, ignore: 'pid,hostname' }) : destination;
   const logger = pino(
     {
       level: options.level as Level,

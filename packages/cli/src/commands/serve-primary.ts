@@ -9,7 +9,7 @@ import { GENERATED_KEY_ENV, WORKER_SLOT_ENV, isMessage, type ToPrimary, type ToW
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 /** Restart backoff of a crashed worker: 100 ms doubling to 10 s; reset once a worker has served 10 s. */
-export const RESTART_BACKOFF = Object.freeze({ baseMs: 100, capMs: 10_000, healthyAfterMs: 10_000 });
+const RESTART_BACKOFF = Object.freeze({ baseMs: 100, capMs: 10_000, healthyAfterMs: 10_000 });
 /** How long the primary waits for each worker's registry when aggregating `/metrics`. */
 const METRICS_COLLECT_MS = 2000;
 
@@ -43,12 +43,18 @@ export interface PrimaryOptions {
  */
 export function runPrimary({ config, log, generatedKey }: PrimaryOptions): Promise<void> {
   cluster.schedulingPolicy = config.workerScheduling === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
-  const slots: Slot[] = Array.from({ length: config.workers }, (_, index) => ({ index, crashes: 0, everListened: false }));
+  const slots: Slot[] = Array.from({ length: config.workers }, (_, index) => ({
+    index,
+    crashes: 0,
+    everListened: false,
+  }));
   const env = generatedKey ? { SWITCHBOARD_API_KEY: generatedKey, [GENERATED_KEY_ENV]: '1' } : {};
   let stopping = false;
   let boxDrain: DrainPlan | undefined;
   let banner: string | undefined;
   let nextRequest = 0;
+  /** The first failing worker's one line and exit code. */
+  let failure: { line: string; code: number } | undefined;
   const collecting = new Map<number, { answers: MetricsJson[]; waiting: number; done: () => void }>();
 
   const fork = (slot: Slot) => {
@@ -101,6 +107,10 @@ export function runPrimary({ config, log, generatedKey }: PrimaryOptions): Promi
       if (!c) return;
       c.answers.push(m.metrics as MetricsJson);
       if (--c.waiting === 0) c.done();
+    } else if (m.sb === 'failed') {
+      failure ??= { line: m.line, code: m.code };
+      // A worker that had listened is restarted; its reason is still worth one line.
+      if (slot.everListened) console.error(m.line);
     } else if (m.sb === 'drain' && !boxDrain && !stopping) {
       // A drain began on one worker (the API, another node): the box is what is being drained.
       boxDrain = m.plan;
@@ -115,7 +125,11 @@ export function runPrimary({ config, log, generatedKey }: PrimaryOptions): Promi
   const printBanner = () => {
     printed = true;
     const nodes = slots.map((s) => s.nodeId).join(', ');
-    console.log(`${banner}\n  workers       ${slots.length} processes (port shared: ${config.workerScheduling === 'rr' ? 'round-robin by the primary' : 'each worker accepts'}), nodes ${nodes}`);
+    console.log(
+      `${banner}\n  workers       ${slots.length} processes (port shared: ` +
+        `${config.workerScheduling === 'rr' ? 'round-robin by the primary' : 'each worker accepts'}), nodes ` +
+        `${nodes}`,
+    );
     log.info({ workers: slots.length, scheduling: config.workerScheduling, pid: process.pid }, 'primary ready');
     startupDone();
   };
@@ -133,24 +147,35 @@ export function runPrimary({ config, log, generatedKey }: PrimaryOptions): Promi
       return;
     }
     if (!slot.everListened) {
-      // A worker that never started (engine unreachable, bad option): it said why on stderr; so does every other.
+      // A worker that never started (engine unreachable, port taken): its reason, once, and the box stops.
       log.error({ worker: slot.index, code, signal }, 'worker failed to start: stopping');
       for (const s of slots) s.worker?.process.kill('SIGKILL');
       log.flush();
-      process.exit(code || 1);
+      console.error(
+        failure?.line ??
+          `switchboard: worker ${slot.index} exited before listening (code ${code}, signal ${signal}; see its log ` +
+            `lines)`,
+      );
+      process.exit(failure?.code || code || 1);
     }
     const now = Date.now();
     if (slot.listeningAt !== undefined && now - slot.listeningAt >= RESTART_BACKOFF.healthyAfterMs) slot.crashes = 0;
     const delayMs = Math.min(RESTART_BACKOFF.capMs, RESTART_BACKOFF.baseMs * 2 ** slot.crashes);
     slot.crashes++;
     slot.crashedAt ??= now;
-    log.warn({ worker: slot.index, pid: worker.process.pid, nodeId: slot.nodeId, code, signal, restartInMs: delayMs }, 'worker exited unexpectedly: restarting');
+    log.warn(
+      { worker: slot.index, pid: worker.process.pid, nodeId: slot.nodeId, code, signal, restartInMs: delayMs },
+      'worker exited unexpectedly: restarting',
+    );
     slot.restartTimer = setTimeout(() => fork(slot), delayMs);
   });
 
   const stop = (signal: string) => {
     stopping = true;
-    log.info({ signal, workers: slots.filter((s) => s.worker).length }, 'shutting down: every worker drains, then exits');
+    log.info(
+      { signal, workers: slots.filter((s) => s.worker).length },
+      'shutting down: every worker drains, then exits',
+    );
     for (const s of slots) {
       clearTimeout(s.restartTimer);
       // SIGTERM to each: a worker drains exactly as a single `serve` does.

@@ -1,6 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { fleetReport, measureCosts, pidListeningOn, planFleet, type CostModel, type FleetTarget } from '@switchboard/loadtest';
+import {
+  fleetReport,
+  measureCosts,
+  pidListeningOn,
+  planFleet,
+  type CostModel,
+  type FleetTarget,
+} from '@switchboard/loadtest';
 import { signToken } from '@switchboard/server';
 import { UsageError, integerOption } from '../usage-error.js';
 
@@ -14,7 +21,8 @@ Calibration:
   --measure            measure against --url (a local serve: its pid is found from /proc)
   --url URL            ws://127.0.0.1:PORT/connection/websocket (default port 8000)
   --api-key KEY        the server's API key (or SWITCHBOARD_API_KEY)
-  --jwt-secret S       also measure JWT handshakes (the server's SWITCHBOARD_JWT_SECRET; one fresh token per connection)
+  --jwt-secret S       also measure JWT handshakes (the server's SWITCHBOARD_JWT_SECRET; one fresh token per ' +
+    'connection)'
   --prefix P           channel prefix, a namespace without history (default "bench:")
   --measure-connections N   connections per step (default 5000)
   --save FILE          write the measured costs as JSON
@@ -37,10 +45,46 @@ const num = (v: string | undefined, name: string, fallback: number) => {
 };
 
 export async function runSizeCommand(argv: string[]): Promise<void> {
-  const names = ['url', 'api-key', 'jwt-secret', 'prefix', 'measure-connections', 'save', 'costs', 'conn-bytes', 'kernel-bytes', 'sub-bytes', 'handshake-us', 'delivery-us', 'publish-us', 'connections', 'subs', 'publish-rate', 'fanout', 'payload', 'auth', 'cores', 'memory-gb', 'surge', 'surge-seconds', 'fd-limit', 'ports', 'lb-addresses', 'nic-gbps', 'broker-rate', 'utilisation', 'spare'];
+  const names = [
+    'url',
+    'api-key',
+    'jwt-secret',
+    'prefix',
+    'measure-connections',
+    'save',
+    'costs',
+    'conn-bytes',
+    'kernel-bytes',
+    'sub-bytes',
+    'handshake-us',
+    'delivery-us',
+    'publish-us',
+    'connections',
+    'subs',
+    'publish-rate',
+    'fanout',
+    'payload',
+    'auth',
+    'cores',
+    'memory-gb',
+    'surge',
+    'surge-seconds',
+    'fd-limit',
+    'ports',
+    'lb-addresses',
+    'nic-gbps',
+    'broker-rate',
+    'utilisation',
+    'spare',
+  ];
   const { values: v } = parseArgs({
     args: argv,
-    options: { ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])), measure: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
+      measure: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   const s = v as Record<string, string | undefined>;
@@ -51,7 +95,8 @@ export async function runSizeCommand(argv: string[]): Promise<void> {
     const apiKey = s['api-key'] ?? process.env.SWITCHBOARD_API_KEY;
     if (!apiKey) throw new UsageError('--measure needs --api-key (or SWITCHBOARD_API_KEY)');
     const pid = pidListeningOn(Number(url.port));
-    if (pid === undefined) throw new UsageError(`--measure needs a local serve: nothing of ours listens on port ${url.port}`);
+    if (pid === undefined)
+      throw new UsageError(`--measure needs a local serve: nothing of ours listens on port ${url.port}`);
     costs = await measureCosts({
       target: { host: url.hostname, port: Number(url.port), path: url.pathname },
       api: `http://${url.host}`,
@@ -59,12 +104,15 @@ export async function runSizeCommand(argv: string[]): Promise<void> {
       pid,
       connections: Math.max(100, integerOption('measure-connections', s['measure-connections'], 5000)),
       channelPrefix: s.prefix ?? 'bench:',
-      signToken: s['jwt-secret'] === undefined ? undefined : (sub) => signToken({ sub }, { secret: s['jwt-secret']!, ttlSeconds: 600 }),
+      signToken:
+        s['jwt-secret'] === undefined
+          ? undefined
+          : (sub) => signToken({ sub }, { secret: s['jwt-secret']!, ttlSeconds: 600 }),
       onStep: (line) => console.error(`measure: ${line}`),
     });
     if (s.save) writeFileSync(s.save, `${JSON.stringify(costs, null, 2)}\n`);
   } else if (s.costs) {
-    costs = JSON.parse(readFileSync(s.costs, 'utf8')) as CostModel;
+    costs = readCosts(s.costs);
   } else {
     costs = {
       connectionBytes: num(s['conn-bytes'], 'conn-bytes', 6700),
@@ -77,7 +125,8 @@ export async function runSizeCommand(argv: string[]): Promise<void> {
     };
   }
   const auth = (s.auth ?? 'plain') as FleetTarget['auth'];
-  if (!['plain', 'jwt', 'tls'].includes(auth)) throw new UsageError(`--auth must be plain, jwt or tls, got "${auth}"`);
+  if (!['plain', 'jwt', 'tls'].includes(auth))
+    throw new UsageError(`--auth must be plain, jwt or tls, got ` + `"${auth}"`);
   const target: FleetTarget = {
     connections: num(s.connections, 'connections', 1_000_000),
     subscriptionsPerConnection: num(s.subs, 'subs', 5),
@@ -101,4 +150,28 @@ export async function runSizeCommand(argv: string[]): Promise<void> {
   const plan = planFleet(costs, target);
   if (v.json) return console.log(JSON.stringify({ costs, target, plan }, null, 2));
   console.log(fleetReport(costs, target, plan));
+}
+
+/** A saved cost model (`--measure --save FILE`), checked: a missing, unreadable or foreign file is a usage error. */
+function readCosts(path: string): CostModel {
+  let costs: CostModel | undefined;
+  try {
+    costs = JSON.parse(readFileSync(path, 'utf8')) as CostModel;
+  } catch {
+    // Unreadable, or not JSON: refused below with the rest.
+  }
+  const numbers = costs && [
+    costs.connectionBytes,
+    costs.kernelBytes,
+    costs.subscriptionBytes,
+    costs.publishCpuUs,
+    costs.handshakeCpuUs?.plain,
+  ];
+  if (!numbers?.every((n) => typeof n === 'number') || typeof costs!.deliveryCpuUs !== 'object') {
+    throw new UsageError(
+      `--costs ${path} is not a readable cost model`,
+      'give a file written by switchboard size --measure --save FILE',
+    );
+  }
+  return costs!;
 }

@@ -14,7 +14,12 @@ export type ToPrimary =
   /** This worker's registry as JSON, answering the primary's `metrics-json`. */
   | { sb: 'metrics-json'; id: number; metrics: unknown[] }
   /** A drain began here (a signal, `/api/drain`, another node): the primary drains the other workers with it. */
-  | { sb: 'drain'; plan: DrainPlan };
+  | { sb: 'drain'; plan: DrainPlan }
+  /**
+   * This worker failed (it exits next): the primary prints `line`, once for the box, and exits with `code` if it never
+   * started.
+   */
+  | { sb: 'failed'; line: string; code: number };
 
 /** Messages the primary sends to a worker. */
 export type ToWorker =

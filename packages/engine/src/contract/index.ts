@@ -5,3 +5,4 @@
 export { describeBrokerContract, type BrokerFixture } from './broker-contract.js';
 export { describePresenceContract, type PresenceFixture } from './presence-contract.js';
 export { describeControlBusContract, type ControlBusFixture } from './control-bus-contract.js';
+export { describeEventLogContract, type EventLogFixture } from './event-log-contract.js';

@@ -101,7 +101,8 @@ function malformed(message: string): HandshakeError {
 
 /** Token characters (RFC 9110 §5.6.2), by ASCII code. */
 const TOKEN_CHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHAR[c.charCodeAt(0)] = 1;
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  TOKEN_CHAR[c.charCodeAt(0)] = 1;
 
 /**
  * Optional white space around a value (RFC 9110 §5.5: SP and HTAB only). Trimming more, as `String.prototype.trim`

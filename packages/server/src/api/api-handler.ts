@@ -5,6 +5,7 @@ import type { ClusterControl } from '../cluster/cluster-control.js';
 import { toReplyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DrainPlan } from '../sessions/drain.js';
+import type { WebhookAdmin } from '../webhooks/webhook-dispatcher.js';
 import { HeaderSecret } from '../http/header-secret.js';
 import { ApiError, field, readJsonBody, sendJson, type BodyLimits } from '../http/json-http.js';
 
@@ -19,6 +20,8 @@ export interface ApiServices {
   connections(): number;
   /** Starts this node's staggered drain. */
   drain(plan: Partial<DrainPlan>): Promise<number>;
+  /** The webhooks, when configured. */
+  readonly webhooks?: WebhookAdmin;
 }
 
 type Body = Record<string, unknown>;
@@ -176,6 +179,23 @@ const ENDPOINTS: Record<string, Endpoint> = {
   async send(core, body) {
     await core.cluster.broadcast('message', { userId: field.string(body, 'user'), data: field.required(body, 'data') });
     return {};
+  },
+
+  /** The webhooks, their dead letters (cluster-wide) and what this node delivers (docs/webhooks.md#api). */
+  webhooks: async (core) => ({ webhooks: (await core.webhooks?.list()) ?? [] }),
+
+  async webhook_dead_letters(core, body) {
+    const name = field.string(body, 'webhook');
+    const letters = await core.webhooks?.deadLetters(name, field.optionalInteger(body, 'limit', 1) ?? 100);
+    if (!letters) throw new ApiError(400, ReplyErrorCode.BadRequest, `no webhook "${name}"`);
+    return { deadLetters: letters };
+  },
+
+  async webhook_replay(core, body) {
+    const name = field.string(body, 'webhook');
+    const result = await core.webhooks?.replay(name, field.optionalInteger(body, 'limit', 1) ?? 1000);
+    if (!result) throw new ApiError(400, ReplyErrorCode.BadRequest, `no webhook "${name}"`);
+    return result;
   },
 
   async info(core) {

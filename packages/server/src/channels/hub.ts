@@ -13,6 +13,12 @@ export interface ChannelSubscriber {
   onStreamGap(channel: string): void;
 }
 
+/** Told when this node's first subscriber of a channel comes and its last goes (cluster-wide occupancy). */
+export interface ChannelOccupancy {
+  channelEntered(channel: string): void;
+  channelExited(channel: string): void;
+}
+
 /** One push for many subscribers: built and encoded at most once per client protocol, when first written. */
 export class SharedPush {
   private push: Push | undefined;
@@ -61,6 +67,7 @@ export class Hub implements BrokerHandler {
   private readonly channels = new Map<string, ChannelEntry>();
   private broker!: Broker;
   private checkTimer: NodeJS.Timeout | undefined;
+  private occupancy: ChannelOccupancy | undefined;
 
   /**
    * `delivered(n)`: one publication or push went to n local subscribers (the messages-sent metric).
@@ -76,6 +83,11 @@ export class Hub implements BrokerHandler {
     this.broker = broker;
   }
 
+  /** Reports every channel's local 0 → 1 and 1 → 0 from now on. */
+  watchOccupancy(occupancy: ChannelOccupancy): void {
+    this.occupancy = occupancy;
+  }
+
   /** Adds a subscriber; resolves once the node receives the channel's publications. */
   subscribe(channel: string, subscriber: ChannelSubscriber): Promise<void> {
     let entry = this.channels.get(channel);
@@ -83,10 +95,14 @@ export class Hub implements BrokerHandler {
       const created: ChannelEntry = { subscribers: new Set(), ready: Promise.resolve(), last: undefined };
       // A failed broker subscribe fails every waiting subscriber, and the next one tries afresh.
       created.ready = this.broker.subscribe(channel).catch((error: unknown) => {
-        if (this.channels.get(channel) === created) this.channels.delete(channel);
+        if (this.channels.get(channel) === created) {
+          this.channels.delete(channel);
+          this.occupancy?.channelExited(channel);
+        }
         throw error;
       });
       this.channels.set(channel, (entry = created));
+      this.occupancy?.channelEntered(channel);
     }
     entry.subscribers.add(subscriber);
     return entry.ready;
@@ -106,6 +122,7 @@ export class Hub implements BrokerHandler {
     const entry = this.channels.get(channel);
     if (!entry?.subscribers.delete(subscriber) || entry.subscribers.size > 0) return;
     this.channels.delete(channel);
+    this.occupancy?.channelExited(channel);
     // A failed unsubscribe only costs deliveries this node ignores.
     this.broker.unsubscribe(channel).catch(() => {});
   }

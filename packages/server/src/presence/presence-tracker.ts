@@ -13,6 +13,12 @@ export interface PresenceBroadcast {
   broadcast(type: 'presence', payload: { channel: string; joins: ClientInfo[]; leaves: ClientInfo[] }): Promise<void>;
 }
 
+/** Told of each connection that joins or leaves a presence channel; `member` is its user id, or its client id when anonymous. */
+export interface PresenceMembers {
+  memberJoined(channel: string, member: string): void;
+  memberLeft(channel: string, member: string): void;
+}
+
 interface PresenceDiff {
   joins: Map<string, PresenceEntry>;
   leaves: Map<string, PresenceEntry>;
@@ -32,6 +38,7 @@ export class PresenceTracker {
   private readonly diffs = new Map<string, PresenceDiff>();
   /** Leaves still being written, so that a closing node removes its entries before its engine goes. */
   private readonly leaving = new Set<Promise<void>>();
+  private members: PresenceMembers | undefined;
 
   constructor(
     private readonly store: PresenceStore,
@@ -39,6 +46,11 @@ export class PresenceTracker {
     private readonly ttlMs: number,
     private readonly log: Logger,
   ) {}
+
+  /** Reports every join and leave from now on. */
+  watchMembers(members: PresenceMembers): void {
+    this.members = members;
+  }
 
   start(): void {
     this.timer = setInterval(() => this.refresh(), Math.max(1, Math.floor(this.ttlMs / 3))).unref();
@@ -78,6 +90,7 @@ export class PresenceTracker {
     if (maxPresenceMembers > 0 && entries.size >= maxPresenceMembers && !entries.has(entry.clientId)) {
       throw commandErrors.limit(`presence is full (${maxPresenceMembers} members on this node)`);
     }
+    if (!entries.has(entry.clientId)) this.members?.memberJoined(channel.channel, memberOf(entry));
     entries.set(entry.clientId, entry);
     await this.store.add(channel.channel, entry, this.ttlMs);
     if (joinLeave && presenceMode === 'full') await this.announce(channel, 'join', entry);
@@ -95,6 +108,7 @@ export class PresenceTracker {
     if (!presence) return;
     // Never joined (refused by maxPresenceMembers): nothing to remove, no leave to tell.
     if (!this.forget(channel.channel, entry.clientId)) return;
+    this.members?.memberLeft(channel.channel, memberOf(entry));
     await this.store.remove(channel.channel, entry.clientId);
     if (joinLeave && presenceMode === 'full') await this.announce(channel, 'leave', entry);
   }
@@ -144,3 +158,5 @@ export class PresenceTracker {
     }
   }
 }
+
+const memberOf = (entry: PresenceEntry) => (entry.userId !== '' ? entry.userId : entry.clientId);

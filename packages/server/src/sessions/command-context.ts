@@ -2,6 +2,7 @@ import type { Publication } from '@switchboard/engine';
 import type { ConnectionRequest, Identity } from '../auth/identity.js';
 import type { ChannelActor } from '../channels/channel-service.js';
 import type { ChannelSubscriber } from '../channels/hub.js';
+import type { UnsubscribeReason } from '../events/lifecycle-event.js';
 import type { SessionContext } from '../hooks.js';
 import type { SessionServices } from './session-services.js';
 import type { SessionState } from './session-state.js';
@@ -28,10 +29,12 @@ export interface CommandContext extends ChannelActor, ChannelSubscriber {
   countedForUser: string | undefined;
   /** Accepts `connect`'s credentials: the session is connected from now on. */
   accept(identity: Identity, wantsPing: boolean): void;
+  /** Who this connection is, for its lifecycle events. */
+  readonly record: { client: string; user: string; transport: string; since: number };
   /** Accepts the credentials of a `refresh`. */
   reidentify(identity: Identity): void;
   /** Drops a subscription: the hub, presence, and the table. */
-  leave(channel: string): void;
+  leave(channel: string, reason: UnsubscribeReason): void;
   /** Ends a subscription from the server's side, telling the client why. */
   serverUnsubscribe(channel: string, code: number, reason: string): void;
   /** Writes one publication for this session alone. */

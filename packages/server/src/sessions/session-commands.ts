@@ -91,17 +91,20 @@ export const COMMANDS: Handlers = {
   },
 
   async unsubscribe(session, params) {
-    session.leave(params.channel);
+    session.leave(params.channel, 'client');
     return {};
   },
 
   async publish(session, params) {
     const hook = session.services.options.hooks.onPublish;
+    const { lifecycle } = session.services;
+    let data = params.data;
     const position = await session.services.channels.publish(params.channel, params.data, {
       actor: session,
       idempotencyKey: params.idempotencyKey,
-      transform: hook && (async (data) => ((await hook(session.context, { channel: params.channel, data })) ?? { data }).data),
+      transform: hook && (async (d) => (data = ((await hook(session.context, { channel: params.channel, data: d })) ?? { data: d }).data)),
     });
+    lifecycle?.published(session.record, params.channel, position, data);
     return { result: { offset: position.offset, epoch: position.epoch } };
   },
 

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ConnectionAuth } from '../auth/connection-auth.js';
 import type { ChannelService } from '../channels/channel-service.js';
 import type { Hub } from '../channels/hub.js';
+import type { LifecycleEmitter } from '../events/lifecycle-emitter.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 import type { PresenceTracker } from '../presence/presence-tracker.js';
@@ -41,6 +42,8 @@ export interface SessionServices {
   readonly auth: ConnectionAuth;
   readonly metrics: Pick<ServerMetrics, 'connected' | 'disconnected' | 'recovery' | 'messagesReceived' | 'messagesSent' | 'slowConsumer' | 'heartbeatTimeout'>;
   readonly log: Logger;
+  /** Lifecycle events, when webhooks or `hooks.onEvent` want them. */
+  readonly lifecycle?: Pick<LifecycleEmitter, 'connected' | 'disconnected' | 'subscribed' | 'unsubscribed' | 'published'>;
   /** The handshake headers kept for the backend proxy after `connect` (the named ones only); absent: none are kept. */
   readonly forwardedHeaders?: (headers: IncomingHttpHeaders) => Record<string, string>;
 }

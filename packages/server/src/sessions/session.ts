@@ -15,6 +15,7 @@ import type { SessionHandle } from './session-registry.js';
 import type { SessionServices } from './session-services.js';
 import { SessionState } from './session-state.js';
 import { SlowConsumer, type SlowConsumerHost } from './slow-consumer.js';
+import type { UnsubscribeReason } from '../events/lifecycle-event.js';
 import { TokenBucket } from './token-bucket.js';
 import { SubscriptionTable } from './subscription-table.js';
 
@@ -50,6 +51,8 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
   private readonly rate: TokenBucket | undefined;
   /** The user this connection is counted for (`maxConnectionsPerUser`), released at close. */
   countedForUser: string | undefined;
+  /** Unix ms of the accepted connect (the disconnect event's duration). */
+  private connectedAt = 0;
   /** The handshake headers kept for the backend proxy (`SessionServices.forwardedHeaders`). */
   private headers: Readonly<Record<string, string>> | undefined;
 
@@ -160,13 +163,16 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
     clearTimeout(this.connectTimer);
     this.expiry?.stop();
     this.queue = undefined;
-    for (const channel of this.subscriptions.channels()) this.leave(channel);
+    for (const channel of this.subscriptions.channels()) this.leave(channel, 'disconnect');
     this.services.registry.remove(this);
     if (this.countedForUser !== undefined) {
       this.services.presence.removeConnection(this.countedForUser, this.clientId).catch((error: unknown) => this.services.log.warn({ err: error, ...this.logFields }, 'user connection count not updated'));
     }
     this.services.metrics.disconnected(code, this.transport.info.name);
-    if (wasConnected) this.services.options.hooks.onDisconnect?.(this.context, code, reason);
+    if (wasConnected) {
+      this.services.lifecycle?.disconnected(this.record, code, reason);
+      this.services.options.hooks.onDisconnect?.(this.context, code, reason);
+    }
   }
 
   accept(identity: Identity, wantsPing: boolean): void {
@@ -179,8 +185,15 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
     this.identity = identity;
     this.frozenContext = undefined;
     this.services.registry.identify(this);
+    this.connectedAt = Date.now();
+    this.services.lifecycle?.connected(this.record, { remoteAddress: this.remoteAddress, connInfo: identity.connInfo });
     this.watchExpiry();
     this.services.log.debug?.({ ...this.logFields, remoteAddress: this.remoteAddress }, 'connection accepted');
+  }
+
+  /** Who this connection is, for its lifecycle events. */
+  get record() {
+    return { client: this.clientId, user: this.identity.userId, transport: this.transport.info.name, since: this.connectedAt };
   }
 
   reidentify(identity: Identity): void {
@@ -264,7 +277,7 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
   /** Ends a subscription from the server's side (API, cluster), telling the client why. */
   serverUnsubscribe(channel: string, code: number, reason: string): void {
     if (!this.subscriptions.has(channel)) return;
-    this.leave(channel);
+    this.leave(channel, code === DisconnectCode.SubscriptionExpired ? 'expired' : 'server');
     this.push({ push: 'unsubscribe', channel, code, reason });
   }
 
@@ -279,16 +292,20 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
     );
   }
 
-  /** Drops a subscription: the hub, presence, and the map. */
-  leave(channel: string): void {
+  /**
+   * Drops a subscription: presence, the hub, and the map. Its lifecycle events
+   * start in that order (unsubscribe, member_removed, channel_vacated).
+   */
+  leave(channel: string, reason: UnsubscribeReason): void {
     const sub = this.subscriptions.get(channel);
     if (!sub) return;
     this.subscriptions.delete(channel);
     sub.stop();
-    this.services.hub.unsubscribe(channel, this);
+    if (sub.announced) this.services.lifecycle?.unsubscribed(this.record, channel, reason);
     this.services.presence
       .leave(sub.channel, { clientId: this.clientId, userId: this.userId, connInfo: this.identity.connInfo })
       .catch((error: unknown) => this.services.log.warn({ err: error, channel }, 'presence leave failed'));
+    this.services.hub.unsubscribe(channel, this);
   }
 
   // ChannelSubscriber: what the hub delivers.

@@ -54,6 +54,10 @@ export async function prepareSubscription(session: CommandContext, request: Subs
   session.subscriptions.add(subscription);
   try {
     await services.hub.subscribe(name, session);
+    if (session.subscriptions.get(name) === subscription) {
+      subscription.announced = true;
+      services.lifecycle?.subscribed(session.record, name);
+    }
     const result = await subscription.join(services.hub, services.channels, request.since);
     if (request.since) services.metrics.recovery(result.recovered === true);
     // Channel info rides along in the presence entry (and so in join/leave), as `chanInfo`.
@@ -68,7 +72,7 @@ export async function prepareSubscription(session: CommandContext, request: Subs
       },
     };
   } catch (error) {
-    if (session.subscriptions.get(name) === subscription) session.leave(name);
+    if (session.subscriptions.get(name) === subscription) session.leave(name, 'server');
     throw error;
   }
 }

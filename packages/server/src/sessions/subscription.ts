@@ -14,6 +14,8 @@ import { toPublicationPush } from '../channels/publication-push.js';
  */
 export class Subscription {
   state: 'joining' | 'live' = 'joining';
+  /** Its `subscribe` lifecycle event was emitted, so its end emits `unsubscribe`. */
+  announced = false;
   /** Live publications that came while joining; none once live. */
   private buffer: Publication[] | undefined;
   /** The position the reply gave the client; buffered publications after it follow the reply. */

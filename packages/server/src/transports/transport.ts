@@ -18,7 +18,10 @@ export type ClientProtocol = Pick<Codec, 'subprotocol' | 'binary' | 'decodeComma
  * `data:` event, the NDJSON line…), so every subscriber gets the same bytes.
  */
 export class SharedMessage {
-  private framings: Map<FrameCache<unknown>, unknown> | undefined;
+  // The first family's framing in two fields (the common case, read once per delivery); any other in a map.
+  private firstCache: FrameCache<unknown> | undefined;
+  private firstFrame: unknown;
+  private others: Map<FrameCache<unknown>, unknown> | undefined;
 
   constructor(
     /** The message as the protocol encoded it. */
@@ -31,9 +34,14 @@ export class SharedMessage {
 
   /** This message as `cache` frames it: made by the first session that writes it, then the same value for all. */
   framed<T>(cache: FrameCache<T>): T {
-    const framings = (this.framings ??= new Map());
-    let framed = framings.get(cache) as T | undefined;
-    if (framed === undefined) framings.set(cache, (framed = cache.frame(this)));
+    if (this.firstCache === cache) return this.firstFrame as T;
+    if (this.firstCache === undefined) {
+      this.firstCache = cache;
+      return (this.firstFrame = cache.frame(this));
+    }
+    const others = (this.others ??= new Map());
+    let framed = others.get(cache) as T | undefined;
+    if (framed === undefined) others.set(cache, (framed = cache.frame(this)));
     return framed;
   }
 }

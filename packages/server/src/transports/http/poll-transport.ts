@@ -1,7 +1,6 @@
 import type { JsonCodec, Push, Reply } from '@switchboard/wire';
-import { DrainWaiters } from '../drain-waiters.js';
-import { encodeMessage, receiveVia, UNBOUND, type FrameCache, type SessionInbound, type SharedMessage, type Transport, type TransportInfo } from '../transport.js';
-import type { EmulatedSession } from './emulated-session.js';
+import { encodeMessage, type FrameCache, type SharedMessage } from '../transport.js';
+import { EmulatedTransport } from './emulated-transport.js';
 import { PollOutbox, type PollFrame } from './poll-outbox.js';
 
 const text = new TextDecoder();
@@ -23,39 +22,21 @@ export interface PollAnswer {
  * Liveness: a poll held, or one arriving, answers the heartbeat; a client that
  * stops polling misses its deadline and is dropped (3012).
  */
-export class PollTransport implements Transport, TransportInfo, EmulatedSession {
+export class PollTransport extends EmulatedTransport {
   readonly name = 'long-poll';
-  private inbound: SessionInbound = UNBOUND;
   private readonly outbox = new PollOutbox();
   private held: { cursor: number; resolve: (answer: PollAnswer | undefined) => void; timer: NodeJS.Timeout } | undefined;
-  private closed = false;
-  private readonly drained = new DrainWaiters();
 
   constructor(
-    readonly protocol: JsonCodec,
-    readonly remoteAddress: string | undefined,
-    readonly sessionId: string,
-    readonly sessionToken: string,
+    protocol: JsonCodec,
+    remoteAddress: string | undefined,
+    sessionId: string,
+    sessionToken: string,
     /** Called once the session has ended and its last frames had their chance to be read. */
     private readonly gone: () => void,
     private readonly lingerMs: number,
-  ) {}
-
-  get info(): TransportInfo {
-    return this;
-  }
-
-  bind(inbound: SessionInbound): void {
-    this.inbound = inbound;
-  }
-
-  /** Runs one upstream message (the registry applies them in order). */
-  receive(message: unknown): void {
-    if (!this.closed) receiveVia(this.protocol, this.protocol.decodeParsed, message, this.inbound);
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
+  ) {
+    super(protocol, remoteAddress, sessionId, sessionToken);
   }
 
   get bufferedAmount(): number {
@@ -89,10 +70,6 @@ export class PollTransport implements Transport, TransportInfo, EmulatedSession 
     this.closed = true;
     this.answerHeld();
     setTimeout(this.gone, this.lingerMs).unref();
-  }
-
-  abort(code: number, reason: string): void {
-    this.close(code, reason);
   }
 
   ping(): void {

@@ -1,7 +1,6 @@
 import type { JsonCodec, Push, Reply } from '@switchboard/wire';
-import { DrainWaiters } from '../drain-waiters.js';
-import { encodeMessage, receiveVia, UNBOUND, type FrameCache, type SessionInbound, type SharedMessage, type Transport, type TransportInfo } from '../transport.js';
-import type { EmulatedSession } from './emulated-session.js';
+import { encodeMessage, type FrameCache, type SharedMessage } from '../transport.js';
+import { EmulatedTransport } from './emulated-transport.js';
 import { onceWritten, pendingBytes, streamHeaders, writeInTurn, type StreamResponse } from './response-stream.js';
 
 /** How the downstream frames each server message. */
@@ -31,20 +30,18 @@ const FRAMES: Record<StreamFormat, FrameCache<Buffer>> = {
  * upstream request (the SDK posts a `ping` command), so a dead client misses
  * the heartbeat deadline and is dropped (3012).
  */
-export class StreamTransport implements Transport, TransportInfo, EmulatedSession {
+export class StreamTransport extends EmulatedTransport {
   readonly name: string;
-  private inbound: SessionInbound = UNBOUND;
-  private closed = false;
-  private readonly drained = new DrainWaiters();
 
   constructor(
     private readonly res: StreamResponse,
-    readonly protocol: JsonCodec,
-    readonly remoteAddress: string | undefined,
+    protocol: JsonCodec,
+    remoteAddress: string | undefined,
     private readonly format: StreamFormat,
-    readonly sessionId: string,
-    readonly sessionToken: string,
+    sessionId: string,
+    sessionToken: string,
   ) {
+    super(protocol, remoteAddress, sessionId, sessionToken);
     this.name = format === 'sse' ? 'sse-emulation' : 'http-stream';
     res.writeHead(200, streamHeaders(format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson'));
     if (format === 'sse') res.write(': stream open\n\n');
@@ -52,23 +49,6 @@ export class StreamTransport implements Transport, TransportInfo, EmulatedSessio
       this.closed = true;
       this.inbound.closed(1001, 'client went away');
     });
-  }
-
-  get info(): TransportInfo {
-    return this;
-  }
-
-  bind(inbound: SessionInbound): void {
-    this.inbound = inbound;
-  }
-
-  /** Runs one upstream message (the registry applies them in order). */
-  receive(message: unknown): void {
-    if (!this.closed) receiveVia(this.protocol, this.protocol.decodeParsed, message, this.inbound);
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
   }
 
   get bufferedAmount(): number {
@@ -87,10 +67,6 @@ export class StreamTransport implements Transport, TransportInfo, EmulatedSessio
     if (this.closed) return;
     this.closed = true;
     this.res.end(frameAs[this.format](Buffer.from(JSON.stringify({ close: { code, reason } }))).toString());
-  }
-
-  abort(code: number, reason: string): void {
-    this.close(code, reason);
   }
 
   ping(): void {
