@@ -2,7 +2,8 @@
 // CI: on 2 cores a target takes minutes to an hour. Results: docs/reliability.md#mutation-testing.
 import { TARGETS } from './scripts/mutation-targets.mjs';
 
-const name = process.env.MUTATION_TARGET ?? '';
+// Unset (a bare `npx stryker run`, or a tool reading this file): protocol.
+const name = process.env.MUTATION_TARGET ?? 'protocol';
 const target = TARGETS[name];
 if (!target) throw new Error(`MUTATION_TARGET must be one of ${Object.keys(TARGETS).join(', ')}`);
 
