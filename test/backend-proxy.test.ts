@@ -289,7 +289,7 @@ describe('backend proxy: each failure mode has its documented outcome (116, temp
     await flaky.close();
   });
 
-  it('maxQueued → 116 "backend unavailable: busy" at once past the queue; the queued ones are answered in turn', async () => {
+  it('maxQueued → 116 "backend unavailable: busy" at once past the queue; the queued ones answered', async () => {
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
     const gate = await startBackend(async (request) => {

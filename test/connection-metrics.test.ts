@@ -107,7 +107,7 @@ describe('connection metrics, each against a scripted scenario', () => {
     await c.close();
   });
 
-  it('the buffered-bytes histogram: one stalled reader above 64 KiB, every other connection at 0, back to 0 when it reads', async () => {
+  it('buffered bytes: one stalled reader above 64 KiB, the others at 0; back to 0 when it reads', async () => {
     const readers = [await client({ token: 'r1' }), await client({ token: 'r2' })];
     const socket = await rawRequest(
       Number(new URL(base).port),

@@ -157,7 +157,7 @@ const DIFFERENCES: {
     name: 'bare LF or CR: Node reads a line end, the core refuses or waits',
     applies: (t, o) => /[^\r]\n|\r[^\n]/.test(t) && (o === 'incomplete' || !o.ok),
   },
-  // RFC 9112 §3.2: a server must answer 400 to more than one Host; Node joins them (requireHostHeader only asks for one).
+  // RFC 9112 §3.2: a server must answer 400 to more than one Host; Node joins them.
   {
     name: 'duplicate Host: the core refuses, Node joins them',
     applies: (t, o) => /\r\nhost:[\s\S]*\r\nhost:/i.test(t) && o !== 'incomplete' && !o.ok && o.why.includes('Host'),
@@ -212,7 +212,8 @@ describe('HTTP head parser: differential fuzz against Node’s own', () => {
         const known = DIFFERENCES.find((d) => d.applies(text, o, n));
         assert.ok(
           known,
-          `undocumented difference on ${JSON.stringify(text.slice(0, 300))}: core ${JSON.stringify(o)}, node ${JSON.stringify(n)}`,
+          `undocumented difference on ${JSON.stringify(text.slice(0, 300))}: ` +
+            `core ${JSON.stringify(o)}, node ${JSON.stringify(n)}`,
         );
         count(`differ: ${known.name}`);
       }),

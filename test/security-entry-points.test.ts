@@ -59,7 +59,7 @@ describe('security of the entry points', () => {
     });
     after(() => server.close());
 
-    it('a foreign Origin gets 403 on SSE, HTTP streaming (GET and POST) and long-poll opening; the Host’s own origin and no Origin pass', async () => {
+    it('a foreign Origin: 403 on SSE, HTTP streaming and long-poll; the Host’s origin and none pass', async () => {
       const cookie = `sb_token=${await hs({ sub: 'ann' })}`;
       const connect = JSON.stringify({ id: 1, method: 'connect', params: {} });
       const endpoints: [string, string, string | undefined][] = [
@@ -89,7 +89,7 @@ describe('security of the entry points', () => {
     });
     after(() => server.close());
 
-    it('128 bits from the CSPRNG each, all distinct; a wrong secret for a live id is answered as an unknown id', async () => {
+    it('128 CSPRNG bits each, all distinct; a wrong secret is answered as an unknown id', async () => {
       const connect = JSON.stringify({ id: 1, method: 'connect', params: {} });
       const tokens: string[] = [];
       let node = '';
@@ -141,7 +141,7 @@ describe('security of the entry points', () => {
       await attacker?.close();
     });
 
-    it('keys come from the configured key set only: jku, x5u and an embedded jwk in the token are never used', async () => {
+    it('keys from the configured key set only: never jku, x5u or a jwk in the token', async () => {
       const evil = await keyPair('RS256', 'rsa-1');
       attacker = await startJwksServer([evil.jwk]);
       const claims = { sub: 'mallory', iss: ISSUER, aud: AUDIENCE };

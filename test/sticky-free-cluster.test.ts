@@ -1,5 +1,6 @@
 // Sticky-free: 3 `serve --engine redis` nodes behind round-robin nginx (no affinity), 30 clients on
-// each non-WebSocket transport (the SDK's HTTP streaming, SSE emulation on undici's EventSource, long-polling; uni SSE), publishing through the API while one node is SIGKILLed.
+// each non-WebSocket transport (the SDK's HTTP streaming, SSE emulation on undici's EventSource,
+// long-polling; uni SSE), publishing through the API while one node is SIGKILLed.
 // Every client must end with every publication once, in order: lost, duplicate and out-of-order
 // counts of 0. Also reported: how many upstream POSTs and polls landed on a node that did not own
 // the session (and were forwarded over the Redis control bus).
@@ -115,7 +116,7 @@ describe('sticky-free transports behind round-robin nginx, a node SIGKILLed', { 
     return out;
   };
 
-  it('every client gets every publication once, in order, on http-stream, SSE emulation, long-poll and uni SSE', async () => {
+  it('every client gets every publication once, in order, on every non-WebSocket transport', async () => {
     const wsUrl = `${lb.base.replace('http', 'ws')}/connection/websocket`;
     const sdk = (transport: TransportName) =>
       Array.from({ length: CLIENTS }, () => {
