@@ -57,6 +57,10 @@ describe('RFC 9112 §3: the request line', () => {
       refused(() => read(`${line}\r\n\r\n`), 400, /malformed request line/);
     }
   });
+  it('the target holds no control character, DEL included', () => {
+    for (const target of ['/\x00', '/a\x1fb', '/\x7f'])
+      refused(() => read(`GET ${target} HTTP/1.1\r\n\r\n`), 400, /request line/);
+  });
   it('the method is a token', () => {
     assert.ok(isToken('M-SEARCH') && !isToken('@GET') && !isToken('GET@') && !isToken(''));
   });
