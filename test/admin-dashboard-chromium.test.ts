@@ -1,6 +1,7 @@
 // The /admin dashboard in Chromium, against two serve nodes on one Redis: the page served by node A
 // shows node B's live connection count change as clients connect to B (through the control bus,
-// without a reload), and its actions work (publish reaches a client; presence lookup answers).
+// without a reload), and its actions work (publish reaches a client; presence and history lookups answer;
+// disconnect closes the user's connection on the other node with 3011).
 // Before sign-in the board is not shown at all; at 1,280 px every action and every Nodes column is on
 // screen; the page cannot be framed and runs no inline script (its headers). SAVE_SCREENSHOTS=1
 // writes docs/images/admin-signin.png and admin-dashboard.png (CI leaves them alone).
@@ -11,10 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
 import { Client } from '@switchboard/client';
+import { TestClient } from '@switchboard/testing';
 import { WebSocket } from '@switchboard/websocket';
 import { launchChromium } from './helpers/chromium.js';
+import { hs, SECRET } from './helpers/jwt.js';
 import { startServe, stopChild } from './helpers/process.js';
 import { until } from './helpers/wait.js';
 
@@ -37,6 +41,7 @@ describe('the /admin dashboard', () => {
       JSON.stringify({
         apiKey: API_KEY,
         allowAnonymous: true,
+        jwt: { secret: SECRET },
         namespaces: { room: { history: { size: 10, ttlMs: 60_000 }, presence: true } },
       }),
     );
@@ -138,6 +143,29 @@ describe('the /admin dashboard', () => {
     );
     const dashboard = screenshot('admin-dashboard.png');
     if (dashboard) await page.screenshot({ path: dashboard, fullPage: true });
+    // Action: history lookup shows the publication made from the page.
+    await page.click('#history-btn');
+    await page.waitForFunction(
+      () => document.querySelector('#result')?.textContent?.includes('publications'),
+      undefined,
+      { timeout: 5000 },
+    );
+    const history = JSON.parse((await page.locator('#result').textContent())!) as { publications: { data: unknown }[] };
+    assert.deepEqual(
+      history.publications.map((p) => p.data),
+      [{ text: 'from the dashboard' }],
+    );
+    // Action: disconnect a user (on node B, from node A's page): its connection is closed with 3011; others stay.
+    const carol = await TestClient.open(`${b.base.replace('http', 'ws')}/connection/websocket`);
+    await carol.connect({ token: await hs({ sub: 'carol' }) });
+    await page.fill('#dis-user', 'carol');
+    await page.click('#disconnect-form button');
+    const closed = await Promise.race([carol.closed, sleep(5000).then(() => 'still open')]);
+    assert.deepEqual(closed, { code: 3011, reason: 'disconnected by the server' });
+    assert.ok(
+      clients.every((c) => c.state === 'connected'),
+      'the other users stay',
+    );
     // Action: drain node B from node A's page; its clients are closed with 1012.
     page.on('dialog', (d) => void d.accept());
     await row.locator('button').click();

@@ -23,20 +23,32 @@ async function answer(request: BackendRequest): Promise<unknown> {
       if (token === 'shapeless') return { result: { user: 42 } };
       if (!token.startsWith('good:')) return { error: { code: 1401, message: 'who are you?' } };
       const [, user, ttl] = token.split(':');
-      return { result: { user, info: { name: user.toUpperCase() }, channels: ['news:all'], expiresAt: ttl ? Date.now() + Number(ttl) : undefined } };
+      return {
+        result: {
+          user,
+          info: { name: user.toUpperCase() },
+          channels: ['news:all'],
+          expiresAt: ttl ? Date.now() + Number(ttl) : undefined,
+        },
+      };
     }
     case '/refresh':
       return body.user === 'short' ? { result: { expired: true } } : { result: { expiresAt: Date.now() + 60_000 } };
     case '/subscribe':
       if (String(body.channel).endsWith(':secret')) return { error: { code: 1403, message: 'not for you' } };
-      if (String(body.channel).endsWith(':brief')) return { result: { info: { role: 'guest' }, expiresAt: Date.now() + 150 } };
+      if (String(body.channel).endsWith(':brief'))
+        return { result: { info: { role: 'guest' }, expiresAt: Date.now() + 150 } };
       return { result: { info: { role: 'member' } } };
     case '/sub_refresh':
       // Extended once, then ended.
-      return request.body.channel && subRefreshes++ === 0 ? { result: { expiresAt: Date.now() + 150 } } : { result: { expired: true } };
+      return request.body.channel && subRefreshes++ === 0
+        ? { result: { expiresAt: Date.now() + 150 } }
+        : { result: { expired: true } };
     case '/publish':
       if (body.data?.text === 'spam') return { error: { code: 1429, message: 'no spam', temporary: false } };
-      return body.data?.text === 'rewrite' ? { result: { data: { text: 'rewritten', by: body.user } } } : { result: {} };
+      return body.data?.text === 'rewrite'
+        ? { result: { data: { text: 'rewritten', by: body.user } } }
+        : { result: {} };
     case '/rpc':
       if (body.method === 'fail') return { error: { code: 1500, message: 'app says no', temporary: true } };
       return { result: { data: { method: body.method, echo: body.data, user: body.user } } };
@@ -54,7 +66,13 @@ const NAMESPACES: ServerOptions['namespaces'] = {
 
 function proxyTo(url: string, extra: object = {}): ServerOptions['proxy'] {
   const events = ['connect', 'refresh', 'subscribe', 'publish', 'rpc', 'sub_refresh'] as const;
-  return { ...Object.fromEntries(events.map((e) => [e, { url: `${url}/${e}` }])), timeoutMs: TIMEOUT_MS, headers: ['X-Tenant'], cookies: ['sid'], ...extra };
+  return {
+    ...Object.fromEntries(events.map((e) => [e, { url: `${url}/${e}` }])),
+    timeoutMs: TIMEOUT_MS,
+    headers: ['X-Tenant'],
+    cookies: ['sid'],
+    ...extra,
+  };
 }
 
 const REQUEST = {
@@ -84,8 +102,24 @@ describe('backend proxy: each event', () => {
     assert.deepEqual(Object.keys(reply.result.subs), ['news:all']);
     const sent = last('/connect').body;
     assert.deepEqual(
-      { event: sent.event, client: sent.client, transport: sent.transport, token: sent.token, data: sent.data, name: sent.name, headers: sent.headers },
-      { event: 'connect', client: reply.result.client, transport: 'memory', token: 'good:ann', data: { hi: 1 }, name: 'test', headers: { 'x-tenant': 'acme', cookie: 'sid=s3cr3t' } },
+      {
+        event: sent.event,
+        client: sent.client,
+        transport: sent.transport,
+        token: sent.token,
+        data: sent.data,
+        name: sent.name,
+        headers: sent.headers,
+      },
+      {
+        event: 'connect',
+        client: reply.result.client,
+        transport: 'memory',
+        token: 'good:ann',
+        data: { hi: 1 },
+        name: 'test',
+        headers: { 'x-tenant': 'acme', cookie: 'sid=s3cr3t' },
+      },
     );
     // Later events carry the same headers, kept from the handshake.
     assert.equal((await c.command('rpc', { method: 'whoami', data: 1 })).result.user, 'ann');
@@ -105,7 +139,10 @@ describe('backend proxy: each event', () => {
 
   it('connect: an application error is passed to the client; a disconnect closes with its code', async () => {
     const refused = new MemoryClient(server, REQUEST);
-    assert.deepEqual((await refused.command('connect', { token: 'nope' })).error, { code: 1401, message: 'who are you?' });
+    assert.deepEqual((await refused.command('connect', { token: 'nope' })).error, {
+      code: 1401,
+      message: 'who are you?',
+    });
     const banned = new MemoryClient(server, REQUEST);
     await assert.rejects(banned.command('connect', { token: 'ban' }), /closed 4501 banned/);
     assert.deepEqual(banned.closed, { code: 4501, reason: 'banned' });
@@ -118,7 +155,10 @@ describe('backend proxy: each event', () => {
     assert.deepEqual(last('/subscribe').body.channel, 'chat:room');
     const presence = await c.command('presence', { channel: 'chat:room' });
     assert.deepEqual(presence.result.clients[0].chanInfo, { role: 'member' });
-    assert.deepEqual((await c.command('subscribe', { channel: 'chat:secret' })).error, { code: 1403, message: 'not for you' });
+    assert.deepEqual((await c.command('subscribe', { channel: 'chat:secret' })).error, {
+      code: 1403,
+      message: 'not for you',
+    });
     const before = backend.requests.length;
     assert.ok((await c.command('subscribe', { channel: 'free:x' })).result);
     assert.ok((await c.command('publish', { channel: 'free:x', data: { text: 'rewrite' } })).result);
@@ -132,9 +172,14 @@ describe('backend proxy: each event', () => {
     await c.command('subscribe', { channel: 'chat:pub' });
     assert.ok((await c.command('publish', { channel: 'chat:pub', data: { text: 'plain' } })).result);
     assert.ok((await c.command('publish', { channel: 'chat:pub', data: { text: 'rewrite' } })).result);
-    assert.deepEqual((await c.command('publish', { channel: 'chat:pub', data: { text: 'spam' } })).error, { code: 1429, message: 'no spam' });
+    assert.deepEqual((await c.command('publish', { channel: 'chat:pub', data: { text: 'spam' } })).error, {
+      code: 1429,
+      message: 'no spam',
+    });
     await until(() => c.pushes.filter((p) => p.push === 'publication').length === 2, 'two publications');
-    const datas = c.pushes.filter((p) => p.push === 'publication').map((p) => (p as { pub: { data: unknown } }).pub.data);
+    const datas = c.pushes
+      .filter((p) => p.push === 'publication')
+      .map((p) => (p as { pub: { data: unknown } }).pub.data);
     assert.deepEqual(datas, [{ text: 'plain' }, { text: 'rewritten', by: 'dee' }]);
     c.close();
   });
@@ -142,8 +187,16 @@ describe('backend proxy: each event', () => {
   it('rpc: any method by name, the result goes back; an app error passes with its temporary flag', async () => {
     const c = new MemoryClient(server, REQUEST);
     await c.command('connect', { token: 'good:eve' });
-    assert.deepEqual((await c.command('rpc', { method: 'any.thing', data: [1, 2] })).result, { method: 'any.thing', echo: [1, 2], user: 'eve' });
-    assert.deepEqual((await c.command('rpc', { method: 'fail', data: null })).error, { code: 1500, message: 'app says no', temporary: true });
+    assert.deepEqual((await c.command('rpc', { method: 'any.thing', data: [1, 2] })).result, {
+      method: 'any.thing',
+      echo: [1, 2],
+      user: 'eve',
+    });
+    assert.deepEqual((await c.command('rpc', { method: 'fail', data: null })).error, {
+      code: 1500,
+      message: 'app says no',
+      temporary: true,
+    });
     c.close();
   });
 
@@ -227,15 +280,70 @@ describe('backend proxy: each failure mode has its documented outcome (116, temp
     const flaky = await startBackend(answer);
     const { c } = await connectVia(proxyTo(flaky.url));
     flaky.handle = (_req, res) => void res.writeHead(502).end();
-    assert.deepEqual((await c.command('rpc', { method: 'm', data: null })).error, { code: 116, message: 'backend unavailable: HTTP 502', temporary: true });
+    assert.deepEqual((await c.command('rpc', { method: 'm', data: null })).error, {
+      code: 116,
+      message: 'backend unavailable: HTTP 502',
+      temporary: true,
+    });
     assert.ok((await c.command('ping')).result);
     await flaky.close();
   });
 
+  it('maxQueued → 116 "backend unavailable: busy" at once past the queue; the queued ones answered', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const gate = await startBackend(async (request) => {
+      await held;
+      return { result: { data: request.body.data } };
+    });
+    try {
+      // Commands of one session run one at a time: four sessions, so four requests reach the proxy's queue at once.
+      const { c } = await connectVia({
+        ...proxyTo(backend.url),
+        rpc: { url: `${gate.url}/rpc` },
+        timeoutMs: 5000,
+        maxInFlight: 1,
+        maxQueued: 2,
+      });
+      const others: MemoryClient[] = [];
+      for (let i = 0; i < 3; i++) {
+        const other = new MemoryClient(servers.at(-1)!, REQUEST);
+        await other.command('connect', { token: 'good:x' });
+        others.push(other);
+      }
+      const first = c.command('rpc', { method: 'm', data: 0 });
+      await until(() => gate.inFlight === 1, 'one request at the backend');
+      const queued = [1, 2].map((data) => others[data - 1].command('rpc', { method: 'm', data }));
+      await sleep(50);
+      const started = performance.now();
+      const refused = await others[2].command('rpc', { method: 'm', data: 3 });
+      assert.deepEqual(refused.error, { code: 116, message: 'backend unavailable: busy', temporary: true });
+      assert.ok(performance.now() - started < 1000, 'refused without waiting');
+      release();
+      assert.deepEqual(
+        (await Promise.all([first, ...queued])).map((r) => r.result),
+        [0, 1, 2],
+      );
+      assert.equal(gate.peakInFlight, 1);
+      assert.equal(gate.requests.length, 3, 'the refused one never reached the backend');
+    } finally {
+      await gate.close();
+    }
+  });
+
   it('rejects a bad proxy config, naming the option', () => {
-    assert.throws(() => createServer({ proxy: { connect: { url: 'ftp://x' } } }), /proxy\.connect\.url must be http: or https:/);
+    assert.throws(
+      () => createServer({ proxy: { connect: { url: 'ftp://x' } } }),
+      /proxy\.connect\.url must be http: or https:/,
+    );
     assert.throws(() => createServer({ proxy: { maxInFlight: 0 } }), /proxy\.maxInFlight must be a positive integer/);
-    assert.throws(() => createServer({ proxy: { connect: { url: 'http://x' } }, hooks: { onConnecting: () => ({ userId: '' }) } }), /choose one/);
-    assert.throws(() => createServer({ namespaces: { a: { proxy: ['nope' as 'publish'] } } }), /namespace "a": proxy must be a list/);
+    assert.throws(
+      () => createServer({ proxy: { connect: { url: 'http://x' } }, hooks: { onConnecting: () => ({ userId: '' }) } }),
+      /choose one/,
+    );
+    assert.throws(
+      () => createServer({ namespaces: { a: { proxy: ['nope' as 'publish'] } } }),
+      /namespace "a": proxy must be a list/,
+    );
   });
 });

@@ -17,14 +17,44 @@ describe('switchboard bench and storm against a local serve', () => {
   let server: Awaited<ReturnType<typeof startServe>>;
   before(async () => {
     const config = join(tmpdir(), `sb-fleet-${process.pid}.json`);
-    writeFileSync(config, JSON.stringify({ apiKey: API_KEY, allowAnonymous: true, namespaces: { bench: {}, storm: { history: { size: 1000, ttlMs: 60_000 } } } }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        apiKey: API_KEY,
+        allowAnonymous: true,
+        namespaces: { bench: {}, storm: { history: { size: 1000, ttlMs: 60_000 } } },
+      }),
+    );
     server = await startServe(['--port', '0', '--config', config]);
   });
   after(() => stopChild(server.child));
 
   it('bench: 400 connections over 2 workers, every delivery checked, server CPU read from /proc', async () => {
     const url = `${server.base.replace('http', 'ws')}/connection/websocket`;
-    const { stdout } = await run(BIN, ['bench', '--url', url, '--prefix', 'bench:', '--api-key', API_KEY, '-n', '400', '-c', '4', '-r', '40', '-d', '2', '--workers', '2', '--json'], { timeout: 60_000 });
+    const { stdout } = await run(
+      BIN,
+      [
+        'bench',
+        '--url',
+        url,
+        '--prefix',
+        'bench:',
+        '--api-key',
+        API_KEY,
+        '-n',
+        '400',
+        '-c',
+        '4',
+        '-r',
+        '40',
+        '-d',
+        '2',
+        '--workers',
+        '2',
+        '--json',
+      ],
+      { timeout: 60_000 },
+    );
     const r = JSON.parse(stdout);
     assert.equal(r.connections.opened, 400);
     assert.equal(r.deliveries.lost, 0);
@@ -39,7 +69,28 @@ describe('switchboard bench and storm against a local serve', () => {
   it('bench: a wrong API key shows as failed publishes, a bad URL as a usage error', async () => {
     const url = `${server.base.replace('http', 'ws')}/connection/websocket`;
     // Refused publishes never reach anyone: they count as lost, and a run with losses exits 1.
-    const failed = (await run(BIN, ['bench', '--url', url, '--prefix', 'bench:', '--api-key', 'wrong-key-0123456789', '-n', '10', '-c', '1', '-r', '10', '-d', '1', '--json'], { timeout: 30_000 }).then(
+    const failed = (await run(
+      BIN,
+      [
+        'bench',
+        '--url',
+        url,
+        '--prefix',
+        'bench:',
+        '--api-key',
+        'wrong-key-0123456789',
+        '-n',
+        '10',
+        '-c',
+        '1',
+        '-r',
+        '10',
+        '-d',
+        '1',
+        '--json',
+      ],
+      { timeout: 30_000 },
+    ).then(
       () => assert.fail('exit 0 despite losses'),
       (e: { code: number; stdout: string }) => e,
     )) as { code: number; stdout: string };
@@ -48,17 +99,44 @@ describe('switchboard bench and storm against a local serve', () => {
     assert.equal(r.deliveries.lost, r.deliveries.expected);
     assert.equal(r.publish.failed, r.publish.published);
     assert.equal(r.errors['publish-401'], r.publish.failed);
-    await assert.rejects(run(BIN, ['bench', '--url', 'http://x', '--api-key', API_KEY]), (e: { code: number; stderr: string }) => e.code === 2 && /ws:\/\//.test(e.stderr));
+    await assert.rejects(
+      run(BIN, ['bench', '--url', 'http://x', '--api-key', API_KEY]),
+      (e: { code: number; stderr: string }) => e.code === 2 && /ws:\/\//.test(e.stderr),
+    );
     await assert.rejects(
       run(BIN, ['bench', '--url', url, '--api-key', API_KEY, '-n', '100000', '--source-addresses', '127.0.0.1']),
-      (e: { code: number; stderr: string }) => e.code === 2 && /1 address\(es\) have \d+ ephemeral ports each, fewer than 100000/.test(e.stderr),
+      (e: { code: number; stderr: string }) =>
+        e.code === 2 && /1 address\(es\) have \d+ ephemeral ports each, fewer than 100000/.test(e.stderr),
     );
   });
 
   it('bench: connections take the source addresses in turn', async () => {
     const url = `${server.base.replace('http', 'ws')}/connection/websocket`;
     // 192.0.2.1 (TEST-NET-1) is on no interface here: every second connection cannot bind, so exactly half fail.
-    const failed = (await run(BIN, ['bench', '--url', url, '--prefix', 'bench:', '--api-key', API_KEY, '-n', '20', '-c', '2', '-r', '10', '-d', '1', '--source-addresses', '127.0.0.7,192.0.2.1', '--json'], { timeout: 60_000 }).then(
+    const failed = (await run(
+      BIN,
+      [
+        'bench',
+        '--url',
+        url,
+        '--prefix',
+        'bench:',
+        '--api-key',
+        API_KEY,
+        '-n',
+        '20',
+        '-c',
+        '2',
+        '-r',
+        '10',
+        '-d',
+        '1',
+        '--source-addresses',
+        '127.0.0.7,192.0.2.1',
+        '--json',
+      ],
+      { timeout: 60_000 },
+    ).then(
       (ok) => ok,
       (e: { stdout: string }) => e,
     )) as { stdout: string };
@@ -71,7 +149,29 @@ describe('switchboard bench and storm against a local serve', () => {
   });
 
   it('storm: 150 SDK clients cut at once come back, none of the publications lost', async () => {
-    const { stdout } = await run(BIN, ['storm', '--node', server.base, '--api-key', API_KEY, '-n', '150', '-c', '5', '-r', '20', '--cut', '--policy', 'shipped', '--timeout', '30', '--json'], { timeout: 90_000 });
+    const { stdout } = await run(
+      BIN,
+      [
+        'storm',
+        '--node',
+        server.base,
+        '--api-key',
+        API_KEY,
+        '-n',
+        '150',
+        '-c',
+        '5',
+        '-r',
+        '20',
+        '--cut',
+        '--policy',
+        'shipped',
+        '--timeout',
+        '30',
+        '--json',
+      ],
+      { timeout: 90_000 },
+    );
     const [r] = JSON.parse(stdout);
     assert.equal(r.disconnected, 150);
     assert.ok(r.reconnectedMs.p100 !== null, 'all back');
@@ -80,6 +180,84 @@ describe('switchboard bench and storm against a local serve', () => {
     assert.equal(r.lost, 0);
     assert.equal(r.duplicates, 0);
     assert.ok(r.wave.length > 0 && r.peakHandshakesPerS > 0);
+  });
+
+  it('storm --policy all: shipped, fixed and immediate in turn, each wave all back with nothing lost', async () => {
+    const { stdout } = await run(
+      BIN,
+      [
+        'storm',
+        '--node',
+        server.base,
+        '--api-key',
+        API_KEY,
+        '-n',
+        '60',
+        '-c',
+        '5',
+        '-r',
+        '20',
+        '--cut',
+        '--timeout',
+        '30',
+        '--json',
+      ],
+      { timeout: 180_000 },
+    );
+    const results = JSON.parse(stdout) as {
+      policy: string;
+      disconnected: number;
+      reconnectedMs: { p100: number | null };
+      lost: number;
+      duplicates: number;
+    }[];
+    assert.deepEqual(
+      results.map((r) => r.policy),
+      ['shipped', 'fixed', 'immediate'],
+    );
+    for (const r of results) {
+      assert.equal(r.disconnected, 60, r.policy);
+      assert.ok(r.reconnectedMs.p100 !== null, `${r.policy}: all back`);
+      assert.deepEqual([r.lost, r.duplicates], [0, 0], r.policy);
+    }
+  });
+
+  it('size --measure against this serve, --save, then size --costs FILE plans from the saved costs', async () => {
+    const costsFile = join(tmpdir(), `sb-costs-${process.pid}.json`);
+    const url = `${server.base.replace('http', 'ws')}/connection/websocket`;
+    const measured = await run(
+      BIN,
+      [
+        'size',
+        '--measure',
+        '--url',
+        url,
+        '--api-key',
+        API_KEY,
+        '--measure-connections',
+        '200',
+        '--save',
+        costsFile,
+        '--json',
+      ],
+      { timeout: 120_000 },
+    );
+    const { costs, plan } = JSON.parse(measured.stdout) as {
+      costs: CostModel;
+      plan: { nodes: number; binding: string };
+    };
+    assert.ok(costs.connectionBytes > 0 && costs.handshakeCpuUs.plain > 0, JSON.stringify(costs));
+    assert.ok(plan.nodes >= 1 && plan.binding !== '');
+    const planned = await run(BIN, ['size', '--costs', costsFile, '--connections', '50000', '--json'], {
+      timeout: 30_000,
+    });
+    const again = JSON.parse(planned.stdout) as { costs: CostModel; plan: { nodes: number } };
+    assert.deepEqual(again.costs, costs, 'the saved costs are the measured ones');
+    assert.deepEqual(
+      again.plan,
+      planFleet(costs, (again as unknown as { target: FleetTarget }).target),
+      'the plan is the model’s',
+    );
   });
 });
 
@@ -117,7 +295,10 @@ describe('switchboard bench against the default serve (the demo: the chat namesp
     assert.equal(r.code, 1);
     assert.ok(Date.now() - started < 10_000, 'stops before its 10 s of publishing');
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^switchboard: every connection failed to ws:\/\/127\.0\.0\.1:1\/connection\/websocket: connect ECONNREFUSED [^\n]*\n$/);
+    assert.match(
+      r.stderr,
+      /^switchboard: every connection failed to ws:\/\/127\.0\.0\.1:1\/connection\/websocket: connect ECONNREFUSED [^\n]*\n$/,
+    );
     assert.doesNotMatch(r.stderr, /NaN/);
   });
 
@@ -125,7 +306,10 @@ describe('switchboard bench against the default serve (the demo: the chat namesp
     const r = await bench(['--url', url, '--prefix', 'bench:', '-n', '100', '-d', '10']);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^switchboard: every subscribe failed with 102 unknown namespace[^\n]* \(is --prefix bench: a namespace of the server\? the default serve has chat:\)\n$/);
+    assert.match(
+      r.stderr,
+      /^switchboard: every subscribe failed with 102 unknown namespace[^\n]* \(is --prefix bench: a namespace of the server\? the default serve has chat:\)\n$/,
+    );
   });
 });
 
@@ -153,8 +337,33 @@ describe('switchboard bench: the report', () => {
 });
 
 describe('switchboard size: the fleet model', () => {
-  const costs: CostModel = { connectionBytes: 7000, kernelBytes: 1000, subscriptionBytes: 200, handshakeCpuUs: { plain: 200 }, deliveryCpuUs: { '64': 2, '1024': 4 }, publishCpuUs: 50 };
-  const target: FleetTarget = { connections: 1_000_000, subscriptionsPerConnection: 5, publishRate: 1000, fanout: 10, payloadBytes: 64, auth: 'plain', coresPerNode: 8, memoryGbPerNode: 16, surgeShare: 0.5, surgeSeconds: 30, fdLimit: 1_048_576, ephemeralPorts: 64_511, lbAddresses: 4, nicGbps: 10, brokerPublishRate: 150_000, utilisation: 0.7, spareNodes: 0 };
+  const costs: CostModel = {
+    connectionBytes: 7000,
+    kernelBytes: 1000,
+    subscriptionBytes: 200,
+    handshakeCpuUs: { plain: 200 },
+    deliveryCpuUs: { '64': 2, '1024': 4 },
+    publishCpuUs: 50,
+  };
+  const target: FleetTarget = {
+    connections: 1_000_000,
+    subscriptionsPerConnection: 5,
+    publishRate: 1000,
+    fanout: 10,
+    payloadBytes: 64,
+    auth: 'plain',
+    coresPerNode: 8,
+    memoryGbPerNode: 16,
+    surgeShare: 0.5,
+    surgeSeconds: 30,
+    fdLimit: 1_048_576,
+    ephemeralPorts: 64_511,
+    lbAddresses: 4,
+    nicGbps: 10,
+    brokerPublishRate: 150_000,
+    utilisation: 0.7,
+    spareNodes: 0,
+  };
 
   it('memory binds for idle-heavy fleets: 16 GiB × 70 % / 9,000 B', () => {
     const plan = planFleet(costs, target);

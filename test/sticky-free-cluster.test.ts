@@ -1,17 +1,21 @@
 // Sticky-free: 3 `serve --engine redis` nodes behind round-robin nginx (no affinity), 30 clients on
-// each non-WebSocket transport, publishing through the API while one node is SIGKILLed.
+// each non-WebSocket transport (the SDK's HTTP streaming, SSE emulation on undici's EventSource,
+// long-polling; uni SSE), publishing through the API while one node is SIGKILLed.
 // Every client must end with every publication once, in order: lost, duplicate and out-of-order
 // counts of 0. Also reported: how many upstream POSTs and polls landed on a node that did not own
 // the session (and were forwarded over the Redis control bus).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, TransportName } from '@switchboard/client';
+import { Client, type EventSourceConstructor, TransportName } from '@switchboard/client';
+import { EventSource as UndiciEventSource } from 'undici';
 import { API_KEY, startNodes, stopNodes, type Node } from './helpers/cluster.js';
 import { SseReader } from './helpers/http-transport-peers.js';
 import { startNginx, type Nginx } from './helpers/nginx.js';
 import { until } from './helpers/wait.js';
 
+// The SDK's EventSourceLike types its handler's event as `{data}` only; undici's passes a full MessageEvent.
+const EventSource = UndiciEventSource as unknown as EventSourceConstructor;
 const CLIENTS = 30;
 const MESSAGES = 150;
 const CHANNEL = `feed:sticky-${process.pid}`;
@@ -77,7 +81,11 @@ describe('sticky-free transports behind round-robin nginx, a node SIGKILLed', { 
   let nodes: Node[];
   let lb: Nginx;
   before(async () => {
-    nodes = await startNodes(3, 'redis://127.0.0.1:6379', { pingIntervalMs: 5000, pongTimeoutMs: 2500, forwardTimeoutMs: 2000 });
+    nodes = await startNodes(3, 'redis://127.0.0.1:6379', {
+      pingIntervalMs: 5000,
+      pongTimeoutMs: 2500,
+      forwardTimeoutMs: 2000,
+    });
     lb = await startNginx(`
       upstream switchboard { ${nodes.map((n) => `server ${new URL(n.base).host} max_fails=1 fail_timeout=30s;`).join(' ')} }
       server {
@@ -108,20 +116,30 @@ describe('sticky-free transports behind round-robin nginx, a node SIGKILLed', { 
     return out;
   };
 
-  it('every client gets every publication once, in order, on http-stream, long-poll and uni SSE', async () => {
+  it('every client gets every publication once, in order, on every non-WebSocket transport', async () => {
     const wsUrl = `${lb.base.replace('http', 'ws')}/connection/websocket`;
     const sdk = (transport: TransportName) =>
       Array.from({ length: CLIENTS }, () => {
-        const client = new Client(wsUrl, { transports: [transport], backoff: { baseMs: 100, capMs: 500 }, upgradeProbeMs: 0 });
+        const client = new Client(wsUrl, {
+          transports: [transport],
+          EventSource,
+          backoff: { baseMs: 100, capMs: 500 },
+          upgradeProbeMs: 0,
+        });
         const got: number[] = [];
         client.subscribe(CHANNEL).on('publication', (p) => got.push(p.data as number));
         client.connect();
         return { client, got };
       });
     const streams = sdk(TransportName.HttpStream);
+    const emulated = sdk(TransportName.Sse);
     const polls = sdk(TransportName.LongPoll);
     const sse = Array.from({ length: CLIENTS }, () => new ResumingSse(`${lb.base}/connection/sse?channel=${CHANNEL}`));
-    await until(() => [...streams, ...polls].every((c) => c.client.getSubscription(CHANNEL)?.state === 'subscribed'), 'all subscribed', 20_000);
+    await until(
+      () => [...streams, ...emulated, ...polls].every((c) => c.client.getSubscription(CHANNEL)?.state === 'subscribed'),
+      'all subscribed',
+      20_000,
+    );
     await sleep(300);
 
     let publishRetries = 0;
@@ -133,7 +151,11 @@ describe('sticky-free transports behind round-robin nginx, a node SIGKILLed', { 
         victim.child.kill('SIGKILL');
       }
       for (let attempt = 0; ; attempt++) {
-        const res = await fetch(`${lb.base}/api/publish`, { method: 'POST', headers: { authorization: `apikey ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ channel: CHANNEL, data: i, idempotencyKey: `p-${i}` }) }).catch(() => undefined);
+        const res = await fetch(`${lb.base}/api/publish`, {
+          method: 'POST',
+          headers: { authorization: `apikey ${API_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ channel: CHANNEL, data: i, idempotencyKey: `p-${i}` }),
+        }).catch(() => undefined);
         if (res?.status === 200) break;
         publishRetries++;
         assert.ok(attempt < 20, `publish ${i} kept failing (${res?.status})`);
@@ -141,8 +163,17 @@ describe('sticky-free transports behind round-robin nginx, a node SIGKILLed', { 
       }
       await sleep(10);
     }
-    const receivers = [...streams.map((c) => ['http-stream', c.got] as const), ...polls.map((c) => ['long-poll', c.got] as const), ...sse.map((c) => ['sse (uni)', c.got] as const)];
-    await until(() => receivers.every(([, got]) => new Set(got).size >= MESSAGES), 'everyone has everything', 30_000).catch(() => {});
+    const receivers = [
+      ...streams.map((c) => ['http-stream', c.got] as const),
+      ...emulated.map((c) => ['sse-emulation', c.got] as const),
+      ...polls.map((c) => ['long-poll', c.got] as const),
+      ...sse.map((c) => ['sse (uni)', c.got] as const),
+    ];
+    await until(
+      () => receivers.every(([, got]) => new Set(got).size >= MESSAGES),
+      'everyone has everything',
+      30_000,
+    ).catch(() => {});
     await sleep(300);
     const totals: Record<string, { lost: number; duplicate: number; outOfOrder: number; receivers: number }> = {};
     for (const [kind, got] of receivers) {
@@ -154,12 +185,32 @@ describe('sticky-free transports behind round-robin nginx, a node SIGKILLed', { 
       t.receivers++;
     }
     const upstream: Record<string, number> = { ...victimMetrics };
-    for (const n of [nodes[0], nodes[2]]) for (const [k, v] of Object.entries(await metric(n.base))) upstream[k] = (upstream[k] ?? 0) + v;
-    console.log(JSON.stringify({ messages: MESSAGES, publishRetries, sseReconnects: sse.reduce((s, c) => s + c.reconnects, 0), totals, upstream }, null, 1));
-    for (const c of [...streams, ...polls]) c.client.disconnect();
+    for (const n of [nodes[0], nodes[2]])
+      for (const [k, v] of Object.entries(await metric(n.base))) upstream[k] = (upstream[k] ?? 0) + v;
+    console.log(
+      JSON.stringify(
+        {
+          messages: MESSAGES,
+          publishRetries,
+          sseReconnects: sse.reduce((s, c) => s + c.reconnects, 0),
+          totals,
+          upstream,
+        },
+        null,
+        1,
+      ),
+    );
+    for (const c of [...streams, ...emulated, ...polls]) c.client.disconnect();
     for (const c of sse) c.stop();
-    for (const [kind, t] of Object.entries(totals)) assert.deepEqual({ lost: t.lost, duplicate: t.duplicate, outOfOrder: t.outOfOrder }, { lost: 0, duplicate: 0, outOfOrder: 0 }, kind);
-    const forwarded = Object.entries(upstream).filter(([k]) => k.includes('forwarded=true')).reduce((s, [, v]) => s + v, 0);
+    for (const [kind, t] of Object.entries(totals))
+      assert.deepEqual(
+        { lost: t.lost, duplicate: t.duplicate, outOfOrder: t.outOfOrder },
+        { lost: 0, duplicate: 0, outOfOrder: 0 },
+        kind,
+      );
+    const forwarded = Object.entries(upstream)
+      .filter(([k]) => k.includes('forwarded=true'))
+      .reduce((s, [, v]) => s + v, 0);
     assert.ok(forwarded > 0, 'round robin sent upstream requests to non-owners');
   });
 });

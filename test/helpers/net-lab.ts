@@ -14,6 +14,12 @@ export function labUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'network namespaces need Linux';
   if (process.getuid?.() !== 0) return 'network namespaces need root (run the tests as root, as CI does)';
   if (spawnSync('ip', ['-V']).error) return '`ip` is missing (apt-get install iproute2)';
+  // Root in a container may still lack CAP_SYS_ADMIN: make (and delete) one namespace to know.
+  const probe = `sb-probe-${process.pid}`;
+  const made = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
+  if (made.status !== 0)
+    return `cannot make a network namespace: ${made.stderr.trim() || `ip exited with ${made.status}`}`;
+  spawnSync('ip', ['netns', 'del', probe]);
   return undefined;
 }
 
@@ -43,14 +49,21 @@ export class NetLab {
     this.ns = Object.fromEntries(names.map((n) => [n, `${id}-${n}`])) as NetLab['ns'];
   }
 
-  static readonly addr = { redis: '10.231.2.2', node: (i: number) => `10.231.1.${11 + i}`, backend: '10.231.1.50', victim: '10.231.1.51', client: '10.231.3.2' };
+  static readonly addr = {
+    redis: '10.231.2.2',
+    node: (i: number) => `10.231.1.${11 + i}`,
+    backend: '10.231.1.50',
+    victim: '10.231.1.51',
+    client: '10.231.3.2',
+  };
 
   async up(): Promise<void> {
     process.once('exit', this.onExit);
     this.removeSync();
     const { sw, r, c, p, v } = this.ns;
     for (const ns of Object.values(this.ns)) ip('netns', 'add', ns), ip('-n', ns, 'link', 'set', 'lo', 'up');
-    for (const br of ['brc', 'brb']) ip('-n', sw, 'link', 'add', br, 'type', 'bridge'), ip('-n', sw, 'link', 'set', br, 'up');
+    for (const br of ['brc', 'brb'])
+      ip('-n', sw, 'link', 'add', br, 'type', 'bridge'), ip('-n', sw, 'link', 'set', br, 'up');
     ip('-n', sw, 'addr', 'add', '10.231.1.1/24', 'dev', 'brc');
     nsExec(sw, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
     const wire = (ns: string, dev: string, peer: string, bridge: string, cidr: string) => {
@@ -79,7 +92,10 @@ export class NetLab {
   /** A veth pair if netem works on it, else a TUN pair through the user-space relay. */
   private async clientLink(c: string, sw: string): Promise<void> {
     ip('link', 'add', 'name', 'cli0', 'netns', c, 'type', 'veth', 'peer', 'name', 'cl', 'netns', sw);
-    if (spawnSync('ip', ['netns', 'exec', sw, 'tc', 'qdisc', 'add', 'dev', 'cl', 'root', 'netem', 'delay', '0ms']).status === 0) {
+    if (
+      spawnSync('ip', ['netns', 'exec', sw, 'tc', 'qdisc', 'add', 'dev', 'cl', 'root', 'netem', 'delay', '0ms'])
+        .status === 0
+    ) {
       nsExec(sw, 'tc', 'qdisc', 'del', 'dev', 'cl', 'root');
       return;
     }
@@ -102,8 +118,29 @@ export class NetLab {
       await this.relayLines!.next();
       return;
     }
-    for (const [ns, dev] of [[this.ns.c, this.clientDev.c], [this.ns.sw, this.clientDev.sw]]) {
-      if (on) nsExec(ns, 'tc', 'qdisc', 'add', 'dev', dev, 'root', 'netem', 'delay', `${delayMs}ms`, `${jitterMs}ms`, 'loss', `${lossPct}%`, 'reorder', `${reorderPct}%`, '50%');
+    for (const [ns, dev] of [
+      [this.ns.c, this.clientDev.c],
+      [this.ns.sw, this.clientDev.sw],
+    ]) {
+      if (on)
+        nsExec(
+          ns,
+          'tc',
+          'qdisc',
+          'add',
+          'dev',
+          dev,
+          'root',
+          'netem',
+          'delay',
+          `${delayMs}ms`,
+          `${jitterMs}ms`,
+          'loss',
+          `${lossPct}%`,
+          'reorder',
+          `${reorderPct}%`,
+          '50%',
+        );
       else nsExec(ns, 'tc', 'qdisc', 'del', 'dev', dev, 'root');
     }
   }
@@ -115,7 +152,10 @@ export class NetLab {
 
   /** Spawns `command` inside namespace `ns`, tracked so that `down()` ends it. */
   spawnIn(ns: keyof NetLab['ns'], command: string[], stdio: 'pipe' | 'inherit' = 'pipe'): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', this.ns[ns], ...command], { cwd: ROOT, stdio: [stdio === 'pipe' ? 'pipe' : 'ignore', 'pipe', 'inherit'] });
+    const child = spawn('ip', ['netns', 'exec', this.ns[ns], ...command], {
+      cwd: ROOT,
+      stdio: [stdio === 'pipe' ? 'pipe' : 'ignore', 'pipe', 'inherit'],
+    });
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return child;
@@ -123,17 +163,29 @@ export class NetLab {
 
   /** `net-peer.ts ROLE ARGS` in a namespace, its stdout as JSON events. */
   peer(ns: keyof NetLab['ns'], role: string, ...args: string[]): Peer {
-    return new Peer(this.spawnIn(ns, ['node', '--conditions=@switchboard/source', '--import', 'tsx', 'test/helpers/net-peer.ts', role, ...args]));
+    return new Peer(
+      this.spawnIn(ns, [
+        'node',
+        '--conditions=@switchboard/source',
+        '--import',
+        'tsx',
+        'test/helpers/net-peer.ts',
+        role,
+        ...args,
+      ]),
+    );
   }
 
   /** Ends every process it started (by PID) and deletes the namespaces with all their links. */
   async down(): Promise<void> {
-    await Promise.all([...this.children].map(async (child) => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await once(child, 'exit');
-      }
-    }));
+    await Promise.all(
+      [...this.children].map(async (child) => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGKILL');
+          await once(child, 'exit');
+        }
+      }),
+    );
     this.relay?.stdin?.end();
     this.relay?.kill('SIGKILL');
     this.removeSync();
@@ -169,7 +221,8 @@ export class Peer {
     for (;;) {
       const found = this.events.find((e) => key in e) as Record<string, T> | undefined;
       if (found) return found[key];
-      if (this.child.exitCode !== null || Date.now() > deadline) throw new Error(`net-peer: no "${key}" within ${timeoutMs} ms (exit ${this.child.exitCode})`);
+      if (this.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`net-peer: no "${key}" within ${timeoutMs} ms (exit ${this.child.exitCode})`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, Math.max(0, deadline - Date.now())).unref();

@@ -73,7 +73,10 @@ describe('§5.7 examples, received by a server (masked)', () => {
 
   it('masked 1 KiB payload unmasks word-at-a-time at any alignment', () => {
     const payload = new Uint8Array(1024).map((_, i) => (i * 31) & 0xff);
-    const frame = concatBytes(hex('82 fe 04 00 37 fa 21 3d'), payload.map((b, i) => b ^ [0x37, 0xfa, 0x21, 0x3d][i & 3]));
+    const frame = concatBytes(
+      hex('82 fe 04 00 37 fa 21 3d'),
+      payload.map((b, i) => b ^ [0x37, 0xfa, 0x21, 0x3d][i & 3]),
+    );
     for (const offset of [0, 1, 2, 3]) {
       const padded = new Uint8Array(frame.length + offset);
       padded.set(frame, offset);
@@ -125,15 +128,23 @@ describe('§5.2 header rules', () => {
       startDecode: (rsv) => (rsv & 0x40 ? { push: (chunk) => [chunk.map((b) => b - 32)] } : null),
       dispose() {},
     };
-    eachChunking(concatBytes(maskedFrame(0x41, text('ab')), maskedFrame(0x80, text('c'))), { extensions: [upper] }, (h) => {
-      const e = h.events[0];
-      assert.ok(e.type === 'message');
-      assert.equal(decode(e.data), 'ABC');
-    });
-    eachChunking(concatBytes(maskedFrame(0x41, text('ab')), maskedFrame(0xc0, text('c'))), { extensions: [upper] }, (h) => {
-      const e = h.events[0];
-      assert.ok(e?.type === 'fail' && e.error.code === ErrorCode.ReservedBits, 'RSV1 only on the first frame');
-    });
+    eachChunking(
+      concatBytes(maskedFrame(0x41, text('ab')), maskedFrame(0x80, text('c'))),
+      { extensions: [upper] },
+      (h) => {
+        const e = h.events[0];
+        assert.ok(e.type === 'message');
+        assert.equal(decode(e.data), 'ABC');
+      },
+    );
+    eachChunking(
+      concatBytes(maskedFrame(0x41, text('ab')), maskedFrame(0xc0, text('c'))),
+      { extensions: [upper] },
+      (h) => {
+        const e = h.events[0];
+        assert.ok(e?.type === 'fail' && e.error.code === ErrorCode.ReservedBits, 'RSV1 only on the first frame');
+      },
+    );
   });
 
   it('a 64-bit length with the most significant bit set → 1002', () => {
@@ -192,12 +203,16 @@ describe('§5.4 fragmentation', () => {
 
 describe('§5.3 serializer', () => {
   it('encodes the RFC masked "Hello" with an injected key', () => {
-    const chunks = serializeFrame({ fin: true, rsv: 0, opcode: Opcode.Text, payload: text('Hello') }, fixedMask(hex('37 fa 21 3d')));
+    const chunks = serializeFrame(
+      { fin: true, rsv: 0, opcode: Opcode.Text, payload: text('Hello') },
+      fixedMask(hex('37 fa 21 3d')),
+    );
     assert.equal(toHex(chunks[0]), '81 85 37 fa 21 3d 7f 9f 4d 51 58');
   });
 
   it('encodes unmasked frames with 7-, 16- and 64-bit lengths', () => {
-    const frame = (n: number) => serializeFrame({ fin: true, rsv: 0, opcode: Opcode.Binary, payload: new Uint8Array(n) }, null);
+    const frame = (n: number) =>
+      serializeFrame({ fin: true, rsv: 0, opcode: Opcode.Binary, payload: new Uint8Array(n) }, null);
     assert.equal(toHex(frame(125)[0].subarray(0, 2)), '82 7d');
     assert.equal(toHex(frame(126)[0].subarray(0, 4)), '82 7e 00 7e');
     assert.equal(toHex(frame(65535)[0].subarray(0, 4)), '82 7e ff ff');

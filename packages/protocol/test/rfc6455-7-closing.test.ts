@@ -4,7 +4,6 @@ import { describe, it } from 'node:test';
 import { CloseCode, ConnectionState, ErrorCode, encodeClosePayload, isValidWireCloseCode } from '../src/index.js';
 import { concatBytes, eachChunking, harness, hex, maskedFrame, text, toHex } from './helpers.js';
 
-
 const closeFrame = (code: number, reason = '') =>
   maskedFrame(0x88, concatBytes(new Uint8Array([code >> 8, code & 0xff]), text(reason)));
 
@@ -26,7 +25,9 @@ describe('§7.4 close codes', () => {
     it(`${code} on the wire → 1002`, () => {
       eachChunking(closeFrame(code), {}, (h) => {
         const fail = h.events.find((e) => e.type === 'fail');
-        assert.ok(fail?.type === 'fail' && fail.error.code === ErrorCode.InvalidCloseCode && fail.error.closeCode === 1002);
+        assert.ok(
+          fail?.type === 'fail' && fail.error.code === ErrorCode.InvalidCloseCode && fail.error.closeCode === 1002,
+        );
       });
       assert.equal(isValidWireCloseCode(code), false);
     });
@@ -51,15 +52,21 @@ describe('§5.5.1 close payloads', () => {
   it('a 1-byte close payload → 1002', () => {
     eachChunking(maskedFrame(0x88, hex('03')), {}, (h) => {
       const fail = h.events[0];
-      assert.ok(fail.type === 'fail' && fail.error.code === ErrorCode.InvalidClosePayload && fail.error.closeCode === 1002);
+      assert.ok(
+        fail.type === 'fail' && fail.error.code === ErrorCode.InvalidClosePayload && fail.error.closeCode === 1002,
+      );
     });
   });
 
   it('a reason that is not UTF-8 → 1007', () => {
-    eachChunking(maskedFrame(0x88, hex('03 e8 ce ba e1 bd b9 cf 83 ce bc ce b5 ed a0 80 65 64 69 74 65 64')), {}, (h) => {
-      const fail = h.events[0];
-      assert.ok(fail.type === 'fail' && fail.error.code === ErrorCode.InvalidUtf8 && fail.error.closeCode === 1007);
-    });
+    eachChunking(
+      maskedFrame(0x88, hex('03 e8 ce ba e1 bd b9 cf 83 ce bc ce b5 ed a0 80 65 64 69 74 65 64')),
+      {},
+      (h) => {
+        const fail = h.events[0];
+        assert.ok(fail.type === 'fail' && fail.error.code === ErrorCode.InvalidUtf8 && fail.error.closeCode === 1007);
+      },
+    );
   });
 
   it('long local reasons are truncated to 123 bytes on a code point boundary', () => {

@@ -21,15 +21,27 @@ describe('sans-I/O core', () => {
     assert.deepEqual(tsconfig.compilerOptions.types, []);
     assert.deepEqual(tsconfig.compilerOptions.lib, ['es2022', 'dom']);
     const tsc = fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', import.meta.url));
-    execFileSync(process.execPath, [tsc, '-p', pkg, '--noEmit', '--composite', 'false', '--declaration', 'false', '--declarationMap', 'false'], {
-      stdio: 'pipe',
-    });
+    execFileSync(
+      process.execPath,
+      [tsc, '-p', pkg, '--noEmit', '--composite', 'false', '--declaration', 'false', '--declarationMap', 'false'],
+      {
+        stdio: 'pipe',
+      },
+    );
   });
 
   it('imports nothing from Node and uses no timers, sockets or process state', () => {
     for (const file of sources(join(pkg, 'src'))) {
       const code = readFileSync(file, 'utf8');
-      for (const banned of [/from ['"]node:/, /require\(/, /\bsetTimeout\b/, /\bsetInterval\b/, /\bprocess\./, /\bBuffer\b/, /\bfetch\(/]) {
+      for (const banned of [
+        /from ['"]node:/,
+        /require\(/,
+        /\bsetTimeout\b/,
+        /\bsetInterval\b/,
+        /\bprocess\./,
+        /\bBuffer\b/,
+        /\bfetch\(/,
+      ]) {
         assert.doesNotMatch(code, banned, `${file} uses ${banned}`);
       }
     }

@@ -101,17 +101,22 @@ function malformed(message: string): HandshakeError {
 
 /** Token characters (RFC 9110 §5.6.2), by ASCII code. */
 const TOKEN_CHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHAR[c.charCodeAt(0)] = 1;
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  TOKEN_CHAR[c.charCodeAt(0)] = 1;
 
-/** What `String.prototype.trim` removes: ECMAScript white space and line terminators. */
-function isTrimmed(c: number): boolean {
-  return c <= 32 ? c === 32 || (c >= 9 && c <= 13) : c >= 160 && /\s/.test(String.fromCharCode(c));
+/**
+ * Optional white space around a value (RFC 9110 §5.5: SP and HTAB only). Trimming more, as `String.prototype.trim`
+ * did, swallowed a bare LF or CR next to the value, where Node's parser (and a proxy) sees a line end: `X: \nOrigin: o`
+ * was one header to us and two to them (found by test/http-head-differential.property.test.ts).
+ */
+function isOws(c: number): boolean {
+  return c === 32 || c === 9;
 }
 
 /**
  * The header lines of `text` from `from` (-1: none), as split on CRLF. One scan per line, no
- * regular expressions or intermediate strings: names must be tokens, values are trimmed as
- * `trim()` does and may not hold control characters other than HTAB.
+ * regular expressions or intermediate strings: names must be tokens, values are trimmed of SP and
+ * HTAB and may not hold control characters other than HTAB.
  */
 function parseHeaderLines(text: string, from: number): Map<string, string> {
   const headers = new Map<string, string>();
@@ -130,8 +135,8 @@ function parseHeaderLines(text: string, from: number): Map<string, string> {
     }
     let start = colon + 1;
     let end = eol;
-    while (start < end && isTrimmed(text.charCodeAt(start))) start++;
-    while (end > start && isTrimmed(text.charCodeAt(end - 1))) end--;
+    while (start < end && isOws(text.charCodeAt(start))) start++;
+    while (end > start && isOws(text.charCodeAt(end - 1))) end--;
     for (let i = start; i < end; i++) {
       const c = text.charCodeAt(i);
       if ((c < 32 && c !== 9) || c === 127) throw malformed('invalid character in header value');
@@ -147,6 +152,15 @@ function parseHeaderLines(text: string, from: number): Map<string, string> {
   return headers;
 }
 
+/** A request-target: not empty, and no control character, SP or DEL. */
+function isTarget(target: string): boolean {
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c <= 32 || c === 127) return false;
+  }
+  return target !== '';
+}
+
 /** The first line of a head, and where its header lines start (-1: there are none). */
 function firstLine(text: string): [line: string, rest: number] {
   const eol = text.indexOf('\r\n');
@@ -156,7 +170,8 @@ function firstLine(text: string): [line: string, rest: number] {
 export function parseRequestHead(text: string): HttpRequestHead {
   const [line, rest] = firstLine(text);
   const parts = line.split(' ');
-  if (parts.length !== 3 || !TOKEN.test(parts[0]) || parts[1] === '' || !/^HTTP\/\d\.\d$/.test(parts[2])) {
+  // The target may hold no control character (RFC 9112 §3.2: no CTL in any request-target form; Node refuses them too).
+  if (parts.length !== 3 || !TOKEN.test(parts[0]) || !isTarget(parts[1]) || !/^HTTP\/\d\.\d$/.test(parts[2])) {
     throw malformed('malformed request line');
   }
   return { method: parts[0], target: parts[1], version: parts[2], headers: parseHeaderLines(text, rest) };
