@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Descriptors a node needs besides its connections: engine links, the listener, logs, backend keep-alive sockets. */
-export const DESCRIPTOR_HEADROOM = 128;
+const DESCRIPTOR_HEADROOM = 128;
 
 /**
  * The process's soft limit on open files (`ulimit -n`): from /proc/self/limits

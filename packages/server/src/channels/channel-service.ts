@@ -117,7 +117,7 @@ export class ChannelService {
 }
 
 /** A publication's data size as the namespace limit counts it: a byte array's length, else its JSON text in UTF-8 (bytes inside it as their `{"$bytes"}` form). */
-export function dataSize(data: unknown): number {
+function dataSize(data: unknown): number {
   if (data instanceof Uint8Array) return data.byteLength;
   return Buffer.byteLength(JsonBytes.stringify(data) ?? '');
 }

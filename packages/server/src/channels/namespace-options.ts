@@ -40,8 +40,8 @@ export interface NamespaceOptions {
   proxy?: ChannelProxyEvent[];
 }
 
-export const BACKPRESSURE_POLICIES = ['lossless', 'latest', 'drop-oldest', 'close'] as const;
-export type BackpressurePolicy = (typeof BACKPRESSURE_POLICIES)[number];
+const BACKPRESSURE_POLICIES = ['lossless', 'latest', 'drop-oldest', 'close'] as const;
+type BackpressurePolicy = (typeof BACKPRESSURE_POLICIES)[number];
 
 export type ResolvedNamespaceOptions = Required<NamespaceOptions>;
 

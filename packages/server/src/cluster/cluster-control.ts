@@ -18,7 +18,7 @@ export interface LocalNode {
 const NODE_EXPIRES_MS = 3 * ANNOUNCE_MS;
 
 /** Another node answered a control request with something outside the catalogue. */
-export class MalformedAnswerError extends Error {
+class MalformedAnswerError extends Error {
   override name = 'MalformedAnswerError';
   constructor(type: string) {
     super(`malformed answer to control request ${type}`);

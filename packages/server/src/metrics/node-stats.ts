@@ -27,7 +27,7 @@ export interface NodeStats {
 }
 
 /** The server package's version, read once (src/ and dist/ both sit two levels under the package root). */
-export const SERVER_VERSION: string = (() => {
+const SERVER_VERSION: string = (() => {
   try {
     return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   } catch {

@@ -1,5 +1,5 @@
 /** The events the server can ask the application's backend about (docs/server-api.md#backend-proxies). */
-export const PROXY_EVENTS = ['connect', 'refresh', 'subscribe', 'publish', 'rpc', 'sub_refresh'] as const;
+const PROXY_EVENTS = ['connect', 'refresh', 'subscribe', 'publish', 'rpc', 'sub_refresh'] as const;
 export type ProxyEvent = (typeof PROXY_EVENTS)[number];
 
 /** The channel events, which a namespace may opt out of (namespace option `proxy`). */
@@ -7,7 +7,7 @@ export const CHANNEL_PROXY_EVENTS = ['subscribe', 'publish', 'sub_refresh'] as c
 export type ChannelProxyEvent = (typeof CHANNEL_PROXY_EVENTS)[number];
 
 /** Where one event goes. */
-export interface ProxyEndpointOptions {
+interface ProxyEndpointOptions {
   /** `http://` or `https://` URL the event is POSTed to as JSON. */
   url: string;
   /** A request without an answer by then fails with 116 (temporary). @default the proxy's timeoutMs */
@@ -52,7 +52,7 @@ export interface ResolvedProxyOptions {
   staticHeaders: Record<string, string>;
 }
 
-export const PROXY_DEFAULTS = Object.freeze({ timeoutMs: 5000, maxInFlight: 64, maxQueued: 10_000 });
+const PROXY_DEFAULTS = Object.freeze({ timeoutMs: 5000, maxInFlight: 64, maxQueued: 10_000 });
 
 const KEYS = new Set<string>([...PROXY_EVENTS, 'timeoutMs', 'headers', 'cookies', 'maxInFlight', 'maxQueued', 'staticHeaders']);
 

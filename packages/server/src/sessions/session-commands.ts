@@ -7,7 +7,7 @@ import { SessionState } from './session-state.js';
 import { prepareSubscription, type PreparedSubscription, type SubscribeRequest } from './subscribe-flow.js';
 
 /** A handled command: the reply's result, and what must happen right after the reply is written. */
-export interface CommandOutcome {
+interface CommandOutcome {
   result?: unknown;
   afterReply?: () => void;
 }

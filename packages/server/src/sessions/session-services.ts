@@ -11,7 +11,7 @@ import type { RateOptions } from './token-bucket.js';
 import type { SessionRegistry } from './session-registry.js';
 
 /** The server options a session reads (`ResolvedServerOptions` is one; see server-options.ts for each). */
-export interface SessionOptions {
+interface SessionOptions {
   readonly hooks: ServerHooks;
   readonly connectTimeoutMs: number;
   readonly maxPendingCommands: number;

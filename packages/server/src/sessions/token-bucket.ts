@@ -28,12 +28,3 @@ export class TokenBucket {
     return true;
   }
 }
-
-/** Checks a rate option, naming it. */
-export function validateRate(name: string, value: unknown): void {
-  if (value === false) return;
-  const r = value as RateOptions | null;
-  if (typeof r !== 'object' || r === null || !(r.perSecond > 0) || !(Number.isSafeInteger(r.burst) && r.burst >= 1)) {
-    throw new TypeError(`Switchboard server: ${name} must be false or { perSecond > 0, burst ≥ 1 }`);
-  }
-}

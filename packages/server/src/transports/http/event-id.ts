@@ -1,7 +1,7 @@
 import type { StreamPosition } from '@switchboard/wire';
 
 /** The longest `Last-Event-ID` accepted: a position for each of up to ~100 channels. */
-export const MAX_EVENT_ID_LENGTH = 8192;
+const MAX_EVENT_ID_LENGTH = 8192;
 
 /**
  * An SSE event id that names the position of every channel of the stream, so

@@ -13,7 +13,7 @@ import type { UpstreamBus } from './upstream-requests.js';
 import type { ProtocolHost } from '../transport.js';
 
 /** The endpoints, under the server's `httpTransportsPath` prefix (docs/transports.md). */
-export const HTTP_TRANSPORT_PATHS = {
+const HTTP_TRANSPORT_PATHS = {
   sse: '/sse',
   stream: '/stream',
   pollOpen: '/poll/open',

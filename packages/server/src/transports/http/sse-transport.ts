@@ -5,7 +5,7 @@ import { encodeEventId } from './event-id.js';
 import { onceWritten, pendingBytes, statusForEarlyClose, streamHeaders, writeInTurn, writeKeepalive, type StreamResponse } from './response-stream.js';
 
 /** How long EventSource waits before reconnecting (ms), sent as `retry:`. */
-export const SSE_RETRY_MS = 1000;
+const SSE_RETRY_MS = 1000;
 
 const DATA = Buffer.from('data: ');
 const BLANK_LINE = Buffer.from('\n\n');

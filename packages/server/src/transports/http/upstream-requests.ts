@@ -17,7 +17,7 @@ export interface UpstreamRequests {
   /** A long-poll for a session's frames after `cursor`, held up to `waitMs`. */
   'http-poll': { session: string; cursor: number; waitMs: number };
 }
-export type UpstreamType = keyof UpstreamRequests;
+type UpstreamType = keyof UpstreamRequests;
 
 /** The control bus as the HTTP family uses it (`ClusterControl` is one). */
 export interface UpstreamBus {
