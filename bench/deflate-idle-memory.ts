@@ -8,7 +8,8 @@
 //
 //   node --conditions=@switchboard/source --import tsx bench/deflate-idle-memory.ts [N=2000]
 //
-// Loopback only. Run it alone on the machine: it opens N connections 2 × RUNS times per configuration, one server at a time.
+// Loopback only. Run it alone on the machine: it opens N connections 2 × RUNS times per configuration, one server at a
+// time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -47,19 +48,67 @@ process.send({ port });
 `;
 
 /** `server`: the server's perMessageDeflate option; `client`: what the ws client offers (threshold 0 is added). */
-interface Config { name: string; kind: 'switchboard' | 'ws'; server: unknown; client: WSDeflate }
+interface Config {
+  name: string;
+  kind: 'switchboard' | 'ws';
+  server: unknown;
+  client: WSDeflate;
+}
 
 const CONFIGS: Config[] = [
-  { name: 'Switchboard `perMessageDeflate: true` (no context takeover, pooled streams)', kind: 'switchboard', server: true, client: { serverNoContextTakeover: true, clientNoContextTakeover: true } },
-  { name: 'Switchboard, context takeover both ways, windows 15', kind: 'switchboard', server: { serverNoContextTakeover: false, clientNoContextTakeover: false }, client: {} },
-  { name: 'Switchboard, context takeover both ways, windows 10', kind: 'switchboard', server: { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 10, clientMaxWindowBits: 10 }, client: { serverMaxWindowBits: 10, clientMaxWindowBits: 10 } },
-  { name: '`ws` 8 `perMessageDeflate: true` (its default: context takeover, windows 15)', kind: 'ws', server: true, client: {} },
+  {
+    name: 'Switchboard `perMessageDeflate: true` (no context takeover, pooled streams)',
+    kind: 'switchboard',
+    server: true,
+    client: { serverNoContextTakeover: true, clientNoContextTakeover: true },
+  },
+  {
+    name: 'Switchboard, context takeover both ways, windows 15',
+    kind: 'switchboard',
+    server: { serverNoContextTakeover: false, clientNoContextTakeover: false },
+    client: {},
+  },
+  {
+    name: 'Switchboard, context takeover both ways, windows 10',
+    kind: 'switchboard',
+    server: {
+      serverNoContextTakeover: false,
+      clientNoContextTakeover: false,
+      serverMaxWindowBits: 10,
+      clientMaxWindowBits: 10,
+    },
+    client: { serverMaxWindowBits: 10, clientMaxWindowBits: 10 },
+  },
+  {
+    name: '`ws` 8 `perMessageDeflate: true` (its default: context takeover, windows 15)',
+    kind: 'ws',
+    server: true,
+    client: {},
+  },
 ];
 
 /** ~2 KB of JSON, different per connection; and ~100 bytes, for the compression-ratio table. */
 const message = (i: number) =>
-  JSON.stringify({ type: 'order-book', id: i, at: 1_700_000_000_000 + i, levels: Array.from({ length: 36 }, (_, k) => ({ side: k % 2 ? 'ask' : 'bid', price: 100 + ((i + k * 7) % 97) / 100, size: (i * 13 + k) % 500, venue: 'XNAS' })) });
-const small = (i: number) => JSON.stringify({ type: 'trade', id: i, symbol: 'ACME', price: 100 + (i % 97) / 100, size: (i * 13) % 500, at: 1_700_000_000_000 + i });
+  JSON.stringify({
+    type: 'order-book',
+    id: i,
+    at: 1_700_000_000_000 + i,
+    levels: Array.from({ length: 36 }, (_, k) => ({
+      side: k % 2 ? 'ask' : 'bid',
+      price: 100 + ((i + k * 7) % 97) / 100,
+      size: (i * 13 + k) % 500,
+      venue: 'XNAS',
+    })),
+  });
+const small = (i: number) =>
+  JSON.stringify({
+    type: 'trade',
+    id: i,
+    symbol: 'ACME',
+    price: 100 + (i % 97) / 100,
+    size: (i * 13) % 500,
+    at: 1_700_000_000_000 + i,
+  });
 
 const vmRss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 
@@ -68,10 +117,14 @@ process.on('exit', () => running?.pid && process.kill(running.pid, 'SIGKILL'));
 
 /** Opens N connections to a fresh server, one echoed message each, then 1 s idle; returns the server's RSS. */
 async function measure(config: Config, compressed: boolean): Promise<{ rss: number; negotiated: string }> {
-  const child = spawn(process.execPath, ['--expose-gc', '--conditions=@switchboard/source', '--import', 'tsx', '--input-type=module', '-e', SERVER], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_KIND: config.kind, BENCH_DEFLATE: JSON.stringify(config.server) },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--conditions=@switchboard/source', '--import', 'tsx', '--input-type=module', '-e', SERVER],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, BENCH_KIND: config.kind, BENCH_DEFLATE: JSON.stringify(config.server) },
+    },
+  );
   running = child;
   const clients: WS[] = [];
   try {
@@ -82,7 +135,8 @@ async function measure(config: Config, compressed: boolean): Promise<{ rss: numb
         const ws = new WS(`ws://127.0.0.1:${port}/`, { perMessageDeflate });
         clients.push(ws);
         await once(ws, 'open');
-        if (ws.extensions !== (compressed ? 'permessage-deflate' : '')) throw new Error(`negotiated "${ws.extensions}"`);
+        if (ws.extensions !== (compressed ? 'permessage-deflate' : ''))
+          throw new Error(`negotiated "${ws.extensions}"`);
         const text = message(start + k);
         ws.send(text);
         const [echo] = await once(ws, 'message');
@@ -105,7 +159,10 @@ async function measure(config: Config, compressed: boolean): Promise<{ rss: numb
 const MB = (bytes: number) => (bytes / 1e6).toFixed(1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const size = Buffer.byteLength(message(0));
-console.log(`N = ${N} idle connections, one ${size}-byte JSON message echoed on each, median of ${RUNS} runs; Node ${process.version}, zlib ${process.versions.zlib}\n`);
+console.log(
+  `N = ${N} idle connections, one ${size}-byte JSON message echoed on each, median of ${RUNS} runs; ` +
+    `Node ${process.version}, zlib ${process.versions.zlib}\n`,
+);
 const rows: string[] = [];
 for (const config of CONFIGS) {
   const plain: number[] = [];
@@ -119,20 +176,35 @@ for (const config of CONFIGS) {
   }
   const extra = (median(deflate) - median(plain)) / N / 1024;
   const noise = (Math.max(...plain) - Math.min(...plain)) / N / 1024;
-  rows.push(`| ${config.name} | \`${negotiated}\` | ${MB(median(plain))} | ${MB(median(deflate))} | **${extra.toFixed(1)}** | ${noise.toFixed(1)} |`);
+  rows.push(
+    `| ${config.name} | \`${negotiated}\` | ${MB(median(plain))} | ${MB(median(deflate))} | ` +
+      `**${extra.toFixed(1)}** | ${noise.toFixed(1)} |`,
+  );
   console.error(`measured: ${config.name}`);
 }
-console.log('| Server configuration | Negotiated (server response) | RSS, uncompressed (MB) | RSS, compressed (MB) | Extra per idle compressed connection (KiB) | Baseline spread, max − min, per connection (KiB) |');
+console.log(
+  '| Server configuration | Negotiated (server response) | RSS, uncompressed (MB) | RSS, compressed (MB) | ' +
+    'Extra per idle compressed connection (KiB) | Baseline spread, max − min, per connection (KiB) |',
+);
 console.log('|---|---|---:|---:|---:|---:|');
 for (const row of rows) console.log(row);
 
-// The other side of the trade-off: bytes on the wire (payload, trailer dropped) for N messages in a row on one connection.
-console.log('\n| Messages | Window bits | Uncompressed (bytes/message) | Compressed, context takeover | Compressed, no context takeover |');
+// The other side of the trade-off: bytes on the wire (payload, trailer dropped) for N messages in a row on one
+// connection.
+console.log(
+  '\n| Messages | Window bits | Uncompressed (bytes/message) | Compressed, context takeover | Compressed, ' +
+    'no context takeover |',
+);
 console.log('|---|---:|---:|---:|---:|');
 const codec = createNodeDeflateCodec();
-for (const [name, make] of [['~2 KB JSON (as above)', message], ['~100 B JSON', small]] as const) {
+for (const [name, make] of [
+  ['~2 KB JSON (as above)', message],
+  ['~100 B JSON', small],
+] as const) {
   for (const bits of [15, 10]) {
-    let raw = 0, takeover = 0, fresh = 0;
+    let raw = 0,
+      takeover = 0,
+      fresh = 0;
     const kept = codec.acquireDeflate(bits);
     for (let i = 0; i < N; i++) {
       const bytes = Buffer.from(make(i));
@@ -142,6 +214,9 @@ for (const [name, make] of [['~2 KB JSON (as above)', message], ['~100 B JSON', 
       fresh += single.compress(bytes).length - 4;
       codec.release(single);
     }
-    console.log(`| ${name} | ${bits} | ${Math.round(raw / N)} | ${((takeover / raw) * 100).toFixed(1)} % | ${((fresh / raw) * 100).toFixed(1)} % |`);
+    console.log(
+      `| ${name} | ${bits} | ${Math.round(raw / N)} | ${((takeover / raw) * 100).toFixed(1)} ` +
+        `% | ${((fresh / raw) * 100).toFixed(1)} % |`,
+    );
   }
 }

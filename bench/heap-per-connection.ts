@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LoadConfig } from './load-generator.js';
 
-const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const arg = (name: string, fallback: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const server = arg('server', 'switchboard-server');
 const N = Number(arg('connections', '2000'));
 const here = (p: string) => new URL(p, import.meta.url).pathname;
@@ -22,12 +23,24 @@ const dir = mkdtempSync(join(tmpdir(), 'sb-heap-'));
 type Groups = Map<string, { count: number; bytes: number }>;
 
 /** Objects without a telling name are grouped by what holds them: `Object ← Session.identity`. */
-const VAGUE = new Set(['Object', 'Array', '(array)', '(string)', '(hidden)', '(object shape)', '(number)', '(concatenated string)', '(sliced string)']);
+const VAGUE = new Set([
+  'Object',
+  'Array',
+  '(array)',
+  '(string)',
+  '(hidden)',
+  '(object shape)',
+  '(number)',
+  '(concatenated string)',
+  '(sliced string)',
+]);
 
 /** Sums self sizes by (node type, name) over a .heapsnapshot file; JIT code is left out (it is not per connection). */
 function groups(file: string): Groups {
   const snap = JSON.parse(readFileSync(file, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
+    snapshot: {
+      meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] };
+    };
     nodes: number[];
     edges: number[];
     strings: string[];
@@ -36,12 +49,25 @@ function groups(file: string): Groups {
   const fields = meta.node_fields;
   const types = meta.node_types[0];
   const edgeTypes = meta.edge_types[0];
-  const [TYPE, NAME, SIZE, EDGES, STRIDE] = [fields.indexOf('type'), fields.indexOf('name'), fields.indexOf('self_size'), fields.indexOf('edge_count'), fields.length];
-  const [E_TYPE, E_NAME, E_TO, E_STRIDE] = [meta.edge_fields.indexOf('type'), meta.edge_fields.indexOf('name_or_index'), meta.edge_fields.indexOf('to_node'), meta.edge_fields.length];
+  const [TYPE, NAME, SIZE, EDGES, STRIDE] = [
+    fields.indexOf('type'),
+    fields.indexOf('name'),
+    fields.indexOf('self_size'),
+    fields.indexOf('edge_count'),
+    fields.length,
+  ];
+  const [E_TYPE, E_NAME, E_TO, E_STRIDE] = [
+    meta.edge_fields.indexOf('type'),
+    meta.edge_fields.indexOf('name_or_index'),
+    meta.edge_fields.indexOf('to_node'),
+    meta.edge_fields.length,
+  ];
   const keyOf = (i: number) => {
     const type = types[snap.nodes[i + TYPE]];
     const name = snap.strings[snap.nodes[i + NAME]];
-    return type === 'object' || type === 'closure' || type === 'native' ? `${type === 'object' ? '' : `${type} `}${name}` : `(${type})`;
+    return type === 'object' || type === 'closure' || type === 'native'
+      ? `${type === 'object' ? '' : `${type} `}${name}`
+      : `(${type})`;
   };
   // The first strong retainer of each node, by edge: `Parent.edge`.
   const holder = new Map<number, string>();
@@ -50,7 +76,8 @@ function groups(file: string): Groups {
       const to = snap.edges[e + E_TO];
       const edgeType = edgeTypes[snap.edges[e + E_TYPE]];
       if (holder.has(to) || edgeType === 'weak' || edgeType === 'shortcut') continue;
-      const edgeName = edgeType === 'element' || edgeType === 'hidden' ? `[${edgeType}]` : snap.strings[snap.edges[e + E_NAME]];
+      const edgeName =
+        edgeType === 'element' || edgeType === 'hidden' ? `[${edgeType}]` : snap.strings[snap.edges[e + E_NAME]];
       holder.set(to, `${keyOf(i)}.${edgeName}`);
     }
   }
@@ -67,11 +94,20 @@ function groups(file: string): Groups {
   return out;
 }
 
-const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts'), here(`servers/${server}.ts`)], {
-  stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  env: { ...process.env, MODE: 'fanout' },
-});
-const port = await new Promise<number>((resolve) => createInterface({ input: child.stdout! }).on('line', (l) => l.startsWith('READY ') && resolve(Number(l.split(' ')[1]))));
+const child = spawn(
+  process.execPath,
+  ['--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts'), here(`servers/${server}.ts`)],
+  {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    env: { ...process.env, MODE: 'fanout' },
+  },
+);
+const port = await new Promise<number>((resolve) =>
+  createInterface({ input: child.stdout! }).on(
+    'line',
+    (l) => l.startsWith('READY ') && resolve(Number(l.split(' ')[1])),
+  ),
+);
 const snapshot = (name: string) =>
   new Promise<string>((resolve) => {
     child.once('message', (m) => resolve((m as { snapshot: string }).snapshot));
@@ -80,9 +116,23 @@ const snapshot = (name: string) =>
 
 const before = await snapshot('before.heapsnapshot');
 const realtime = server === 'switchboard-server';
-const load: LoadConfig = { mode: realtime ? 'channel' : 'idle', protocol: realtime ? 'switchboard' : 'ws', port, connections: N, seconds: 1, depth: 1, payloadBytes: 64, deflate: false, payload: 'bytes' };
-const gen = spawn(process.execPath, ['--import', 'tsx', here('load-generator.ts'), JSON.stringify(load)], { stdio: ['pipe', 'pipe', 'inherit'] });
-await new Promise<void>((resolve) => createInterface({ input: gen.stdout! }).on('line', (l) => (l === 'JOINED' || l === 'START') && resolve()));
+const load: LoadConfig = {
+  mode: realtime ? 'channel' : 'idle',
+  protocol: realtime ? 'switchboard' : 'ws',
+  port,
+  connections: N,
+  seconds: 1,
+  depth: 1,
+  payloadBytes: 64,
+  deflate: false,
+  payload: 'bytes',
+};
+const gen = spawn(process.execPath, ['--import', 'tsx', here('load-generator.ts'), JSON.stringify(load)], {
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+await new Promise<void>((resolve) =>
+  createInterface({ input: gen.stdout! }).on('line', (l) => (l === 'JOINED' || l === 'START') && resolve()),
+);
 await new Promise((r) => setTimeout(r, 1000));
 const joined = await snapshot('joined.heapsnapshot');
 gen.kill('SIGKILL');
@@ -92,7 +142,11 @@ const a = groups(before);
 const b = groups(joined);
 rmSync(dir, { recursive: true, force: true });
 const rows = [...b]
-  .map(([key, g]) => ({ key, count: (g.count - (a.get(key)?.count ?? 0)) / N, bytes: (g.bytes - (a.get(key)?.bytes ?? 0)) / N }))
+  .map(([key, g]) => ({
+    key,
+    count: (g.count - (a.get(key)?.count ?? 0)) / N,
+    bytes: (g.bytes - (a.get(key)?.bytes ?? 0)) / N,
+  }))
   .filter((r) => Math.abs(r.bytes) >= 2)
   .sort((x, y) => y.bytes - x.bytes);
 const total = rows.reduce((s, r) => s + r.bytes, 0);

@@ -28,11 +28,36 @@ const n = (x: number) => Math.round(x).toLocaleString('en-US');
 export async function runScenarioI(): Promise<{ row: string; figures: string }> {
   const prefix = `bench-i:${process.pid}:${Date.now()}:`;
   const config = join(tmpdir(), `sb-bench-i-${process.pid}.json`);
-  writeFileSync(config, JSON.stringify({ allowAnonymous: true, apiKey: KEY, namespaces: { bench: {} }, maxChannelsPerNode: 200_000, acceptRate: false }));
-  const child = spawn(BIN, ['serve', '--port', '0', '--engine', 'redis', '--workers', String(SERVER_WORKERS), '--worker-scheduling', 'rr', '--config', config], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, SWITCHBOARD_REDIS_PREFIX: prefix, SWITCHBOARD_LOG_LEVEL: 'info' },
-  });
+  writeFileSync(
+    config,
+    JSON.stringify({
+      allowAnonymous: true,
+      apiKey: KEY,
+      namespaces: { bench: {} },
+      maxChannelsPerNode: 200_000,
+      acceptRate: false,
+    }),
+  );
+  const child = spawn(
+    BIN,
+    [
+      'serve',
+      '--port',
+      '0',
+      '--engine',
+      'redis',
+      '--workers',
+      String(SERVER_WORKERS),
+      '--worker-scheduling',
+      'rr',
+      '--config',
+      config,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, SWITCHBOARD_REDIS_PREFIX: prefix, SWITCHBOARD_LOG_LEVEL: 'info' },
+    },
+  );
   const pids = [child.pid!];
   const slots = new Map<number, number>();
   // Interrupted (run.ts exits on SIGINT/SIGTERM), the finally below never runs: end the servers anyway.
@@ -70,7 +95,10 @@ export async function runScenarioI(): Promise<{ row: string; figures: string }> 
     let ending: NodeJS.Timeout | undefined;
     const url = new URL(base);
     const addresses = loopbackSources(CONNECTIONS);
-    console.log(`  I: serve --workers ${SERVER_WORKERS} (pids ${pids.join(', ')}), ${GENERATORS} generators, ${addresses.length} source addresses (${addresses[0]} to ${addresses.at(-1)}, taken in turn)`);
+    console.log(
+      `  I: serve --workers ${SERVER_WORKERS} (pids ${pids.join(', ')}), ${GENERATORS} ` +
+        `generators, ${addresses.length} source addresses (${addresses[0]} to ${addresses.at(-1)}, taken in turn)`,
+    );
     const r = await runBench({
       targets: [{ host: url.hostname, port: Number(url.port), path: '/connection/websocket' }],
       api: base,
@@ -93,7 +121,10 @@ export async function runScenarioI(): Promise<{ row: string; figures: string }> 
         await new Promise((res) => setTimeout(res, 2000));
         joined = rss();
         sockJoined = tcpSocketMemory();
-        console.log(`  I: ${CONNECTIONS} joined after ${Math.round((Date.now() - t0) / 1000)} s; server RSS ${mib(joined.reduce((a, b) => a + b, 0))}`);
+        console.log(
+          `  I: ${CONNECTIONS} joined after ${Math.round((Date.now() - t0) / 1000)} s; ` +
+            `server RSS ${mib(joined.reduce((a, b) => a + b, 0))}`,
+        );
       },
       onProgress: (p) => {
         if (p.phase === 'measuring' && cpuAtMeasure === undefined) cpuAtMeasure = serverCpu();
@@ -105,7 +136,11 @@ export async function runScenarioI(): Promise<{ row: string; figures: string }> 
             killAll();
           }, WINDOW_AFTER_MS);
         }
-        process.stdout.write(`\r  I: ${p.phase} ${p.elapsedS.toFixed(0)} s: ${n(p.opened)} open (${n(p.connectsPerS)}/s), ${n(p.failed)} failed, ${n(p.deliveriesPerS)} deliveries/s, ${p.published} published   `);
+        process.stdout.write(
+          `\r  I: ${p.phase} ${p.elapsedS.toFixed(0)} s: ${n(p.opened)} open ` +
+            `(${n(p.connectsPerS)}/s), ${n(p.failed)} failed, ${n(p.deliveriesPerS)} deliveries/s, ${p.published} ` +
+            `published   `,
+        );
       },
     });
     process.stdout.write('\n');
@@ -120,14 +155,32 @@ export async function runScenarioI(): Promise<{ row: string; figures: string }> 
     const cpuSeconds = (cpuAtEnd - (cpuAtMeasure ?? cpuAtEnd)) / 1e6;
     const cpuPerDelivery = (cpuSeconds * 1e6) / Math.max(1, delivered);
     const figures = [
-      `I: ${n(opened)}/${n(CONNECTIONS)} connections (${n(r.connections.failed)} failed, errors ${JSON.stringify(r.errors)}), connected in ${r.connect.seconds.toFixed(0)} s (${n(r.connect.perSecond)}/s), each subscribed to bench:u<i> and bench:all0`,
-      `   server: ${SERVER_WORKERS} workers + primary; RSS idle ${mib(sum(idle))} → ${mib(sum(joined))} joined: ${n(serverPerConn)} B per connection (per worker, per its connections: ${perWorker.map(n).join(', ')} B); primary ${mib(joined[0])}`,
-      `   kernel TCP memory (sockstat, both ends of each loopback connection): ${mib(sockIdle)} → ${mib(sockJoined)}: ${n(kernelPerConn)} B per connection`,
-      `   one publication alone to all: ${n(r.firstLatencyMs.samples)} deliveries, latency p50 ${r.firstLatencyMs.p50.toFixed(0)} ms, p99 ${r.firstLatencyMs.p99.toFixed(0)} ms, max ${r.firstLatencyMs.max.toFixed(0)} ms`,
-      `   then 10/s for 10 s (${n(r.publish.published)} published in all, ${n(expected)} deliveries due): delivered ${n(delivered)} (${((100 * delivered) / expected).toFixed(1)} %), on time (≤ ${ON_TIME_MS} ms after publish) ${((100 * onTime) / expected).toFixed(1)} %, not delivered ${WINDOW_AFTER_MS / 1000} s after the last publish ${n(r.deliveries.lost)}, duplicates ${n(r.deliveries.duplicates)}; latency p50 ${r.latencyMs.p50.toFixed(0)} ms, p99 ${r.latencyMs.p99.toFixed(0)} ms, max ${r.latencyMs.max.toFixed(0)} ms; ${n(r.deliveries.perSecond)} deliveries/s; server CPU ${cpuSeconds.toFixed(1)} s (${cpuPerDelivery.toFixed(1)} µs/delivery)`,
+      `I: ${n(opened)}/${n(CONNECTIONS)} connections (${n(r.connections.failed)} failed, ` +
+        `errors ${JSON.stringify(r.errors)}), connected in ${r.connect.seconds.toFixed(0)} ` +
+        `s (${n(r.connect.perSecond)}/s), each subscribed to bench:u<i> and bench:all0`,
+      `   server: ${SERVER_WORKERS} workers + primary; RSS idle ${mib(sum(idle))} → ${mib(sum(joined))} ` +
+        `joined: ${n(serverPerConn)} B per connection (per worker, ` +
+        `per its connections: ${perWorker.map(n).join(', ')} B); primary ${mib(joined[0])}`,
+      `   kernel TCP memory (sockstat, both ends of each loopback connection): ${mib(sockIdle)} ` +
+        `→ ${mib(sockJoined)}: ${n(kernelPerConn)} B per connection`,
+      `   one publication alone to all: ${n(r.firstLatencyMs.samples)} deliveries, ` +
+        `latency p50 ${r.firstLatencyMs.p50.toFixed(0)} ms, p99 ${r.firstLatencyMs.p99.toFixed(0)} ms, ` +
+        `max ${r.firstLatencyMs.max.toFixed(0)} ms`,
+      `   then 10/s for 10 s (${n(r.publish.published)} published in all, ${n(expected)} deliveries due): ` +
+        `delivered ${n(delivered)} (${((100 * delivered) / expected).toFixed(1)} %), on time (≤ ${ON_TIME_MS} ` +
+        `ms after publish) ${((100 * onTime) / expected).toFixed(1)} %, not delivered ${WINDOW_AFTER_MS / 1000} ` +
+        `s after the last publish ${n(r.deliveries.lost)}, duplicates ${n(r.deliveries.duplicates)}; ` +
+        `latency p50 ${r.latencyMs.p50.toFixed(0)} ms, p99 ${r.latencyMs.p99.toFixed(0)} ms, ` +
+        `max ${r.latencyMs.max.toFixed(0)} ms; ${n(r.deliveries.perSecond)} deliveries/s; ` +
+        `server CPU ${cpuSeconds.toFixed(1)} s (${cpuPerDelivery.toFixed(1)} µs/delivery)`,
       `   total ${Math.round((Date.now() - t0) / 1000)} s`,
     ].join('\n');
-    const row = `| I ${n(CONNECTIONS)} connections, personal + shared channel, ${SERVER_WORKERS} workers on Redis | switchboard serve --workers | ${n(opened)} | connections | – | ${cpuPerDelivery.toFixed(1)} | – | ${n(serverPerConn)} B server RSS + ${n(kernelPerConn)} B kernel per conn; one publication p99 ${r.firstLatencyMs.p99.toFixed(0)} ms; 1M/s offered: ${((100 * onTime) / expected).toFixed(1)} % on time, duplicates ${r.deliveries.duplicates} |`;
+    const row =
+      `| I ${n(CONNECTIONS)} connections, personal + shared channel, ${SERVER_WORKERS} workers on Redis | ` +
+      `switchboard serve --workers | ${n(opened)} | connections | – | ${cpuPerDelivery.toFixed(1)} | ` +
+      `– | ${n(serverPerConn)} B server RSS + ${n(kernelPerConn)} B kernel per conn; ` +
+      `one publication p99 ${r.firstLatencyMs.p99.toFixed(0)} ms; ` +
+      `1M/s offered: ${((100 * onTime) / expected).toFixed(1)} % on time, duplicates ${r.deliveries.duplicates} |`;
     return { row, figures };
   } finally {
     killAll();

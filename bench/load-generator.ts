@@ -42,15 +42,32 @@ const pusher = config.protocol === 'pusher';
 const wire = { counting: false, bytes: 0 };
 const ports = config.ports ?? [config.port];
 let opened = 0;
-/** Enough of each frame to read a timestamp, also from a Socket.IO event with a base64 payload, and a whole channel publication. */
+/**
+ * Enough of each frame to read a timestamp, also from a Socket.IO event with a base64 payload, and a whole channel
+ * publication.
+ */
 const HEAD_BYTES = 192;
-const PATH = sio ? '/socket.io/?EIO=4&transport=websocket' : switchboard ? '/connection/websocket' : pusher ? `/app/${PUSHER_APP.key}?protocol=7&client=bench` : '/';
+const PATH = sio
+  ? '/socket.io/?EIO=4&transport=websocket'
+  : switchboard
+    ? '/connection/websocket'
+    : pusher
+      ? `/app/${PUSHER_APP.key}?protocol=7&client=bench`
+      : '/';
 /** Pusher: the subscribe sent once `connection_established` came. */
-const PUSHER_JOIN = maskedFrame(0x81, Buffer.from(JSON.stringify({ event: 'pusher:subscribe', data: { channel: PUSHER_CHANNEL } })));
+const PUSHER_JOIN = maskedFrame(
+  0x81,
+  Buffer.from(JSON.stringify({ event: 'pusher:subscribe', data: { channel: PUSHER_CHANNEL } })),
+);
 
 function maskedFrame(firstByte: number, payload: Buffer): Buffer {
   const len = payload.length;
-  const head = len < 126 ? Buffer.from([firstByte, 0x80 | len]) : len < 65536 ? Buffer.from([firstByte, 0xfe, len >> 8, len & 0xff]) : Buffer.alloc(10);
+  const head =
+    len < 126
+      ? Buffer.from([firstByte, 0x80 | len])
+      : len < 65536
+        ? Buffer.from([firstByte, 0xfe, len >> 8, len & 0xff])
+        : Buffer.alloc(10);
   if (len >= 65536) {
     head[0] = firstByte;
     head[1] = 0xff;
@@ -63,9 +80,14 @@ function maskedFrame(firstByte: number, payload: Buffer): Buffer {
 }
 
 function request(): string {
-  const ext = config.deflate ? 'Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover\r\n' : '';
+  const ext = config.deflate
+    ? 'Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover\r\n'
+    : '';
   const sub = codec ? `Sec-WebSocket-Protocol: ${codec.subprotocol}\r\n` : '';
-  return `GET ${PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${sub}${ext}\r\n`;
+  return (
+    `GET ${PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${sub}${ext}\r\n`
+  );
 }
 
 /**
@@ -79,7 +101,9 @@ function inflated(payload: Buffer): Buffer {
   let out = inflatedCache.get(key);
   if (!out) {
     if (inflatedCache.size > 64) inflatedCache.clear();
-    out = zlib.inflateRawSync(Buffer.concat([payload, TRAILER]), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, HEAD_BYTES);
+    out = zlib
+      .inflateRawSync(Buffer.concat([payload, TRAILER]), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
+      .subarray(0, HEAD_BYTES);
     inflatedCache.set(key, out);
   }
   return out;
@@ -95,7 +119,9 @@ interface Conn {
 }
 
 /** Switchboard: connect, then subscribe, in one write; the same masked bytes for every connection. */
-const JOIN = codec ? Buffer.concat(joinMessages(codec).map((m) => maskedFrame(codec.binary ? 0x82 : 0x81, m))) : undefined;
+const JOIN = codec
+  ? Buffer.concat(joinMessages(codec).map((m) => maskedFrame(codec.binary ? 0x82 : 0x81, m)))
+  : undefined;
 
 /** Opens a connection through the upgrade (and the Socket.IO namespace connect, or the Switchboard subscribe). */
 function open(onFrame: (head: Buffer) => void): Promise<Conn> {
@@ -134,7 +160,9 @@ function open(onFrame: (head: Buffer) => void): Promise<Conn> {
             frameHeadLen += chunk.length;
           }
           if (!last || header.opcode >= 0x8 || !header.fin) return;
-          const bytes = whole ? Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.length, HEAD_BYTES)) : Buffer.concat(frameHead);
+          const bytes = whole
+            ? Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.length, HEAD_BYTES))
+            : Buffer.concat(frameHead);
           if (ready) return conn.onFrame(bytes);
           if (codec) {
             // Replies to connect (id 1), then subscribe (id 2), which makes the connection ready.
@@ -195,7 +223,15 @@ async function openMany(n: number, onFrame: (i: number) => (head: Buffer) => voi
 function jsonText(size: number): string {
   const rows: string[] = [];
   for (let i = 0; rows.join(',').length < size - 40; i++) {
-    rows.push(JSON.stringify({ id: i, symbol: ['ACME', 'GLOBX', 'INITech'][i % 3], bid: 100 + (i % 17) / 4, ask: 101 + (i % 13) / 4, ts: 1700000000000 + i }));
+    rows.push(
+      JSON.stringify({
+        id: i,
+        symbol: ['ACME', 'GLOBX', 'INITech'][i % 3],
+        bid: 100 + (i % 17) / 4,
+        ask: 101 + (i % 13) / 4,
+        ts: 1700000000000 + i,
+      }),
+    );
   }
   return `{"rows":[${rows.join(',')}]}`;
 }
@@ -203,7 +239,9 @@ function jsonText(size: number): string {
 /** The message a client sends: bytes or JSON text, as a frame or a Socket.IO event; pre-compressed when deflating. */
 function dataFrame(payload: Buffer, text = false): Buffer {
   const event = config.mode === 'fanout' ? 'm' : 'e';
-  const body = sio ? Buffer.from(`42["${event}",${text ? payload.toString() : `"${payload.toString('base64')}"`}]`) : payload;
+  const body = sio
+    ? Buffer.from(`42["${event}",${text ? payload.toString() : `"${payload.toString('base64')}"`}]`)
+    : payload;
   const opcode = sio || text ? 0x1 : 0x2;
   if (!config.deflate) return maskedFrame(0x80 | opcode, body);
   // Without client context takeover, one compressed frame is valid every time it is sent.
@@ -255,7 +293,9 @@ async function main(): Promise<void> {
 
   if (mode === 'echo') {
     const json = config.payload === 'json';
-    const frame = json ? dataFrame(Buffer.from(jsonText(config.payloadBytes)), true) : dataFrame(Buffer.alloc(config.payloadBytes, 0x61));
+    const frame = json
+      ? dataFrame(Buffer.from(jsonText(config.payloadBytes)), true)
+      : dataFrame(Buffer.alloc(config.payloadBytes, 0x61));
     const batch = Buffer.concat(Array.from({ length: config.depth }, () => frame));
     const rtt = new Reservoir();
     let echoes = 0;
@@ -291,7 +331,13 @@ async function main(): Promise<void> {
       refill(i);
     });
     const elapsed = await measureWindow((on) => (measuring = on));
-    report({ messages: echoes, seconds: elapsed, rttP50: percentile(rtt.samples, 50), rttP99: percentile(rtt.samples, 99), megabytes: bytes / 1e6 });
+    report({
+      messages: echoes,
+      seconds: elapsed,
+      rttP50: percentile(rtt.samples, 50),
+      rttP99: percentile(rtt.samples, 99),
+      megabytes: bytes / 1e6,
+    });
     process.exit(0);
   }
 
@@ -332,7 +378,12 @@ async function main(): Promise<void> {
     publisher = await open(() => {}); // it receives its own broadcasts too; they are not counted
     for (let d = 0; d < config.depth; d++) publish();
     const elapsed = await measureWindow((on) => (measuring = on));
-    report({ deliveries, seconds: elapsed, p50: percentile(latency.samples, 50), p99: percentile(latency.samples, 99) });
+    report({
+      deliveries,
+      seconds: elapsed,
+      p50: percentile(latency.samples, 50),
+      p99: percentile(latency.samples, 99),
+    });
     process.exit(0);
   }
 
@@ -360,7 +411,8 @@ async function main(): Promise<void> {
       if (seqAt < 0) seqAt = seqOffset(frame, config.protocol);
       const i = readSeq(frame, seqAt, config.protocol);
       // One publisher, one channel: every subscriber gets every publication once, in order.
-      if (i !== received[c]++) throw new Error(`subscriber ${c}: publication ${i} arrived where ${received[c] - 1} was due`);
+      if (i !== received[c]++)
+        throw new Error(`subscriber ${c}: publication ${i} arrived where ${received[c] - 1} was due`);
       first[c] ??= frame;
       last[c] = frame;
       if (measuring) {
@@ -371,7 +423,8 @@ async function main(): Promise<void> {
     });
     console.log('JOINED');
     await new Promise((resolve) => process.stdin.once('data', resolve).once('end', resolve));
-    for (const conn of subscribers) conn.socket.on('data', (chunk: Buffer) => wire.counting && (wire.bytes += chunk.length));
+    for (const conn of subscribers)
+      conn.socket.on('data', (chunk: Buffer) => wire.counting && (wire.bytes += chunk.length));
     send = await (switchboard ? httpPublisher(apiPublish) : pusher ? httpPublisher(pusherTrigger) : socketPublisher());
     for (let d = 0; d < config.depth; d++) publish();
     await new Promise((r) => setTimeout(r, 500)); // warm-up
@@ -388,14 +441,22 @@ async function main(): Promise<void> {
     const elapsed = (now() - started) / 1000;
     const expect = (frame: Buffer, i: number, c: number) => {
       const data = JSON.stringify(publicationData(frame, config.protocol));
-      if (data !== publicationText(i, config.payloadBytes)) throw new Error(`subscriber ${c}, publication ${i}: got ${data}`);
+      if (data !== publicationText(i, config.payloadBytes))
+        throw new Error(`subscriber ${c}, publication ${i}: got ${data}`);
     };
     for (let c = 0; c < n; c++) {
       expect(first[c], 0, c);
       expect(last[c], sentAt.length - 1, c);
     }
     wire.counting = false;
-    report({ deliveries, seconds: elapsed, publications: sentAt.length, wireBytes: wire.bytes, p50: percentile(latency.samples, 50), p99: percentile(latency.samples, 99) });
+    report({
+      deliveries,
+      seconds: elapsed,
+      publications: sentAt.length,
+      wireBytes: wire.bytes,
+      p50: percentile(latency.samples, 50),
+      p99: percentile(latency.samples, 99),
+    });
     process.exit(0);
   }
 }
@@ -415,7 +476,8 @@ async function httpPublisher(request: (data: string) => string): Promise<(data: 
     for (let end; (end = answers.indexOf('\r\n\r\n')) >= 0; ) {
       const length = Number(/content-length: (\d+)/i.exec(answers.slice(0, end))?.[1]);
       if (answers.length < end + 4 + length) return;
-      if (!answers.startsWith('HTTP/1.1 200 ')) throw new Error(`publish failed: ${answers.slice(0, end + 4 + length)}`);
+      if (!answers.startsWith('HTTP/1.1 200 '))
+        throw new Error(`publish failed: ${answers.slice(0, end + 4 + length)}`);
       answers = answers.slice(end + 4 + length);
     }
   });
@@ -425,19 +487,32 @@ async function httpPublisher(request: (data: string) => string): Promise<(data: 
 /** `POST /api/publish`, the native HTTP API. */
 function apiPublish(data: string): string {
   const body = `{"channel":"${CHANNEL}","data":${data}}`;
-  return `POST /api/publish HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: apikey ${API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return (
+    `POST /api/publish HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: apikey ${API_KEY}\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
 }
 
-/** `POST /apps/{id}/events`, signed as the Pusher SDK signs it (the signing is the generator's cost, not the server's). */
+/**
+ * `POST /apps/{id}/events`, signed as the Pusher SDK signs it (the signing is the generator's cost, not the server's).
+ */
 function pusherTrigger(data: string): string {
   const body = JSON.stringify({ name: 'p', channels: [PUSHER_CHANNEL], data });
   const path = `/apps/${PUSHER_APP.id}/events`;
-  const query = `auth_key=${PUSHER_APP.key}&auth_timestamp=${Math.floor(Date.now() / 1000)}&auth_version=1.0&body_md5=${createHash('md5').update(body).digest('hex')}`;
+  const query =
+    `auth_key=${PUSHER_APP.key}&auth_timestamp=${Math.floor(Date.now() / 1000)}&auth_version=1.0&` +
+    `body_md5=${createHash('md5').update(body).digest('hex')}`;
   const signature = createHmac('sha256', PUSHER_APP.secret).update(`POST\n${path}\n${query}`).digest('hex');
-  return `POST ${path}?${query}&auth_signature=${signature} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return (
+    `POST ${path}?${query}&auth_signature=${signature} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
 }
 
-/** Publishes as a ws or Socket.IO client whose messages the server broadcasts; it gets its own broadcasts too, uncounted. */
+/**
+ * Publishes as a ws or Socket.IO client whose messages the server broadcasts; it gets its own broadcasts too,
+ * uncounted.
+ */
 async function socketPublisher(): Promise<(data: string) => void> {
   const publisher = await open(() => {});
   return (data) => publisher.socket.write(maskedFrame(0x81, Buffer.from(sio ? `42["m",${data}]` : data)));

@@ -25,13 +25,19 @@ async function measure(label: string, servers: string[], pids: number[], replica
   // The first publish creates the history stream: not part of the measure.
   await engine.broker.publish('bench:0', 'warm-up', { history: HISTORY });
   const cpu = () => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
-  const { seconds, cpuMicros: natsCpu } = await runPublishLoad(engine, { publishes: N, payload: PAYLOAD, channels: CHANNELS, concurrency: CONCURRENCY }, cpu);
+  const { seconds, cpuMicros: natsCpu } = await runPublishLoad(
+    engine,
+    { publishes: N, payload: PAYLOAD, channels: CHANNELS, concurrency: CONCURRENCY },
+    cpu,
+  );
   for (let i = 0; i < 500 && delivered < N; i++) await new Promise((r) => setTimeout(r, 10));
-  const { publishes, conflicts } = (engine.broker as unknown as { counters: { publishes: number; conflicts: number } }).counters;
+  const { publishes, conflicts } = (engine.broker as unknown as { counters: { publishes: number; conflicts: number } })
+    .counters;
   console.log(
-    `${label}: ${N} publishes of ${PAYLOAD.length} B over ${CHANNELS} channels (history 100), ${CONCURRENCY} in flight: ` +
-      `${Math.round(N / seconds)} publishes/s; nats-server CPU ${(natsCpu / N).toFixed(1)} µs/publish ` +
-      `(${((100 * natsCpu) / (seconds * 1e6)).toFixed(0)} % of a core, all servers); retries ${conflicts}/${publishes}; delivered ${delivered}/${N}`,
+    `${label}: ${N} publishes of ${PAYLOAD.length} B over ${CHANNELS} channels (history 100), ${CONCURRENCY} ` +
+      `in flight: ${Math.round(N / seconds)} publishes/s; nats-server CPU ${(natsCpu / N).toFixed(1)} ` +
+      `µs/publish (${((100 * natsCpu) / (seconds * 1e6)).toFixed(0)} % of a core, all servers); ` +
+      `retries ${conflicts}/${publishes}; delivered ${delivered}/${N}`,
   );
   await engine.close();
 }
@@ -44,7 +50,12 @@ try {
 }
 const cluster = await startNatsCluster();
 try {
-  await measure('nats-server cluster of 3 (file, R3)', cluster.urls, cluster.servers.map((s) => s.pid!), 3);
+  await measure(
+    'nats-server cluster of 3 (file, R3)',
+    cluster.urls,
+    cluster.servers.map((s) => s.pid!),
+    3,
+  );
 } finally {
   await cluster.stop();
 }

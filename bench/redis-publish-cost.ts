@@ -24,12 +24,20 @@ const engine = await redisEngine({ prefix })({
   broker: { onPublication: () => delivered++, onDeliveryUncertain() {} },
   control: { onControl() {} },
 });
-const { channels, seconds, cpuMicros: redisCpu } = await runPublishLoad(engine, { publishes: N, payload: PAYLOAD, channels: CHANNELS, concurrency: CONCURRENCY }, () => cpuMicros(redisPid));
+const {
+  channels,
+  seconds,
+  cpuMicros: redisCpu,
+} = await runPublishLoad(engine, { publishes: N, payload: PAYLOAD, channels: CHANNELS, concurrency: CONCURRENCY }, () =>
+  cpuMicros(redisPid),
+);
 while (delivered < N) await new Promise((r) => setTimeout(r, 10));
 const memory = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
 console.log(
-  `${N} publishes of ${PAYLOAD.length} B over ${CHANNELS} channels (history 100): ${Math.round(N / seconds)} publishes/s; ` +
-    `Redis CPU ${(redisCpu / N).toFixed(1)} µs/publish (${((100 * redisCpu) / (seconds * 1e6)).toFixed(0)} % of a core); used_memory ${(memory / 2 ** 20).toFixed(1)} MiB`,
+  `${N} publishes of ${PAYLOAD.length} B over ${CHANNELS} channels (history 100): ${Math.round(N / seconds)} ` +
+    `publishes/s; Redis CPU ${(redisCpu / N).toFixed(1)} ` +
+    `µs/publish (${((100 * redisCpu) / (seconds * 1e6)).toFixed(0)} % of a core); ` +
+    `used_memory ${(memory / 2 ** 20).toFixed(1)} MiB`,
 );
 for (const c of channels) await admin.del(`${prefix}{${c}}.meta`, `${prefix}{${c}}.stream`);
 await engine.close();

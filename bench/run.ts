@@ -17,9 +17,17 @@ import { BENCH_WEBHOOK_SECRET, runScenarioW, startSink } from './webhooks.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
-const implFilter = args.find((a) => a.startsWith('--impl='))?.slice(7).split(',');
-/** `--baseline=DIR`: another checkout (built), whose real-time servers run beside ours as `<name>@base`, interleaved. */
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
+const implFilter = args
+  .find((a) => a.startsWith('--impl='))
+  ?.slice(7)
+  .split(',');
+/**
+ * `--baseline=DIR`: another checkout (built), whose real-time servers run beside ours as `<name>@base`, interleaved.
+ */
 const baselineDir = args.find((a) => a.startsWith('--baseline='))?.slice(11);
 const REPS = quick ? 1 : 3;
 const SECONDS = quick ? 2 : 5;
@@ -47,13 +55,44 @@ const uwsAvailable = (() => {
 })();
 const ALL_IMPLS: Impl[] = [
   { name: 'switchboard-server', file: 'servers/switchboard-server.ts', protocol: 'switchboard', realtime: true },
-  { name: 'switchboard-server-msgpack', file: 'servers/switchboard-server.ts', protocol: 'switchboard-msgpack', realtime: true },
+  {
+    name: 'switchboard-server-msgpack',
+    file: 'servers/switchboard-server.ts',
+    protocol: 'switchboard-msgpack',
+    realtime: true,
+  },
   // G with webhooks on: every lifecycle event goes to a receiver in this process (WEBHOOK_URL is set in main()).
-  { name: 'switchboard-server-webhooks', file: 'servers/switchboard-server.ts', protocol: 'switchboard', realtime: true, env: { WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET } },
+  {
+    name: 'switchboard-server-webhooks',
+    file: 'servers/switchboard-server.ts',
+    protocol: 'switchboard',
+    realtime: true,
+    env: { WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET },
+  },
   { name: 'switchboard-server-pusher', file: 'servers/switchboard-server.ts', protocol: 'pusher', realtime: true },
-  { name: 'switchboard-server-deflate', file: 'servers/switchboard-server.ts', protocol: 'switchboard', realtime: true, env: { COMPRESSION: '1' }, deflate: true },
-  { name: 'switchboard-3-nodes-redis', file: 'servers/switchboard-cluster.ts', protocol: 'switchboard', realtime: true, broker: 'Redis' },
-  { name: 'switchboard-3-nodes-nats', file: 'servers/switchboard-cluster.ts', protocol: 'switchboard', realtime: true, broker: 'NATS', env: { ENGINE: 'nats' } },
+  {
+    name: 'switchboard-server-deflate',
+    file: 'servers/switchboard-server.ts',
+    protocol: 'switchboard',
+    realtime: true,
+    env: { COMPRESSION: '1' },
+    deflate: true,
+  },
+  {
+    name: 'switchboard-3-nodes-redis',
+    file: 'servers/switchboard-cluster.ts',
+    protocol: 'switchboard',
+    realtime: true,
+    broker: 'Redis',
+  },
+  {
+    name: 'switchboard-3-nodes-nats',
+    file: 'servers/switchboard-cluster.ts',
+    protocol: 'switchboard',
+    realtime: true,
+    broker: 'NATS',
+    env: { ENGINE: 'nats' },
+  },
   { name: 'switchboard', file: 'servers/switchboard.ts', protocol: 'ws' },
   { name: 'ws', file: 'servers/ws.ts', protocol: 'ws' },
   ...(uwsAvailable ? [{ name: 'uWS.js', file: 'servers/uws.ts', protocol: 'ws' as const }] : []),
@@ -61,7 +100,13 @@ const ALL_IMPLS: Impl[] = [
 ];
 const IMPLS = [
   ...ALL_IMPLS,
-  ...(baselineDir ? ALL_IMPLS.filter((i) => i.realtime).map((i) => ({ ...i, name: `${i.name}@base`, file: join(baselineDir, 'bench', i.file) })) : []),
+  ...(baselineDir
+    ? ALL_IMPLS.filter((i) => i.realtime).map((i) => ({
+        ...i,
+        name: `${i.name}@base`,
+        file: join(baselineDir, 'bench', i.file),
+      }))
+    : []),
 ].filter((i) => !implFilter || implFilter.includes(i.name.replace(/@base$/, '')));
 
 interface Scenario {
@@ -75,7 +120,10 @@ interface Scenario {
   impls?: string[];
   /** The server the ratio column divides by. @default 'ws' */
   baseline?: string;
-  /** Read the server's heap and RSS after a full GC, before the generator connects and once all its connections have joined. */
+  /**
+   * Read the server's heap and RSS after a full GC, before the generator connects and once all its connections have
+   * joined.
+   */
   memory?: true;
   /** Turns the generator's result and server measurements into [main figure, extra columns]. */
   score(r: Record<string, number>, m: Measured): { value: number; cpuPerUnit: number; extra: string };
@@ -130,7 +178,11 @@ const ALL_SCENARIOS: Scenario[] = [
     title: 'echo, 100 conns × 16 in flight, 64 B',
     unit: 'messages/s',
     load: { ...base, mode: 'echo', connections: 100, depth: 16 },
-    score: (r, m) => ({ value: r.messages / r.seconds, cpuPerUnit: m.cpu / r.messages, extra: `RTT p50 ${r.rttP50.toFixed(2)} ms, p99 ${r.rttP99.toFixed(2)} ms` }),
+    score: (r, m) => ({
+      value: r.messages / r.seconds,
+      cpuPerUnit: m.cpu / r.messages,
+      extra: `RTT p50 ${r.rttP50.toFixed(2)} ms, p99 ${r.rttP99.toFixed(2)} ms`,
+    }),
   },
   ...[1000, 5000].map(
     (n): Scenario => ({
@@ -139,7 +191,13 @@ const ALL_SCENARIOS: Scenario[] = [
       unit: 'deliveries/s',
       load: { ...base, mode: 'fanout', connections: n, depth: 4 },
       env: { MODE: 'fanout' },
-      score: (r, m) => ({ value: r.deliveries / r.seconds, cpuPerUnit: m.cpu / r.deliveries, extra: `${(m.writes / r.deliveries).toFixed(3)} writes/delivery; latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms` }),
+      score: (r, m) => ({
+        value: r.deliveries / r.seconds,
+        cpuPerUnit: m.cpu / r.deliveries,
+        extra:
+          `${(m.writes / r.deliveries).toFixed(3)} writes/delivery; latency p50 ${r.p50.toFixed(1)} ms, ` +
+          `p99 ${r.p99.toFixed(1)} ms`,
+      }),
     }),
   ),
   {
@@ -156,7 +214,11 @@ const ALL_SCENARIOS: Scenario[] = [
     unit: 'messages/s',
     load: { ...base, mode: 'echo', connections: 20, depth: 2, payloadBytes: 16 * 1024, deflate: true, payload: 'json' },
     env: { DEFLATE: '1' },
-    score: (r, m) => ({ value: r.messages / r.seconds, cpuPerUnit: m.cpu / r.messages, extra: `server RSS ${(m.rssAfter / 1e6).toFixed(0)} MB` }),
+    score: (r, m) => ({
+      value: r.messages / r.seconds,
+      cpuPerUnit: m.cpu / r.messages,
+      extra: `server RSS ${(m.rssAfter / 1e6).toFixed(0)} MB`,
+    }),
   },
   {
     // Our real-time server publishes through its HTTP API (one request per publication, ~0.02 % of the
@@ -167,14 +229,25 @@ const ALL_SCENARIOS: Scenario[] = [
     unit: 'deliveries/s',
     load: { ...base, mode: 'channel', connections: CHANNEL_SUBSCRIBERS, depth: 4 },
     env: { MODE: 'fanout' },
-    impls: ['switchboard-server', 'switchboard-server-webhooks', 'switchboard-server-msgpack', 'switchboard-server-deflate', 'ws', 'socket.io'],
+    impls: [
+      'switchboard-server',
+      'switchboard-server-webhooks',
+      'switchboard-server-msgpack',
+      'switchboard-server-deflate',
+      'ws',
+      'socket.io',
+    ],
     memory: true,
     score: (r, m) => {
       const perConn = (k: keyof Memory) => ((m.memJoined![k] - m.memBefore![k]) / CHANNEL_SUBSCRIBERS).toFixed(0);
       return {
         value: r.deliveries / r.seconds,
         cpuPerUnit: m.cpu / r.deliveries,
-        extra: `wire ${(r.wireBytes / r.deliveries).toFixed(1)} B/delivery; ${(m.writes / r.deliveries).toFixed(3)} writes/delivery; server CPU ${((100 * m.cpu) / m.wall).toFixed(0)} %; per conn after GC: RSS ${perConn('rss')} B, heap ${perConn('heap')} B; latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+        extra:
+          `wire ${(r.wireBytes / r.deliveries).toFixed(1)} B/delivery; ${(m.writes / r.deliveries).toFixed(3)} ` +
+          `writes/delivery; server CPU ${((100 * m.cpu) / m.wall).toFixed(0)} %; per conn after GC: ` +
+          `RSS ${perConn('rss')} B, heap ${perConn('heap')} B; latency p50 ${r.p50.toFixed(1)} ms, ` +
+          `p99 ${r.p99.toFixed(1)} ms`,
       };
     },
   },
@@ -193,7 +266,11 @@ const ALL_SCENARIOS: Scenario[] = [
       return {
         value: r.deliveries / r.seconds,
         cpuPerUnit: m.cpu / r.deliveries,
-        extra: `wire ${(r.wireBytes / r.deliveries).toFixed(1)} B/delivery; ${(m.writes / r.deliveries).toFixed(3)} writes/delivery; server CPU ${((100 * m.cpu) / m.wall).toFixed(0)} %; per conn after GC: RSS ${perConn('rss')} B, heap ${perConn('heap')} B; latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+        extra:
+          `wire ${(r.wireBytes / r.deliveries).toFixed(1)} B/delivery; ${(m.writes / r.deliveries).toFixed(3)} ` +
+          `writes/delivery; server CPU ${((100 * m.cpu) / m.wall).toFixed(0)} %; per conn after GC: ` +
+          `RSS ${perConn('rss')} B, heap ${perConn('heap')} B; latency p50 ${r.p50.toFixed(1)} ms, ` +
+          `p99 ${r.p99.toFixed(1)} ms`,
       };
     },
   },
@@ -201,7 +278,9 @@ const ALL_SCENARIOS: Scenario[] = [
     // The same load as G, with the subscribers spread over 3 nodes on the Redis or NATS engine and the
     // publisher on the first: every publication crosses the broker once per node. CPU µs/unit adds up the 3 nodes.
     id: 'H',
-    title: `cross-node fan-out, ${CHANNEL_SUBSCRIBERS} subscribers over 3 nodes (Redis, NATS) vs 1 memory node, 64 B JSON`,
+    title:
+      `cross-node fan-out, ${CHANNEL_SUBSCRIBERS} subscribers over 3 nodes (Redis, NATS) vs 1 memory node, ` +
+      `64 B JSON`,
     unit: 'deliveries/s',
     load: { ...base, mode: 'channel', connections: CHANNEL_SUBSCRIBERS, depth: 4 },
     impls: ['switchboard-server', 'switchboard-3-nodes-redis', 'switchboard-3-nodes-nats'],
@@ -209,7 +288,16 @@ const ALL_SCENARIOS: Scenario[] = [
     score: (r, m) => ({
       value: r.deliveries / r.seconds,
       cpuPerUnit: m.cpu / r.deliveries,
-      extra: `${(r.publications / r.seconds).toFixed(0)} publications/s; ${(m.writes / r.deliveries).toFixed(3)} writes/delivery; ${m.brokerCpu === undefined ? '' : `${m.broker} CPU ${((100 * m.brokerCpu) / m.wall).toFixed(1)} % (${(m.brokerCpu / r.publications).toFixed(0)} µs/publication); `}latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+      extra:
+        `${(r.publications / r.seconds).toFixed(0)} publications/s; ${(m.writes / r.deliveries).toFixed(3)} ` +
+        `writes/delivery; ${
+          m.brokerCpu === undefined
+            ? ''
+            : `${m.broker} ` +
+              `CPU ${((100 * m.brokerCpu) / m.wall).toFixed(1)} % (${(m.brokerCpu / r.publications).toFixed(0)} ` +
+              `µs/publication); `
+        }` +
+        `latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
     }),
   },
   {
@@ -227,7 +315,10 @@ const ALL_SCENARIOS: Scenario[] = [
       return {
         value: r.deliveries / r.seconds,
         cpuPerUnit: m.cpu / r.deliveries,
-        extra: `wire ${(r.wireBytes / r.deliveries).toFixed(1)} B/delivery; ${(m.writes / r.deliveries).toFixed(3)} writes/delivery; per conn after GC: RSS ${perConn('rss')} B, heap ${perConn('heap')} B; latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+        extra:
+          `wire ${(r.wireBytes / r.deliveries).toFixed(1)} B/delivery; ${(m.writes / r.deliveries).toFixed(3)} ` +
+          `writes/delivery; per conn after GC: RSS ${perConn('rss')} B, heap ${perConn('heap')} B; ` +
+          `latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
       };
     },
   },
@@ -277,7 +368,9 @@ interface Started {
 }
 
 async function startServer(impl: Impl, scenario: Scenario): Promise<Started> {
-  const probe = scenario.memory ? ['--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts')] : ['--import', 'tsx'];
+  const probe = scenario.memory
+    ? ['--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts')]
+    : ['--import', 'tsx'];
   const child = spawn(process.execPath, [...probe, isAbsolute(impl.file) ? impl.file : here(impl.file)], {
     env: { ...process.env, ...scenario.env, ...impl.env },
     stdio: ['ignore', 'pipe', 'inherit', ...(scenario.memory ? (['ipc'] as const) : [])],
@@ -309,16 +402,36 @@ function memoryOf(server: ChildProcess): Promise<Memory> {
   return answer;
 }
 
-async function runOnce(impl: Impl, scenario: Scenario): Promise<{ value: number; cpuPerUnit: number; genPct: number; extra: string }> {
+async function runOnce(
+  impl: Impl,
+  scenario: Scenario,
+): Promise<{ value: number; cpuPerUnit: number; genPct: number; extra: string }> {
   const started = await startServer(impl, scenario);
   const { child: server, ports, pids, brokerPid } = started;
   children.add(server);
   const serverCpu = () => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
   const serverWrites = () => pids.reduce((sum, pid) => sum + writeSyscalls(pid), 0);
-  const load: LoadConfig = { ...scenario.load, port: ports[0], ...(ports.length > 1 && { ports }), protocol: impl.protocol, ...(impl.deflate && { deflate: true }) };
-  const m: Measured = { cpu: 0, genCpu: 0, writes: 0, wall: 0, rssBefore: rssBytes(server.pid!), rssAfter: 0, sockBefore: tcpSocketMemory(), sockAfter: 0 };
+  const load: LoadConfig = {
+    ...scenario.load,
+    port: ports[0],
+    ...(ports.length > 1 && { ports }),
+    protocol: impl.protocol,
+    ...(impl.deflate && { deflate: true }),
+  };
+  const m: Measured = {
+    cpu: 0,
+    genCpu: 0,
+    writes: 0,
+    wall: 0,
+    rssBefore: rssBytes(server.pid!),
+    rssAfter: 0,
+    sockBefore: tcpSocketMemory(),
+    sockAfter: 0,
+  };
   if (scenario.memory) m.memBefore = await memoryOf(server);
-  const gen = spawn(process.execPath, ['--import', 'tsx', here('load-generator.ts'), JSON.stringify(load)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const gen = spawn(process.execPath, ['--import', 'tsx', here('load-generator.ts'), JSON.stringify(load)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   children.add(gen);
   let cpu0 = 0;
   let writes0 = 0;
@@ -382,11 +495,21 @@ async function main(): Promise<void> {
   // The receiver of switchboard-server-webhooks (G, WG): answers 204 at once.
   const sink = await startSink();
   process.env.WEBHOOK_URL = sink.url;
-  const header = '| scenario | server | median | unit | × base | server CPU µs/unit | generator CPU % | notes |\n|---|---|---:|---|---:|---:|---:|---|';
-  console.log(`bench: ${quick ? 'quick' : 'full'}, ${REPS} interleaved rep(s), ${SECONDS} s per run; servers: ${IMPLS.map((i) => i.name).join(', ')}`);
-  if (!uwsAvailable) console.log('bench: uWebSockets.js not installed; to include it: npm install --no-save uwebsockets@3.0.6');
+  const header =
+    '| scenario | server | median | unit | × base | server CPU µs/unit | generator CPU % | notes |\n' +
+    '|---|---|---:|---|---:|---:|---:|---|';
+  console.log(
+    `bench: ${quick ? 'quick' : 'full'}, ${REPS} interleaved rep(s), ${SECONDS} s per run; ` +
+      `servers: ${IMPLS.map((i) => i.name).join(', ')}`,
+  );
+  if (!uwsAvailable)
+    console.log('bench: uWebSockets.js not installed; to include it: npm install --no-save uwebsockets@3.0.6');
   for (const scenario of SCENARIOS) {
-    const impls = IMPLS.filter((i) => (scenario.impls ? scenario.impls.includes(i.name.replace(/@base$/, '')) : !i.realtime) && !scenario.skip?.includes(i.name));
+    const impls = IMPLS.filter(
+      (i) =>
+        (scenario.impls ? scenario.impls.includes(i.name.replace(/@base$/, '')) : !i.realtime) &&
+        !scenario.skip?.includes(i.name),
+    );
     const runs = new Map(impls.map((i) => [i.name, [] as Awaited<ReturnType<typeof runOnce>>[]]));
     for (let rep = 0; rep < REPS; rep++) {
       for (const impl of impls) {
@@ -401,19 +524,32 @@ async function main(): Promise<void> {
       const rs = runs.get(impl.name)!;
       const value = median(rs.map((r) => r.value));
       rows.push(
-        `| ${scenario.id} ${scenario.title} | ${impl.name} | ${fmt(value)} | ${scenario.unit} | ${fmt(value / baseValue)} | ${fmt(median(rs.map((r) => r.cpuPerUnit)))} | ${fmt(median(rs.map((r) => r.genPct)))} | ${rs[Math.floor(rs.length / 2)].extra} |`,
+        `| ${scenario.id} ${scenario.title} | ${impl.name} | ${fmt(value)} | ${scenario.unit} ` +
+          `| ${fmt(value / baseValue)} | ${fmt(median(rs.map((r) => r.cpuPerUnit)))} ` +
+          `| ${fmt(median(rs.map((r) => r.genPct)))} | ${rs[Math.floor(rs.length / 2)].extra} |`,
       );
     }
   }
   if (!only || only.includes('T')) {
     // T: one channel's fan-out over each transport of the real-time server, side by side (bench/transport-cost.ts).
     const subscribers = quick ? 300 : 1000;
-    const t = await measureTransports({ subscribers, rate: 50, seconds: quick ? 2 : 4, reps: REPS, baseline: baselineDir });
+    const t = await measureTransports({
+      subscribers,
+      rate: 50,
+      seconds: quick ? 2 : 4,
+      reps: REPS,
+      baseline: baselineDir,
+    });
     const ws = t.find((r) => r.transport === 'websocket' && r.build === '')!;
     for (const r of t) {
-      const base = r.build === '' && baselineDir ? t.find((b) => b.transport === r.transport && b.build === '@base') : undefined;
+      const base =
+        r.build === '' && baselineDir ? t.find((b) => b.transport === r.transport && b.build === '@base') : undefined;
       rows.push(
-        `| T per-transport fan-out, ${subscribers} subscribers, 50 publications/s | ${r.transport}${r.build} | ${fmt(r.deliveriesPerSecond)} | deliveries/s | ${fmt(r.cpuPerDelivery / ws.cpuPerDelivery)} (CPU/delivery vs websocket) | ${fmt(r.cpuPerDelivery)} | – | per conn after GC: RSS ${fmt(r.rssPerConn)} B (${fmt(r.rssPerConn / ws.rssPerConn)}× websocket), heap ${fmt(r.heapPerConn)} B${base ? `; CPU/delivery ${fmt(r.cpuPerDelivery / base.cpuPerDelivery)}× @base` : ''} |`,
+        `| T per-transport fan-out, ${subscribers} subscribers, 50 publications/s | ${r.transport}${r.build} ` +
+          `| ${fmt(r.deliveriesPerSecond)} | deliveries/s | ${fmt(r.cpuPerDelivery / ws.cpuPerDelivery)} ` +
+          `(CPU/delivery vs websocket) | ${fmt(r.cpuPerDelivery)} | – | per conn after GC: RSS ${fmt(r.rssPerConn)} ` +
+          `B (${fmt(r.rssPerConn / ws.rssPerConn)}× websocket), heap ${fmt(r.heapPerConn)} ` +
+          `B${base ? `; CPU/delivery ${fmt(r.cpuPerDelivery / base.cpuPerDelivery)}× @base` : ''} |`,
       );
     }
   }
@@ -429,12 +565,16 @@ async function main(): Promise<void> {
     console.log(i.figures);
     rows.push(i.row);
   }
-  const versions = ['ws', 'socket.io', 'typescript'].map((p) => `${p} ${createRequire(import.meta.url)(`${p}/package.json`).version}`);
+  const versions = ['ws', 'socket.io', 'typescript'].map(
+    (p) => `${p} ${createRequire(import.meta.url)(`${p}/package.json`).version}`,
+  );
   if (uwsAvailable) versions.push(`uwebsockets ${createRequire(import.meta.url)('uwebsockets/package.json').version}`);
   const table = [
-    `Command: \`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\` · ${new Date().toISOString()} · ${Math.round((Date.now() - started) / 1000)} s`,
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${versions.join(', ')}`,
-    '× base: the ratio to ws, or to the scenario\'s own baseline (H: the single memory node).',
+    `Command: \`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\` · ${new Date().toISOString()} ` +
+      `· ${Math.round((Date.now() - started) / 1000)} s`,
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+      `Node ${process.version}; ${versions.join(', ')}`,
+    "× base: the ratio to ws, or to the scenario's own baseline (H: the single memory node).",
     '',
     header,
     ...rows,

@@ -25,10 +25,19 @@ import { SoakLoad } from './lib/soak-load.js';
 import { chart, slope, withSoakSection, type Sample } from './lib/soak-report.js';
 
 const SLOPE_BOUND = 0.5; // MiB per minute of heap after GC
-const HANDLE_TOLERANCE = 0; // the server closes idle keep-alive connections (the publisher's) after 5 s; the loop below waits up to 60 s
+// the server closes idle keep-alive connections (the publisher's) after 5 s; the loop below waits up to 60 s
+const HANDLE_TOLERANCE = 0;
 const SAMPLE_MS = 10_000;
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '15' }, clients: { type: 'string', default: '2000' }, rate: { type: 'string', default: '100' }, channels: { type: 'string', default: '20' }, 'no-write': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '15' },
+    clients: { type: 'string', default: '2000' },
+    rate: { type: 'string', default: '100' },
+    channels: { type: 'string', default: '20' },
+    'no-write': { type: 'boolean' },
+  },
+});
 const minutes = Number(values.minutes);
 const clients = Number(values.clients);
 const rate = Number(values.rate);
@@ -37,11 +46,34 @@ const root = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
 const API_KEY = 'soak-api-key-0123456789-abcdef';
 
 const config = join(tmpdir(), `sb-soak-${process.pid}.json`);
-writeFileSync(config, JSON.stringify({ allowAnonymous: true, apiKey: API_KEY, namespaces: { soak: { history: { size: 200, ttlMs: 3_600_000 } } } }));
-const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', root('bench/lib/soak-probe.ts'), root('node_modules/.bin/switchboard'), 'serve', '--port', '0', '--config', config], {
-  cwd: root(''),
-  stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-});
+writeFileSync(
+  config,
+  JSON.stringify({
+    allowAnonymous: true,
+    apiKey: API_KEY,
+    namespaces: { soak: { history: { size: 200, ttlMs: 3_600_000 } } },
+  }),
+);
+const child = spawn(
+  process.execPath,
+  [
+    '--expose-gc',
+    '--import',
+    'tsx',
+    '--import',
+    root('bench/lib/soak-probe.ts'),
+    root('node_modules/.bin/switchboard'),
+    'serve',
+    '--port',
+    '0',
+    '--config',
+    config,
+  ],
+  {
+    cwd: root(''),
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  },
+);
 let banner = '';
 child.stdout!.on('data', (c: Buffer) => (banner.length < 10_000 ? (banner += c) : undefined));
 while (!/demo page\s+(http:\/\/[^\s/]+)\//.test(banner)) {
@@ -62,13 +94,21 @@ async function sample(): Promise<Sample> {
 }
 
 const api = (method: string, body: object) =>
-  fetch(`${base}/api/${method}`, { method: 'POST', headers: { authorization: `apikey ${API_KEY}` }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  fetch(`${base}/api/${method}`, {
+    method: 'POST',
+    headers: { authorization: `apikey ${API_KEY}` },
+    body: JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
 // Baseline: the server up, no clients.
 await sleep(2000);
 await sample();
 const baseline = await sample();
-console.log(`soak: serve at ${base}, ${minutes} min, ${clients} client slots, ${rate} publications/s over ${channels.length} channels; baseline ${baseline.handles} handles, ${baseline.sockets} sockets, heap ${(baseline.heapAfterGc / 2 ** 20).toFixed(1)} MiB`);
+console.log(
+  `soak: serve at ${base}, ${minutes} min, ${clients} client slots, ${rate} publications/s over ${channels.length} ` +
+    `channels; baseline ${baseline.handles} handles, ${baseline.sockets} sockets, ` +
+    `heap ${(baseline.heapAfterGc / 2 ** 20).toFixed(1)} MiB`,
+);
 
 load.start(clients, Math.min(60_000, (minutes * 60_000) / 4));
 let publishing = true;
@@ -80,7 +120,10 @@ const publisher = (async () => {
     await Promise.all(
       Array.from({ length: perTick }, () => {
         seq++;
-        return api('publish', { channel: channels[seq % channels.length], data: { seq, at: Date.now(), pad: 'x'.repeat(64) } }).then(
+        return api('publish', {
+          channel: channels[seq % channels.length],
+          data: { seq, at: Date.now(), pad: 'x'.repeat(64) },
+        }).then(
           (r) => (r.status === 200 ? published.ok++ : published.failed++),
           () => published.failed++,
         );
@@ -94,7 +137,11 @@ const end = started + minutes * 60_000;
 while (Date.now() < end) {
   await sleep(Math.min(SAMPLE_MS, end - Date.now()));
   const s = await sample();
-  console.log(`  ${(s.t / 60).toFixed(1)} min: ${s.clients} clients, rss ${(s.rss / 2 ** 20).toFixed(0)} MiB, heap after GC ${(s.heapAfterGc / 2 ** 20).toFixed(1)} MiB, ${s.handles} handles, ${s.sockets} sockets, lag p99 ${s.lagP99Ms.toFixed(1)} ms, ${published.ok} published, ${load.stats.deliveries} delivered`);
+  console.log(
+    `  ${(s.t / 60).toFixed(1)} min: ${s.clients} clients, rss ${(s.rss / 2 ** 20).toFixed(0)} MiB, ` +
+      `heap after GC ${(s.heapAfterGc / 2 ** 20).toFixed(1)} MiB, ${s.handles} handles, ${s.sockets} sockets, ` +
+      `lag p99 ${s.lagP99Ms.toFixed(1)} ms, ${published.ok} published, ${load.stats.deliveries} delivered`,
+  );
 }
 const loadEnd = (Date.now() - started) / 1000;
 
@@ -109,7 +156,12 @@ await load.stop();
 
 // Handles back to the baseline once the clients have left (the server closes idle keep-alive connections after 5 s).
 let after = await sample();
-for (let i = 0; i < 30 && (after.handles > baseline.handles + HANDLE_TOLERANCE || after.sockets > baseline.sockets + HANDLE_TOLERANCE); i++) {
+for (
+  let i = 0;
+  i < 30 &&
+  (after.handles > baseline.handles + HANDLE_TOLERANCE || after.sockets > baseline.sockets + HANDLE_TOLERANCE);
+  i++
+) {
   await sleep(2000);
   after = await sample();
 }
@@ -129,26 +181,45 @@ const pass = verdict.heap && verdict.handles && verdict.delivery;
 const ok = (b: boolean) => (b ? 'pass' : '**FAIL**');
 const { lifecycles } = load.stats;
 const section = `
-### Soak: ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes} min — ${pass ? 'PASS' : 'FAIL'}
+### Soak: ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes} \
+min — ${pass ? 'PASS' : 'FAIL'}
 
-\`npm run soak -- --minutes ${minutes}\` (${clients} client slots, ${rate} publications/s over ${channels.length} channels with history; one \`serve\` process, memory engine).
+\`npm run soak -- --minutes ${minutes}\` (${clients} client slots, ${rate} publications/s over ${channels.length} \
+channels with history; one \`serve\` process, memory engine).
 
 ![soak chart](images/soak.svg)
 
 | Condition | Bound | Measured | |
 |---|---|---|---|
-| Heap after GC, slope over the last ${((loadEnd - windowStart) / 60).toFixed(1)} min | within ±${SLOPE_BOUND} MiB/min | ${heapSlope >= 0 ? '+' : ''}${heapSlope.toFixed(3)} MiB/min (${loadSamples.length} samples) | ${ok(verdict.heap)} |
-| Handles / TCP sockets after the clients left | baseline + ${HANDLE_TOLERANCE} (${baseline.handles} / ${baseline.sockets}) | ${after.handles} / ${after.sockets} | ${ok(verdict.handles)} |
-| Live subscribers: every publication, or the gap path | 0 violations | ${load.stats.violations} violations; ${load.stats.tailChecked} live subscriptions at the channel's top at the end; ${load.stats.gapPaths} gap paths | ${ok(verdict.delivery)} |
+| Heap after GC, slope over the last ${((loadEnd - windowStart) / 60).toFixed(1)} min | within ±${SLOPE_BOUND} \
+MiB/min | ${heapSlope >= 0 ? '+' : ''}${heapSlope.toFixed(3)} MiB/min (${loadSamples.length} samples) \
+| ${ok(verdict.heap)} |
+| Handles / TCP sockets after the clients left | baseline + ${HANDLE_TOLERANCE} (${baseline.handles} \
+/ ${baseline.sockets}) | ${after.handles} / ${after.sockets} | ${ok(verdict.handles)} |
+| Live subscribers: every publication, or the gap path | 0 violations | ${load.stats.violations} \
+violations; ${load.stats.tailChecked} live subscriptions at the channel's top at the end; ${load.stats.gapPaths} \
+gap paths | ${ok(verdict.delivery)} |
 
 | Figure | Value |
 |---|---|
-| Lifecycles | ${Object.values(lifecycles).reduce((a, b) => a + b, 0)}: ${Object.entries(lifecycles).map(([k, v]) => `${v} ${k}`).join(', ')} |
-| Publications | ${published.ok} acknowledged, ${published.failed} failed; ${load.stats.deliveries} deliveries checked |
-| RSS | ${(samples[1].rss / 2 ** 20).toFixed(0)} MiB at the baseline, max ${(Math.max(...samples.map((s) => s.rss)) / 2 ** 20).toFixed(0)} MiB, ${(after.rss / 2 ** 20).toFixed(0)} MiB after |
-| Heap after GC | ${(baseline.heapAfterGc / 2 ** 20).toFixed(1)} MiB at the baseline, max ${(Math.max(...samples.map((s) => s.heapAfterGc)) / 2 ** 20).toFixed(1)} MiB, ${(after.heapAfterGc / 2 ** 20).toFixed(1)} MiB after |
-| Event-loop delay | worst 10-s p99 ${lagP99.toFixed(1)} ms, max ${Math.max(...samples.map((s) => s.lagMaxMs)).toFixed(1)} ms |
-${load.stats.violationSamples.length ? `\nFirst violations: ${load.stats.violationSamples.map((v) => `\`${v}\``).join(', ')}\n` : ''}`;
+| Lifecycles | ${Object.values(lifecycles).reduce((a, b) => a + b, 0)}: ${Object.entries(lifecycles)
+  .map(([k, v]) => `${v} ${k}`)
+  .join(', ')} |
+| Publications | ${published.ok} acknowledged, ${published.failed} failed; ${load.stats.deliveries} \
+deliveries checked |
+| RSS | ${(samples[1].rss / 2 ** 20).toFixed(0)} MiB at the baseline, \
+max ${(Math.max(...samples.map((s) => s.rss)) / 2 ** 20).toFixed(0)} MiB, ${(after.rss / 2 ** 20).toFixed(0)} \
+MiB after |
+| Heap after GC | ${(baseline.heapAfterGc / 2 ** 20).toFixed(1)} MiB at the baseline, \
+max ${(Math.max(...samples.map((s) => s.heapAfterGc)) / 2 ** 20).toFixed(1)} \
+MiB, ${(after.heapAfterGc / 2 ** 20).toFixed(1)} MiB after |
+| Event-loop delay | worst 10-s p99 ${lagP99.toFixed(1)} ms, \
+max ${Math.max(...samples.map((s) => s.lagMaxMs)).toFixed(1)} ms |
+${
+  load.stats.violationSamples.length
+    ? `\n` + `First violations: ${load.stats.violationSamples.map((v) => `\`${v}\``).join(', ')}\n`
+    : ''
+}`;
 console.log(section);
 if (!values['no-write']) {
   writeFileSync(root('docs/images/soak.svg'), chart(samples, windowStart, loadEnd));

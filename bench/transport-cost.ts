@@ -48,7 +48,13 @@ interface Subscribers {
   close(): void;
 }
 
-function openSubscribers(kind: TransportKind, n: number, ports: [number, number], cert: Buffer, onDelivery: (n: number) => void): Subscribers {
+function openSubscribers(
+  kind: TransportKind,
+  n: number,
+  ports: [number, number],
+  cert: Buffer,
+  onDelivery: (n: number) => void,
+): Subscribers {
   let ready = 0;
   const closers: (() => void)[] = [];
   const agent = new HttpAgent({ keepAlive: true, maxSockets: Infinity });
@@ -59,7 +65,10 @@ function openSubscribers(kind: TransportKind, n: number, ports: [number, number]
       const ws =
         kind === 'websocket'
           ? new WebSocket(`ws://127.0.0.1:${ports[0]}/connection/websocket`, 'switchboard.v1.json')
-          : new UndiciWebSocket(`wss://127.0.0.1:${ports[1]}/connection/websocket`, { protocols: ['switchboard.v1.json'], dispatcher: h2Agent(i, cert) } as never);
+          : new UndiciWebSocket(`wss://127.0.0.1:${ports[1]}/connection/websocket`, {
+              protocols: ['switchboard.v1.json'],
+              dispatcher: h2Agent(i, cert),
+            } as never);
       const c = count();
       let first = true;
       ws.onopen = () => ws.send(CONNECT);
@@ -69,34 +78,47 @@ function openSubscribers(kind: TransportKind, n: number, ports: [number, number]
       };
       closers.push(() => ws.close());
     } else if (kind === 'sse' || kind === 'http-stream') {
-      const req = request(kind === 'sse' ? `${http}/connection/sse?channel=${CHANNEL}` : `${http}/connection/stream`, { method: kind === 'sse' ? 'GET' : 'POST', agent: false }, (res) => {
-        const c = count();
-        let first = true;
-        res.on('data', (chunk: Buffer) => {
-          if (first) (first = false), ready++;
-          c(chunk);
-        });
-      });
+      const req = request(
+        kind === 'sse' ? `${http}/connection/sse?channel=${CHANNEL}` : `${http}/connection/stream`,
+        { method: kind === 'sse' ? 'GET' : 'POST', agent: false },
+        (res) => {
+          const c = count();
+          let first = true;
+          res.on('data', (chunk: Buffer) => {
+            if (first) (first = false), ready++;
+            c(chunk);
+          });
+        },
+      );
       req.end(kind === 'sse' ? undefined : CONNECT);
       closers.push(() => req.destroy());
     } else {
       let stopped = false;
       const post = (path: string, body: string) =>
         new Promise<string>((resolve, reject) => {
-          const req = request(`${http}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-            let text = '';
-            res.on('data', (c: Buffer) => (text += c));
-            res.on('end', () => resolve(text));
-          });
+          const req = request(
+            `${http}${path}`,
+            { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+            (res) => {
+              let text = '';
+              res.on('data', (c: Buffer) => (text += c));
+              res.on('end', () => resolve(text));
+            },
+          );
           req.on('error', reject);
           req.end(body);
         });
       void (async () => {
-        const { session, node } = JSON.parse(await post('/connection/poll/open', CONNECT)) as { session: string; node: string };
+        const { session, node } = JSON.parse(await post('/connection/poll/open', CONNECT)) as {
+          session: string;
+          node: string;
+        };
         let cursor = 0;
         let first = true;
         while (!stopped) {
-          const { frames } = JSON.parse(await post('/connection/poll', JSON.stringify({ node, session, cursor, waitMs: 25_000 }))) as { frames: { seq: number; data: string }[] };
+          const { frames } = JSON.parse(
+            await post('/connection/poll', JSON.stringify({ node, session, cursor, waitMs: 25_000 })),
+          ) as { frames: { seq: number; data: string }[] };
           for (const f of frames) {
             cursor = f.seq;
             if (f.data.includes(MARK)) onDelivery(1);
@@ -120,10 +142,15 @@ function h2Agent(i: number, cert: Buffer): Agent {
 }
 
 /** The transports' bench server of this checkout, or of another one (`--baseline`), run from its own bench/ folder. */
-const serverFile = (checkout?: string) => (checkout ? join(checkout, 'bench/servers/switchboard-transports.ts') : here('servers/switchboard-transports.ts'));
+const serverFile = (checkout?: string) =>
+  checkout ? join(checkout, 'bench/servers/switchboard-transports.ts') : here('servers/switchboard-transports.ts');
 
 async function startServer(checkout?: string): Promise<{ child: ChildProcess; ports: [number, number]; cert: Buffer }> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts'), serverFile(checkout)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts'), serverFile(checkout)],
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => l.startsWith('READY ') && resolve(l));
     child.once('exit', (code) => reject(new Error(`transport bench server exited with ${code}`)));
@@ -133,7 +160,9 @@ async function startServer(checkout?: string): Promise<{ child: ChildProcess; po
 }
 
 function memory(child: ChildProcess): Promise<{ heap: number; rss: number }> {
-  const answer = new Promise<{ heap: number; rss: number }>((resolve) => child.once('message', (m) => resolve(m as { heap: number; rss: number })));
+  const answer = new Promise<{ heap: number; rss: number }>((resolve) =>
+    child.once('message', (m) => resolve(m as { heap: number; rss: number })),
+  );
   child.send('memory');
   return answer;
 }
@@ -141,7 +170,13 @@ function memory(child: ChildProcess): Promise<{ heap: number; rss: number }> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One transport: N subscribers, `rate` publications/s for `seconds`. */
-export async function measureTransport(kind: TransportKind, n: number, rate: number, seconds: number, checkout?: string): Promise<TransportRow> {
+export async function measureTransport(
+  kind: TransportKind,
+  n: number,
+  rate: number,
+  seconds: number,
+  checkout?: string,
+): Promise<TransportRow> {
   const { child, ports, cert } = await startServer(checkout);
   try {
     const before = await memory(child);
@@ -156,7 +191,15 @@ export async function measureTransport(kind: TransportKind, n: number, rate: num
     const publishAgent = new HttpAgent({ keepAlive: true, maxSockets: 4 });
     const publish = (i: number) =>
       new Promise<void>((resolve) => {
-        const req = request(`http://127.0.0.1:${ports[0]}/api/publish`, { method: 'POST', agent: publishAgent, headers: { authorization: `apikey ${API_KEY}`, 'content-type': 'application/json' } }, (res) => res.resume().on('end', resolve));
+        const req = request(
+          `http://127.0.0.1:${ports[0]}/api/publish`,
+          {
+            method: 'POST',
+            agent: publishAgent,
+            headers: { authorization: `apikey ${API_KEY}`, 'content-type': 'application/json' },
+          },
+          (res) => res.resume().on('end', resolve),
+        );
         req.end(JSON.stringify({ channel: CHANNEL, data: { i, pad: 'x'.repeat(40) } }));
       });
     delivered = 0;
@@ -175,7 +218,13 @@ export async function measureTransport(kind: TransportKind, n: number, rate: num
     const wall = (performance.now() - t0) / 1000;
     subs.close();
     publishAgent.destroy();
-    return { transport: kind, deliveriesPerSecond: delivered / wall, cpuPerDelivery: cpu / Math.max(delivered, 1), rssPerConn: (joined.rss - before.rss) / n, heapPerConn: (joined.heap - before.heap) / n };
+    return {
+      transport: kind,
+      deliveriesPerSecond: delivered / wall,
+      cpuPerDelivery: cpu / Math.max(delivered, 1),
+      rssPerConn: (joined.rss - before.rss) / n,
+      heapPerConn: (joined.heap - before.heap) / n,
+    };
   } finally {
     child.kill('SIGKILL');
     for (const a of agents.values()) void a.close();
@@ -188,14 +237,26 @@ export async function measureTransport(kind: TransportKind, n: number, rate: num
  * Every transport, `reps` times, interleaved; with `baseline` (another checkout, built) each run of ours is
  * followed by the same run of its server, so both face the same machine state.
  */
-export async function measureTransports(options: { subscribers: number; rate: number; seconds: number; reps: number; baseline?: string }): Promise<TransportRow[]> {
-  const builds: [string, string | undefined][] = [['', undefined], ...(options.baseline ? [['@base', options.baseline] as [string, string]] : [])];
+export async function measureTransports(options: {
+  subscribers: number;
+  rate: number;
+  seconds: number;
+  reps: number;
+  baseline?: string;
+}): Promise<TransportRow[]> {
+  const builds: [string, string | undefined][] = [
+    ['', undefined],
+    ...(options.baseline ? [['@base', options.baseline] as [string, string]] : []),
+  ];
   const runs = new Map<string, TransportRow[]>();
   for (let rep = 0; rep < options.reps; rep++) {
     for (const t of TRANSPORTS) {
       for (const [build, checkout] of builds) {
         process.stdout.write(`  T transports: ${t}${build} run ${rep + 1}/${options.reps} … `);
-        const row = { ...(await measureTransport(t, options.subscribers, options.rate, options.seconds, checkout)), build };
+        const row = {
+          ...(await measureTransport(t, options.subscribers, options.rate, options.seconds, checkout)),
+          build,
+        };
         runs.set(t + build, [...(runs.get(t + build) ?? []), row]);
         console.log(`${row.cpuPerDelivery.toFixed(2)} µs/delivery, ${row.rssPerConn.toFixed(0)} B RSS/conn`);
       }
@@ -211,4 +272,3 @@ export async function measureTransports(options: { subscribers: number; rate: nu
     heapPerConn: med(rs.map((r) => r.heapPerConn)),
   }));
 }
-

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { cpuMicros, percentile } from '@switchboard/loadtest';
 import { TestClient } from '@switchboard/testing';
 
-export const BENCH_WEBHOOK_SECRET = `whsec_${Buffer.from(createHash('sha256').update('bench').digest()).toString('base64')}`;
+export const BENCH_WEBHOOK_SECRET =
+  `whsec` + `_${Buffer.from(createHash('sha256').update('bench').digest()).toString('base64')}`;
 
 /** A receiver that answers 204 at once: `latencies` (ms, event → arrival) and counts. */
 export async function startSink(): Promise<{
@@ -82,8 +83,16 @@ export async function runScenarioW(seconds: number, concurrency = 20): Promise<{
     const p50 = percentile(sink.latencies, 50);
     const p99 = percentile(sink.latencies, 99);
     const perSecond = sink.events / wall;
-    const figures = `W: ${cycles} connect/subscribe/disconnect cycles in ${seconds} s (${concurrency} at once) → ${sink.events} events in ${sink.requests} requests (${(sink.events / sink.requests).toFixed(1)} per request), ${perSecond.toFixed(0)} events/s delivered, latency p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, server CPU ${(cpu / sink.events).toFixed(0)} µs/event (sessions included)`;
-    const row = `| W webhooks: lifecycle events to one receiver, ${concurrency} clients cycling | switchboard-server | ${perSecond.toFixed(0)} | events/s delivered | – | ${(cpu / sink.events).toFixed(1)} | – | ${(sink.events / sink.requests).toFixed(1)} events/request; latency p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms; CPU includes the sessions' own connect/subscribe work |`;
+    const figures =
+      `W: ${cycles} connect/subscribe/disconnect cycles in ${seconds} s (${concurrency} at once) ` +
+      `→ ${sink.events} events in ${sink.requests} requests (${(sink.events / sink.requests).toFixed(1)} ` +
+      `per request), ${perSecond.toFixed(0)} events/s delivered, latency p50 ${p50.toFixed(0)} ms, ` +
+      `p99 ${p99.toFixed(0)} ms, server CPU ${(cpu / sink.events).toFixed(0)} µs/event (sessions included)`;
+    const row =
+      `| W webhooks: lifecycle events to one receiver, ${concurrency} clients cycling | ` +
+      `switchboard-server | ${perSecond.toFixed(0)} | events/s delivered | – | ${(cpu / sink.events).toFixed(1)} | ` +
+      `– | ${(sink.events / sink.requests).toFixed(1)} events/request; latency p50 ${p50.toFixed(0)} ms, ` +
+      `p99 ${p99.toFixed(0)} ms; CPU includes the sessions' own connect/subscribe work |`;
     return { row, figures };
   } finally {
     child.kill('SIGTERM');

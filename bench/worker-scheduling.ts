@@ -26,10 +26,28 @@ interface Run {
 }
 
 async function start(policy: string, prefix: string) {
-  const child = spawn(BIN, ['serve', '--port', '0', '--engine', 'redis', '--workers', String(WORKERS), '--worker-scheduling', policy, '--api-key', KEY, '--log-level', 'info'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, SWITCHBOARD_REDIS_PREFIX: prefix },
-  });
+  const child = spawn(
+    BIN,
+    [
+      'serve',
+      '--port',
+      '0',
+      '--engine',
+      'redis',
+      '--workers',
+      String(WORKERS),
+      '--worker-scheduling',
+      policy,
+      '--api-key',
+      KEY,
+      '--log-level',
+      'info',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, SWITCHBOARD_REDIS_PREFIX: prefix },
+    },
+  );
   const pids = [child.pid!];
   const base = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -75,9 +93,20 @@ async function runOnce(policy: string): Promise<Run> {
     const cpu = pids.reduce((n, pid) => n + cpuMicros(pid), 0) - cpu0;
     const primaryCpu = cpuMicros(pids[0]) - primary0;
     // `stats` asks every node now (`info` reads the nodes' 5 s announcements).
-    const stats = await fetch(`${base}/api/stats`, { method: 'POST', headers: { authorization: `apikey ${KEY}` } }).then((r) => r.json());
-    const spread = (stats.nodes as { connectionsByTransport: Record<string, number> }[]).map((n) => n.connectionsByTransport.websocket ?? 0).sort((a, b) => a - b);
-    return { policy, rate: CONNECTIONS / seconds, cpuUsPerHandshake: cpu / CONNECTIONS, primaryUsPerHandshake: primaryCpu / CONNECTIONS, spread };
+    const stats = await fetch(`${base}/api/stats`, {
+      method: 'POST',
+      headers: { authorization: `apikey ${KEY}` },
+    }).then((r) => r.json());
+    const spread = (stats.nodes as { connectionsByTransport: Record<string, number> }[])
+      .map((n) => n.connectionsByTransport.websocket ?? 0)
+      .sort((a, b) => a - b);
+    return {
+      policy,
+      rate: CONNECTIONS / seconds,
+      cpuUsPerHandshake: cpu / CONNECTIONS,
+      primaryUsPerHandshake: primaryCpu / CONNECTIONS,
+      spread,
+    };
   } finally {
     for (const ws of sockets) ws.close();
     for (const pid of pids) {
@@ -99,14 +128,26 @@ for (let rep = 0; rep < REPS; rep++) {
   for (const policy of ['rr', 'none']) {
     const run = await runOnce(policy);
     runs.push(run);
-    console.log(`# ${policy.padEnd(4)} rep ${rep + 1}: ${Math.round(run.rate)} handshakes/s, ${Math.round(run.cpuUsPerHandshake)} µs server CPU per handshake (primary ${Math.round(run.primaryUsPerHandshake)}), per worker [${run.spread.join(', ')}]`);
+    console.log(
+      `# ${policy.padEnd(4)} rep ${rep + 1}: ${Math.round(run.rate)} ` +
+        `handshakes/s, ${Math.round(run.cpuUsPerHandshake)} µs server CPU per handshake ` +
+        `(primary ${Math.round(run.primaryUsPerHandshake)}), per worker [${run.spread.join(', ')}]`,
+    );
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`\n| --worker-scheduling | handshakes/s | server CPU µs / handshake (primary + ${WORKERS} workers) | of which the primary | connections per worker (of ${CONNECTIONS}, each run) |`);
+console.log(
+  `\n| --worker-scheduling | handshakes/s | server CPU µs / handshake (primary + ${WORKERS} workers) | ` +
+    `of which the primary | connections per worker (of ${CONNECTIONS}, each run) |`,
+);
 console.log('|---|---|---|---|---|');
 for (const policy of ['rr', 'none']) {
   const mine = runs.filter((r) => r.policy === policy);
-  console.log(`| ${policy} | ${Math.round(median(mine.map((r) => r.rate)))} | ${Math.round(median(mine.map((r) => r.cpuUsPerHandshake)))} | ${Math.round(median(mine.map((r) => r.primaryUsPerHandshake)))} | ${mine.map((r) => r.spread.join('/')).join(', ')} |`);
+  console.log(
+    `| ${policy} | ${Math.round(median(mine.map((r) => r.rate)))} ` +
+      `| ${Math.round(median(mine.map((r) => r.cpuUsPerHandshake)))} ` +
+      `| ${Math.round(median(mine.map((r) => r.primaryUsPerHandshake)))} ` +
+      `| ${mine.map((r) => r.spread.join('/')).join(', ')} |`,
+  );
 }
 process.exit(0);

@@ -10,7 +10,8 @@ const checkout = pathToFileURL(`${realpathSync(`${process.cwd()}/node_modules`)}
 if (sandbox !== checkout) {
   const hook = `export async function resolve(specifier, context, next) {
     const resolved = await next(specifier, context);
-    return resolved.url.startsWith(${JSON.stringify(checkout)}) ? { ...resolved, url: ${JSON.stringify(sandbox)} + resolved.url.slice(${checkout.length}) } : resolved;
+    return resolved.url.startsWith(${JSON.stringify(checkout)}) ? { ...resolved, url: ${JSON.stringify(sandbox)} \
++ resolved.url.slice(${checkout.length}) } : resolved;
   }`;
   register(`data:text/javascript,${encodeURIComponent(hook)}`);
 }

@@ -20,7 +20,8 @@ async function listen(server: Server): Promise<number> {
 
 describe('Origin check in Chromium (cookie authentication)', { timeout: 90_000 }, () => {
   const logLines: { message: string; fields: Record<string, unknown> }[] = [];
-  const record = (fields: object, message: string) => logLines.push({ message, fields: fields as Record<string, unknown> });
+  const record = (fields: object, message: string) =>
+    logLines.push({ message, fields: fields as Record<string, unknown> });
   const logger: Logger = { info: record, warn: record, error: record };
   let switchboard: SwitchboardServer;
   let appHttp: Server;
@@ -44,7 +45,9 @@ describe('Origin check in Chromium (cookie authentication)', { timeout: 90_000 }
     browser = await launchChromium();
     context = await browser.newContext();
     const token = await hs({ sub: 'alice' }, { issuer: null, audience: null });
-    await context.addCookies([{ name: 'sb_token', value: token, domain: '127.0.0.1', path: '/', httpOnly: true, sameSite: 'Lax' }]);
+    await context.addCookies([
+      { name: 'sb_token', value: token, domain: '127.0.0.1', path: '/', httpOnly: true, sameSite: 'Lax' },
+    ]);
   });
   after(async () => {
     await browser?.close();
@@ -53,7 +56,10 @@ describe('Origin check in Chromium (cookie authentication)', { timeout: 90_000 }
   });
 
   /** What a page at `pageUrl` sees when it opens the app's WebSocket and sends `connect` without a token. */
-  async function attemptFrom(pageUrl: string, wsUrl = `ws://127.0.0.1:${appPort}/connection/websocket`): Promise<string[]> {
+  async function attemptFrom(
+    pageUrl: string,
+    wsUrl = `ws://127.0.0.1:${appPort}/connection/websocket`,
+  ): Promise<string[]> {
     const page = await context.newPage();
     await page.goto(pageUrl);
     const events = await page.evaluate(
@@ -87,13 +93,27 @@ describe('Origin check in Chromium (cookie authentication)', { timeout: 90_000 }
     t.diagnostic(`foreign origin http://127.0.0.1:${foreignPort}: ${foreign.join(', ')}`);
     assert.deepEqual(foreign, ['error', 'close 1006'], 'never opened');
     const refusals = logLines.filter((l) => l.message === 'handshake refused: origin not allowed');
-    assert.deepEqual(refusals.map((l) => l.fields.origin), [`http://127.0.0.1:${foreignPort}`], 'the server refused exactly that origin (403)');
+    assert.deepEqual(
+      refusals.map((l) => l.fields.origin),
+      [`http://127.0.0.1:${foreignPort}`],
+      'the server refused exactly that origin (403)',
+    );
   });
 
-  it('the check is what stops it: a server that allows the foreign origin lets that page in with the cookie', async (t) => {
-    const open = createServer({ allowAnonymous: false, jwt: { secret: SECRET, cookie: 'sb_token' }, allowedOrigins: [`http://127.0.0.1:${foreignPort}`] });
-    const { port } = await open.listen(0);
-    t.after(() => open.close());
-    assert.deepEqual(await attemptFrom(`http://127.0.0.1:${foreignPort}/`, `ws://127.0.0.1:${port}/connection/websocket`), ['open', 'connected as alice', 'close 1000']);
-  });
+  it(
+    'the check is what stops it: ' + 'a server that allows the foreign origin lets that page in with the cookie',
+    async (t) => {
+      const open = createServer({
+        allowAnonymous: false,
+        jwt: { secret: SECRET, cookie: 'sb_token' },
+        allowedOrigins: [`http://127.0.0.1:${foreignPort}`],
+      });
+      const { port } = await open.listen(0);
+      t.after(() => open.close());
+      assert.deepEqual(
+        await attemptFrom(`http://127.0.0.1:${foreignPort}/`, `ws://127.0.0.1:${port}/connection/websocket`),
+        ['open', 'connected as alice', 'close 1000'],
+      );
+    },
+  );
 });

@@ -16,7 +16,7 @@ describe('autobahn client driver', { timeout: 30_000 }, () => {
     const echoed: string[] = [];
     server.on('connection', (ws, request) => {
       seen.push(request.target);
-      if (request.target === '/getCaseCount') return ws.send('3'), ws.close(1000);
+      if (request.target === '/getCaseCount') return (ws.send('3'), ws.close(1000));
       if (request.target.startsWith('/updateReports')) return ws.close(1000);
       ws.on('message', (data, isBinary) => {
         echoed.push(`${isBinary ? 'bin' : 'txt'}:${data.toString('hex')}`);
@@ -26,7 +26,14 @@ describe('autobahn client driver', { timeout: 30_000 }, () => {
       else ws.send('hi');
     });
     const { port } = await server.listen(0);
-    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', DRIVER, `ws://127.0.0.1:${port}`, 'test-agent']);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--conditions=@switchboard/source',
+      '--import',
+      'tsx',
+      DRIVER,
+      `ws://127.0.0.1:${port}`,
+      'test-agent',
+    ]);
     await server.close();
     assert.deepEqual(seen, [
       '/getCaseCount',

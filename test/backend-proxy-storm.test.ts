@@ -26,17 +26,38 @@ describe('backend proxy under a reconnect storm', () => {
     await backend?.close();
   });
 
-  it(`${CLIENTS} reconnecting clients stay under the cap of ${CAP} backend requests in flight`, { timeout: 120_000 }, async () => {
+  it(`${CLIENTS} reconnecting clients stay under the cap of ${CAP} backend requests in flight`, {
+    timeout: 120_000,
+  }, async () => {
     backend = await startBackend(async (request) => {
       await sleep(BACKEND_MS);
       return { result: { user: String(request.body.token) } };
     });
-    server = createServer({ apiKey: API_KEY, namespaces: {}, proxy: { connect: { url: `${backend.url}/connect`, timeoutMs: 30_000 }, maxInFlight: CAP } });
+    server = createServer({
+      apiKey: API_KEY,
+      namespaces: {},
+      proxy: { connect: { url: `${backend.url}/connect`, timeoutMs: 30_000 }, maxInFlight: CAP },
+    });
     const { port } = await server.listen(0);
     const proxy = server.proxy!.client;
-    clients = spawn(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', STORM_CLIENTS, `ws://127.0.0.1:${port}/connection/websocket`, 'storm', String(CLIENTS), '50', '500', '4000'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    clients = spawn(
+      process.execPath,
+      [
+        '--conditions=@switchboard/source',
+        '--import',
+        'tsx',
+        STORM_CLIENTS,
+        `ws://127.0.0.1:${port}/connection/websocket`,
+        'storm',
+        String(CLIENTS),
+        '50',
+        '500',
+        '4000',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const lines = new ChildLines<{ event: string; ms?: number }>(clients);
     await lines.next((l) => l.event === 'ready', 90_000);
     const first = { backend: backend.peakInFlight, proxy: proxy.peakInFlight, requests: backend.requests.length };
@@ -52,10 +73,20 @@ describe('backend proxy under a reconnect storm', () => {
     });
     assert.equal(res.status, 200);
     const { ms } = await back;
-    const storm = { backend: backend.peakInFlight, proxy: proxy.peakInFlight, requests: backend.requests.length - requestsBefore, allBackMs: ms };
-    console.log(`# proxy storm: cap ${CAP}; first connect: ${first.requests} requests, peak in flight ${first.backend} (backend) / ${first.proxy} (proxy); ` +
-      `reconnect storm: ${storm.requests} requests, peak in flight ${storm.backend} (backend) / ${storm.proxy} (proxy), all ${CLIENTS} back in ${storm.allBackMs} ms`);
-    for (const peak of [first.backend, first.proxy, storm.backend, storm.proxy]) assert.ok(peak <= CAP, `peak ${peak} > cap ${CAP}`);
+    const storm = {
+      backend: backend.peakInFlight,
+      proxy: proxy.peakInFlight,
+      requests: backend.requests.length - requestsBefore,
+      allBackMs: ms,
+    };
+    console.log(
+      `# proxy storm: cap ${CAP}; first connect: ${first.requests} requests, peak in flight ${first.backend} ` +
+        `(backend) / ${first.proxy} (proxy); reconnect storm: ${storm.requests} requests, ` +
+        `peak in flight ${storm.backend} (backend) / ${storm.proxy} (proxy), all ${CLIENTS} ` +
+        `back in ${storm.allBackMs} ms`,
+    );
+    for (const peak of [first.backend, first.proxy, storm.backend, storm.proxy])
+      assert.ok(peak <= CAP, `peak ${peak} > cap ${CAP}`);
     // The storm really queued at the cap (it was not too gentle to test it).
     assert.equal(storm.proxy, CAP);
     assert.ok(storm.requests >= CLIENTS);

@@ -95,38 +95,42 @@ describe('backend proxy: each event', () => {
   });
   const last = (path: string) => [...backend.requests].reverse().find((r) => r.path === path)!;
 
-  it('connect: the backend names the user, info, channels and expiry; the request carries the client and only the named headers and cookies', async () => {
-    const c = new MemoryClient(server, REQUEST);
-    const reply = await c.command('connect', { token: 'good:ann', data: { hi: 1 }, name: 'test' });
-    assert.equal(reply.result.user, 'ann');
-    assert.deepEqual(Object.keys(reply.result.subs), ['news:all']);
-    const sent = last('/connect').body;
-    assert.deepEqual(
-      {
-        event: sent.event,
-        client: sent.client,
-        transport: sent.transport,
-        token: sent.token,
-        data: sent.data,
-        name: sent.name,
-        headers: sent.headers,
-      },
-      {
-        event: 'connect',
-        client: reply.result.client,
-        transport: 'memory',
-        token: 'good:ann',
-        data: { hi: 1 },
-        name: 'test',
-        headers: { 'x-tenant': 'acme', cookie: 'sid=s3cr3t' },
-      },
-    );
-    // Later events carry the same headers, kept from the handshake.
-    assert.equal((await c.command('rpc', { method: 'whoami', data: 1 })).result.user, 'ann');
-    assert.deepEqual(last('/rpc').body.headers, { 'x-tenant': 'acme', cookie: 'sid=s3cr3t' });
-    assert.equal(last('/rpc').body.client, reply.result.client);
-    c.close();
-  });
+  it(
+    'connect: the backend names the user, info, channels and expiry; the request carries the client and only the ' +
+      'named headers and cookies',
+    async () => {
+      const c = new MemoryClient(server, REQUEST);
+      const reply = await c.command('connect', { token: 'good:ann', data: { hi: 1 }, name: 'test' });
+      assert.equal(reply.result.user, 'ann');
+      assert.deepEqual(Object.keys(reply.result.subs), ['news:all']);
+      const sent = last('/connect').body;
+      assert.deepEqual(
+        {
+          event: sent.event,
+          client: sent.client,
+          transport: sent.transport,
+          token: sent.token,
+          data: sent.data,
+          name: sent.name,
+          headers: sent.headers,
+        },
+        {
+          event: 'connect',
+          client: reply.result.client,
+          transport: 'memory',
+          token: 'good:ann',
+          data: { hi: 1 },
+          name: 'test',
+          headers: { 'x-tenant': 'acme', cookie: 'sid=s3cr3t' },
+        },
+      );
+      // Later events carry the same headers, kept from the handshake.
+      assert.equal((await c.command('rpc', { method: 'whoami', data: 1 })).result.user, 'ann');
+      assert.deepEqual(last('/rpc').body.headers, { 'x-tenant': 'acme', cookie: 'sid=s3cr3t' });
+      assert.equal(last('/rpc').body.client, reply.result.client);
+      c.close();
+    },
+  );
 
   it('connect over a WebSocket: transport and remote address', async () => {
     const port = server.address!.port;
@@ -148,23 +152,27 @@ describe('backend proxy: each event', () => {
     assert.deepEqual(banned.closed, { code: 4501, reason: 'banned' });
   });
 
-  it('subscribe: allowed with channel info (in presence), refused with the app code; a namespace with proxy: [] is not asked', async () => {
-    const c = new MemoryClient(server, REQUEST);
-    await c.command('connect', { token: 'good:cy' });
-    assert.ok((await c.command('subscribe', { channel: 'chat:room' })).result);
-    assert.deepEqual(last('/subscribe').body.channel, 'chat:room');
-    const presence = await c.command('presence', { channel: 'chat:room' });
-    assert.deepEqual(presence.result.clients[0].chanInfo, { role: 'member' });
-    assert.deepEqual((await c.command('subscribe', { channel: 'chat:secret' })).error, {
-      code: 1403,
-      message: 'not for you',
-    });
-    const before = backend.requests.length;
-    assert.ok((await c.command('subscribe', { channel: 'free:x' })).result);
-    assert.ok((await c.command('publish', { channel: 'free:x', data: { text: 'rewrite' } })).result);
-    assert.equal(backend.requests.length, before, 'free: is off the proxy');
-    c.close();
-  });
+  it(
+    'subscribe: allowed with channel info (in presence), refused with the app code; a namespace with proxy: [] ' +
+      'is not asked',
+    async () => {
+      const c = new MemoryClient(server, REQUEST);
+      await c.command('connect', { token: 'good:cy' });
+      assert.ok((await c.command('subscribe', { channel: 'chat:room' })).result);
+      assert.deepEqual(last('/subscribe').body.channel, 'chat:room');
+      const presence = await c.command('presence', { channel: 'chat:room' });
+      assert.deepEqual(presence.result.clients[0].chanInfo, { role: 'member' });
+      assert.deepEqual((await c.command('subscribe', { channel: 'chat:secret' })).error, {
+        code: 1403,
+        message: 'not for you',
+      });
+      const before = backend.requests.length;
+      assert.ok((await c.command('subscribe', { channel: 'free:x' })).result);
+      assert.ok((await c.command('publish', { channel: 'free:x', data: { text: 'rewrite' } })).result);
+      assert.equal(backend.requests.length, before, 'free: is off the proxy');
+      c.close();
+    },
+  );
 
   it('publish: allowed as sent, rewritten, or refused', async () => {
     const c = new MemoryClient(server, REQUEST);

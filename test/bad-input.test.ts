@@ -5,7 +5,15 @@ import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import WS from 'ws';
 import { WebSocketServer } from '@switchboard/websocket';
-import { clientFrame, closePayload, firstCloseCode, rawClient, rawRequest, readUntil, upgradeRequest } from './helpers/raw-peer.js';
+import {
+  clientFrame,
+  closePayload,
+  firstCloseCode,
+  rawClient,
+  rawRequest,
+  readUntil,
+  upgradeRequest,
+} from './helpers/raw-peer.js';
 
 const HANDSHAKE_TIMEOUT = 300;
 const MAX_MESSAGE = 64 * 1024;
@@ -16,7 +24,12 @@ describe('bad input', { timeout: 60_000 }, () => {
   let bystander: WS;
 
   before(async () => {
-    server = new WebSocketServer({ handshakeTimeout: HANDSHAKE_TIMEOUT, maxMessageSize: MAX_MESSAGE, highWaterMark: 64 * 1024, lowWaterMark: 16 * 1024 });
+    server = new WebSocketServer({
+      handshakeTimeout: HANDSHAKE_TIMEOUT,
+      maxMessageSize: MAX_MESSAGE,
+      highWaterMark: 64 * 1024,
+      lowWaterMark: 16 * 1024,
+    });
     server.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
     ({ port } = await server.listen(0));
     bystander = new WS(`ws://127.0.0.1:${port}/bystander`);

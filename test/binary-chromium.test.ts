@@ -37,7 +37,12 @@ describe('binary publications between Chromium and Node (switchboard.v1.msgpack)
     await page.evaluate(async (url) => {
       const { Client } = await import(`${location.origin}/client.js`);
       const { MsgpackCodec } = await import(`${location.origin}/msgpack.js`);
-      const page = { received: [] as { kind: string; bytes: number[] }[], protocol: '', subscribed: false, client: null as unknown };
+      const page = {
+        received: [] as { kind: string; bytes: number[] }[],
+        protocol: '',
+        subscribed: false,
+        client: null as unknown,
+      };
       Object.assign(window, { page });
       // The subprotocol the browser's own WebSocket ended up with, read off the socket the SDK opened.
       const Spy = new Proxy(window.WebSocket, {
@@ -63,30 +68,46 @@ describe('binary publications between Chromium and Node (switchboard.v1.msgpack)
     const fromPage: Publication[] = [];
     node.subscribe('chat:bytes').on('publication', (p) => fromPage.push(p));
     node.connect();
-    await new Promise<void>((r) => node.getSubscription('chat:bytes')!.on('state', (e) => e.state === 'subscribed' && r()));
+    await new Promise<void>((r) =>
+      node.getSubscription('chat:bytes')!.on('state', (e) => e.state === 'subscribed' && r()),
+    );
 
     // Node → page: every byte value, so nothing is read as text on the way.
     const all = Uint8Array.from({ length: 256 }, (_, i) => i);
     await node.publish('chat:bytes', { from: 'node', body: all });
-    await page.waitForFunction(() => (window as unknown as { page: { received: unknown[] } }).page.received.length >= 1);
+    await page.waitForFunction(
+      () => (window as unknown as { page: { received: unknown[] } }).page.received.length >= 1,
+    );
 
     // Page → Node.
     await page.evaluate(async () => {
-      const { client } = (window as unknown as { page: { client: { publish(c: string, d: unknown): Promise<unknown> } } }).page;
+      const { client } = (
+        window as unknown as { page: { client: { publish(c: string, d: unknown): Promise<unknown> } } }
+      ).page;
       await client.publish('chat:bytes', { from: 'page', body: new Uint8Array([255, 0, 128, 7]) });
     });
-    while (!fromPage.some((p) => (p.data as { from: string }).from === 'page')) await new Promise((r) => setTimeout(r, 20));
+    while (!fromPage.some((p) => (p.data as { from: string }).from === 'page'))
+      await new Promise((r) => setTimeout(r, 20));
 
-    const seen = await page.evaluate(() => (window as unknown as { page: { received: { kind: string; bytes: number[] }[]; protocol: string } }).page);
+    const seen = await page.evaluate(
+      () => (window as unknown as { page: { received: { kind: string; bytes: number[] }[]; protocol: string } }).page,
+    );
     assert.equal(seen.protocol, 'switchboard.v1.msgpack');
     assert.deepStrictEqual(seen.received[0], { kind: 'node:[object Uint8Array]', bytes: Array.from(all) });
     assert.deepStrictEqual(seen.received[1], { kind: 'page:[object Uint8Array]', bytes: [255, 0, 128, 7] });
-    const pageBody = (fromPage.find((p) => (p.data as { from: string }).from === 'page')!.data as { body: Uint8Array }).body;
+    const pageBody = (fromPage.find((p) => (p.data as { from: string }).from === 'page')!.data as { body: Uint8Array })
+      .body;
     assert.equal(pageBody.constructor, Uint8Array);
     assert.deepStrictEqual(pageBody, new Uint8Array([255, 0, 128, 7]));
 
     const history = await node.history('chat:bytes');
-    assert.deepStrictEqual(history.publications.map((p) => Array.from((p.data as { body: Uint8Array }).body)), [Array.from(all), [255, 0, 128, 7]]);
-    console.log(`# Chromium ⇄ Node over ${seen.protocol}: 256 bytes to the page, 4 bytes to Node, both as Uint8Array; history holds both`);
+    assert.deepStrictEqual(
+      history.publications.map((p) => Array.from((p.data as { body: Uint8Array }).body)),
+      [Array.from(all), [255, 0, 128, 7]],
+    );
+    console.log(
+      `# Chromium ⇄ Node over ${seen.protocol}: 256 bytes to the page, 4 bytes to Node, both as Uint8Array; ` +
+        `history holds both`,
+    );
   });
 });

@@ -18,7 +18,10 @@ describe('channel service: the API and the command path agree', () => {
   });
   after(() => t.close());
 
-  async function viaCommand(method: 'publish' | 'history' | 'presence' | 'presence_stats', params: object): Promise<number | 'ok'> {
+  async function viaCommand(
+    method: 'publish' | 'history' | 'presence' | 'presence_stats',
+    params: object,
+  ): Promise<number | 'ok'> {
     try {
       await client.command(method, params);
       return 'ok';
@@ -34,7 +37,13 @@ describe('channel service: the API and the command path agree', () => {
   }
 
   const big = { text: 'x'.repeat(200) };
-  const cases: [fault: string, method: 'publish' | 'history' | 'presence' | 'presence_stats', params: Record<string, unknown>, code: number, status: number][] = [
+  const cases: [
+    fault: string,
+    method: 'publish' | 'history' | 'presence' | 'presence_stats',
+    params: Record<string, unknown>,
+    code: number,
+    status: number,
+  ][] = [
     ['unknown namespace', 'publish', { channel: 'nope:a', data: 1 }, 102, 400],
     ['unknown namespace', 'history', { channel: 'nope:a' }, 102, 400],
     ['bad channel name', 'publish', { channel: 'chat:a b', data: 1 }, 107, 400],
@@ -43,7 +52,13 @@ describe('channel service: the API and the command path agree', () => {
     ['history not enabled', 'history', { channel: 'plain:a' }, 108, 400],
     ['presence not enabled', 'presence', { channel: 'plain:a' }, 108, 400],
     ['presence not enabled', 'presence_stats', { channel: 'plain:a' }, 108, 400],
-    ['unrecoverable position', 'history', { channel: 'chat:a', since: { offset: 1, epoch: 'not-the-epoch' } }, 112, 409],
+    [
+      'unrecoverable position',
+      'history',
+      { channel: 'chat:a', since: { offset: 1, epoch: 'not-the-epoch' } },
+      112,
+      409,
+    ],
   ];
 
   it('gives the same code for each fault, through both paths', async () => {
@@ -62,7 +77,10 @@ describe('channel service: the API and the command path agree', () => {
     const fits = { t: 'y'.repeat(90) };
     assert.equal(await viaCommand('publish', { channel: 'chat:a', data: fits }), 'ok');
     assert.deepEqual(await viaApi('publish', { channel: 'chat:a', data: fits }), { status: 200, code: 'ok' });
-    await assert.rejects(t.server.publish('chat:a', new Uint8Array(101)), (e: Error & { code?: number }) => e.code === 106);
+    await assert.rejects(
+      t.server.publish('chat:a', new Uint8Array(101)),
+      (e: Error & { code?: number }) => e.code === 106,
+    );
     assert.ok((await t.server.publish('chat:a', new Uint8Array(100))).offset > 0);
   });
 
@@ -70,7 +88,10 @@ describe('channel service: the API and the command path agree', () => {
     const t2 = await startTestServer({ namespaces: { news: {} } });
     try {
       const reader = await t2.client();
-      await assert.rejects(reader.command('publish', { channel: 'news:a', data: 1 }), (e: TestReplyError) => e.code === 103);
+      await assert.rejects(
+        reader.command('publish', { channel: 'news:a', data: 1 }),
+        (e: TestReplyError) => e.code === 103,
+      );
       assert.equal((await t2.api('publish', { channel: 'news:a', data: 1 })).status, 200);
     } finally {
       await t2.close();

@@ -67,14 +67,35 @@ describe('switchboard CLI', { timeout: 60_000 }, () => {
   });
 
   it('serve: engine flags and env are checked, and an unreachable Redis exits 1 with a plain message', () => {
-    const serve = (args: string[], env: Record<string, string> = {}) => spawnSync(BIN, ['serve', '--port', '0', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+    const serve = (args: string[], env: Record<string, string> = {}) =>
+      spawnSync(BIN, ['serve', '--port', '0', ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+        timeout: 20_000,
+      });
     const cases = [
       [serve(['--engine', 'kafka']), 2, /engine must be memory, redis or nats, got "kafka"/],
-      [serve(['--redis-url', 'redis://127.0.0.1:6379']), 2, /a Redis URL was given but the engine is memory: add --engine redis/],
-      [serve(['--engine', 'redis', '--redis-url', 'redis-cluster://a:7000,b:7001']), 2, /Redis Cluster is not supported/],
-      [serve([], { SWITCHBOARD_ENGINE: 'redis', SWITCHBOARD_REDIS_URL: 'http://x' }), 2, /unsupported Redis URL scheme/],
+      [
+        serve(['--redis-url', 'redis://127.0.0.1:6379']),
+        2,
+        /a Redis URL was given but the engine is memory: add --engine redis/,
+      ],
+      [
+        serve(['--engine', 'redis', '--redis-url', 'redis-cluster://a:7000,b:7001']),
+        2,
+        /Redis Cluster is not supported/,
+      ],
+      [
+        serve([], { SWITCHBOARD_ENGINE: 'redis', SWITCHBOARD_REDIS_URL: 'http://x' }),
+        2,
+        /unsupported Redis URL scheme/,
+      ],
       // Port 1 on loopback: nothing listens there.
-      [serve(['--engine', 'redis', '--redis-url', 'redis://127.0.0.1:1']), 1, /^switchboard: engine unavailable: redis redis:\/\/127\.0\.0\.1:1: /m],
+      [
+        serve(['--engine', 'redis', '--redis-url', 'redis://127.0.0.1:1']),
+        1,
+        /^switchboard: engine unavailable: redis redis:\/\/127\.0\.0\.1:1: /m,
+      ],
     ] as const;
     for (const [result, status, message] of cases) {
       assert.equal(result.status, status, result.stderr);
@@ -82,37 +103,78 @@ describe('switchboard CLI', { timeout: 60_000 }, () => {
     }
   });
 
-  it('serve --engine nats: flags, env and config are checked; no NATS, or NATS without JetStream, exits 1 plainly; a node starts on NATS', async () => {
-    const serve = (args: string[], env: Record<string, string> = {}) => spawnSync(BIN, ['serve', '--port', '0', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
-    const plain = await startNats({ jetstream: false });
-    try {
-      const cases = [
-        [serve(['--nats-url', 'nats://127.0.0.1:4222']), 2, /a NATS URL was given but the engine is memory: add --engine nats/],
-        [serve(['--engine', 'redis', '--nats-replicas', '3']), 2, /natsReplicas apply to the NATS engine only/],
-        [serve(['--engine', 'nats', '--nats-url', 'http://x']), 2, /a NATS URL looks like nats:\/\/host:4222/],
-        [serve(['--engine', 'nats', '--nats-replicas', '0']), 2, /replicas must be a positive integer/],
-        [serve([], { SWITCHBOARD_ENGINE: 'nats', SWITCHBOARD_NATS_STORAGE: 'disk' }), 2, /storage must be 'file' or 'memory'/],
-        // Port 1 on loopback: nothing listens there.
-        [serve(['--engine', 'nats', '--nats-url', 'nats://127.0.0.1:1']), 1, /^switchboard: engine unavailable: nats nats:\/\/127\.0\.0\.1:1: /m],
-        [serve(['--engine', 'nats', '--nats-url', plain.url]), 1, /^switchboard: engine unavailable: .*JetStream is not enabled/m],
-      ] as const;
-      for (const [result, status, message] of cases) {
-        assert.equal(result.status, status, result.stderr);
-        assert.match(result.stderr, message);
+  it(
+    'serve --engine nats: flags, env and config are checked; no NATS, or NATS without JetStream, exits 1 plainly; ' +
+      'a node starts on NATS',
+    async () => {
+      const serve = (args: string[], env: Record<string, string> = {}) =>
+        spawnSync(BIN, ['serve', '--port', '0', ...args], {
+          encoding: 'utf8',
+          env: { ...process.env, ...env },
+          timeout: 20_000,
+        });
+      const plain = await startNats({ jetstream: false });
+      try {
+        const cases = [
+          [
+            serve(['--nats-url', 'nats://127.0.0.1:4222']),
+            2,
+            /a NATS URL was given but the engine is memory: add --engine nats/,
+          ],
+          [serve(['--engine', 'redis', '--nats-replicas', '3']), 2, /natsReplicas apply to the NATS engine only/],
+          [serve(['--engine', 'nats', '--nats-url', 'http://x']), 2, /a NATS URL looks like nats:\/\/host:4222/],
+          [serve(['--engine', 'nats', '--nats-replicas', '0']), 2, /replicas must be a positive integer/],
+          [
+            serve([], { SWITCHBOARD_ENGINE: 'nats', SWITCHBOARD_NATS_STORAGE: 'disk' }),
+            2,
+            /storage must be 'file' or 'memory'/,
+          ],
+          // Port 1 on loopback: nothing listens there.
+          [
+            serve(['--engine', 'nats', '--nats-url', 'nats://127.0.0.1:1']),
+            1,
+            /^switchboard: engine unavailable: nats nats:\/\/127\.0\.0\.1:1: /m,
+          ],
+          [
+            serve(['--engine', 'nats', '--nats-url', plain.url]),
+            1,
+            /^switchboard: engine unavailable: .*JetStream is not enabled/m,
+          ],
+        ] as const;
+        for (const [result, status, message] of cases) {
+          assert.equal(result.status, status, result.stderr);
+          assert.match(result.stderr, message);
+        }
+      } finally {
+        await plain.stop();
       }
-    } finally {
-      await plain.stop();
-    }
-    const node = spawn(BIN, ['serve', '--port', '0', '--workers', '1', '--engine', 'nats', '--nats-url', 'nats://127.0.0.1:4222', '--nats-storage', 'memory'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, SWITCHBOARD_NATS_PREFIX: `cli${process.pid}` },
-    });
-    try {
-      await waitForLine(node, /nats engine \(nats:\/\/127\.0\.0\.1:4222; 1 replica\(s\), memory storage\)/);
-    } finally {
-      node.kill('SIGKILL');
-    }
-  });
+      const node = spawn(
+        BIN,
+        [
+          'serve',
+          '--port',
+          '0',
+          '--workers',
+          '1',
+          '--engine',
+          'nats',
+          '--nats-url',
+          'nats://127.0.0.1:4222',
+          '--nats-storage',
+          'memory',
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { ...process.env, SWITCHBOARD_NATS_PREFIX: `cli${process.pid}` },
+        },
+      );
+      try {
+        await waitForLine(node, /nats engine \(nats:\/\/127\.0\.0\.1:4222; 1 replica\(s\), memory storage\)/);
+      } finally {
+        node.kill('SIGKILL');
+      }
+    },
+  );
 
   it('echo shuts down cleanly on SIGTERM, closing clients with 1001', async () => {
     const ws = new WS(`ws://127.0.0.1:${port}/`);

@@ -40,7 +40,8 @@ describe('credentials: refresh, expiry, terminal paths', () => {
   });
   after(() => t.close());
 
-  const open = (options: ClientOptions) => new Client(t.url, { WebSocket: WebSocket, backoff: { baseMs: 10, capMs: 50 }, ...options });
+  const open = (options: ClientOptions) =>
+    new Client(t.url, { WebSocket: WebSocket, backoff: { baseMs: 10, capMs: 50 }, ...options });
   const record = (client: Client) => {
     const seen: ClientEvent[] = [];
     for (const type of ['connected', 'disconnected', 'error'] as const) client.on(type, (e) => seen.push(e));
@@ -55,7 +56,11 @@ describe('credentials: refresh, expiry, terminal paths', () => {
     client.connect();
     await sleep(2000);
     assert.equal(client.state, ClientState.Connected);
-    assert.deepEqual(seen.map((e) => e.type), ['connected'], 'no disconnect, no error');
+    assert.deepEqual(
+      seen.map((e) => e.type),
+      ['connected'],
+      'no disconnect, no error',
+    );
     // A 600 ms lifetime refreshed 300 ms ahead: about every 300 ms.
     assert.ok(issued >= 4, `getToken called ${issued} times`);
     assert.ok(refreshes.filter((u) => u === 'ann').length >= 3);
@@ -72,36 +77,60 @@ describe('credentials: refresh, expiry, terminal paths', () => {
     assert.ok(Date.now() - started >= 200 + GRACE_MS - 20, `closed after ${Date.now() - started} ms`);
   });
 
-  it('a refresh within the grace period keeps the connection; a refresh with an expired or foreign token is refused', async (ctx) => {
-    const raw = await t.client({ token: token('cat', 150) });
-    ctx.after(() => raw.close());
-    await raw.expectPush((p) => p.push === 'refresh', 'refresh request');
-    const expiresAt = Date.now() + 60_000;
-    assert.deepEqual(await raw.command('refresh', { token: `cat.${expiresAt}` }), { expiresAt });
-    await sleep(GRACE_MS + 100);
-    assert.deepEqual(await raw.command('ping'), {}, 'still connected after the grace period');
-    await assert.rejects(raw.command('refresh', { token: token('cat', -1) }), (e: { code: number }) => e.code === ReplyErrorCode.TokenExpired);
-    await assert.rejects(raw.command('refresh', { token: token('zed', 1000) }), (e: { code: number }) => e.code === ReplyErrorCode.PermissionDenied);
-  });
+  it(
+    'a refresh within the grace period keeps the connection; ' +
+      'a refresh with an expired or foreign token is refused',
+    async (ctx) => {
+      const raw = await t.client({ token: token('cat', 150) });
+      ctx.after(() => raw.close());
+      await raw.expectPush((p) => p.push === 'refresh', 'refresh request');
+      const expiresAt = Date.now() + 60_000;
+      assert.deepEqual(await raw.command('refresh', { token: `cat.${expiresAt}` }), { expiresAt });
+      await sleep(GRACE_MS + 100);
+      assert.deepEqual(await raw.command('ping'), {}, 'still connected after the grace period');
+      await assert.rejects(
+        raw.command('refresh', { token: token('cat', -1) }),
+        (e: { code: number }) => e.code === ReplyErrorCode.TokenExpired,
+      );
+      await assert.rejects(
+        raw.command('refresh', { token: token('zed', 1000) }),
+        (e: { code: number }) => e.code === ReplyErrorCode.PermissionDenied,
+      );
+    },
+  );
 
-  it('when every refresh fails, the server ends the connection (3005) and the SDK reconnects with a fresh token and recovers', async (ctx) => {
-    let backendDown = false; // while "down", the auth backend hands out expired tokens
-    const client = open({ getToken: async () => (backendDown ? token('dan', -1000) : token('dan', 400)), refreshAheadMs: 200 });
-    ctx.after(() => client.disconnect());
-    const seen = record(client);
-    client.on('connected', () => (backendDown = true));
-    client.on('disconnected', () => (backendDown = false));
-    const got: unknown[] = [];
-    client.subscribe('room:dan').on('publication', (p) => got.push(p.data));
-    client.connect();
-    await until(() => seen.some((e) => e.type === 'disconnected'), 'disconnected at the end of the grace period', 3000);
-    await t.api('publish', { channel: 'room:dan', data: 1 }); // while it is away
-    await until(() => client.state === ClientState.Connected && got.length === 1, 'reconnected and recovered');
-    const drop = seen.find((e) => e.type === 'disconnected');
-    assert.deepEqual(drop && [drop.code, drop.willReconnect], [DisconnectCode.Expired, true]);
-    assert.ok(seen.some((e) => e.type === 'error' && e.error.code === ReplyErrorCode.TokenExpired), 'the failed refreshes were reported');
-    assert.deepEqual(seen.filter((e) => e.type === 'connected').length, 2);
-  });
+  it(
+    'when every refresh fails, the server ends the connection (3005) and the SDK reconnects with a fresh token and ' +
+      'recovers',
+    async (ctx) => {
+      let backendDown = false; // while "down", the auth backend hands out expired tokens
+      const client = open({
+        getToken: async () => (backendDown ? token('dan', -1000) : token('dan', 400)),
+        refreshAheadMs: 200,
+      });
+      ctx.after(() => client.disconnect());
+      const seen = record(client);
+      client.on('connected', () => (backendDown = true));
+      client.on('disconnected', () => (backendDown = false));
+      const got: unknown[] = [];
+      client.subscribe('room:dan').on('publication', (p) => got.push(p.data));
+      client.connect();
+      await until(
+        () => seen.some((e) => e.type === 'disconnected'),
+        'disconnected at the end of the grace period',
+        3000,
+      );
+      await t.api('publish', { channel: 'room:dan', data: 1 }); // while it is away
+      await until(() => client.state === ClientState.Connected && got.length === 1, 'reconnected and recovered');
+      const drop = seen.find((e) => e.type === 'disconnected');
+      assert.deepEqual(drop && [drop.code, drop.willReconnect], [DisconnectCode.Expired, true]);
+      assert.ok(
+        seen.some((e) => e.type === 'error' && e.error.code === ReplyErrorCode.TokenExpired),
+        'the failed refreshes were reported',
+      );
+      assert.deepEqual(seen.filter((e) => e.type === 'connected').length, 2);
+    },
+  );
 
   it('connects with getToken after the first token turned out expired', async (ctx) => {
     const tokens = [token('eve', -1), token('eve', 60_000)];
@@ -129,7 +158,10 @@ describe('credentials: refresh, expiry, terminal paths', () => {
       client.connect();
       await until(() => client.state === ClientState.Closed, `closed (${code})`);
       await sleep(100);
-      assert.deepEqual(seen.map((e) => e.type === 'disconnected' && [e.code, e.willReconnect]), [[code, false]]);
+      assert.deepEqual(
+        seen.map((e) => e.type === 'disconnected' && [e.code, e.willReconnect]),
+        [[code, false]],
+      );
       await assert.rejects(client.publish('room:x', 1), (e: { code: number }) => e.code === ClientErrorCode.Closed);
     }
   });

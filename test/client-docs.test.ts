@@ -30,7 +30,11 @@ describe('docs/client.md quick starts', { timeout: 90_000 }, () => {
     const code = block('## Quick start (Node)', 'ts').replace('ws://127.0.0.1:8000', base.replace('http:', 'ws:'));
     mkdirSync('test-output', { recursive: true });
     writeFileSync('test-output/docs-quickstart.ts', code);
-    const run = spawnSync(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', 'test-output/docs-quickstart.ts'], { encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(
+      process.execPath,
+      ['--conditions=@switchboard/source', '--import', 'tsx', 'test-output/docs-quickstart.ts'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /^#\d+ node: hello from Node$/m);
     console.log(`# node quick start printed: ${run.stdout.trim()}`);
@@ -45,8 +49,12 @@ describe('docs/client.md quick starts', { timeout: 90_000 }, () => {
       page.on('pageerror', (e) => printed.push(`error: ${e.message}`));
       await page.goto(`${base}/`);
       await page.addScriptTag({ type: 'module', content: block('## Quick start (browser)', 'js') });
-      for (let i = 0; i < 100 && !printed.some((l) => l.includes('hello from the page')); i++) await page.waitForTimeout(50);
-      assert.ok(printed.some((l) => /^#\d+ browser: hello from the page$/.test(l)), printed.join('\n'));
+      for (let i = 0; i < 100 && !printed.some((l) => l.includes('hello from the page')); i++)
+        await page.waitForTimeout(50);
+      assert.ok(
+        printed.some((l) => /^#\d+ browser: hello from the page$/.test(l)),
+        printed.join('\n'),
+      );
       console.log(`# browser quick start printed: ${printed.find((l) => l.includes('hello from the page'))}`);
     } finally {
       await browser.close();

@@ -23,7 +23,10 @@ function backend(t: TestServer, channel: string) {
     },
     /** A snapshot `behind` publications older than the newest (a lagging read replica). */
     snapshot(behind = 0): Snapshot {
-      return { position: { offset: position!.offset - behind, epoch: position!.epoch }, data: state.slice(0, state.length - behind) };
+      return {
+        position: { offset: position!.offset - behind, epoch: position!.epoch },
+        data: state.slice(0, state.length - behind),
+      };
     },
   };
 }
@@ -51,7 +54,9 @@ describe('client recovery', () => {
   let proxy: TcpProxy;
   let url: string;
   before(async () => {
-    t = await startTestServer({ namespaces: { short: { history: { size: 5, ttlMs: 60_000 } }, long: { history: { size: 1000, ttlMs: 60_000 } } } });
+    t = await startTestServer({
+      namespaces: { short: { history: { size: 5, ttlMs: 60_000 } }, long: { history: { size: 1000, ttlMs: 60_000 } } },
+    });
     proxy = await startTcpProxy(Number(new URL(t.url).port));
     url = t.url.replace(/:\d+\//, `:${proxy.port}/`);
   });
@@ -69,37 +74,53 @@ describe('client recovery', () => {
     return { client, sub, app: a };
   };
 
-  it('calls getSnapshot when history no longer covers what was missed, then applies the live stream after it', async (ctx) => {
-    const b = backend(t, 'short:a');
-    let snapshots = 0;
-    const network = new EventTarget(); // offline keeps it away while it misses publications
-    const { client, sub, app: a } = subscribe('short:a', { getSnapshot: async () => (snapshots++, b.snapshot()) }, network);
-    ctx.after(() => client.disconnect());
-    await until(() => sub.state === 'subscribed', 'subscribed');
-    for (let n = 1; n <= 3; n++) await b.publish(n);
-    await until(() => a.items.length === 3, 'first three');
-    network.dispatchEvent(new Event('offline'));
-    for (let n = 4; n <= 20; n++) await b.publish(n); // history keeps 5: 16…20
-    network.dispatchEvent(new Event('online'));
-    await until(() => a.items.length === 20, 'resynced');
-    for (let n = 21; n <= 25; n++) await b.publish(n);
-    await until(() => a.items.length === 25, 'live after the snapshot');
-    assert.deepEqual(a.items, Array.from({ length: 25 }, (_, i) => i + 1));
-    assert.deepEqual(a.log, ['gap', 'snapshot@20']);
-    assert.equal(snapshots, 1);
-  });
+  it(
+    'calls getSnapshot when history no longer covers what was missed, ' + 'then applies the live stream after it',
+    async (ctx) => {
+      const b = backend(t, 'short:a');
+      let snapshots = 0;
+      const network = new EventTarget(); // offline keeps it away while it misses publications
+      const {
+        client,
+        sub,
+        app: a,
+      } = subscribe('short:a', { getSnapshot: async () => (snapshots++, b.snapshot()) }, network);
+      ctx.after(() => client.disconnect());
+      await until(() => sub.state === 'subscribed', 'subscribed');
+      for (let n = 1; n <= 3; n++) await b.publish(n);
+      await until(() => a.items.length === 3, 'first three');
+      network.dispatchEvent(new Event('offline'));
+      for (let n = 4; n <= 20; n++) await b.publish(n); // history keeps 5: 16…20
+      network.dispatchEvent(new Event('online'));
+      await until(() => a.items.length === 20, 'resynced');
+      for (let n = 21; n <= 25; n++) await b.publish(n);
+      await until(() => a.items.length === 25, 'live after the snapshot');
+      assert.deepEqual(
+        a.items,
+        Array.from({ length: 25 }, (_, i) => i + 1),
+      );
+      assert.deepEqual(a.log, ['gap', 'snapshot@20']);
+      assert.equal(snapshots, 1);
+    },
+  );
 
   it('fills a snapshot that lags behind the live stream from history, without a second snapshot', async (ctx) => {
     const b = backend(t, 'long:b');
     for (let n = 1; n <= 10; n++) await b.publish(n);
     let snapshots = 0;
     // A position from a removed stream (another epoch) forces recovered:false at once.
-    const { client, app: a } = subscribe('long:b', { since: { offset: 3, epoch: 'gone' }, getSnapshot: async () => (snapshots++, b.snapshot(4)) });
+    const { client, app: a } = subscribe('long:b', {
+      since: { offset: 3, epoch: 'gone' },
+      getSnapshot: async () => (snapshots++, b.snapshot(4)),
+    });
     ctx.after(() => client.disconnect());
     await until(() => a.items.length === 10, 'caught up');
     await b.publish(11);
     await until(() => a.items.length === 11, 'live');
-    assert.deepEqual(a.items, Array.from({ length: 11 }, (_, i) => i + 1));
+    assert.deepEqual(
+      a.items,
+      Array.from({ length: 11 }, (_, i) => i + 1),
+    );
     assert.deepEqual(a.log, ['gap', 'snapshot@6']);
     assert.equal(snapshots, 1);
   });
@@ -124,19 +145,39 @@ describe('client dedupe and hole detection (scripted server)', () => {
   let url: string;
   const received: object[] = [];
   before(async () => {
-    server = new WebSocketServer({ selectSubprotocol: (offered) => (offered.includes('switchboard.v1.json') ? 'switchboard.v1.json' : null) });
+    server = new WebSocketServer({
+      selectSubprotocol: (offered) => (offered.includes('switchboard.v1.json') ? 'switchboard.v1.json' : null),
+    });
     server.on('connection', (ws) => {
-      const pub = (offset: number) => ({ push: 'publication', channel: 'c', pub: { offset, epoch: 'e', data: offset } });
+      const pub = (offset: number) => ({
+        push: 'publication',
+        channel: 'c',
+        pub: { offset, epoch: 'e', data: offset },
+      });
       ws.on('message', (data) => {
         const cmd = JSON.parse(data.toString());
         received.push({ method: cmd.method, params: cmd.params });
         if (cmd.method === 'connect') {
-          ws.send(JSON.stringify({ id: cmd.id, result: { client: 'x', user: '', node: 'n', subs: { c: { position: { offset: 0, epoch: 'e' } } } } }));
+          ws.send(
+            JSON.stringify({
+              id: cmd.id,
+              result: { client: 'x', user: '', node: 'n', subs: { c: { position: { offset: 0, epoch: 'e' } } } },
+            }),
+          );
           // At-least-once on the wire: duplicates and a replay of old offsets, then a hole (4 is missing).
           for (const o of [1, 2, 2, 1, 3, 3, 5, 6]) ws.send(JSON.stringify(pub(o)));
         } else if (cmd.method === 'unsubscribe') ws.send(JSON.stringify({ id: cmd.id, result: {} }));
         else if (cmd.method === 'subscribe') {
-          ws.send(JSON.stringify({ id: cmd.id, result: { position: { offset: 5, epoch: 'e' }, recovered: true, publications: [4, 5].map((o) => pub(o).pub) } }));
+          ws.send(
+            JSON.stringify({
+              id: cmd.id,
+              result: {
+                position: { offset: 5, epoch: 'e' },
+                recovered: true,
+                publications: [4, 5].map((o) => pub(o).pub),
+              },
+            }),
+          );
           for (const o of [5, 6, 4, 7]) ws.send(JSON.stringify(pub(o)));
         }
       });
@@ -146,17 +187,20 @@ describe('client dedupe and hole detection (scripted server)', () => {
   });
   after(() => server.close());
 
-  it('delivers each offset once and in order; a hole makes it resubscribe from the last offset it delivered', async (ctx) => {
-    const client = new Client(url, { WebSocket });
-    ctx.after(() => client.disconnect());
-    const seen: number[] = [];
-    client.subscribe('c').on('publication', (p) => seen.push(p.offset));
-    client.connect();
-    await until(() => seen.length === 7, 'seven');
-    assert.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7]);
-    assert.deepEqual(received.slice(1), [
-      { method: 'unsubscribe', params: { channel: 'c' } },
-      { method: 'subscribe', params: { channel: 'c', since: { offset: 3, epoch: 'e' } } },
-    ]);
-  });
+  it(
+    'delivers each offset once and in order; ' + 'a hole makes it resubscribe from the last offset it delivered',
+    async (ctx) => {
+      const client = new Client(url, { WebSocket });
+      ctx.after(() => client.disconnect());
+      const seen: number[] = [];
+      client.subscribe('c').on('publication', (p) => seen.push(p.offset));
+      client.connect();
+      await until(() => seen.length === 7, 'seven');
+      assert.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7]);
+      assert.deepEqual(received.slice(1), [
+        { method: 'unsubscribe', params: { channel: 'c' } },
+        { method: 'subscribe', params: { channel: 'c', since: { offset: 3, epoch: 'e' } } },
+      ]);
+    },
+  );
 });

@@ -3,7 +3,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, ClientErrorCode, applyPresenceDiff, presenceFromList, type PresenceState, ClientState, type ClientError, type ClientEvent, type ClientOptions, type Publication } from '@switchboard/client';
+import {
+  Client,
+  ClientErrorCode,
+  applyPresenceDiff,
+  presenceFromList,
+  type PresenceState,
+  ClientState,
+  type ClientError,
+  type ClientEvent,
+  type ClientOptions,
+  type Publication,
+} from '@switchboard/client';
 import { startTestServer, type TestServer } from '@switchboard/testing';
 import { startTcpProxy, type TcpProxy } from '@switchboard/testing/internal';
 import { WebSocket } from '@switchboard/websocket';
@@ -17,7 +28,11 @@ describe('client SDK', () => {
     t = await startTestServer({
       allowAnonymous: false,
       personalNamespace: 'me',
-      namespaces: { room: { history: { size: 1000, ttlMs: 60_000 }, allowPublish: true }, me: {}, lobby: { presence: true, joinLeave: true } },
+      namespaces: {
+        room: { history: { size: 1000, ttlMs: 60_000 }, allowPublish: true },
+        me: {},
+        lobby: { presence: true, joinLeave: true },
+      },
       hooks: {
         onConnecting: (ctx) => ({ userId: ctx.token ?? 'anon' }),
         onRpc: { echo: (_ctx, data) => data, slow: () => sleep(1000) },
@@ -41,27 +56,33 @@ describe('client SDK', () => {
     return seen;
   };
 
-  it('reconnects after every cut (abrupt 1006, no close frame) and delivers each publication once, in order', async (ctx) => {
-    const client = open('loop');
-    ctx.after(() => client.disconnect());
-    const seen: number[] = [];
-    client.subscribe('room:loop').on('publication', (p) => seen.push(p.data as number));
-    const connects = events(client, 'connected');
-    const drops = events(client, 'disconnected');
-    client.connect();
-    let n = 0;
-    for (let round = 0; round < 20; round++) {
-      await until(() => client.getSubscription('room:loop')?.state === 'subscribed', `subscribed (round ${round})`);
-      for (let i = 0; i < 5; i++) await t.api('publish', { channel: 'room:loop', data: ++n });
-      assert.equal(proxy.cutAll() >= 1, true);
-      for (let i = 0; i < 3; i++) await t.api('publish', { channel: 'room:loop', data: ++n }); // while it is away
-    }
-    await until(() => seen.length === n, `all ${n} delivered`);
-    assert.deepEqual(seen, Array.from({ length: n }, (_, i) => i + 1));
-    assert.equal(connects.length, 21);
-    assert.ok(drops.every((d) => d.code === 1006 && d.willReconnect));
-    assert.ok(connects.slice(1).every((c) => c.type === 'connected'));
-  });
+  it(
+    'reconnects after every cut (abrupt 1006, no close frame) ' + 'and delivers each publication once, in order',
+    async (ctx) => {
+      const client = open('loop');
+      ctx.after(() => client.disconnect());
+      const seen: number[] = [];
+      client.subscribe('room:loop').on('publication', (p) => seen.push(p.data as number));
+      const connects = events(client, 'connected');
+      const drops = events(client, 'disconnected');
+      client.connect();
+      let n = 0;
+      for (let round = 0; round < 20; round++) {
+        await until(() => client.getSubscription('room:loop')?.state === 'subscribed', `subscribed (round ${round})`);
+        for (let i = 0; i < 5; i++) await t.api('publish', { channel: 'room:loop', data: ++n });
+        assert.equal(proxy.cutAll() >= 1, true);
+        for (let i = 0; i < 3; i++) await t.api('publish', { channel: 'room:loop', data: ++n }); // while it is away
+      }
+      await until(() => seen.length === n, `all ${n} delivered`);
+      assert.deepEqual(
+        seen,
+        Array.from({ length: n }, (_, i) => i + 1),
+      );
+      assert.equal(connects.length, 21);
+      assert.ok(drops.every((d) => d.code === 1006 && d.willReconnect));
+      assert.ok(connects.slice(1).every((c) => c.type === 'connected'));
+    },
+  );
 
   it('grows the backoff while connections are short-lived and starts over once one is stable', async (ctx) => {
     const client = open('stable', { backoff: { baseMs: 20, capMs: 2000, random: () => 0.999 }, stableAfterMs: 300 });
@@ -78,7 +99,10 @@ describe('client SDK', () => {
     proxy.cutAll();
     await until(() => drops.length === 5, 'dropped');
     // floor(0.999 · min(cap, 20·2^attempt)): 19, 39, 79, 159, then back to 19.
-    assert.deepEqual(drops.map((d) => d.retryInMs), [19, 39, 79, 159, 19]);
+    assert.deepEqual(
+      drops.map((d) => d.retryInMs),
+      [19, 39, 79, 159, 19],
+    );
   });
 
   it('stops on terminal codes, and fails what was waiting with Closed', async (ctx) => {
@@ -109,25 +133,40 @@ describe('client SDK', () => {
     await until(() => clients.every((c) => c.state === ClientState.Connected), 'all connected');
     for (const c of clients) c.on('connected', () => backAt.push(Date.now()));
     const start = Date.now();
-    const r = await t.api('disconnect', { user: 'drained', code: 3401, reason: 'draining', reconnectAfterMs: 300, reconnectUntilMs: 900 });
+    const r = await t.api('disconnect', {
+      user: 'drained',
+      code: 3401,
+      reason: 'draining',
+      reconnectAfterMs: 300,
+      reconnectUntilMs: 900,
+    });
     assert.equal(r.status, 200);
     await until(() => backAt.length === clients.length, 'all back', 3000);
     const spread = backAt.map((at) => at - start);
-    assert.ok(retry.every((d) => d >= 300 && d < 900), `retry delays ${retry}`);
+    assert.ok(
+      retry.every((d) => d >= 300 && d < 900),
+      `retry delays ${retry}`,
+    );
     assert.ok(Math.min(...spread) >= 300, `none before the window: ${spread}`);
     assert.ok(Math.max(...retry) - Math.min(...retry) > 200, `spread over the window: ${retry}`);
   });
 
-  it('fails an RPC that gets no reply in time with 114; the late reply is dropped and the connection stays usable', async (ctx) => {
-    const client = open('rpc');
-    ctx.after(() => client.disconnect());
-    client.connect();
-    const started = Date.now();
-    await assert.rejects(client.rpc('slow', null, { timeoutMs: 200 }), (e: ClientError) => e.code === ClientErrorCode.Timeout && e.temporary);
-    assert.ok(Date.now() - started >= 200);
-    assert.deepEqual(await client.rpc('echo', { a: 1 }), { a: 1 });
-    assert.equal(client.state, ClientState.Connected);
-  });
+  it(
+    'fails an RPC that gets no reply in time with 114; ' + 'the late reply is dropped and the connection stays usable',
+    async (ctx) => {
+      const client = open('rpc');
+      ctx.after(() => client.disconnect());
+      client.connect();
+      const started = Date.now();
+      await assert.rejects(
+        client.rpc('slow', null, { timeoutMs: 200 }),
+        (e: ClientError) => e.code === ClientErrorCode.Timeout && e.temporary,
+      );
+      assert.ok(Date.now() - started >= 200);
+      assert.deepEqual(await client.rpc('echo', { a: 1 }), { a: 1 });
+      assert.equal(client.state, ClientState.Connected);
+    },
+  );
 
   it('queues commands while disconnected, bounded, and sends them in order once connected', async (ctx) => {
     const watcher = await t.client({ token: 'watcher', subs: { 'room:queue': {} } });
@@ -135,38 +174,54 @@ describe('client SDK', () => {
     const client = open('queue', { maxQueue: 3 });
     ctx.after(() => client.disconnect());
     const queued = [1, 2, 3].map((i) => client.publish('room:queue', i));
-    await assert.rejects(client.publish('room:queue', 4), (e: ClientError) => e.code === ClientErrorCode.QueueFull && e.temporary);
+    await assert.rejects(
+      client.publish('room:queue', 4),
+      (e: ClientError) => e.code === ClientErrorCode.QueueFull && e.temporary,
+    );
     client.connect();
     const acks = await Promise.all(queued);
-    assert.deepEqual(acks.map((a) => a.offset), [1, 2, 3]);
+    assert.deepEqual(
+      acks.map((a) => a.offset),
+      [1, 2, 3],
+    );
     await until(() => watcher.publications('room:queue').length === 3, 'watcher got 3');
-    assert.deepEqual(watcher.publications('room:queue').map((p) => p.data), [1, 2, 3]);
+    assert.deepEqual(
+      watcher.publications('room:queue').map((p) => p.data),
+      [1, 2, 3],
+    );
   });
 
-  it('sends an idempotent publish again after the connection drops under it: acked, and published once', async (ctx) => {
-    const watcher = await t.client({ token: 'watcher2', subs: { 'room:idem': {} } });
-    ctx.after(() => watcher.close());
-    const client = open('idem');
-    ctx.after(() => client.disconnect());
-    client.connect();
-    await until(() => client.state === ClientState.Connected, 'connected');
-    const plain: Promise<unknown>[] = [];
-    const keyed: Promise<{ offset: number }>[] = [];
-    for (let i = 0; i < 10; i++) {
-      keyed.push(client.publish('room:idem', `k${i}`, { idempotencyKey: `idem-${i}` }));
-      plain.push(client.rpc('echo', i).catch((e: ClientError) => e.code));
-      proxy.cutAll(); // while both are in flight
-      await until(() => client.state === ClientState.Connected, 'reconnected');
-    }
-    const acks = await Promise.all(keyed);
-    assert.equal(new Set(acks.map((a) => a.offset)).size, 10);
-    // An RPC may have run: it is not sent again, it fails with ConnectionLost (or was answered in time).
-    for (const r of await Promise.all(plain)) assert.ok(r === ClientErrorCode.ConnectionLost || typeof r === 'number');
-    await until(() => watcher.publications('room:idem').length >= 10, 'watcher got 10');
-    await sleep(100);
-    assert.deepEqual(watcher.publications('room:idem').map((p) => p.data), Array.from({ length: 10 }, (_, i) => `k${i}`));
-    assert.equal((await t.api('history', { channel: 'room:idem' })).body.publications.length, 10);
-  });
+  it(
+    'sends an idempotent publish again after the connection drops under it: ' + 'acked, and published once',
+    async (ctx) => {
+      const watcher = await t.client({ token: 'watcher2', subs: { 'room:idem': {} } });
+      ctx.after(() => watcher.close());
+      const client = open('idem');
+      ctx.after(() => client.disconnect());
+      client.connect();
+      await until(() => client.state === ClientState.Connected, 'connected');
+      const plain: Promise<unknown>[] = [];
+      const keyed: Promise<{ offset: number }>[] = [];
+      for (let i = 0; i < 10; i++) {
+        keyed.push(client.publish('room:idem', `k${i}`, { idempotencyKey: `idem-${i}` }));
+        plain.push(client.rpc('echo', i).catch((e: ClientError) => e.code));
+        proxy.cutAll(); // while both are in flight
+        await until(() => client.state === ClientState.Connected, 'reconnected');
+      }
+      const acks = await Promise.all(keyed);
+      assert.equal(new Set(acks.map((a) => a.offset)).size, 10);
+      // An RPC may have run: it is not sent again, it fails with ConnectionLost (or was answered in time).
+      for (const r of await Promise.all(plain))
+        assert.ok(r === ClientErrorCode.ConnectionLost || typeof r === 'number');
+      await until(() => watcher.publications('room:idem').length >= 10, 'watcher got 10');
+      await sleep(100);
+      assert.deepEqual(
+        watcher.publications('room:idem').map((p) => p.data),
+        Array.from({ length: 10 }, (_, i) => `k${i}`),
+      );
+      assert.equal((await t.api('history', { channel: 'room:idem' })).body.publications.length, 10);
+    },
+  );
 
   it('iterates publications with for await; unsubscribe ends the loop; a refused subscription throws', async (ctx) => {
     const client = open('iter');
@@ -188,7 +243,14 @@ describe('client SDK', () => {
     for (let i = 1; i <= 5; i++) await t.api('publish', { channel: 'room:iter', data: i });
     const got = await first;
     await until(() => delivered === 5, 'all five delivered');
-    assert.deepEqual(got.map((p) => [p.channel, p.offset, p.data]), [['room:iter', 1, 1], ['room:iter', 2, 2], ['room:iter', 3, 3]]);
+    assert.deepEqual(
+      got.map((p) => [p.channel, p.offset, p.data]),
+      [
+        ['room:iter', 1, 1],
+        ['room:iter', 2, 2],
+        ['room:iter', 3, 3],
+      ],
+    );
     const rest: unknown[] = [];
     const loop = (async () => {
       for await (const pub of sub) rest.push(pub.data);

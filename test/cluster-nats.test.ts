@@ -7,7 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startNats, startNatsCluster, type NatsCluster, type NatsProcess } from '@switchboard/testing/internal';
 import { startNodes, type Node } from './helpers/cluster.js';
 import { deleteNatsStreams } from '@switchboard/engine-nats';
-import { brokerFrozen, brokerLostMidStream, describeThreeNodes, nodeKilledMidStream } from './helpers/cluster-scenarios.js';
+import {
+  brokerFrozen,
+  brokerLostMidStream,
+  describeThreeNodes,
+  nodeKilledMidStream,
+} from './helpers/cluster-scenarios.js';
 
 const SHARED_NATS = { nats: ['nats://127.0.0.1:4222'] };
 
@@ -35,16 +40,20 @@ describe('faults on NATS', { timeout: 180_000 }, () => {
     });
     after(() => nats.stop());
 
-    it('NATS restarted with its file store mid-stream: the epoch survives, subscribers recover from history, 0 lost', () =>
-      brokerLostMidStream({
-        label: 'NATS killed at seq 500 of 1500, back with its store 1 s later',
-        start: () => startNodes(2, { nats: [nats.url] }),
-        inject: async () => {
-          await nats.kill();
-          void sleep(1000).then(() => nats.restart());
-        },
-        loses: false,
-      }));
+    it(
+      'NATS restarted with its file store mid-stream: ' +
+        'the epoch survives, subscribers recover from history, 0 lost',
+      () =>
+        brokerLostMidStream({
+          label: 'NATS killed at seq 500 of 1500, back with its store 1 s later',
+          start: () => startNodes(2, { nats: [nats.url] }),
+          inject: async () => {
+            await nats.kill();
+            void sleep(1000).then(() => nats.restart());
+          },
+          loses: false,
+        }),
+    );
 
     it('NATS restarted without its store mid-stream: epochs change, subscribers take the gap path, 0 lost', () =>
       brokerLostMidStream({
@@ -57,8 +66,11 @@ describe('faults on NATS', { timeout: 180_000 }, () => {
         loses: true,
       }));
 
-    it('NATS frozen for 5 s: publishes fail with 503/115, no process crashes, connections stay up, service resumes with nothing lost', () =>
-      brokerFrozen('nats', () => startNodes(2, { nats: [nats.url] }), nats));
+    it(
+      'NATS frozen for 5 s: publishes fail with 503/115, no process crashes, connections stay up, ' +
+        'service resumes with nothing lost',
+      () => brokerFrozen('nats', () => startNodes(2, { nats: [nats.url] }), nats),
+    );
   });
 
   describe('on a 3-server NATS cluster, streams with 3 replicas', () => {
@@ -89,7 +101,9 @@ describe('faults on NATS', { timeout: 180_000 }, () => {
 /** The server leading a stream, from a live server's `/jsz`. */
 async function streamLeader(cluster: NatsCluster, stream: string): Promise<NatsProcess> {
   for (const server of cluster.servers) {
-    const jsz = (await fetch(`http://127.0.0.1:${server.monitorPort}/jsz?streams=true&accounts=true`).then((r) => r.json())) as {
+    const jsz = (await fetch(`http://127.0.0.1:${server.monitorPort}/jsz?streams=true&accounts=true`).then((r) =>
+      r.json(),
+    )) as {
       account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[];
     };
     for (const account of jsz.account_details ?? []) {

@@ -45,7 +45,9 @@ function maskedFrame(firstByte: number, payload: Buffer): Buffer {
 describe('decompression bomb', { timeout: 120_000 }, () => {
   it('closes with 1009 and server RSS grows by < 64 MB', async () => {
     const payload = bomb();
-    const server = spawn(BIN, ['echo', '--deflate', '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = spawn(BIN, ['echo', '--deflate', '--port', '0', '--quiet'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       let out = '';
       server.stdout!.on('data', (c: Buffer) => (out += c));
@@ -72,7 +74,8 @@ describe('decompression bomb', { timeout: 120_000 }, () => {
       const growth = after.peak - before.peak;
       console.log(
         `bomb: ${payload.length} compressed bytes → 1 GiB; close code ${code}; ` +
-          `server peak RSS ${(before.peak / 1e6).toFixed(1)} MB → ${(after.peak / 1e6).toFixed(1)} MB (+${(growth / 1e6).toFixed(1)} MB)`,
+          `server peak RSS ${(before.peak / 1e6).toFixed(1)} MB → ${(after.peak / 1e6).toFixed(1)} ` +
+          `MB (+${(growth / 1e6).toFixed(1)} MB)`,
       );
       assert.equal(code, 1009);
       assert.ok(growth < 64 * 1024 * 1024, `peak RSS grew by ${growth} bytes`);

@@ -23,7 +23,13 @@ const CHANNELS = 3;
 const SUBSCRIBERS = 3;
 const NAMESPACES = { feed: { history: { size: 1000, ttlMs: 60_000 }, allowPublish: true } };
 
-type Message = { id?: number; result?: { offset: number }; push?: string; channel?: string; pub?: { offset: number; data: { s: string; n: number } } };
+type Message = {
+  id?: number;
+  result?: { offset: number };
+  push?: string;
+  channel?: string;
+  pub?: { offset: number; data: { s: string; n: number } };
+};
 
 /** A protocol-level peer that logs every message in arrival order (replies and pushes interleaved). */
 class LogPeer {
@@ -34,7 +40,9 @@ class LogPeer {
   }
   static async open(port: number): Promise<LogPeer> {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/connection/websocket`, 'switchboard.v1.json');
-    await new Promise((resolve, reject) => (ws.addEventListener('open', resolve), ws.addEventListener('error', reject)));
+    await new Promise(
+      (resolve, reject) => (ws.addEventListener('open', resolve), ws.addEventListener('error', reject)),
+    );
     const peer = new LogPeer(ws);
     await peer.request('connect', {});
     return peer;
@@ -82,7 +90,10 @@ class PipelinedApi {
   publish(bodies: object[]): void {
     const requests = bodies.map((b) => {
       const body = JSON.stringify(b);
-      return `POST /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: apikey ${TEST_API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      return (
+        `POST /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: apikey ${TEST_API_KEY}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+      );
     });
     this.sent += bodies.length;
     this.socket.write(requests.join(''));
@@ -95,8 +106,14 @@ class PipelinedApi {
   }
 }
 
-const burst = fc.array(fc.record({ source: fc.nat(2), channel: fc.nat(CHANNELS - 1) }), { minLength: 1, maxLength: 12 });
-const plan = fc.array(fc.record({ ops: burst, gap: fc.constantFrom('none', 'turn', '1ms') }), { minLength: 1, maxLength: 6 });
+const burst = fc.array(fc.record({ source: fc.nat(2), channel: fc.nat(CHANNELS - 1) }), {
+  minLength: 1,
+  maxLength: 12,
+});
+const plan = fc.array(fc.record({ ops: burst, gap: fc.constantFrom('none', 'turn', '1ms') }), {
+  minLength: 1,
+  maxLength: 6,
+});
 
 /**
  * Runs `runs` interleavings against the nodes: source 0 is the command client on the first node, 1 a
@@ -105,7 +122,9 @@ const plan = fc.array(fc.record({ ops: burst, gap: fc.constantFrom('none', 'turn
 async function checkInterleavings(nodes: SwitchboardServer[], runs: number, replyAfterPush: boolean): Promise<string> {
   const ports = nodes.map((n) => n.address!.port);
   const publisher = await LogPeer.open(ports[0]);
-  const subscribers = await Promise.all(Array.from({ length: SUBSCRIBERS }, (_, i) => LogPeer.open(ports[i % ports.length])));
+  const subscribers = await Promise.all(
+    Array.from({ length: SUBSCRIBERS }, (_, i) => LogPeer.open(ports[i % ports.length])),
+  );
   const apis = [await PipelinedApi.open(ports[0]), await PipelinedApi.open(ports[ports.length - 1])];
   let run = 0;
   let deliveries = 0;
@@ -114,7 +133,8 @@ async function checkInterleavings(nodes: SwitchboardServer[], runs: number, repl
       fc.asyncProperty(plan, async (bursts) => {
         const channels = Array.from({ length: CHANNELS }, (_, c) => `feed:r${run}c${c}`);
         run++;
-        for (const peer of [publisher, ...subscribers]) for (const channel of channels) await peer.request('subscribe', { channel });
+        for (const peer of [publisher, ...subscribers])
+          for (const channel of channels) await peer.request('subscribe', { channel });
         const sent = new Map<string, { s: string; n: number }[]>(channels.map((c) => [c, []]));
         const replies: { id: number; channel: string }[] = [];
         let n = 0;
@@ -123,7 +143,11 @@ async function checkInterleavings(nodes: SwitchboardServer[], runs: number, repl
           for (const { source, channel } of ops) {
             const data = { s: `src${source}`, n: n++ };
             sent.get(channels[channel])!.push(data);
-            if (source === 0) replies.push({ id: publisher.send('publish', { channel: channels[channel], data }), channel: channels[channel] });
+            if (source === 0)
+              replies.push({
+                id: publisher.send('publish', { channel: channels[channel], data }),
+                channel: channels[channel],
+              });
             else byApi[source - 1].push({ channel: channels[channel], data });
           }
           byApi.forEach((bodies, i) => bodies.length > 0 && apis[i].publish(bodies));
@@ -131,18 +155,33 @@ async function checkInterleavings(nodes: SwitchboardServer[], runs: number, repl
           else if (gap === '1ms') await sleep(1);
         }
         const total = (peer: LogPeer) => channels.reduce((sum, c) => sum + peer.publications(c).length, 0);
-        await until(() => [publisher, ...subscribers].every((p) => total(p) >= n) && apis.every((a) => a.settled()) && replies.every((r) => publisher.log.some((m) => m.id === r.id)), `${n} publications everywhere`, 10_000);
+        await until(
+          () =>
+            [publisher, ...subscribers].every((p) => total(p) >= n) &&
+            apis.every((a) => a.settled()) &&
+            replies.every((r) => publisher.log.some((m) => m.id === r.id)),
+          `${n} publications everywhere`,
+          10_000,
+        );
         await tick();
         for (const [i, peer] of [publisher, ...subscribers].entries()) {
           for (const channel of channels) {
             const pubs = peer.publications(channel);
             deliveries += pubs.length;
-            assert.deepEqual(pubs.map((p) => p.offset), pubs.map((_, k) => k + 1), `peer ${i} ${channel}: contiguous offsets from 1, none lost or repeated`);
+            assert.deepEqual(
+              pubs.map((p) => p.offset),
+              pubs.map((_, k) => k + 1),
+              `peer ${i} ${channel}: contiguous offsets from 1, none lost or repeated`,
+            );
             const expected = sent.get(channel)!;
             assert.equal(pubs.length, expected.length, `peer ${i} ${channel}: every publication`);
             for (const source of ['src0', 'src1', 'src2']) {
               const order = (list: { s: string; n: number }[]) => list.filter((d) => d.s === source).map((d) => d.n);
-              assert.deepEqual(order(pubs.map((p) => p.data)), order(expected), `peer ${i} ${channel}: ${source}'s publications in the order sent`);
+              assert.deepEqual(
+                order(pubs.map((p) => p.data)),
+                order(expected),
+                `peer ${i} ${channel}: ${source}'s publications in the order sent`,
+              );
             }
           }
         }
@@ -150,11 +189,17 @@ async function checkInterleavings(nodes: SwitchboardServer[], runs: number, repl
           for (const { id, channel } of replies) {
             const at = publisher.log.findIndex((m) => m.id === id);
             const offset = publisher.log[at].result!.offset;
-            const pushAt = publisher.log.findIndex((m) => m.push === 'publication' && m.channel === channel && m.pub!.offset === offset);
-            assert.ok(pushAt >= 0 && pushAt < at, `reply ${id} (offset ${offset} on ${channel}) came after the push it caused`);
+            const pushAt = publisher.log.findIndex(
+              (m) => m.push === 'publication' && m.channel === channel && m.pub!.offset === offset,
+            );
+            assert.ok(
+              pushAt >= 0 && pushAt < at,
+              `reply ${id} (offset ${offset} on ${channel}) came after the push it caused`,
+            );
           }
         }
-        for (const peer of [publisher, ...subscribers]) for (const channel of channels) peer.send('unsubscribe', { channel });
+        for (const peer of [publisher, ...subscribers])
+          for (const channel of channels) peer.send('unsubscribe', { channel });
       }),
       { numRuns: runs },
     );
@@ -201,13 +246,24 @@ describe('publications delivered together keep their order (fast-check)', { time
     let writes = 0;
     http.on('connection', (socket: Socket & { _writeGeneric: (...args: unknown[]) => unknown }) => {
       const write = socket._writeGeneric.bind(socket);
-      socket._writeGeneric = (...args) => (writes++, write(...args)); // each call is one write (or writev) to the kernel
+      // each call is one write (or writev) to the kernel
+      socket._writeGeneric = (...args) => (writes++, write(...args));
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
-    const reader = await NdjsonReader.open(`${base}/connection/stream`, { method: 'POST', body: JSON.stringify({ id: 1, method: 'connect', params: {} }) });
-    const { result } = await reader.until((m) => m.find((x) => x.id === 1) as { result: { session: string; node: string } } | undefined);
-    const sub = await postJson(`${base}/connection/emulation`, { node: result.node, session: result.session, seq: 1, data: { id: 2, method: 'subscribe', params: { channel: 'feed:stream' } } });
+    const reader = await NdjsonReader.open(`${base}/connection/stream`, {
+      method: 'POST',
+      body: JSON.stringify({ id: 1, method: 'connect', params: {} }),
+    });
+    const { result } = await reader.until(
+      (m) => m.find((x) => x.id === 1) as { result: { session: string; node: string } } | undefined,
+    );
+    const sub = await postJson(`${base}/connection/emulation`, {
+      node: result.node,
+      session: result.session,
+      seq: 1,
+      data: { id: 2, method: 'subscribe', params: { channel: 'feed:stream' } },
+    });
     assert.equal(sub.status, 200);
     await reader.until((m) => m.some((x) => x.id === 2));
     await sleep(50);

@@ -15,7 +15,14 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { freePorts } from '@switchboard/testing/internal';
-import { durationMs, listeningAddresses, parseDockerfile, readRepoFile, REPO, stopBoundMs } from './helpers/deploy-files.js';
+import {
+  durationMs,
+  listeningAddresses,
+  parseDockerfile,
+  readRepoFile,
+  REPO,
+  stopBoundMs,
+} from './helpers/deploy-files.js';
 
 /** Runs a command with no stdin (buildah hands its stdin to the build's RUN steps), resolving with its stdout. */
 function run(command: string, args: string[], options: { cwd?: string } = {}): Promise<{ stdout: string }> {
@@ -26,14 +33,20 @@ function run(command: string, args: string[], options: { cwd?: string } = {}): P
     child.stdout!.on('data', (d: Buffer) => (stdout += d));
     child.stderr!.on('data', (d: Buffer) => (stderr += d));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve({ stdout }) : reject(new Error(`${command} ${args.join(' ')}: exit ${code}: ${stderr.slice(-2000)}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve({ stdout })
+        : reject(new Error(`${command} ${args.join(' ')}: exit ${code}: ${stderr.slice(-2000)}`)),
+    );
   });
 }
 const TAG = `localhost/switchboard:deploy-test-${process.pid}`;
 const BASE = `localhost/switchboard-test-base:node${process.versions.node}-bookworm`;
 const image = parseDockerfile(readRepoFile('deploy/Dockerfile')).final;
 
-/** Makes the local base once: mmdebstrap (minbase + ca-certificates), then Node, npm and the host's CA bundle on top. */
+/**
+ * Makes the local base once: mmdebstrap (minbase + ca-certificates), then Node, npm and the host's CA bundle on top.
+ */
 async function ensureBase(): Promise<string> {
   if (spawnSync('buildah', ['inspect', '--type', 'image', BASE], { stdio: 'ignore' }).status === 0) return 'cached';
   const dir = mkdtempSync(join(tmpdir(), 'sb-image-base-'));
@@ -53,7 +66,8 @@ COPY node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
 COPY host-ca.crt /usr/local/share/host-ca.crt
 ENV NPM_CONFIG_CAFILE=/usr/local/share/host-ca.crt
-RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx && node -v && npm -v
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js \
+/usr/local/bin/npx && node -v && npm -v
 `,
     );
     await run('buildah', ['bud', '--isolation', 'chroot', '-t', BASE, dir]);
@@ -82,8 +96,28 @@ describe('the image built from deploy/Dockerfile', { timeout: 200_000 }, () => {
   it('builds, runs as its non-root user on 0.0.0.0, answers its HEALTHCHECK, and drains on STOPSIGNAL', async () => {
     const base = await ensureBase();
     const started = Date.now();
-    // --format docker keeps HEALTHCHECK (OCI image configs have no such field); --network host: npm ci reaches the registry.
-    await run('buildah', ['bud', '--isolation', 'chroot', '--network', 'host', '--format', 'docker', '--build-arg', `BASE=${BASE}`, '-f', 'deploy/Dockerfile', '-t', TAG, '.'], { cwd: REPO });
+    // --format docker keeps HEALTHCHECK (OCI image configs have no such field); --network host: npm ci reaches the
+    // registry.
+    await run(
+      'buildah',
+      [
+        'bud',
+        '--isolation',
+        'chroot',
+        '--network',
+        'host',
+        '--format',
+        'docker',
+        '--build-arg',
+        `BASE=${BASE}`,
+        '-f',
+        'deploy/Dockerfile',
+        '-t',
+        TAG,
+        '.',
+      ],
+      { cwd: REPO },
+    );
     const buildMs = Date.now() - started;
 
     // The image's config is the Dockerfile's final stage.
@@ -96,33 +130,69 @@ describe('the image built from deploy/Dockerfile', { timeout: 200_000 }, () => {
     assert.deepEqual(Object.keys(docker.ExposedPorts), ['8000/tcp']);
     assert.equal(docker.StopSignal, 'SIGTERM');
     assert.deepEqual(docker.Healthcheck.Test, ['CMD', ...image.healthcheck!.cmd]);
-    for (const [k, v] of Object.entries(image.env)) assert.ok(docker.Env.includes(`${k}=${v}`), `${k}=${v} in the image`);
+    for (const [k, v] of Object.entries(image.env))
+      assert.ok(docker.Env.includes(`${k}=${v}`), `${k}=${v} in the image`);
     const size = (await run('buildah', ['images', '--format', '{{.Size}}', TAG])).stdout.trim();
     const baseSize = (await run('buildah', ['images', '--format', '{{.Size}}', BASE])).stdout.trim();
 
     // podman run is what a user would do; this sandbox refuses it.
     const podman = spawnSync('podman', ['run', '--rm', TAG, 'serve', '--help'], { encoding: 'utf8', timeout: 60_000 });
     const podmanRan = podman.status === 0;
-    if (!podmanRan) assert.match(podman.stderr, /crun: setrlimit `RLIMIT_NOFILE`: Operation not permitted/, `the documented refusal, not another: ${podman.stderr}`);
+    if (!podmanRan)
+      assert.match(
+        podman.stderr,
+        /crun: setrlimit `RLIMIT_NOFILE`: Operation not permitted/,
+        `the documented refusal, not another: ${podman.stderr}`,
+      );
 
     // The container's process under buildah run (USER, WORKDIR and ENV from the image), on a free port.
     const [port] = await freePorts(1);
     const container = (await run('buildah', ['from', TAG])).stdout.trim();
     containers.push(container);
     await run('buildah', ['config', '--env', `SWITCHBOARD_PORT=${port}`, container]);
-    const inContainer = (argv: string[]) => ['run', '--isolation', 'chroot', '--network', 'host', container, '--', ...argv];
-    const whoami = (await run('buildah', inContainer(['sh', '-c', 'id -u; pwd; ls node_modules/.bin | grep -c . ; test -d node_modules/typescript && echo dev-deps || echo no-dev-deps']))).stdout.trim().split('\n');
+    const inContainer = (argv: string[]) => [
+      'run',
+      '--isolation',
+      'chroot',
+      '--network',
+      'host',
+      container,
+      '--',
+      ...argv,
+    ];
+    const whoami = (
+      await run(
+        'buildah',
+        inContainer([
+          'sh',
+          '-c',
+          'id -u; pwd; ls node_modules/.bin | grep -c . ; test -d node_modules/typescript && echo dev-deps || ' +
+            'echo no-dev-deps',
+        ]),
+      )
+    ).stdout
+      .trim()
+      .split('\n');
     assert.equal(whoami[0], '10001');
     assert.equal(whoami[1], '/app');
     assert.equal(whoami[3], 'no-dev-deps', 'only production dependencies');
-    const healthcheck = () => spawnSync('buildah', inContainer(image.healthcheck!.cmd), { timeout: durationMs(image.healthcheck!.options.timeout) + 5000 }).status;
+    const healthcheck = () =>
+      spawnSync('buildah', inContainer(image.healthcheck!.cmd), {
+        timeout: durationMs(image.healthcheck!.options.timeout) + 5000,
+      }).status;
 
-    const server = spawn('buildah', inContainer([...image.entrypoint, ...image.cmd]), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn('buildah', inContainer([...image.entrypoint, ...image.cmd]), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(server);
     let log = '';
     server.stdout!.on('data', (d: Buffer) => (log += d));
     server.stderr!.on('data', (d: Buffer) => (log += d));
-    for (const t = Date.now(); (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status !== 200; await sleep(100)) {
+    for (
+      const t = Date.now();
+      (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status !== 200;
+      await sleep(100)
+    ) {
       assert.ok(Date.now() - t < 20_000 && server.exitCode === null, `the server in the image did not start: ${log}`);
     }
     assert.deepEqual(listeningAddresses(port), ['0.0.0.0']);
@@ -141,7 +211,8 @@ describe('the image built from deploy/Dockerfile', { timeout: 200_000 }, () => {
         return { closed: new Promise<number>((resolve) => ws.on('close', (code) => resolve(code))) };
       }),
     );
-    // The runtime sends STOPSIGNAL to the container's PID 1; `buildah run` does not forward signals, so the test sends it.
+    // The runtime sends STOPSIGNAL to the container's PID 1; `buildah run` does not forward signals, so the test sends
+    // it.
     const stopAt = Date.now();
     process.kill(pid, image.stopSignal as NodeJS.Signals);
     const [code] = (await once(server, 'exit')) as [number];
@@ -151,8 +222,10 @@ describe('the image built from deploy/Dockerfile', { timeout: 200_000 }, () => {
     assert.deepEqual(new Set(await Promise.all(sockets.map((s) => s.closed))), new Set([1012]));
     assert.notEqual(healthcheck(), 0, 'HEALTHCHECK fails once stopped');
     console.log(
-      `# image: base ${base}, built in ${buildMs} ms, ${size} (base ${baseSize}); podman run: ${podmanRan ? 'ran' : podman.stderr.split('\n').find((l) => l.startsWith('Error:'))}; ` +
-        `buildah run: uid 10001 on 0.0.0.0:${port}, HEALTHCHECK 0, SIGTERM → ${sockets.length} × 1012, exit 0 in ${stopMs} ms`,
+      `# image: base ${base}, built in ${buildMs} ms, ${size} (base ${baseSize}); ` +
+        `podman run: ${podmanRan ? 'ran' : podman.stderr.split('\n').find((l) => l.startsWith('Error:'))}; ` +
+        `buildah run: uid 10001 on 0.0.0.0:${port}, HEALTHCHECK 0, SIGTERM → ${sockets.length} × 1012, ` +
+        `exit 0 in ${stopMs} ms`,
     );
   });
 

@@ -9,9 +9,17 @@ const run = promisify(execFile);
 const FIXTURE = fileURLToPath(new URL('./fixtures/embedded-unreachable-engine.ts', import.meta.url));
 
 describe('embedding', () => {
-  it('attach() with an unreachable engine: start() rejects for the application, the process keeps running, one log line', async () => {
-    const { stdout, stderr } = await run(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', FIXTURE], { timeout: 20_000 });
-    assert.deepEqual(stdout.trim().split('\n'), ['start failed: EngineUnavailableError', 'alive']);
-    assert.doesNotMatch(stderr, /Unhandled|unhandled/);
-  });
+  it(
+    'attach() with an unreachable engine: start() rejects for the application, the process keeps running, ' +
+      'one log line',
+    async () => {
+      const { stdout, stderr } = await run(
+        process.execPath,
+        ['--conditions=@switchboard/source', '--import', 'tsx', FIXTURE],
+        { timeout: 20_000 },
+      );
+      assert.deepEqual(stdout.trim().split('\n'), ['start failed: EngineUnavailableError', 'alive']);
+      assert.doesNotMatch(stderr, /Unhandled|unhandled/);
+    },
+  );
 });

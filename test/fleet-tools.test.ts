@@ -295,10 +295,9 @@ describe('switchboard bench against the default serve (the demo: the chat namesp
     assert.equal(r.code, 1);
     assert.ok(Date.now() - started < 10_000, 'stops before its 10 s of publishing');
     assert.equal(r.stdout, '');
-    assert.match(
-      r.stderr,
-      /^switchboard: every connection failed to ws:\/\/127\.0\.0\.1:1\/connection\/websocket: connect ECONNREFUSED [^\n]*\n$/,
-    );
+    const refused = 'every connection failed to ws://127.0.0.1:1/connection/websocket: connect ECONNREFUSED';
+    assert.ok(r.stderr.startsWith(`switchboard: ${refused} `) && r.stderr.endsWith('\n'), r.stderr);
+    assert.equal(r.stderr.split('\n').length, 2, 'one line');
     assert.doesNotMatch(r.stderr, /NaN/);
   });
 
@@ -306,10 +305,9 @@ describe('switchboard bench against the default serve (the demo: the chat namesp
     const r = await bench(['--url', url, '--prefix', 'bench:', '-n', '100', '-d', '10']);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
-    assert.match(
-      r.stderr,
-      /^switchboard: every subscribe failed with 102 unknown namespace[^\n]* \(is --prefix bench: a namespace of the server\? the default serve has chat:\)\n$/,
-    );
+    const hint = ' (is --prefix bench: a namespace of the server? the default serve has chat:)\n';
+    assert.ok(r.stderr.startsWith('switchboard: every subscribe failed with 102 unknown namespace'), r.stderr);
+    assert.ok(r.stderr.endsWith(hint) && r.stderr.split('\n').length === 2, r.stderr);
   });
 });
 

@@ -51,7 +51,10 @@ describe('health and readiness', () => {
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const coldBase = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
     try {
-      assert.deepEqual(await get(`${coldBase}/health/ready`), { status: 503, body: { status: 'starting', node: cold.nodeId } });
+      assert.deepEqual(await get(`${coldBase}/health/ready`), {
+        status: 503,
+        body: { status: 'starting', node: cold.nodeId },
+      });
       assert.equal((await get(`${coldBase}/health/live`)).status, 200);
       release();
       await cold.start();
@@ -61,38 +64,52 @@ describe('health and readiness', () => {
     }
   });
 
-  it('ready is 503 "engine-unavailable" while Redis is frozen or dead, and 200 again when it is back; live stays 200', async () => {
-    redis = await startRedis();
-    const server = createServer({ engine: redisEngine({ urls: [redis.url], commandTimeoutMs: 500 }), readinessTimeoutMs: 300 });
-    servers.push(server);
-    const { port } = await server.listen(0);
-    const base = `http://127.0.0.1:${port}`;
-    const seen: string[] = [];
-    const ready = async () => {
-      const r = await get(`${base}/health/ready`);
-      seen.push(`${r.status} ${r.body.status}`);
-      return r;
-    };
-    assert.equal((await ready()).status, 200);
-    redis.freeze();
-    const frozenAt = performance.now();
-    const frozen = await ready();
-    const ms = Math.round(performance.now() - frozenAt);
-    assert.deepEqual([frozen.status, frozen.body.status], [503, 'engine-unavailable']);
-    assert.ok(ms < 1000, `answered in ${ms} ms`);
-    assert.equal((await get(`${base}/health`)).status, 503, '/health is the alias of ready');
-    assert.equal((await get(`${base}/health/live`)).status, 200);
-    redis.thaw();
-    for (let i = 0; (await ready()).status !== 200; i++) if (i > 100) assert.fail('ready did not come back after thaw');
-    await redis.kill();
-    assert.deepEqual([(await ready()).status, (await get(`${base}/health`)).body.status], [503, 'engine-unavailable']);
-    await redis.restart();
-    for (let i = 0; (await ready()).status !== 200; i++) {
-      if (i > 100) assert.fail('ready did not come back after restart');
-      await sleep(50);
-    }
-    console.log(`# readiness during a Redis outage: ${seen.filter((s, i) => s !== seen[i - 1]).join(' → ')} (frozen: answered in ${ms} ms)`);
-  });
+  it(
+    'ready is 503 "engine-unavailable" while Redis is frozen or dead, ' +
+      'and 200 again when it is back; live stays 200',
+    async () => {
+      redis = await startRedis();
+      const server = createServer({
+        engine: redisEngine({ urls: [redis.url], commandTimeoutMs: 500 }),
+        readinessTimeoutMs: 300,
+      });
+      servers.push(server);
+      const { port } = await server.listen(0);
+      const base = `http://127.0.0.1:${port}`;
+      const seen: string[] = [];
+      const ready = async () => {
+        const r = await get(`${base}/health/ready`);
+        seen.push(`${r.status} ${r.body.status}`);
+        return r;
+      };
+      assert.equal((await ready()).status, 200);
+      redis.freeze();
+      const frozenAt = performance.now();
+      const frozen = await ready();
+      const ms = Math.round(performance.now() - frozenAt);
+      assert.deepEqual([frozen.status, frozen.body.status], [503, 'engine-unavailable']);
+      assert.ok(ms < 1000, `answered in ${ms} ms`);
+      assert.equal((await get(`${base}/health`)).status, 503, '/health is the alias of ready');
+      assert.equal((await get(`${base}/health/live`)).status, 200);
+      redis.thaw();
+      for (let i = 0; (await ready()).status !== 200; i++)
+        if (i > 100) assert.fail('ready did not come back after thaw');
+      await redis.kill();
+      assert.deepEqual(
+        [(await ready()).status, (await get(`${base}/health`)).body.status],
+        [503, 'engine-unavailable'],
+      );
+      await redis.restart();
+      for (let i = 0; (await ready()).status !== 200; i++) {
+        if (i > 100) assert.fail('ready did not come back after restart');
+        await sleep(50);
+      }
+      console.log(
+        `# readiness during a Redis outage: ${seen.filter((s, i) => s !== seen[i - 1]).join(' → ')} (frozen: ` +
+          `answered in ${ms} ms)`,
+      );
+    },
+  );
 
   it('/metrics: open by default; behind the API key or a bearer token when protectMetrics says so', async () => {
     const open = createServer({});
@@ -102,28 +119,50 @@ describe('health and readiness', () => {
     const [a, b, c] = await Promise.all([open.listen(0), byKey.listen(0), byToken.listen(0)]);
     assert.equal((await get(`http://127.0.0.1:${a.port}/metrics`)).status, 200);
     assert.equal((await get(`http://127.0.0.1:${b.port}/metrics`)).status, 401);
-    assert.equal((await get(`http://127.0.0.1:${b.port}/metrics`, { authorization: 'apikey wrong-wrong-wrong-wrong' })).status, 401);
+    assert.equal(
+      (await get(`http://127.0.0.1:${b.port}/metrics`, { authorization: 'apikey wrong-wrong-wrong-wrong' })).status,
+      401,
+    );
     assert.equal((await get(`http://127.0.0.1:${b.port}/metrics`, { authorization: `apikey ${KEY}` })).status, 200);
     assert.equal((await get(`http://127.0.0.1:${c.port}/metrics`, { authorization: `apikey ${KEY}` })).status, 401);
-    assert.equal((await get(`http://127.0.0.1:${c.port}/metrics`, { authorization: 'Bearer metrics-token-0123456789' })).status, 200);
+    assert.equal(
+      (await get(`http://127.0.0.1:${c.port}/metrics`, { authorization: 'Bearer metrics-token-0123456789' })).status,
+      200,
+    );
     assert.throws(() => createServer({ protectMetrics: 'apiKey' }), /protectMetrics 'apiKey' needs apiKey/);
     assert.throws(() => createServer({ protectMetrics: { token: 'short' } }), /protectMetrics must be/);
   });
 
-  it('SIGTERM on serve: ready goes 503 "draining" at once, the connections close in staggered batches, then the process exits 0', { timeout: 30_000 }, async () => {
+  it('SIGTERM on serve: ready goes 503 "draining" at once, the connections close in staggered batches, ' +
+    'then the process exits 0', {
+    timeout: 30_000,
+  }, async () => {
     const config = join(tmpdir(), `sb-health-${process.pid}.json`);
-    writeFileSync(config, JSON.stringify({ allowAnonymous: true, namespaces: {}, drainBatchSize: 2, drainIntervalMs: 400, drainReconnectWindowMs: 1000 }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        allowAnonymous: true,
+        namespaces: {},
+        drainBatchSize: 2,
+        drainIntervalMs: 400,
+        drainReconnectWindowMs: 1000,
+      }),
+    );
     const { child, base } = await startServe(['--port', '0', '--config', config]);
     try {
       const ws = base.replace('http', 'ws') + '/connection/websocket';
-      const clients = await Promise.all(Array.from({ length: 6 }, async () => {
-        const c = await TestClient.open(ws);
-        await c.connect({});
-        return c;
-      }));
+      const clients = await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const c = await TestClient.open(ws);
+          await c.connect({});
+          return c;
+        }),
+      );
       assert.equal((await get(`${base}/health/ready`)).status, 200);
       const t0 = performance.now();
-      const closedAt = clients.map((c) => c.closed.then((close) => ({ ...close, ms: Math.round(performance.now() - t0) })));
+      const closedAt = clients.map((c) =>
+        c.closed.then((close) => ({ ...close, ms: Math.round(performance.now() - t0) })),
+      );
       child.kill('SIGTERM');
       const exited = once(child, 'exit');
       let draining: { status: number; body: any } | undefined;

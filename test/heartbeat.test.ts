@@ -54,8 +54,16 @@ describe('heartbeats', () => {
     await until(() => leaves.length === 1, 'its leave');
     const stats = (await server.api('presence_stats', { channel: 'room:1' })).body;
     const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
-    t.diagnostic(`SIGSTOP → dropped after ${detectedMs} ms (interval ${INTERVAL_MS} + timeout ${TIMEOUT_MS}); close ${closes[0].code} "${closes[0].reason}"; presence now ${stats.clients}`);
-    t.diagnostic(metrics.split('\n').filter((l) => /^switchboard_(heartbeat_timeouts_total|disconnects_total)/.test(l)).join('; '));
+    t.diagnostic(
+      `SIGSTOP → dropped after ${detectedMs} ms (interval ${INTERVAL_MS} + timeout ${TIMEOUT_MS}); ` +
+        `close ${closes[0].code} "${closes[0].reason}"; presence now ${stats.clients}`,
+    );
+    t.diagnostic(
+      metrics
+        .split('\n')
+        .filter((l) => /^switchboard_(heartbeat_timeouts_total|disconnects_total)/.test(l))
+        .join('; '),
+    );
     // Silence starts at most one interval before a ping; the check runs the timeout after it (+ scheduling slack).
     assert.ok(detectedMs <= INTERVAL_MS + TIMEOUT_MS + 400, `detected in ${detectedMs} ms`);
     assert.equal(closes[0].code, 1006);
@@ -72,10 +80,22 @@ describe('heartbeats', () => {
 
   it('the SDK finds a frozen server within its ping interval + pingGraceMs and reconnects', async (t) => {
     const config = join(tmpdir(), `sb-heartbeat-${process.pid}.json`);
-    writeFileSync(config, JSON.stringify({ allowAnonymous: true, pingIntervalMs: INTERVAL_MS, pongTimeoutMs: TIMEOUT_MS, namespaces: { room: {} } }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        allowAnonymous: true,
+        pingIntervalMs: INTERVAL_MS,
+        pongTimeoutMs: TIMEOUT_MS,
+        namespaces: { room: {} },
+      }),
+    );
     const { child, base } = await startServe(['--port', '0', '--config', config]);
     children.push(child);
-    const client = new Client(`${base.replace('http', 'ws')}/connection/websocket`, { WebSocket, pingGraceMs: 400, backoff: { baseMs: 50, capMs: 200 } });
+    const client = new Client(`${base.replace('http', 'ws')}/connection/websocket`, {
+      WebSocket,
+      pingGraceMs: 400,
+      backoff: { baseMs: 50, capMs: 200 },
+    });
     const events: Extract<ClientEvent, { type: 'disconnected' }>[] = [];
     client.on('disconnected', (e) => events.push(e));
     client.connect();
@@ -89,7 +109,10 @@ describe('heartbeats', () => {
     await until(() => events.length > 0, 'the SDK gave up on the frozen server', 4 * INTERVAL_MS);
     const detectedMs = Math.round(performance.now() - frozenAt);
     const lost = events[0];
-    t.diagnostic(`server SIGSTOP → SDK closed after ${detectedMs} ms with ${lost.code} "${lost.reason}" (ping ${INTERVAL_MS} + grace 400)`);
+    t.diagnostic(
+      `server SIGSTOP → SDK closed after ${detectedMs} ms with ${lost.code} "${lost.reason}" (ping ${INTERVAL_MS} ` +
+        `+ grace 400)`,
+    );
     assert.equal(lost.code, 3012);
     assert.ok(lost.willReconnect);
     assert.ok(detectedMs <= INTERVAL_MS + 400 + 400, `detected in ${detectedMs} ms`);

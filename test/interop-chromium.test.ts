@@ -14,7 +14,9 @@ const TEXT = 'héllo ✓ 🚀';
 const MiB = 1024 * 1024;
 /** The same formula runs in the page, so each side builds the 1 MiB payload independently. */
 const bigByte = (i: number) => (i * 31 + 7) & 0xff;
-const BIG_SHA256 = createHash('sha256').update(Uint8Array.from({ length: MiB }, (_, i) => bigByte(i))).digest('hex');
+const BIG_SHA256 = createHash('sha256')
+  .update(Uint8Array.from({ length: MiB }, (_, i) => bigByte(i)))
+  .digest('hex');
 
 // Browser code lives in the served page as plain JS: functions passed to page.evaluate
 // are compiled by tsx, whose helpers (e.g. __name) do not exist in the page.
@@ -51,7 +53,8 @@ window.interop = {
     const got = await nextMessage(ws);
     ws.close();
     await closed(ws);
-    return { type: Object.prototype.toString.call(got), length: got.byteLength, sha256: hex(await crypto.subtle.digest('SHA-256', got)) };
+    return { type: Object.prototype.toString.call(got), length: got.byteLength, sha256: hex(await \
+crypto.subtle.digest('SHA-256', got)) };
   },
   async protocol(url, offered) {
     const ws = await open(url, offered);
@@ -133,22 +136,25 @@ describe('Chromium WebSocket ⇄ our server', () => {
   let standaloneUrl: string;
 
   // No skip path: a missing or broken Chromium must fail the suite.
-  before(async () => {
-    http = createServer((req, res) => {
-      if (req.url !== '/') return res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
-    });
-    attached.wss.attach(http);
-    http.listen(0, '127.0.0.1');
-    await once(http, 'listening');
-    const { port } = http.address() as AddressInfo;
-    wsUrl = `ws://127.0.0.1:${port}`;
-    standaloneUrl = `ws://127.0.0.1:${(await standalone.wss.listen(0)).port}`;
+  before(
+    async () => {
+      http = createServer((req, res) => {
+        if (req.url !== '/') return res.writeHead(404).end();
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
+      });
+      attached.wss.attach(http);
+      http.listen(0, '127.0.0.1');
+      await once(http, 'listening');
+      const { port } = http.address() as AddressInfo;
+      wsUrl = `ws://127.0.0.1:${port}`;
+      standaloneUrl = `ws://127.0.0.1:${(await standalone.wss.listen(0)).port}`;
 
-    browser = await launchChromium({ timeout: 30000 });
-    page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/`, { timeout: 10000 });
-  }, { timeout: 60000 });
+      browser = await launchChromium({ timeout: 30000 });
+      page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`, { timeout: 10000 });
+    },
+    { timeout: 60000 },
+  );
 
   after(async () => {
     await browser?.close();
@@ -162,24 +168,33 @@ describe('Chromium WebSocket ⇄ our server', () => {
   const inPage = <T>(what: string, run: () => Promise<T>) => withTimeout(run(), 15000, what);
 
   it('echoes non-ASCII text', { timeout: 20000 }, async () => {
-    const got = await inPage('text echo', () => page.evaluate(([url, text]) => (window as any).interop.echo(url, text), [`${wsUrl}/text`, TEXT]));
+    const got = await inPage('text echo', () =>
+      page.evaluate(([url, text]) => (window as any).interop.echo(url, text), [`${wsUrl}/text`, TEXT]),
+    );
     assert.deepEqual(got, { type: 'string', value: TEXT });
   });
 
   it('echoes binary as an ArrayBuffer with the same bytes', { timeout: 20000 }, async () => {
     const bytes = [0, 1, 2, 127, 128, 254, 255];
-    const got = await inPage('binary echo', () => page.evaluate(([url, data]) => (window as any).interop.echo(url, data), [`${wsUrl}/binary`, bytes] as const));
+    const got = await inPage('binary echo', () =>
+      page.evaluate(([url, data]) => (window as any).interop.echo(url, data), [`${wsUrl}/binary`, bytes] as const),
+    );
     assert.deepEqual(got, { type: '[object ArrayBuffer]', bytes });
   });
 
   it('echoes a 1 MiB binary message intact', { timeout: 20000 }, async () => {
-    const got = await inPage('1 MiB echo', () => page.evaluate(([url, size]) => (window as any).interop.echoBig(url, size), [`${wsUrl}/big`, MiB] as const));
+    const got = await inPage('1 MiB echo', () =>
+      page.evaluate(([url, size]) => (window as any).interop.echoBig(url, size), [`${wsUrl}/big`, MiB] as const),
+    );
     assert.deepEqual(got, { type: '[object ArrayBuffer]', length: MiB, sha256: BIG_SHA256 });
   });
 
   it('negotiates the subprotocol the server supports', { timeout: 20000 }, async () => {
     const got = await inPage('subprotocol', () =>
-      page.evaluate(([url, offered]) => (window as any).interop.protocol(url, offered), [`${wsUrl}/protocol`, ['chat.v2', 'chat.v1']] as const),
+      page.evaluate(([url, offered]) => (window as any).interop.protocol(url, offered), [
+        `${wsUrl}/protocol`,
+        ['chat.v2', 'chat.v1'],
+      ] as const),
     );
     assert.equal(got, 'chat.v1');
   });
@@ -187,26 +202,41 @@ describe('Chromium WebSocket ⇄ our server', () => {
   it('a close started by the browser (4001, bye) reaches our server', { timeout: 20000 }, async () => {
     const serverSaw = once(attached.closes, '/client-close');
     const got = await inPage('client close', () =>
-      page.evaluate(([url, code, reason]) => (window as any).interop.clientClose(url, code, reason), [`${wsUrl}/client-close`, 4001, 'bye'] as const),
+      page.evaluate(([url, code, reason]) => (window as any).interop.clientClose(url, code, reason), [
+        `${wsUrl}/client-close`,
+        4001,
+        'bye',
+      ] as const),
     );
     // §5.5.1: our server echoes the code; the browser's handshake completed.
     assert.equal(got.code, 4001);
     assert.equal(got.wasClean, true);
-    assert.deepEqual((await withTimeout(serverSaw, 5000, 'server close event'))[0], { code: 4001, reason: 'bye', wasClean: true });
+    assert.deepEqual((await withTimeout(serverSaw, 5000, 'server close event'))[0], {
+      code: 4001,
+      reason: 'bye',
+      wasClean: true,
+    });
   });
 
   it('a close started by our server (4002, srv) reaches the browser cleanly', { timeout: 20000 }, async () => {
     const serverSaw = once(attached.closes, '/server-close');
-    const got = await inPage('server close', () => page.evaluate((url) => (window as any).interop.serverClose(url), `${wsUrl}/server-close`));
+    const got = await inPage('server close', () =>
+      page.evaluate((url) => (window as any).interop.serverClose(url), `${wsUrl}/server-close`),
+    );
     assert.deepEqual(got, { opened: true, code: 4002, reason: 'srv', wasClean: true });
     assert.equal((await withTimeout(serverSaw, 5000, 'server close event'))[0].wasClean, true);
   });
 
   it('a standalone listen() port: text echo and subprotocol', { timeout: 20000 }, async () => {
-    const text = await inPage('standalone echo', () => page.evaluate(([url, t]) => (window as any).interop.echo(url, t), [`${standaloneUrl}/text`, TEXT]));
+    const text = await inPage('standalone echo', () =>
+      page.evaluate(([url, t]) => (window as any).interop.echo(url, t), [`${standaloneUrl}/text`, TEXT]),
+    );
     assert.deepEqual(text, { type: 'string', value: TEXT });
     const protocol = await inPage('standalone subprotocol', () =>
-      page.evaluate(([url, offered]) => (window as any).interop.protocol(url, offered), [`${standaloneUrl}/protocol`, ['chat.v2', 'chat.v1']] as const),
+      page.evaluate(([url, offered]) => (window as any).interop.protocol(url, offered), [
+        `${standaloneUrl}/protocol`,
+        ['chat.v2', 'chat.v1'],
+      ] as const),
     );
     assert.equal(protocol, 'chat.v1');
   });
@@ -220,12 +250,20 @@ describe('Chromium WebSocket ⇄ our server', () => {
   });
 
   /** Runs the page's deflate() against a fresh counting echo server; checks the echoes on both ends. */
-  async function deflateExchange(options: ConstructorParameters<typeof WebSocketServer>[0], big: string, messages: string[]) {
+  async function deflateExchange(
+    options: ConstructorParameters<typeof WebSocketServer>[0],
+    big: string,
+    messages: string[],
+  ) {
     const server = await countingEchoServer(options!);
     deflateServers.push(server);
     const connection = server.nextConnection();
     const got = await inPage('deflate exchange', () =>
-      page.evaluate(([url, b, m]) => (window as any).interop.deflate(url, b, m), [`ws://127.0.0.1:${server.port}/deflate`, big, messages] as const),
+      page.evaluate(([url, b, m]) => (window as any).interop.deflate(url, b, m), [
+        `ws://127.0.0.1:${server.port}/deflate`,
+        big,
+        messages,
+      ] as const),
     );
     const record = await withTimeout(connection, 1000, 'server connection');
     const closed = await withTimeout(record.closed, 5000, 'server close event');
@@ -240,7 +278,8 @@ describe('Chromium WebSocket ⇄ our server', () => {
     const m = record.messages;
     assert.equal(m.length, 1 + messages.length);
     assert.ok(!m[0].isBinary && m[0].data.toString() === big, 'the big string as the server received it');
-    for (let i = 0; i < messages.length; i++) assert.equal(m[1 + i].data.toString(), messages[i], `message ${i} as the server received it`);
+    for (let i = 0; i < messages.length; i++)
+      assert.equal(m[1 + i].data.toString(), messages[i], `message ${i} as the server received it`);
     // Chromium's ws.extensions is the header our server sent.
     assert.ok(got.extensions.includes('permessage-deflate'), `page saw ${JSON.stringify(got.extensions)}`);
     assert.equal(got.extensions, record.ws.extensions);
@@ -255,7 +294,10 @@ describe('Chromium WebSocket ⇄ our server', () => {
     };
   }
 
-  it('perMessageDeflate: true: negotiated in the page, a 200 KB JSON string and 100 messages echoed in order, compressed both ways', { timeout: 30000 }, async (t) => {
+  it('perMessageDeflate: true: negotiated in the page, a 200 KB JSON string and 100 messages echoed in order, ' +
+    'compressed both ways', {
+    timeout: 30000,
+  }, async (t) => {
     const big = jsonDocument(1280);
     // Above our server's 1 KiB threshold, so both directions compress them.
     const messages = Array.from({ length: 100 }, (_, i) => quote(i, 150));
@@ -263,8 +305,13 @@ describe('Chromium WebSocket ⇄ our server', () => {
     assert.ok(messages.every((m) => Buffer.byteLength(m) > 1024));
 
     const wire = await deflateExchange({ perMessageDeflate: true }, big, messages);
-    t.diagnostic(`${wire.extensions}; wire bytes ${JSON.stringify(wire)} for ${Buffer.byteLength(big)} + ${utf8Bytes(messages)}`);
-    assert.ok(/server_no_context_takeover/.test(wire.extensions) && /client_no_context_takeover/.test(wire.extensions), wire.extensions);
+    t.diagnostic(
+      `${wire.extensions}; wire bytes ${JSON.stringify(wire)} for ${Buffer.byteLength(big)} + ${utf8Bytes(messages)}`,
+    );
+    assert.ok(
+      /server_no_context_takeover/.test(wire.extensions) && /client_no_context_takeover/.test(wire.extensions),
+      wire.extensions,
+    );
     assert.ok(wire.bigIn < Buffer.byteLength(big) / 10, `200 KB browser→server: ${wire.bigIn} bytes`);
     assert.ok(wire.bigOut < Buffer.byteLength(big) / 10, `200 KB server→browser: ${wire.bigOut} bytes`);
     // No context takeover: each message is compressed on its own, so the gain is modest.
@@ -275,8 +322,14 @@ describe('Chromium WebSocket ⇄ our server', () => {
   it('context takeover both ways, threshold 0: 500 messages echoed in order', { timeout: 30000 }, async (t) => {
     const big = jsonDocument(64);
     const messages = Array.from({ length: 500 }, (_, i) => quote(i, 20));
-    const wire = await deflateExchange({ perMessageDeflate: { threshold: 0, serverNoContextTakeover: false, clientNoContextTakeover: false } }, big, messages);
-    t.diagnostic(`${wire.extensions}; wire bytes ${JSON.stringify(wire)} for ${Buffer.byteLength(big)} + ${utf8Bytes(messages)}`);
+    const wire = await deflateExchange(
+      { perMessageDeflate: { threshold: 0, serverNoContextTakeover: false, clientNoContextTakeover: false } },
+      big,
+      messages,
+    );
+    t.diagnostic(
+      `${wire.extensions}; wire bytes ${JSON.stringify(wire)} for ${Buffer.byteLength(big)} + ${utf8Bytes(messages)}`,
+    );
     assert.ok(!wire.extensions.includes('no_context_takeover'), wire.extensions);
     // Compressed one by one these ~240-byte messages would cost about three quarters of
     // their size; with the window carried across messages each costs a few bytes.

@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer, type CloseEvent, type WebSocketOptions } from '@switchboard/websocket';
 import { connect as netConnect, type Socket } from 'node:net';
-import { NOTE, countingEchoServer, jsonDocument, quote, utf8Bytes, type CountingEchoServer, type RecordedConnection } from './helpers/wire.js';
+import {
+  NOTE,
+  countingEchoServer,
+  jsonDocument,
+  quote,
+  utf8Bytes,
+  type CountingEchoServer,
+  type RecordedConnection,
+} from './helpers/wire.js';
 
 // The pyenv python3 on PATH lacks the package; Debian's interpreter has it.
 const PYTHON = '/usr/bin/python3';
@@ -28,7 +36,8 @@ function python(script: string, args: string[] = []): ChildProcess {
 }
 
 function killAll(): void {
-  for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+  for (const child of children)
+    if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
 }
 
 /** Collects a child's whole output; rejects on a non-zero exit so Python's traceback shows in the failure. */
@@ -105,7 +114,11 @@ describe('our server ⇄ python-websockets client', () => {
 
   it('echoes text, binary and 1 MiB, answers a ping, and sees both close codes', { timeout: 20000 }, async () => {
     const spec = { text: TEXT, binary_hex: BINARY.toString('hex'), big_size: BIG.length };
-    const stdout = await withTimeout(run(python('echo_client.py', [`ws://127.0.0.1:${port}/`, JSON.stringify(spec)])), 18000, 'python client');
+    const stdout = await withTimeout(
+      run(python('echo_client.py', [`ws://127.0.0.1:${port}/`, JSON.stringify(spec)])),
+      18000,
+      'python client',
+    );
     const out = JSON.parse(stdout);
 
     assert.deepEqual(out.extensions, [], 'no extension configured, so the offered permessage-deflate is declined');
@@ -146,7 +159,8 @@ describe('our client ⇄ python-websockets echo server', () => {
     assert.equal((event as Event).type, 'open', `could not connect to ${path}`);
     return ws;
   }
-  const next = (ws: WebSocket) => withTimeout(once(ws, 'message'), 10000, 'echo').then(([e]) => (e as MessageEvent).data);
+  const next = (ws: WebSocket) =>
+    withTimeout(once(ws, 'message'), 10000, 'echo').then(([e]) => (e as MessageEvent).data);
   const closeEvent = (ws: WebSocket) => withTimeout(once(ws, 'close'), 10000, 'close').then(([e]) => e as CloseEvent);
   /** The JSON line Python prints when a connection ends: what close frame reached it. */
   const pythonSaw = async () => JSON.parse(await withTimeout(out.next(), 5000, 'python close report'));
@@ -205,10 +219,12 @@ interface PythonDeflate {
 function deflateParams(header: string): Map<string, string | true> {
   const [name, ...params] = header.split(';').map((s) => s.trim());
   assert.equal(name, 'permessage-deflate', `negotiated ${JSON.stringify(header)}`);
-  return new Map(params.map((p) => {
-    const [k, v] = p.split('=');
-    return [k, v === undefined ? true : v] as const;
-  }));
+  return new Map(
+    params.map((p) => {
+      const [k, v] = p.split('=');
+      return [k, v === undefined ? true : v] as const;
+    }),
+  );
 }
 
 /** What the python side must have agreed, given the header our side sent or received. Python is `role`. */
@@ -238,7 +254,9 @@ describe('permessage-deflate: our server ⇄ python-websockets client', () => {
     servers.push(server);
     const connection = server.nextConnection();
     const stdout = await withTimeout(
-      run(python('deflate_client.py', [`ws://127.0.0.1:${server.port}/deflate`, JSON.stringify({ note: NOTE, ...spec })])),
+      run(
+        python('deflate_client.py', [`ws://127.0.0.1:${server.port}/deflate`, JSON.stringify({ note: NOTE, ...spec })]),
+      ),
       28000,
       'python deflate client',
     );
@@ -248,16 +266,28 @@ describe('permessage-deflate: our server ⇄ python-websockets client', () => {
     return { out: JSON.parse(stdout), record, closed };
   }
 
-  it('perMessageDeflate: true (no context takeover, threshold 1 KiB): extension agreed on both sides, ~100 KB JSON, 1 MiB binary, 200 pipelined 1.4 KB messages', { timeout: 35000 }, async (t) => {
+  it('perMessageDeflate: true (no context takeover, threshold 1 KiB): extension agreed on both sides, ~100 KB JSON, ' +
+    '1 MiB binary, 200 pipelined 1.4 KB messages', {
+    timeout: 35000,
+  }, async (t) => {
     const ROWS = 640;
     const COUNT = 200;
     const BOOK = 150;
     const doc = jsonDocument(ROWS);
     const small = Array.from({ length: COUNT }, (_, i) => quote(i, BOOK));
-    assert.ok(Buffer.byteLength(doc) >= 100_000 && Buffer.byteLength(doc) < 120_000, `document is ${Buffer.byteLength(doc)} bytes`);
-    assert.ok(small.every((m) => Buffer.byteLength(m) > 1024 && Buffer.byteLength(m) < 2048), 'every small message is above the 1 KiB threshold');
+    assert.ok(
+      Buffer.byteLength(doc) >= 100_000 && Buffer.byteLength(doc) < 120_000,
+      `document is ${Buffer.byteLength(doc)} bytes`,
+    );
+    assert.ok(
+      small.every((m) => Buffer.byteLength(m) > 1024 && Buffer.byteLength(m) < 2048),
+      'every small message is above the 1 KiB threshold',
+    );
 
-    const { out, record, closed } = await exchange({ perMessageDeflate: true }, { text: TEXT, rows: ROWS, big_size: MiB, count: COUNT, book: BOOK });
+    const { out, record, closed } = await exchange(
+      { perMessageDeflate: true },
+      { text: TEXT, rows: ROWS, big_size: MiB, count: COUNT, book: BOOK },
+    );
 
     // Negotiation: our server's safe defaults, and Python agrees with exactly what the header says.
     const header = record.ws.extensions;
@@ -269,7 +299,11 @@ describe('permessage-deflate: our server ⇄ python-websockets client', () => {
     assert.equal(out.extensions[0].local_no_context_takeover, true);
 
     // Python saw its own messages come back, in order.
-    assert.deepEqual(out.text, { type: 'str', value: TEXT }, 'a message below the threshold (sent uncompressed) is echoed');
+    assert.deepEqual(
+      out.text,
+      { type: 'str', value: TEXT },
+      'a message below the threshold (sent uncompressed) is echoed',
+    );
     assert.deepEqual(out.document, { type: 'str', length: Buffer.byteLength(doc), equal: true });
     assert.deepEqual(out.big, { type: 'bytes', length: MiB, sha256: sha256(BIG) });
     assert.deepEqual(out.messages, { count: COUNT, first_mismatch: null });
@@ -282,7 +316,8 @@ describe('permessage-deflate: our server ⇄ python-websockets client', () => {
     assert.deepEqual([m[0].isBinary, m[0].data.toString()], [false, TEXT]);
     assert.deepEqual([m[1].isBinary, m[1].data.toString() === doc], [false, true]);
     assert.deepEqual([m[2].isBinary, m[2].data.length, sha256(m[2].data)], [true, MiB, sha256(BIG)]);
-    for (let i = 0; i < COUNT; i++) assert.equal(m[3 + i].data.toString(), small[i], `message ${i} as the server received it`);
+    for (let i = 0; i < COUNT; i++)
+      assert.equal(m[3 + i].data.toString(), small[i], `message ${i} as the server received it`);
 
     // The wire: each phase really went compressed in both directions. Python sends the next
     // phase only after the previous echo arrived, so snapshot differences isolate each phase.
@@ -294,7 +329,10 @@ describe('permessage-deflate: our server ⇄ python-websockets client', () => {
       smallIn: delta(m[2], m[3 + COUNT - 1]).read,
       smallOut: delta(m[3], closed).written,
     };
-    t.diagnostic(`wire bytes: ${JSON.stringify(wire)} for document ${Buffer.byteLength(doc)}, big ${MiB}, small ${utf8Bytes(small)}`);
+    t.diagnostic(
+      `wire bytes: ${JSON.stringify(wire)} for document ${Buffer.byteLength(doc)}, big ${MiB}, ` +
+        `small ${utf8Bytes(small)}`,
+    );
     // Uncompressed, each would cost at least its payload; the bounds leave room for zlib versions.
     assert.ok(wire.documentIn < Buffer.byteLength(doc) / 10, `document python→server: ${wire.documentIn} bytes`);
     assert.ok(wire.documentOut < Buffer.byteLength(doc) / 10, `document server→python: ${wire.documentOut} bytes`);
@@ -305,7 +343,9 @@ describe('permessage-deflate: our server ⇄ python-websockets client', () => {
     assert.ok(wire.smallOut < utf8Bytes(small) * 0.7, `200 messages server→python: ${wire.smallOut} bytes`);
   });
 
-  it('context takeover both ways, threshold 0: empty messages, then 1000 pipelined JSON messages echoed in order', { timeout: 35000 }, async (t) => {
+  it('context takeover both ways, threshold 0: empty messages, then 1000 pipelined JSON messages echoed in order', {
+    timeout: 35000,
+  }, async (t) => {
     const COUNT = 1000;
     const BOOK = 20;
     const sent = Array.from({ length: COUNT }, (_, i) => quote(i, BOOK));
@@ -322,14 +362,21 @@ describe('permessage-deflate: our server ⇄ python-websockets client', () => {
     assert.equal(out.extensions[0].local_no_context_takeover, false);
 
     // Empty messages inside a compressed context (RFC 7692 §7.2.3.6) go through both ways.
-    assert.deepEqual(out.empties, [{ type: 'str', length: 0 }, { type: 'bytes', length: 0 }]);
+    assert.deepEqual(out.empties, [
+      { type: 'str', length: 0 },
+      { type: 'bytes', length: 0 },
+    ]);
     assert.deepEqual(out.messages, { count: COUNT, first_mismatch: null });
     assert.deepEqual(out.close, { code: 1000, reason: '' });
     assert.deepEqual([closed.code, closed.wasClean], [1000, true]);
     const [emptyText, emptyBinary, ...messages] = record.messages;
-    assert.deepEqual([emptyText.isBinary, emptyText.data.length, emptyBinary.isBinary, emptyBinary.data.length], [false, 0, true, 0]);
+    assert.deepEqual(
+      [emptyText.isBinary, emptyText.data.length, emptyBinary.isBinary, emptyBinary.data.length],
+      [false, 0, true, 0],
+    );
     assert.equal(messages.length, COUNT);
-    for (let i = 0; i < COUNT; i++) assert.equal(messages[i].data.toString(), sent[i], `message ${i} as the server received it`);
+    for (let i = 0; i < COUNT; i++)
+      assert.equal(messages[i].data.toString(), sent[i], `message ${i} as the server received it`);
 
     // With the LZ77 window carried across messages, each similar message costs a few bytes;
     // compressed one by one they would cost about three quarters of their size, so this bound needs takeover.
@@ -378,7 +425,11 @@ describe('permessage-deflate: our client ⇄ python-websockets echo server', () 
       }
     });
     const until = (n: number, what: string) =>
-      withTimeout(received.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })), 15000, `${what} (${received.length}/${n} messages)`);
+      withTimeout(
+        received.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })),
+        15000,
+        `${what} (${received.length}/${n} messages)`,
+      );
     const counters = () => ({ read: socket!.bytesRead, written: socket!.bytesWritten });
 
     const [event] = await withTimeout(Promise.race([once(ws, 'open'), once(ws, 'close')]), 5000, 'open');
@@ -416,7 +467,11 @@ describe('permessage-deflate: our client ⇄ python-websockets echo server', () 
     ws.close(1000);
     const closeEvent = await withTimeout(once(ws, 'close'), 10000, 'close').then(([e]) => e as CloseEvent);
     assert.deepEqual([closeEvent.code, closeEvent.wasClean], [1000, true]);
-    assert.deepEqual(JSON.parse(await withTimeout(out.next(), 5000, 'python close report')), { path: '/extensions', code: 1000, reason: '' });
+    assert.deepEqual(JSON.parse(await withTimeout(out.next(), 5000, 'python close report')), {
+      path: '/extensions',
+      code: 1000,
+      reason: '',
+    });
     assert.equal(received.length, 3 + sent.length, 'nothing beyond the echoes');
     return { extensions: ws.extensions, document, big, many, docBytes: Buffer.byteLength(doc) };
   }
@@ -426,25 +481,47 @@ describe('permessage-deflate: our client ⇄ python-websockets echo server', () 
   /** Bytes of a masked client frame carrying `n` bytes uncompressed. */
   const maskedFrame = (n: number) => n + 2 + 4 + (n >= 126 ? (n > 0xffff ? 8 : 2) : 0);
 
-  it('deflate offered by default: agreed on both sides, ~100 KB JSON, 1 MiB binary, 1000 pipelined sub-threshold messages in order', { timeout: 35000 }, async (t) => {
+  it('deflate offered by default: agreed on both sides, ~100 KB JSON, 1 MiB binary, 1000 pipelined sub-threshold ' +
+    'messages in order', {
+    timeout: 35000,
+  }, async (t) => {
     const wire = await exchange({}, sent);
-    t.diagnostic(`${wire.extensions}; wire bytes: ${JSON.stringify({ document: wire.document, big: wire.big, many: wire.many })}; ${utf8Bytes(sent)} bytes of messages`);
+    t.diagnostic(
+      `${wire.extensions}; wire bytes: ${JSON.stringify({ document: wire.document, big: wire.big, many: wire.many })}` +
+        `; ${utf8Bytes(sent)} bytes of messages`,
+    );
     // Both directions compressed.
-    assert.ok(wire.document.written < wire.docBytes / 10 && wire.document.read < wire.docBytes / 10, `document: ${JSON.stringify(wire.document)}`);
+    assert.ok(
+      wire.document.written < wire.docBytes / 10 && wire.document.read < wire.docBytes / 10,
+      `document: ${JSON.stringify(wire.document)}`,
+    );
     assert.ok(wire.big.written < MiB / 50 && wire.big.read < MiB / 50, `1 MiB: ${JSON.stringify(wire.big)}`);
     // The ~240-byte messages are under our client's default 1 KiB threshold, so they leave
     // uncompressed (exact plain frames), while Python compresses its echoes with context takeover.
     assert.ok(sent.every((m) => Buffer.byteLength(m) < 1024));
-    assert.equal(wire.many.written, sent.reduce((n, m) => n + maskedFrame(Buffer.byteLength(m)), 0), 'plain frames below the threshold');
+    assert.equal(
+      wire.many.written,
+      sent.reduce((n, m) => n + maskedFrame(Buffer.byteLength(m)), 0),
+      'plain frames below the threshold',
+    );
     assert.ok(wire.many.read < utf8Bytes(sent) / 5, `1000 echoes python→client: ${wire.many.read} bytes`);
   });
 
-  it('perMessageDeflate: { threshold: 0 }: every message compressed with context takeover, 1000 pipelined messages in order', { timeout: 35000 }, async (t) => {
+  it('perMessageDeflate: { threshold: 0 }: every message compressed with context takeover, 1000 pipelined messages ' +
+    'in order', {
+    timeout: 35000,
+  }, async (t) => {
     const wire = await exchange({ perMessageDeflate: { threshold: 0 } }, sent);
-    t.diagnostic(`${wire.extensions}; wire bytes: ${JSON.stringify({ document: wire.document, big: wire.big, many: wire.many })}; ${utf8Bytes(sent)} bytes of messages`);
+    t.diagnostic(
+      `${wire.extensions}; wire bytes: ${JSON.stringify({ document: wire.document, big: wire.big, many: wire.many })}` +
+        `; ${utf8Bytes(sent)} bytes of messages`,
+    );
     const params = deflateParams(wire.extensions);
     assert.ok(!params.has('client_no_context_takeover') && !params.has('server_no_context_takeover'), wire.extensions);
-    assert.ok(wire.document.written < wire.docBytes / 10 && wire.document.read < wire.docBytes / 10, `document: ${JSON.stringify(wire.document)}`);
+    assert.ok(
+      wire.document.written < wire.docBytes / 10 && wire.document.read < wire.docBytes / 10,
+      `document: ${JSON.stringify(wire.document)}`,
+    );
     assert.ok(wire.big.written < MiB / 50 && wire.big.read < MiB / 50, `1 MiB: ${JSON.stringify(wire.big)}`);
     // Compressed one by one these would cost about three quarters of their size; this bound needs takeover.
     assert.ok(wire.many.written < utf8Bytes(sent) / 5, `1000 messages client→python: ${wire.many.written} bytes`);

@@ -13,14 +13,34 @@ const COMBOS: [string, PerMessageDeflateOptions, WSDeflate][] = [
   ['context takeover both ways', TAKEOVER, {}],
   ['server_no_context_takeover', { ...TAKEOVER, serverNoContextTakeover: true }, { serverNoContextTakeover: true }],
   ['client_no_context_takeover', { ...TAKEOVER, clientNoContextTakeover: true }, { clientNoContextTakeover: true }],
-  ['no context takeover both ways (our server default)', {}, { serverNoContextTakeover: true, clientNoContextTakeover: true }],
+  [
+    'no context takeover both ways (our server default)',
+    {},
+    { serverNoContextTakeover: true, clientNoContextTakeover: true },
+  ],
   ['server_max_window_bits=8', { ...TAKEOVER, serverMaxWindowBits: 8 }, { serverMaxWindowBits: 8 }],
   ['client_max_window_bits=8', { ...TAKEOVER, clientMaxWindowBits: 8 }, { clientMaxWindowBits: 8 }],
-  ['server_max_window_bits=10, client_max_window_bits=12', { ...TAKEOVER, serverMaxWindowBits: 10, clientMaxWindowBits: 12 }, { serverMaxWindowBits: 10, clientMaxWindowBits: 12 }],
-  ['all four', { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 9 }, { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 9 }],
+  [
+    'server_max_window_bits=10, client_max_window_bits=12',
+    { ...TAKEOVER, serverMaxWindowBits: 10, clientMaxWindowBits: 12 },
+    { serverMaxWindowBits: 10, clientMaxWindowBits: 12 },
+  ],
+  [
+    'all four',
+    { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 9 },
+    { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 9 },
+  ],
 ];
 
-const json = (i: number) => JSON.stringify({ seq: i, type: 'price', symbol: 'ACME', bid: 100 + (i % 7), ask: 101 + (i % 5), book: Array.from({ length: 20 }, (_, k) => [k, k * 2]) });
+const json = (i: number) =>
+  JSON.stringify({
+    seq: i,
+    type: 'price',
+    symbol: 'ACME',
+    bid: 100 + (i % 7),
+    ask: 101 + (i % 5),
+    book: Array.from({ length: 20 }, (_, k) => [k, k * 2]),
+  });
 const big = Buffer.alloc(1024 * 1024).map((_, i) => (i % 251) ^ (i >> 12));
 
 describe('permessage-deflate: our server ⇄ ws client', { timeout: 120_000 }, () => {
@@ -41,7 +61,8 @@ describe('permessage-deflate: our server ⇄ ws client', { timeout: 120_000 }, (
       // What ws asked for is in our answer.
       if (theirs.serverNoContextTakeover) assert.match(negotiated, /server_no_context_takeover/);
       if (theirs.clientNoContextTakeover) assert.match(negotiated, /client_no_context_takeover/);
-      if (theirs.serverMaxWindowBits) assert.match(negotiated, new RegExp(`server_max_window_bits=${theirs.serverMaxWindowBits}`));
+      if (theirs.serverMaxWindowBits)
+        assert.match(negotiated, new RegExp(`server_max_window_bits=${theirs.serverMaxWindowBits}`));
       const count = name.startsWith('context takeover') ? 1000 : 100;
       for (let i = 0; i < count; i++) client.send(json(i));
       client.send('frag', { fin: false });
@@ -72,7 +93,12 @@ describe('permessage-deflate: our client ⇄ ws server', { timeout: 120_000 }, (
         ws.send('ed', { fin: true });
       });
       const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, [], {
-        perMessageDeflate: { ...ours, threshold: 0, serverNoContextTakeover: theirs.serverNoContextTakeover ?? false, clientNoContextTakeover: theirs.clientNoContextTakeover ?? false },
+        perMessageDeflate: {
+          ...ours,
+          threshold: 0,
+          serverNoContextTakeover: theirs.serverNoContextTakeover ?? false,
+          clientNoContextTakeover: theirs.clientNoContextTakeover ?? false,
+        },
       });
       client.binaryType = 'arraybuffer';
       const received: (string | ArrayBuffer)[] = [];

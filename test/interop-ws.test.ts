@@ -91,7 +91,8 @@ describe('our server ⇄ ws client', { timeout: 60_000 }, () => {
       await once(ws, 'close');
     });
     for (const code of CLIENT_CODES) {
-      for (let i = 0; i < 50 && !serverCloses.has(`/client-closes/${code}`); i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 50 && !serverCloses.has(`/client-closes/${code}`); i++)
+        await new Promise((r) => setTimeout(r, 10));
       assert.deepEqual(serverCloses.get(`/client-closes/${code}`), [code, `c${code}`]);
     }
   });

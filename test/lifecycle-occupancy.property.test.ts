@@ -190,7 +190,8 @@ for (const [name, backend, runs] of [
       { numRuns: runs },
     );
     console.log(
-      `# occupancy property (${name}): ${runs} runs of up to 60 steps over 3 nodes, ${counterexamples} failing steps on the way`,
+      `# occupancy property (${name}): ${runs} runs of up to 60 steps over 3 nodes, ${counterexamples} ` +
+        `failing steps on the way`,
     );
   });
 }

@@ -60,12 +60,19 @@ async function exercise(httpBase: string, wsUrl: string): Promise<{ secrets: str
   ] as const) {
     const client = await TestClient.open(wsUrl, { timeoutMs: 2000 });
     await client.connect({ token: good });
-    const answer = client.command(method, params).then(() => `${method} ok`, (e: Error & { code?: number }) => `${method} ${e.code ?? e.message}`);
+    const answer = client.command(method, params).then(
+      () => `${method} ok`,
+      (e: Error & { code?: number }) => `${method} ${e.code ?? e.message}`,
+    );
     outcomes.push(await Promise.race([answer, client.closed.then((c) => `${method} closed ${c.code}`)]));
     await client.close();
   }
   const call = async (path: string, key: string | undefined, body: string) => {
-    const res = await fetch(`${httpBase}${path}`, { method: 'POST', headers: key ? { authorization: `apikey ${key}` } : {}, body });
+    const res = await fetch(`${httpBase}${path}`, {
+      method: 'POST',
+      headers: key ? { authorization: `apikey ${key}` } : {},
+      body,
+    });
     return `${path.split('?')[0]} ${res.status}`;
   };
   outcomes.push(
@@ -81,7 +88,11 @@ async function exercise(httpBase: string, wsUrl: string): Promise<{ secrets: str
 
 /** Serializes log fields as a real logger does: errors with their message, stack and cause. */
 function serialize(fields: object): string {
-  return JSON.stringify(fields, (_key, value) => (value instanceof Error ? { name: value.name, message: value.message, stack: value.stack, cause: value.cause } : value));
+  return JSON.stringify(fields, (_key, value) =>
+    value instanceof Error
+      ? { name: value.name, message: value.message, stack: value.stack, cause: value.cause }
+      : value,
+  );
 }
 
 function leaks(lines: string[], secrets: string[]): string[] {
@@ -94,15 +105,22 @@ describe('no secret in a log line', { timeout: 60_000 }, () => {
 
   it('in-process server: every level, every credential path', async () => {
     const lines: string[] = [];
-    const record = (level: string) => (fields: object, message: string) => void lines.push(`${level} ${message} ${serialize(fields)}`);
+    const record = (level: string) => (fields: object, message: string) =>
+      void lines.push(`${level} ${message} ${serialize(fields)}`);
     const log: Logger = { info: record('info'), warn: record('warn'), error: record('error') };
     const t = await startTestServer({ allowAnonymous: false, apiKey: API_KEY, jwt: JWT, namespaces: NAMESPACES }, log);
     try {
       const { secrets, outcomes } = await exercise(t.httpUrl, t.url);
       console.log(`outcomes: ${outcomes.join(' | ')}`);
       console.log(`log lines captured: ${lines.length}; lines with a secret: ${leaks(lines, secrets).length}`);
-      assert.ok(outcomes.includes('user alice') && outcomes.includes('/api/publish 200') && outcomes.includes('/api/info 401'), 'each path was really taken');
-      assert.ok(lines.some((l) => l.includes('invalid token')) && lines.some((l) => l.includes('origin not allowed')), 'refusals are logged (so the check is not vacuous)');
+      assert.ok(
+        outcomes.includes('user alice') && outcomes.includes('/api/publish 200') && outcomes.includes('/api/info 401'),
+        'each path was really taken',
+      );
+      assert.ok(
+        lines.some((l) => l.includes('invalid token')) && lines.some((l) => l.includes('origin not allowed')),
+        'refusals are logged (so the check is not vacuous)',
+      );
       assert.deepEqual(leaks(lines, secrets), []);
     } finally {
       await t.close();
@@ -111,7 +129,13 @@ describe('no secret in a log line', { timeout: 60_000 }, () => {
 
   it('a serve process: nothing it prints, on stdout or stderr', async () => {
     const config = join(tmpdir(), `sb-log-secrets-${process.pid}.json`);
-    writeFileSync(config, JSON.stringify({ jwt: { issuer: ISSUER, audience: AUDIENCE, queryParam: 'token', cookie: 'sb_token' }, namespaces: NAMESPACES }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        jwt: { issuer: ISSUER, audience: AUDIENCE, queryParam: 'token', cookie: 'sb_token' },
+        namespaces: NAMESPACES,
+      }),
+    );
     const env = { ...process.env, SWITCHBOARD_API_KEY: API_KEY, SWITCHBOARD_JWT_SECRET: SECRET };
     const child = spawn(BIN, ['serve', '--port', '0', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env });
     children.push(child);
@@ -123,7 +147,10 @@ describe('no secret in a log line', { timeout: 60_000 }, () => {
     child.kill('SIGTERM');
     await once(child, 'exit');
     const lines = output.split('\n');
-    console.log(`serve printed ${lines.length} lines; lines with a secret: ${leaks(lines, secrets).length}; outcomes: ${outcomes.slice(0, 3).join(' | ')} …`);
+    console.log(
+      `serve printed ${lines.length} lines; lines with a secret: ${leaks(lines, secrets).length}; ` +
+        `outcomes: ${outcomes.slice(0, 3).join(' | ')} …`,
+    );
     assert.ok(output.includes('invalid token'), 'the refusals are printed (so the check is not vacuous)');
     assert.deepEqual(leaks(lines, secrets), []);
   });

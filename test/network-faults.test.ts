@@ -107,7 +107,9 @@ describe('network faults in Linux network namespaces', { skip, timeout: 150_000 
         .flatMap((s) => Object.entries(s.firstAt).map(([seq, at]) => at - published.sentAt[seq]))
         .sort((a, b) => a - b);
       const figures = {
-        impairment: `${lab.impairment}: delay ${IMPAIRMENT.delayMs}±${IMPAIRMENT.jitterMs} ms, loss ${IMPAIRMENT.lossPct} %, reorder ${IMPAIRMENT.reorderPct} %`,
+        impairment:
+          `${lab.impairment}: delay ${IMPAIRMENT.delayMs}±${IMPAIRMENT.jitterMs} ms, ` +
+          `loss ${IMPAIRMENT.lossPct} %, reorder ${IMPAIRMENT.reorderPct} %`,
         subscribers: result.length,
         published: published.acked,
         deliveries: latencies.length,
@@ -152,72 +154,80 @@ describe('network faults in Linux network namespaces', { skip, timeout: 150_000 
     }
   });
 
-  it('(c) a node cut from Redis (not from its clients) for 10 s: nothing lost or duplicated; time until whole', async () => {
-    const channel = 'feed:partition';
-    const perNode = 5;
-    const count = 320;
-    const subs = lab.peer('c', 'subscribe', channel, JSON.stringify(nodes.map((n) => ({ url: n.ws, count: perNode }))));
-    await subs.next('ready', 30_000);
-    const pub = lab.peer('p', 'publish', channel, '1', String(count), '20', bases());
-    await sleep(2000);
-    const cutAt = Date.now();
-    lab.link('b1', false);
-    await sleep(10_000);
-    const healAt = Date.now();
-    lab.link('b1', true);
-    const published = await pub.next<{
-      sentAt: Record<string, number>;
-      acked: number;
-      failures: Record<string, number>;
-    }>('result', 60_000);
-    subs.send({ expect: count, deadlineMs: Date.now() + 30_000 });
-    const result = await subs.next<SubResult[]>('result', 40_000);
-    const cut = result.filter((s) => s.node === nodes[0].ws);
-    const others = result.filter((s) => s.node !== nodes[0].ws);
-    const lastArrival = (s: SubResult) =>
-      Math.max(
-        ...Object.entries(s.firstAt)
-          .filter(([seq]) => published.sentAt[seq] < healAt)
-          .map(([, at]) => at),
+  it(
+    '(c) a node cut from Redis (not from its clients) ' + 'for 10 s: nothing lost or duplicated; time until whole',
+    async () => {
+      const channel = 'feed:partition';
+      const perNode = 5;
+      const count = 320;
+      const subs = lab.peer(
+        'c',
+        'subscribe',
+        channel,
+        JSON.stringify(nodes.map((n) => ({ url: n.ws, count: perNode }))),
       );
-    const latency = (subset: SubResult[], from: number, to: number) =>
-      subset
-        .flatMap((s) =>
-          Object.entries(s.firstAt)
-            .filter(([seq]) => published.sentAt[seq] >= from && published.sentAt[seq] < to)
-            .map(([seq, at]) => at - published.sentAt[seq]),
-        )
-        .sort((a, b) => a - b);
-    const during = latency(cut, cutAt, healAt);
-    const figures = {
-      partitionMs: healAt - cutAt,
-      published: published.acked,
-      publishFailuresRetried: published.failures,
-      cutNode: {
-        subscribers: cut.length,
-        lost: sum(cut, (s) => missing(s, count)),
-        duplicates: sum(cut, (s) => s.duplicates),
-        outOfOrder: sum(cut, (s) => s.outOfOrder),
-        resubscribes: sum(cut, (s) => s.resubscribes),
-        disconnects: cut.flatMap((s) => s.closes),
-        gaps: sum(cut, (s) => s.gaps),
-        latencyDuringPartitionMs: { p50: quantile(during, 0.5), max: during.at(-1) },
-        wholeAfterHealMs: Math.max(...cut.map(lastArrival)) - healAt,
-      },
-      otherNodes: {
-        subscribers: others.length,
-        lost: sum(others, (s) => missing(s, count)),
-        duplicates: sum(others, (s) => s.duplicates),
-        latencyDuringPartitionMs: { p99: quantile(latency(others, cutAt, healAt), 0.99) },
-      },
-    };
-    console.log(`figures (c) ${JSON.stringify(figures)}`);
-    assert.equal(figures.published, count);
-    assert.equal(figures.cutNode.lost + figures.otherNodes.lost, 0, 'nothing lost');
-    assert.equal(figures.cutNode.duplicates + figures.otherNodes.duplicates, 0, 'nothing duplicated');
-    assert.ok(
-      figures.cutNode.wholeAfterHealMs < 15_000,
-      `whole again ${figures.cutNode.wholeAfterHealMs} ms after the heal`,
-    );
-  });
+      await subs.next('ready', 30_000);
+      const pub = lab.peer('p', 'publish', channel, '1', String(count), '20', bases());
+      await sleep(2000);
+      const cutAt = Date.now();
+      lab.link('b1', false);
+      await sleep(10_000);
+      const healAt = Date.now();
+      lab.link('b1', true);
+      const published = await pub.next<{
+        sentAt: Record<string, number>;
+        acked: number;
+        failures: Record<string, number>;
+      }>('result', 60_000);
+      subs.send({ expect: count, deadlineMs: Date.now() + 30_000 });
+      const result = await subs.next<SubResult[]>('result', 40_000);
+      const cut = result.filter((s) => s.node === nodes[0].ws);
+      const others = result.filter((s) => s.node !== nodes[0].ws);
+      const lastArrival = (s: SubResult) =>
+        Math.max(
+          ...Object.entries(s.firstAt)
+            .filter(([seq]) => published.sentAt[seq] < healAt)
+            .map(([, at]) => at),
+        );
+      const latency = (subset: SubResult[], from: number, to: number) =>
+        subset
+          .flatMap((s) =>
+            Object.entries(s.firstAt)
+              .filter(([seq]) => published.sentAt[seq] >= from && published.sentAt[seq] < to)
+              .map(([seq, at]) => at - published.sentAt[seq]),
+          )
+          .sort((a, b) => a - b);
+      const during = latency(cut, cutAt, healAt);
+      const figures = {
+        partitionMs: healAt - cutAt,
+        published: published.acked,
+        publishFailuresRetried: published.failures,
+        cutNode: {
+          subscribers: cut.length,
+          lost: sum(cut, (s) => missing(s, count)),
+          duplicates: sum(cut, (s) => s.duplicates),
+          outOfOrder: sum(cut, (s) => s.outOfOrder),
+          resubscribes: sum(cut, (s) => s.resubscribes),
+          disconnects: cut.flatMap((s) => s.closes),
+          gaps: sum(cut, (s) => s.gaps),
+          latencyDuringPartitionMs: { p50: quantile(during, 0.5), max: during.at(-1) },
+          wholeAfterHealMs: Math.max(...cut.map(lastArrival)) - healAt,
+        },
+        otherNodes: {
+          subscribers: others.length,
+          lost: sum(others, (s) => missing(s, count)),
+          duplicates: sum(others, (s) => s.duplicates),
+          latencyDuringPartitionMs: { p99: quantile(latency(others, cutAt, healAt), 0.99) },
+        },
+      };
+      console.log(`figures (c) ${JSON.stringify(figures)}`);
+      assert.equal(figures.published, count);
+      assert.equal(figures.cutNode.lost + figures.otherNodes.lost, 0, 'nothing lost');
+      assert.equal(figures.cutNode.duplicates + figures.otherNodes.duplicates, 0, 'nothing duplicated');
+      assert.ok(
+        figures.cutNode.wholeAfterHealMs < 15_000,
+        `whole again ${figures.cutNode.wholeAfterHealMs} ms after the heal`,
+      );
+    },
+  );
 });

@@ -46,11 +46,17 @@ describe('behind nginx', { timeout: 90_000 }, () => {
       JSON.stringify({
         allowAnonymous: true,
         jwt: { queryParam: 'token' },
-        namespaces: { chat: { history: { size: 100, ttlMs: 3_600_000 }, presence: true, joinLeave: true, allowPublish: true }, feed: { history: { size: 1000, ttlMs: 600_000 } } },
+        namespaces: {
+          chat: { history: { size: 100, ttlMs: 3_600_000 }, presence: true, joinLeave: true, allowPublish: true },
+          feed: { history: { size: 1000, ttlMs: 600_000 } },
+        },
       }),
     );
     let base: string;
-    ({ child: serve, base } = await startServe(['--port', '0', '--api-key', API_KEY, '--config', config], { ...process.env, SWITCHBOARD_JWT_SECRET: SECRET }));
+    ({ child: serve, base } = await startServe(['--port', '0', '--api-key', API_KEY, '--config', config], {
+      ...process.env,
+      SWITCHBOARD_JWT_SECRET: SECRET,
+    }));
     proxy = await startNginx(corporate(base));
     browser = await launchChromium();
   });
@@ -61,11 +67,18 @@ describe('behind nginx', { timeout: 90_000 }, () => {
   });
 
   const api = (method: string, body: unknown) =>
-    fetch(`${proxy.base}/api/${method}`, { method: 'POST', headers: { authorization: `apikey ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${proxy.base}/api/${method}`, {
+      method: 'POST',
+      headers: { authorization: `apikey ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('the upgrade really is refused through the proxy (the backend never sees Upgrade)', async () => {
     const socket = connect(proxy.port, '127.0.0.1');
-    socket.write('GET /connection/websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    socket.write(
+      'GET /connection/websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
     const [head] = (await once(socket, 'data')) as [Buffer];
     socket.destroy();
     const status = head.toString().split('\r\n')[0];
@@ -73,30 +86,33 @@ describe('behind nginx', { timeout: 90_000 }, () => {
     console.log(`WebSocket upgrade through the corporate proxy: "${status}"`);
   });
 
-  it('Chromium: the demo chat works behind the Upgrade-stripping proxy and reports its fallback transport', async () => {
-    const join = async (name: string): Promise<Page> => {
-      const page = await browser.newPage();
-      await page.goto(`${proxy.base}/`);
-      await page.fill('#name', name);
-      await page.click('#join');
-      await page.waitForSelector('#status:has-text("connected to chat:lobby via")', { timeout: 10_000 });
-      return page;
-    };
-    const alice = await join('alice');
-    const bob = await join('bob');
-    const status = await alice.textContent('#status');
-    assert.match(status!, /via (http-stream|sse|long-poll)$/);
-    console.log(`demo behind the Upgrade-stripping nginx: "${status}"`);
-    await alice.waitForSelector('#presence li:has-text("bob")');
-    await alice.fill('#text', 'through the corporate proxy');
-    await alice.click('#send');
-    await bob.waitForSelector('#messages li:has-text("through the corporate proxy")');
-    await bob.fill('#text', 'and back');
-    await bob.click('#send');
-    await alice.waitForSelector('#messages li:has-text("and back")');
-    await alice.close();
-    await bob.close();
-  });
+  it(
+    'Chromium: the demo chat works behind the ' + 'Upgrade-stripping proxy and reports its fallback transport',
+    async () => {
+      const join = async (name: string): Promise<Page> => {
+        const page = await browser.newPage();
+        await page.goto(`${proxy.base}/`);
+        await page.fill('#name', name);
+        await page.click('#join');
+        await page.waitForSelector('#status:has-text("connected to chat:lobby via")', { timeout: 10_000 });
+        return page;
+      };
+      const alice = await join('alice');
+      const bob = await join('bob');
+      const status = await alice.textContent('#status');
+      assert.match(status!, /via (http-stream|sse|long-poll)$/);
+      console.log(`demo behind the Upgrade-stripping nginx: "${status}"`);
+      await alice.waitForSelector('#presence li:has-text("bob")');
+      await alice.fill('#text', 'through the corporate proxy');
+      await alice.click('#send');
+      await bob.waitForSelector('#messages li:has-text("through the corporate proxy")');
+      await bob.fill('#text', 'and back');
+      await bob.click('#send');
+      await alice.waitForSelector('#messages li:has-text("and back")');
+      await alice.close();
+      await bob.close();
+    },
+  );
 
   it('Chromium: the SDK on SSE emulation and on long-polling, through the same proxy, both ways', async () => {
     const page = await browser.newPage();
@@ -120,38 +136,48 @@ describe('behind nginx', { timeout: 90_000 }, () => {
     await page.close();
   });
 
-  it('Chromium: a plain EventSource page resumes with Last-Event-ID after the server drops its stream, with no gap', async () => {
-    const token = await hs({ sub: 'reader' }, { issuer: null, audience: null });
-    const page = await browser.newPage();
-    // A page of the proxy's origin, with nothing but EventSource on it.
-    await page.route(`${proxy.base}/es.html`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>es</title>' }));
-    await page.goto(`${proxy.base}/es.html`);
-    await page.evaluate((token) => {
-      const w = window as unknown as { got: number[]; opens: number; ids: string[] };
-      w.got = [];
-      w.opens = 0;
-      w.ids = [];
-      const es = new EventSource(`/connection/sse?channel=feed:es&token=${token}`);
-      es.addEventListener('connected', () => w.opens++);
-      es.onmessage = (e) => {
-        w.got.push((JSON.parse(e.data) as { pub: { data: number } }).pub.data);
-        w.ids.push(e.lastEventId);
-      };
-    }, token);
-    await page.waitForFunction(() => (window as unknown as { opens: number }).opens === 1);
-    for (let i = 1; i <= 5; i++) assert.equal((await api('publish', { channel: 'feed:es', data: i })).status, 200);
-    await page.waitForFunction(() => (window as unknown as { got: number[] }).got.length === 5);
-    // The server ends the stream; publications go on while the browser is away.
-    assert.equal((await api('disconnect', { user: 'reader' })).status, 200);
-    for (let i = 6; i <= 15; i++) await api('publish', { channel: 'feed:es', data: i });
-    await page.waitForFunction(() => (window as unknown as { opens: number }).opens === 2, undefined, { timeout: 10_000 });
-    for (let i = 16; i <= 20; i++) await api('publish', { channel: 'feed:es', data: i });
-    await page.waitForFunction(() => (window as unknown as { got: number[] }).got.length >= 20);
-    const got = await page.evaluate(() => (window as unknown as { got: number[] }).got);
-    assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => i + 1));
-    console.log(`EventSource resumed after the drop: ${got.join(',')}`);
-    await page.close();
-  });
+  it(
+    'Chromium: a plain EventSource page resumes with ' + 'Last-Event-ID after the server drops its stream, with no gap',
+    async () => {
+      const token = await hs({ sub: 'reader' }, { issuer: null, audience: null });
+      const page = await browser.newPage();
+      // A page of the proxy's origin, with nothing but EventSource on it.
+      await page.route(`${proxy.base}/es.html`, (route) =>
+        route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>es</title>' }),
+      );
+      await page.goto(`${proxy.base}/es.html`);
+      await page.evaluate((token) => {
+        const w = window as unknown as { got: number[]; opens: number; ids: string[] };
+        w.got = [];
+        w.opens = 0;
+        w.ids = [];
+        const es = new EventSource(`/connection/sse?channel=feed:es&token=${token}`);
+        es.addEventListener('connected', () => w.opens++);
+        es.onmessage = (e) => {
+          w.got.push((JSON.parse(e.data) as { pub: { data: number } }).pub.data);
+          w.ids.push(e.lastEventId);
+        };
+      }, token);
+      await page.waitForFunction(() => (window as unknown as { opens: number }).opens === 1);
+      for (let i = 1; i <= 5; i++) assert.equal((await api('publish', { channel: 'feed:es', data: i })).status, 200);
+      await page.waitForFunction(() => (window as unknown as { got: number[] }).got.length === 5);
+      // The server ends the stream; publications go on while the browser is away.
+      assert.equal((await api('disconnect', { user: 'reader' })).status, 200);
+      for (let i = 6; i <= 15; i++) await api('publish', { channel: 'feed:es', data: i });
+      await page.waitForFunction(() => (window as unknown as { opens: number }).opens === 2, undefined, {
+        timeout: 10_000,
+      });
+      for (let i = 16; i <= 20; i++) await api('publish', { channel: 'feed:es', data: i });
+      await page.waitForFunction(() => (window as unknown as { got: number[] }).got.length >= 20);
+      const got = await page.evaluate(() => (window as unknown as { got: number[] }).got);
+      assert.deepEqual(
+        got,
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+      console.log(`EventSource resumed after the drop: ${got.join(',')}`);
+      await page.close();
+    },
+  );
 });
 
 describe('an idle timeout at the proxy', { timeout: 30_000 }, () => {
@@ -164,13 +190,19 @@ describe('an idle timeout at the proxy', { timeout: 30_000 }, () => {
 
   /** A server pinging every `pingIntervalMs`, behind nginx with a 2 s read timeout. */
   const behindIdleTimeout = async (pingIntervalMs: number) => {
-    const server = new SwitchboardServer({ allowAnonymous: true, pingIntervalMs, pongTimeoutMs: Math.floor(pingIntervalMs / 2), namespaces: { quiet: {} } });
+    const server = new SwitchboardServer({
+      allowAnonymous: true,
+      pingIntervalMs,
+      pongTimeoutMs: Math.floor(pingIntervalMs / 2),
+      namespaces: { quiet: {} },
+    });
     const { port } = await server.listen(0);
     servers.push(server);
     const proxy = await startNginx(`
       server {
         listen 127.0.0.1:{{PORT}};
-        location / { proxy_pass http://127.0.0.1:${port}; proxy_http_version 1.1; proxy_buffering off; proxy_read_timeout 2s; }
+        location / { proxy_pass http://127.0.0.1:${port}; proxy_http_version 1.1; proxy_buffering off; \
+proxy_read_timeout 2s; }
       }`);
     proxies.push(proxy);
     return { server, proxy };

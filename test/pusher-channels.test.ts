@@ -86,21 +86,25 @@ describe('Pusher channels, client events and close codes', () => {
     assert.match(JSON.stringify(errors), /not enabled/);
   });
 
-  it('4001 unknown app, 4008 no protocol version, 4007 unsupported version: pusher:error, then the close; protocol 6 is served', async () => {
-    for (const [path, code] of [
-      [WS_PATH('no-such-key'), 4001],
-      ['/app/app1-key', 4008],
-      ['/app/app1-key?protocol=99', 4007],
-    ] as const) {
-      const peer = await rawPusher(port, path);
-      assert.equal(await peer.closed, code, path);
-      assert.equal((peer.frames[0].data as { code: number }).code, code);
-    }
-    // Protocol 6 (older clients such as pysher) is served like 7.
-    const older = await rawPusher(port, '/app/app1-key?protocol=6&client=Pysher');
-    await older.next('pusher:connection_established');
-    older.ws.close();
-  });
+  it(
+    '4001 unknown app, 4008 no protocol version, 4007 unsupported version: pusher:error, then the close; ' +
+      'protocol 6 is served',
+    async () => {
+      for (const [path, code] of [
+        [WS_PATH('no-such-key'), 4001],
+        ['/app/app1-key', 4008],
+        ['/app/app1-key?protocol=99', 4007],
+      ] as const) {
+        const peer = await rawPusher(port, path);
+        assert.equal(await peer.closed, code, path);
+        assert.equal((peer.frames[0].data as { code: number }).code, code);
+      }
+      // Protocol 6 (older clients such as pysher) is served like 7.
+      const older = await rawPusher(port, '/app/app1-key?protocol=6&client=Pysher');
+      await older.next('pusher:connection_established');
+      older.ws.close();
+    },
+  );
 
   it('4009 for a forged sign-in', async () => {
     const peer = await rawPusher(port, WS_PATH(APP.key));
@@ -157,18 +161,21 @@ describe('Pusher quotas and drains', () => {
 });
 
 describe('Pusher presence limits', () => {
-  it('maxPresenceMembers counts users across tabs: a new user past it gets subscription_error LimitReached', async () => {
-    const { server, port } = await startPusherNode({ pusher: { apps: [{ ...APP, maxPresenceMembers: 2 }] } });
-    const clients = ['a', 'b', 'b', 'c'].map((id) => pusherClient(port, { user: { user_id: id } }));
-    try {
-      for (const c of clients.slice(0, 3)) await subscribed(c, 'presence-small');
-      await assert.rejects(
-        subscribed(clients[3], 'presence-small'),
-        (e: { data?: { type?: string } }) => e.data?.type === 'LimitReached',
-      );
-    } finally {
-      for (const c of clients) c.disconnect();
-      await server.close();
-    }
-  });
+  it(
+    'maxPresenceMembers counts users across tabs: ' + 'a new user past it gets subscription_error LimitReached',
+    async () => {
+      const { server, port } = await startPusherNode({ pusher: { apps: [{ ...APP, maxPresenceMembers: 2 }] } });
+      const clients = ['a', 'b', 'b', 'c'].map((id) => pusherClient(port, { user: { user_id: id } }));
+      try {
+        for (const c of clients.slice(0, 3)) await subscribed(c, 'presence-small');
+        await assert.rejects(
+          subscribed(clients[3], 'presence-small'),
+          (e: { data?: { type?: string } }) => e.data?.type === 'LimitReached',
+        );
+      } finally {
+        for (const c of clients) c.disconnect();
+        await server.close();
+      }
+    },
+  );
 });

@@ -109,7 +109,9 @@ for (const [broker, backplane] of BACKPLANES)
       await rest.trigger('presence-ops', 'after-kill', { ok: true });
       for (const g of got) assert.deepEqual(await g, { ok: true });
       console.log(
-        `# SIGKILL figures (${broker}): ${dropped} of ${users.length} pusher-js clients dropped; all reconnected in ${reconnectedMs} ms, resubscribed in ${resubscribedMs} ms; REST user_count/subscription_count converged in ${convergedMs} ms (presenceTtlMs 3000)`,
+        `# SIGKILL figures (${broker}): ${dropped} of ${users.length} pusher-js clients dropped; ` +
+          `all reconnected in ${reconnectedMs} ms, resubscribed in ${resubscribedMs} ms; REST ` +
+          `user_count/subscription_count converged in ${convergedMs} ms (presenceTtlMs 3000)`,
       );
     });
   });

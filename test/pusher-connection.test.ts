@@ -40,35 +40,42 @@ const leave = (clientId: string, channel: string): Push => ({
 });
 
 describe('PusherConnection (sans I/O)', () => {
-  it('frames before connection_established are ignored; pusher:ping gets pusher:pong; bad JSON gets pusher:error', () => {
-    const early = new PusherConnection(app, 0);
-    assert.deepEqual(early.receive('{"event":"pusher:subscribe","data":{"channel":"a"}}', 0).commands, []);
-    const { conn } = established();
-    assert.equal(frames(conn.receive('{"event":"pusher:ping","data":{}}', 0))[0].event, 'pusher:pong');
-    assert.equal(frames(conn.receive('{not json', 0))[0].event, 'pusher:error');
-  });
+  it(
+    'frames before connection_established are ignored; ' + 'pusher:ping gets pusher:pong; bad JSON gets pusher:error',
+    () => {
+      const early = new PusherConnection(app, 0);
+      assert.deepEqual(early.receive('{"event":"pusher:subscribe","data":{"channel":"a"}}', 0).commands, []);
+      const { conn } = established();
+      assert.equal(frames(conn.receive('{"event":"pusher:ping","data":{}}', 0))[0].event, 'pusher:pong');
+      assert.equal(frames(conn.receive('{not json', 0))[0].event, 'pusher:error');
+    },
+  );
 
-  it('subscribe → one subscribe command in the app namespace → subscription_succeeded; unsubscribe → unsubscribe, and its pushes stop', () => {
-    const { conn } = established();
-    const [sub] = conn.receive(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'news' } }), 0)
-      .commands as Command[];
-    assert.deepEqual(sub.params, { channel: internal('news') });
-    assert.match(internal('news'), /^pusher-[0-9a-f]{10}-pub:news$/);
-    const [ok] = frames(conn.reply({ id: sub.id!, result: {} }));
-    assert.deepEqual([ok.event, ok.channel, ok.data], ['pusher_internal:subscription_succeeded', 'news', '{}']);
-    const publication: Push = {
-      push: 'publication',
-      channel: internal('news'),
-      pub: { offset: 1, epoch: 'e', data: { e: 'hi', d: '{"a":1}' } },
-    };
-    assert.equal(conn.shared(publication), true);
-    const [unsub] = conn.receive(
-      JSON.stringify({ event: 'pusher:unsubscribe', data: { channel: 'news' } }),
-      0,
-    ).commands;
-    assert.deepEqual([unsub.method, unsub.params], ['unsubscribe', { channel: internal('news') }]);
-    assert.notEqual(conn.shared(publication), true);
-  });
+  it(
+    'subscribe → one subscribe command in the app namespace → subscription_succeeded; unsubscribe → unsubscribe, ' +
+      'and its pushes stop',
+    () => {
+      const { conn } = established();
+      const [sub] = conn.receive(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'news' } }), 0)
+        .commands as Command[];
+      assert.deepEqual(sub.params, { channel: internal('news') });
+      assert.match(internal('news'), /^pusher-[0-9a-f]{10}-pub:news$/);
+      const [ok] = frames(conn.reply({ id: sub.id!, result: {} }));
+      assert.deepEqual([ok.event, ok.channel, ok.data], ['pusher_internal:subscription_succeeded', 'news', '{}']);
+      const publication: Push = {
+        push: 'publication',
+        channel: internal('news'),
+        pub: { offset: 1, epoch: 'e', data: { e: 'hi', d: '{"a":1}' } },
+      };
+      assert.equal(conn.shared(publication), true);
+      const [unsub] = conn.receive(
+        JSON.stringify({ event: 'pusher:unsubscribe', data: { channel: 'news' } }),
+        0,
+      ).commands;
+      assert.deepEqual([unsub.method, unsub.params], ['unsubscribe', { channel: internal('news') }]);
+      assert.notEqual(conn.shared(publication), true);
+    },
+  );
 
   it('a private subscribe with a bad signature makes no command, only subscription_error 401', () => {
     const { conn, socketId } = established();
@@ -95,41 +102,52 @@ describe('PusherConnection (sans I/O)', () => {
     );
   });
 
-  it('presence: the member list, then one member_added and one member_removed per user; pushes before the list wait for it', () => {
-    const { conn, socketId } = established();
-    const channelData = JSON.stringify({ user_id: 'me' });
-    const [sub, members] = conn.receive(
-      JSON.stringify({
-        event: 'pusher:subscribe',
-        data: { channel: 'presence-r', auth: auth(`${socketId}:presence-r:${channelData}`), channel_data: channelData },
-      }),
-      0,
-    ).commands;
-    assert.deepEqual([sub.method, members.method], ['subscribe', 'presence']);
-    assert.deepEqual(frames(conn.reply({ id: sub.id!, result: {} })), []);
-    // A second tab of "bob" joins while the list is read: held, then counted.
-    assert.notEqual(conn.shared(join('bob-2', 'bob', 'presence-r')), true);
-    const listed = frames(
-      conn.reply({
-        id: members.id!,
-        result: {
-          clients: [
-            { clientId: 'c-me', userId: '', chanInfo: { user_id: 'me' } },
-            { clientId: 'bob-1', userId: '', chanInfo: { user_id: 'bob', user_info: { n: 1 } } },
-          ],
-        },
-      }),
-    );
-    assert.deepEqual(JSON.parse(listed[0].data), {
-      presence: { ids: ['me', 'bob'], hash: { me: null, bob: { n: 1 } }, count: 2 },
-    });
-    assert.equal(listed.length, 1, 'bob was in the list already: no member_added');
-    assert.equal(conn.shared(join('eve-1', 'eve', 'presence-r')), true);
-    assert.notEqual(conn.shared(join('eve-2', 'eve', 'presence-r')), true);
-    assert.deepEqual(frames(conn.push(leave('bob-1', 'presence-r'))), []);
-    const [removed] = frames(conn.push(leave('bob-2', 'presence-r')));
-    assert.deepEqual([removed.event, JSON.parse(removed.data)], ['pusher_internal:member_removed', { user_id: 'bob' }]);
-  });
+  it(
+    'presence: the member list, then one member_added and one member_removed per user; pushes before the list wait ' +
+      'for it',
+    () => {
+      const { conn, socketId } = established();
+      const channelData = JSON.stringify({ user_id: 'me' });
+      const [sub, members] = conn.receive(
+        JSON.stringify({
+          event: 'pusher:subscribe',
+          data: {
+            channel: 'presence-r',
+            auth: auth(`${socketId}:presence-r:${channelData}`),
+            channel_data: channelData,
+          },
+        }),
+        0,
+      ).commands;
+      assert.deepEqual([sub.method, members.method], ['subscribe', 'presence']);
+      assert.deepEqual(frames(conn.reply({ id: sub.id!, result: {} })), []);
+      // A second tab of "bob" joins while the list is read: held, then counted.
+      assert.notEqual(conn.shared(join('bob-2', 'bob', 'presence-r')), true);
+      const listed = frames(
+        conn.reply({
+          id: members.id!,
+          result: {
+            clients: [
+              { clientId: 'c-me', userId: '', chanInfo: { user_id: 'me' } },
+              { clientId: 'bob-1', userId: '', chanInfo: { user_id: 'bob', user_info: { n: 1 } } },
+            ],
+          },
+        }),
+      );
+      assert.deepEqual(JSON.parse(listed[0].data), {
+        presence: { ids: ['me', 'bob'], hash: { me: null, bob: { n: 1 } }, count: 2 },
+      });
+      assert.equal(listed.length, 1, 'bob was in the list already: no member_added');
+      assert.equal(conn.shared(join('eve-1', 'eve', 'presence-r')), true);
+      assert.notEqual(conn.shared(join('eve-2', 'eve', 'presence-r')), true);
+      assert.deepEqual(frames(conn.push(leave('bob-1', 'presence-r'))), []);
+      const [removed] = frames(conn.push(leave('bob-2', 'presence-r')));
+      assert.deepEqual(
+        [removed.event, JSON.parse(removed.data)],
+        ['pusher_internal:member_removed', { user_id: 'bob' }],
+      );
+    },
+  );
 
   it('client events carry the sender socket (never echoed) and user_id on presence; 4301 past the rate', () => {
     const { conn, socketId } = established();

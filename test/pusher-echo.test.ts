@@ -125,7 +125,8 @@ describe('Laravel Echo on pusher-js', { timeout: 90_000 }, () => {
         map $http_upgrade $connection_upgrade { default upgrade; '' close; }
         server {
           listen 127.0.0.1:{{PORT}};
-          location /app/ { proxy_pass http://127.0.0.1:${port}; proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade; proxy_read_timeout 300s; }
+          location /app/ { proxy_pass http://127.0.0.1:${port}; proxy_http_version 1.1; proxy_set_header Upgrade \
+$http_upgrade; proxy_set_header Connection $connection_upgrade; proxy_read_timeout 300s; }
           location /apps/ { proxy_pass http://127.0.0.1:${port}; }
           location / { proxy_pass http://127.0.0.1:${appPort}; }
         }`);

@@ -96,26 +96,29 @@ describe('Pusher protocol with pusher-js', () => {
     assert.deepEqual(seenInA, []);
   });
 
-  it('client events: on private channels, not echoed to the sender, user_id on presence; refused on public ones', async () => {
-    const sender = client({ user: { user_id: 'carol' } });
-    const receiver = client({ user: { user_id: 'dave' } });
-    const { channel: mine } = await subscribed(sender, 'presence-chat');
-    const { channel: theirs } = await subscribed(receiver, 'presence-chat');
-    const echoed = collect(mine, 'client-typing');
-    const got = new Promise<{ data: unknown; meta: unknown }>((resolve) =>
-      theirs.bind('client-typing', (data: unknown, meta: unknown) => resolve({ data, meta })),
-    );
-    assert.equal(mine.trigger('client-typing', { typing: true }), true);
-    const { data, meta } = await got;
-    assert.deepEqual(data, { typing: true });
-    assert.deepEqual(meta, { user_id: 'carol' });
-    await sleep(200);
-    assert.deepEqual(echoed, []);
+  it(
+    'client events: on private channels, not echoed to the sender, ' + 'user_id on presence; refused on public ones',
+    async () => {
+      const sender = client({ user: { user_id: 'carol' } });
+      const receiver = client({ user: { user_id: 'dave' } });
+      const { channel: mine } = await subscribed(sender, 'presence-chat');
+      const { channel: theirs } = await subscribed(receiver, 'presence-chat');
+      const echoed = collect(mine, 'client-typing');
+      const got = new Promise<{ data: unknown; meta: unknown }>((resolve) =>
+        theirs.bind('client-typing', (data: unknown, meta: unknown) => resolve({ data, meta })),
+      );
+      assert.equal(mine.trigger('client-typing', { typing: true }), true);
+      const { data, meta } = await got;
+      assert.deepEqual(data, { typing: true });
+      assert.deepEqual(meta, { user_id: 'carol' });
+      await sleep(200);
+      assert.deepEqual(echoed, []);
 
-    const { channel: pub } = await subscribed(sender, 'lobby');
-    const errors: unknown[] = [];
-    sender.connection.bind('error', (e: unknown) => errors.push(e));
-    pub.trigger('client-hi', {});
-    await until(() => errors.length > 0, 5000, 'pusher:error');
-  });
+      const { channel: pub } = await subscribed(sender, 'lobby');
+      const errors: unknown[] = [];
+      sender.connection.bind('error', (e: unknown) => errors.push(e));
+      pub.trigger('client-hi', {});
+      await until(() => errors.length > 0, 5000, 'pusher:error');
+    },
+  );
 });

@@ -17,7 +17,11 @@ import { selfSignedCert } from './helpers/tls-cert.js';
 const MiB = 1024 * 1024;
 const PROFILES = [
   { name: 'default water marks', marks: {}, sizes: [800_000, MiB, 2 * MiB, 3 * MiB, 4 * MiB] },
-  { name: 'water marks 4 KiB / 1 KiB', marks: { highWaterMark: 4096, lowWaterMark: 1024 }, sizes: [3000, 4096, 8192, 12_000, 64 * 1024] },
+  {
+    name: 'water marks 4 KiB / 1 KiB',
+    marks: { highWaterMark: 4096, lowWaterMark: 1024 },
+    sizes: [3000, 4096, 8192, 12_000, 64 * 1024],
+  },
 ];
 const TRANSPORTS = ['tcp', 'tls'] as const;
 /** Far longer than a healthy exchange on loopback (a few ms); a stall never ends on its own. */
@@ -59,7 +63,9 @@ describe('read stall: our client echoes from onmessage, a ws server then closes'
         wss.on('connection', (socket, request) => {
           const size = Number(new URL(request.url!, 'http://x').searchParams.get('size'));
           const sent = text(size);
-          socket.on('message', (data, isBinary) => socket.close(!isBinary && data.toString() === sent ? 1000 : 4000, 'done'));
+          socket.on('message', (data, isBinary) =>
+            socket.close(!isBinary && data.toString() === sent ? 1000 : 4000, 'done'),
+          );
           socket.send(sent);
         });
       });
@@ -68,80 +74,92 @@ describe('read stall: our client echoes from onmessage, a ws server then closes'
         return close();
       });
 
-      for (const { name, marks, sizes } of PROFILES) for (const size of sizes) {
-        it(`${name}, ${size} bytes: the client reads the close`, async () => {
-          const scheme = transport === 'tls' ? 'wss' : 'ws';
-          const client = new WebSocket(`${scheme}://127.0.0.1:${port}/?size=${size}`, [], { tls: { ca: cert }, perMessageDeflate: false, ...marks });
-          client.onmessage = (event) => client.send(event.data as string);
-          const closed = once(client, 'close').then(([e]) => e as CloseEvent);
-          try {
-            const event = await within(closed, () => `client readyState ${client.readyState}, bufferedAmount ${client.bufferedAmount}`);
-            assert.deepEqual([event.code, event.reason, event.wasClean], [1000, 'done', true]);
-          } finally {
-            if (client.readyState !== WebSocket.CLOSED) client.close();
-          }
-        });
-      }
+      for (const { name, marks, sizes } of PROFILES)
+        for (const size of sizes) {
+          it(`${name}, ${size} bytes: the client reads the close`, async () => {
+            const scheme = transport === 'tls' ? 'wss' : 'ws';
+            const client = new WebSocket(`${scheme}://127.0.0.1:${port}/?size=${size}`, [], {
+              tls: { ca: cert },
+              perMessageDeflate: false,
+              ...marks,
+            });
+            client.onmessage = (event) => client.send(event.data as string);
+            const closed = once(client, 'close').then(([e]) => e as CloseEvent);
+            try {
+              const event = await within(
+                closed,
+                () => `client readyState ${client.readyState}, bufferedAmount ${client.bufferedAmount}`,
+              );
+              assert.deepEqual([event.code, event.reason, event.wasClean], [1000, 'done', true]);
+            } finally {
+              if (client.readyState !== WebSocket.CLOSED) client.close();
+            }
+          });
+        }
     });
   }
 });
 
 describe('read stall: our server echoes from on("message"), a ws client then closes', { timeout: 120_000 }, () => {
-  for (const transport of TRANSPORTS) for (const { name, marks, sizes } of PROFILES) {
-    // `send` frames per connection; `broadcast` writes one prepared frame (the real-time server's path).
-    for (const echo of ['send', 'broadcast'] as const) {
-      describe(`${transport}, ${name}, echo with ${echo}()`, () => {
-        let server: WebSocketServer;
-        let port: number;
-        let close: () => Promise<void>;
-        const connections: ServerWebSocket[] = [];
-        before(async () => {
-          server = new WebSocketServer({ maxMessageSize: 16 * MiB, ...marks });
-          server.on('connection', (ws) => {
-            connections.push(ws);
-            ws.on('message', (data, isBinary) => {
-              if (echo === 'send') ws.send(data, { binary: isBinary });
-              else server.broadcast(data, { binary: isBinary, to: [ws] });
+  for (const transport of TRANSPORTS)
+    for (const { name, marks, sizes } of PROFILES) {
+      // `send` frames per connection; `broadcast` writes one prepared frame (the real-time server's path).
+      for (const echo of ['send', 'broadcast'] as const) {
+        describe(`${transport}, ${name}, echo with ${echo}()`, () => {
+          let server: WebSocketServer;
+          let port: number;
+          let close: () => Promise<void>;
+          const connections: ServerWebSocket[] = [];
+          before(async () => {
+            server = new WebSocketServer({ maxMessageSize: 16 * MiB, ...marks });
+            server.on('connection', (ws) => {
+              connections.push(ws);
+              ws.on('message', (data, isBinary) => {
+                if (echo === 'send') ws.send(data, { binary: isBinary });
+                else server.broadcast(data, { binary: isBinary, to: [ws] });
+              });
             });
-          });
-          if (transport === 'tcp') {
-            port = (await server.listen(0)).port;
-            close = () => server.close();
-          } else {
-            const tls = createTlsServer({ key, cert }, (socket) => server.handleDuplex(socket));
-            tls.listen(0, '127.0.0.1');
-            await once(tls, 'listening');
-            port = (tls.address() as AddressInfo).port;
-            close = () => server.close().then(() => new Promise((resolve) => tls.close(() => resolve())));
-          }
-        });
-        after(() => {
-          for (const ws of connections) ws.terminate();
-          return close();
-        });
-
-        for (const size of sizes) {
-          it(`${size} bytes: the server reads the close`, async () => {
-            const scheme = transport === 'tls' ? 'wss' : 'ws';
-            const client = new WS(`${scheme}://127.0.0.1:${port}/`, { ca: cert, perMessageDeflate: false });
-            const sent = text(size);
-            client.on('message', (data) => client.close(data.toString() === sent ? 1000 : 4000, 'done'));
-            await once(client, 'open');
-            const ws = connections.at(-1)!;
-            const serverClosed = once(ws, 'close');
-            const clientClosed = once(client, 'close');
-            client.send(sent);
-            try {
-              const [code, reason, wasClean] = await within(serverClosed, () => `server readyState ${ws.readyState}, bufferedAmount ${ws.bufferedAmount}`);
-              assert.deepEqual([code, reason, wasClean], [1000, 'done', true]);
-              const [clientCode] = await within(clientClosed, () => `ws client readyState ${client.readyState}`);
-              assert.equal(clientCode, 1000);
-            } finally {
-              client.terminate();
+            if (transport === 'tcp') {
+              port = (await server.listen(0)).port;
+              close = () => server.close();
+            } else {
+              const tls = createTlsServer({ key, cert }, (socket) => server.handleDuplex(socket));
+              tls.listen(0, '127.0.0.1');
+              await once(tls, 'listening');
+              port = (tls.address() as AddressInfo).port;
+              close = () => server.close().then(() => new Promise((resolve) => tls.close(() => resolve())));
             }
           });
-        }
-      });
+          after(() => {
+            for (const ws of connections) ws.terminate();
+            return close();
+          });
+
+          for (const size of sizes) {
+            it(`${size} bytes: the server reads the close`, async () => {
+              const scheme = transport === 'tls' ? 'wss' : 'ws';
+              const client = new WS(`${scheme}://127.0.0.1:${port}/`, { ca: cert, perMessageDeflate: false });
+              const sent = text(size);
+              client.on('message', (data) => client.close(data.toString() === sent ? 1000 : 4000, 'done'));
+              await once(client, 'open');
+              const ws = connections.at(-1)!;
+              const serverClosed = once(ws, 'close');
+              const clientClosed = once(client, 'close');
+              client.send(sent);
+              try {
+                const [code, reason, wasClean] = await within(
+                  serverClosed,
+                  () => `server readyState ${ws.readyState}, bufferedAmount ${ws.bufferedAmount}`,
+                );
+                assert.deepEqual([code, reason, wasClean], [1000, 'done', true]);
+                const [clientCode] = await within(clientClosed, () => `ws client readyState ${client.readyState}`);
+                assert.equal(clientCode, 1000);
+              } finally {
+                client.terminate();
+              }
+            });
+          }
+        });
+      }
     }
-  }
 });

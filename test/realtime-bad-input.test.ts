@@ -47,8 +47,14 @@ describe('real-time server bad input', () => {
 
   it('a subscribe to a forbidden channel → 103; to an unknown namespace → 102', async () => {
     const c = await t.client();
-    await assert.rejects(c.command('subscribe', { channel: 'vip:x' }), (e: unknown) => e instanceof TestReplyError && e.code === 103);
-    await assert.rejects(c.command('subscribe', { channel: 'secret:x' }), (e: unknown) => e instanceof TestReplyError && e.code === 102);
+    await assert.rejects(
+      c.command('subscribe', { channel: 'vip:x' }),
+      (e: unknown) => e instanceof TestReplyError && e.code === 103,
+    );
+    await assert.rejects(
+      c.command('subscribe', { channel: 'secret:x' }),
+      (e: unknown) => e instanceof TestReplyError && e.code === 102,
+    );
     await c.close();
   });
 
@@ -56,7 +62,9 @@ describe('real-time server bad input', () => {
     const c = await t.client();
     global.gc?.();
     const before = process.memoryUsage().heapUsed;
-    const settled = await Promise.allSettled(Array.from({ length: 10_000 }, (_, k) => c.command('subscribe', { channel: `chat:s${k}` })));
+    const settled = await Promise.allSettled(
+      Array.from({ length: 10_000 }, (_, k) => c.command('subscribe', { channel: `chat:s${k}` })),
+    );
     const codes = new Map<string, number>();
     for (const r of settled) {
       const key = r.status === 'fulfilled' ? 'ok' : String((r.reason as TestReplyError).code);

@@ -1,4 +1,5 @@
-// Presence (with a killed client process), idempotent publish, RPC, user-directed messages and namespace rules, over real sockets.
+// Presence (with a killed client process), idempotent publish, RPC, user-directed messages and namespace rules, over
+// real sockets.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -8,7 +9,8 @@ import { TestReplyError, startTestServer, type TestServer } from '@switchboard/t
 import type { ClientInfo, Push, SubscribeResult } from '@switchboard/wire';
 
 const rejectsWith = (code: number) => (e: unknown) => e instanceof TestReplyError && e.code === code;
-const isPush = (kind: string, clientId: string) => (p: Push) => (p.push === 'join' || p.push === 'leave') && p.push === kind && p.info.clientId === clientId;
+const isPush = (kind: string, clientId: string) => (p: Push) =>
+  (p.push === 'join' || p.push === 'leave') && p.push === kind && p.info.clientId === clientId;
 
 describe('real-time features', () => {
   let t: TestServer;
@@ -32,7 +34,8 @@ describe('real-time features', () => {
           return { userId: ctx.token.slice(5), connInfo: { name: `name-${ctx.token.slice(5)}` } };
         },
         onSubscribe: (_ctx, sub) => {
-          if (sub.channel.startsWith('vip:') && sub.token !== 'let-me-in') throw new CommandError(403, 'wrong subscribe token');
+          if (sub.channel.startsWith('vip:') && sub.token !== 'let-me-in')
+            throw new CommandError(403, 'wrong subscribe token');
         },
         onRpc: {
           add: (_ctx, data) => (data as number[]).reduce((a, b) => a + b, 0),
@@ -49,9 +52,21 @@ describe('real-time features', () => {
 
   it('tracks presence with join/leave, and frees the entry of a client whose process is killed', async () => {
     const alice = await t.client({ token: 'user:alice', subs: { 'chat:p': {} } });
-    const child = spawn(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', 'test/fixtures/realtime-child-client.ts', t.url, 'chat:p', 'user:bob'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@switchboard/source',
+        '--import',
+        'tsx',
+        'test/fixtures/realtime-child-client.ts',
+        t.url,
+        'chat:p',
+        'user:bob',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const bobId = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
         const m = /READY (\S+)/.exec(d.toString());
@@ -68,7 +83,10 @@ describe('real-time features', () => {
     child.kill('SIGKILL');
     await alice.expectPush(isPush('leave', bobId), 'leave of the killed bob');
     const after = (await alice.command('presence', { channel: 'chat:p' })) as { clients: ClientInfo[] };
-    assert.deepEqual(after.clients.map((c) => c.userId), ['alice']);
+    assert.deepEqual(
+      after.clients.map((c) => c.userId),
+      ['alice'],
+    );
     await alice.close();
   });
 
@@ -83,13 +101,25 @@ describe('real-time features', () => {
 
   it('publishes idempotently: concurrent retries with one key deliver once and answer alike', async () => {
     const pub = await t.client({ token: 'user:p', subs: { 'chat:idem': {} } });
-    const results = await Promise.all(Array.from({ length: 10 }, () => pub.command('publish', { channel: 'chat:idem', data: 'once', idempotencyKey: 'k-1' })));
-    const api = await Promise.all(Array.from({ length: 5 }, () => t.api('publish', { channel: 'chat:idem', data: 'once', idempotencyKey: 'k-1' })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        pub.command('publish', { channel: 'chat:idem', data: 'once', idempotencyKey: 'k-1' }),
+      ),
+    );
+    const api = await Promise.all(
+      Array.from({ length: 5 }, () => t.api('publish', { channel: 'chat:idem', data: 'once', idempotencyKey: 'k-1' })),
+    );
     const all = [...results, ...api.map((r) => r.body)];
-    assert.ok(all.every((r) => JSON.stringify(r) === JSON.stringify(results[0])), JSON.stringify(all));
+    assert.ok(
+      all.every((r) => JSON.stringify(r) === JSON.stringify(results[0])),
+      JSON.stringify(all),
+    );
     await t.api('publish', { channel: 'chat:idem', data: 'marker' });
     await pub.expectPublication('chat:idem', 'marker');
-    assert.deepEqual(pub.publications('chat:idem').map((p) => p.data), ['once', 'marker']);
+    assert.deepEqual(
+      pub.publications('chat:idem').map((p) => p.data),
+      ['once', 'marker'],
+    );
     await pub.close();
   });
 
@@ -101,7 +131,10 @@ describe('real-time features', () => {
     await assert.rejects(c.command('rpc', { method: 'nope', data: null }), rejectsWith(104));
     await assert.rejects(c.command('rpc', { method: 'toString', data: null }), rejectsWith(104));
     const started = Date.now();
-    await assert.rejects(c.command('rpc', { method: 'slow', data: null }), (e: unknown) => e instanceof TestReplyError && e.code === 114 && e.error.temporary === true);
+    await assert.rejects(
+      c.command('rpc', { method: 'slow', data: null }),
+      (e: unknown) => e instanceof TestReplyError && e.code === 114 && e.error.temporary === true,
+    );
     assert.ok(Date.now() - started < 1500);
     assert.deepEqual(await c.command('ping'), {}, 'the connection still answers');
     await c.close();
@@ -110,7 +143,8 @@ describe('real-time features', () => {
   it('reaches every connection of a user: personal channel publications and messages', async () => {
     const conns = await Promise.all([1, 2, 3].map(() => t.client({ token: 'user:42' })));
     const other = await t.client({ token: 'user:7' });
-    for (const c of conns) assert.ok('position' in (c.connected!.subs['user:#42'] as SubscribeResult), 'subscribed server-side at connect');
+    for (const c of conns)
+      assert.ok('position' in (c.connected!.subs['user:#42'] as SubscribeResult), 'subscribed server-side at connect');
     const { status } = await t.api('publish', { channel: 'user:#42', data: { note: 'for 42' } });
     assert.equal(status, 200);
     await Promise.all(conns.map((c) => c.expectPublication('user:#42', { note: 'for 42' })));

@@ -1,4 +1,5 @@
-// Recovery end to end over real sockets: a missed stretch is replayed whole, or the answer is `recovered: false`. Never partial.
+// Recovery end to end over real sockets: a missed stretch is replayed whole, or the answer is `recovered: false`. Never
+// partial.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '@switchboard/testing';
@@ -40,9 +41,16 @@ describe('recovery', () => {
     assert.equal(sub.recovered, true);
     const replayed = sub.publications!.map((p) => p.data as number);
     const live = b.publications('room:r1').map((p) => p.data as number);
-    console.log(`recovered: true, ${replayed.length} replayed (${replayed[0]}…${replayed.at(-1)}), ${live.length} live after (${live.join(', ')})`);
+    console.log(
+      `recovered: true, ${replayed.length} replayed (${replayed[0]}…${replayed.at(-1)}), ${live.length} ` +
+        `live after (${live.join(', ')})`,
+    );
     assert.ok(replayed.length >= 50, 'all 50 missed are in the replay');
-    assert.deepEqual([...replayed, ...live], Array.from({ length: 55 }, (_, i) => i + 6), 'every number 6…60 once, in order');
+    assert.deepEqual(
+      [...replayed, ...live],
+      Array.from({ length: 55 }, (_, i) => i + 6),
+      'every number 6…60 once, in order',
+    );
     await b.close();
   });
 
@@ -63,7 +71,10 @@ describe('recovery', () => {
   it('answers recovered: false for a foreign epoch, and for more than maxRecoveredPublications', async () => {
     await publish('room:r3', 1, 2);
     const a = await t.client();
-    const foreign = (await a.command('subscribe', { channel: 'room:r3', since: { offset: 1, epoch: 'not-this' } })) as SubscribeResult;
+    const foreign = (await a.command('subscribe', {
+      channel: 'room:r3',
+      since: { offset: 1, epoch: 'not-this' },
+    })) as SubscribeResult;
     assert.equal(foreign.recovered, false);
     assert.equal(foreign.position!.offset, 2);
     assert.equal(foreign.publications, undefined, 'never a partial replay');
@@ -74,7 +85,10 @@ describe('recovery', () => {
     const capped = (await a.command('subscribe', { channel: 'capped:r4', since: start.position })) as SubscribeResult;
     assert.deepEqual([capped.recovered, capped.position!.offset], [false, 21]);
     await a.command('unsubscribe', { channel: 'capped:r4' });
-    const within = (await a.command('subscribe', { channel: 'capped:r4', since: { offset: 1, epoch: start.position!.epoch } })) as SubscribeResult;
+    const within = (await a.command('subscribe', {
+      channel: 'capped:r4',
+      since: { offset: 1, epoch: start.position!.epoch },
+    })) as SubscribeResult;
     assert.deepEqual([within.recovered, within.publications!.length], [true, 20]);
     await a.close();
   });

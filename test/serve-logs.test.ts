@@ -37,7 +37,9 @@ describe('serve logs', () => {
     await backend?.close();
   });
 
-  it('JSON lines with node, level and connection fields; no token, cookie or API key at any level', { timeout: 30_000 }, async () => {
+  it('JSON lines with node, level and connection fields; no token, cookie or API key at any level', {
+    timeout: 30_000,
+  }, async () => {
     backend = await startBackend((_req, res) => void res.writeHead(503).end());
     const config = join(tmpdir(), `sb-logs-${process.pid}.json`);
     writeFileSync(
@@ -46,10 +48,16 @@ describe('serve logs', () => {
         apiKey: API_KEY,
         jwt: { secret: SECRET, cookie: 'sb_token', queryParam: 'token' },
         namespaces: { chat: { presence: true, allowPublish: true } },
-        proxy: { rpc: { url: `${backend.url}/rpc` }, cookies: ['sid', 'sb_token'], headers: ['authorization', 'x-trace'] },
+        proxy: {
+          rpc: { url: `${backend.url}/rpc` },
+          cookies: ['sid', 'sb_token'],
+          headers: ['authorization', 'x-trace'],
+        },
       }),
     );
-    child = spawn(BIN, ['serve', '--port', '0', '--config', config, '--log-level', 'trace'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(BIN, ['serve', '--port', '0', '--config', config, '--log-level', 'trace'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -64,7 +72,11 @@ describe('serve logs', () => {
     await a.command('subscribe', { channel: 'chat:x' });
     await a.command('rpc', { method: 'm', data: null }).catch(() => {});
     // A JWT and a session id in cookies, an Authorization header forwarded to the proxy.
-    const b = await rawConnect(ws, { cookie: `sb_token=${await token('bob')}; sid=${COOKIE_SECRET}`, authorization: `Bearer ${COOKIE_SECRET}` }, {});
+    const b = await rawConnect(
+      ws,
+      { cookie: `sb_token=${await token('bob')}; sid=${COOKIE_SECRET}`, authorization: `Bearer ${COOKIE_SECRET}` },
+      {},
+    );
     b.send(JSON.stringify({ id: 2, method: 'rpc', params: { method: 'm', data: null } }));
     await sleep(200);
     // A JWT in the URL; an invalid JWT (its signature is wrong, its claims readable).
@@ -76,7 +88,11 @@ describe('serve logs', () => {
     await d.connect({ token: forged }).catch(() => {});
     // The API key, right and wrong.
     for (const key of [API_KEY, WRONG_KEY]) {
-      await fetch(`${base}/api/publish`, { method: 'POST', headers: { authorization: `apikey ${key}` }, body: JSON.stringify({ channel: 'chat:x', data: 1 }) });
+      await fetch(`${base}/api/publish`, {
+        method: 'POST',
+        headers: { authorization: `apikey ${key}` },
+        body: JSON.stringify({ channel: 'chat:x', data: 1 }),
+      });
     }
     await a.close();
     b.close();
@@ -91,18 +107,38 @@ describe('serve logs', () => {
       assert.equal(leak, undefined, `a credential is in the output: ${leak}`);
     }
     assert.ok(entries.length >= 10, `only ${entries.length} JSON lines`);
-    assert.ok(entries.every((e) => typeof e.node === 'string' && typeof e.level === 'string' && typeof e.msg === 'string' && typeof e.time === 'number'));
+    assert.ok(
+      entries.every(
+        (e) =>
+          typeof e.node === 'string' &&
+          typeof e.level === 'string' &&
+          typeof e.msg === 'string' &&
+          typeof e.time === 'number',
+      ),
+    );
     const msgs = entries.map((e) => `${e.level} ${e.msg}`);
-    for (const expected of ['debug connection accepted', 'debug connection closed', 'info connection refused: invalid token', 'warn backend proxy request failed', 'info drain started']) {
+    for (const expected of [
+      'debug connection accepted',
+      'debug connection closed',
+      'info connection refused: invalid token',
+      'warn backend proxy request failed',
+      'info drain started',
+    ]) {
       assert.ok(msgs.includes(expected), `no "${expected}" line in:\n${msgs.join('\n')}`);
     }
     const accepted = entries.find((e) => e.msg === 'connection accepted' && e.user === 'bob')!;
     assert.deepEqual([typeof accepted.clientId, accepted.transport], ['string', 'websocket']);
-    console.log(`# ${entries.length} JSON lines at trace level, ${secrets.length} credentials checked, none found; levels: ${[...new Set(entries.map((e) => e.level))].join(', ')}`);
+    console.log(
+      `# ${entries.length} JSON lines at trace level, ${secrets.length} credentials checked, none found; ` +
+        `levels: ${[...new Set(entries.map((e) => e.level))].join(', ')}`,
+    );
   });
 
   it('--log-level and SWITCHBOARD_LOG_LEVEL choose the level; a bad one is a usage error', async () => {
-    const quiet = spawn(BIN, ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn' } });
+    const quiet = spawn(BIN, ['serve', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn' },
+    });
     let text = '';
     quiet.stdout!.on('data', (c: Buffer) => (text += c.toString()));
     await waitForLine(quiet, /demo page/);

@@ -3,7 +3,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '@switchboard/testing';
 
-const ENDPOINTS = ['publish', 'broadcast', 'history', 'history_remove', 'presence', 'presence_stats', 'channels', 'disconnect', 'unsubscribe', 'send', 'info', 'subscribe', 'refresh', 'batch'];
+const ENDPOINTS = [
+  'publish',
+  'broadcast',
+  'history',
+  'history_remove',
+  'presence',
+  'presence_stats',
+  'channels',
+  'disconnect',
+  'unsubscribe',
+  'send',
+  'info',
+  'subscribe',
+  'refresh',
+  'batch',
+];
 
 describe('server HTTP API', () => {
   let t: TestServer;
@@ -41,7 +56,10 @@ describe('server HTTP API', () => {
     await c.expectPublication('chat:a', { x: 1 });
     const many = await t.api('broadcast', { channels: ['chat:a', 'chat:b', 'nowhere:x'], data: 'all' });
     assert.equal(many.status, 200);
-    assert.deepEqual(many.body.results.map((r: { offset?: number; error?: { code: number } }) => r.offset ?? r.error!.code), [2, 1, 102]);
+    assert.deepEqual(
+      many.body.results.map((r: { offset?: number; error?: { code: number } }) => r.offset ?? r.error!.code),
+      [2, 1, 102],
+    );
     await c.expectPublication('chat:b', 'all');
     await c.close();
   });
@@ -50,13 +68,19 @@ describe('server HTTP API', () => {
     const c = await t.client({ token: 'u2', subs: { 'chat:h': {} } });
     for (const n of [1, 2, 3]) await t.api('publish', { channel: 'chat:h', data: n });
     const history = await t.api('history', { channel: 'chat:h', limit: 2, reverse: true });
-    assert.deepEqual(history.body.publications.map((p: { data: number }) => p.data), [3, 2]);
+    assert.deepEqual(
+      history.body.publications.map((p: { data: number }) => p.data),
+      [3, 2],
+    );
     assert.equal(history.body.position.offset, 3);
     assert.equal((await t.api('history', { channel: 'chat:h', since: { offset: 1, epoch: 'other' } })).status, 409);
     assert.equal((await t.api('history_remove', { channel: 'chat:h' })).status, 200);
     assert.equal((await t.api('history', { channel: 'chat:h' })).body.publications.length, 0);
     const presence = await t.api('presence', { channel: 'chat:h' });
-    assert.deepEqual(presence.body.clients.map((e: { userId: string }) => e.userId), ['u2']);
+    assert.deepEqual(
+      presence.body.clients.map((e: { userId: string }) => e.userId),
+      ['u2'],
+    );
     assert.deepEqual((await t.api('presence_stats', { channel: 'chat:h' })).body, { clients: 1, users: 1 });
     assert.equal((await t.api('presence', { channel: 'plain:x' })).body.error.code, 108);
     const channels = await t.api('channels');
@@ -79,7 +103,10 @@ describe('server HTTP API', () => {
 
   it('disconnect carries a reconnect-after window in the close reason, and refuses a bad one', async () => {
     const c = await t.client({ token: 'u4' });
-    assert.equal((await t.api('disconnect', { user: 'u4', code: 3401, reason: 'draining', reconnectAfterMs: 2000 })).status, 200);
+    assert.equal(
+      (await t.api('disconnect', { user: 'u4', code: 3401, reason: 'draining', reconnectAfterMs: 2000 })).status,
+      200,
+    );
     assert.deepEqual(await c.closed, { code: 3401, reason: 'draining; reconnect-after=2000-4000' });
     for (const body of [
       { user: 'u4', reconnectAfterMs: 5000, reconnectUntilMs: 1000 },
@@ -94,14 +121,21 @@ describe('server HTTP API', () => {
 
   it('answers bad requests with documented statuses', async () => {
     const post = (path: string, body: string, method = 'POST') =>
-      fetch(`${t.httpUrl}${path}`, { method, headers: { authorization: 'apikey test-api-key-0123456789' }, body: method === 'GET' ? undefined : body });
+      fetch(`${t.httpUrl}${path}`, {
+        method,
+        headers: { authorization: 'apikey test-api-key-0123456789' },
+        body: method === 'GET' ? undefined : body,
+      });
     assert.equal((await post('/api/publish', '{not json')).status, 400);
     assert.equal((await post('/api/publish', '[1]')).status, 400);
     assert.equal((await post('/api/publish', '{"data":1}')).status, 400);
     assert.equal((await post('/api/publish', '{"channel":"nowhere:x","data":1}')).status, 400);
     assert.equal((await post('/api/explode', '{}')).status, 404);
     assert.equal((await post('/api/publish', '', 'GET')).status, 405);
-    assert.equal((await post('/api/publish', JSON.stringify({ channel: 'chat:a', data: 'x'.repeat(2 * 1024 * 1024) }))).status, 413);
+    assert.equal(
+      (await post('/api/publish', JSON.stringify({ channel: 'chat:a', data: 'x'.repeat(2 * 1024 * 1024) }))).status,
+      413,
+    );
     assert.equal((await fetch(`${t.httpUrl}/elsewhere`)).status, 404);
   });
 });

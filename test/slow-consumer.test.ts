@@ -67,7 +67,10 @@ async function run(namespace: string, freeze: boolean, seconds = SECONDS): Promi
       return c;
     };
     const calm: number[] = [];
-    for (let i = 0; i < CALM_SUBSCRIBERS; i++) open().subscribe('calm:ticks').on('publication', (p) => calm.push(Date.now() - (p.data as { t: number }).t));
+    for (let i = 0; i < CALM_SUBSCRIBERS; i++)
+      open()
+        .subscribe('calm:ticks')
+        .on('publication', (p) => calm.push(Date.now() - (p.data as { t: number }).t));
     const hot: number[] = [];
     const channel = `${namespace}:hot`;
     const hotCloses: number[] = [];
@@ -98,9 +101,23 @@ async function run(namespace: string, freeze: boolean, seconds = SECONDS): Promi
     rssPeak = Math.max(rssPeak, rssOf(server.pid!));
     if (freeze) slow.child.kill('SIGCONT');
     let report = await subscriberReport(slow);
-    for (const deadline = Date.now() + 30_000; report.lastOffset < published && Date.now() < deadline; report = await subscriberReport(slow)) await sleep(200);
+    for (
+      const deadline = Date.now() + 30_000;
+      report.lastOffset < published && Date.now() < deadline;
+      report = await subscriberReport(slow)
+    )
+      await sleep(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    return { published, rssBefore, rssPeak, calmP99: p99(calm), hotP99: p99(hot), report, hotCloses: [...hotCloses], metrics };
+    return {
+      published,
+      rssBefore,
+      rssPeak,
+      calmP99: p99(calm),
+      hotP99: p99(hot),
+      report,
+      hotCloses: [...hotCloses],
+      metrics,
+    };
   } finally {
     for (const c of clients) c.disconnect();
     for (const child of children.reverse()) {
@@ -110,7 +127,11 @@ async function run(namespace: string, freeze: boolean, seconds = SECONDS): Promi
   }
 }
 
-const metric = (text: string, pattern: RegExp) => text.split('\n').filter((l) => pattern.test(l)).join(' ') || '(none)';
+const metric = (text: string, pattern: RegExp) =>
+  text
+    .split('\n')
+    .filter((l) => pattern.test(l))
+    .join(' ') || '(none)';
 
 describe(`slow consumer: ${RATE} msg/s for ${SECONDS} s, send buffer cap ${mib(CAP)}`, () => {
   let baseline: Run;
@@ -120,23 +141,38 @@ describe(`slow consumer: ${RATE} msg/s for ${SECONDS} s, send buffer cap ${mib(C
   it('baseline: the same load with the subscriber reading', async () => {
     await run('lossless', false, 2); // warms up the test process (tsx, JIT) so the baseline is not its slowest run
     baseline = await run('lossless', false);
-    lines.push(`baseline: RSS ${mib(baseline.rssBefore)} → peak ${mib(baseline.rssPeak)}; p99 calm ${baseline.calmP99} ms, hot ${baseline.hotP99} ms; subscriber got ${baseline.report.received}/${baseline.published}`);
+    lines.push(
+      `baseline: RSS ${mib(baseline.rssBefore)} → peak ${mib(baseline.rssPeak)}; p99 calm ${baseline.calmP99} ms, ` +
+        `hot ${baseline.hotP99} ms; subscriber got ${baseline.report.received}/${baseline.published}`,
+    );
     assert.equal(baseline.report.received, baseline.published);
   });
 
   const check = (r: Run) => {
     const growth = r.rssPeak - r.rssBefore - (baseline.rssPeak - baseline.rssBefore);
-    return { growth, line: `RSS ${mib(r.rssBefore)} → peak ${mib(r.rssPeak)} (${mib(growth)} over baseline); p99 calm ${r.calmP99} ms, hot ${r.hotP99} ms` };
+    return {
+      growth,
+      line:
+        `RSS ${mib(r.rssBefore)} → peak ${mib(r.rssPeak)} (${mib(growth)} over baseline); p99 calm ${r.calmP99} ` +
+        `ms, hot ${r.hotP99} ms`,
+    };
   };
   const assertBounded = (r: Run, growth: number) => {
-    // The cap in our buffer, as much again in a policy's queue, plus a constant for what the kernel refuses and GC timing.
+    // The cap in our buffer, as much again in a policy's queue, plus a constant for what the kernel refuses and GC
+    // timing.
     assert.ok(growth < 2 * CAP + 32 * 2 ** 20, `RSS grew ${mib(growth)} over baseline`);
     // Loose on purpose: on 2 cores shared by server, clients and publisher, the baseline's own p99 varies 20–200 ms
     // from run to run. What it catches is a stall: a slow consumer that holds up the others' deliveries.
-    assert.ok(r.calmP99 <= Math.max(3 * baseline.calmP99, baseline.calmP99 + 250), `calm p99 ${r.calmP99} vs ${baseline.calmP99} ms`);
+    assert.ok(
+      r.calmP99 <= Math.max(3 * baseline.calmP99, baseline.calmP99 + 250),
+      `calm p99 ${r.calmP99} vs ${baseline.calmP99} ms`,
+    );
   };
 
-  /** `latest` / `drop-oldest`: every publication was either delivered or counted in a `skipped`, in order, up to the top. */
+  /**
+   * `latest` / `drop-oldest`: every publication was either delivered or counted in a `skipped`, in order, up to the
+   * top.
+   */
   const assertSkippedOnPurpose = (r: Run) => {
     assert.equal(r.report.lastOffset, r.published);
     assert.equal(r.report.received + r.report.skipped, r.published);
@@ -147,7 +183,11 @@ describe(`slow consumer: ${RATE} msg/s for ${SECONDS} s, send buffer cap ${mib(C
   it('lossless: the frozen client catches up from history, every publication once and in order', async () => {
     const r = await run('lossless', true);
     const { growth, line } = check(r);
-    lines.push(`lossless: ${line}; thawed client: ${r.report.received}/${r.published} received, out of order ${r.report.outOfOrder}, gaps ${r.report.gaps}, closes [${r.report.closes}]; ${metric(r.metrics, /slow_consumer_events_total\{/)}`);
+    lines.push(
+      `lossless: ${line}; thawed client: ${r.report.received}/${r.published} received, ` +
+        `out of order ${r.report.outOfOrder}, gaps ${r.report.gaps}, closes ` +
+        `[${r.report.closes}]; ${metric(r.metrics, /slow_consumer_events_total\{/)}`,
+    );
     assert.equal(r.report.received, r.published);
     assert.equal(r.report.outOfOrder, 0);
     assert.equal(r.report.gaps, 0);
@@ -158,7 +198,11 @@ describe(`slow consumer: ${RATE} msg/s for ${SECONDS} s, send buffer cap ${mib(C
   it('latest: the newest publication survives, the rest are counted as skipped', async () => {
     const r = await run('latest', true);
     const { growth, line } = check(r);
-    lines.push(`latest: ${line}; thawed client: ${r.report.received} received + ${r.report.skipped} coalesced = ${r.report.received + r.report.skipped}/${r.published}, last offset ${r.report.lastOffset}; ${metric(r.metrics, /slow_consumer_events_total\{/)}`);
+    lines.push(
+      `latest: ${line}; thawed client: ${r.report.received} received + ${r.report.skipped} ` +
+        `coalesced = ${r.report.received + r.report.skipped}/${r.published}, last ` +
+        `offset ${r.report.lastOffset}; ${metric(r.metrics, /slow_consumer_events_total\{/)}`,
+    );
     assertSkippedOnPurpose(r);
     assertBounded(r, growth);
   });
@@ -166,7 +210,11 @@ describe(`slow consumer: ${RATE} msg/s for ${SECONDS} s, send buffer cap ${mib(C
   it('drop-oldest: a bounded queue, its drops told to the client', async () => {
     const r = await run('dropold', true);
     const { growth, line } = check(r);
-    lines.push(`drop-oldest: ${line}; thawed client: ${r.report.received} received + ${r.report.skipped} dropped = ${r.report.received + r.report.skipped}/${r.published}; ${metric(r.metrics, /slow_consumer_events_total\{/)}`);
+    lines.push(
+      `drop-oldest: ${line}; thawed client: ${r.report.received} received + ${r.report.skipped} ` +
+        `dropped = ${r.report.received + r.report.skipped}/${r.published}` +
+        `; ${metric(r.metrics, /slow_consumer_events_total\{/)}`,
+    );
     assertSkippedOnPurpose(r);
     assertBounded(r, growth);
   });
@@ -175,7 +223,10 @@ describe(`slow consumer: ${RATE} msg/s for ${SECONDS} s, send buffer cap ${mib(C
     const r = await run('close', true);
     const { growth, line } = check(r);
     lines.push(
-      `close: ${line}; thawed client: closes [${r.report.closes}], ${r.report.received}/${r.published} received, then ${r.report.gaps} gap → ${r.report.snapshots} snapshot (more missed than maxRecoveredPublications), last offset ${r.report.lastOffset}; healthy hot subscriber closes [${r.hotCloses}]; ${metric(r.metrics, /slow_consumer_events_total\{|disconnects_total\{code="3008"/)}`,
+      `close: ${line}; thawed client: closes [${r.report.closes}], ${r.report.received}/${r.published} received, ` +
+        `then ${r.report.gaps} gap → ${r.report.snapshots} snapshot (more missed than maxRecoveredPublications), ` +
+        `last offset ${r.report.lastOffset}; healthy hot subscriber closes ` +
+        `[${r.hotCloses}]; ${metric(r.metrics, /slow_consumer_events_total\{|disconnects_total\{code="3008"/)}`,
     );
     // 3008 when the client reads the close frame; 1006 when the server's close timeout reset the socket first.
     assert.equal(r.report.closes.length, 1);
@@ -184,12 +235,18 @@ describe(`slow consumer: ${RATE} msg/s for ${SECONDS} s, send buffer cap ${mib(C
     // only if the busy test process let it fall that far behind too (seen once in CI on 2 cores).
     const closed = 1 + r.hotCloses.filter((code) => code === 3008 || code === 1006).length;
     assert.equal(r.hotCloses.length, closed - 1, `healthy subscriber closed with [${r.hotCloses}]`);
-    assert.match(r.metrics, new RegExp(`switchboard_disconnects_total\\{code="3008",transport="websocket"\\} ${closed}\\n`));
+    assert.match(
+      r.metrics,
+      new RegExp(`switchboard_disconnects_total\\{code="3008",transport="websocket"\\} ${closed}\\n`),
+    );
     assert.equal(r.report.lastOffset, r.published);
     assert.equal(r.report.outOfOrder, 0);
     // Never silently behind: everything was delivered, or the client was told (gap) and resynced.
     assert.ok(r.report.received === r.published || (r.report.gaps === 1 && r.report.snapshots === 1));
-    assert.match(r.metrics, new RegExp(`switchboard_slow_consumer_events_total\\{policy="close",outcome="closed"\\} ${closed}\\n`));
+    assert.match(
+      r.metrics,
+      new RegExp(`switchboard_slow_consumer_events_total\\{policy="close",outcome="closed"\\} ${closed}\\n`),
+    );
     assertBounded(r, growth);
   });
 });

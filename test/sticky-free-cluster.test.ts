@@ -87,7 +87,8 @@ describe('sticky-free transports behind round-robin nginx, a node SIGKILLed', { 
       forwardTimeoutMs: 2000,
     });
     lb = await startNginx(`
-      upstream switchboard { ${nodes.map((n) => `server ${new URL(n.base).host} max_fails=1 fail_timeout=30s;`).join(' ')} }
+      upstream switchboard \
+{ ${nodes.map((n) => `server ${new URL(n.base).host} max_fails=1 fail_timeout=30s;`).join(' ')} }
       server {
         listen 127.0.0.1:{{PORT}};
         location / {

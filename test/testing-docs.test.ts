@@ -13,9 +13,25 @@ describe('docs/testing.md', () => {
     writeFileSync('test-output/docs-testing.test.ts', example[1]);
     // Without NODE_TEST_CONTEXT the child is a test run of its own, not a subtest of this one.
     const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const run = spawnSync(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', '--test', '--test-reporter=spec', 'test-output/docs-testing.test.ts'], { encoding: 'utf8', timeout: 60_000, env });
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--conditions=@switchboard/source',
+        '--import',
+        'tsx',
+        '--test',
+        '--test-reporter=spec',
+        'test-output/docs-testing.test.ts',
+      ],
+      { encoding: 'utf8', timeout: 60_000, env },
+    );
     assert.equal(run.status, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /ℹ pass 2/);
-    console.log(`# ${run.stdout.split('\n').filter((l) => l.includes('✔')).join('\n# ')}`);
+    console.log(
+      `# ${run.stdout
+        .split('\n')
+        .filter((l) => l.includes('✔'))
+        .join('\n# ')}`,
+    );
   });
 });

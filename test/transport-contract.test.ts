@@ -9,7 +9,13 @@ import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signToken, type ServerOptions } from '@switchboard/server';
 import { DRIVERS, startTarget, type Driver, type Target } from './helpers/transport-drivers.js';
-import { publicationsOf, type Capabilities, type OpenOptions, type Peer, type Publication } from './helpers/transport-peer.js';
+import {
+  publicationsOf,
+  type Capabilities,
+  type OpenOptions,
+  type Peer,
+  type Publication,
+} from './helpers/transport-peer.js';
 
 const API_KEY = 'transport-contract-api-key-0123';
 const JWT_SECRET = 'transport-contract-jwt-secret-0123456789';
@@ -50,7 +56,11 @@ const serverOptions = (extra: ServerOptions = {}): ServerOptions => ({
 const tokenFor = (user: string) => signToken({ sub: user }, { secret: JWT_SECRET, ttlSeconds: 600 });
 
 async function api(target: Target, method: string, body: unknown): Promise<unknown> {
-  const res = await fetch(`${target.base}/api/${method}`, { method: 'POST', headers: { authorization: `apikey ${API_KEY}` }, body: JSON.stringify(body) });
+  const res = await fetch(`${target.base}/api/${method}`, {
+    method: 'POST',
+    headers: { authorization: `apikey ${API_KEY}` },
+    body: JSON.stringify(body),
+  });
   const answer = await res.json();
   assert.equal(res.status, 200, `/api/${method}: ${JSON.stringify(answer)}`);
   return answer;
@@ -63,20 +73,28 @@ async function metric(target: Target, name: string, labels: Record<string, strin
     if (line.startsWith(`${name} `)) return Object.keys(labels).length ? 0 : Number(line.slice(name.length + 1));
     if (!line.startsWith(`${name}{`)) continue;
     const close = line.indexOf('}');
-    const have = Object.fromEntries([...line.slice(name.length + 1, close).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const have = Object.fromEntries(
+      [...line.slice(name.length + 1, close).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+    );
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(line.slice(close + 1));
   }
   return 0;
 }
 
 async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 5000): Promise<void> {
-  for (const start = Date.now(); !(await check()); await sleep(10)) if (Date.now() - start > timeoutMs) throw new Error(`timed out: ${what}`);
+  for (const start = Date.now(); !(await check()); await sleep(10))
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out: ${what}`);
 }
 
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -92,7 +110,11 @@ const offsets = (pubs: Publication[]) => pubs.map((p) => p.offset);
 function assertAccountedFor(pubs: Publication[]): void {
   let previous = 0;
   for (const p of pubs) {
-    assert.equal(p.offset, previous + 1 + (p.skipped ?? 0), `offset ${p.offset} after ${previous} with skipped ${p.skipped}`);
+    assert.equal(
+      p.offset,
+      previous + 1 + (p.skipped ?? 0),
+      `offset ${p.offset} after ${previous} with skipped ${p.skipped}`,
+    );
     previous = p.offset;
   }
 }
@@ -124,13 +146,20 @@ interface Case {
 
 const MEMORY = DRIVERS.find((d) => d.name === 'memory')!;
 
-const needsCommands = (caps: Capabilities) => (caps.commands ? undefined : 'the client sends no command (unidirectional)');
+const needsCommands = (caps: Capabilities) =>
+  caps.commands ? undefined : 'the client sends no command (unidirectional)';
 
 /**
  * Publishes `count` publications of about `bytes` each as the backend, `perTurn` of them in each
  * event-loop turn (those leave in one write per connection: docs/protocol.md).
  */
-async function flood(target: Target, channel: string, count: number, bytes: number, { from = 1, perTurn = Infinity } = {}): Promise<void> {
+async function flood(
+  target: Target,
+  channel: string,
+  count: number,
+  bytes: number,
+  { from = 1, perTurn = Infinity } = {},
+): Promise<void> {
   const pad = 'x'.repeat(bytes);
   for (let i = from; i < from + count; i++) {
     await target.server.publish(channel, { i, pad });
@@ -146,7 +175,11 @@ async function flood(target: Target, channel: string, count: number, bytes: numb
  */
 const FLOOD = { count: 2000, bytes: 4000, perTurn: 10 };
 
-async function stalledSubscriber(ctx: CaseContext, channel: string, perTurn = FLOOD.perTurn): Promise<{ peer: Peer; healthy: Peer }> {
+async function stalledSubscriber(
+  ctx: CaseContext,
+  channel: string,
+  perTurn = FLOOD.perTurn,
+): Promise<{ peer: Peer; healthy: Peer }> {
   const peer = await ctx.open({ subs: { [channel]: {} } });
   // A memory client always keeps up; a reading HTTP/2 stream (64 KiB flow-control windows) or long-poll
   // (a round trip per batch) may itself be behind at this rate, and fall under the policy too.
@@ -154,19 +187,24 @@ async function stalledSubscriber(ctx: CaseContext, channel: string, perTurn = FL
   peer.stopReading();
   await flood(ctx.target, channel, FLOOD.count, FLOOD.bytes, { perTurn });
   await healthy.until(lastOffsetIs(healthy, channel, FLOOD.count), 'the healthy subscriber has everything', 10_000);
-  assert.deepEqual(offsets(publicationsOf(healthy, channel)), range(1, FLOOD.count), 'the healthy subscriber: every offset, once, in order');
+  assert.deepEqual(
+    offsets(publicationsOf(healthy, channel)),
+    range(1, FLOOD.count),
+    'the healthy subscriber: every offset, once, in order',
+  );
   assert.equal(publicationsOf(peer, channel).length, 0, 'a stopped client reads nothing');
   peer.resumeReading();
   return { peer, healthy };
 }
 
-const lastOffsetIs = (peer: Peer, channel: string, offset: number) => () => publicationsOf(peer, channel).some((p) => p.offset === offset);
+const lastOffsetIs = (peer: Peer, channel: string, offset: number) => () =>
+  publicationsOf(peer, channel).some((p) => p.offset === offset);
 
 const CASES: Case[] = [
   {
     name: 'connect: the reply has client, node and ping; connect subs are subscribed',
     short: 'connect',
-    partly: (caps) => (caps.connectPing ? undefined : 'no `ping` in uni SSE\'s `connected` event (docs/transports.md)'),
+    partly: (caps) => (caps.connectPing ? undefined : "no `ping` in uni SSE's `connected` event (docs/transports.md)"),
     async run({ driver, target, open }) {
       const peer = await open({ subs: { 'plain:c': {} } });
       assert.match(peer.connected.client, /^[\w-]{8,}$/);
@@ -190,17 +228,32 @@ const CASES: Case[] = [
       const subscriber = await open({ subs: { 'room:order': {} } });
       const publisher = await open();
       const ids = range(100, 149);
-      const { resentOutcome } = await publisher.sendAll(ids.map((id, i) => ({ id, method: 'publish', params: { channel: 'room:order', data: { i: i + 1 } } })));
-      if (driver.caps.upstreamBatches) assert.equal(resentOutcome, 'duplicate', 'a batch resent with its seq is not run again');
-      const replies = () => publisher.messages.filter((m) => typeof m.msg.id === 'number' && m.msg.id >= 100 && m.msg.id < 150);
+      const { resentOutcome } = await publisher.sendAll(
+        ids.map((id, i) => ({ id, method: 'publish', params: { channel: 'room:order', data: { i: i + 1 } } })),
+      );
+      if (driver.caps.upstreamBatches)
+        assert.equal(resentOutcome, 'duplicate', 'a batch resent with its seq is not run again');
+      const replies = () =>
+        publisher.messages.filter((m) => typeof m.msg.id === 'number' && m.msg.id >= 100 && m.msg.id < 150);
       await publisher.until(() => replies().length >= 50, '50 publish replies');
       await subscriber.until(() => publicationsOf(subscriber, 'room:order').length >= 50, '50 publications');
       await sleep(100); // a duplicate would come now
-      assert.deepEqual(replies().map((m) => m.msg.id), ids, 'one reply per command, in id order');
-      assert.deepEqual(replies().map((m) => m.msg.result?.offset), range(1, 50), 'applied in order');
+      assert.deepEqual(
+        replies().map((m) => m.msg.id),
+        ids,
+        'one reply per command, in id order',
+      );
+      assert.deepEqual(
+        replies().map((m) => m.msg.result?.offset),
+        range(1, 50),
+        'applied in order',
+      );
       const pubs = publicationsOf(subscriber, 'room:order');
       assert.deepEqual(offsets(pubs), range(1, 50));
-      assert.deepEqual(pubs.map((p) => (p.data as { i: number }).i), range(1, 50));
+      assert.deepEqual(
+        pubs.map((p) => (p.data as { i: number }).i),
+        range(1, 50),
+      );
     },
   },
   {
@@ -213,7 +266,11 @@ const CASES: Case[] = [
       const m = await peer.next((x) => x.msg.push === 'message');
       assert.deepEqual(m.msg.data, { notice: 'build finished' });
       await sleep(50);
-      assert.equal(other.messages.some((x) => x.msg.push === 'message'), false, 'only the named user gets it');
+      assert.equal(
+        other.messages.some((x) => x.msg.push === 'message'),
+        false,
+        'only the named user gets it',
+      );
     },
   },
   {
@@ -223,7 +280,8 @@ const CASES: Case[] = [
     async run({ driver, open }) {
       const watcher = await open({ subs: { 'pres:room': {} } });
       const member = await open({ subs: { 'pres:room': {} }, token: await tokenFor('u-member') });
-      const isMember = (kind: string) => (x: { msg: Record<string, any> }) => x.msg.push === kind && x.msg.channel === 'pres:room' && x.msg.info?.clientId === member.connected.client;
+      const isMember = (kind: string) => (x: { msg: Record<string, any> }) =>
+        x.msg.push === kind && x.msg.channel === 'pres:room' && x.msg.info?.clientId === member.connected.client;
       const join = await watcher.next(isMember('join'));
       assert.equal(join.msg.info.userId, 'u-member');
       // Leaving: an unsubscribe command where the transport has commands, else going away.
@@ -255,7 +313,10 @@ const CASES: Case[] = [
       await api(target, 'disconnect', { user: 'u-close', code: 4001, reason: 'contract: go away' });
       assert.deepEqual(await within(peer.closed, 3000, 'the close'), { code: 4001, reason: 'contract: go away' });
       await sleep(50);
-      assert.equal(bystander.messages.some((m) => m.msg.close), false);
+      assert.equal(
+        bystander.messages.some((m) => m.msg.close),
+        false,
+      );
     },
   },
   {
@@ -282,9 +343,20 @@ const CASES: Case[] = [
       assertAccountedFor(pubs);
       const last = pubs.at(-1)!;
       assert.equal(last.offset, FLOOD.count);
-      assert.ok((last.skipped ?? 0) > 0, `the newest comes with skipped (got ${JSON.stringify({ ...last, data: undefined })})`);
-      assert.ok((await metric(ctx.target, 'switchboard_slow_consumer_events_total', { policy: 'latest', outcome: 'coalesced' })) > 0);
-      assert.equal(peer.messages.some((m) => m.msg.close), false);
+      assert.ok(
+        (last.skipped ?? 0) > 0,
+        `the newest comes with skipped (got ${JSON.stringify({ ...last, data: undefined })})`,
+      );
+      assert.ok(
+        (await metric(ctx.target, 'switchboard_slow_consumer_events_total', {
+          policy: 'latest',
+          outcome: 'coalesced',
+        })) > 0,
+      );
+      assert.equal(
+        peer.messages.some((m) => m.msg.close),
+        false,
+      );
     },
   },
   {
@@ -300,10 +372,22 @@ const CASES: Case[] = [
       pubs.forEach((p, i) => (p.skipped ? (lastSkip = i) : undefined));
       assert.ok(lastSkip >= 0, 'some publications were dropped, and said so');
       const suffix = pubs.slice(lastSkip);
-      assert.deepEqual(offsets(suffix), range(suffix[0].offset, FLOOD.count), 'the suffix is contiguous up to the newest');
+      assert.deepEqual(
+        offsets(suffix),
+        range(suffix[0].offset, FLOOD.count),
+        'the suffix is contiguous up to the newest',
+      );
       // The queue holds at most the cap in bytes: the suffix is bounded by it.
-      assert.ok(suffix.length <= Math.floor(CAP / FLOOD.bytes) + 1, `suffix of ${suffix.length} publications within a ${CAP}-byte queue`);
-      assert.ok((await metric(ctx.target, 'switchboard_slow_consumer_events_total', { policy: 'drop-oldest', outcome: 'dropped' })) > 0);
+      assert.ok(
+        suffix.length <= Math.floor(CAP / FLOOD.bytes) + 1,
+        `suffix of ${suffix.length} publications within a ${CAP}-byte queue`,
+      );
+      assert.ok(
+        (await metric(ctx.target, 'switchboard_slow_consumer_events_total', {
+          policy: 'drop-oldest',
+          outcome: 'dropped',
+        })) > 0,
+      );
     },
   },
   {
@@ -316,8 +400,17 @@ const CASES: Case[] = [
       await sleep(50);
       const pubs = publicationsOf(peer, 'lossless:hot');
       assert.deepEqual(offsets(pubs), range(1, FLOOD.count));
-      assert.equal(pubs.some((p) => p.skipped), false);
-      assert.ok((await metric(ctx.target, 'switchboard_slow_consumer_events_total', { policy: 'lossless', outcome: 'lagged' })) > 0, 'it did lag');
+      assert.equal(
+        pubs.some((p) => p.skipped),
+        false,
+      );
+      assert.ok(
+        (await metric(ctx.target, 'switchboard_slow_consumer_events_total', {
+          policy: 'lossless',
+          outcome: 'lagged',
+        })) > 0,
+        'it did lag',
+      );
     },
   },
   {
@@ -334,7 +427,10 @@ const CASES: Case[] = [
       assert.ok(before.length < FLOOD.count);
       if (!ctx.driver.caps.commands) return;
       const last = before.at(-1)!;
-      const result = await peer.request('subscribe', { channel: 'lossy:hot', since: { offset: last.offset, epoch: last.epoch } });
+      const result = await peer.request('subscribe', {
+        channel: 'lossy:hot',
+        since: { offset: last.offset, epoch: last.epoch },
+      });
       assert.equal(result.recovered, false, 'history (20) cannot fill the gap: a resync, never a partial recovery');
       assert.equal(result.position.offset, FLOOD.count);
       await ctx.target.server.publish('lossy:hot', 'after');
@@ -348,9 +444,16 @@ const CASES: Case[] = [
     async run(ctx) {
       // 3 per turn: 12 KB, under this cap too.
       const { peer } = await stalledSubscriber(ctx, 'lossless:hot', 3);
-      await peer.until(lastOffsetIs(peer, 'lossless:hot', FLOOD.count), `offset ${FLOOD.count}`, 60_000); // long-poll at this cap is ~50 poll round trips: slow under load, not wrong
+      // long-poll at this cap is ~50 poll round trips: slow under load, not wrong
+      await peer.until(lastOffsetIs(peer, 'lossless:hot', FLOOD.count), `offset ${FLOOD.count}`, 60_000);
       assert.deepEqual(offsets(publicationsOf(peer, 'lossless:hot')), range(1, FLOOD.count));
-      assert.ok((await metric(ctx.target, 'switchboard_slow_consumer_events_total', { policy: 'lossless', outcome: 'lagged' })) > 0, 'it did lag');
+      assert.ok(
+        (await metric(ctx.target, 'switchboard_slow_consumer_events_total', {
+          policy: 'lossless',
+          outcome: 'lagged',
+        })) > 0,
+        'it did lag',
+      );
     },
   },
   {
@@ -375,26 +478,49 @@ const CASES: Case[] = [
           await sleep(5);
         }
       })();
-      await eventually(async () => (await metric(target, 'switchboard_connections', label)) === before, 'dropped', 5000).catch(async (e) => {
+      await eventually(
+        async () => (await metric(target, 'switchboard_connections', label)) === before,
+        'dropped',
+        5000,
+      ).catch(async (e) => {
         const text = await (await fetch(`${target.base}/metrics`)).text();
-        throw new Error(`${e.message}; ${text.split('\n').filter((l) => /^switchboard_(connections|heartbeat|slow|disconnects)/.test(l)).join('; ')}`);
+        throw new Error(
+          `${e.message}; ${text
+            .split('\n')
+            .filter((l) => /^switchboard_(connections|heartbeat|slow|disconnects)/.test(l))
+            .join('; ')}`,
+        );
       });
       const elapsed = Date.now() - start;
       flowing = false;
       // A peer that reads again learns why (the close frame written before the connection was dropped).
       dead.resumeReading();
-      assert.deepEqual(await within(dead.closed, 3000, 'the close, once reading again'), { code: 3012, reason: `no pong within ${PONG_MS} ms` });
+      assert.deepEqual(await within(dead.closed, 3000, 'the close, once reading again'), {
+        code: 3012,
+        reason: `no pong within ${PONG_MS} ms`,
+      });
       await traffic;
       // Silent since `stopAnswering` (a long-poll's last poll is held up to its wait): found within interval + timeout;
       // uni SSE once the kernel's buffers are full, which takes the traffic some time.
-      const bound = PING_MS + PONG_MS + (driver.name === 'long-poll' ? 250 : 0) + (driver.caps.stallNeedsTraffic ? 3000 : 0) + 400;
+      const bound =
+        PING_MS + PONG_MS + (driver.name === 'long-poll' ? 250 : 0) + (driver.caps.stallNeedsTraffic ? 3000 : 0) + 400;
       assert.ok(elapsed <= bound, `dropped after ${elapsed} ms (bound ${bound})`);
       t.diagnostic(`dropped after ${elapsed} ms (bound ${bound})`);
-      const recorded = (await (await fetch(`${target.base}/metrics`)).text()).split('\n').filter((l) => l.startsWith('switchboard_disconnects_total{') && l.includes(`"${driver.name}"`));
-      assert.equal(await metric(target, 'switchboard_disconnects_total', { ...label, code: '1006' }), drops + 1, `recorded as 1006; recorded: ${recorded.join(', ')}`);
+      const recorded = (await (await fetch(`${target.base}/metrics`)).text())
+        .split('\n')
+        .filter((l) => l.startsWith('switchboard_disconnects_total{') && l.includes(`"${driver.name}"`));
+      assert.equal(
+        await metric(target, 'switchboard_disconnects_total', { ...label, code: '1006' }),
+        drops + 1,
+        `recorded as 1006; recorded: ${recorded.join(', ')}`,
+      );
       assert.equal(await metric(target, 'switchboard_heartbeat_timeouts_total', {}), timeouts + 1, 'by the heartbeat');
       await sleep(PING_MS * 2);
-      assert.equal(healthy.messages.some((m) => m.msg.close), false, 'the live peer is kept');
+      assert.equal(
+        healthy.messages.some((m) => m.msg.close),
+        false,
+        'the live peer is kept',
+      );
       assert.equal(await metric(target, 'switchboard_connections', label), before);
     },
   },
@@ -407,7 +533,11 @@ const CASES: Case[] = [
       for (const p of peers) void p.closed.then(() => at.push(Date.now()));
       const drained = await target.server.drain({ batchSize: 2, intervalMs: 150, reconnectWindowMs: 3000 });
       assert.equal(drained, 3);
-      for (const p of peers) assert.deepEqual(await within(p.closed, 3000, 'drain close'), { code: 1012, reason: 'server draining; reconnect-after=0-3000' });
+      for (const p of peers)
+        assert.deepEqual(await within(p.closed, 3000, 'drain close'), {
+          code: 1012,
+          reason: 'server draining; reconnect-after=0-3000',
+        });
       await eventually(() => at.length === 3, 'all closes seen');
       const spread = Math.max(...at) - Math.min(...at);
       assert.ok(spread >= 100, `two batches ${spread} ms apart (interval 150)`);
@@ -431,7 +561,10 @@ const CASES: Case[] = [
       await sleep(50);
       const got = publicationsOf(second, 'room:rec');
       assert.deepEqual(offsets(got), range(6, 11));
-      assert.deepEqual(got.map((p) => (p.data as { i: number }).i), range(6, 11));
+      assert.deepEqual(
+        got.map((p) => (p.data as { i: number }).i),
+        range(6, 11),
+      );
     },
   },
 ];
@@ -441,7 +574,8 @@ describe('transport contract', () => {
     // ✓ runs, todo: runs as a known bug, n/a: cannot apply (the reason is on the skipped test).
     t.diagnostic(`${''.padEnd(28)} ${DRIVERS.map((d) => d.name.padEnd(13)).join(' ')}`);
     for (const c of CASES) {
-      const cell = (d: Driver) => (c.notApplicable?.(d.caps) ? 'n/a' : c.todo?.[d.name] ? 'todo' : c.partly?.(d.caps) ? '✓*' : '✓');
+      const cell = (d: Driver) =>
+        c.notApplicable?.(d.caps) ? 'n/a' : c.todo?.[d.name] ? 'todo' : c.partly?.(d.caps) ? '✓*' : '✓';
       t.diagnostic(`${c.short.padEnd(28)} ${DRIVERS.map((d) => cell(d).padEnd(13)).join(' ')}`);
     }
     for (const c of CASES) {
@@ -450,7 +584,11 @@ describe('transport contract', () => {
         if (note) t.diagnostic(`${c.short} on ${d.name}: ${c.notApplicable?.(d.caps) ? 'n/a' : '✓*'}: ${note}`);
       }
     }
-    for (const c of CASES) assert.ok(DRIVERS.some((d) => !c.notApplicable?.(d.caps)), `${c.short} runs somewhere`);
+    for (const c of CASES)
+      assert.ok(
+        DRIVERS.some((d) => !c.notApplicable?.(d.caps)),
+        `${c.short} runs somewhere`,
+      );
   });
 
   for (const driver of DRIVERS) {

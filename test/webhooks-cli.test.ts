@@ -10,43 +10,47 @@ import { startReceiver } from './helpers/webhook-receiver.js';
 const children: Parameters<typeof stopChild>[0][] = [];
 after(() => Promise.all(children.map(stopChild)));
 
-it('--webhook URL --webhook-secret S: the demo serve posts every event of a session (its chat namespace has presence)', async () => {
-  const receiver = await startReceiver();
-  const { child, base } = await startServe([
-    '--port',
-    '0',
-    '--webhook',
-    receiver.url,
-    '--webhook-secret',
-    receiver.secret,
-  ]);
-  children.push(child);
-  const c = await TestClient.open(`${base.replace('http', 'ws')}/connection/websocket`);
-  await c.connect({});
-  await c.command('subscribe', { channel: 'chat:cli' });
-  await c.close();
-  await receiver.until(
-    (ev) =>
-      ev.some((e) => e.type === 'disconnect') &&
-      ev.some((e) => e.type === 'channel_vacated') &&
-      ev.some((e) => e.type === 'member_removed'),
-  );
-  assert.deepEqual(
-    new Set(receiver.events.map((e) => e.type)),
-    new Set([
-      'connect',
-      'subscribe',
-      'unsubscribe',
-      'channel_occupied',
-      'channel_vacated',
-      'member_added',
-      'member_removed',
-      'disconnect',
-    ]),
-  );
-  assert.equal(receiver.stats.rejected, 0);
-  await receiver.close();
-});
+it(
+  '--webhook URL --webhook-secret S: ' +
+    'the demo serve posts every event of a session (its chat namespace has presence)',
+  async () => {
+    const receiver = await startReceiver();
+    const { child, base } = await startServe([
+      '--port',
+      '0',
+      '--webhook',
+      receiver.url,
+      '--webhook-secret',
+      receiver.secret,
+    ]);
+    children.push(child);
+    const c = await TestClient.open(`${base.replace('http', 'ws')}/connection/websocket`);
+    await c.connect({});
+    await c.command('subscribe', { channel: 'chat:cli' });
+    await c.close();
+    await receiver.until(
+      (ev) =>
+        ev.some((e) => e.type === 'disconnect') &&
+        ev.some((e) => e.type === 'channel_vacated') &&
+        ev.some((e) => e.type === 'member_removed'),
+    );
+    assert.deepEqual(
+      new Set(receiver.events.map((e) => e.type)),
+      new Set([
+        'connect',
+        'subscribe',
+        'unsubscribe',
+        'channel_occupied',
+        'channel_vacated',
+        'member_added',
+        'member_removed',
+        'disconnect',
+      ]),
+    );
+    assert.equal(receiver.stats.rejected, 0);
+    await receiver.close();
+  },
+);
 
 it('SWITCHBOARD_WEBHOOK_URL without SWITCHBOARD_WEBHOOK_SECRET exits 2 with one line', () => {
   const run = spawnSync(BIN, ['serve', '--port', '0'], {

@@ -188,8 +188,9 @@ for (const [title, backplane] of [
       assert.ok(lag <= BOUND_MS, `node-gone events ${lag} ms after the kill (bound ${BOUND_MS} ms)`);
       const gone = receiver.events.filter(goneOf).length;
       console.log(
-        `# 3 nodes on ${title}, one SIGKILLed: ${cycles} churn cycles; stored ${result.emitted}, delivered ${result.delivered}, duplicates ${result.duplicates}, lost ${result.lost}; ` +
-          `${gone} node-gone events, the last ${lag} ms after the kill (bound ${BOUND_MS} ms)`,
+        `# 3 nodes on ${title}, one SIGKILLed: ${cycles} churn cycles; stored ${result.emitted}, ` +
+          `delivered ${result.delivered}, duplicates ${result.duplicates}, lost ${result.lost}; ${gone} ` +
+          `node-gone events, the last ${lag} ms after the kill (bound ${BOUND_MS} ms)`,
       );
       await receiver.close();
     });

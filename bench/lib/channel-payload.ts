@@ -48,5 +48,7 @@ export function publicationData(frame: Buffer, protocol: Protocol): unknown {
   }
   const codec = switchboardCodec(protocol);
   const message = codec.decodeMessage(codec.binary ? new Uint8Array(frame) : frame.toString());
-  return 'push' in message && message.push === 'publication' && message.channel === CHANNEL ? message.pub.data : undefined;
+  return 'push' in message && message.push === 'publication' && message.channel === CHANNEL
+    ? message.pub.data
+    : undefined;
 }

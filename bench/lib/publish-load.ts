@@ -15,7 +15,11 @@ export const HISTORY = { size: 100, ttlMs: 60_000 };
  * `concurrency` in flight; `brokerCpu()` (µs, summed over the broker's
  * processes) is read around the loop only.
  */
-export async function runPublishLoad(engine: Engine, load: PublishLoad, brokerCpu: () => number): Promise<{ channels: string[]; seconds: number; cpuMicros: number }> {
+export async function runPublishLoad(
+  engine: Engine,
+  load: PublishLoad,
+  brokerCpu: () => number,
+): Promise<{ channels: string[]; seconds: number; cpuMicros: number }> {
   const channels = Array.from({ length: load.channels }, (_, i) => `bench:${i}`);
   await Promise.all(channels.map((c) => engine.broker.subscribe(c)));
   const cpu0 = brokerCpu();

@@ -14,7 +14,10 @@ export interface LoadStats {
   deliveries: number;
   /** Subscriptions that reported `gap` (the SDK's documented path when history cannot fill a hole). */
   gapPaths: number;
-  /** Offsets that skipped or went back with no `gap` reported, and live subscriptions behind the channel's top at the end. */
+  /**
+   * Offsets that skipped or went back with no `gap` reported, and live subscriptions behind the channel's top at the
+   * end.
+   */
   violations: number;
   violationSamples: string[];
   /** Live subscriptions compared with their channel's top position at the end. */
@@ -22,7 +25,12 @@ export interface LoadStats {
 }
 
 type Behaviour = 'subscriber' | 'stops-reading' | 'garbage' | 'abrupt';
-const MIX: [Behaviour, number][] = [['subscriber', 0.7], ['stops-reading', 0.1], ['garbage', 0.1], ['abrupt', 0.1]];
+const MIX: [Behaviour, number][] = [
+  ['subscriber', 0.7],
+  ['stops-reading', 0.1],
+  ['garbage', 0.1],
+  ['abrupt', 0.1],
+];
 
 interface Tracked {
   channel: string;
@@ -34,7 +42,14 @@ const rand = (min: number, max: number) => min + Math.random() * (max - min);
 const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)];
 
 export class SoakLoad {
-  readonly stats: LoadStats = { lifecycles: { subscriber: 0, 'stops-reading': 0, garbage: 0, abrupt: 0 }, deliveries: 0, gapPaths: 0, violations: 0, violationSamples: [], tailChecked: 0 };
+  readonly stats: LoadStats = {
+    lifecycles: { subscriber: 0, 'stops-reading': 0, garbage: 0, abrupt: 0 },
+    deliveries: 0,
+    gapPaths: 0,
+    violations: 0,
+    violationSamples: [],
+    tailChecked: 0,
+  };
   private running = true;
   private readonly live = new Set<{ end(): void }>();
   private readonly tracked = new Set<Tracked>();
@@ -67,7 +82,8 @@ export class SoakLoad {
       const top = tops.get(t.channel);
       if (!top || t.sub.state !== 'subscribed' || !t.last) continue;
       this.stats.tailChecked++;
-      if (t.last.epoch === top.epoch && t.last.offset !== top.offset) this.violation(`${t.channel}: live subscriber at ${t.last.offset}, top ${top.offset}`);
+      if (t.last.epoch === top.epoch && t.last.offset !== top.offset)
+        this.violation(`${t.channel}: live subscriber at ${t.last.offset}, top ${top.offset}`);
     }
   }
 
@@ -81,7 +97,9 @@ export class SoakLoad {
       let r = Math.random();
       const behaviour = MIX.find(([, p]) => (r -= p) < 0)?.[0] ?? 'subscriber';
       this.stats.lifecycles[behaviour]++;
-      await this[behaviour === 'subscriber' ? 'subscriber' : behaviour === 'stops-reading' ? 'stopsReading' : behaviour]().catch(() => {});
+      await this[
+        behaviour === 'subscriber' ? 'subscriber' : behaviour === 'stops-reading' ? 'stopsReading' : behaviour
+      ]().catch(() => {});
       if (this.running) await sleep(rand(0, 2000));
     }
   }
@@ -95,7 +113,8 @@ export class SoakLoad {
       const t: Tracked = { channel, sub: client.subscribe(channel), last: undefined };
       t.sub.on('publication', (e) => {
         this.stats.deliveries++;
-        if (t.last && e.epoch === t.last.epoch && e.offset !== t.last.offset + 1) this.violation(`${channel}: offset ${t.last.offset} then ${e.offset}`);
+        if (t.last && e.epoch === t.last.epoch && e.offset !== t.last.offset + 1)
+          this.violation(`${channel}: offset ${t.last.offset} then ${e.offset}`);
         t.last = { offset: e.offset, epoch: e.epoch };
       });
       t.sub.on('gap', () => {
@@ -129,9 +148,14 @@ export class SoakLoad {
   private async stopsReading(): Promise<void> {
     const socket = await this.handshake();
     socket.write(textFrame(JSON.stringify({ id: 1, method: 'connect', params: {} })));
-    for (const [i, channel] of this.channels.slice(0, 3).entries()) socket.write(textFrame(JSON.stringify({ id: 2 + i, method: 'subscribe', params: { channel } })));
+    for (const [i, channel] of this.channels.slice(0, 3).entries())
+      socket.write(textFrame(JSON.stringify({ id: 2 + i, method: 'subscribe', params: { channel } })));
     socket.pause();
-    await this.lifetime(60_000, () => new Promise((resolve) => socket.once('close', resolve)), () => socket.destroy());
+    await this.lifetime(
+      60_000,
+      () => new Promise((resolve) => socket.once('close', resolve)),
+      () => socket.destroy(),
+    );
   }
 
   /** Garbage: before the handshake, as frames, as JSON, or as commands. */
@@ -143,14 +167,25 @@ export class SoakLoad {
       bytes: () => randomBytes(Math.ceil(rand(1, 2000))),
       frames: () => randomBytes(Math.ceil(rand(2, 200))),
       json: () => textFrame(randomBytes(Math.ceil(rand(1, 100))).toString('latin1')),
-      commands: () => textFrame(JSON.stringify({ id: Math.floor(rand(-5, 5)), method: pick(['nope', 'subscribe', '__proto__', 'publish']), params: { channel: pick(['', '__proto__', 'soak:x', 'x'.repeat(300)]) } })),
+      commands: () =>
+        textFrame(
+          JSON.stringify({
+            id: Math.floor(rand(-5, 5)),
+            method: pick(['nope', 'subscribe', '__proto__', 'publish']),
+            params: { channel: pick(['', '__proto__', 'soak:x', 'x'.repeat(300)]) },
+          }),
+        ),
     }[kind];
-    await this.lifetime(10_000, async (alive) => {
-      while (alive() && !socket.destroyed) {
-        socket.write(junk());
-        await sleep(rand(50, 500));
-      }
-    }, () => socket.destroy());
+    await this.lifetime(
+      10_000,
+      async (alive) => {
+        while (alive() && !socket.destroyed) {
+          socket.write(junk());
+          await sleep(rand(50, 500));
+        }
+      },
+      () => socket.destroy(),
+    );
     socket.destroy();
   }
 
@@ -165,7 +200,11 @@ export class SoakLoad {
   }
 
   /** Runs `body` until it returns, `ms` pass, or the soak stops; `end` interrupts whatever the body waits on. */
-  private async lifetime(ms: number, body: (alive: () => boolean) => Promise<unknown>, end: () => void = () => {}): Promise<void> {
+  private async lifetime(
+    ms: number,
+    body: (alive: () => boolean) => Promise<unknown>,
+    end: () => void = () => {},
+  ): Promise<void> {
     let ended = false;
     let wake!: () => void;
     const stopped = new Promise<void>((resolve) => (wake = resolve));
@@ -184,14 +223,18 @@ export class SoakLoad {
     const { hostname, port } = new URL(this.wsUrl);
     const socket = connect(Number(port), hostname);
     socket.on('error', () => {});
-    return new Promise((resolve, reject) => socket.once('connect', () => resolve(socket)).once('close', () => reject(new Error('refused'))));
+    return new Promise((resolve, reject) =>
+      socket.once('connect', () => resolve(socket)).once('close', () => reject(new Error('refused'))),
+    );
   }
 
   private async handshake(): Promise<Socket> {
     const socket = await this.tcp();
     const { host, pathname } = new URL(this.wsUrl);
     socket.write(
-      `GET ${pathname} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n`,
+      `GET ${pathname} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
+        `Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n`,
     );
     await new Promise<void>((resolve, reject) => {
       let head = '';

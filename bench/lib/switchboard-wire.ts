@@ -12,7 +12,10 @@ export function switchboardCodec(protocol: SwitchboardProtocol): Codec {
 
 /** `connect`, then `subscribe` to the bench channel, as payloads of the codec's frame type. */
 export function joinMessages(codec: Codec): Buffer[] {
-  return [codec.encodeCommand({ id: 1, method: 'connect', params: {} }), codec.encodeCommand({ id: 2, method: 'subscribe', params: { channel: CHANNEL } })].map((m) => Buffer.from(m));
+  return [
+    codec.encodeCommand({ id: 1, method: 'connect', params: {} }),
+    codec.encodeCommand({ id: 2, method: 'subscribe', params: { channel: CHANNEL } }),
+  ].map((m) => Buffer.from(m));
 }
 
 /** The id (1 or 2) of a successful join reply; throws on anything else. */

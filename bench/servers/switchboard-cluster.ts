@@ -14,9 +14,19 @@ const nats = process.env.ENGINE === 'nats' ? await startNats() : undefined;
 const env = nats
   ? { ...process.env, ENGINE: 'nats', NATS_URL: nats.url, NATS_PREFIX: `bench${process.pid}` }
   : { ...process.env, ENGINE: 'redis', REDIS_PREFIX: `bench:${process.pid}:` };
-const children = Array.from({ length: NODES }, () => spawn(process.execPath, [...process.execArgv, node], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
+const children = Array.from({ length: NODES }, () =>
+  spawn(process.execPath, [...process.execArgv, node], { env, stdio: ['ignore', 'pipe', 'inherit'] }),
+);
 const ports = await Promise.all(
-  children.map((child) => new Promise<number>((resolve) => createInterface({ input: child.stdout! }).on('line', (l) => l.startsWith('READY ') && resolve(Number(l.slice(6)))))),
+  children.map(
+    (child) =>
+      new Promise<number>((resolve) =>
+        createInterface({ input: child.stdout! }).on(
+          'line',
+          (l) => l.startsWith('READY ') && resolve(Number(l.slice(6))),
+        ),
+      ),
+  ),
 );
 let brokerPid = `${nats?.pid} owned`;
 if (!nats) {

@@ -17,9 +17,21 @@ const engine =
 // COMPRESSION=1: permessage-deflate for clients that offer it, every message compressed (threshold 0).
 const compression = process.env.COMPRESSION ? { threshold: Number(process.env.COMPRESSION_THRESHOLD ?? 0) } : false;
 // WEBHOOK_URL and WEBHOOK_SECRET (both): lifecycle events go to that webhook (scenarios G with webhooks on, and W).
-const webhooks = process.env.WEBHOOK_URL && process.env.WEBHOOK_SECRET ? [{ url: process.env.WEBHOOK_URL, secret: process.env.WEBHOOK_SECRET }] : undefined;
+const webhooks =
+  process.env.WEBHOOK_URL && process.env.WEBHOOK_SECRET
+    ? [{ url: process.env.WEBHOOK_URL, secret: process.env.WEBHOOK_SECRET }]
+    : undefined;
 // The Pusher app of scenario P, on the same server: its subscribers connect at /app/{key}.
-const server = createServer({ allowAnonymous: true, apiKey: API_KEY, namespaces: { bench: {} }, acceptRate: false, engine, compression, webhooks, pusher: { apps: [PUSHER_APP] } });
+const server = createServer({
+  allowAnonymous: true,
+  apiKey: API_KEY,
+  namespaces: { bench: {} },
+  acceptRate: false,
+  engine,
+  compression,
+  webhooks,
+  pusher: { apps: [PUSHER_APP] },
+});
 const { port } = await server.listen(0, '127.0.0.1');
 console.log(`READY ${port}`);
 

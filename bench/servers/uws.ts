@@ -11,7 +11,11 @@ app.ws('/*', {
   maxBackpressure: 64 * 1024 * 1024, // the default (64 KiB) would silently drop messages
   idleTimeout: 0,
   open: (ws: { subscribe(topic: string): void }) => fanout && ws.subscribe('all'),
-  message: (ws: { send(m: ArrayBuffer, binary: boolean, compress: boolean): void }, message: ArrayBuffer, isBinary: boolean) => {
+  message: (
+    ws: { send(m: ArrayBuffer, binary: boolean, compress: boolean): void },
+    message: ArrayBuffer,
+    isBinary: boolean,
+  ) => {
     if (fanout) app.publish('all', message, isBinary);
     else ws.send(message, isBinary, true);
   },

@@ -17,15 +17,26 @@ const events = {
     const session = SESSIONS.get(token) ?? SESSIONS.get(cookie(headers.cookie, 'app_session'));
     if (!session) return { error: { code: 1401, message: 'unknown session' } };
     // Credentials last a minute; Switchboard then calls /switchboard/refresh.
-    return { result: { user: session.user, info: { name: session.name }, channels: [`notifications:${session.user}`], expiresAt: Date.now() + 60_000 } };
+    return {
+      result: {
+        user: session.user,
+        info: { name: session.name },
+        channels: [`notifications:${session.user}`],
+        expiresAt: Date.now() + 60_000,
+      },
+    };
   },
-  refresh: ({ user }) => (SESSIONS.size && [...SESSIONS.values()].some((s) => s.user === user) ? { result: { expiresAt: Date.now() + 60_000 } } : { result: { expired: true } }),
+  refresh: ({ user }) =>
+    SESSIONS.size && [...SESSIONS.values()].some((s) => s.user === user)
+      ? { result: { expiresAt: Date.now() + 60_000 } }
+      : { result: { expired: true } },
   subscribe({ user, channel }) {
     if (channel === 'room:staff' && user !== 'alice') return { error: { code: 1403, message: 'staff only' } };
     return { result: { info: { joinedAt: new Date().toISOString() } } };
   },
   publish({ user, data }) {
-    if (typeof data?.text !== 'string' || data.text.length > 500) return { error: { code: 1422, message: 'a message is {text} of at most 500 characters' } };
+    if (typeof data?.text !== 'string' || data.text.length > 500)
+      return { error: { code: 1422, message: 'a message is {text} of at most 500 characters' } };
     // The backend rewrites what is published: the author is the authenticated user, not what the client claims.
     return { result: { data: { text: data.text, from: user, at: Date.now() } } };
   },

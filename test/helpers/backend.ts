@@ -28,10 +28,15 @@ export async function startBackend(handle: BackendHandler): Promise<Backend> {
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const request = { path: req.url ?? '/', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString()) };
+      const request = {
+        path: req.url ?? '/',
+        headers: req.headers,
+        body: JSON.parse(Buffer.concat(chunks).toString()),
+      };
       backend.requests.push(request);
       const answer = await backend.handle(request, res);
-      if (!res.headersSent && answer !== undefined) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      if (!res.headersSent && answer !== undefined)
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     } finally {
       backend.inFlight--;
     }

@@ -16,7 +16,11 @@ export type Open = (node: Node, token?: string) => Client;
  * messages and the API on any node. `more` adds engine-specific tests that share
  * the nodes.
  */
-export function describeThreeNodes(title: string, start: () => Promise<Node[]>, more?: (nodes: () => Node[], open: Open) => void): void {
+export function describeThreeNodes(
+  title: string,
+  start: () => Promise<Node[]>,
+  more?: (nodes: () => Node[], open: Open) => void,
+): void {
   describe(title, { timeout: 60_000 }, () => {
     let nodes: Node[];
     const clients: Client[] = [];
@@ -44,7 +48,8 @@ export function describeThreeNodes(title: string, start: () => Promise<Node[]>, 
         sub.on('publication', (e) => offsets.push((e.data as { i: number }).i));
         await new Promise((resolve) => sub.on('state', (e) => e.state === 'subscribed' && resolve(null)));
       }
-      for (let i = 1; i <= 300; i++) assert.equal((await api(c, 'publish', { channel: 'feed:order', data: { i } })).status, 200);
+      for (let i = 1; i <= 300; i++)
+        assert.equal((await api(c, 'publish', { channel: 'feed:order', data: { i } })).status, 200);
       await until(() => [...got.values()].every((l) => l.length === 300), 'both nodes’ subscribers got 300');
       const expected = Array.from({ length: 300 }, (_, i) => i + 1);
       for (const offsets of got.values()) assert.deepEqual(offsets, expected);
@@ -95,11 +100,18 @@ export function describeThreeNodes(title: string, start: () => Promise<Node[]>, 
     it('answers the API on any node for channels held anywhere: channels, info, history', async () => {
       const [a, , c] = nodes;
       const { body: channels } = await api(c, 'channels');
-      assert.equal(channels.channels['feed:order']?.subscribers, 2, `feed:order counted over nodes: ${JSON.stringify(channels)}`);
+      assert.equal(
+        channels.channels['feed:order']?.subscribers,
+        2,
+        `feed:order counted over nodes: ${JSON.stringify(channels)}`,
+      );
       const { body: info } = await api(a, 'info');
       assert.deepEqual(info.nodes.map((n: any) => n.nodeId).sort(), nodes.map((n) => n.nodeId).sort());
       const { body: history } = await api(a, 'history', { channel: 'feed:order', limit: 1, reverse: true });
-      assert.deepEqual(history.publications.map((p: any) => p.data), [{ i: 300 }]);
+      assert.deepEqual(
+        history.publications.map((p: any) => p.data),
+        [{ i: 300 }],
+      );
     });
   });
 }
@@ -120,9 +132,17 @@ export async function nodeKilledMidStream(label: string, start: () => Promise<No
       b.child.kill('SIGKILL');
       nodes = nodes.filter((n) => n !== b);
     });
-    await until(() => subscribers.every((s) => s.state.size === 3000), 'every subscriber holds all 3000', 20_000).catch(() => {});
+    await until(() => subscribers.every((s) => s.state.size === 3000), 'every subscriber holds all 3000', 20_000).catch(
+      () => {},
+    );
     const t = tally(subscribers, ledger);
-    console.log(`# [${label}] SIGKILL B at seq 1000 of 3000: ${onB.length}/30 subscribers were on B, moved to ${[...new Set(onB.map((s) => s.nodes.at(-1)))].map((id) => `${id} (${onB.filter((s) => s.nodes.at(-1) === id).length})`).join(', ')}; ${JSON.stringify(t)}; publish retries ${JSON.stringify(Object.fromEntries(ledger.failures))}`);
+    console.log(
+      `# [${label}] SIGKILL B at seq 1000 of 3000: ${onB.length}/30 subscribers were on B, ` +
+        `moved to ${[...new Set(onB.map((s) => s.nodes.at(-1)))]
+          .map((id) => `${id} ` + `(${onB.filter((s) => s.nodes.at(-1) === id).length})`)
+          .join(', ')}` +
+        `; ${JSON.stringify(t)}; publish retries ${JSON.stringify(Object.fromEntries(ledger.failures))}`,
+    );
     assert.deepEqual([t.lost, t.duplicates, t.outOfOrder], [0, 0, 0]);
     assert.equal(t.snapshots, 0, 'recovery from history: no snapshot needed');
     for (const s of onB) {
@@ -150,19 +170,38 @@ export interface BrokerFault {
 export async function brokerLostMidStream(fault: BrokerFault): Promise<void> {
   const nodes = await fault.start();
   const ledger = new LedgerPublisher(() => nodes, 'feed:restart');
-  const subscribers = Array.from({ length: nodes.length * (fault.perNode ?? 5) }, (_, i) => new AppSubscriber(nodes[i % nodes.length].ws, 'feed:restart', ledger));
+  const subscribers = Array.from(
+    { length: nodes.length * (fault.perNode ?? 5) },
+    (_, i) => new AppSubscriber(nodes[i % nodes.length].ws, 'feed:restart', ledger),
+  );
   try {
     await until(() => subscribers.every((s) => s.ready), 'all subscribed', 15_000);
     await ledger.run(1, 1500, 250, async (seq) => {
       if (seq === 500) await fault.inject();
     });
-    await until(() => subscribers.every((s) => s.missing(ledger).length === 0), 'every subscriber holds every acknowledged publication', 20_000).catch(() => {});
+    await until(
+      () => subscribers.every((s) => s.missing(ledger).length === 0),
+      'every subscriber holds every acknowledged publication',
+      20_000,
+    ).catch(() => {});
     const t = tally(subscribers, ledger);
-    console.log(`# [${fault.label}]: epochs ${[...ledger.epochs].join(' → ')}; ${JSON.stringify(t)}; publish retries ${JSON.stringify(Object.fromEntries(ledger.failures))}`);
-    assert.equal(ledger.epochs.size, fault.loses ? 2 : 1, fault.loses ? 'a new epoch after the restart' : 'the epoch survived');
+    console.log(
+      `# [${fault.label}]: epochs ${[...ledger.epochs].join(' → ')}; ${JSON.stringify(t)}; ` +
+        `publish retries ${JSON.stringify(Object.fromEntries(ledger.failures))}`,
+    );
+    assert.equal(
+      ledger.epochs.size,
+      fault.loses ? 2 : 1,
+      fault.loses ? 'a new epoch after the restart' : 'the epoch survived',
+    );
     assert.equal(t.lost, 0, 'no acknowledged publication is missing from any app state');
     assert.equal(t.duplicates, 0, 'the SDK delivered no offset twice');
-    if (fault.loses) for (const s of subscribers) assert.ok(s.gaps >= 1 && s.snapshots >= 1, `subscriber took the gap path: gaps ${s.gaps}, snapshots ${s.snapshots}`);
+    if (fault.loses)
+      for (const s of subscribers)
+        assert.ok(
+          s.gaps >= 1 && s.snapshots >= 1,
+          `subscriber took the gap path: gaps ${s.gaps}, snapshots ${s.snapshots}`,
+        );
     else assert.equal(t.snapshots, 0, 'history held: recovery without snapshots');
   } finally {
     for (const s of subscribers) s.client.disconnect();
@@ -171,10 +210,17 @@ export async function brokerLostMidStream(fault: BrokerFault): Promise<void> {
 }
 
 /** The broker frozen (SIGSTOP) for 5 s: publishes fail with 503/115, nothing crashes or closes, nothing is lost. */
-export async function brokerFrozen(label: string, start: () => Promise<Node[]>, broker: { freeze(): void; thaw(): void }): Promise<void> {
+export async function brokerFrozen(
+  label: string,
+  start: () => Promise<Node[]>,
+  broker: { freeze(): void; thaw(): void },
+): Promise<void> {
   const nodes = await start();
   const ledger = new LedgerPublisher(() => nodes, 'feed:frozen');
-  const subscribers = Array.from({ length: 10 }, (_, i) => new AppSubscriber(nodes[i % nodes.length].ws, 'feed:frozen', ledger));
+  const subscribers = Array.from(
+    { length: 10 },
+    (_, i) => new AppSubscriber(nodes[i % nodes.length].ws, 'feed:frozen', ledger),
+  );
   try {
     await until(() => subscribers.every((s) => s.ready), 'all subscribed', 15_000);
     let thawedAt = 0;
@@ -183,16 +229,26 @@ export async function brokerFrozen(label: string, start: () => Promise<Node[]>, 
       broker.freeze();
       setTimeout(() => (broker.thaw(), (thawedAt = Date.now())), 5000);
     });
-    await until(() => subscribers.every((s) => s.state.size === 1000), 'every subscriber holds all 1000', 20_000).catch(() => {});
+    await until(() => subscribers.every((s) => s.state.size === 1000), 'every subscriber holds all 1000', 20_000).catch(
+      () => {},
+    );
     const t = tally(subscribers, ledger);
     const health = await Promise.all(nodes.map((n) => fetch(`${n.base}/health`).then((r) => r.status)));
-    console.log(`# [${label}] SIGSTOPped 5 s at seq 300 of 1000: ${JSON.stringify(t)}; publish failures while frozen ${JSON.stringify(Object.fromEntries(ledger.failures))}; closes ${subscribers.flatMap((s) => s.closes).length}; nodes alive ${nodes.filter((n) => n.child.exitCode === null).length}/${nodes.length}, /health ${health}`);
+    console.log(
+      `# [${label}] SIGSTOPped 5 s at seq 300 of 1000: ${JSON.stringify(t)}; publish failures while ` +
+        `frozen ${JSON.stringify(Object.fromEntries(ledger.failures))}; ` +
+        `closes ${subscribers.flatMap((s) => s.closes).length}; ` +
+        `nodes alive ${nodes.filter((n) => n.child.exitCode === null).length}/${nodes.length}, /health ${health}`,
+    );
     assert.ok(thawedAt > 0);
     assert.ok((ledger.failures.get('503 115') ?? 0) > 0, 'publishes failed with the documented 503 / 115 while frozen');
     assert.deepEqual([...ledger.failures.keys()], ['503 115']);
     assert.deepEqual([t.lost, t.duplicates, t.outOfOrder], [0, 0, 0]);
     assert.equal(subscribers.flatMap((s) => s.closes).length, 0, 'no connection was closed');
-    assert.deepEqual(health, nodes.map(() => 200));
+    assert.deepEqual(
+      health,
+      nodes.map(() => 200),
+    );
   } finally {
     for (const s of subscribers) s.client.disconnect();
     await stopNodes(nodes);

@@ -25,9 +25,16 @@ export type Backplane = string | { nats: string[]; replicas?: number };
 
 /** The `serve` flags and env for a backplane, with the cluster's own prefix. */
 function backplaneArgs(backplane: Backplane, prefix: string): { args: string[]; env: Record<string, string> } {
-  if (typeof backplane === 'string') return { args: ['--engine', 'redis', '--redis-url', backplane], env: { SWITCHBOARD_REDIS_PREFIX: prefix } };
+  if (typeof backplane === 'string')
+    return { args: ['--engine', 'redis', '--redis-url', backplane], env: { SWITCHBOARD_REDIS_PREFIX: prefix } };
   return {
-    args: ['--engine', 'nats', ...backplane.nats.flatMap((url) => ['--nats-url', url]), '--nats-replicas', String(backplane.replicas ?? 1)],
+    args: [
+      '--engine',
+      'nats',
+      ...backplane.nats.flatMap((url) => ['--nats-url', url]),
+      '--nats-replicas',
+      String(backplane.replicas ?? 1),
+    ],
     env: { SWITCHBOARD_NATS_PREFIX: prefix.replace(/[^A-Za-z0-9_-]/g, '_') },
   };
 }
@@ -37,7 +44,12 @@ function backplaneArgs(backplane: Backplane, prefix: string): { args: string[]; 
  * concurrent tests never share channels), anonymous clients and HS256 JWTs,
  * and the `feed` namespace: long history, presence, join/leave.
  */
-export async function startNodes(count: number, backplane: Backplane, extra: Record<string, unknown> = {}, placement: (index: number) => NodePlacement = () => ({})): Promise<Node[]> {
+export async function startNodes(
+  count: number,
+  backplane: Backplane,
+  extra: Record<string, unknown> = {},
+  placement: (index: number) => NodePlacement = () => ({}),
+): Promise<Node[]> {
   const config = join(tmpdir(), `sb-cluster-${process.pid}-${Date.now()}.json`);
   writeFileSync(
     config,
@@ -45,7 +57,15 @@ export async function startNodes(count: number, backplane: Backplane, extra: Rec
       allowAnonymous: true,
       apiKey: API_KEY,
       jwt: { issuer: ISSUER, audience: AUDIENCE },
-      namespaces: { feed: { history: { size: 50_000, ttlMs: 600_000 }, presence: true, joinLeave: true, allowPublish: true, maxRecoveredPublications: 50_000 } },
+      namespaces: {
+        feed: {
+          history: { size: 50_000, ttlMs: 600_000 },
+          presence: true,
+          joinLeave: true,
+          allowPublish: true,
+          maxRecoveredPublications: 50_000,
+        },
+      },
       positionCheckIntervalMs: 2000,
       // One process per node, as these tests count nodes (serve's default is one worker per core).
       workers: 1,
@@ -56,7 +76,9 @@ export async function startNodes(count: number, backplane: Backplane, extra: Rec
   return Promise.all(Array.from({ length: count }, (_, i) => startNode(config, backplane, prefix, placement(i))));
 }
 
-/** Where a node runs: the address it binds (default 127.0.0.1), and a command that execs it (e.g. `ip netns exec NS`). */
+/**
+ * Where a node runs: the address it binds (default 127.0.0.1), and a command that execs it (e.g. `ip netns exec NS`).
+ */
 export interface NodePlacement {
   host?: string;
   wrapper?: string[];
@@ -65,15 +87,29 @@ export interface NodePlacement {
 async function startNode(config: string, backplane: Backplane, prefix: string, where: NodePlacement): Promise<Node> {
   const { args, env } = backplaneArgs(backplane, prefix);
   const host = where.host ? ['--host', where.host] : [];
-  const { child, base, nodeId } = await startServe(['--port', '0', ...host, ...args, '--config', config], { ...process.env, SWITCHBOARD_JWT_SECRET: SECRET, ...env }, where.wrapper);
-  return { child, base, ws: `${base.replace('http', 'ws')}/connection/websocket`, nodeId, prefix: env.SWITCHBOARD_REDIS_PREFIX ?? env.SWITCHBOARD_NATS_PREFIX };
+  const { child, base, nodeId } = await startServe(
+    ['--port', '0', ...host, ...args, '--config', config],
+    { ...process.env, SWITCHBOARD_JWT_SECRET: SECRET, ...env },
+    where.wrapper,
+  );
+  return {
+    child,
+    base,
+    ws: `${base.replace('http', 'ws')}/connection/websocket`,
+    nodeId,
+    prefix: env.SWITCHBOARD_REDIS_PREFIX ?? env.SWITCHBOARD_NATS_PREFIX,
+  };
 }
 
 export const stopNodes = (nodes: Node[]) => Promise.all(nodes.map((n) => stopChild(n.child)));
 
 /** POST /api/<method> on one node; resolves with the HTTP status and JSON body. */
 export async function api(node: Node, method: string, body: object = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${node.base}/api/${method}`, { method: 'POST', headers: { authorization: `apikey ${API_KEY}` }, body: JSON.stringify(body) });
+  const res = await fetch(`${node.base}/api/${method}`, {
+    method: 'POST',
+    headers: { authorization: `apikey ${API_KEY}` },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -94,7 +130,12 @@ export class LedgerPublisher {
   ) {}
 
   /** Publishes `from..to` at about `perSecond`; `during(seq)` runs before each. */
-  async run(from: number, to: number, perSecond: number, during: (seq: number) => Promise<void> | void = () => {}): Promise<void> {
+  async run(
+    from: number,
+    to: number,
+    perSecond: number,
+    during: (seq: number) => Promise<void> | void = () => {},
+  ): Promise<void> {
     const start = Date.now();
     for (let seq = from; seq <= to; seq++) {
       await during(seq);
@@ -114,7 +155,11 @@ export class LedgerPublisher {
     for (let attempt = 0; ; attempt++) {
       const nodes = this.nodes();
       const node = nodes[(seq + attempt) % nodes.length];
-      const outcome = await api(node, 'publish', { channel: this.channel, data: { seq }, idempotencyKey: `seq-${seq}` }).catch((e: Error) => ({ status: 0, body: { error: { code: e.message } } }));
+      const outcome = await api(node, 'publish', {
+        channel: this.channel,
+        data: { seq },
+        idempotencyKey: `seq-${seq}`,
+      }).catch((e: Error) => ({ status: 0, body: { error: { code: e.message } } }));
       if (outcome.status === 200) {
         this.acked.add(seq);
         this.epochs.add(outcome.body.epoch);
@@ -153,16 +198,23 @@ export class AppSubscriber {
   resubscribes = 0;
 
   /** `onSeq` sees every publication's seq as it arrives (before dedupe). */
-  constructor(urls: string | string[], channel: string, ledger: LedgerPublisher | undefined, onSeq?: (seq: number) => void) {
+  constructor(
+    urls: string | string[],
+    channel: string,
+    ledger: LedgerPublisher | undefined,
+    onSeq?: (seq: number) => void,
+  ) {
     this.client = new Client(urls, { WebSocket, backoff: { baseMs: 100, capMs: 1000 } });
     this.client.on('connected', (e) => this.nodes.push(e.node));
     this.client.on('disconnected', (e) => this.closes.push(e.code));
     const sub = this.client.subscribe(channel, {
-      getSnapshot: ledger && (async () => {
-        const { position } = await this.client.history(channel, { limit: 0 });
-        await ledger.settled();
-        return { position, data: [...ledger.acked] };
-      }),
+      getSnapshot:
+        ledger &&
+        (async () => {
+          const { position } = await this.client.history(channel, { limit: 0 });
+          await ledger.settled();
+          return { position, data: [...ledger.acked] };
+        }),
     });
     sub.on('publication', (e) => {
       const seq = (e.data as { seq: number }).seq;

@@ -53,7 +53,8 @@ function parseEnv(args: string, env: Record<string, string>): void {
 /** The exec (JSON) form only: the shell form would run through /bin/sh -c, which this image does not use. */
 function execForm(args: string, what: string): string[] {
   const parsed: unknown = JSON.parse(args);
-  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`${what} is not in exec form: ${args}`);
+  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string'))
+    throw new Error(`${what} is not in exec form: ${args}`);
   return parsed;
 }
 
@@ -67,7 +68,17 @@ export function parseDockerfile(text: string): { stages: string[]; final: Docker
       args[k] = v ?? '';
     } else if (op === 'FROM') {
       stages.push(rest);
-      stage = { from: rest.split(/\s+/)[0].replace(/\$\{(\w+)\}/g, (_, k: string) => args[k] ?? ''), env: {}, user: undefined, workdir: undefined, expose: [], entrypoint: [], cmd: [], healthcheck: undefined, stopSignal: undefined };
+      stage = {
+        from: rest.split(/\s+/)[0].replace(/\$\{(\w+)\}/g, (_, k: string) => args[k] ?? ''),
+        env: {},
+        user: undefined,
+        workdir: undefined,
+        expose: [],
+        entrypoint: [],
+        cmd: [],
+        healthcheck: undefined,
+        stopSignal: undefined,
+      };
     } else if (!stage) {
       throw new Error(`${op} before FROM`);
     } else if (op === 'ENV') parseEnv(rest, stage.env);
@@ -92,7 +103,8 @@ export function parseDockerfile(text: string): { stages: string[]; final: Docker
 /** Docker's duration syntax as HEALTHCHECK and compose use it: `10s`, `1m30s`, `500ms`. */
 export function durationMs(text: string): number {
   let ms = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) ms += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
+    ms += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
   return ms;
 }
 
@@ -104,7 +116,10 @@ export function durationMs(text: string): number {
 export function substitute(text: string, replacements: { from: string | RegExp; to: string; count: number }[]): string {
   let out = text;
   for (const { from, to, count } of replacements) {
-    const pattern = typeof from === 'string' ? new RegExp(from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g') : new RegExp(from.source, from.flags.includes('g') ? from.flags : `${from.flags}g`);
+    const pattern =
+      typeof from === 'string'
+        ? new RegExp(from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g')
+        : new RegExp(from.source, from.flags.includes('g') ? from.flags : `${from.flags}g`);
     const found = out.match(pattern)?.length ?? 0;
     if (found !== count) throw new Error(`expected ${count} × ${pattern} in the config, found ${found}`);
     out = out.replace(pattern, to);
@@ -115,15 +130,18 @@ export function substitute(text: string, replacements: { from: string | RegExp; 
 /** The fenced blocks of a Markdown file that follow a `<!-- file: PATH -->` line, by PATH. */
 export function verbatimBlocks(markdown: string): Map<string, string> {
   const blocks = new Map<string, string>();
-  for (const m of markdown.matchAll(/<!-- file: (\S+) -->\n(`{3,})[^\n]*\n([\s\S]*?)\n\2\n/g)) blocks.set(m[1], `${m[3]}\n`);
+  for (const m of markdown.matchAll(/<!-- file: (\S+) -->\n(`{3,})[^\n]*\n([\s\S]*?)\n\2\n/g))
+    blocks.set(m[1], `${m[3]}\n`);
   return blocks;
 }
 
 /** The staggered drain's length (docs/operations.md "Shutdown"): ceil(connections / batch) × interval. */
-export const drainMs = (connections: number, batchSize = 500, intervalMs = 500): number => Math.ceil(connections / batchSize) * intervalMs;
+export const drainMs = (connections: number, batchSize = 500, intervalMs = 500): number =>
+  Math.ceil(connections / batchSize) * intervalMs;
 
 /** The longest `serve` takes to exit after SIGTERM: the drain, then at most 5 s more. */
-export const stopBoundMs = (connections: number, batchSize = 500, intervalMs = 500): number => drainMs(connections, batchSize, intervalMs) + 5000;
+export const stopBoundMs = (connections: number, batchSize = 500, intervalMs = 500): number =>
+  drainMs(connections, batchSize, intervalMs) + 5000;
 
 /** Loopback TCP listeners of the machine with the address they are bound to, from /proc/net/tcp{,6}. */
 export function listeningAddresses(port: number): string[] {
@@ -141,7 +159,14 @@ export function listeningAddresses(port: number): string[] {
       const [addr, hexPort] = cols[1].split(':');
       if (parseInt(hexPort, 16) !== port) continue;
       if (file.endsWith('6')) out.push(/^0+$/.test(addr) ? '::' : addr);
-      else out.push(addr.match(/../g)!.reverse().map((h) => parseInt(h, 16)).join('.'));
+      else
+        out.push(
+          addr
+            .match(/../g)!
+            .reverse()
+            .map((h) => parseInt(h, 16))
+            .join('.'),
+        );
     }
   }
   return out;

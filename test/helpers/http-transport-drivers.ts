@@ -7,13 +7,26 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { encodeEventId } from '@switchboard/server';
 import type { StreamPosition } from '@switchboard/wire';
-import { connectCommand, PeerBase, type Capabilities, type Command, type Driver, type OpenOptions, type Peer, type Target } from './transport-peer.js';
+import {
+  connectCommand,
+  PeerBase,
+  type Capabilities,
+  type Command,
+  type Driver,
+  type OpenOptions,
+  type Peer,
+  type Target,
+} from './transport-peer.js';
 
 const EMULATED: Capabilities = { commands: true, upstreamBatches: true, connectPing: true, stallNeedsTraffic: false };
 
 /** POSTs JSON: the status and the parsed body (or its text). */
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   try {
     return { status: res.status, body: JSON.parse(text) };
@@ -26,7 +39,10 @@ export async function postJson(url: string, body: unknown): Promise<{ status: nu
 // is TCP backpressure), upstream POSTs with `seq`.
 
 /** A long-lived response read chunk by chunk; pausing it stops the socket. */
-async function openResponse(url: string, init: { method: string; body?: string; headers?: Record<string, string> }): Promise<IncomingMessage> {
+async function openResponse(
+  url: string,
+  init: { method: string; body?: string; headers?: Record<string, string> },
+): Promise<IncomingMessage> {
   const req = httpRequest(url, { method: init.method, agent: false, headers: init.headers });
   req.end(init.body);
   const [res] = (await once(req, 'response')) as [IncomingMessage];
@@ -74,7 +90,8 @@ abstract class EmulatedPeer extends PeerBase {
   upstream!: Upstream;
   async send(commands: Command | Command[]): Promise<unknown> {
     const answer = await this.upstream.post(commands);
-    if (answer.status !== 200) throw new Error(`upstream POST answered ${answer.status} ${JSON.stringify(answer.body)}`);
+    if (answer.status !== 200)
+      throw new Error(`upstream POST answered ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer.body;
   }
   /** Five batches of commands in flight together, then the second one resent with its seq. */
@@ -84,13 +101,15 @@ abstract class EmulatedPeer extends PeerBase {
     const batches = Array.from({ length: Math.ceil(all.length / size) }, (_, i) => all.slice(i * size, (i + 1) * size));
     const first = this.upstream.seq + 1;
     const answers = await Promise.all(batches.map((b) => this.upstream.post(b)));
-    for (const a of answers) if (a.status !== 200) throw new Error(`upstream POST answered ${a.status} ${JSON.stringify(a.body)}`);
+    for (const a of answers)
+      if (a.status !== 200) throw new Error(`upstream POST answered ${a.status} ${JSON.stringify(a.body)}`);
     const resent = await this.upstream.resend(first + 1);
     return { resentOutcome: resent.body.outcome };
   }
   /** Answers the server's `ping` push with a `ping` command, as the SDK does. */
   protected answerPing(msg: Record<string, any>): void {
-    if (msg.push === 'ping' && this.upstream?.answering && !this.isClosed) void this.upstream.post({ id: this.nextId++, method: 'ping', params: {} }).catch(() => {});
+    if (msg.push === 'ping' && this.upstream?.answering && !this.isClosed)
+      void this.upstream.post({ id: this.nextId++, method: 'ping', params: {} }).catch(() => {});
   }
 }
 
@@ -126,8 +145,14 @@ async function openStreamPeer(target: Target, options: OpenOptions, format: 'ndj
   const connect = JSON.stringify(connectCommand(options));
   const res =
     format === 'sse'
-      ? await openResponse(`${target.base}/connection/stream?format=sse&connect=${encodeURIComponent(connect)}`, { method: 'GET' })
-      : await openResponse(`${target.base}/connection/stream`, { method: 'POST', body: connect, headers: { 'content-type': 'application/json' } });
+      ? await openResponse(`${target.base}/connection/stream?format=sse&connect=${encodeURIComponent(connect)}`, {
+          method: 'GET',
+        })
+      : await openResponse(`${target.base}/connection/stream`, {
+          method: 'POST',
+          body: connect,
+          headers: { 'content-type': 'application/json' },
+        });
   if (res.statusCode !== 200) throw new Error(`${peer.transport} refused: ${res.statusCode}`);
   peer.res = res;
   let data: string | undefined;
@@ -152,8 +177,16 @@ async function openStreamPeer(target: Target, options: OpenOptions, format: 'ndj
   return peer;
 }
 
-export const httpStream: Driver = { name: 'http-stream', caps: EMULATED, open: (t, o = {}) => openStreamPeer(t, o, 'ndjson') };
-export const sseEmulation: Driver = { name: 'sse-emulation', caps: EMULATED, open: (t, o = {}) => openStreamPeer(t, o, 'sse') };
+export const httpStream: Driver = {
+  name: 'http-stream',
+  caps: EMULATED,
+  open: (t, o = {}) => openStreamPeer(t, o, 'ndjson'),
+};
+export const sseEmulation: Driver = {
+  name: 'sse-emulation',
+  caps: EMULATED,
+  open: (t, o = {}) => openStreamPeer(t, o, 'sse'),
+};
 
 // Long-polling: polls with a cursor; a stopped client stops polling (and acknowledges nothing).
 
@@ -183,7 +216,12 @@ class PollPeer extends EmulatedPeer {
       }
       let answer: { status: number; body: any };
       try {
-        answer = await postJson(`${this.base}/connection/poll`, { node: this.node, session: this.sessionToken, cursor: this.read, waitMs: POLL_WAIT_MS });
+        answer = await postJson(`${this.base}/connection/poll`, {
+          node: this.node,
+          session: this.sessionToken,
+          cursor: this.read,
+          waitMs: POLL_WAIT_MS,
+        });
       } catch {
         if (!this.running) return;
         this.end(1006, 'poll failed');
@@ -308,7 +346,11 @@ export const sse: Driver = {
     if (res.statusCode !== 200) throw new Error(`uni SSE refused: ${res.statusCode}`);
     const peer = new SsePeer('sse');
     peer.res = res;
-    onLines(res, (l) => peer.line(l), () => peer.ended());
+    onLines(
+      res,
+      (l) => peer.line(l),
+      () => peer.ended(),
+    );
     await peer.awaitConnect();
     return peer;
   },

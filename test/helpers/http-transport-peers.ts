@@ -69,7 +69,8 @@ export class SseReader extends LineReader {
 
   protected line(line: string): void {
     if (line === '') {
-      if (this.event.data !== undefined) this.events.push({ event: this.event.event ?? 'message', data: this.event.data, id: this.lastId });
+      if (this.event.data !== undefined)
+        this.events.push({ event: this.event.event ?? 'message', data: this.event.data, id: this.lastId });
       this.event = {};
       this.wake();
       return;
@@ -143,7 +144,11 @@ export class NdjsonReader extends LineReader {
 
 /** POSTs JSON and returns the status and the parsed body. */
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {

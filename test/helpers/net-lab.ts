@@ -145,7 +145,9 @@ export class NetLab {
     }
   }
 
-  /** Sets the switch's end of a link down (no FIN, no RST: packets just vanish) or up again: c1…c3, b1…b3, br, cp, cv. */
+  /**
+   * Sets the switch's end of a link down (no FIN, no RST: packets just vanish) or up again: c1…c3, b1…b3, br, cp, cv.
+   */
   link(peer: string, up: boolean): void {
     ip('-n', this.ns.sw, 'link', 'set', 'dev', peer, up ? 'up' : 'down');
   }

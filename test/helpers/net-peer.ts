@@ -29,7 +29,8 @@ async function subscribe(channel: string, groups: { url: string; count: number }
   while (!subs.every((s) => s.sub.ready)) await sleep(20);
   emit({ ready: subs.length });
   const { expect, deadlineMs } = JSON.parse(await nextLine()) as { expect: number; deadlineMs: number };
-  const complete = (s: (typeof subs)[number]) => s.firstAt.size >= expect && [...Array(expect).keys()].every((i) => s.firstAt.has(i + 1));
+  const complete = (s: (typeof subs)[number]) =>
+    s.firstAt.size >= expect && [...Array(expect).keys()].every((i) => s.firstAt.has(i + 1));
   while (!subs.every(complete) && Date.now() < deadlineMs) await sleep(20);
   emit({
     result: subs.map(({ node, sub, firstAt }) => ({
@@ -56,7 +57,10 @@ async function presence(base: string, channel: string) {
   let seen = false;
   for (;;) {
     const at = Date.now();
-    const { status, body } = await api({ base } as Node, 'presence', { channel }).catch(() => ({ status: 0, body: {} }));
+    const { status, body } = await api({ base } as Node, 'presence', { channel }).catch(() => ({
+      status: 0,
+      body: {},
+    }));
     const count = status === 200 ? Object.keys(body.clients ?? {}).length : -1;
     if (count > 0 && !seen) emit({ present: at }), (seen = true);
     if (count === 0 && seen) return emit({ gone: at });

@@ -15,7 +15,6 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-
 /**
  * Runs `nginx -p <tmp> -c nginx.conf -g 'daemon off;'` in the foreground (so
  * the child's PID is the master's), with `http` holding the server block(s);
@@ -43,7 +42,9 @@ http {
 }
 `,
   );
-  const child = spawn('/usr/sbin/nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn('/usr/sbin/nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
     const up = await new Promise<boolean>((resolve) => {

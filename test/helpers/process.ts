@@ -25,7 +25,11 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 10
  * `switchboard serve ARGS` as a child process, once its banner is out; `base` is its HTTP URL, `nodeId` the node's id.
  * `wrapper` runs it through another command that execs it (same PID), e.g. `ip netns exec NS`.
  */
-export async function startServe(args: string[], env: NodeJS.ProcessEnv = process.env, wrapper: string[] = []): Promise<{ child: ChildProcess; base: string; nodeId: string }> {
+export async function startServe(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  wrapper: string[] = [],
+): Promise<{ child: ChildProcess; base: string; nodeId: string }> {
   const [command, ...rest] = [...wrapper, BIN, 'serve', ...args];
   const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'inherit'], env });
   const [, nodeId, base] = await waitForLine(child, /node (\w+),[\s\S]*?demo page\s+(https?:\/\/[^\s/]+)\//);

@@ -21,7 +21,12 @@ export interface RawExchange {
  * `requests.length` responses have arrived, the server closes, or `timeoutMs`.
  * `requests` are the request methods in order (a HEAD response has no body).
  */
-export async function rawExchange(port: number, pieces: { bytes: Buffer; delayMs: number }[], requests: string[], timeoutMs: number): Promise<RawExchange> {
+export async function rawExchange(
+  port: number,
+  pieces: { bytes: Buffer; delayMs: number }[],
+  requests: string[],
+  timeoutMs: number,
+): Promise<RawExchange> {
   const started = Date.now();
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => {});
@@ -34,7 +39,12 @@ export async function rawExchange(port: number, pieces: { bytes: Buffer; delayMs
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ responses: parseResponses(received, requests, closedByServer), closedByServer, timedOut, ms: Date.now() - started });
+      resolve({
+        responses: parseResponses(received, requests, closedByServer),
+        closedByServer,
+        timedOut,
+        ms: Date.now() - started,
+      });
     };
     const timer = setTimeout(() => finish(true), timeoutMs);
     socket.on('data', (chunk: Buffer) => {

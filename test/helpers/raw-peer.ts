@@ -3,15 +3,23 @@ import { createServer, connect, type Server, type Socket, type AddressInfo } fro
 import { createHash, randomBytes } from 'node:crypto';
 
 /** Reads from a socket until `predicate` holds on everything received so far. */
-export async function readUntil(socket: Socket, predicate: (all: Buffer) => boolean, timeoutMs = 5000): Promise<Buffer> {
+export async function readUntil(
+  socket: Socket,
+  predicate: (all: Buffer) => boolean,
+  timeoutMs = 5000,
+): Promise<Buffer> {
   let all = Buffer.alloc(0);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`timed out; got ${all.length} bytes: ${all.subarray(0, 80).toString('hex')}`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`timed out; got ${all.length} bytes: ${all.subarray(0, 80).toString('hex')}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       all = Buffer.concat([all, chunk]);
       if (predicate(all)) finish();
     };
-    const onEnd = () => finish(predicate(all) ? undefined : new Error(`ended early; got ${all.toString('latin1').slice(0, 200)}`));
+    const onEnd = () =>
+      finish(predicate(all) ? undefined : new Error(`ended early; got ${all.toString('latin1').slice(0, 200)}`));
     const finish = (error?: Error) => {
       clearTimeout(timer);
       socket.off('data', onData);
@@ -43,7 +51,9 @@ export function upgradeRequest(overrides: Record<string, string | null> = {}): s
     'Sec-WebSocket-Version': '13',
     ...overrides,
   };
-  const lines = Object.entries(headers).filter(([, v]) => v !== null).map(([k, v]) => `${k}: ${v}`);
+  const lines = Object.entries(headers)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k}: ${v}`);
   return `GET / HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
 }
 
@@ -59,7 +69,10 @@ export async function rawClient(port: number): Promise<Socket> {
 export function clientFrame(firstByte: number, payload: Buffer, masked = true): Buffer {
   const key = masked ? randomBytes(4) : Buffer.alloc(0);
   const len = payload.length;
-  const header = len < 126 ? Buffer.from([firstByte, (masked ? 0x80 : 0) | len]) : Buffer.from([firstByte, (masked ? 0x80 : 0) | 126, len >> 8, len & 0xff]);
+  const header =
+    len < 126
+      ? Buffer.from([firstByte, (masked ? 0x80 : 0) | len])
+      : Buffer.from([firstByte, (masked ? 0x80 : 0) | 126, len >> 8, len & 0xff]);
   const body = Buffer.from(payload);
   if (masked) for (let i = 0; i < body.length; i++) body[i] ^= key[i & 3];
   return Buffer.concat([header, key, body]);
@@ -94,12 +107,20 @@ export function firstCloseCode(bytes: Buffer): number | undefined {
 /** A raw server that completes any handshake and then runs `script` on the socket: for feeding a client bad frames. */
 export async function rawServer(script: (socket: Socket) => void): Promise<{ server: Server; port: number }> {
   const server = createServer((socket) => {
-    readUntil(socket, (b) => b.includes('\r\n\r\n')).then((head) => {
-      const key = /sec-websocket-key: (.*)\r\n/i.exec(head.toString('latin1'))?.[1] ?? '';
-      const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-      script(socket);
-    }, () => socket.destroy());
+    readUntil(socket, (b) => b.includes('\r\n\r\n')).then(
+      (head) => {
+        const key = /sec-websocket-key: (.*)\r\n/i.exec(head.toString('latin1'))?.[1] ?? '';
+        const accept = createHash('sha1')
+          .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+          .digest('base64');
+        socket.write(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+        );
+        script(socket);
+      },
+      () => socket.destroy(),
+    );
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

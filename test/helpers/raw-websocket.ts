@@ -124,7 +124,10 @@ export class RawWebSocket {
     }
     if (opcode === Op.Pong) return;
     if (opcode === Op.Close) {
-      this.closeInfo = payload.length >= 2 ? { code: payload.readUInt16BE(0), reason: payload.subarray(2).toString() } : { code: 1005, reason: '' };
+      this.closeInfo =
+        payload.length >= 2
+          ? { code: payload.readUInt16BE(0), reason: payload.subarray(2).toString() }
+          : { code: 1005, reason: '' };
       // Echo the close (§5.5.1); the server closes the transport first (§7.1.1).
       this.write(clientFrame(Op.Close, payload.subarray(0, 2)));
       return;

@@ -18,7 +18,11 @@ export class ChildLines<T extends { event: string }> {
   /** The next line (from now on) for which `match` holds. */
   next(match: (line: T) => boolean, timeoutMs = 10_000): Promise<T> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching line within ${timeoutMs} ms; lines: ${JSON.stringify(this.lines.slice(-5))}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`no matching line within ${timeoutMs} ms; lines: ${JSON.stringify(this.lines.slice(-5))}`)),
+        timeoutMs,
+      );
       this.waiters.push({ match, resolve: (line) => (clearTimeout(timer), resolve(line)) });
     });
   }
@@ -42,13 +46,23 @@ export interface SubscriberLine {
 const FIXTURE = fileURLToPath(new URL('../fixtures/sdk-subscriber.ts', import.meta.url));
 
 /** An SDK subscriber to `channel` in its own process (to freeze or kill), with its output lines. */
-export function spawnSdkSubscriber(url: string, channel: string): { child: ChildProcess; lines: ChildLines<SubscriberLine> } {
-  const child = spawn(process.execPath, ['--conditions=@switchboard/source', '--import', 'tsx', FIXTURE, url, channel], { stdio: ['pipe', 'pipe', 'inherit'] });
+export function spawnSdkSubscriber(
+  url: string,
+  channel: string,
+): { child: ChildProcess; lines: ChildLines<SubscriberLine> } {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@switchboard/source', '--import', 'tsx', FIXTURE, url, channel],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   return { child, lines: new ChildLines<SubscriberLine>(child) };
 }
 
 /** Asks the subscriber for its summary of what the app received. */
-export async function subscriberReport(s: { child: ChildProcess; lines: ChildLines<SubscriberLine> }): Promise<Required<SubscriberLine>> {
+export async function subscriberReport(s: {
+  child: ChildProcess;
+  lines: ChildLines<SubscriberLine>;
+}): Promise<Required<SubscriberLine>> {
   const next = s.lines.next((l) => l.event === 'report');
   s.child.stdin!.write('report\n');
   return (await next) as Required<SubscriberLine>;

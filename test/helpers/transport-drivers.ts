@@ -12,7 +12,14 @@ import { Subprotocol } from '@switchboard/wire';
 import { httpStream, longPoll, sse, sseEmulation } from './http-transport-drivers.js';
 import { RawWebSocket } from './raw-websocket.js';
 import { selfSignedCert } from './tls-cert.js';
-import { connectCommand, PeerBase, type Capabilities, type Command, type Driver, type Target } from './transport-peer.js';
+import {
+  connectCommand,
+  PeerBase,
+  type Capabilities,
+  type Command,
+  type Driver,
+  type Target,
+} from './transport-peer.js';
 
 export type { Driver, Target } from './transport-peer.js';
 
@@ -26,9 +33,12 @@ export async function startTarget(options: ServerOptions, { h2 = false } = {}): 
   if (!h2) return { server, base, close: () => server.close() };
   cert ??= selfSignedCert();
   const sessions = new Set<Http2Session>();
-  const tls: Http2SecureServer = createSecureServer({ ...cert, allowHTTP1: true, settings: { enableConnectProtocol: true } }, (req, res) => {
-    if (!server.handleRequest(req as never, res as never)) res.writeHead(404).end();
-  });
+  const tls: Http2SecureServer = createSecureServer(
+    { ...cert, allowHTTP1: true, settings: { enableConnectProtocol: true } },
+    (req, res) => {
+      if (!server.handleRequest(req as never, res as never)) res.writeHead(404).end();
+    },
+  );
   tls.on('session', (s) => {
     sessions.add(s);
     s.once('close', () => sessions.delete(s));
@@ -47,7 +57,12 @@ export async function startTarget(options: ServerOptions, { h2 = false } = {}): 
   };
 }
 
-const BIDIRECTIONAL: Capabilities = { commands: true, upstreamBatches: false, connectPing: true, stallNeedsTraffic: false };
+const BIDIRECTIONAL: Capabilities = {
+  commands: true,
+  upstreamBatches: false,
+  connectPing: true,
+  stallNeedsTraffic: false,
+};
 
 // WebSocket (HTTP/1.1 and HTTP/2): the raw client over a TCP socket or an extended-CONNECT stream.
 
@@ -113,12 +128,22 @@ const websocket: Driver = {
         socket.off('data', onData);
         const text = head.subarray(0, end).toString('latin1');
         const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-        if (!text.startsWith('HTTP/1.1 101') || !text.toLowerCase().includes(`sec-websocket-accept: ${accept.toLowerCase()}`) || !text.includes(Subprotocol.Json)) {
+        if (
+          !text.startsWith('HTTP/1.1 101') ||
+          !text.toLowerCase().includes(`sec-websocket-accept: ${accept.toLowerCase()}`) ||
+          !text.includes(Subprotocol.Json)
+        ) {
           socket.destroy();
           return reject(new Error(`upgrade refused: ${text}`));
         }
         socket.pause();
-        peer.attach(new RawWebSocket(socket, { message: (t) => peer.message(t), closed: (c, r) => peer.ended(c, r) }, head.subarray(end + 4)));
+        peer.attach(
+          new RawWebSocket(
+            socket,
+            { message: (t) => peer.message(t), closed: (c, r) => peer.ended(c, r) },
+            head.subarray(end + 4),
+          ),
+        );
         socket.resume();
         resolve();
       };
@@ -143,7 +168,14 @@ const websocketH2: Driver = {
     await once(session, 'remoteSettings');
     if (!session.remoteSettings.enableConnectProtocol) throw new Error('no SETTINGS_ENABLE_CONNECT_PROTOCOL');
     const stream = session.request(
-      { ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'https', ':path': '/connection/websocket', 'sec-websocket-version': '13', 'sec-websocket-protocol': Subprotocol.Json },
+      {
+        ':method': 'CONNECT',
+        ':protocol': 'websocket',
+        ':scheme': 'https',
+        ':path': '/connection/websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-protocol': Subprotocol.Json,
+      },
       { endStream: false },
     );
     const [headers] = (await once(stream, 'response')) as [Record<string, string>];
@@ -200,7 +232,10 @@ const memory: Driver = {
   async open(target, options = {}) {
     const peer = new MemoryPeer('memory');
     const codec = target.server.options.codecs.find((c) => c.subprotocol === Subprotocol.Json)!;
-    peer.transportEnd = new MemoryTransport(codec, { onMessage: (b) => peer.received(b), onClose: (c, r) => peer.closedBy(c, r) });
+    peer.transportEnd = new MemoryTransport(codec, {
+      onMessage: (b) => peer.received(b),
+      onClose: (c, r) => peer.closedBy(c, r),
+    });
     target.server.open(peer.transportEnd);
     await peer.send(connectCommand(options));
     await peer.awaitConnect();

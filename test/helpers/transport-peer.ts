@@ -45,7 +45,10 @@ export interface Capabilities {
   upstreamBatches: boolean;
   /** The connect result carries `ping` (uni SSE's `connected` event does not). */
   connectPing: boolean;
-  /** A stopped client is found out only once the kernel's buffers are full (uni SSE: a keepalive counts once the kernel took it). */
+  /**
+   * A stopped client is found out only once the kernel's buffers are full (uni SSE: a keepalive counts once the kernel
+   * took it).
+   */
   stallNeedsTraffic: boolean;
 }
 
@@ -91,7 +94,9 @@ export interface Publication {
 /** The publications of `channel` a peer got: recovered ones from its connect reply, then pushes. */
 export function publicationsOf(peer: Peer, channel: string): Publication[] {
   const recovered = (peer.connected.subs[channel]?.publications ?? []) as Publication[];
-  const pushed = peer.messages.filter((m) => m.msg.push === 'publication' && m.msg.channel === channel).map((m) => m.msg.pub as Publication);
+  const pushed = peer.messages
+    .filter((m) => m.msg.push === 'publication' && m.msg.channel === channel)
+    .map((m) => m.msg.pub as Publication);
   return [...recovered, ...pushed];
 }
 
@@ -182,7 +187,13 @@ export abstract class PeerBase implements Peer {
   /** Waits for the connect reply; sets `connected`. */
   async awaitConnect(timeoutMs = 5000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${this.transport}: no connect reply in ${timeoutMs} ms`)), timeoutMs)));
+    const timeout = new Promise<never>(
+      (_, reject) =>
+        (timer = setTimeout(
+          () => reject(new Error(`${this.transport}: no connect reply in ${timeoutMs} ms`)),
+          timeoutMs,
+        )),
+    );
     try {
       this.connected = (await Promise.race([this.connectReply, timeout])).msg.result as Connected;
     } finally {
@@ -214,7 +225,8 @@ export abstract class PeerBase implements Peer {
         }
       }
       this.cursor = this.messages.length;
-      if (Date.now() > deadline) throw new Error(`${this.transport}: no matching message in ${timeoutMs} ms; last: ${this.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.transport}: no matching message in ${timeoutMs} ms; last: ${this.tail()}`);
       await this.wait(deadline);
     }
   }
@@ -222,7 +234,10 @@ export abstract class PeerBase implements Peer {
   async until(check: (messages: ServerMessage[]) => boolean, what: string, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!check(this.messages)) {
-      if (Date.now() > deadline) throw new Error(`${this.transport}: timed out waiting for ${what}; ${this.messages.length} messages, last: ${this.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.transport}: timed out waiting for ${what}; ${this.messages.length} messages, last: ${this.tail()}`,
+        );
       await this.wait(deadline);
     }
   }

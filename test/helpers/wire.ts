@@ -102,7 +102,9 @@ export async function countingEchoServer(options: WebSocketServerOptions): Promi
     port: (tcp.address() as AddressInfo).port,
     connections,
     nextConnection: () =>
-      taken < connections.length ? Promise.resolve(connections[taken++]) : new Promise((resolve) => waiters.push(resolve)),
+      taken < connections.length
+        ? Promise.resolve(connections[taken++])
+        : new Promise((resolve) => waiters.push(resolve)),
     close: async () => {
       await wss.close();
       for (const { socket } of connections) socket.destroy();

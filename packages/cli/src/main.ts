@@ -11,7 +11,10 @@ import type { ToPrimary } from './commands/worker-ipc.js';
 import { StartupError, UsageError } from './usage-error.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
-  serve: { summary: 'run the real-time server (memory, Redis or NATS engine; HTTP API, demo page on :8000)', run: runServe },
+  serve: {
+    summary: 'run the real-time server (memory, Redis or NATS engine; HTTP API, demo page on :8000)',
+    run: runServe,
+  },
   echo: { summary: 'run a WebSocket echo server (conformance testing, proxy debugging)', run: runEcho },
   connect: { summary: 'open an interactive WebSocket client session, like wscat', run: runConnect },
   bench: {

@@ -7,7 +7,12 @@ import type { EventSourceConstructor } from './transports/sse-transport.js';
 import type { Subscription } from './subscription.js';
 
 /** A client's life; see Client. */
-export const ClientState = { Disconnected: 'disconnected', Connecting: 'connecting', Connected: 'connected', Closed: 'closed' } as const;
+export const ClientState = {
+  Disconnected: 'disconnected',
+  Connecting: 'connecting',
+  Connected: 'connected',
+  Closed: 'closed',
+} as const;
 export type ClientState = (typeof ClientState)[keyof typeof ClientState];
 
 /** Where `online` / `offline` events come from (a browser's `window`). */
@@ -30,10 +35,16 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** EventSource for the `sse` transport. @default globalThis.EventSource */
   EventSource?: EventSourceConstructor;
-  /** While connected on a fallback, try the top transport this often; when it opens, reconnect on it. 0: never. @default 60000 */
+  /**
+   * While connected on a fallback, try the top transport this often; when it opens, reconnect on it. 0: never. @default
+   * 60000
+   */
   upgradeProbeMs?: number;
   token?: string;
-  /** Called before every connect and every refresh; wins over `token`. Resolve `null` when the user has no credentials any more (terminal). */
+  /**
+   * Called before every connect and every refresh; wins over `token`. Resolve `null` when the user has no credentials
+   * any more (terminal).
+   */
   getToken?: () => Promise<string | null>;
   /** Sent with `connect` (anonymous clients' presence info). */
   data?: unknown;
@@ -49,9 +60,15 @@ export interface ClientOptions {
   refreshAheadMs?: number;
   /** `offline` pauses reconnecting, `online` reconnects at once. @default globalThis in browsers, none in Node */
   network?: NetworkEvents | null;
-  /** Silence from the server longer than its ping interval plus this means a dead connection: close (3012) and reconnect. @default 10000 */
+  /**
+   * Silence from the server longer than its ping interval plus this means a dead connection: close (3012) and
+   * reconnect. @default 10000
+   */
   pingGraceMs?: number;
-  /** The wire format; its subprotocol is offered. `new MsgpackCodec()` from `@switchboard/client/msgpack` for binary. @default jsonClientCodec (JSON) */
+  /**
+   * The wire format; its subprotocol is offered. `new MsgpackCodec()` from `@switchboard/client/msgpack` for
+   * binary. @default jsonClientCodec (JSON)
+   */
   codec?: ClientCodec;
 }
 
@@ -60,7 +77,10 @@ export type ClientEvent =
   | { type: 'connected'; client: string; user: string; node: string; expiresAt?: number; transport: TransportName }
   | { type: 'disconnected'; code: number; reason: string; willReconnect: boolean; retryInMs?: number }
   | { type: 'message'; data: unknown }
-  /** The server subscribed this client to a channel the app had not subscribed to (at connect, or later through the HTTP API's `subscribe`); `subscription` is like any other. */
+  /**
+   * The server subscribed this client to a channel the app had not subscribed to (at connect, or later through the HTTP
+   * API's `subscribe`); `subscription` is like any other.
+   */
   | { type: 'subscribed'; channel: string; subscription: Subscription }
   /** Something failed that the client retries on its own (a refresh, `getToken`). */
   | { type: 'error'; error: ClientError };

@@ -24,13 +24,24 @@ import { ClientError, ClientErrorCode } from './client-errors.js';
 import { CommandChannel, type CommandOptions, type ReplyHandler } from './command-channel.js';
 import { Emitter } from './emitter.js';
 import { Subscription, type SubscribeOptions, type SubscriptionHost } from './subscription.js';
-import { ClientState, type ClientEvent, type ClientOptions, type NetworkEvents, type WebSocketLike } from './client-options.js';
+import {
+  ClientState,
+  type ClientEvent,
+  type ClientOptions,
+  type NetworkEvents,
+  type WebSocketLike,
+} from './client-options.js';
 import { TokenRefresh } from './token-refresh.js';
 import { TransportName } from './transports/client-transport.js';
 import { createTransport, scheduleUpgradeProbe } from './transports/create-transport.js';
 import { TransportLadder } from './transports/transport-ladder.js';
 
-const DEFAULT_TRANSPORTS = Object.freeze([TransportName.WebSocket, TransportName.HttpStream, TransportName.Sse, TransportName.LongPoll]);
+const DEFAULT_TRANSPORTS = Object.freeze([
+  TransportName.WebSocket,
+  TransportName.HttpStream,
+  TransportName.Sse,
+  TransportName.LongPoll,
+]);
 
 /**
  * A connection to a Switchboard server: `disconnected → connecting → connected`,
@@ -78,13 +89,26 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.urlIndex = Math.floor(Math.random() * this.urls.length);
     this.codec = options.codec ?? jsonClientCodec;
     this.ladder = new TransportLadder(options.transports ?? DEFAULT_TRANSPORTS);
-    this.commands = new CommandChannel(this.codec, { timeoutMs: options.timeoutMs ?? 10_000, maxQueue: options.maxQueue ?? 1000 });
+    this.commands = new CommandChannel(this.codec, {
+      timeoutMs: options.timeoutMs ?? 10_000,
+      maxQueue: options.maxQueue ?? 1000,
+    });
     this.refresh = new TokenRefresh(
-      { getToken: options.getToken, request: (m, p) => this.commands.request(m, p), report: (error) => this.emit({ type: 'error', error }), backoff: options.backoff },
+      {
+        getToken: options.getToken,
+        request: (m, p) => this.commands.request(m, p),
+        report: (error) => this.emit({ type: 'error', error }),
+        backoff: options.backoff,
+      },
       options.refreshAheadMs ?? 10_000,
     );
     const global = globalThis as unknown as Partial<NetworkEvents>;
-    this.network = options.network !== undefined ? options.network : typeof global.addEventListener === 'function' ? (global as NetworkEvents) : null;
+    this.network =
+      options.network !== undefined
+        ? options.network
+        : typeof global.addEventListener === 'function'
+          ? (global as NetworkEvents)
+          : null;
   }
 
   /** The server URL in use, or tried next. */
@@ -106,7 +130,10 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     void this.open();
   }
 
-  /** Closes for good, until `connect()` again; subscriptions are kept and resume then. Waiting commands fail with Closed. */
+  /**
+   * Closes for good, until `connect()` again; subscriptions are kept and resume then. Waiting commands fail with
+   * Closed.
+   */
   disconnect(): void {
     clearTimeout(this.retryTimer);
     this.watchNetwork(false);
@@ -131,12 +158,24 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   }
 
   /** With an `idempotencyKey` a publish survives a dropped connection (sent again; the server keeps one). */
-  publish(channel: string, data: unknown, options: { idempotencyKey?: string; timeoutMs?: number } = {}): Promise<PublishResultWire> {
+  publish(
+    channel: string,
+    data: unknown,
+    options: { idempotencyKey?: string; timeoutMs?: number } = {},
+  ): Promise<PublishResultWire> {
     const { idempotencyKey, timeoutMs } = options;
-    return this.commands.request('publish', { channel, data, ...(idempotencyKey && { idempotencyKey }) }, { retry: idempotencyKey !== undefined, timeoutMs });
+    return this.commands.request(
+      'publish',
+      { channel, data, ...(idempotencyKey && { idempotencyKey }) },
+      { retry: idempotencyKey !== undefined, timeoutMs },
+    );
   }
 
-  history(channel: string, query: { since?: StreamPosition; limit?: number; reverse?: boolean } = {}, options?: CommandOptions): Promise<HistoryResultWire> {
+  history(
+    channel: string,
+    query: { since?: StreamPosition; limit?: number; reverse?: boolean } = {},
+    options?: CommandOptions,
+  ): Promise<HistoryResultWire> {
     return this.commands.request('history', { channel, ...query }, { retry: true, ...options });
   }
 
@@ -178,11 +217,17 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     if (this.options.getToken) {
       try {
         const fresh = await this.options.getToken();
-        if (fresh === null) return opening === this.opening ? this.lost(DisconnectCode.Unauthorized, 'getToken returned null: no credentials') : undefined;
+        if (fresh === null)
+          return opening === this.opening
+            ? this.lost(DisconnectCode.Unauthorized, 'getToken returned null: no credentials')
+            : undefined;
         token = fresh;
       } catch (error) {
         if (opening !== this.opening) return;
-        this.emit({ type: 'error', error: new ClientError(ClientErrorCode.TokenUnavailable, `getToken failed: ${String(error)}`, true) });
+        this.emit({
+          type: 'error',
+          error: new ClientError(ClientErrorCode.TokenUnavailable, `getToken failed: ${String(error)}`, true),
+        });
         return this.lost(DisconnectCode.InternalError, 'getToken failed');
       }
     }
@@ -209,8 +254,18 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
       this.commands.attach(ws);
       const subs: NonNullable<ParamsOf<'connect'>['subs']> = {};
       for (const [channel, sub] of this.subs) if (sub.state !== 'unsubscribed') subs[channel] = sub.resumeParams();
-      const params = { token, data: this.options.data, name: this.options.name, subs, reconnect: this.everConnected, ping: true };
-      this.commands.call('connect', params, { resolve: (result) => this.connected(ws, result), reject: (error) => this.refused(ws, error) });
+      const params = {
+        token,
+        data: this.options.data,
+        name: this.options.name,
+        subs,
+        reconnect: this.everConnected,
+        ping: true,
+      };
+      this.commands.call('connect', params, {
+        resolve: (result) => this.connected(ws, result),
+        reject: (error) => this.refused(ws, error),
+      });
     };
     ws.onmessage = (event: { data: unknown }) => {
       if (this.ws !== ws) return;
@@ -227,17 +282,31 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
   /** While on a fallback: probe the top transport; when it opens, reconnect on it (subscriptions recover). */
   private scheduleProbe(): void {
     const better = this.ladder.better;
-    this.cancelProbe = scheduleUpgradeProbe(better, this.options.upgradeProbeMs ?? 60_000, () => createTransport(better!, this.options).open(this.url, this.codec.subprotocol), () => {
-      this.ladder.moveUp();
-      this.dropSocket();
-      this.teardown();
-      this.setState(ClientState.Disconnected);
-      this.emit({ type: 'disconnected', code: 1000, reason: `moving up to ${better}`, willReconnect: true, retryInMs: 0 });
-      this.connect();
-    });
+    this.cancelProbe = scheduleUpgradeProbe(
+      better,
+      this.options.upgradeProbeMs ?? 60_000,
+      () => createTransport(better!, this.options).open(this.url, this.codec.subprotocol),
+      () => {
+        this.ladder.moveUp();
+        this.dropSocket();
+        this.teardown();
+        this.setState(ClientState.Disconnected);
+        this.emit({
+          type: 'disconnected',
+          code: 1000,
+          reason: `moving up to ${better}`,
+          willReconnect: true,
+          retryInMs: 0,
+        });
+        this.connect();
+      },
+    );
   }
 
-  /** A channel the server subscribed this connection to: the app's subscription, or one made (as the server's) and announced with `subscribed`. */
+  /**
+   * A channel the server subscribed this connection to: the app's subscription, or one made (as the server's) and
+   * announced with `subscribed`.
+   */
   private serverSubscribed(channel: string, outcome: SubscribeResult | { error: ReplyError }): void {
     let sub = this.subs.get(channel);
     const isNew = !sub;
@@ -245,7 +314,8 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
       this.subs.set(channel, (sub = new Subscription(channel, this)));
       sub.madeByServer();
     }
-    if ('error' in outcome) sub.rejected(new ClientError(outcome.error.code, outcome.error.message, outcome.error.temporary ?? false));
+    if ('error' in outcome)
+      sub.rejected(new ClientError(outcome.error.code, outcome.error.message, outcome.error.temporary ?? false));
     else sub.subscribed(outcome);
     if (isNew && !('error' in outcome)) this.emit({ type: 'subscribed', channel, subscription: sub });
   }
@@ -262,7 +332,14 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     this.commands.flow();
     this.refresh.schedule(result.expiresAt);
     if (result.ping) this.watchSilence(result.ping + (this.options.pingGraceMs ?? 10_000));
-    this.emit({ type: 'connected', client: result.client, user: result.user, node: result.node, transport: this.ladder.current, ...(result.expiresAt !== undefined && { expiresAt: result.expiresAt }) });
+    this.emit({
+      type: 'connected',
+      client: result.client,
+      user: result.user,
+      node: result.node,
+      transport: this.ladder.current,
+      ...(result.expiresAt !== undefined && { expiresAt: result.expiresAt }),
+    });
   }
 
   /** `connect` got a reply error: an expired token is worth a fresh one; a refusal is terminal. */
@@ -270,16 +347,28 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     if (this.ws !== ws || error.code === ClientErrorCode.ConnectionLost) return;
     this.dropSocket();
     if (error.code === ReplyErrorCode.TokenExpired) {
-      return this.lost(this.options.getToken ? DisconnectCode.Expired : DisconnectCode.InvalidToken, `connect refused: ${error.message}`);
+      return this.lost(
+        this.options.getToken ? DisconnectCode.Expired : DisconnectCode.InvalidToken,
+        `connect refused: ${error.message}`,
+      );
     }
-    this.lost(error.temporary ? DisconnectCode.InternalError : DisconnectCode.Unauthorized, `connect refused: ${error.message}`);
+    this.lost(
+      error.temporary ? DisconnectCode.InternalError : DisconnectCode.Unauthorized,
+      `connect refused: ${error.message}`,
+    );
   }
 
   /** `data`: a string (text frame), an ArrayBuffer (binaryType 'arraybuffer') or a Node Buffer (`ws`). */
   private onMessage(data: unknown): void {
     let message: ServerMessage;
     try {
-      message = this.codec.decodeMessage(typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data as ArrayBuffer));
+      message = this.codec.decodeMessage(
+        typeof data === 'string'
+          ? data
+          : ArrayBuffer.isView(data)
+            ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+            : new Uint8Array(data as ArrayBuffer),
+      );
     } catch {
       this.dropSocket();
       return this.lost(DisconnectCode.BadProtocol, 'malformed message from the server');
@@ -330,7 +419,12 @@ export class Client extends Emitter<ClientEvent> implements SubscriptionHost {
     if (this.offline) return this.emit({ type: 'disconnected', code, reason, willReconnect: true });
     const window = parseReconnectAfter(reason);
     const random = this.options.backoff?.random;
-    const delay = window ? windowDelay(window, random) : fullJitterDelay(advice === ReconnectAdvice.TryLater ? Math.max(this.attempt, 3) : this.attempt, this.options.backoff);
+    const delay = window
+      ? windowDelay(window, random)
+      : fullJitterDelay(
+          advice === ReconnectAdvice.TryLater ? Math.max(this.attempt, 3) : this.attempt,
+          this.options.backoff,
+        );
     this.attempt++;
     this.retryTimer = setTimeout(() => this.connect(), delay);
     this.emit({ type: 'disconnected', code, reason, willReconnect: true, retryInMs: delay });

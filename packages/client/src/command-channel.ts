@@ -1,4 +1,12 @@
-import type { ClientCodec, Command, ParamsOf, ReplyError, RequestMethod, ResultOf, WireMessage } from '@switchboard/wire';
+import type {
+  ClientCodec,
+  Command,
+  ParamsOf,
+  ReplyError,
+  RequestMethod,
+  ResultOf,
+  WireMessage,
+} from '@switchboard/wire';
 import { ClientError, ClientErrorCode } from './client-errors.js';
 
 /** Where a command's outcome goes; called synchronously as its reply is read. */
@@ -52,12 +60,25 @@ export class CommandChannel {
 
   /** A command with a reply; waits for a connection in the queue while there is none. */
   request<M extends RequestMethod>(method: M, params: ParamsOf<M>, options: CommandOptions = {}): Promise<ResultOf<M>> {
-    return new Promise((resolve, reject) => this.enqueue({ method, params, handler: { resolve, reject }, expectsReply: true, retry: options.retry ?? false }, options.timeoutMs));
+    return new Promise((resolve, reject) =>
+      this.enqueue(
+        { method, params, handler: { resolve, reject }, expectsReply: true, retry: options.retry ?? false },
+        options.timeoutMs,
+      ),
+    );
   }
 
   /** A fire-and-forget `send`: resolves once written to a connection. */
   send(params: ParamsOf<'send'>): Promise<void> {
-    return new Promise((resolve, reject) => this.enqueue({ method: 'send', params, handler: { resolve: () => resolve(), reject }, expectsReply: false, retry: false }));
+    return new Promise((resolve, reject) =>
+      this.enqueue({
+        method: 'send',
+        params,
+        handler: { resolve: () => resolve(), reject },
+        expectsReply: false,
+        retry: false,
+      }),
+    );
   }
 
   /**
@@ -83,14 +104,21 @@ export class CommandChannel {
     for (let next = this.queue.shift(); next && this.socket; next = this.queue.shift()) this.write(next);
   }
 
-  /** The socket is gone: idempotent commands go back to the front of the queue, in order; the others fail with ConnectionLost. */
+  /**
+   * The socket is gone: idempotent commands go back to the front of the queue, in order; the others fail with
+   * ConnectionLost.
+   */
   detach(): void {
     this.socket = undefined;
     this.flowing = false;
     const again: Pending[] = [];
     for (const pending of this.inFlight.values()) {
       if (pending.retry) again.push(pending);
-      else this.settle(pending, new ClientError(ClientErrorCode.ConnectionLost, `connection lost before the ${pending.method} reply`, true));
+      else
+        this.settle(
+          pending,
+          new ClientError(ClientErrorCode.ConnectionLost, `connection lost before the ${pending.method} reply`, true),
+        );
     }
     this.inFlight.clear();
     this.queue.unshift(...again);
@@ -112,7 +140,11 @@ export class CommandChannel {
     const pending = this.inFlight.get(message.id);
     if (!pending) return;
     this.inFlight.delete(message.id);
-    if (message.error) this.settle(pending, new ClientError(message.error.code, message.error.message, message.error.temporary ?? false));
+    if (message.error)
+      this.settle(
+        pending,
+        new ClientError(message.error.code, message.error.message, message.error.temporary ?? false),
+      );
     else this.settle(pending, undefined, message.result);
   }
 
@@ -123,7 +155,9 @@ export class CommandChannel {
       return this.write(pending);
     }
     if (this.queue.length >= this.limits.maxQueue) {
-      return pending.handler.reject(new ClientError(ClientErrorCode.QueueFull, `${this.queue.length} commands already wait for a connection`, true));
+      return pending.handler.reject(
+        new ClientError(ClientErrorCode.QueueFull, `${this.queue.length} commands already wait for a connection`, true),
+      );
     }
     this.arm(pending, timeoutMs);
     this.queue.push(pending);
@@ -134,7 +168,10 @@ export class CommandChannel {
       if (pending.id !== undefined) this.inFlight.delete(pending.id);
       const queued = this.queue.indexOf(pending);
       if (queued >= 0) this.queue.splice(queued, 1);
-      this.settle(pending, new ClientError(ClientErrorCode.Timeout, `${pending.method} timed out after ${timeoutMs} ms`, true));
+      this.settle(
+        pending,
+        new ClientError(ClientErrorCode.Timeout, `${pending.method} timed out after ${timeoutMs} ms`, true),
+      );
     }, timeoutMs);
   }
 
@@ -145,7 +182,9 @@ export class CommandChannel {
     }
     pending.id = this.nextId++;
     this.inFlight.set(pending.id, pending);
-    this.socket!.send(this.codec.encodeCommand({ id: pending.id, method: pending.method, params: pending.params } as Command));
+    this.socket!.send(
+      this.codec.encodeCommand({ id: pending.id, method: pending.method, params: pending.params } as Command),
+    );
   }
 
   private settle(pending: Pending, error?: ClientError, result?: unknown): void {

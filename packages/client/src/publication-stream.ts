@@ -43,7 +43,13 @@ export function publicationStream(sub: PublicationSource): AsyncIterator<Publica
             waiting = undefined;
             w.resolve({ value: pub, done: false });
           } else if (buffered.length < sub.bufferSize) buffered.push(pub);
-          else finish(new ClientError(ClientErrorCode.StreamOverflow, `the consumer fell ${buffered.length} publications behind on ${sub.channel}`));
+          else
+            finish(
+              new ClientError(
+                ClientErrorCode.StreamOverflow,
+                `the consumer fell ${buffered.length} publications behind on ${sub.channel}`,
+              ),
+            );
         }),
         sub.on('state', (e) => {
           if (e.state === 'unsubscribed') finish(e.error);

@@ -2,7 +2,11 @@ import type { ClientInfo, PublicationPush, StreamPosition } from '@switchboard/w
 import type { ClientError } from './client-errors.js';
 
 /** A subscription's life; see Subscription. */
-export const SubscriptionState = { Unsubscribed: 'unsubscribed', Subscribing: 'subscribing', Subscribed: 'subscribed' } as const;
+export const SubscriptionState = {
+  Unsubscribed: 'unsubscribed',
+  Subscribing: 'subscribing',
+  Subscribed: 'subscribed',
+} as const;
 export type SubscriptionState = (typeof SubscriptionState)[keyof typeof SubscriptionState];
 
 /** A publication as the app sees it: each offset once, in order. */

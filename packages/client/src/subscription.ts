@@ -1,4 +1,11 @@
-import type { ClientInfo, ParamsOf, PublicationPush, ResultOf, StreamPosition, SubscribeResult } from '@switchboard/wire';
+import type {
+  ClientInfo,
+  ParamsOf,
+  PublicationPush,
+  ResultOf,
+  StreamPosition,
+  SubscribeResult,
+} from '@switchboard/wire';
 import { ReconnectAdvice, continuity, reconnectAdvice } from '@switchboard/wire';
 import { fullJitterDelay, type BackoffOptions } from './backoff.js';
 import { ClientError, ClientErrorCode } from './client-errors.js';
@@ -119,13 +126,15 @@ export class Subscription extends Emitter<SubscriptionEvent> implements AsyncIte
       this.position = result.position;
       return;
     }
-    if (!this.position || (result.position && result.position.epoch !== this.position.epoch)) this.position = result.position;
+    if (!this.position || (result.position && result.position.epoch !== this.position.epoch))
+      this.position = result.position;
     for (const pub of result.publications ?? []) this.publication(pub);
   }
 
   rejected(error: ClientError): void {
     if (this.state !== SubscriptionState.Subscribing || error.code === ClientErrorCode.ConnectionLost) return;
-    if (error.temporary) return this.retryLater(() => this.state === SubscriptionState.Subscribing && this.resubscribe());
+    if (error.temporary)
+      return this.retryLater(() => this.state === SubscriptionState.Subscribing && this.resubscribe());
     this.abandon();
     this.host.forget(this.channel);
     this.emit({ type: 'error', error });
@@ -171,10 +180,14 @@ export class Subscription extends Emitter<SubscriptionEvent> implements AsyncIte
 
   private send(): void {
     const generation = this.generation;
-    this.host.call('subscribe', { channel: this.channel, ...this.resumeParams() }, {
-      resolve: (result) => generation === this.generation && this.subscribed(result),
-      reject: (error) => generation === this.generation && this.rejected(error),
-    });
+    this.host.call(
+      'subscribe',
+      { channel: this.channel, ...this.resumeParams() },
+      {
+        resolve: (result) => generation === this.generation && this.subscribed(result),
+        reject: (error) => generation === this.generation && this.rejected(error),
+      },
+    );
   }
 
   /** Subscribes again from the last position: the server replays the hole, or says `recovered: false`. */
@@ -200,7 +213,10 @@ export class Subscription extends Emitter<SubscriptionEvent> implements AsyncIte
         snapshot = await this.options.getSnapshot!({ channel: this.channel, position: live });
       } catch (error) {
         if (generation !== this.generation) return;
-        this.emit({ type: 'error', error: new ClientError(ClientErrorCode.SnapshotFailed, `getSnapshot failed: ${String(error)}`, true) });
+        this.emit({
+          type: 'error',
+          error: new ClientError(ClientErrorCode.SnapshotFailed, `getSnapshot failed: ${String(error)}`, true),
+        });
         return this.retryLater(fetch);
       }
       if (generation !== this.generation) return;
@@ -208,8 +224,10 @@ export class Subscription extends Emitter<SubscriptionEvent> implements AsyncIte
       this.resync = undefined;
       this.position = snapshot.position;
       this.emit({ type: 'snapshot', position: snapshot.position, data: snapshot.data });
-      // A snapshot older than where the live stream starts (or of another epoch) leaves a hole: recover it from history.
-      if (overflow || snapshot.position.epoch !== live.epoch || snapshot.position.offset < live.offset) return this.recover();
+      // A snapshot older than where the live stream starts (or of another epoch) leaves a hole: recover it from
+      // history.
+      if (overflow || snapshot.position.epoch !== live.epoch || snapshot.position.offset < live.offset)
+        return this.recover();
       for (const pub of pending) this.publication(pub);
     };
     // Back to back resyncs (a snapshot that never catches up) back off.

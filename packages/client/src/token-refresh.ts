@@ -61,7 +61,11 @@ export class TokenRefresh {
       this.schedule(expiresAt);
     } catch (error) {
       if (generation !== this.generation) return;
-      this.host.report(error instanceof ClientError ? error : new ClientError(ClientErrorCode.TokenUnavailable, `getToken failed: ${String(error)}`, true));
+      this.host.report(
+        error instanceof ClientError
+          ? error
+          : new ClientError(ClientErrorCode.TokenUnavailable, `getToken failed: ${String(error)}`, true),
+      );
       this.later(fullJitterDelay(this.failures++, this.host.backoff));
     }
   }

@@ -17,7 +17,10 @@ describe('full-jitter backoff', () => {
       const d = fullJitterDelay(a, options);
       assert.ok(Number.isInteger(d) && d >= 0 && d < Math.min(20_000, 500 * 2 ** a), `attempt ${a}: ${d}`);
     }
-    assert.ok(fullJitterDelay(10_000, { ...options, random: () => 0.999999 }) < 20_000, 'no overflow for huge attempts');
+    assert.ok(
+      fullJitterDelay(10_000, { ...options, random: () => 0.999999 }) < 20_000,
+      'no overflow for huge attempts',
+    );
   });
 
   it('spreads uniformly over the whole capped window (no clustering at the top, unlike ±50 % jitter)', () => {
@@ -25,11 +28,17 @@ describe('full-jitter backoff', () => {
     const buckets = new Array(10).fill(0);
     for (const d of delays) buckets[Math.floor(d / 2000)]++;
     // Each tenth of [0, 20 s) holds 100 ± 40 of 1,000 draws (far outside 4σ otherwise).
-    assert.ok(buckets.every((b) => b > 60 && b < 140), `buckets ${buckets}`);
+    assert.ok(
+      buckets.every((b) => b > 60 && b < 140),
+      `buckets ${buckets}`,
+    );
     const mean = delays.reduce((a, b) => a + b, 0) / delays.length;
     assert.ok(Math.abs(mean - 10_000) < 700, `mean ${mean}`);
     assert.ok(Math.min(...delays) < 200 && Math.max(...delays) > 19_800, 'reaches both ends');
-    console.log(`# 1000 draws at the cap: buckets of 2 s ${buckets.join(' ')}, mean ${mean.toFixed(0)} ms, min ${Math.min(...delays)}, max ${Math.max(...delays)}`);
+    console.log(
+      `# 1000 draws at the cap: buckets of 2 s ${buckets.join(' ')}, mean ${mean.toFixed(0)} ms, ` +
+        `min ${Math.min(...delays)}, max ${Math.max(...delays)}`,
+    );
   });
 
   it('doubles the window per attempt until the cap', () => {

@@ -30,7 +30,9 @@ export class MemoryBrokerHub {
   readonly subscribers = new Map<string, Set<MemoryBroker>>();
   readonly idempotency = new Map<string, { result: Promise<PublishResult>; expiresAt: number }>();
 
-  /** Drops expired streams and keys; the memory cluster's sweeper (memory-engine.ts) calls it every `sweepIntervalMs`. */
+  /**
+   * Drops expired streams and keys; the memory cluster's sweeper (memory-engine.ts) calls it every `sweepIntervalMs`.
+   */
   sweep(now = Date.now()): void {
     for (const [channel, stream] of this.streams) if (stream.expiresAt <= now) this.streams.delete(channel);
     for (const [key, entry] of this.idempotency) if (entry.expiresAt <= now) this.idempotency.delete(key);
@@ -53,7 +55,10 @@ export class MemoryBroker implements Broker {
       const prior = this.hub.idempotency.get(key);
       if (prior && prior.expiresAt > now) return prior.result.then((r) => ({ ...r, duplicate: true }));
       const result = Promise.resolve(this.append(channel, data, options, now));
-      this.hub.idempotency.set(key, { result, expiresAt: now + (options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS) });
+      this.hub.idempotency.set(key, {
+        result,
+        expiresAt: now + (options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS),
+      });
       return result;
     }
     return Promise.resolve(this.append(channel, data, options, now));
@@ -74,14 +79,19 @@ export class MemoryBroker implements Broker {
 
   async history(channel: string, query: HistoryQuery = {}): Promise<HistoryResult> {
     const now = Date.now();
-    const stream = this.liveStream(channel, now) ?? (query.ensure ? this.createStream(channel, query.ensure, now) : undefined);
+    const stream =
+      this.liveStream(channel, now) ?? (query.ensure ? this.createStream(channel, query.ensure, now) : undefined);
     const position: StreamPosition = stream ? { offset: stream.top, epoch: stream.epoch } : { offset: 0, epoch: '' };
     let items = stream?.items ?? [];
     let gap = false;
     if (query.since) {
       const oldest = items.length > 0 ? items[0].offset : position.offset + 1;
       // Continuable only within the same stream, from a position history still covers.
-      gap = !stream || query.since.epoch !== stream.epoch || query.since.offset + 1 < oldest || query.since.offset > position.offset;
+      gap =
+        !stream ||
+        query.since.epoch !== stream.epoch ||
+        query.since.offset + 1 < oldest ||
+        query.since.offset > position.offset;
       items = gap ? [] : items.filter((p) => p.offset > query.since!.offset);
     }
     if (query.reverse) items = [...items].reverse();

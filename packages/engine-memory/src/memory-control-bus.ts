@@ -42,10 +42,19 @@ export class MemoryControlBus implements ControlBus {
     const message = structuredClone({ type, from: this.nodeId, payload });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ControlRequestError(ControlRequestErrorCode.Timeout, `no answer from ${nodeId} within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new ControlRequestError(ControlRequestErrorCode.Timeout, `no answer from ${nodeId} within ${timeoutMs} ms`),
+          ),
+        timeoutMs,
+      );
     });
     try {
-      const answer = await Promise.race([Promise.resolve().then(() => answerControlRequest(handler, message)), timeout]);
+      const answer = await Promise.race([
+        Promise.resolve().then(() => answerControlRequest(handler, message)),
+        timeout,
+      ]);
       if (!answer.ok) throw new ControlRequestError(ControlRequestErrorCode.HandlerFailed, answer.error);
       return structuredClone(answer.result);
     } finally {

@@ -39,7 +39,9 @@ export class MemoryCluster {
 export interface MemoryEngineOptions {
   /** Share state with other nodes in this process (tests of multi-node behaviour). @default a new cluster */
   cluster?: MemoryCluster;
-  /** The lifecycle event log's bounds, for the cluster this makes (ignored with `cluster`). @default EVENT_LOG_DEFAULTS */
+  /**
+   * The lifecycle event log's bounds, for the cluster this makes (ignored with `cluster`). @default EVENT_LOG_DEFAULTS
+   */
   events?: EventLogOptions;
   /** How often expired entries are dropped. @default 10000 */
   sweepIntervalMs?: number;

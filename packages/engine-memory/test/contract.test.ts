@@ -1,5 +1,10 @@
 // The memory engine runs the same exported contract suites that Redis and NATS will run.
-import { describeBrokerContract, describeControlBusContract, describeEventLogContract, describePresenceContract } from '@switchboard/engine/contract';
+import {
+  describeBrokerContract,
+  describeControlBusContract,
+  describeEventLogContract,
+  describePresenceContract,
+} from '@switchboard/engine/contract';
 import {
   MemoryBroker,
   MemoryBrokerHub,

@@ -7,7 +7,11 @@ describe('memory hubs: sweep', () => {
   it('drops expired streams and idempotency keys, keeps live ones', async () => {
     const hub = new MemoryBrokerHub();
     const broker = new MemoryBroker(hub, { onPublication() {}, onDeliveryUncertain() {} });
-    await broker.publish('a:short', 1, { history: { size: 10, ttlMs: 1_000 }, idempotencyKey: 'k', idempotencyWindowMs: 1_000 });
+    await broker.publish('a:short', 1, {
+      history: { size: 10, ttlMs: 1_000 },
+      idempotencyKey: 'k',
+      idempotencyWindowMs: 1_000,
+    });
     await broker.publish('a:long', 1, { history: { size: 10, ttlMs: 60_000 } });
     hub.sweep(Date.now() + 5_000);
     assert.deepEqual([...hub.streams.keys()], ['a:long']);

@@ -11,7 +11,8 @@ export async function deleteNatsStreams(servers: string[], prefix: string): Prom
   try {
     const jsm = await jetstreamManager(nc);
     const names: string[] = [];
-    for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix}_`) || name.startsWith(`KV_${prefix}_`)) names.push(name);
+    for await (const name of jsm.streams.names())
+      if (name.startsWith(`${prefix}_`) || name.startsWith(`KV_${prefix}_`)) names.push(name);
     await Promise.all(names.map((name) => jsm.streams.delete(name)));
   } finally {
     await nc.close();

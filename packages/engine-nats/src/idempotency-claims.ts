@@ -57,9 +57,12 @@ export class IdempotencyClaims {
       }
       const deadline = Date.now() + settleAfterMs + 500;
       while (Date.now() < deadline) {
-        const last = await this.link.run('read key', () => this.link.jsm.streams.getMessage(stream, { last_by_subj: subject }));
+        const last = await this.link.run('read key', () =>
+          this.link.jsm.streams.getMessage(stream, { last_by_subj: subject }),
+        );
         if (!last) break; // purged: claim again
-        if (last.header.get(Header.Kind) === 'record') return { position: JSON.parse(last.string()) as StreamPosition, duplicate: true };
+        if (last.header.get(Header.Kind) === 'record')
+          return { position: JSON.parse(last.string()) as StreamPosition, duplicate: true };
         if (Date.now() - last.time.getTime() > settleAfterMs) {
           const found = await work.find();
           if (found) {
@@ -80,7 +83,11 @@ export class IdempotencyClaims {
     const h = headers();
     h.set(Header.Kind, 'claim');
     try {
-      return (await this.link.run('claim key', () => this.link.js.publish(subject, '', { headers: h, expect: { lastSubjectSequence: 0 } }))).seq;
+      return (
+        await this.link.run('claim key', () =>
+          this.link.js.publish(subject, '', { headers: h, expect: { lastSubjectSequence: 0 } }),
+        )
+      ).seq;
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE) return undefined;
       throw error;
@@ -90,7 +97,12 @@ export class IdempotencyClaims {
   private async record(subject: string, claimSeq: number, position: StreamPosition): Promise<void> {
     const h = headers();
     h.set(Header.Kind, 'record');
-    await this.link.run('record key', () => this.link.js.publish(subject, JSON.stringify(position), { headers: h, expect: { lastSubjectSequence: claimSeq } }));
+    await this.link.run('record key', () =>
+      this.link.js.publish(subject, JSON.stringify(position), {
+        headers: h,
+        expect: { lastSubjectSequence: claimSeq },
+      }),
+    );
   }
 
   private async purge(stream: string, subject: string): Promise<void> {

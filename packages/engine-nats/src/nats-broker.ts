@@ -43,8 +43,8 @@ export interface PublishCounters {
  * epoch in headers, and a `Nats-Msg-Id` naming that offset (see `append`); if
  * another node appended first, JetStream refuses (10071) or de-duplicates it, and
  * the node re-reads the head and tries again, so offsets stay contiguous without a
- * lock. Idempotency keys are claimed apart (IdempotencyClaims). A new epoch starts exactly when the subject is empty (never
- * written, purged, or every message aged out), so a stale position never matches.
+ * lock. Idempotency keys are claimed apart (IdempotencyClaims). A new epoch starts exactly when the subject is empty
+ * (never written, purged, or every message aged out), so a stale position never matches.
  *
  * Delivery is only through the streams' RePublish, which forwards stored messages
  * in stream order: a publish JetStream refused or de-duplicated never reaches a
@@ -78,7 +78,8 @@ export class NatsBroker implements Broker {
   async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     const body = encodeBody(data, options.publisher);
     const key = options.idempotencyKey;
-    if (!options.history || options.history.size <= 0) return this.publishLive(channel, body, key === undefined ? undefined : `${NatsNames.token(channel)}:${key}`);
+    if (!options.history || options.history.size <= 0)
+      return this.publishLive(channel, body, key === undefined ? undefined : `${NatsNames.token(channel)}:${key}`);
     const profile = profileOf(options.history);
     remember(this.profiles, channel, profile);
     const at = await this.location(profile, channel);
@@ -103,13 +104,26 @@ export class NatsBroker implements Broker {
    * while younger than half the duplicate window, so the message that took its
    * next offset is still remembered by it.
    */
-  private append(channel: string, profile: Profile, at: ChannelLocation, body: string, key?: string): Promise<StreamPosition> {
+  private append(
+    channel: string,
+    profile: Profile,
+    at: ChannelLocation,
+    body: string,
+    key?: string,
+  ): Promise<StreamPosition> {
     return this.appends.run(channel, () => this.appendNow(channel, profile, at, body, key));
   }
 
-  private async appendNow(channel: string, profile: Profile, at: ChannelLocation, body: string, key?: string): Promise<StreamPosition> {
+  private async appendNow(
+    channel: string,
+    profile: Profile,
+    at: ChannelLocation,
+    body: string,
+    key?: string,
+  ): Promise<StreamPosition> {
     const cached = this.heads.get(channel);
-    const fresh = cached && cached.stream === at.stream && Date.now() - cached.at < this.streams.duplicateWindowMs(profile) / 2;
+    const fresh =
+      cached && cached.stream === at.stream && Date.now() - cached.at < this.streams.duplicateWindowMs(profile) / 2;
     let head: StoredEntry | null = fresh ? cached : await this.reader.head(at);
     for (let attempt = 1; ; attempt++) {
       const offset = head ? head.offset + 1 : 1;
@@ -119,23 +133,39 @@ export class NatsBroker implements Broker {
       let ack;
       try {
         ack = await this.link.run('publish', () =>
-          this.link.js.publish(at.subject, body, { headers: publicationHeaders(offset, epoch, expected, { key }), msgID, expect: { lastSubjectSequence: expected } }),
+          this.link.js.publish(at.subject, body, {
+            headers: publicationHeaders(offset, epoch, expected, { key }),
+            msgID,
+            expect: { lastSubjectSequence: expected },
+          }),
         );
       } catch (error) {
         this.heads.delete(channel);
         if (!(error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE)) {
-          if (error instanceof EngineUnavailableError) this.streams.forget(); // a missing stream answers "no responders"
+          // a missing stream answers "no responders"
+          if (error instanceof EngineUnavailableError) this.streams.forget();
           throw error;
         }
       }
       if (ack && !ack.duplicate) {
-        remember(this.heads, channel, { stream: at.stream, at: Date.now(), seq: ack.seq, offset, epoch, prev: expected, marker: false, data: new Uint8Array() });
+        remember(this.heads, channel, {
+          stream: at.stream,
+          at: Date.now(),
+          seq: ack.seq,
+          offset,
+          epoch,
+          prev: expected,
+          marker: false,
+          data: new Uint8Array(),
+        });
         return { offset, epoch };
       }
       // Another node appended first (refused, or de-duplicated by offset).
-      if (attempt >= MAX_ATTEMPTS) throw new EngineUnavailableError(`nats: ${channel} stayed contended for ${MAX_ATTEMPTS} attempts`);
+      if (attempt >= MAX_ATTEMPTS)
+        throw new EngineUnavailableError(`nats: ${channel} stayed contended for ${MAX_ATTEMPTS} attempts`);
       this.counters.conflicts++;
-      if (attempt > 2) await sleep(Math.random() * Math.min(2 ** attempt, 50)); // full jitter, so the nodes' next tries spread
+      // full jitter, so the nodes' next tries spread
+      if (attempt > 2) await sleep(Math.random() * Math.min(2 ** attempt, 50));
       head = await this.reader.head(at);
     }
   }
@@ -180,9 +210,11 @@ export class NatsBroker implements Broker {
     await this.link.run('remove history', async () => {
       await Promise.all(
         profiles.map((p) =>
-          this.link.jsm.streams.purge(this.names.historyStream(p), { filter: this.names.historySubject(p, channel) }).catch((error: unknown) => {
-            if (!(error instanceof JetStreamApiError && error.code === 10059)) throw error;
-          }),
+          this.link.jsm.streams
+            .purge(this.names.historyStream(p), { filter: this.names.historySubject(p, channel) })
+            .catch((error: unknown) => {
+              if (!(error instanceof JetStreamApiError && error.code === 10059)) throw error;
+            }),
         ),
       );
     });
@@ -207,16 +239,24 @@ export class NatsBroker implements Broker {
       return { position, duplicate: false };
     }
     await this.streams.live();
-    const ack = await this.link.run('publish', () => this.link.js.publish(this.names.liveSubject(channel), body, { headers, msgID }));
+    const ack = await this.link.run('publish', () =>
+      this.link.js.publish(this.names.liveSubject(channel), body, { headers, msgID }),
+    );
     return { position, duplicate: ack.duplicate };
   }
 
-  /** An ensuring read of an empty channel writes an init marker (offset 0, a new epoch); if another node did first, its head wins. */
+  /**
+   * An ensuring read of an empty channel writes an init marker (offset 0, a new epoch); if another node did first, its
+   * head wins.
+   */
   private async createMarker(at: ChannelLocation): Promise<StoredEntry | null> {
     const epoch = freshEpoch();
     try {
       const ack = await this.link.run('ensure', () =>
-        this.link.js.publish(at.subject, '{}', { headers: publicationHeaders(0, epoch, 0, { marker: true }), expect: { lastSubjectSequence: 0 } }),
+        this.link.js.publish(at.subject, '{}', {
+          headers: publicationHeaders(0, epoch, 0, { marker: true }),
+          expect: { lastSubjectSequence: 0 },
+        }),
       );
       return { seq: ack.seq, offset: 0, epoch, prev: 0, marker: true, data: new Uint8Array() };
     } catch (error) {
@@ -232,13 +272,20 @@ export class NatsBroker implements Broker {
   /** A read that names no profile: the one this node knows for the channel, else every history stream's. */
   private async locate(channel: string): Promise<{ at: ChannelLocation; head: StoredEntry | null } | undefined> {
     const known = this.profiles.get(channel);
-    const here = (p: Profile): ChannelLocation => ({ stream: this.names.historyStream(p), subject: this.names.historySubject(p, channel) });
+    const here = (p: Profile): ChannelLocation => ({
+      stream: this.names.historyStream(p),
+      subject: this.names.historySubject(p, channel),
+    });
     if (known) {
       const head = await this.reader.head(here(known));
       if (head) return { at: here(known), head };
     }
-    const candidates = (await this.streams.profiles()).filter((p) => !known || p.size !== known.size || p.ttlMs !== known.ttlMs);
-    const heads = await Promise.all(candidates.map(async (p) => ({ at: here(p), head: await this.reader.head(here(p)) })));
+    const candidates = (await this.streams.profiles()).filter(
+      (p) => !known || p.size !== known.size || p.ttlMs !== known.ttlMs,
+    );
+    const heads = await Promise.all(
+      candidates.map(async (p) => ({ at: here(p), head: await this.reader.head(here(p)) })),
+    );
     const hit = heads.find((h) => h.head !== null);
     if (hit) {
       remember(this.profiles, channel, candidates[heads.indexOf(hit)]);

@@ -24,7 +24,10 @@ type Answer = { ok: true; result: unknown } | { ok: false; error: string };
  */
 export class NatsControlBus implements ControlBus {
   private readonly subscriptions: Subscription[] = [];
-  private readonly codec = { encode: (v: unknown) => JsonBytes.stringify(v), decode: (b: Uint8Array) => JsonBytes.parse(new TextDecoder().decode(b)) };
+  private readonly codec = {
+    encode: (v: unknown) => JsonBytes.stringify(v),
+    decode: (b: Uint8Array) => JsonBytes.parse(new TextDecoder().decode(b)),
+  };
 
   constructor(
     private readonly link: NatsLink,
@@ -42,7 +45,9 @@ export class NatsControlBus implements ControlBus {
       nc.subscribe(this.names.controlRequest(this.nodeId), {
         callback: (error, m) => {
           if (error) return;
-          void answerControlRequest(this.handler, this.codec.decode(m.data) as ControlMessage).then((answer) => m.respond(this.codec.encode(answer)));
+          void answerControlRequest(this.handler, this.codec.decode(m.data) as ControlMessage).then((answer) =>
+            m.respond(this.codec.encode(answer)),
+          );
         },
       }),
     );
@@ -63,12 +68,19 @@ export class NatsControlBus implements ControlBus {
     const body = this.codec.encode({ type, from: this.nodeId, payload } satisfies ControlMessage);
     let reply;
     try {
-      reply = await this.link.run('control request', () => this.link.nc.request(this.names.controlRequest(nodeId), body, { timeout: timeoutMs }));
+      reply = await this.link.run('control request', () =>
+        this.link.nc.request(this.names.controlRequest(nodeId), body, { timeout: timeoutMs }),
+      );
     } catch (error) {
       const cause = error instanceof EngineUnavailableError ? error.cause : error;
-      if (cause instanceof RequestError && cause.isNoResponders()) throw new ControlRequestError(ControlRequestErrorCode.NoSuchNode, `no node ${nodeId} on the bus`, { cause });
+      if (cause instanceof RequestError && cause.isNoResponders())
+        throw new ControlRequestError(ControlRequestErrorCode.NoSuchNode, `no node ${nodeId} on the bus`, { cause });
       if (cause instanceof TimeoutError || (cause instanceof RequestError && cause.cause instanceof TimeoutError)) {
-        throw new ControlRequestError(ControlRequestErrorCode.Timeout, `no answer from ${nodeId} within ${timeoutMs} ms`, { cause });
+        throw new ControlRequestError(
+          ControlRequestErrorCode.Timeout,
+          `no answer from ${nodeId} within ${timeoutMs} ms`,
+          { cause },
+        );
       }
       throw error;
     }

@@ -13,7 +13,10 @@ import { NatsStreams } from './nats-streams.js';
 export interface NatsEngineOptions {
   /** Seed URLs of one NATS server or cluster (`nats://host:port`, `tls://…`). @default ['nats://127.0.0.1:4222'] */
   servers?: string[];
-  /** Prefix of every subject, stream and bucket, so several deployments can share a NATS. Letters, digits, `_`, `-`. @default 'sb' */
+  /**
+   * Prefix of every subject, stream and bucket, so several deployments can share a NATS. Letters, digits, `_`,
+   * `-`. @default 'sb'
+   */
   prefix?: string;
   /** Copies of each stream and bucket: 1 on one server, 3 (or 5) on a cluster. @default 1 */
   replicas?: number;
@@ -42,18 +45,24 @@ const DEFAULTS = Object.freeze({
 
 /** The NATS engine's options, merged with the defaults and checked; throws TypeError naming the option. */
 export function resolveNatsEngineOptions(options: NatsEngineOptions = {}): Required<NatsEngineOptions> {
-  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<NatsEngineOptions>;
+  const o = {
+    ...DEFAULTS,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as Required<NatsEngineOptions>;
   if (o.servers.length === 0) o.servers = DEFAULTS.servers;
   const positive = (name: keyof NatsEngineOptions) => {
     const value = o[name] as number;
-    if (!Number.isInteger(value) || value <= 0) throw new TypeError(`NATS engine option ${name} must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new TypeError(`NATS engine option ${name} must be a positive integer, got ${value}`);
   };
   positive('replicas');
   positive('idempotencyWindowMs');
   positive('commandTimeoutMs');
   positive('connectTimeoutMs');
-  if (o.replicas > 5) throw new TypeError(`NATS engine option replicas must be at most 5 (JetStream's limit), got ${o.replicas}`);
-  if (o.storage !== 'file' && o.storage !== 'memory') throw new TypeError(`NATS engine option storage must be 'file' or 'memory', got ${String(o.storage)}`);
+  if (o.replicas > 5)
+    throw new TypeError(`NATS engine option replicas must be at most 5 (JetStream's limit), got ${o.replicas}`);
+  if (o.storage !== 'file' && o.storage !== 'memory')
+    throw new TypeError(`NATS engine option storage must be 'file' or 'memory', got ${String(o.storage)}`);
   new NatsNames(o.prefix); // validates the prefix
   return o;
 }
@@ -66,7 +75,12 @@ export function resolveNatsEngineOptions(options: NatsEngineOptions = {}): Requi
 export function natsEngine(options: NatsEngineOptions = {}): EngineFactory {
   const o = resolveNatsEngineOptions(options);
   return async (node): Promise<Engine> => {
-    const link = await NatsLink.connect({ servers: o.servers, commandTimeoutMs: o.commandTimeoutMs, connectTimeoutMs: o.connectTimeoutMs, log: node.log });
+    const link = await NatsLink.connect({
+      servers: o.servers,
+      commandTimeoutMs: o.commandTimeoutMs,
+      connectTimeoutMs: o.connectTimeoutMs,
+      log: node.log,
+    });
     const names = new NatsNames(o.prefix);
     const settings = { replicas: o.replicas, storage: o.storage, idempotencyWindowMs: o.idempotencyWindowMs };
     const streams = new NatsStreams(link, names, settings);
@@ -79,7 +93,12 @@ export function natsEngine(options: NatsEngineOptions = {}): EngineFactory {
       throw error;
     }
     node.log?.info({ version: link.serverVersion, replicas: o.replicas, storage: o.storage }, 'nats engine connected');
-    const parts = new NatsEventParts(link, o.prefix, settings, o.events.deadLetterCap ?? EVENT_LOG_DEFAULTS.deadLetterCap);
+    const parts = new NatsEventParts(
+      link,
+      o.prefix,
+      settings,
+      o.events.deadLetterCap ?? EVENT_LOG_DEFAULTS.deadLetterCap,
+    );
     const events = new NatsEventLog(parts, o.events);
     return {
       name: 'nats',

@@ -4,7 +4,10 @@ import { readEntry, toPublication, type StoredEntry } from './nats-publication.j
 import { isStreamNotFound, type NatsStreams } from './nats-streams.js';
 import { readStream } from './stream-reader.js';
 
-/** Up to this many messages a read walks back from the head by `Sb-Prev` (one leader get each); more go through a consumer. */
+/**
+ * Up to this many messages a read walks back from the head by `Sb-Prev` (one leader get each); more go through a
+ * consumer.
+ */
 const WALK_MAX = 16;
 
 /** Where a channel lives: its profile's stream and its subject there. */
@@ -29,7 +32,10 @@ export class NatsHistoryReader {
     return this.get(at, { last_by_subj: at.subject });
   }
 
-  /** The stored publication that carries an idempotency key, if history still holds it (a rare path: reads the whole channel). */
+  /**
+   * The stored publication that carries an idempotency key, if history still holds it (a rare path: reads the whole
+   * channel).
+   */
   async find(at: ChannelLocation, key: string): Promise<StoredEntry | undefined> {
     const messages = await readStream(this.link, at.stream, at.subject);
     return messages.map((m) => readEntry(m.seq, m.headers, m.data)).find((e) => e?.key === key);
@@ -68,19 +74,28 @@ export class NatsHistoryReader {
    * From the head back to offset `stopAt` (newest first, markers left out), at most
    * `max` publications. `reached` is false when the chain broke first: trimmed or expired.
    */
-  private async walkBack(at: ChannelLocation, head: StoredEntry, stopAt: number, max: number): Promise<{ entries: StoredEntry[]; reached: boolean }> {
+  private async walkBack(
+    at: ChannelLocation,
+    head: StoredEntry,
+    stopAt: number,
+    max: number,
+  ): Promise<{ entries: StoredEntry[]; reached: boolean }> {
     const entries: StoredEntry[] = [];
     for (let entry = head; ; ) {
       if (!entry.marker) entries.push(entry);
       if (entry.offset <= stopAt || entries.length >= max) return { entries, reached: entry.offset <= stopAt };
       if (entry.prev === 0) return { entries, reached: false };
       const previous = await this.get(at, { seq: entry.prev });
-      if (!previous || previous.epoch !== head.epoch || previous.offset !== entry.offset - 1) return { entries, reached: false };
+      if (!previous || previous.epoch !== head.epoch || previous.offset !== entry.offset - 1)
+        return { entries, reached: false };
       entry = previous;
     }
   }
 
-  private async get(at: ChannelLocation, query: { seq: number } | { last_by_subj: string }): Promise<StoredEntry | null> {
+  private async get(
+    at: ChannelLocation,
+    query: { seq: number } | { last_by_subj: string },
+  ): Promise<StoredEntry | null> {
     const message = await this.link.run('read', async () => {
       try {
         return await this.link.jsm.streams.getMessage(at.stream, query);

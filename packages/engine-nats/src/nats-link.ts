@@ -1,5 +1,11 @@
 import { EngineUnavailableError, type EngineLog } from '@switchboard/engine';
-import { jetstream, JetStreamApiError, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  jetstream,
+  JetStreamApiError,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
 export interface LinkOptions {
@@ -10,7 +16,6 @@ export interface LinkOptions {
   connectTimeoutMs: number;
   log?: EngineLog;
 }
-
 
 /** How long interest takes to reach a cluster's other servers, generously (loopback: well under 10 ms). */
 const ROUTE_PROPAGATION_MS = 100;
@@ -60,10 +65,19 @@ export class NatsLink {
     try {
       const jsm = await jetstreamManager(nc, { timeout: options.commandTimeoutMs });
       await jsm.getAccountInfo();
-      return new NatsLink(nc, jetstream(nc, { timeout: options.commandTimeoutMs }), jsm, nc.info?.version ?? 'unknown', options);
+      return new NatsLink(
+        nc,
+        jetstream(nc, { timeout: options.commandTimeoutMs }),
+        jsm,
+        nc.info?.version ?? 'unknown',
+        options,
+      );
     } catch (error) {
       await nc.close().catch(() => {});
-      throw new EngineUnavailableError(`nats ${where}: JetStream is not enabled or not answering (${(error as Error).message})`, { cause: error });
+      throw new EngineUnavailableError(
+        `nats ${where}: JetStream is not enabled or not answering (${(error as Error).message})`,
+        { cause: error },
+      );
     }
   }
 

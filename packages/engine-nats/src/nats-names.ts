@@ -29,7 +29,8 @@ export const profileOf = (history: HistoryOptions): Profile => ({
  */
 export class NatsNames {
   constructor(readonly prefix: string) {
-    if (!/^[A-Za-z0-9_-]+$/.test(prefix)) throw new TypeError(`NATS prefix must match [A-Za-z0-9_-]+, got ${JSON.stringify(prefix)}`);
+    if (!/^[A-Za-z0-9_-]+$/.test(prefix))
+      throw new TypeError(`NATS prefix must match [A-Za-z0-9_-]+, got ${JSON.stringify(prefix)}`);
   }
 
   static token(text: string): string {

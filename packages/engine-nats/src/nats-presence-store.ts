@@ -45,10 +45,12 @@ export class NatsPresenceStore implements PresenceStore {
 
   async remove(channel: string, clientId: string): Promise<void> {
     const ttls = await this.ttls();
-    await Promise.all(ttls.map(async (ttl) => {
-      const kv = await this.bucket(ttl);
-      await this.link.run('presence remove', () => kv.delete(this.names.presenceKey(channel, clientId)));
-    }));
+    await Promise.all(
+      ttls.map(async (ttl) => {
+        const kv = await this.bucket(ttl);
+        await this.link.run('presence remove', () => kv.delete(this.names.presenceKey(channel, clientId)));
+      }),
+    );
   }
 
   async get(channel: string): Promise<PresenceEntry[]> {
@@ -56,12 +58,19 @@ export class NatsPresenceStore implements PresenceStore {
     const newest = new Map<string, { at: number; entry: PresenceEntry }>();
     for (const ttl of await this.ttls()) {
       const bucket = this.names.presenceBucket(ttl);
-      const messages = await readStream(this.link, `KV_${bucket}`, `$KV.${bucket}.${this.names.presenceKeys(channel)}`, true);
+      const messages = await readStream(
+        this.link,
+        `KV_${bucket}`,
+        `$KV.${bucket}.${this.names.presenceKeys(channel)}`,
+        true,
+      );
       for (const message of messages) {
         const operation = message.headers?.get('KV-Operation');
         if (operation === 'DEL' || operation === 'PURGE' || message.data.length === 0) continue;
         const at = Number(message.info.timestampNanos) / 1e6;
-        const { ttl: entryTtl, ...entry } = JSON.parse(new TextDecoder().decode(message.data)) as PresenceEntry & { ttl: number };
+        const { ttl: entryTtl, ...entry } = JSON.parse(new TextDecoder().decode(message.data)) as PresenceEntry & {
+          ttl: number;
+        };
         if (at + entryTtl <= now) continue;
         const seen = newest.get(entry.clientId);
         if (!seen || seen.at < at) newest.set(entry.clientId, { at, entry });

@@ -27,7 +27,12 @@ export function encodeBody(data: unknown, publisher: Publication['publisher']): 
   return JsonBytes.stringify(publisher ? { d: data, p: publisher } : { d: data });
 }
 
-export function publicationHeaders(offset: number, epoch: string, prev: number, options: { marker?: boolean; key?: string } = {}): MsgHdrs {
+export function publicationHeaders(
+  offset: number,
+  epoch: string,
+  prev: number,
+  options: { marker?: boolean; key?: string } = {},
+): MsgHdrs {
   const h = headers();
   const marker = options.marker ?? false;
   if (options.key !== undefined) h.set(Header.Key, options.key);
@@ -54,6 +59,11 @@ export function readEntry(seq: number, hdrs: MsgHdrs | undefined, data: Uint8Arr
 }
 
 export function toPublication(channel: string, entry: Pick<StoredEntry, 'offset' | 'epoch' | 'data'>): Publication {
-  const { d, p } = JsonBytes.parse(new TextDecoder().decode(entry.data)) as { d: unknown; p?: Publication['publisher'] };
-  return p ? { channel, offset: entry.offset, epoch: entry.epoch, data: d, publisher: p } : { channel, offset: entry.offset, epoch: entry.epoch, data: d };
+  const { d, p } = JsonBytes.parse(new TextDecoder().decode(entry.data)) as {
+    d: unknown;
+    p?: Publication['publisher'];
+  };
+  return p
+    ? { channel, offset: entry.offset, epoch: entry.epoch, data: d, publisher: p }
+    : { channel, offset: entry.offset, epoch: entry.epoch, data: d };
 }

@@ -40,7 +40,8 @@ export class NatsStreams {
     const maxAge = profile.ttlMs;
     return this.ensure(name, {
       subjects: [this.names.historySubjects(profile)],
-      // An ensured stream's init marker takes a place until `size` publications push it out, so exactly `size` are kept.
+      // An ensured stream's init marker takes a place until `size` publications push it out, so exactly `size` are
+      // kept.
       max_msgs_per_subject: profile.size,
       max_age: nanos(maxAge),
       duplicate_window: nanos(this.duplicateWindowMs(profile)),
@@ -50,7 +51,9 @@ export class NatsStreams {
 
   /** JetStream requires `duplicate_window <= max_age`. */
   duplicateWindowMs(profile: Profile): number {
-    return profile.ttlMs > 0 ? Math.min(this.settings.idempotencyWindowMs, profile.ttlMs) : this.settings.idempotencyWindowMs;
+    return profile.ttlMs > 0
+      ? Math.min(this.settings.idempotencyWindowMs, profile.ttlMs)
+      : this.settings.idempotencyWindowMs;
   }
 
   /** The stream that only de-duplicates keyed history-less publishes (one message per channel, kept for the window). */
@@ -143,4 +146,5 @@ export class NatsStreams {
 }
 
 /** The stream was deleted (or lost): callers forget it and create it again. */
-export const isStreamNotFound = (error: unknown): boolean => error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND;
+export const isStreamNotFound = (error: unknown): boolean =>
+  error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND;

@@ -9,7 +9,12 @@ import type { NatsLink } from './nats-link.js';
  * after the consumer's creation are not waited for. Costs a consumer create, one
  * fetch and a delete that is not waited for.
  */
-export async function readStream(link: NatsLink, stream: string, filter: string, lastPerSubject = false): Promise<JsMsg[]> {
+export async function readStream(
+  link: NatsLink,
+  stream: string,
+  filter: string,
+  lastPerSubject = false,
+): Promise<JsMsg[]> {
   return link.run('read', async () => {
     const info = await link.jsm.consumers.add(stream, {
       filter_subject: filter,
@@ -24,7 +29,10 @@ export async function readStream(link: NatsLink, stream: string, filter: string,
       if (info.num_pending === 0) return out;
       const consumer = await link.js.consumers.get(stream, info.name);
       // Messages can expire between the count and the fetch, so the fetch is bounded by time too.
-      const messages = await consumer.fetch({ max_messages: info.num_pending, expires: Math.max(1000, link.commandTimeoutMs) });
+      const messages = await consumer.fetch({
+        max_messages: info.num_pending,
+        expires: Math.max(1000, link.commandTimeoutMs),
+      });
       for await (const message of messages) {
         out.push(message);
         if (message.info.pending === 0) break;

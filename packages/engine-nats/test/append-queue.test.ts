@@ -9,7 +9,9 @@ describe('AppendQueue', () => {
   it('runs one append per channel at a time, in call order, failures included, and forgets idle channels', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ channel: fc.constantFrom('a', 'b', 'c'), delay: fc.nat(3), fails: fc.boolean() }), { maxLength: 30 }),
+        fc.array(fc.record({ channel: fc.constantFrom('a', 'b', 'c'), delay: fc.nat(3), fails: fc.boolean() }), {
+          maxLength: 30,
+        }),
         async (calls) => {
           const queue = new AppendQueue();
           const running = new Map<string, number>();
@@ -31,9 +33,15 @@ describe('AppendQueue', () => {
               ),
           );
           const settled = await Promise.all(results);
-          settled.forEach((r, i) => assert.deepEqual(r, calls[i].fails ? { ok: false, value: `append ${i} failed` } : { ok: true, value: i }));
+          settled.forEach((r, i) =>
+            assert.deepEqual(r, calls[i].fails ? { ok: false, value: `append ${i} failed` } : { ok: true, value: i }),
+          );
           for (const [channel, order] of Object.entries(started)) {
-            assert.deepEqual(order, calls.flatMap((c, i) => (c.channel === channel ? [i] : [])), `call order on ${channel}`);
+            assert.deepEqual(
+              order,
+              calls.flatMap((c, i) => (c.channel === channel ? [i] : [])),
+              `call order on ${channel}`,
+            );
           }
           await new Promise((r) => setImmediate(r));
           assert.equal((queue as unknown as { tails: Map<string, unknown> }).tails.size, 0, 'no idle channel kept');

@@ -3,7 +3,10 @@
 import type { Engine, EngineNode } from '@switchboard/engine';
 import { deleteNatsStreams, natsEngine, type NatsEngineOptions } from '../src/index.js';
 
-const noop: Omit<EngineNode, 'nodeId'> = { broker: { onPublication() {}, onDeliveryUncertain() {} }, control: { onControl() {} } };
+const noop: Omit<EngineNode, 'nodeId'> = {
+  broker: { onPublication() {}, onDeliveryUncertain() {} },
+  control: { onControl() {} },
+};
 
 export async function natsBackend(servers: () => string[], options: NatsEngineOptions = {}) {
   const prefix = `t${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
@@ -12,7 +15,11 @@ export async function natsBackend(servers: () => string[], options: NatsEngineOp
   return {
     prefix,
     async engine(node: Partial<EngineNode>, extra: NatsEngineOptions = {}): Promise<Engine> {
-      const engine = await natsEngine({ servers: servers(), prefix, ...options, ...extra })({ ...noop, nodeId: `node-${n++}`, ...node });
+      const engine = await natsEngine({ servers: servers(), prefix, ...options, ...extra })({
+        ...noop,
+        nodeId: `node-${n++}`,
+        ...node,
+      });
       engines.push(engine);
       return engine;
     },

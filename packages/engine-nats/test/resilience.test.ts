@@ -11,7 +11,8 @@ const HISTORY = { size: 100, ttlMs: 60_000 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  for (const start = Date.now(); !check(); await sleep(10)) if (Date.now() - start > timeoutMs) throw new Error(`timed out: ${what}`);
+  for (const start = Date.now(); !check(); await sleep(10))
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out: ${what}`);
 }
 
 /** A node on `servers` recording what its handlers get. */
@@ -39,7 +40,10 @@ async function eventually<T>(command: () => Promise<T>, timeoutMs = 10_000): Pro
 
 async function failure(promise: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
   const started = Date.now();
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   return { error, ms: Date.now() - started };
 }
 
@@ -60,33 +64,52 @@ describe('NATS engine resilience (a throwaway nats-server)', { timeout: 90_000 }
     assert.deepEqual([error.code, error.temporary], [115, true]);
     assert.ok(ms < 1000, `failed after ${ms} ms (command timeout 300)`);
     const next = await eventually(() => a.engine.broker.publish('frozen', 3, { history: HISTORY }));
-    assert.ok(next.position.offset === 2 || next.position.offset === 3, 'the stream survived (the timed-out publish may have been applied)');
+    assert.ok(
+      next.position.offset === 2 || next.position.offset === 3,
+      'the stream survived (the timed-out publish may have been applied)',
+    );
     await a.engine.close();
   });
 
-  it('fails fast while NATS is down; restarted with its store, keeps history and epochs, and reports possible loss', async () => {
-    const a = await node([nats.url]);
-    const b = await node([nats.url]);
-    await a.engine.broker.subscribe('kept');
-    const before = await b.engine.broker.publish('kept', 'before', { history: HISTORY });
-    await until(() => a.received.length === 1, 'first delivery');
-    await nats.kill();
-    await sleep(100); // the client notices the dropped socket
-    const down = await failure(b.engine.broker.publish('kept', 'during', { history: HISTORY }));
-    assert.ok(down.error instanceof EngineUnavailableError, `got ${String(down.error)}`);
-    assert.ok(down.ms < 100, `failed fast: ${down.ms} ms`);
-    const read = await failure(b.engine.broker.history('kept'));
-    assert.ok(read.error instanceof EngineUnavailableError);
-    await nats.restart();
-    await until(() => a.uncertain() >= 1, 'onDeliveryUncertain after the link is back', 10_000);
-    const resumed = await eventually(() => a.engine.broker.history('kept', { since: { offset: 0, epoch: before.position.epoch } }));
-    assert.deepEqual([resumed.gap, resumed.publications.map((p) => p.data)], [false, ['before']], 'file storage kept the history');
-    const after = await eventually(() => b.engine.broker.publish('kept', 'after', { history: HISTORY }));
-    assert.deepEqual(after.position, { offset: 2, epoch: before.position.epoch }, 'and the epoch: clients recover with no gap');
-    await until(() => a.received.length === 2, 'delivery after the restart (subscription restored)');
-    assert.deepEqual(a.received.map((p) => p.data), ['before', 'after']);
-    await Promise.all([a.engine.close(), b.engine.close()]);
-  });
+  it(
+    'fails fast while NATS is down; restarted with its store, ' + 'keeps history and epochs, and reports possible loss',
+    async () => {
+      const a = await node([nats.url]);
+      const b = await node([nats.url]);
+      await a.engine.broker.subscribe('kept');
+      const before = await b.engine.broker.publish('kept', 'before', { history: HISTORY });
+      await until(() => a.received.length === 1, 'first delivery');
+      await nats.kill();
+      await sleep(100); // the client notices the dropped socket
+      const down = await failure(b.engine.broker.publish('kept', 'during', { history: HISTORY }));
+      assert.ok(down.error instanceof EngineUnavailableError, `got ${String(down.error)}`);
+      assert.ok(down.ms < 100, `failed fast: ${down.ms} ms`);
+      const read = await failure(b.engine.broker.history('kept'));
+      assert.ok(read.error instanceof EngineUnavailableError);
+      await nats.restart();
+      await until(() => a.uncertain() >= 1, 'onDeliveryUncertain after the link is back', 10_000);
+      const resumed = await eventually(() =>
+        a.engine.broker.history('kept', { since: { offset: 0, epoch: before.position.epoch } }),
+      );
+      assert.deepEqual(
+        [resumed.gap, resumed.publications.map((p) => p.data)],
+        [false, ['before']],
+        'file storage kept the history',
+      );
+      const after = await eventually(() => b.engine.broker.publish('kept', 'after', { history: HISTORY }));
+      assert.deepEqual(
+        after.position,
+        { offset: 2, epoch: before.position.epoch },
+        'and the epoch: clients recover with no gap',
+      );
+      await until(() => a.received.length === 2, 'delivery after the restart (subscription restored)');
+      assert.deepEqual(
+        a.received.map((p) => p.data),
+        ['before', 'after'],
+      );
+      await Promise.all([a.engine.close(), b.engine.close()]);
+    },
+  );
 
   it('a NATS that lost its storage starts new epochs: old positions take the gap path', async () => {
     const a = await node([nats.url]);
@@ -112,7 +135,13 @@ describe('NATS engine resilience (a throwaway nats-server)', { timeout: 90_000 }
 
 describe('NATS engine start-up and options', { timeout: 30_000 }, () => {
   it('refuses to start when NATS is unreachable, or JetStream is off, with 115', async () => {
-    const unreachable = await failure(natsEngine({ servers: ['nats://127.0.0.1:1'], connectTimeoutMs: 1000 })({ nodeId: 'x', broker: { onPublication() {}, onDeliveryUncertain() {} }, control: { onControl() {} } }));
+    const unreachable = await failure(
+      natsEngine({ servers: ['nats://127.0.0.1:1'], connectTimeoutMs: 1000 })({
+        nodeId: 'x',
+        broker: { onPublication() {}, onDeliveryUncertain() {} },
+        control: { onControl() {} },
+      }),
+    );
     assert.ok(unreachable.error instanceof EngineUnavailableError, String(unreachable.error));
     const plain = await startNats({ jetstream: false });
     try {
@@ -141,21 +170,48 @@ describe('NATS engine on a 3-server cluster: the stream leader killed', { timeou
       const b = await node(cluster.urls, { replicas: 3, commandTimeoutMs: 1000 });
       await a.engine.broker.subscribe('leader');
       const positions = [];
-      for (let i = 0; i < 20; i++) positions.push((await b.engine.broker.publish('leader', i, { history: HISTORY })).position);
-      const info = await fetch(`http://127.0.0.1:${cluster.servers[0].monitorPort}/jsz?streams=true&accounts=true`).then((r) => r.json() as Promise<unknown>);
+      for (let i = 0; i < 20; i++)
+        positions.push((await b.engine.broker.publish('leader', i, { history: HISTORY })).position);
+      const info = await fetch(
+        `http://127.0.0.1:${cluster.servers[0].monitorPort}/jsz?streams=true&accounts=true`,
+      ).then((r) => r.json() as Promise<unknown>);
       const leaderName = findLeader(info, 'sb_h_100_60000');
       const leader = cluster.servers.find((s) => s.name === leaderName);
       assert.ok(leader, `stream leader ${leaderName} is one of ours`);
       await leader.kill();
       let failures = 0;
       for (let i = 20; i < 40; i++) {
-        positions.push((await eventually(() => b.engine.broker.publish('leader', i, { history: HISTORY }).catch((e: unknown) => (failures++, Promise.reject(e))), 20_000)).position);
+        positions.push(
+          (
+            await eventually(
+              () =>
+                b.engine.broker
+                  .publish('leader', i, { history: HISTORY })
+                  .catch((e: unknown) => (failures++, Promise.reject(e))),
+              20_000,
+            )
+          ).position,
+        );
       }
-      assert.deepEqual(positions.map((p) => p.offset), Array.from({ length: 40 }, (_, i) => i + 1), 'offsets continue with no gap');
-      assert.equal(new Set(positions.map((p) => p.epoch)).size, 1, 'the epoch did not change: the replicas held the stream');
+      assert.deepEqual(
+        positions.map((p) => p.offset),
+        Array.from({ length: 40 }, (_, i) => i + 1),
+        'offsets continue with no gap',
+      );
+      assert.equal(
+        new Set(positions.map((p) => p.epoch)).size,
+        1,
+        'the epoch did not change: the replicas held the stream',
+      );
       const all = await eventually(() => a.engine.broker.history('leader'));
-      assert.deepEqual(all.publications.map((p) => p.data), Array.from({ length: 40 }, (_, i) => i));
-      console.log(`[nats cluster] stream leader ${leaderName} killed: ${failures} publish attempts failed with 115 during the election; 40/40 stored, one epoch`);
+      assert.deepEqual(
+        all.publications.map((p) => p.data),
+        Array.from({ length: 40 }, (_, i) => i),
+      );
+      console.log(
+        `[nats cluster] stream leader ${leaderName} killed: ${failures} publish attempts failed with 115 during the ` +
+          `election; 40/40 stored, one epoch`,
+      );
       await Promise.all([a.engine.close(), b.engine.close()]);
     } finally {
       await cluster.stop();
@@ -165,7 +221,10 @@ describe('NATS engine on a 3-server cluster: the stream leader killed', { timeou
 
 /** The server name of a stream's leader in a `/jsz?streams=true&accounts=true` answer. */
 function findLeader(jsz: unknown, stream: string): string | undefined {
-  const accounts = (jsz as { account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[] }).account_details ?? [];
-  for (const account of accounts) for (const s of account.stream_detail ?? []) if (s.name === stream) return s.cluster?.leader;
+  const accounts =
+    (jsz as { account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[] })
+      .account_details ?? [];
+  for (const account of accounts)
+    for (const s of account.stream_detail ?? []) if (s.name === stream) return s.cluster?.leader;
   return undefined;
 }

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Broker, BrokerHandler, HistoryQuery, HistoryResult, PublishOptions, PublishResult } from '@switchboard/engine';
+import type {
+  Broker,
+  BrokerHandler,
+  HistoryQuery,
+  HistoryResult,
+  PublishOptions,
+  PublishResult,
+} from '@switchboard/engine';
 import { scripts } from './lua-script.js';
 import { decodeEntry, decodeMessage, encodeBody, parsePosition } from './publication-codec.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -28,11 +35,24 @@ export class RedisBroker implements Broker {
   async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     const keyed = options.idempotencyKey !== undefined;
     const window = keyed ? (options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS) : 0;
-    const [position, duplicate] = (await this.shards.of(channel).run(
-      scripts.publish,
-      [this.keys.meta(channel), this.keys.stream(channel), this.keys.idempotency(channel, options.idempotencyKey ?? '')],
-      [this.keys.publications(channel), encodeBody(data, options.publisher), options.history?.size ?? 0, options.history?.ttlMs ?? 0, freshEpoch(), window],
-    )) as [string, number];
+    const [position, duplicate] = (await this.shards
+      .of(channel)
+      .run(
+        scripts.publish,
+        [
+          this.keys.meta(channel),
+          this.keys.stream(channel),
+          this.keys.idempotency(channel, options.idempotencyKey ?? ''),
+        ],
+        [
+          this.keys.publications(channel),
+          encodeBody(data, options.publisher),
+          options.history?.size ?? 0,
+          options.history?.ttlMs ?? 0,
+          freshEpoch(),
+          window,
+        ],
+      )) as [string, number];
     return { position: parsePosition(position), duplicate: duplicate === 1 };
   }
 
@@ -47,11 +67,20 @@ export class RedisBroker implements Broker {
   }
 
   async history(channel: string, query: HistoryQuery = {}): Promise<HistoryResult> {
-    const [top, epoch, gap, entries] = (await this.shards.of(channel).run(
-      scripts.history,
-      [this.keys.meta(channel), this.keys.stream(channel)],
-      [query.since?.offset ?? -1, query.since?.epoch ?? '', query.limit ?? -1, query.reverse ? 1 : 0, query.ensure ? query.ensure.ttlMs : -1, freshEpoch()],
-    )) as [number, string, number, [string, string[]][]];
+    const [top, epoch, gap, entries] = (await this.shards
+      .of(channel)
+      .run(
+        scripts.history,
+        [this.keys.meta(channel), this.keys.stream(channel)],
+        [
+          query.since?.offset ?? -1,
+          query.since?.epoch ?? '',
+          query.limit ?? -1,
+          query.reverse ? 1 : 0,
+          query.ensure ? query.ensure.ttlMs : -1,
+          freshEpoch(),
+        ],
+      )) as [number, string, number, [string, string[]][]];
     return {
       publications: entries.map((entry) => decodeEntry(channel, epoch, entry)),
       position: { offset: top, epoch },

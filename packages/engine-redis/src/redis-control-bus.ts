@@ -27,8 +27,8 @@ interface Pending {
 
 /**
  * The ControlBus over pub/sub on the first shard: one channel to all nodes, one per
- * node. Nothing is stored; payloads are JsonBytes text, so bytes survive. A request is a message on the target's channel carrying
- * an id; the answer comes back on the asker's channel. PUBLISH reports how many
+ * node. Nothing is stored; payloads are JsonBytes text, so bytes survive. A request is a message on the target's
+ * channel carrying an id; the answer comes back on the asker's channel. PUBLISH reports how many
  * subscribers it reached, so a request to a node that is not subscribed fails at once.
  */
 export class RedisControlBus implements ControlBus {
@@ -43,7 +43,10 @@ export class RedisControlBus implements ControlBus {
 
   async start(): Promise<void> {
     const { subscriptions } = this.shards.control;
-    await Promise.all([subscriptions.subscribe(this.keys.controlBroadcast), subscriptions.subscribe(this.keys.controlNode(this.nodeId))]);
+    await Promise.all([
+      subscriptions.subscribe(this.keys.controlBroadcast),
+      subscriptions.subscribe(this.keys.controlNode(this.nodeId)),
+    ]);
   }
 
   async broadcast(type: string, payload: unknown): Promise<void> {
@@ -60,13 +63,16 @@ export class RedisControlBus implements ControlBus {
     const answer = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new ControlRequestError(ControlRequestErrorCode.Timeout, `no answer from ${nodeId} within ${timeoutMs} ms`));
+        reject(
+          new ControlRequestError(ControlRequestErrorCode.Timeout, `no answer from ${nodeId} within ${timeoutMs} ms`),
+        );
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
     });
     try {
       const reached = await this.publish(this.keys.controlNode(nodeId), { type, from: this.nodeId, payload, rq: id });
-      if (reached === 0) throw new ControlRequestError(ControlRequestErrorCode.NoSuchNode, `no node ${nodeId} on the bus`);
+      if (reached === 0)
+        throw new ControlRequestError(ControlRequestErrorCode.NoSuchNode, `no node ${nodeId} on the bus`);
     } catch (error) {
       this.settle(id);
       throw error;
@@ -100,8 +106,14 @@ export class RedisControlBus implements ControlBus {
 
   async close(): Promise<void> {
     const { subscriptions } = this.shards.control;
-    await Promise.all([subscriptions.unsubscribe(this.keys.controlBroadcast), subscriptions.unsubscribe(this.keys.controlNode(this.nodeId))]);
-    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(new ControlRequestError(ControlRequestErrorCode.Timeout, 'the bus closed before the answer came'));
+    await Promise.all([
+      subscriptions.unsubscribe(this.keys.controlBroadcast),
+      subscriptions.unsubscribe(this.keys.controlNode(this.nodeId)),
+    ]);
+    for (const id of [...this.pending.keys()])
+      this.settle(id)?.reject(
+        new ControlRequestError(ControlRequestErrorCode.Timeout, 'the bus closed before the answer came'),
+      );
   }
 
   private settle(id: string): Pending | undefined {

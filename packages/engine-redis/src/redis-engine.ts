@@ -8,7 +8,10 @@ import { RedisPresenceStore } from './redis-presence-store.js';
 import { RedisShards } from './redis-shards.js';
 
 export interface RedisEngineOptions {
-  /** One URL per shard (`redis://`, `rediss://`, `redis-sentinel://`); channels are spread over them. @default ['redis://127.0.0.1:6379'] */
+  /**
+   * One URL per shard (`redis://`, `rediss://`, `redis-sentinel://`); channels are spread over them. @default
+   * ['redis://127.0.0.1:6379']
+   */
   urls?: string[];
   /** Prefix of every key and pub/sub name, so several deployments can share a Redis. @default 'sb:' */
   prefix?: string;

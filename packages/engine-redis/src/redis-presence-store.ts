@@ -15,7 +15,9 @@ export class RedisPresenceStore implements PresenceStore {
   ) {}
 
   async add(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void> {
-    await this.shards.of(channel).run(scripts.presenceAdd, this.keys.presence(channel), [entry.clientId, JSON.stringify(entry), ttlMs]);
+    await this.shards
+      .of(channel)
+      .run(scripts.presenceAdd, this.keys.presence(channel), [entry.clientId, JSON.stringify(entry), ttlMs]);
   }
 
   async remove(channel: string, clientId: string): Promise<void> {
@@ -23,7 +25,9 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async get(channel: string): Promise<PresenceEntry[]> {
-    const values = (await this.shards.of(channel).run(scripts.presenceGet, this.keys.presence(channel), [])) as string[];
+    const values = (await this.shards
+      .of(channel)
+      .run(scripts.presenceGet, this.keys.presence(channel), [])) as string[];
     return values.map((v) => JSON.parse(v) as PresenceEntry);
   }
 

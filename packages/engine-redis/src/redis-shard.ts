@@ -44,9 +44,13 @@ export class RedisShard {
       connectTimeout: options.connectTimeoutMs,
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), 1000),
     };
-    const open = (extra: RedisOptions) => (typeof target === 'string' ? new Redis(target, { ...common, ...extra }) : new Redis({ ...target, ...common, ...extra }));
+    const open = (extra: RedisOptions) =>
+      typeof target === 'string'
+        ? new Redis(target, { ...common, ...extra })
+        : new Redis({ ...target, ...common, ...extra });
     this.command = open({ commandTimeout: options.commandTimeoutMs, enableAutoPipelining: true });
-    for (const script of Object.values(scripts)) this.command.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    for (const script of Object.values(scripts))
+      this.command.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     this.subscriber = open({ autoResubscribe: false });
     this.subscriptions = new SubscriptionBatcher(this.subscriber);
     this.subscriber.on('message', (name: string, message: string) => events.message(name, message));
@@ -66,7 +70,10 @@ export class RedisShard {
 
   /** Runs a script here (as the command defined for it); a lost or silent link becomes EngineUnavailableError. */
   run(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
-    const defined = this.command as unknown as Record<string, (...keysThenArgs: (string | number)[]) => Promise<unknown>>;
+    const defined = this.command as unknown as Record<
+      string,
+      (...keysThenArgs: (string | number)[]) => Promise<unknown>
+    >;
     return this.guard(() => defined[script.command](...keys, ...args));
   }
 

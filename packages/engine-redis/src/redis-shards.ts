@@ -11,7 +11,15 @@ export class RedisShards {
     if (urls.length === 0) throw new Error('the Redis engine needs at least one URL');
     const shards = urls.map((url) => new RedisShard(url, options, events));
     const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new EngineUnavailableError(`redis did not answer within ${options.connectTimeoutMs} ms (${urls.map(redactRedisUrl).join(', ')})`)), options.connectTimeoutMs).unref(),
+      setTimeout(
+        () =>
+          reject(
+            new EngineUnavailableError(
+              `redis did not answer within ${options.connectTimeoutMs} ms (${urls.map(redactRedisUrl).join(', ')})`,
+            ),
+          ),
+        options.connectTimeoutMs,
+      ).unref(),
     );
     try {
       await Promise.race([Promise.all(shards.map((s) => s.connect())), timeout]);
@@ -44,7 +52,10 @@ export class RedisShards {
   }
 }
 
-/** MurmurHash3's finalizer: every input bit flips each output bit with probability ½, so per-shard scores are independent. */
+/**
+ * MurmurHash3's finalizer: every input bit flips each output bit with probability ½, so per-shard scores are
+ * independent.
+ */
 function mix32(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);

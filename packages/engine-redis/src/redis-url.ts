@@ -17,9 +17,12 @@ export function parseRedisUrl(url: string): RedisOptions | string {
     return url;
   }
   if (scheme === 'redis-cluster') {
-    throw new Error('Redis Cluster is not supported: list the instances as separate URLs and Switchboard shards channels over them');
+    throw new Error(
+      'Redis Cluster is not supported: list the instances as separate URLs and Switchboard shards channels over them',
+    );
   }
-  if (scheme !== 'redis-sentinel') throw new Error(`unsupported Redis URL scheme in "${url}" (redis:, rediss: or redis-sentinel:)`);
+  if (scheme !== 'redis-sentinel')
+    throw new Error(`unsupported Redis URL scheme in "${url}" (redis:, rediss: or redis-sentinel:)`);
   const m = SENTINEL.exec(url);
   if (!m?.[3]) throw new Error(`"${url}": name the Sentinel master, as redis-sentinel://host:26379/mymaster`);
   const [, auth, hosts, name, db] = m;

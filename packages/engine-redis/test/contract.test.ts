@@ -1,11 +1,19 @@
 // The Redis engine runs the same contract suites as the memory engine: on the
 // shared Redis (127.0.0.1:6379), then sharded over two more Redis processes.
-import { describeBrokerContract, describeControlBusContract, describeEventLogContract, describePresenceContract } from '@switchboard/engine/contract';
+import {
+  describeBrokerContract,
+  describeControlBusContract,
+  describeEventLogContract,
+  describePresenceContract,
+} from '@switchboard/engine/contract';
 import type { Engine, EngineNode } from '@switchboard/engine';
 import { startRedis, type RedisProcess } from '@switchboard/testing/internal';
 import { redisEngine, type RedisEngineOptions as EngineOptions } from '../src/index.js';
 
-const noop: Omit<EngineNode, 'nodeId'> = { broker: { onPublication() {}, onDeliveryUncertain() {} }, control: { onControl() {} } };
+const noop: Omit<EngineNode, 'nodeId'> = {
+  broker: { onPublication() {}, onDeliveryUncertain() {} },
+  control: { onControl() {} },
+};
 
 /** Engines made on one backend (a unique key prefix per fixture), all closed with the fixture. */
 function backend(urls: () => string[], events?: EngineOptions['events']) {
@@ -24,7 +32,10 @@ function backend(urls: () => string[], events?: EngineOptions['events']) {
   };
 }
 
-for (const [name, shards] of [['redis', 0], ['redis, 2 shards', 2]] as const) {
+for (const [name, shards] of [
+  ['redis', 0],
+  ['redis, 2 shards', 2],
+] as const) {
   let urls: string[] = ['redis://127.0.0.1:6379'];
   const extra: RedisProcess[] = [];
   const setUp = async () => {
@@ -37,16 +48,27 @@ for (const [name, shards] of [['redis', 0], ['redis, 2 shards', 2]] as const) {
   const tearDown = async () => {
     if (--open === 0) await Promise.all(extra.splice(0).map((r) => r.stop()));
   };
-  const fixture = <F>(make: (b: ReturnType<typeof backend>) => F) => async () => {
-    open++;
-    await setUp();
-    const b = backend(() => urls);
-    return { ...make(b), close: async () => (await b.close(), await tearDown()) };
-  };
+  const fixture =
+    <F>(make: (b: ReturnType<typeof backend>) => F) =>
+    async () => {
+      open++;
+      await setUp();
+      const b = backend(() => urls);
+      return { ...make(b), close: async () => (await b.close(), await tearDown()) };
+    };
 
-  describeBrokerContract(name, fixture((b) => ({ node: async (broker) => (await b.engine({ broker })).broker })));
-  describePresenceContract(name, fixture((b) => ({ store: async () => (await b.engine({})).presence })));
-  describeControlBusContract(name, fixture((b) => ({ node: async (nodeId, control) => (await b.engine({ nodeId, control })).control })));
+  describeBrokerContract(
+    name,
+    fixture((b) => ({ node: async (broker) => (await b.engine({ broker })).broker })),
+  );
+  describePresenceContract(
+    name,
+    fixture((b) => ({ store: async () => (await b.engine({})).presence })),
+  );
+  describeControlBusContract(
+    name,
+    fixture((b) => ({ node: async (nodeId, control) => (await b.engine({ nodeId, control })).control })),
+  );
 }
 
 // One prefix per set of bounds: nodes made with the same bounds share one log.
@@ -55,7 +77,14 @@ describeEventLogContract('redis', async () => {
   return {
     node: async (options) => {
       const key = JSON.stringify(options);
-      const b = backends.get(key) ?? backends.set(key, backend(() => ['redis://127.0.0.1:6379'], options)).get(key)!;
+      const b =
+        backends.get(key) ??
+        backends
+          .set(
+            key,
+            backend(() => ['redis://127.0.0.1:6379'], options),
+          )
+          .get(key)!;
       const engine = await b.engine({});
       return { events: engine.events!, occupancy: engine.occupancy! };
     },

@@ -10,7 +10,8 @@ const HISTORY = { size: 100, ttlMs: 60_000 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  for (const start = Date.now(); !check(); await sleep(10)) if (Date.now() - start > timeoutMs) throw new Error(`timed out: ${what}`);
+  for (const start = Date.now(); !check(); await sleep(10))
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out: ${what}`);
 }
 
 /** A node on `urls` recording what its handlers get. */
@@ -37,46 +38,66 @@ describe('Redis engine resilience', { timeout: 60_000 }, () => {
     await a.engine.broker.publish('frozen', 1, { history: HISTORY });
     redis.freeze();
     const started = Date.now();
-    const error = await a.engine.broker.publish('frozen', 2, { history: HISTORY }).then(() => undefined, (e: unknown) => e);
+    const error = await a.engine.broker.publish('frozen', 2, { history: HISTORY }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     const waited = Date.now() - started;
     redis.thaw();
     assert.ok(error instanceof EngineUnavailableError, `got ${String(error)}`);
     assert.deepEqual([error.code, error.temporary], [115, true]);
     assert.ok(waited < 1000, `failed after ${waited} ms (command timeout 300)`);
     const next = await a.engine.broker.publish('frozen', 3, { history: HISTORY });
-    assert.equal(next.position.offset, 3, 'the stream survived the freeze (the timed-out publish may have been applied: offset 2)');
+    assert.equal(
+      next.position.offset,
+      3,
+      'the stream survived the freeze (the timed-out publish may have been applied: offset 2)',
+    );
     await a.engine.close();
   });
 
-  it('fails fast while Redis is down; after a restart, resubscribes, reports possible loss, and starts a new epoch', async () => {
-    const a = await node([redis.url]);
-    const b = await node([redis.url]);
-    await a.engine.broker.subscribe('restart');
-    const before = await b.engine.broker.publish('restart', 'before', { history: HISTORY });
-    await until(() => a.received.length === 1, 'first delivery');
-    await redis.kill();
-    const error = await b.engine.broker.publish('restart', 'during', { history: HISTORY }).then(() => undefined, (e: unknown) => e);
-    assert.ok(error instanceof EngineUnavailableError, `got ${String(error)}`);
-    await redis.restart();
-    await until(() => a.uncertain() === 1, 'onDeliveryUncertain after the pub/sub link is restored', 10_000);
-    const lost = await a.engine.broker.history('restart', { since: before.position });
-    assert.equal(lost.gap, true, 'the old position cannot be continued');
-    // Commands may need a moment to reconnect too.
-    let afterRestart;
-    for (let i = 0; i < 50 && !afterRestart; i++) afterRestart = await b.engine.broker.publish('restart', 'after', { history: HISTORY }).catch(() => sleep(100).then(() => undefined));
-    assert.ok(afterRestart);
-    assert.notEqual(afterRestart.position.epoch, before.position.epoch);
-    assert.equal(afterRestart.position.offset, 1);
-    await until(() => a.received.length === 2, 'delivery after the restart (subscription restored)');
-    assert.deepEqual(a.received.map((p) => p.data), ['before', 'after']);
-    await Promise.all([a.engine.close(), b.engine.close()]);
-  });
+  it(
+    'fails fast while Redis is down; after a restart, ' + 'resubscribes, reports possible loss, and starts a new epoch',
+    async () => {
+      const a = await node([redis.url]);
+      const b = await node([redis.url]);
+      await a.engine.broker.subscribe('restart');
+      const before = await b.engine.broker.publish('restart', 'before', { history: HISTORY });
+      await until(() => a.received.length === 1, 'first delivery');
+      await redis.kill();
+      const error = await b.engine.broker.publish('restart', 'during', { history: HISTORY }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof EngineUnavailableError, `got ${String(error)}`);
+      await redis.restart();
+      await until(() => a.uncertain() === 1, 'onDeliveryUncertain after the pub/sub link is restored', 10_000);
+      const lost = await a.engine.broker.history('restart', { since: before.position });
+      assert.equal(lost.gap, true, 'the old position cannot be continued');
+      // Commands may need a moment to reconnect too.
+      let afterRestart;
+      for (let i = 0; i < 50 && !afterRestart; i++)
+        afterRestart = await b.engine.broker
+          .publish('restart', 'after', { history: HISTORY })
+          .catch(() => sleep(100).then(() => undefined));
+      assert.ok(afterRestart);
+      assert.notEqual(afterRestart.position.epoch, before.position.epoch);
+      assert.equal(afterRestart.position.offset, 1);
+      await until(() => a.received.length === 2, 'delivery after the restart (subscription restored)');
+      assert.deepEqual(
+        a.received.map((p) => p.data),
+        ['before', 'after'],
+      );
+      await Promise.all([a.engine.close(), b.engine.close()]);
+    },
+  );
 
   it('batches node subscriptions: 1,200 channels subscribed in one tick take 3 SUBSCRIBE commands', async () => {
     const stats = new Redis(redis.url);
     await stats.config('RESETSTAT');
     const a = await node([redis.url]);
-    const subscribeCalls = async () => Number(/cmdstat_subscribe:calls=(\d+)/.exec(await stats.info('commandstats'))?.[1] ?? 0);
+    const subscribeCalls = async () =>
+      Number(/cmdstat_subscribe:calls=(\d+)/.exec(await stats.info('commandstats'))?.[1] ?? 0);
     const base = await subscribeCalls(); // the control bus's own channels
     await Promise.all(Array.from({ length: 1200 }, (_, i) => a.engine.broker.subscribe(`batch-${i}`)));
     assert.equal((await subscribeCalls()) - base, 3);
@@ -124,13 +145,17 @@ describe('Redis URLs', () => {
   it('accepts redis://, rediss:// and redis-sentinel://; refuses Cluster and other schemes', () => {
     assert.equal(parseRedisUrl('redis://:pw@10.0.0.1:6380/2'), 'redis://:pw@10.0.0.1:6380/2');
     assert.deepEqual(parseRedisUrl('redis-sentinel://:secret@s1:26379,s2:26380,s3/mymaster/1'), {
-      sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }, { host: 's3', port: 26379 }],
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+        { host: 's3', port: 26379 },
+      ],
       name: 'mymaster',
       password: 'secret',
       db: 1,
     });
     assert.throws(() => parseRedisUrl('redis-cluster://a:7000,b:7001'), /not supported/);
-    assert.throws(() => parseRedisUrl("http://x"), /unsupported Redis URL scheme/);
+    assert.throws(() => parseRedisUrl('http://x'), /unsupported Redis URL scheme/);
     assert.throws(() => parseRedisUrl('redis-sentinel://s1:26379'), /name the Sentinel master/);
   });
 });

@@ -24,7 +24,10 @@ export interface PublishResult {
 }
 
 export interface HistoryQuery {
-  /** Return publications after this position. With a foreign epoch, or trimmed publications after it, the result has `gap: true`. */
+  /**
+   * Return publications after this position. With a foreign epoch, or trimmed publications after it, the result has
+   * `gap: true`.
+   */
   since?: StreamPosition;
   /** At most this many; -1 means no limit. @default -1 */
   limit?: number;

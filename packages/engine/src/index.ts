@@ -16,4 +16,9 @@ export type { EventLog, EventLogOptions, LogEvent, StoredEvent, DeadLetter } fro
 export { EVENT_LOG_DEFAULTS, partitionOf } from './event-log.js';
 export type { OccupancyStore, Holding } from './occupancy-store.js';
 export type { Engine, EngineFactory, EngineLog, EngineNode } from './engine.js';
-export { EngineUnavailableError, ControlRequestError, ControlRequestErrorCode, answerControlRequest } from './engine-errors.js';
+export {
+  EngineUnavailableError,
+  ControlRequestError,
+  ControlRequestErrorCode,
+  answerControlRequest,
+} from './engine-errors.js';

@@ -16,6 +16,10 @@ export class BenchAbortedError extends Error {
     /** The target that failed, as a ws:// URL; absent when failures were spread over several. */
     readonly target?: string,
   ) {
-    super(stage === 'subscribe' ? `every subscribe failed with ${reason}` : `every connection failed${target ? ` to ${target}` : ''}: ${reason}`);
+    super(
+      stage === 'subscribe'
+        ? `every subscribe failed with ${reason}`
+        : `every connection failed${target ? ` to ${target}` : ''}: ${reason}`,
+    );
   }
 }

@@ -17,7 +17,9 @@ export interface WorkerPlan {
   concurrency: number;
   /** Failed opens are retried this many times, 250–1000 ms apart. */
   retries: number;
-  /** Connection i also subscribes to `<personalPrefix><i>`, a channel of its own (no publications: its cost is memory). */
+  /**
+   * Connection i also subscribes to `<personalPrefix><i>`, a channel of its own (no publications: its cost is memory).
+   */
   personalPrefix?: string;
 }
 
@@ -37,15 +39,28 @@ export interface WorkerCounters {
 
 type HistogramJson = { buckets: [number, number][]; count: number; max: number };
 
-export type ToWorker = { type: 'start'; plan: WorkerPlan } | { type: 'measure' } | { type: 'finish'; published: number[]; waitMs: number };
+export type ToWorker =
+  | { type: 'start'; plan: WorkerPlan }
+  | { type: 'measure' }
+  | { type: 'finish'; published: number[]; waitMs: number };
 
 export type FromWorker =
   | { type: 'progress'; counters: WorkerCounters }
   | { type: 'joined'; counters: WorkerCounters; connect: HistogramJson }
   /** `first`: the latency of each channel's first publication (s = 0) alone. */
-  | { type: 'result'; counters: WorkerCounters; latency: HistogramJson; first: HistogramJson; connect: HistogramJson; missing: number };
+  | {
+      type: 'result';
+      counters: WorkerCounters;
+      latency: HistogramJson;
+      first: HistogramJson;
+      connect: HistogramJson;
+      missing: number;
+    };
 
-/** A publication's data: channel index, per-channel sequence from 0, send time on the shared clock, padding to the payload size. */
+/**
+ * A publication's data: channel index, per-channel sequence from 0, send time on the shared clock, padding to the
+ * payload size.
+ */
 export interface BenchData {
   c: number;
   s: number;

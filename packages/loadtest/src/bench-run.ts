@@ -34,7 +34,10 @@ export interface BenchOptions {
   personalPrefix?: string;
   /** Runs once every connection is in, before any publish (read memory there). */
   onJoined?: () => Promise<void>;
-  /** Publish one publication per channel alone first, then wait this long before the rate phase: `firstLatencyMs` is its fan-out alone. */
+  /**
+   * Publish one publication per channel alone first, then wait this long before the rate phase: `firstLatencyMs` is its
+   * fan-out alone.
+   */
   firstAloneMs?: number;
   onProgress: (line: ProgressLine) => void;
 }
@@ -51,9 +54,23 @@ export interface ProgressLine {
 
 export interface BenchResult {
   transport: string;
-  connections: { target: number; opened: number; failed: number; attempts: number; workers: number; sourceAddresses: string[] };
+  connections: {
+    target: number;
+    opened: number;
+    failed: number;
+    attempts: number;
+    workers: number;
+    sourceAddresses: string[];
+  };
   connect: { seconds: number; perSecond: number; p50Ms: number; p99Ms: number; maxMs: number };
-  publish: { mode: 'rate' | 'closed-loop'; published: number; perSecond: number; failed: number; payloadBytes: number; channels: number };
+  publish: {
+    mode: 'rate' | 'closed-loop';
+    published: number;
+    perSecond: number;
+    failed: number;
+    payloadBytes: number;
+    channels: number;
+  };
   deliveries: { total: number; perSecond: number; expected: number; lost: number; duplicates: number };
   latencyMs: { p50: number; p99: number; max: number; samples: number; withinMs: (ms: number) => number };
   /** The first publication's deliveries (with `firstAloneMs`: published alone). */
@@ -64,7 +81,10 @@ export interface BenchResult {
   seconds: number;
 }
 
-const sum = (list: WorkerCounters[], key: 'opened' | 'failedOpens' | 'attempts' | 'deliveries' | 'duplicates' | 'gaps') => list.reduce((a, c) => a + c[key], 0);
+const sum = (
+  list: WorkerCounters[],
+  key: 'opened' | 'failedOpens' | 'attempts' | 'deliveries' | 'duplicates' | 'gaps',
+) => list.reduce((a, c) => a + c[key], 0);
 function mergeCounts(list: Record<string, number>[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of list) for (const [k, v] of Object.entries(m)) out[k] = (out[k] ?? 0) + v;
@@ -95,8 +115,18 @@ async function probe(o: BenchOptions): Promise<void> {
         const e = error instanceof LoadOpenError ? error : new LoadOpenError('error', String(error));
         const reply = /^reply-(\d+)$/.exec(e.code)?.[1];
         // Node's errno messages name the code already: "connect ECONNREFUSED 127.0.0.1:1".
-        const reason = reply ? `${reply} ${e.message}` : e.message.includes(e.code) ? e.message : `${e.code} (${e.message})`;
-        if (reply || attempt >= OPEN_RETRIES) throw new BenchAbortedError(e.command === 'subscribe' ? 'subscribe' : 'connect', e.code, reason, targetUrl(target));
+        const reason = reply
+          ? `${reply} ${e.message}`
+          : e.message.includes(e.code)
+            ? e.message
+            : `${e.code} (${e.message})`;
+        if (reply || attempt >= OPEN_RETRIES)
+          throw new BenchAbortedError(
+            e.command === 'subscribe' ? 'subscribe' : 'connect',
+            e.code,
+            reason,
+            targetUrl(target),
+          );
         await new Promise((r) => setTimeout(r, 250));
       }
     }
@@ -125,7 +155,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       counters[w] = m.counters;
       for (const f of inbox) f(m, w);
     });
-    child.on('exit', (code, signal) => finished || code === 0 || crash(new Error(`bench worker ${w} exited early (${code ?? signal})`)));
+    child.on(
+      'exit',
+      (code, signal) =>
+        finished || code === 0 || crash(new Error(`bench worker ${w} exited early (${code ?? signal})`)),
+    );
     workers.push(child);
   }
   const tell = (m: ToWorker) => workers.forEach((w) => w.send(m));
@@ -151,7 +185,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       const opened = sum(counters.filter(Boolean), 'opened');
       const deliveries = sum(counters.filter(Boolean), 'deliveries');
       const dt = (at - last.at) / 1000;
-      o.onProgress({ phase, elapsedS: (at - started) / 1000, opened, failed: sum(counters.filter(Boolean), 'failedOpens'), connectsPerS: (opened - last.opened) / dt, deliveriesPerS: (deliveries - last.deliveries) / dt, published });
+      o.onProgress({
+        phase,
+        elapsedS: (at - started) / 1000,
+        opened,
+        failed: sum(counters.filter(Boolean), 'failedOpens'),
+        connectsPerS: (opened - last.opened) / dt,
+        deliveriesPerS: (deliveries - last.deliveries) / dt,
+        published,
+      });
       last = { at, opened, deliveries };
     }, 1000);
     const joined = waitAll('joined');
@@ -173,8 +215,16 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const joins = (await joined) as Extract<FromWorker, { type: 'joined' }>[];
     const joinedCounters = joins.map((j) => j.counters);
     if (sum(joinedCounters, 'opened') === 0) {
-      const [code, n] = Object.entries(mergeCounts(joinedCounters.map((c) => c.errors))).reduce((a, b) => (b[1] > a[1] ? b : a), ['error', 0]);
-      throw new BenchAbortedError('connect', code, `${code} (${n} of ${sum(joinedCounters, 'attempts')} attempts)`, o.targets.length === 1 ? targetUrl(o.targets[0]) : undefined);
+      const [code, n] = Object.entries(mergeCounts(joinedCounters.map((c) => c.errors))).reduce(
+        (a, b) => (b[1] > a[1] ? b : a),
+        ['error', 0],
+      );
+      throw new BenchAbortedError(
+        'connect',
+        code,
+        `${code} (${n} of ${sum(joinedCounters, 'attempts')} attempts)`,
+        o.targets.length === 1 ? targetUrl(o.targets[0]) : undefined,
+      );
     }
     const connectSeconds = (now() - started) / 1000;
     const connect = new LatencyHistogram();
@@ -214,15 +264,52 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const lost = results.reduce((a, r) => a + r.missing, 0);
     return {
       transport: o.transport,
-      connections: { target: o.connections, opened, failed: sum(final, 'failedOpens'), attempts: sum(final, 'attempts'), workers: o.workers, sourceAddresses: o.addresses.slice(0, o.connections) },
-      connect: { seconds: connectSeconds, perSecond: opened / connectSeconds, p50Ms: connect.percentile(50), p99Ms: connect.percentile(99), maxMs: connect.max },
-      publish: { mode: o.rate > 0 ? 'rate' : 'closed-loop', published: pub.published, perSecond: pub.published / publishSeconds, failed: pub.failed, payloadBytes: o.payloadBytes, channels: o.channels },
-      deliveries: { total: deliveries, perSecond: deliveries / seconds, expected, lost, duplicates: sum(final, 'duplicates') },
-      latencyMs: { p50: latency.percentile(50), p99: latency.percentile(99), max: latency.max, samples: latency.count, withinMs: (ms) => latency.atMost(ms) },
+      connections: {
+        target: o.connections,
+        opened,
+        failed: sum(final, 'failedOpens'),
+        attempts: sum(final, 'attempts'),
+        workers: o.workers,
+        sourceAddresses: o.addresses.slice(0, o.connections),
+      },
+      connect: {
+        seconds: connectSeconds,
+        perSecond: opened / connectSeconds,
+        p50Ms: connect.percentile(50),
+        p99Ms: connect.percentile(99),
+        maxMs: connect.max,
+      },
+      publish: {
+        mode: o.rate > 0 ? 'rate' : 'closed-loop',
+        published: pub.published,
+        perSecond: pub.published / publishSeconds,
+        failed: pub.failed,
+        payloadBytes: o.payloadBytes,
+        channels: o.channels,
+      },
+      deliveries: {
+        total: deliveries,
+        perSecond: deliveries / seconds,
+        expected,
+        lost,
+        duplicates: sum(final, 'duplicates'),
+      },
+      latencyMs: {
+        p50: latency.percentile(50),
+        p99: latency.percentile(99),
+        max: latency.max,
+        samples: latency.count,
+        withinMs: (ms) => latency.atMost(ms),
+      },
       firstLatencyMs: { p50: first.percentile(50), p99: first.percentile(99), max: first.max, samples: first.count },
-      errors: { ...mergeCounts(final.map((c) => c.errors)), ...(pub.failed ? { [`publish-${pub.lastError}`]: pub.failed } : {}) },
+      errors: {
+        ...mergeCounts(final.map((c) => c.errors)),
+        ...(pub.failed ? { [`publish-${pub.lastError}`]: pub.failed } : {}),
+      },
       closes: mergeCounts(final.map((c) => c.closes)),
-      server: o.serverPids.length ? { pids: o.serverPids, cpuSeconds, cpuMicrosPerDelivery: deliveries ? (cpuSeconds * 1e6) / deliveries : NaN } : undefined,
+      server: o.serverPids.length
+        ? { pids: o.serverPids, cpuSeconds, cpuMicrosPerDelivery: deliveries ? (cpuSeconds * 1e6) / deliveries : NaN }
+        : undefined,
       seconds,
     };
   } finally {
@@ -241,7 +328,10 @@ export const CONNECTIONS_PER_SOURCE = 4000;
 
 /** Loopback source addresses 127.0.0.1, 127.0.0.2, … enough for `connections` at `CONNECTIONS_PER_SOURCE` each. */
 export function loopbackSources(connections: number): string[] {
-  return Array.from({ length: Math.ceil(connections / CONNECTIONS_PER_SOURCE) }, (_, k) => `127.0.${Math.floor(k / 254)}.${(k % 254) + 1}`);
+  return Array.from(
+    { length: Math.ceil(connections / CONNECTIONS_PER_SOURCE) },
+    (_, k) => `127.0.${Math.floor(k / 254)}.${(k % 254) + 1}`,
+  );
 }
 
 /** How many connections one source address can open to one target at most: the ephemeral port range less a margin. */

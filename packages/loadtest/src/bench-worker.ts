@@ -2,13 +2,30 @@
 // `ulimit -n` descriptors), checks every delivery for order, loss and duplication, and measures
 // publish→deliver latency on the machine-wide clock. Driven by the orchestrator over IPC.
 import { now } from './clock.js';
-import { channelName, type BenchData, type FromWorker, type ToWorker, type WorkerCounters, type WorkerPlan } from './bench-protocol.js';
+import {
+  channelName,
+  type BenchData,
+  type FromWorker,
+  type ToWorker,
+  type WorkerCounters,
+  type WorkerPlan,
+} from './bench-protocol.js';
 import { LoadOpenError, type LoadConnection, type LoadTransport } from './load-transport.js';
 import { LOAD_TRANSPORTS } from './load-transports.js';
 import { LatencyHistogram } from './stats.js';
 
 const send = (message: FromWorker) => process.send!(message);
-const counters: WorkerCounters = { opened: 0, failedOpens: 0, attempts: 0, closed: 0, deliveries: 0, duplicates: 0, gaps: 0, errors: {}, closes: {} };
+const counters: WorkerCounters = {
+  opened: 0,
+  failedOpens: 0,
+  attempts: 0,
+  closed: 0,
+  deliveries: 0,
+  duplicates: 0,
+  gaps: 0,
+  errors: {},
+  closes: {},
+};
 const latency = new LatencyHistogram();
 const first = new LatencyHistogram();
 const connectTime = new LatencyHistogram();
@@ -23,12 +40,18 @@ const bump = (map: Record<string, number>, key: string) => (map[key] = (map[key]
 async function openOne(i: number, transport: LoadTransport): Promise<void> {
   const global = plan.from + i;
   const channelIndex = global % plan.channels;
-  const target = { ...plan.targets[global % plan.targets.length], localAddress: plan.addresses.length ? plan.addresses[global % plan.addresses.length] : undefined };
+  const target = {
+    ...plan.targets[global % plan.targets.length],
+    localAddress: plan.addresses.length ? plan.addresses[global % plan.addresses.length] : undefined,
+  };
   for (let attempt = 0; ; attempt++) {
     counters.attempts++;
     const started = now();
     try {
-      const channels = [channelName(plan.channelPrefix, channelIndex), ...(plan.personalPrefix ? [`${plan.personalPrefix}${global}`] : [])];
+      const channels = [
+        channelName(plan.channelPrefix, channelIndex),
+        ...(plan.personalPrefix ? [`${plan.personalPrefix}${global}`] : []),
+      ];
       conns[i] = await transport.open(target, channels, {
         publication: (_channel, data) => {
           const d = data as BenchData;
@@ -81,13 +104,24 @@ async function finish(published: number[], waitMs: number): Promise<void> {
   measuring = false;
   const due = () => {
     let missing = 0;
-    for (let i = 0; i < nextSeq.length; i++) if (conns[i]) missing += published[(plan.from + i) % plan.channels] - nextSeq[i];
+    for (let i = 0; i < nextSeq.length; i++)
+      if (conns[i]) missing += published[(plan.from + i) % plan.channels] - nextSeq[i];
     return missing;
   };
   for (const deadline = now() + waitMs; due() > 0 && now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
   for (const c of conns) c?.close();
   // Exit once the result is written to the IPC channel: under load it can take longer than any fixed delay.
-  process.send!({ type: 'result', counters, latency: latency.toJSON(), first: first.toJSON(), connect: connectTime.toJSON(), missing: due() + counters.gaps } satisfies FromWorker, () => process.exit(0));
+  process.send!(
+    {
+      type: 'result',
+      counters,
+      latency: latency.toJSON(),
+      first: first.toJSON(),
+      connect: connectTime.toJSON(),
+      missing: due() + counters.gaps,
+    } satisfies FromWorker,
+    () => process.exit(0),
+  );
 }
 
 process.on('message', (message: ToWorker) => {

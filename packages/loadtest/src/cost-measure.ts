@@ -16,20 +16,34 @@ export interface MeasureOptions {
   /** Connections per step (kept under this process's descriptor limit). */
   connections: number;
   channelPrefix: string;
-  /** Also measure JWT handshakes: a fresh token per connection from this signer (no verification-cache hits), one the server accepts. */
+  /**
+   * Also measure JWT handshakes: a fresh token per connection from this signer (no verification-cache hits), one the
+   * server accepts.
+   */
   signToken?: (subject: string) => Promise<string>;
   onStep: (line: string) => void;
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 1500));
 
-async function openAll(o: MeasureOptions, n: number, channels: (i: number) => string[], tokens?: string[], onPub?: () => void): Promise<LoadConnection[]> {
+async function openAll(
+  o: MeasureOptions,
+  n: number,
+  channels: (i: number) => string[],
+  tokens?: string[],
+  onPub?: () => void,
+): Promise<LoadConnection[]> {
   const out: LoadConnection[] = [];
   let next = 0;
   const lane = async () => {
     while (next < n) {
       const i = next++;
-      out.push(await websocketLoadTransport.open({ ...o.target, token: tokens?.[i] }, channels(i), { publication: () => onPub?.(), closed: () => {} }));
+      out.push(
+        await websocketLoadTransport.open({ ...o.target, token: tokens?.[i] }, channels(i), {
+          publication: () => onPub?.(),
+          closed: () => {},
+        }),
+      );
     }
   };
   await Promise.all(Array.from({ length: 50 }, lane));
@@ -55,7 +69,13 @@ export async function measureCosts(o: MeasureOptions): Promise<CostModel> {
   // 16 subscriptions per connection over n channels: enough bytes to stand out of the RSS noise.
   const SUBS = 16;
   let delivered = 0;
-  const subscribed = await openAll(o, n, (i) => Array.from({ length: SUBS }, (_, k) => `${o.channelPrefix}${(i * SUBS + k) % n}`), undefined, () => delivered++);
+  const subscribed = await openAll(
+    o,
+    n,
+    (i) => Array.from({ length: SUBS }, (_, k) => `${o.channelPrefix}${(i * SUBS + k) % n}`),
+    undefined,
+    () => delivered++,
+  );
   await settle();
   const rss2 = rssBytes(o.pid);
   const connectionBytes = Math.max(0, (rss1 - rss0) / n);
@@ -68,12 +88,26 @@ export async function measureCosts(o: MeasureOptions): Promise<CostModel> {
     jwtUs = jwt.us / m;
     jwt.result.forEach((c) => c.close());
   }
-  const idle = new Publisher({ api: o.api, apiKey: o.apiKey, channels: 50, channelPrefix: `${o.channelPrefix}nobody-`, rate: 0, payloadBytes: 64 });
+  const idle = new Publisher({
+    api: o.api,
+    apiKey: o.apiKey,
+    channels: 50,
+    channelPrefix: `${o.channelPrefix}nobody-`,
+    rate: 0,
+    payloadBytes: 64,
+  });
   const p = await step('publishes to channels without subscribers', () => idle.run(2000, () => {}));
   const publishCpuUs = p.us / Math.max(1, idle.published);
   const deliveryCpuUs: Record<string, number> = {};
   for (const size of [64, 1024, 16384]) {
-    const pub = new Publisher({ api: o.api, apiKey: o.apiKey, channels: 50, channelPrefix: o.channelPrefix, rate: 0, payloadBytes: size });
+    const pub = new Publisher({
+      api: o.api,
+      apiKey: o.apiKey,
+      channels: 50,
+      channelPrefix: o.channelPrefix,
+      rate: 0,
+      payloadBytes: size,
+    });
     delivered = 0;
     const started = now();
     const d = await step(`deliveries of ${size} B`, () => pub.run(3000, () => {}));
@@ -92,6 +126,8 @@ export async function measureCosts(o: MeasureOptions): Promise<CostModel> {
     handshakeCpuUs: { plain: Math.round(plain.us / n), ...(jwtUs !== undefined && { jwt: Math.round(jwtUs) }) },
     deliveryCpuUs: Object.fromEntries(Object.entries(deliveryCpuUs).map(([k, v]) => [k, Number(v.toFixed(2))])),
     publishCpuUs: Number(publishCpuUs.toFixed(1)),
-    measuredOn: `${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, ${n} connections`,
+    measuredOn:
+      `${cpus()[0]?.model ?? 'unknown CPU'}, ` +
+      `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, ${n} connections`,
   };
 }

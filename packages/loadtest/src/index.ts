@@ -2,7 +2,15 @@
  * @switchboard/loadtest: the load tools behind `switchboard bench`, `storm` and `size`. Bench and storm
  * fork worker processes (`bench-worker`, `storm-worker`, next to their runner in `src/` or `dist/`).
  */
-export { runBench, CONNECTIONS_PER_SOURCE, loopbackSources, portsPerAddress, type BenchOptions, type BenchResult, type ProgressLine } from './bench-run.js';
+export {
+  runBench,
+  CONNECTIONS_PER_SOURCE,
+  loopbackSources,
+  portsPerAddress,
+  type BenchOptions,
+  type BenchResult,
+  type ProgressLine,
+} from './bench-run.js';
 export { BenchAbortedError, type BenchAbortStage } from './bench-aborted-error.js';
 export { benchReport } from './bench-report.js';
 export { runStorm, type StormOptions, type StormResult, type StormTrigger, type WavePoint } from './storm-run.js';
@@ -10,9 +18,22 @@ export type { StormPolicy } from './storm-protocol.js';
 export { stormTable } from './storm-report.js';
 export { waveChart } from './wave-chart.js';
 export { measureCosts, type MeasureOptions } from './cost-measure.js';
-export { planFleet, deliveryCost, type CostModel, type FleetTarget, type FleetPlan, type Ceiling } from './fleet-model.js';
+export {
+  planFleet,
+  deliveryCost,
+  type CostModel,
+  type FleetTarget,
+  type FleetPlan,
+  type Ceiling,
+} from './fleet-model.js';
 export { fleetReport } from './fleet-report.js';
-export { LoadOpenError, type LoadTarget, type LoadTransport, type LoadSink, type LoadConnection } from './load-transport.js';
+export {
+  LoadOpenError,
+  type LoadTarget,
+  type LoadTransport,
+  type LoadSink,
+  type LoadConnection,
+} from './load-transport.js';
 export { LOAD_TRANSPORTS } from './load-transports.js';
 export { websocketLoadTransport } from './websocket-load-transport.js';
 export { Publisher, type PublisherOptions } from './publisher.js';

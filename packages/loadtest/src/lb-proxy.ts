@@ -25,7 +25,9 @@ export async function startLbProxy(nodes: LbNode[], healthEveryMs = 250): Promis
     healthy = await Promise.all(
       nodes.map(async (n) => {
         try {
-          return (await fetch(`http://${n.host}:${n.port}/health`, { signal: AbortSignal.timeout(1000) })).status === 200;
+          return (
+            (await fetch(`http://${n.host}:${n.port}/health`, { signal: AbortSignal.timeout(1000) })).status === 200
+          );
         } catch {
           return false;
         }

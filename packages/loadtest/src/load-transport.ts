@@ -40,6 +40,9 @@ export class LoadOpenError extends Error {
 
 export interface LoadTransport {
   readonly name: string;
-  /** Opens a connection, connects and subscribes to `channels`; resolves once every subscribe is answered, rejects with LoadOpenError. */
+  /**
+   * Opens a connection, connects and subscribes to `channels`; resolves once every subscribe is answered, rejects with
+   * LoadOpenError.
+   */
   open(target: LoadTarget, channels: readonly string[], sink: LoadSink): Promise<LoadConnection>;
 }

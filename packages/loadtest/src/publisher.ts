@@ -62,7 +62,13 @@ export class Publisher {
     const key = pipelined ? { idempotencyKey: `${this.keyPrefix}-${c}-${data.s}` } : {};
     const body = JSON.stringify({ channel: channelName(this.o.channelPrefix, c), data, ...key });
     try {
-      const res = await this.clients[c].request({ path: this.path, method: 'POST', headers: this.headers, body, idempotent: pipelined });
+      const res = await this.clients[c].request({
+        path: this.path,
+        method: 'POST',
+        headers: this.headers,
+        body,
+        idempotent: pipelined,
+      });
       await res.body.dump();
       if (res.statusCode !== 200) {
         this.failed++;
@@ -96,7 +102,10 @@ export class Publisher {
     this.stopped = true;
   }
 
-  /** Publishes for `ms` (or until `stop`), then waits up to ANSWER_WAIT_MS for the answers still due and closes its connections. */
+  /**
+   * Publishes for `ms` (or until `stop`), then waits up to ANSWER_WAIT_MS for the answers still due and closes its
+   * connections.
+   */
   async run(ms: number, onCount: (n: number) => void): Promise<void> {
     const start = now();
     let issued = 0;
@@ -112,7 +121,8 @@ export class Publisher {
     }
     const answered = new Promise<void>((resolve) => (this.idle = resolve));
     let timer: NodeJS.Timeout | undefined;
-    if (this.inFlight > 0) await Promise.race([answered, new Promise((resolve) => (timer = setTimeout(resolve, ANSWER_WAIT_MS)))]);
+    if (this.inFlight > 0)
+      await Promise.race([answered, new Promise((resolve) => (timer = setTimeout(resolve, ANSWER_WAIT_MS)))]);
     clearTimeout(timer);
     await Promise.all(this.clients.map((client) => client.destroy()));
     if (this.inFlight > 0) await answered; // the destroyed requests settle as `unanswered`

@@ -6,7 +6,10 @@ export function percentile(samples: number[], p: number): number {
 }
 
 export function median(values: number[]): number {
-  return percentile(values.filter((v) => !Number.isNaN(v)), 50);
+  return percentile(
+    values.filter((v) => !Number.isNaN(v)),
+    50,
+  );
 }
 
 /** Keeps at most `max` samples (reservoir), so long runs stay bounded in memory. */

@@ -32,5 +32,9 @@ export interface StormCounters {
   recoveredGaps: number;
 }
 
-export type StormToWorker = { type: 'start'; plan: StormPlan } | { type: 'finish'; published: number[]; waitMs: number };
-export type StormFromWorker = { type: 'progress'; counters: StormCounters } | { type: 'result'; counters: StormCounters; lost: number };
+export type StormToWorker =
+  | { type: 'start'; plan: StormPlan }
+  | { type: 'finish'; published: number[]; waitMs: number };
+export type StormFromWorker =
+  | { type: 'progress'; counters: StormCounters }
+  | { type: 'result'; counters: StormCounters; lost: number };

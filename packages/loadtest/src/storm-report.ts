@@ -21,5 +21,8 @@ export function stormTable(results: StormResult[]): string {
   ];
   const w = 14;
   const head = `${''.padEnd(20)}${results.map((r) => r.policy.padStart(w)).join('')}`;
-  return [head, ...rows.map(([label, f]) => `${label.padEnd(20)}${results.map((r) => f(r).padStart(w)).join('')}`)].join('\n');
+  return [
+    head,
+    ...rows.map(([label, f]) => `${label.padEnd(20)}${results.map((r) => f(r).padStart(w)).join('')}`),
+  ].join('\n');
 }

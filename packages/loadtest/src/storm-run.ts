@@ -60,14 +60,29 @@ const workerEntry = new URL(`./storm-worker${import.meta.url.endsWith('.ts') ? '
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function total(list: StormCounters[]): StormCounters {
-  const out: StormCounters = { connected: 0, connects: 0, attempts: 0, failedAttempts: 0, disconnects: 0, deliveries: 0, duplicates: 0, gaps: 0, recoveredGaps: 0 };
+  const out: StormCounters = {
+    connected: 0,
+    connects: 0,
+    attempts: 0,
+    failedAttempts: 0,
+    disconnects: 0,
+    deliveries: 0,
+    duplicates: 0,
+    gaps: 0,
+    recoveredGaps: 0,
+  };
   for (const c of list) if (c) for (const k of Object.keys(out) as (keyof StormCounters)[]) out[k] += c[k];
   return out;
 }
 
 function sumNodes(samples: (NodeSample | undefined)[]): NodeSample {
   const s = { ok: 0, refused: 0, cpuSeconds: 0, lagSeconds: 0 };
-  for (const n of samples) if (n) (s.ok += n.ok), (s.refused += n.refused), (s.cpuSeconds += n.cpuSeconds), (s.lagSeconds = Math.max(s.lagSeconds, n.lagSeconds));
+  for (const n of samples)
+    if (n)
+      (s.ok += n.ok),
+        (s.refused += n.refused),
+        (s.cpuSeconds += n.cpuSeconds),
+        (s.lagSeconds = Math.max(s.lagSeconds, n.lagSeconds));
   return s;
 }
 
@@ -77,7 +92,14 @@ export async function runStorm(policy: StormPolicy, o: StormOptions): Promise<St
   const workers: ChildProcess[] = [];
   const counters: StormCounters[] = [];
   const results: Extract<StormFromWorker, { type: 'result' }>[] = [];
-  const publisher = new Publisher({ api: o.nodes[0], apiKey: o.apiKey, channels: o.channels, channelPrefix: o.channelPrefix, rate: o.publishRate, payloadBytes: 64 });
+  const publisher = new Publisher({
+    api: o.nodes[0],
+    apiKey: o.apiKey,
+    channels: o.channels,
+    channelPrefix: o.channelPrefix,
+    rate: o.publishRate,
+    payloadBytes: 64,
+  });
   let finishing = false;
   let crash: (error: Error) => void = () => {};
   /** Rejects when a worker dies before the end: the wave cannot be counted. */
@@ -85,18 +107,37 @@ export async function runStorm(policy: StormPolicy, o: StormOptions): Promise<St
   crashed.catch(() => {});
   try {
     for (let from = 0, w = 0; from < o.clients; from += o.clientsPerWorker, w++) {
-      const child = fork(workerEntry, [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(workerEntry, [], {
+        execArgv: process.execArgv,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       child.on('message', (m: StormFromWorker) => {
         counters[w] = m.counters;
         if (m.type === 'result') results[w] = m;
       });
-      child.on('exit', (code, signal) => finishing || code === 0 || crash(new Error(`storm worker ${w} exited early (${code ?? signal})`)));
+      child.on(
+        'exit',
+        (code, signal) =>
+          finishing || code === 0 || crash(new Error(`storm worker ${w} exited early (${code ?? signal})`)),
+      );
       const count = Math.min(o.clientsPerWorker, o.clients - from);
-      child.send({ type: 'start', plan: { url: `ws://127.0.0.1:${lb.port}/connection/websocket`, token: o.token, policy, from, count, channels: o.channels, channelPrefix: o.channelPrefix } } satisfies StormToWorker);
+      child.send({
+        type: 'start',
+        plan: {
+          url: `ws://127.0.0.1:${lb.port}/connection/websocket`,
+          token: o.token,
+          policy,
+          from,
+          count,
+          channels: o.channels,
+          channelPrefix: o.channelPrefix,
+        },
+      } satisfies StormToWorker);
       workers.push(child);
     }
     for (const started = now(); total(counters).connected < o.clients; ) {
-      if (now() - started > o.timeoutMs) throw new Error(`only ${total(counters).connected} of ${o.clients} clients connected within ${o.timeoutMs} ms`);
+      if (now() - started > o.timeoutMs)
+        throw new Error(`only ${total(counters).connected} of ${o.clients} clients connected within ${o.timeoutMs} ms`);
       o.onProgress(`${policy}: connecting ${total(counters).connected}/${o.clients}`);
       await Promise.race([crashed, sleep(250)]);
     }
@@ -108,7 +149,13 @@ export async function runStorm(policy: StormPolicy, o: StormOptions): Promise<St
     const triggerAt = now();
     if (o.trigger.kind === 'cut') lb.cutAll();
     else if (o.trigger.kind === 'kill') exec(o.trigger.command);
-    else for (const i of o.trigger.nodes) await fetch(`${o.nodes[i]}/api/drain`, { method: 'POST', headers: { authorization: `apikey ${o.apiKey}` }, body: '{}' });
+    else
+      for (const i of o.trigger.nodes)
+        await fetch(`${o.nodes[i]}/api/drain`, {
+          method: 'POST',
+          headers: { authorization: `apikey ${o.apiKey}` },
+          body: '{}',
+        });
     const wave: WavePoint[] = [];
     const reconnectsAt: { t: number; reconnects: number; disconnects: number }[] = [];
     for (;;) {
@@ -130,7 +177,10 @@ export async function runStorm(policy: StormPolicy, o: StormOptions): Promise<St
       });
       reconnectsAt.push({ t, reconnects: c.connects - base.connects, disconnects: c.disconnects - base.disconnects });
       prev = { at, c, n };
-      o.onProgress(`${policy}: t+${t.toFixed(1)} s connected ${c.connected}/${o.clients}, ${Math.round(wave.at(-1)!.attemptsPerS)} attempts/s`);
+      o.onProgress(
+        `${policy}: t+${t.toFixed(1)} s ` +
+          `connected ${c.connected}/${o.clients}, ${Math.round(wave.at(-1)!.attemptsPerS)} attempts/s`,
+      );
       const settled = c.disconnects > base.disconnects && c.connected === o.clients;
       if (settled || at - triggerAt > o.timeoutMs) break;
     }
@@ -140,7 +190,8 @@ export async function runStorm(policy: StormPolicy, o: StormOptions): Promise<St
     const finished = new Promise<void>((resolve) => {
       check = setInterval(() => results.filter(Boolean).length === workers.length && resolve(), 50);
     });
-    for (const w of workers) w.send({ type: 'finish', published: publisher.perChannel, waitMs: 10_000 } satisfies StormToWorker);
+    for (const w of workers)
+      w.send({ type: 'finish', published: publisher.perChannel, waitMs: 10_000 } satisfies StormToWorker);
     await Promise.race([crashed, finished]).finally(() => clearInterval(check));
     finishing = true;
     const end = total(results.map((r) => r.counters));

@@ -13,7 +13,17 @@ const POLICIES: Record<StormPlan['policy'], BackoffOptions | undefined> = {
 };
 
 const send = (m: StormFromWorker) => process.send!(m);
-const counters: StormCounters = { connected: 0, connects: 0, attempts: 0, failedAttempts: 0, disconnects: 0, deliveries: 0, duplicates: 0, gaps: 0, recoveredGaps: 0 };
+const counters: StormCounters = {
+  connected: 0,
+  connects: 0,
+  attempts: 0,
+  failedAttempts: 0,
+  disconnects: 0,
+  deliveries: 0,
+  duplicates: 0,
+  gaps: 0,
+  recoveredGaps: 0,
+};
 const clients: Client[] = [];
 let nextSeq: Int32Array;
 let plan: StormPlan;
@@ -61,7 +71,8 @@ async function finish(published: number[], waitMs: number): Promise<void> {
     for (let i = 0; i < plan.count; i++) m += published[(plan.from + i) % plan.channels] - nextSeq[i];
     return m;
   };
-  for (const deadline = Date.now() + waitMs; missing() > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+  for (const deadline = Date.now() + waitMs; missing() > 0 && Date.now() < deadline; )
+    await new Promise((r) => setTimeout(r, 50));
   send({ type: 'result', counters, lost: missing() });
   for (const c of clients) c.disconnect();
   setTimeout(() => process.exit(0), 300);

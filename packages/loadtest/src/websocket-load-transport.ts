@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { FrameParser, type FrameHeader } from '@switchboard/protocol';
 import { jsonClientCodec } from '@switchboard/wire';
-import { LoadOpenError, type LoadConnection, type LoadSink, type LoadTarget, type LoadTransport } from './load-transport.js';
+import {
+  LoadOpenError,
+  type LoadConnection,
+  type LoadSink,
+  type LoadTarget,
+  type LoadTransport,
+} from './load-transport.js';
 
 /** Longest a connection may take from TCP connect to its last subscribe reply. */
 const OPEN_TIMEOUT_MS = 30_000;
@@ -20,8 +26,12 @@ function maskedText(text: string): Buffer {
 }
 
 function joinCommands(channels: readonly string[], token: string | undefined): Buffer {
-  const commands = [jsonClientCodec.encodeCommand({ id: 1, method: 'connect', params: token ? { token } : {} }) as string];
-  channels.forEach((channel, i) => commands.push(jsonClientCodec.encodeCommand({ id: i + 2, method: 'subscribe', params: { channel } }) as string));
+  const commands = [
+    jsonClientCodec.encodeCommand({ id: 1, method: 'connect', params: token ? { token } : {} }) as string,
+  ];
+  channels.forEach((channel, i) =>
+    commands.push(jsonClientCodec.encodeCommand({ id: i + 2, method: 'subscribe', params: { channel } }) as string),
+  );
   return Buffer.concat(commands.map(maskedText));
 }
 
@@ -54,7 +64,8 @@ export const websocketLoadTransport: LoadTransport = {
             parts = [];
             if (header.opcode === 0x8) closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
             // The server's liveness check is a ping frame (no app-level ping is asked for in connect).
-            if (header.opcode === 0x9) socket.write(Buffer.concat([Buffer.from([0x8a, 0x80 | payload.length, 0, 0, 0, 0]), payload]));
+            if (header.opcode === 0x9)
+              socket.write(Buffer.concat([Buffer.from([0x8a, 0x80 | payload.length, 0, 0, 0, 0]), payload]));
             if (header.opcode !== 0x1) return;
             let message;
             try {
@@ -67,7 +78,12 @@ export const websocketLoadTransport: LoadTransport = {
               return;
             }
             // Reply 1 answers connect, the others the subscribes (see joinCommands).
-            if ('error' in message && message.error) return fail(`reply-${message.error.code}`, message.error.message, message.id === 1 ? 'connect' : 'subscribe');
+            if ('error' in message && message.error)
+              return fail(
+                `reply-${message.error.code}`,
+                message.error.message,
+                message.id === 1 ? 'connect' : 'subscribe',
+              );
             if (--pending === 0) {
               clearTimeout(timer);
               up = true;
@@ -104,8 +120,9 @@ export const websocketLoadTransport: LoadTransport = {
         else reject(new LoadOpenError('closed', 'closed before joining'));
       });
       socket.write(
-        `GET ${target.path} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${jsonClientCodec.subprotocol}\r\n\r\n`,
+        `GET ${target.path} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\nUpgrade: websocket\r\n` +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n` +
+          `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${jsonClientCodec.subprotocol}\r\n\r\n`,
       );
       socket.write(joinCommands(channels, target.token));
     });

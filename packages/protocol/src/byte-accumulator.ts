@@ -1,8 +1,8 @@
 const EMPTY = new Uint8Array(0);
 
 /**
- * A growable byte buffer, empty (and allocation-free) until the first append. Capacity doubles but never past `limit`, so memory is
- * bounded by the bytes actually received (at most 2×), never by a length a peer
+ * A growable byte buffer, empty (and allocation-free) until the first append. Capacity doubles but never past `limit`,
+ * so memory is bounded by the bytes actually received (at most 2×), never by a length a peer
  * merely announced.
  */
 export class ByteAccumulator {
@@ -34,4 +34,3 @@ export class ByteAccumulator {
     return out;
   }
 }
-

@@ -27,9 +27,5 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
  * local-only; 3000–3999 are registered for libraries; 4000–4999 are private.
  */
 export function isValidWireCloseCode(code: number): boolean {
-  return (
-    (code >= 1000 && code <= 1003) ||
-    (code >= 1007 && code <= 1014) ||
-    (code >= 3000 && code <= 4999)
-  );
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }

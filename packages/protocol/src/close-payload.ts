@@ -33,7 +33,8 @@ export function parseClosePayload(payload: Uint8Array): ClosePayload {
  */
 export function encodeClosePayload(code: number | undefined, reason = ''): Uint8Array {
   if (code === undefined || code === CloseCode.NoStatusReceived) return new Uint8Array(0);
-  if (!isValidWireCloseCode(code)) throw protocolError(ErrorCode.InvalidCloseCode, `close code ${code} may not be sent`);
+  if (!isValidWireCloseCode(code))
+    throw protocolError(ErrorCode.InvalidCloseCode, `close code ${code} may not be sent`);
   const reasonBytes = truncateUtf8(encoder.encode(reason), MAX_CLOSE_REASON_BYTES);
   const out = new Uint8Array(2 + reasonBytes.length);
   out[0] = code >>> 8;

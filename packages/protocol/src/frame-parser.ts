@@ -90,7 +90,9 @@ export class FrameParser {
     }
   }
 
-  /** Copies up to `n` header bytes into scratch; returns how many it took (all `n` are there once `scratchUsed === n`). */
+  /**
+   * Copies up to `n` header bytes into scratch; returns how many it took (all `n` are there once `scratchUsed === n`).
+   */
   private gather(data: Uint8Array, pos: number, n: number): number {
     const scratch = (this.scratch ??= new Uint8Array(8));
     const take = Math.min(n - this.scratchUsed, data.length - pos);

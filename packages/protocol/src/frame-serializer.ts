@@ -7,7 +7,10 @@ export function frameHeaderLength(length: number, masked: boolean): number {
   return (length < 126 ? 2 : length < 0x10000 ? 4 : 10) + (masked ? 4 : 0);
 }
 
-/** Writes a frame header into `out` at `at`; returns the offset after it (the mask key, if any, is written by the caller). */
+/**
+ * Writes a frame header into `out` at `at`; returns the offset after it (the mask key, if any, is written by the
+ * caller).
+ */
 function writeHeader(out: Uint8Array, at: number, frame: Frame, masked: boolean): number {
   const length = frame.payload.length;
   out[at++] = (frame.fin ? 0x80 : 0) | frame.rsv | frame.opcode;
@@ -84,9 +87,18 @@ export interface PreparedFrame {
 }
 
 /** Frames a message once for fan-out: every subscriber gets the same bytes (no per-socket framing or copying). */
-export function prepareFrame(payload: Uint8Array, binary: boolean, options: { transform?: boolean } = {}): PreparedFrame {
+export function prepareFrame(
+  payload: Uint8Array,
+  binary: boolean,
+  options: { transform?: boolean } = {},
+): PreparedFrame {
   const bytes = frameMessage(payload, binary, 0);
-  return { bytes, payload: bytes.subarray(bytes.length - payload.length), binary, transform: options.transform ?? true };
+  return {
+    bytes,
+    payload: bytes.subarray(bytes.length - payload.length),
+    binary,
+    transform: options.transform ?? true,
+  };
 }
 
 /** One unfragmented, unmasked data frame with `rsv` set: header and payload in one array. */

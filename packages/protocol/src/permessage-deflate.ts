@@ -3,7 +3,11 @@ import { ErrorCode, HandshakeError, ProtocolError, SwitchboardError } from './er
 import type { AcceptedExtension, Extension, MessageDecoder } from './extension.js';
 import { Rsv, type Role } from './frame.js';
 import { frameMessage, type PreparedFrame } from './frame-serializer.js';
-import type { ClientExtensionNegotiator, ExtensionParam, ServerExtensionNegotiator } from './handshake/extension-header.js';
+import type {
+  ClientExtensionNegotiator,
+  ExtensionParam,
+  ServerExtensionNegotiator,
+} from './handshake/extension-header.js';
 
 /**
  * Raw DEFLATE streams, injected by the shell (node:zlib in Node) so the core
@@ -15,7 +19,10 @@ export interface RawDeflate {
   compress(data: Uint8Array): Uint8Array;
 }
 export interface RawInflate {
-  /** Inflates `data` with a sync flush; returns null as soon as more than `limit` bytes would come out. Throws on invalid data. */
+  /**
+   * Inflates `data` with a sync flush; returns null as soon as more than `limit` bytes would come out. Throws on
+   * invalid data.
+   */
   inflate(data: Uint8Array, limit: number): Uint8Array[] | null;
 }
 /** Where streams come from and go back to. */
@@ -33,7 +40,10 @@ export interface DeflateCodec {
 export interface PerMessageDeflateOptions {
   /** Messages shorter than this are sent uncompressed. @default 1024 */
   threshold?: number;
-  /** Ask for (server) / offer (client) no context takeover on the server's side. @default true on servers, false on clients */
+  /**
+   * Ask for (server) / offer (client) no context takeover on the server's side. @default true on servers, false on
+   * clients
+   */
   serverNoContextTakeover?: boolean;
   /** Ask for / offer no context takeover on the client's side. @default true on servers, false on clients */
   clientNoContextTakeover?: boolean;
@@ -54,7 +64,12 @@ export interface DeflateParams {
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';
 const TRAILER = [0x00, 0x00, 0xff, 0xff];
 const WINDOW_BITS = /^(?:8|9|1[0-5])$/;
-const KNOWN = new Set(['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits']);
+const KNOWN = new Set([
+  'server_no_context_takeover',
+  'client_no_context_takeover',
+  'server_max_window_bits',
+  'client_max_window_bits',
+]);
 
 /** Parses one offer or response; null when it has an unknown, duplicate or malformed parameter (§7.1). */
 function parseParams(params: ExtensionParam[]): Map<string, string | true> | null {
@@ -82,16 +97,21 @@ function formatParams(p: {
   const out: ExtensionParam[] = [];
   if (p.serverNoContextTakeover) out.push({ name: 'server_no_context_takeover', value: true });
   if (p.clientNoContextTakeover) out.push({ name: 'client_no_context_takeover', value: true });
-  if (p.serverMaxWindowBits !== undefined) out.push({ name: 'server_max_window_bits', value: String(p.serverMaxWindowBits) });
+  if (p.serverMaxWindowBits !== undefined)
+    out.push({ name: 'server_max_window_bits', value: String(p.serverMaxWindowBits) });
   const client = p.clientMaxWindowBits;
-  if (client !== undefined) out.push({ name: 'client_max_window_bits', value: client === true ? true : String(client) });
+  if (client !== undefined)
+    out.push({ name: 'client_max_window_bits', value: client === true ? true : String(client) });
   return out;
 }
 
 function windowBitsOption(name: string, value: number | undefined): number {
   if (value === undefined) return 15;
   if (!(Number.isInteger(value) && value >= 8 && value <= 15)) {
-    throw new SwitchboardError(ErrorCode.InvalidArgument, `perMessageDeflate.${name} must be an integer from 8 to 15, got ${value}`);
+    throw new SwitchboardError(
+      ErrorCode.InvalidArgument,
+      `perMessageDeflate.${name} must be an integer from 8 to 15, got ${value}`,
+    );
   }
   return value;
 }
@@ -107,7 +127,10 @@ interface ResolvedDeflateOptions {
 function resolve(options: PerMessageDeflateOptions, role: Role): ResolvedDeflateOptions {
   const threshold = options.threshold ?? 1024;
   if (!(Number.isInteger(threshold) && threshold >= 0)) {
-    throw new SwitchboardError(ErrorCode.InvalidArgument, `perMessageDeflate.threshold must be a non-negative integer, got ${threshold}`);
+    throw new SwitchboardError(
+      ErrorCode.InvalidArgument,
+      `perMessageDeflate.threshold must be a non-negative integer, got ${threshold}`,
+    );
   }
   // Servers default to no context takeover both ways: no zlib state per idle connection (docs/compression.md).
   const safe = role === 'server';
@@ -140,7 +163,10 @@ export function serverPerMessageDeflate(
         // We may only limit the client's window if it said it can be limited (§7.1.2.2).
         if (o.clientMaxWindowBits < 15 && offeredClientBits === undefined) continue;
         const serverBits = Math.min(Number(p.get('server_max_window_bits') ?? 15), o.serverMaxWindowBits);
-        const clientBits = Math.min(offeredClientBits === undefined || offeredClientBits === true ? 15 : Number(offeredClientBits), o.clientMaxWindowBits);
+        const clientBits = Math.min(
+          offeredClientBits === undefined || offeredClientBits === true ? 15 : Number(offeredClientBits),
+          o.clientMaxWindowBits,
+        );
         const params: DeflateParams = {
           serverNoContextTakeover: o.serverNoContextTakeover || p.has('server_no_context_takeover'),
           clientNoContextTakeover: o.clientNoContextTakeover || p.has('client_no_context_takeover'),
@@ -184,7 +210,13 @@ export function clientPerMessageDeflate(
       const p = parseParams(response);
       const clientBits = p?.get('client_max_window_bits');
       const serverBits = Number(p?.get('server_max_window_bits') ?? 15);
-      if (!p || clientBits === true || Number(clientBits ?? 15) > o.clientMaxWindowBits || (o.serverNoContextTakeover && !p.has('server_no_context_takeover')) || serverBits > o.serverMaxWindowBits) {
+      if (
+        !p ||
+        clientBits === true ||
+        Number(clientBits ?? 15) > o.clientMaxWindowBits ||
+        (o.serverNoContextTakeover && !p.has('server_no_context_takeover')) ||
+        serverBits > o.serverMaxWindowBits
+      ) {
         throw new HandshakeError(ErrorCode.UnexpectedExtension, 101, 'unacceptable permessage-deflate response');
       }
       const params: DeflateParams = {
@@ -284,7 +316,11 @@ export class PerMessageDeflate implements Extension {
             pieces = inflate.inflate(bytes, this.maxMessageSize - produced);
           } catch {
             this.releaseInflate();
-            throw new ProtocolError(ErrorCode.InvalidCompressedData, CloseCode.InvalidPayload, 'invalid compressed data');
+            throw new ProtocolError(
+              ErrorCode.InvalidCompressedData,
+              CloseCode.InvalidPayload,
+              'invalid compressed data',
+            );
           }
           if (pieces === null) {
             this.releaseInflate(); // mid-message state is useless now

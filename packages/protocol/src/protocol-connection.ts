@@ -53,7 +53,10 @@ export function resolveConnectionOptions(options: ProtocolConnectionOptions): Re
   const highWaterMark = positive('highWaterMark', options.highWaterMark ?? PROTOCOL_DEFAULTS.highWaterMark);
   const lowWaterMark = options.lowWaterMark ?? Math.min(PROTOCOL_DEFAULTS.lowWaterMark, highWaterMark);
   if (!(Number.isInteger(lowWaterMark) && lowWaterMark >= 0 && lowWaterMark <= highWaterMark)) {
-    throw new SwitchboardError(ErrorCode.InvalidArgument, 'lowWaterMark must be an integer between 0 and highWaterMark');
+    throw new SwitchboardError(
+      ErrorCode.InvalidArgument,
+      'lowWaterMark must be an integer between 0 and highWaterMark',
+    );
   }
   return {
     role: options.role,
@@ -202,11 +205,12 @@ export class ProtocolConnection implements FrameSink {
     const binary = options.binary ?? false;
     const opcode = binary ? Opcode.Binary : Opcode.Text;
     let rsv = 0;
-    if (options.compress !== false) for (const extension of this.o.extensions) {
-      const encoded = extension.encode(data, binary);
-      data = encoded.payload;
-      rsv |= encoded.rsv;
-    }
+    if (options.compress !== false)
+      for (const extension of this.o.extensions) {
+        const encoded = extension.encode(data, binary);
+        data = encoded.payload;
+        rsv |= encoded.rsv;
+      }
     if (size === undefined || data.length <= size) {
       this.emitFrame({ fin: true, rsv, opcode, payload: data });
       return;

@@ -80,42 +80,45 @@ describe('properties', () => {
     );
   });
 
-  it('arbitrary bytes are accepted or rejected with a documented error, never another exception, within the limits', () => {
-    const limit = 4096;
-    fc.assert(
-      fc.property(
-        fc.boolean(),
-        fc.uint8Array({ maxLength: 2000 }),
-        fc.array(fc.nat(), { maxLength: 20 }),
-        (server, bytes, cuts) => {
-          let output = 0;
-          const conn = new ProtocolConnection(
-            {
-              role: server ? 'server' : 'client',
-              maskSource: server ? undefined : (k) => k.fill(1),
-              maxMessageSize: limit,
-              maxFragments: 16,
-            },
-            {
-              onEvent(e) {
-                if (e.type === 'message') assert.ok(e.data.length <= limit);
-                if (e.type === 'fail') {
-                  assert.ok(e.error instanceof ProtocolError);
-                  assert.ok(documented.has(e.error.code), e.error.code);
-                  assert.ok([1002, 1007, 1009].includes(e.error.closeCode));
-                }
+  it(
+    'arbitrary bytes are accepted or rejected with a documented error, ' + 'never another exception, within the limits',
+    () => {
+      const limit = 4096;
+      fc.assert(
+        fc.property(
+          fc.boolean(),
+          fc.uint8Array({ maxLength: 2000 }),
+          fc.array(fc.nat(), { maxLength: 20 }),
+          (server, bytes, cuts) => {
+            let output = 0;
+            const conn = new ProtocolConnection(
+              {
+                role: server ? 'server' : 'client',
+                maskSource: server ? undefined : (k) => k.fill(1),
+                maxMessageSize: limit,
+                maxFragments: 16,
               },
-              onOutput: (c) => (output += c.length),
-            },
-          );
-          for (const piece of chunk(bytes, cuts)) conn.receive(piece); // throws only on a non-protocol bug
-          // Output is bounded by what the input could provoke: one pong per ping plus one close frame.
-          assert.ok(output <= bytes.length * 2 + 200);
-        },
-      ),
-      { numRuns: 3000 },
-    );
-  });
+              {
+                onEvent(e) {
+                  if (e.type === 'message') assert.ok(e.data.length <= limit);
+                  if (e.type === 'fail') {
+                    assert.ok(e.error instanceof ProtocolError);
+                    assert.ok(documented.has(e.error.code), e.error.code);
+                    assert.ok([1002, 1007, 1009].includes(e.error.closeCode));
+                  }
+                },
+                onOutput: (c) => (output += c.length),
+              },
+            );
+            for (const piece of chunk(bytes, cuts)) conn.receive(piece); // throws only on a non-protocol bug
+            // Output is bounded by what the input could provoke: one pong per ping plus one close frame.
+            assert.ok(output <= bytes.length * 2 + 200);
+          },
+        ),
+        { numRuns: 3000 },
+      );
+    },
+  );
 
   it('arbitrary request heads give a head or a documented HandshakeError', () => {
     const headLike = fc.oneof(
@@ -147,7 +150,9 @@ describe('properties', () => {
 });
 
 describe('HTTP head parsing', () => {
-  /** The header-line rules as first written (split, trim of OWS, regular expressions): the scanner must agree with them. */
+  /**
+   * The header-line rules as first written (split, trim of OWS, regular expressions): the scanner must agree with them.
+   */
   function referenceHeaders(text: string): Map<string, string> {
     const headers = new Map<string, string>();
     const lines = text.split('\r\n');

@@ -14,7 +14,9 @@ export type { ClientProtocol, ProtocolHost };
 export interface ProtocolNode {
   readonly engine: Engine;
   readonly cluster: ClusterControl;
-  /** The node's session services: a protocol may open its sessions with its own (its namespaces, authentication, hooks). */
+  /**
+   * The node's session services: a protocol may open its sessions with its own (its namespaces, authentication, hooks).
+   */
   readonly session: SessionServices;
   /** `ProtocolHost.open`, with the session's services. */
   open(transport: Transport, request: ConnectionRequest, opening: readonly Command[], services: SessionServices): void;

@@ -26,7 +26,8 @@ export class DisconnectError extends Error {
 export const commandErrors = {
   unknownChannel: (ns: string) => new CommandError(ReplyErrorCode.UnknownChannel, `unknown namespace "${ns}"`),
   permissionDenied: (why = 'permission denied') => new CommandError(ReplyErrorCode.PermissionDenied, why),
-  notAvailable: (what: string) => new CommandError(ReplyErrorCode.NotAvailable, `${what} is not enabled for this namespace`),
+  notAvailable: (what: string) =>
+    new CommandError(ReplyErrorCode.NotAvailable, `${what} is not enabled for this namespace`),
   limit: (what: string) => new CommandError(ReplyErrorCode.LimitExceeded, what),
   notSubscribed: () => new CommandError(ReplyErrorCode.NotSubscribed, 'not subscribed to this channel'),
   badRequest: (why: string) => new CommandError(ReplyErrorCode.BadRequest, why),
@@ -35,7 +36,10 @@ export const commandErrors = {
 /** Any failure as the reply a client may see: internal details never leave the server. */
 export function toReplyError(error: unknown): ReplyError {
   // CommandError, or a typed error from below (the engine's 115 EngineUnavailable).
-  if (error instanceof CodedError) return error.temporary ? { code: error.code, message: error.message, temporary: true } : { code: error.code, message: error.message };
+  if (error instanceof CodedError)
+    return error.temporary
+      ? { code: error.code, message: error.message, temporary: true }
+      : { code: error.code, message: error.message };
   const replyCode = (error as { replyCode?: number } | null)?.replyCode;
   if (typeof replyCode === 'number') return { code: replyCode, message: (error as Error).message };
   return { code: ReplyErrorCode.Internal, message: 'internal error', temporary: true };

@@ -58,10 +58,19 @@ export type Renewal = { expiresAt?: number } | null;
 export interface ServerHooks {
   /** Authenticates a `connect`. Without it, a `jwt` option or anonymous clients (`allowAnonymous`) decide. */
   onConnecting?(ctx: ConnectingContext): ConnectingResult | Promise<ConnectingResult>;
-  /** Approves a subscription (after the namespace's own rules). Checks the token in `allowSubscribe: 'token'` namespaces; without it, a `jwt` option does. */
-  onSubscribe?(ctx: SessionContext, sub: { channel: string; token?: string }): void | SubscribeAnswer | Promise<void | SubscribeAnswer>;
+  /**
+   * Approves a subscription (after the namespace's own rules). Checks the token in `allowSubscribe: 'token'`
+   * namespaces; without it, a `jwt` option does.
+   */
+  onSubscribe?(
+    ctx: SessionContext,
+    sub: { channel: string; token?: string },
+  ): void | SubscribeAnswer | Promise<void | SubscribeAnswer>;
   /** Approves a client publish; may replace the data. Runs only where the namespace allows client publishing. */
-  onPublish?(ctx: SessionContext, pub: { channel: string; data: unknown }): void | { data: unknown } | Promise<void | { data: unknown }>;
+  onPublish?(
+    ctx: SessionContext,
+    pub: { channel: string; data: unknown },
+  ): void | { data: unknown } | Promise<void | { data: unknown }>;
   /** RPC handlers by method name; the return value is the reply's `result`. */
   onRpc?: Record<string, (ctx: SessionContext, data: unknown) => unknown>;
   /** Any RPC method without an `onRpc` handler (the `rpc` proxy); without it such a method gets 104. */
@@ -76,7 +85,10 @@ export interface ServerHooks {
    * failure falls back to asking the client to `refresh`. Without it, the client is asked.
    */
   onCredentialsExpired?(ctx: SessionContext): Renewal | Promise<Renewal>;
-  /** A subscription's access (`SubscribeAnswer.expiresAt`) ended: a new expiry keeps it; `null` or a failure unsubscribes it with 3006 (the client resubscribes). */
+  /**
+   * A subscription's access (`SubscribeAnswer.expiresAt`) ended: a new expiry keeps it; `null` or a failure
+   * unsubscribes it with 3006 (the client resubscribes).
+   */
   onSubscriptionExpired?(ctx: SessionContext, sub: { channel: string }): Renewal | Promise<Renewal>;
   /** After a connection is gone, for any reason. */
   onDisconnect?(ctx: SessionContext, code: number, reason: string): void;

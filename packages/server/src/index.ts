@@ -2,7 +2,16 @@
 export { SwitchboardServer, createServer, type MetricsSource } from './switchboard-server.js';
 export type { DrainPlan } from './sessions/drain.js';
 export { SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
-export { SERVER_OPTION_PROPERTIES, ServerOptionsSchema, compileOptionsCheck, expectation, showValue, type OptionMeta, type OptionsCheck, type ServerOptionKey } from './server-options-schema.js';
+export {
+  SERVER_OPTION_PROPERTIES,
+  ServerOptionsSchema,
+  compileOptionsCheck,
+  expectation,
+  showValue,
+  type OptionMeta,
+  type OptionsCheck,
+  type ServerOptionKey,
+} from './server-options-schema.js';
 export type { ServerHooks, ConnectingContext, ConnectingResult, SessionContext } from './hooks.js';
 export { CommandError, DisconnectError } from './errors.js';
 export type { Transport, TransportInfo, SessionInbound, SharedMessage, FrameCache } from './transports/transport.js';
@@ -21,9 +30,19 @@ export { redactUrl } from '@switchboard/websocket';
 export type { NodeInfo } from './cluster/control-messages.js';
 export { MAX_CHANNEL_LENGTH } from './channels/channel-name.js';
 export type { NamespaceOptions, ResolvedNamespaceOptions } from './channels/namespace-options.js';
-export { LIFECYCLE_EVENT_TYPES, type LifecycleEvent, type LifecycleEventType, type UnsubscribeReason } from './events/lifecycle-event.js';
+export {
+  LIFECYCLE_EVENT_TYPES,
+  type LifecycleEvent,
+  type LifecycleEventType,
+  type UnsubscribeReason,
+} from './events/lifecycle-event.js';
 export { LIFECYCLE_DEFAULTS, type LifecycleOptions } from './events/lifecycle-options.js';
 export { WEBHOOK_DEFAULTS, type WebhookOptions } from './webhooks/webhook-options.js';
 export type { WebhookView } from './webhooks/webhook-dispatcher.js';
 export { EventsUnsupportedError } from './lifecycle-node.js';
-export { parsePusherApp, PUSHER_APP_DEFAULTS, type PusherOptions, type PusherAppOptions } from './protocols/pusher/pusher-options.js';
+export {
+  parsePusherApp,
+  PUSHER_APP_DEFAULTS,
+  type PusherOptions,
+  type PusherAppOptions,
+} from './protocols/pusher/pusher-options.js';

@@ -24,7 +24,11 @@ import {
   compileOptionsCheck,
   defaultsOf,
 } from './server-options-schema.js';
-import { resolvePusherOptions, type PusherOptions, type ResolvedPusherOptions } from './protocols/pusher/pusher-options.js';
+import {
+  resolvePusherOptions,
+  type PusherOptions,
+  type ResolvedPusherOptions,
+} from './protocols/pusher/pusher-options.js';
 
 export interface ServerOptions {
   /** Namespaces by name; a channel `ns:name` follows `namespaces[ns]`. @default {} */
@@ -174,7 +178,10 @@ export interface ServerOptions {
   nodeId?: string;
   /** Human name of this node in `info`. @default the host name */
   nodeName?: string;
-  /** Pusher Channels apps served on the same port: WebSocket `/app/{key}`, REST `/apps/{id}/` (docs/pusher.md). @default none */
+  /**
+   * Pusher Channels apps served on the same port: WebSocket `/app/{key}`, REST `/apps/{id}/` (docs/pusher.md). @default
+   * none
+   */
   pusher?: PusherOptions;
 }
 

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import type { Http2SecureServer, Http2ServerRequest } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -72,12 +77,19 @@ export class SwitchboardServer implements ProtocolHost {
   readonly proxy: BackendProxy | undefined;
   private readonly health: HealthCheck;
 
-  constructor(options: ServerOptions = {}, private readonly log: Logger = silentLogger) {
+  constructor(
+    options: ServerOptions = {},
+    private readonly log: Logger = silentLogger,
+  ) {
     this.nodeId = options.nodeId ?? randomUUID().slice(0, 8);
     const resolved = resolveServerOptions(options, { nodeId: this.nodeId, nodeName: hostname() });
     if (resolved.proxy) {
       const namespaces = resolved.namespaces;
-      this.proxy = new BackendProxy(resolved.proxy, (channel, event) => namespaces.get(namespaceOf(channel))?.proxy.includes(event) ?? false, log);
+      this.proxy = new BackendProxy(
+        resolved.proxy,
+        (channel, event) => namespaces.get(namespaceOf(channel))?.proxy.includes(event) ?? false,
+        log,
+      );
       this.options = { ...resolved, hooks: this.proxy.hooks(resolved.hooks) };
     } else {
       this.options = resolved;
@@ -92,7 +104,9 @@ export class SwitchboardServer implements ProtocolHost {
     this.heartbeat = new Heartbeat(() => this.sessions.all(), this.options.pingIntervalMs, this.options.pongTimeoutMs);
     this.protocols = [
       new SwitchboardProtocol(this, this.options, this.metrics, log),
-      ...(this.options.pusher ? [new PusherProtocol({ ...this.options, pusher: this.options.pusher }, this.metrics, log)] : []),
+      ...(this.options.pusher
+        ? [new PusherProtocol({ ...this.options, pusher: this.options.pusher }, this.metrics, log)]
+        : []),
     ];
     this.api = new ApiHandler(this.options.apiKey, () => this.core?.api, this.options.apiCorsOrigins);
     this.health = new HealthCheck(
@@ -137,9 +151,11 @@ export class SwitchboardServer implements ProtocolHost {
     this.start().catch((error: unknown) => this.log.error({ err: error }, 'server start failed'));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = pathOf(req.url);
-      if (!this.protocols.some((p) => p.upgrade(req, socket, head, path)) && options.exclusive) refuse(socket, '404 Not Found');
+      if (!this.protocols.some((p) => p.upgrade(req, socket, head, path)) && options.exclusive)
+        refuse(socket, '404 Not Found');
     });
-    if (options.exclusive) server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuse(socket, '405 Method Not Allowed'));
+    if (options.exclusive)
+      server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuse(socket, '405 Method Not Allowed'));
   }
 
   /**
@@ -172,16 +188,29 @@ export class SwitchboardServer implements ProtocolHost {
     }
     if (path === '/health' || path === '/health/ready') {
       // 503 while starting, draining or without an engine, so a load balancer sends new clients elsewhere.
-      void this.health.readiness().then((r) => sendJson(res, r.ready ? 200 : 503, { status: r.status, node: this.nodeId }));
+      void this.health
+        .readiness()
+        .then((r) => sendJson(res, r.ready ? 200 : 503, { status: r.status, node: this.nodeId }));
       return true;
     }
     if (path === '/metrics') {
       if (!this.metricsAllowed(req.headers.authorization)) {
-        sendJson(res, 401, { error: { code: 101, message: 'metrics need credentials (protectMetrics)' } }, { 'www-authenticate': 'Bearer' });
+        sendJson(
+          res,
+          401,
+          { error: { code: 101, message: 'metrics need credentials (protectMetrics)' } },
+          { 'www-authenticate': 'Bearer' },
+        );
         return true;
       }
       const source = this.metricsSource;
-      void source.metrics().then((text) => res.writeHead(200, { 'content-type': source.contentType, ...(bodyUnread(req) ? { connection: 'close' } : {}) }).end(text));
+      void source
+        .metrics()
+        .then((text) =>
+          res
+            .writeHead(200, { 'content-type': source.contentType, ...(bodyUnread(req) ? { connection: 'close' } : {}) })
+            .end(text),
+        );
       return true;
     }
     if (this.protocols.some((p) => p.request(req, res, path))) return true;
@@ -195,16 +224,23 @@ export class SwitchboardServer implements ProtocolHost {
   private metricsAllowed(header: string | undefined): boolean {
     const rule = this.options.protectMetrics;
     if (rule === false) return true;
-    this.metricsSecret ??= rule === 'apiKey' ? new HeaderSecret('apikey', this.options.apiKey) : new HeaderSecret('Bearer', rule.token);
+    this.metricsSecret ??=
+      rule === 'apiKey' ? new HeaderSecret('apikey', this.options.apiKey) : new HeaderSecret('Bearer', rule.token);
     return this.metricsSecret.matches(header);
   }
 
-  /** Serves `/metrics` from `source` instead of this node's registry (`serve --workers`: every worker's, aggregated). `source.metrics()` must not reject. */
+  /**
+   * Serves `/metrics` from `source` instead of this node's registry (`serve --workers`: every worker's, aggregated).
+   * `source.metrics()` must not reject.
+   */
   setMetricsSource(source: MetricsSource): void {
     this.metricsSource = source;
   }
 
-  /** `listener` runs when a drain begins on this node, whatever began it (a signal, `/api/drain`, another node): `serve --workers` drains the box's other workers with it. */
+  /**
+   * `listener` runs when a drain begins on this node, whatever began it (a signal, `/api/drain`, another node):
+   * `serve --workers` drains the box's other workers with it.
+   */
   onDrain(listener: (plan: DrainPlan) => void): void {
     this.drainListeners.push(listener);
   }
@@ -241,7 +277,10 @@ export class SwitchboardServer implements ProtocolHost {
       reconnectWindowMs: plan.reconnectWindowMs ?? o.drainReconnectWindowMs,
     };
     const connections = this.sessions.size;
-    this.log.info({ connections, ...full, expectedMs: Math.max(0, Math.ceil(connections / full.batchSize) - 1) * full.intervalMs }, 'drain started');
+    this.log.info(
+      { connections, ...full, expectedMs: Math.max(0, Math.ceil(connections / full.batchSize) - 1) * full.intervalMs },
+      'drain started',
+    );
     this.draining = drainSessions([...this.sessions.all()], full).then((closed) => {
       this.log.info({ closed }, 'drain finished');
       return closed;
@@ -291,10 +330,12 @@ export class SwitchboardServer implements ProtocolHost {
     hub.bind(engine.broker);
     cluster.bind(engine.control);
     const presence = new PresenceTracker(engine.presence, cluster, o.presenceTtlMs, this.log);
-    const lifecycle = await startLifecycle(o, engine, this.nodeId, this.metrics.registry, this.log).catch(async (error: unknown) => {
-      await engine.close();
-      throw error;
-    });
+    const lifecycle = await startLifecycle(o, engine, this.nodeId, this.metrics.registry, this.log).catch(
+      async (error: unknown) => {
+        await engine.close();
+        throw error;
+      },
+    );
     if (lifecycle) {
       hub.watchOccupancy(lifecycle.emitter);
       presence.watchMembers(lifecycle.emitter);
@@ -326,7 +367,8 @@ export class SwitchboardServer implements ProtocolHost {
       drain: (plan) => this.drain(plan),
       webhooks: lifecycle?.dispatcher,
     };
-    for (const protocol of this.protocols) protocol.start?.({ engine, cluster, session, open: (...args) => this.open(...args) });
+    for (const protocol of this.protocols)
+      protocol.start?.({ engine, cluster, session, open: (...args) => this.open(...args) });
     presence.start();
     hub.startPositionChecks(o.positionCheckIntervalMs);
     this.heartbeat.start();
@@ -343,14 +385,26 @@ export class SwitchboardServer implements ProtocolHost {
    * services (`ProtocolNode.open`). Before `start()` has finished, and during a
    * drain, the transport is closed with 3001 or 3401.
    */
-  open(transport: Transport, request?: ConnectionRequest, opening?: readonly Command[], services?: SessionServices): void {
+  open(
+    transport: Transport,
+    request?: ConnectionRequest,
+    opening?: readonly Command[],
+    services?: SessionServices,
+  ): void {
     const core = this.core;
     if (!core) return transport.close(DisconnectCode.Shutdown, 'server is not running');
-    if (this.draining) return transport.close(DisconnectCode.Draining, drainCloseReason(this.options.drainReconnectWindowMs));
+    if (this.draining)
+      return transport.close(DisconnectCode.Draining, drainCloseReason(this.options.drainReconnectWindowMs));
     const max = this.options.maxConnections;
     if (max > 0 && this.sessions.size >= max) {
-      this.log.debug?.({ connections: this.sessions.size, maxConnections: max }, 'connection refused: node full (3400)');
-      return transport.close(DisconnectCode.TooManyConnections, withReconnectAfter('node full', { minMs: 1000, maxMs: 10_000 }));
+      this.log.debug?.(
+        { connections: this.sessions.size, maxConnections: max },
+        'connection refused: node full (3400)',
+      );
+      return transport.close(
+        DisconnectCode.TooManyConnections,
+        withReconnectAfter('node full', { minMs: 1000, maxMs: 10_000 }),
+      );
     }
     const session = new Session(services ?? core.session, transport, request);
     transport.bind(session);

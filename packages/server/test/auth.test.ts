@@ -56,7 +56,10 @@ describe('verification cache', () => {
     cache.set('t3', 3, undefined, 2);
     assert.equal(cache.size, 3);
     assert.equal(cache.get('t1', 3), undefined, 't1 was the least recently used');
-    assert.deepEqual(['t0', 't2', 't3'].map((t) => cache.get(t, 3)), [0, 2, 3]);
+    assert.deepEqual(
+      ['t0', 't2', 't3'].map((t) => cache.get(t, 3)),
+      [0, 2, 3],
+    );
     for (let i = 0; i < 1000; i++) cache.set(`x${i}`, i, undefined, 4);
     assert.equal(cache.size, 3);
   });
@@ -80,17 +83,31 @@ describe('verification cache', () => {
 describe('handshake credential', () => {
   const both = { cookie: 'sb_token', queryParam: 'token' };
   it('reads the configured cookie first, then the query parameter', () => {
-    assert.equal(handshakeCredential({ headers: { cookie: 'a=1; sb_token=c.o.k; b=2' }, url: '/ws?token=q.u.e' }, both), 'c.o.k');
+    assert.equal(
+      handshakeCredential({ headers: { cookie: 'a=1; sb_token=c.o.k; b=2' }, url: '/ws?token=q.u.e' }, both),
+      'c.o.k',
+    );
     assert.equal(handshakeCredential({ headers: { cookie: 'a=1, sb_token="quoted"' }, url: '/ws' }, both), 'quoted');
     assert.equal(handshakeCredential({ headers: {}, url: '/ws?x=1&token=q.u.e' }, both), 'q.u.e');
-    assert.equal(handshakeCredential({ headers: { cookie: 'sb_token=c' }, url: '/ws?token=q' }, { cookie: undefined, queryParam: undefined }), undefined);
+    assert.equal(
+      handshakeCredential(
+        { headers: { cookie: 'sb_token=c' }, url: '/ws?token=q' },
+        { cookie: undefined, queryParam: undefined },
+      ),
+      undefined,
+    );
     assert.equal(handshakeCredential({ headers: { cookie: 'xsb_token=c' }, url: '/ws' }, both), undefined);
   });
 });
 
 describe('origin check', () => {
-  const request = (host: string) => ({ method: 'GET', target: '/', version: 'HTTP/1.1', headers: new Map([['host', host]]) });
-  it('with cookie auth and no list: the Host header\'s own origin, or no Origin at all', () => {
+  const request = (host: string) => ({
+    method: 'GET',
+    target: '/',
+    version: 'HTTP/1.1',
+    headers: new Map([['host', host]]),
+  });
+  it("with cookie auth and no list: the Host header's own origin, or no Origin at all", () => {
     const check = originCheck(undefined, true)!;
     assert.equal(check(undefined, request('127.0.0.1:8000')), true);
     assert.equal(check('http://127.0.0.1:8000', request('127.0.0.1:8000')), true);
@@ -128,19 +145,31 @@ describe('jwt options', () => {
     ['no key source', {}, /jwt needs exactly one of secret, publicKey, jwksUrl; got none/],
     ['two key sources', { secret: SECRET, jwksUrl: 'https://a.example/jwks' }, /exactly one .* got secret, jwksUrl/],
     ['a short secret', { secret: 'short' }, /jwt\.secret must be a string of at least 32 characters/],
-    ['RS256 with a secret', { secret: SECRET, algorithms: ['RS256'] }, /jwt\.algorithms may only hold HS256 with jwt\.secret, got RS256/],
+    [
+      'RS256 with a secret',
+      { secret: SECRET, algorithms: ['RS256'] },
+      /jwt\.algorithms may only hold HS256 with jwt\.secret, got RS256/,
+    ],
     ['a publicKey that is no PEM', { publicKey: 'not a key' }, /jwt\.publicKey is not a PEM public key/],
-    ['a private key as publicKey', { publicKey: rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string }, /jwt\.publicKey must be a PEM public key \(never the private key\)/],
+    [
+      'a private key as publicKey',
+      { publicKey: rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string },
+      /jwt\.publicKey must be a PEM public key \(never the private key\)/,
+    ],
     ['an ftp jwksUrl', { jwksUrl: 'ftp://a.example/jwks' }, /jwt\.jwksUrl must be an http\(s\) URL/],
     ['a bad cookie name', { secret: SECRET, cookie: 'bad name' }, /jwt\.cookie must be a cookie name/],
     ['a negative cacheSize', { secret: SECRET, cacheSize: -1 }, /jwt\.cacheSize must be a non-negative integer/],
     ['an unknown option', { secret: SECRET, secrets: [] }, /jwt\.secrets is not a jwt option/],
   ] as const) {
-    it(`refuse ${label}`, () => assert.throws(() => resolveJwtOptions(options as never), { name: 'TypeError', message }));
+    it(`refuse ${label}`, () =>
+      assert.throws(() => resolveJwtOptions(options as never), { name: 'TypeError', message }));
   }
 
   it('RS and ES keys accept only their own algorithm', () => {
-    assert.throws(() => resolveJwtOptions({ publicKey: pem(ec), algorithms: ['RS256'] }), /may only hold ES256 with jwt\.publicKey/);
+    assert.throws(
+      () => resolveJwtOptions({ publicKey: pem(ec), algorithms: ['RS256'] }),
+      /may only hold ES256 with jwt\.publicKey/,
+    );
     assert.throws(() => resolveJwtOptions({ publicKey: pem(rsa), algorithms: ['HS256'] }), /may only hold RS256/);
   });
 

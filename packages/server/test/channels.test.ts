@@ -5,8 +5,18 @@ import { ChannelNameError, NAMESPACE_DEFAULTS, parseChannelName, resolveNamespac
 
 describe('channel names', () => {
   it('split namespace:name and recognise personal channels', () => {
-    assert.deepEqual(parseChannelName('chat:lobby'), { channel: 'chat:lobby', namespace: 'chat', name: 'lobby', personalUserId: undefined });
-    assert.deepEqual(parseChannelName('user:#42'), { channel: 'user:#42', namespace: 'user', name: '#42', personalUserId: '42' });
+    assert.deepEqual(parseChannelName('chat:lobby'), {
+      channel: 'chat:lobby',
+      namespace: 'chat',
+      name: 'lobby',
+      personalUserId: undefined,
+    });
+    assert.deepEqual(parseChannelName('user:#42'), {
+      channel: 'user:#42',
+      namespace: 'user',
+      name: '#42',
+      personalUserId: '42',
+    });
     assert.equal(parseChannelName('prices:eu/fx.EURUSD').name, 'eu/fx.EURUSD');
   });
 
@@ -22,7 +32,10 @@ describe('channel names', () => {
     ['user:#', /names its user/],
   ] as const) {
     it(`refuses ${JSON.stringify(bad.length > 20 ? bad.slice(0, 20) + '…' : bad)}`, () => {
-      assert.throws(() => parseChannelName(bad), (e: unknown) => e instanceof ChannelNameError && e.replyCode === 107 && why.test(e.message));
+      assert.throws(
+        () => parseChannelName(bad),
+        (e: unknown) => e instanceof ChannelNameError && e.replyCode === 107 && why.test(e.message),
+      );
     });
   }
 });
@@ -33,7 +46,11 @@ describe('namespace options', () => {
   });
 
   it('turn recovery on with history', () => {
-    const chat = resolveNamespaceOptions('chat', { history: { size: 100, ttlMs: 60_000 }, presence: true, joinLeave: true });
+    const chat = resolveNamespaceOptions('chat', {
+      history: { size: 100, ttlMs: 60_000 },
+      presence: true,
+      joinLeave: true,
+    });
     assert.equal(chat.recovery, true);
     assert.equal(chat.joinLeave, true);
   });
@@ -48,7 +65,10 @@ describe('namespace options', () => {
     [{ allowSubscribe: 'everyone' }, /allowSubscribe/],
   ] as const) {
     it(`refuses ${JSON.stringify(options)}`, () => {
-      assert.throws(() => resolveNamespaceOptions('chat', options as never), (e: unknown) => e instanceof TypeError && /namespace "chat"/.test(e.message) && why.test(e.message));
+      assert.throws(
+        () => resolveNamespaceOptions('chat', options as never),
+        (e: unknown) => e instanceof TypeError && /namespace "chat"/.test(e.message) && why.test(e.message),
+      );
     });
   }
 });

@@ -16,10 +16,16 @@ describe('ClusterControl (3 nodes, no socket)', () => {
 
   it('every node knows every other at once: a newcomer is answered, not left to the next announce', async () => {
     await until(() => nodes.every((n) => n.cluster.liveNodes().length === 3), 'all nodes discovered');
-    assert.deepEqual(nodes[2].cluster.liveNodes().map((n) => n.nodeId).sort(), ['a', 'b', 'c']);
+    assert.deepEqual(
+      nodes[2].cluster
+        .liveNodes()
+        .map((n) => n.nodeId)
+        .sort(),
+      ['a', 'b', 'c'],
+    );
   });
 
-  it('a survey gathers every node\'s answer', async () => {
+  it("a survey gathers every node's answer", async () => {
     const subs = [new RecordingSession('s1', 'u'), new RecordingSession('s2', 'u'), new RecordingSession('s3', 'v')];
     await nodes[0].hub.subscribe('room:1', subs[0]);
     await nodes[1].hub.subscribe('room:1', subs[1]);
@@ -31,16 +37,24 @@ describe('ClusterControl (3 nodes, no socket)', () => {
     nodes[2].hub.unsubscribe('room:2', subs[2]);
   });
 
-  it('a stats survey gathers every node\'s (asynchronous) figures; a drain goes to the named node only, -1 meaning its own option', async () => {
-    const stats = await nodes[1].cluster.survey('stats');
-    assert.deepEqual(Object.fromEntries(stats), { a: { node: 'a', sessions: 0 }, b: { node: 'b', sessions: 0 }, c: { node: 'c', sessions: 0 } });
-    await nodes[0].cluster.drainNode('c', { code: 1012, batchSize: 10, intervalMs: -1, reconnectWindowMs: 0 });
-    await until(() => nodes[2].drains.length === 1, 'drain delivered');
-    assert.deepEqual(nodes[2].drains, [{ code: 1012, batchSize: 10, intervalMs: undefined, reconnectWindowMs: 0 }]);
-    assert.deepEqual([nodes[0].drains, nodes[1].drains], [[], []]);
-  });
+  it(
+    "a stats survey gathers every node's (asynchronous) figures; a drain goes to the named node only, " +
+      '-1 meaning its own option',
+    async () => {
+      const stats = await nodes[1].cluster.survey('stats');
+      assert.deepEqual(Object.fromEntries(stats), {
+        a: { node: 'a', sessions: 0 },
+        b: { node: 'b', sessions: 0 },
+        c: { node: 'c', sessions: 0 },
+      });
+      await nodes[0].cluster.drainNode('c', { code: 1012, batchSize: 10, intervalMs: -1, reconnectWindowMs: 0 });
+      await until(() => nodes[2].drains.length === 1, 'drain delivered');
+      assert.deepEqual(nodes[2].drains, [{ code: 1012, batchSize: 10, intervalMs: undefined, reconnectWindowMs: 0 }]);
+      assert.deepEqual([nodes[0].drains, nodes[1].drains], [[], []]);
+    },
+  );
 
-  it('user-directed commands reach that user\'s sessions on every node, and no one else\'s', async () => {
+  it("user-directed commands reach that user's sessions on every node, and no one else's", async () => {
     const alice = [new RecordingSession('a1', 'alice'), new RecordingSession('a2', 'alice')];
     const bob = new RecordingSession('b1', 'bob');
     nodes[0].sessions.add(alice[0]);
@@ -72,5 +86,4 @@ describe('ClusterControl (3 nodes, no socket)', () => {
     assert.deepEqual(carol.closes, []);
     assert.ok(nodes[0].warnings.every((w) => w === 'unknown or malformed control message'));
   });
-
 });

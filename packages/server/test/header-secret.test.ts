@@ -40,7 +40,16 @@ describe('HeaderSecret (the API key)', () => {
   it('accepts exactly "apikey KEY"', () => {
     const check = new HeaderSecret('apikey', 'the-key-0123456789');
     assert.equal(check.matches('apikey the-key-0123456789'), true);
-    for (const wrong of [undefined, '', 'apikey ', 'apikey the-key-012345678', 'apikey the-key-0123456789 ', 'Apikey the-key-0123456789', 'Bearer the-key-0123456789', 'the-key-0123456789']) {
+    for (const wrong of [
+      undefined,
+      '',
+      'apikey ',
+      'apikey the-key-012345678',
+      'apikey the-key-0123456789 ',
+      'Apikey the-key-0123456789',
+      'Bearer the-key-0123456789',
+      'the-key-0123456789',
+    ]) {
       assert.equal(check.matches(wrong), false, String(wrong));
     }
     assert.equal(new HeaderSecret('apikey', undefined).matches('apikey '), false, 'no key: everything refused');
@@ -55,7 +64,10 @@ describe('HeaderSecret (the API key)', () => {
 
   it('the timing harness sees an early-exit comparison (control)', () => {
     const [first, last] = quantiles([() => naiveEqual(firstDiffers, key), () => naiveEqual(lastDiffers, key)]);
-    console.log(`early-exit compare, 16 KiB key: differs at first byte ${first.toFixed(0)} ns, at last byte ${last.toFixed(0)} ns (×${ratio(first, last).toFixed(1)})`);
+    console.log(
+      `early-exit compare, 16 KiB key: differs at first byte ${first.toFixed(0)} ns, at last byte ${last.toFixed(0)} ` +
+        `ns (×${ratio(first, last).toFixed(1)})`,
+    );
     assert.ok(ratio(first, last) > 3, 'the harness must detect the leak it is meant to detect');
   });
 
@@ -70,11 +82,17 @@ describe('HeaderSecret (the API key)', () => {
       () => short.matches(`apikey ${'k'.repeat(16)}x`),
     ]);
     console.log(
-      `HeaderSecret, 16 KiB key: differs at first byte ${first.toFixed(0)} ns, at last ${last.toFixed(0)} ns, right key ${right.toFixed(0)} ns (×${ratio(first, last).toFixed(2)}, ×${ratio(first, right).toFixed(2)}); ` +
-        `same 17-char input against a 16 KiB key ${longKeySameInput.toFixed(0)} ns, against a 16-char key ${shortKeySameInput.toFixed(0)} ns (×${ratio(longKeySameInput, shortKeySameInput).toFixed(2)})`,
+      `HeaderSecret, 16 KiB key: differs at first byte ${first.toFixed(0)} ns, at last ${last.toFixed(0)} ns, ` +
+        `right key ${right.toFixed(0)} ns (×${ratio(first, last).toFixed(2)}, ×${ratio(first, right).toFixed(2)}); ` +
+        `same 17-char input against a 16 KiB key ${longKeySameInput.toFixed(0)} ns, ` +
+        `against a 16-char key ${shortKeySameInput.toFixed(0)} ` +
+        `ns (×${ratio(longKeySameInput, shortKeySameInput).toFixed(2)})`,
     );
     assert.ok(ratio(first, last) < 1.3, 'position of the first wrong byte must not show');
-    assert.ok(ratio(first, right) < 1.3, 'a right key must not be faster or slower to check than a wrong one of its length');
+    assert.ok(
+      ratio(first, right) < 1.3,
+      'a right key must not be faster or slower to check than a wrong one of its length',
+    );
     assert.ok(ratio(longKeySameInput, shortKeySameInput) < 1.5, "the configured key's length must not show");
   });
 });

@@ -56,7 +56,10 @@ describe('Hub (no socket)', () => {
     await engine.broker.publish('c:once', { n: 1 }, { history: HISTORY });
     assert.deepEqual([json.encoded, other.encoded], [1, 1]);
     assert.equal(delivered, 4);
-    assert.ok(subs[1].pushes[0] === subs[0].pushes[0] && subs[2].pushes[0] === subs[0].pushes[0], 'one buffer shared by the subscribers of a codec');
+    assert.ok(
+      subs[1].pushes[0] === subs[0].pushes[0] && subs[2].pushes[0] === subs[0].pushes[0],
+      'one buffer shared by the subscribers of a codec',
+    );
     assert.ok(subs[3].pushes[0] !== subs[0].pushes[0], 'each codec has its own encoding');
     for (const s of subs) hub.unsubscribe('c:once', s);
   });
@@ -65,7 +68,12 @@ describe('Hub (no socket)', () => {
     const r = new Recorder(new JsonCodec());
     await hub.subscribe('c:seq', r);
     const { position } = await engine.broker.publish('c:seq', 1, { history: HISTORY });
-    const pub = (offset: number, epoch = position.epoch): Publication => ({ channel: 'c:seq', offset, epoch, data: offset });
+    const pub = (offset: number, epoch = position.epoch): Publication => ({
+      channel: 'c:seq',
+      offset,
+      epoch,
+      data: offset,
+    });
     hub.onPublication(pub(1)); // a duplicate from the broker
     hub.onPublication(pub(2));
     hub.onPublication(pub(4)); // 3 never arrived
@@ -120,13 +128,17 @@ describe('Hub (no socket)', () => {
     hub.unsubscribe('c:tail', r);
   });
 
-  it('pushes joins and leaves to the channel\'s subscribers only', async () => {
+  it("pushes joins and leaves to the channel's subscribers only", async () => {
     const [a, other] = [new Recorder(new JsonCodec()), new Recorder(new JsonCodec())];
     await hub.subscribe('c:room', a);
     await hub.subscribe('c:else', other);
     hub.pushToChannel('c:room', { push: 'join', channel: 'c:room', info: { clientId: 'x', userId: 'u' } });
     assert.deepEqual([a.pushes.length, other.pushes.length], [1, 0]);
-    assert.deepEqual(JSON.parse(new TextDecoder().decode(a.pushes[0])), { push: 'join', channel: 'c:room', info: { clientId: 'x', userId: 'u' } });
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(a.pushes[0])), {
+      push: 'join',
+      channel: 'c:room',
+      info: { clientId: 'x', userId: 'u' },
+    });
     hub.unsubscribe('c:room', a);
     hub.unsubscribe('c:else', other);
   });

@@ -19,7 +19,10 @@ describe('RecoveryMerge', () => {
     [6, 7, 8, 9].forEach((o) => merge.onLive(pub(o)));
     const outcome = merge.complete(history(4, 7));
     assert.ok(outcome.recovered);
-    assert.deepEqual(outcome.publications.map((p) => p.offset), [4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      outcome.publications.map((p) => p.offset),
+      [4, 5, 6, 7, 8, 9],
+    );
     assert.deepEqual(outcome.position, { offset: 9, epoch: EPOCH });
   });
 

@@ -9,22 +9,30 @@ import type { SessionContext } from '../src/index.js';
 const rejectsWith = (code: number) => (error: unknown) => error instanceof TestReplyError && error.code === code;
 
 describe('Session (memory transport, no socket)', () => {
-  it('handles commands one at a time, in order, with one reply each; a publication reaches its subscriber before the publish reply', async () => {
-    const t = await ChannelTest.start({ namespaces: { chat: { allowPublish: true, history: { size: 10, ttlMs: 60_000 } } } });
-    try {
-      const c = await t.connect();
-      const order: string[] = [];
-      const replies = [
-        c.command('subscribe', { channel: 'chat:a' }).then(() => order.push('subscribe')),
-        c.command('publish', { channel: 'chat:a', data: 1 }).then(() => order.push(`publish (pushes so far: ${c.publications('chat:a').length})`)),
-        c.command('history', { channel: 'chat:a' }).then((h) => order.push(`history ${h.publications.length}`)),
-      ];
-      await Promise.all(replies);
-      assert.deepEqual(order, ['subscribe', 'publish (pushes so far: 1)', 'history 1']);
-    } finally {
-      await t.close();
-    }
-  });
+  it(
+    'handles commands one at a time, in order, with one reply each; a publication reaches its subscriber before the ' +
+      'publish reply',
+    async () => {
+      const t = await ChannelTest.start({
+        namespaces: { chat: { allowPublish: true, history: { size: 10, ttlMs: 60_000 } } },
+      });
+      try {
+        const c = await t.connect();
+        const order: string[] = [];
+        const replies = [
+          c.command('subscribe', { channel: 'chat:a' }).then(() => order.push('subscribe')),
+          c
+            .command('publish', { channel: 'chat:a', data: 1 })
+            .then(() => order.push(`publish (pushes so far: ${c.publications('chat:a').length})`)),
+          c.command('history', { channel: 'chat:a' }).then((h) => order.push(`history ${h.publications.length}`)),
+        ];
+        await Promise.all(replies);
+        assert.deepEqual(order, ['subscribe', 'publish (pushes so far: 1)', 'history 1']);
+      } finally {
+        await t.close();
+      }
+    },
+  );
 
   it('closes with 3002 on a command before connect, and 3007 without connect in time', async () => {
     const t = await ChannelTest.start({ connectTimeoutMs: 50 });
@@ -40,14 +48,22 @@ describe('Session (memory transport, no socket)', () => {
   });
 
   it('answers 111 past maxPendingCommands, and the rest still get their replies', async () => {
-    const t = await ChannelTest.start({ maxPendingCommands: 4, hooks: { onRpc: { slow: () => new Promise((r) => setTimeout(() => r('done'), 20)) } } });
+    const t = await ChannelTest.start({
+      maxPendingCommands: 4,
+      hooks: { onRpc: { slow: () => new Promise((r) => setTimeout(() => r('done'), 20)) } },
+    });
     try {
       const c = await t.connect();
-      const results = await Promise.allSettled(Array.from({ length: 8 }, () => c.command('rpc', { method: 'slow', data: null })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, () => c.command('rpc', { method: 'slow', data: null })),
+      );
       const codes = results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as TestReplyError).code));
       assert.equal(codes.filter((c) => c === 'ok').length >= 4, true, codes.join());
       assert.ok(codes.includes(111), codes.join());
-      assert.ok(codes.every((c) => c === 'ok' || c === 111), codes.join());
+      assert.ok(
+        codes.every((c) => c === 'ok' || c === 111),
+        codes.join(),
+      );
     } finally {
       await t.close();
     }
@@ -55,10 +71,15 @@ describe('Session (memory transport, no socket)', () => {
 
   it('gives hooks a frozen context, never the session', async () => {
     let seen: SessionContext | undefined;
-    const t = await ChannelTest.start({ hooks: { onConnecting: () => ({ userId: 'ann', connInfo: { name: 'Ann' } }), onRpc: { who: (ctx) => ((seen = ctx), ctx.userId) } } });
+    const t = await ChannelTest.start({
+      hooks: {
+        onConnecting: () => ({ userId: 'ann', connInfo: { name: 'Ann' } }),
+        onRpc: { who: (ctx) => ((seen = ctx), ctx.userId) },
+      },
+    });
     try {
       const c = await t.connect();
-      assert.equal((await c.command('rpc', { method: 'who', data: null })), 'ann');
+      assert.equal(await c.command('rpc', { method: 'who', data: null }), 'ann');
       assert.ok(seen && Object.isFrozen(seen));
       assert.deepEqual(Object.keys(seen).sort(), ['clientId', 'connInfo', 'transportName', 'userId']);
       assert.equal(seen.transportName, 'memory');
@@ -92,12 +113,20 @@ describe('Session (memory transport, no socket)', () => {
   });
 
   it('drops a client that stops reading at the heartbeat, and frees its presence', async () => {
-    const t = await ChannelTest.start({ pingIntervalMs: 60, pongTimeoutMs: 30, namespaces: { room: { presence: true } } });
+    const t = await ChannelTest.start({
+      pingIntervalMs: 60,
+      pongTimeoutMs: 30,
+      namespaces: { room: { presence: true } },
+    });
     try {
       const [frozen, watcher] = [await t.connect({ data: 'frozen' }), await t.connect()];
       await frozen.command('subscribe', { channel: 'room:1' });
       await new Promise((r) => setTimeout(r, 150));
-      assert.equal((await watcher.command('presence_stats', { channel: 'room:1' })).clients, 1, 'a reading client survives heartbeats');
+      assert.equal(
+        (await watcher.command('presence_stats', { channel: 'room:1' })).clients,
+        1,
+        'a reading client survives heartbeats',
+      );
       frozen.link.pauseReading();
       // The server records 1006 (no closing handshake with a silent peer) and tells it 3012, best effort.
       const { code } = await frozen.closed;

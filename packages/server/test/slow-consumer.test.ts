@@ -38,10 +38,16 @@ describe('SlowConsumer (memory transport, no socket)', () => {
 
   it('lossless: stops writing at the cap, then catches up from history: every offset once, in order', async () => {
     const c = await stall('lossless:a', 100);
-    assert.ok(c.link.transport.bufferedAmount <= CAP + 400, `backlog ${c.link.transport.bufferedAmount} stays near the cap`);
+    assert.ok(
+      c.link.transport.bufferedAmount <= CAP + 400,
+      `backlog ${c.link.transport.bufferedAmount} stays near the cap`,
+    );
     c.link.resumeReading();
     await c.expectPush((p) => p.push === 'publication' && p.pub.offset === 100, 'offset 100');
-    assert.deepEqual(offsets(c, 'lossless:a'), Array.from({ length: 100 }, (_, i) => i + 1));
+    assert.deepEqual(
+      offsets(c, 'lossless:a'),
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
   });
 
   it('latest: holds only the newest, marked with how many it skipped', async () => {
@@ -50,7 +56,11 @@ describe('SlowConsumer (memory transport, no socket)', () => {
     const last = await c.expectPush((p) => p.push === 'publication' && p.pub.offset === 100, 'offset 100');
     const pubs = c.publications('latest:a');
     assert.ok(pubs.length < 100);
-    assert.equal(pubs.reduce((n, p) => n + 1 + (p.skipped ?? 0), 0), 100, 'delivered + skipped = published');
+    assert.equal(
+      pubs.reduce((n, p) => n + 1 + (p.skipped ?? 0), 0),
+      100,
+      'delivered + skipped = published',
+    );
     assert.ok(last.push === 'publication' && (last.pub.skipped ?? 0) > 0);
   });
 
@@ -59,8 +69,16 @@ describe('SlowConsumer (memory transport, no socket)', () => {
     c.link.resumeReading();
     await c.expectPush((p) => p.push === 'publication' && p.pub.offset === 100, 'offset 100');
     const pubs = c.publications('oldest:a');
-    assert.equal(pubs.reduce((n, p) => n + 1 + (p.skipped ?? 0), 0), 100, 'delivered + skipped = published');
-    assert.deepEqual(offsets(c, 'oldest:a'), [...offsets(c, 'oldest:a')].sort((a, b) => a - b), 'in order');
+    assert.equal(
+      pubs.reduce((n, p) => n + 1 + (p.skipped ?? 0), 0),
+      100,
+      'delivered + skipped = published',
+    );
+    assert.deepEqual(
+      offsets(c, 'oldest:a'),
+      [...offsets(c, 'oldest:a')].sort((a, b) => a - b),
+      'in order',
+    );
   });
 
   it('close: disconnects with 3008', async () => {
@@ -73,7 +91,10 @@ describe('SlowConsumer (memory transport, no socket)', () => {
     const fast = await t.connect();
     await fast.command('subscribe', { channel: 'lossless:b' });
     const slow = await stall('lossless:b', 50);
-    assert.deepEqual(offsets(fast, 'lossless:b'), Array.from({ length: 50 }, (_, i) => i + 1));
+    assert.deepEqual(
+      offsets(fast, 'lossless:b'),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
     slow.link.resumeReading();
     await slow.expectPush((p) => p.push === 'publication' && p.pub.offset === 50, 'offset 50');
   });

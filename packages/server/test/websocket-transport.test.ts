@@ -28,7 +28,10 @@ describe('WebSocketTransport', () => {
       accepted = (connection) => {
         const transport = new WebSocketTransport(connection, new JsonCodec());
         transport.bind({
-          receive: (commands) => events.push(`receive ${commands.map((c) => ('method' in c ? `${c.method}#${c.id}` : `invalid: ${c.message}`)).join(', ')}`),
+          receive: (commands) => {
+            const names = commands.map((c) => ('method' in c ? `${c.method}#${c.id}` : `invalid: ${c.message}`));
+            events.push(`receive ${names.join(', ')}`);
+          },
           malformed: (reason) => events.push(`malformed ${reason}`),
           alive: () => events.push('alive'),
           closed: (code, reason) => events.push(`close ${code} ${reason}`),
@@ -41,22 +44,31 @@ describe('WebSocketTransport', () => {
     return { transport: await transportReady, client, events };
   }
 
-  it('decodes messages with its protocol, encodes what it sends, carries keepalive answers and the close; the server itself neither announces nor tracks the connection', async () => {
-    const { transport, client, events } = await open();
-    assert.equal(transport.info.remoteAddress, '127.0.0.1');
-    assert.equal(transport.info.name, 'websocket');
-    client.send('[{"id":1,"method":"ping"},{"id":2}]');
-    client.send('not json');
-    transport.write({ id: 1, result: {} });
-    const [reply, isBinary] = await once(client, 'message');
-    assert.deepEqual([reply.toString(), isBinary], ['{"id":1,"result":{}}', false]);
-    transport.ping();
-    await once(client, 'ping'); // ws answers it before anything sent later
-    client.close(4001, 'bye');
-    await once(client, 'close');
-    assert.deepEqual(events, ['receive ping#1, invalid: unknown method undefined', 'malformed message is not valid JSON', 'alive', 'close 4001 bye']);
-    assert.deepEqual([connectionEvents, server.clients.size], [0, 0]);
-  });
+  it(
+    'decodes messages with its protocol, encodes what it sends, carries keepalive answers and the close; ' +
+      'the server itself neither announces nor tracks the connection',
+    async () => {
+      const { transport, client, events } = await open();
+      assert.equal(transport.info.remoteAddress, '127.0.0.1');
+      assert.equal(transport.info.name, 'websocket');
+      client.send('[{"id":1,"method":"ping"},{"id":2}]');
+      client.send('not json');
+      transport.write({ id: 1, result: {} });
+      const [reply, isBinary] = await once(client, 'message');
+      assert.deepEqual([reply.toString(), isBinary], ['{"id":1,"result":{}}', false]);
+      transport.ping();
+      await once(client, 'ping'); // ws answers it before anything sent later
+      client.close(4001, 'bye');
+      await once(client, 'close');
+      assert.deepEqual(events, [
+        'receive ping#1, invalid: unknown method undefined',
+        'malformed message is not valid JSON',
+        'alive',
+        'close 4001 bye',
+      ]);
+      assert.deepEqual([connectionEvents, server.clients.size], [0, 0]);
+    },
+  );
 
   it('frames a shared message once for every transport; writes after close are dropped', async () => {
     const a = await open();
@@ -73,7 +85,10 @@ describe('WebSocketTransport', () => {
       WebSocketServer.prepare = prepare;
     }
     assert.equal(framings, 1, 'the second transport reuses the first framing');
-    assert.deepEqual((await received).map(([data]) => data.toString()), ['{"pub":1}', '{"pub":1}']);
+    assert.deepEqual(
+      (await received).map(([data]) => data.toString()),
+      ['{"pub":1}', '{"pub":1}'],
+    );
     a.transport.close(3000, 'done');
     a.transport.write({ push: 'ping' });
     a.transport.writeShared(message);
@@ -82,14 +97,18 @@ describe('WebSocketTransport', () => {
     b.client.close();
   });
 
-  it('onceDrained fires once the backlog is written, also when the socket takes it at once, and at once with no backlog', async () => {
-    const { transport, client } = await open();
-    transport.writeShared(new SharedMessage(new Uint8Array(2 * 1024 * 1024).fill(0x20), { push: 'ping' }));
-    assert.ok(transport.bufferedAmount > 2 * 1024 * 1024);
-    const drained = new Promise<void>((resolve) => transport.onceDrained(resolve));
-    await drained;
-    assert.equal(transport.bufferedAmount, 0);
-    await new Promise<void>((resolve) => transport.onceDrained(resolve));
-    client.close();
-  });
+  it(
+    'onceDrained fires once the backlog is written, also when the socket takes it at once, ' +
+      'and at once with no backlog',
+    async () => {
+      const { transport, client } = await open();
+      transport.writeShared(new SharedMessage(new Uint8Array(2 * 1024 * 1024).fill(0x20), { push: 'ping' }));
+      assert.ok(transport.bufferedAmount > 2 * 1024 * 1024);
+      const drained = new Promise<void>((resolve) => transport.onceDrained(resolve));
+      await drained;
+      assert.equal(transport.bufferedAmount, 0);
+      await new Promise<void>((resolve) => transport.onceDrained(resolve));
+      client.close();
+    },
+  );
 });

@@ -10,7 +10,11 @@ export class MemoryLink implements TestLink {
   /** An open connection keeps the process alive, as a socket would: the server's own timers do not. */
   private readonly alive = setInterval(() => {}, 2 ** 30);
 
-  constructor(server: SwitchboardServer, private readonly events: TestLinkEvents, options: TestClientOptions) {
+  constructor(
+    server: SwitchboardServer,
+    private readonly events: TestLinkEvents,
+    options: TestClientOptions,
+  ) {
     this.transport = new MemoryTransport(options.codec ?? server.options.codecs[0], {
       onMessage: events.message,
       onClose: (code, reason) => {

@@ -36,7 +36,9 @@ export async function retryStart<T>(start: () => Promise<T>, attempts = 3): Prom
 /** How long one probe waits for the service's first bytes: something else on the port may accept and stay silent. */
 const PROBE_MS = 1000;
 
-/** How to tell a service answers: what to send once connected (if anything), and what its first bytes must start with. */
+/**
+ * How to tell a service answers: what to send once connected (if anything), and what its first bytes must start with.
+ */
 export interface Probe {
   name: string;
   send?: string;
@@ -53,7 +55,8 @@ async function waitForService(port: number, probe: Probe, timeoutMs: number): Pr
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() - start > timeoutMs) throw new Error(`${probe.name} on port ${port} did not answer within ${timeoutMs} ms`);
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`${probe.name} on port ${port} did not answer within ${timeoutMs} ms`);
   }
 }
 
@@ -83,7 +86,9 @@ export class ServiceProcess {
     this.child = child;
     const ac = new AbortController();
     const exited = once(child, 'exit', { signal: ac.signal }).then(([code, signal]) => {
-      throw new ServiceExitedError(`${this.probe.name} on port ${this.port} exited during start-up (${signal ?? `code ${code}`})`);
+      throw new ServiceExitedError(
+        `${this.probe.name} on port ${this.port} exited during start-up (${signal ?? `code ${code}`})`,
+      );
     });
     try {
       await Promise.race([waitForService(this.port, this.probe, this.timeoutMs), exited]);

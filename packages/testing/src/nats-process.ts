@@ -17,7 +17,9 @@ export interface NatsProcess {
   readonly pid: number | undefined;
   /** SIGKILL: connections drop; file storage survives on disk. */
   kill(): Promise<void>;
-  /** Kill, then start again on the same ports; `wipe` deletes the JetStream store first (a server that lost its disk). */
+  /**
+   * Kill, then start again on the same ports; `wipe` deletes the JetStream store first (a server that lost its disk).
+   */
   restart(options?: { wipe?: boolean }): Promise<void>;
   /** SIGSTOP / SIGCONT: connections stay open but nothing answers (a partition). */
   freeze(): void;
@@ -32,7 +34,6 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
-
 interface Ports {
   port: number;
   monitorPort: number;
@@ -46,13 +47,24 @@ function launcher(name: string, ports: Ports, routes: number[], jetstream = true
     `server_name: ${name}`,
     `listen: 127.0.0.1:${ports.port}`,
     `http: 127.0.0.1:${ports.monitorPort}`,
-    ...(jetstream ? [`jetstream { store_dir: "${store}", max_memory_store: 268435456, max_file_store: 1073741824 }`] : []),
+    ...(jetstream
+      ? [`jetstream { store_dir: "${store}", max_memory_store: 268435456, max_file_store: 1073741824 }`]
+      : []),
     ...(ports.clusterPort === undefined
       ? []
-      : [`cluster { name: sb-test, listen: 127.0.0.1:${ports.clusterPort}, routes: [${routes.map((p) => `nats-route://127.0.0.1:${p}`).join(', ')}] }`]),
+      : [
+          `cluster { name: sb-test, listen: 127.0.0.1:${ports.clusterPort}, routes: ` +
+            `[${routes.map((p) => `nats-route://127.0.0.1:${p}`).join(', ')}] }`,
+        ]),
   ].join('\n');
   writeFileSync(join(dir, 'nats.conf'), config);
-  const server = new ServiceProcess('nats-server', ['-c', join(dir, 'nats.conf')], ports.port, { name: 'nats-server', expect: 'INFO' }, 10_000);
+  const server = new ServiceProcess(
+    'nats-server',
+    ['-c', join(dir, 'nats.conf')],
+    ports.port,
+    { name: 'nats-server', expect: 'INFO' },
+    10_000,
+  );
   const launch = () => server.launch();
   const kill = () => server.kill();
   const handle: NatsProcess = {
@@ -99,9 +111,19 @@ export function startNatsCluster(size = 3): Promise<NatsCluster> {
 
 async function startClusterOnce(size: number): Promise<NatsCluster> {
   const free = await freePorts(3 * size);
-  const all: Ports[] = Array.from({ length: size }, (_, i) => ({ port: free[3 * i], monitorPort: free[3 * i + 1], clusterPort: free[3 * i + 2] }));
+  const all: Ports[] = Array.from({ length: size }, (_, i) => ({
+    port: free[3 * i],
+    monitorPort: free[3 * i + 1],
+    clusterPort: free[3 * i + 2],
+  }));
   const routes = all.map((p) => p.clusterPort!);
-  const made = all.map((ports, i) => launcher(`sb-nats-${all[0].port}-${i}`, ports, routes.filter((r) => r !== ports.clusterPort)));
+  const made = all.map((ports, i) =>
+    launcher(
+      `sb-nats-${all[0].port}-${i}`,
+      ports,
+      routes.filter((r) => r !== ports.clusterPort),
+    ),
+  );
   const servers = made.map((m) => m.handle);
   try {
     await Promise.all(made.map((m) => m.launch()));
@@ -110,7 +132,11 @@ async function startClusterOnce(size: number): Promise<NatsCluster> {
     await Promise.all(servers.map((s) => s.stop()));
     throw error;
   }
-  return { servers, urls: servers.map((s) => s.url), stop: async () => void (await Promise.all(servers.map((s) => s.stop()))) };
+  return {
+    servers,
+    urls: servers.map((s) => s.url),
+    stop: async () => void (await Promise.all(servers.map((s) => s.stop()))),
+  };
 }
 
 /** Polls `/jsz` until a server reports a JetStream meta leader with every peer current. */
@@ -118,9 +144,16 @@ export async function metaLeader(servers: NatsProcess[], timeoutMs: number): Pro
   for (const start = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
     for (const server of servers) {
       try {
-        const jsz = (await (await fetch(`http://127.0.0.1:${server.monitorPort}/jsz`, { signal: AbortSignal.timeout(1000) })).json()) as { meta_cluster?: { leader?: string; replicas?: { current: boolean }[] } };
+        const jsz = (await (
+          await fetch(`http://127.0.0.1:${server.monitorPort}/jsz`, { signal: AbortSignal.timeout(1000) })
+        ).json()) as { meta_cluster?: { leader?: string; replicas?: { current: boolean }[] } };
         const meta = jsz.meta_cluster;
-        if (meta?.leader && (meta.replicas ?? []).length === servers.length - 1 && meta.replicas!.every((r) => r.current)) return meta.leader;
+        if (
+          meta?.leader &&
+          (meta.replicas ?? []).length === servers.length - 1 &&
+          meta.replicas!.every((r) => r.current)
+        )
+          return meta.leader;
       } catch {
         // not up yet, or frozen
       }

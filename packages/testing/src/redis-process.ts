@@ -1,6 +1,9 @@
 import { freePort, retryStart, ServiceProcess } from './loopback-service.js';
 
-/** A throwaway `redis-server` on a free loopback port, keeping nothing on disk, that a test can freeze, kill and restart. */
+/**
+ * A throwaway `redis-server` on a free loopback port, keeping nothing on disk, that a test can freeze, kill and
+ * restart.
+ */
 export interface RedisProcess {
   readonly port: number;
   readonly url: string;
@@ -15,11 +18,16 @@ export interface RedisProcess {
   stop(): Promise<void>;
 }
 
-
 export async function startRedis(): Promise<RedisProcess> {
   const { port, server } = await retryStart(async () => {
     const port = await freePort();
-    const server = new ServiceProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], port, { name: 'redis-server', send: 'PING\r\n', expect: '+PONG' }, 5000);
+    const server = new ServiceProcess(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
+      port,
+      { name: 'redis-server', send: 'PING\r\n', expect: '+PONG' },
+      5000,
+    );
     await server.launch();
     return { port, server };
   });

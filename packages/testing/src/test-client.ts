@@ -1,5 +1,17 @@
 import { WebSocket } from '@switchboard/websocket';
-import { JsonBytes, JsonCodec, type Codec, type ConnectParams, type ConnectResult, type Push, type ReplyError, type RequestMethod, type ResultOf, type ServerMessage, type WireMessage } from '@switchboard/wire';
+import {
+  JsonBytes,
+  JsonCodec,
+  type Codec,
+  type ConnectParams,
+  type ConnectResult,
+  type Push,
+  type ReplyError,
+  type RequestMethod,
+  type ResultOf,
+  type ServerMessage,
+  type WireMessage,
+} from '@switchboard/wire';
 
 /** A reply error, as thrown by `TestClient.command`. */
 export class TestReplyError extends Error {
@@ -95,11 +107,16 @@ export class TestClient<L extends TestLink = TestLink> {
     return this.connected;
   }
 
-  /** Sends one command; resolves with its result or rejects with a TestReplyError. `params` is not checked here, so bad ones can be sent. */
+  /**
+   * Sends one command; resolves with its result or rejects with a TestReplyError. `params` is not checked here, so bad
+   * ones can be sent.
+   */
   command<M extends RequestMethod>(method: M, params: object = {}): Promise<ResultOf<M>> {
     const id = this.nextId++;
     // Waiting before sending: over a memory link the reply can come inside `raw`.
-    const reply = new Promise<ResultOf<M>>((resolve, reject) => this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
+    const reply = new Promise<ResultOf<M>>((resolve, reject) =>
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject }),
+    );
     this.raw(this.codec.encodeCommand({ id, method, params } as never));
     return this.withTimeout(reply, `reply to ${method}`);
   }
@@ -123,7 +140,10 @@ export class TestClient<L extends TestLink = TestLink> {
 
   /** Waits for a publication on `channel` (optionally with given data) and returns it. */
   async expectPublication(channel: string, data?: unknown): Promise<Extract<Push, { push: 'publication' }>> {
-    const matches = (p: Push) => p.push === 'publication' && p.channel === channel && (data === undefined || JsonBytes.stringify(p.pub.data) === JsonBytes.stringify(data));
+    const matches = (p: Push) =>
+      p.push === 'publication' &&
+      p.channel === channel &&
+      (data === undefined || JsonBytes.stringify(p.pub.data) === JsonBytes.stringify(data));
     return (await this.expectPush(matches, `publication on ${channel}`)) as Extract<Push, { push: 'publication' }>;
   }
 
@@ -153,7 +173,10 @@ export class TestClient<L extends TestLink = TestLink> {
   private withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
     let timer: NodeJS.Timeout;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms waiting for ${what}`)), this.timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${this.timeoutMs} ms waiting for ${what}`)),
+        this.timeoutMs,
+      );
     });
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }

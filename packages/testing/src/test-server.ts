@@ -18,7 +18,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a server (memory engine unless given one) on port 0, logging to `log` if given. Anonymous clients and an API key are on by default. */
+/**
+ * Starts a server (memory engine unless given one) on port 0, logging to `log` if given. Anonymous clients and an API
+ * key are on by default.
+ */
 export async function startTestServer(options: ServerOptions = {}, log?: Logger): Promise<TestServer> {
   const server = createServer({ allowAnonymous: true, apiKey: TEST_API_KEY, ...options }, log);
   const { port } = await server.listen(0, '127.0.0.1');

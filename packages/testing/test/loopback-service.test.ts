@@ -30,9 +30,20 @@ describe('loopback services for tests', { timeout: 30_000 }, () => {
   it('a service whose port is taken by a silent listener fails start-up at once with ServiceExitedError', async () => {
     const taken = await silentListener();
     try {
-      const nats = new ServiceProcess('nats-server', ['-a', '127.0.0.1', '-p', String(taken.port)], taken.port, { name: 'nats-server', expect: 'INFO' }, 10_000);
+      const nats = new ServiceProcess(
+        'nats-server',
+        ['-a', '127.0.0.1', '-p', String(taken.port)],
+        taken.port,
+        { name: 'nats-server', expect: 'INFO' },
+        10_000,
+      );
       const started = performance.now();
-      await assert.rejects(nats.launch(), (e) => e instanceof ServiceExitedError && /nats-server on port \d+ exited during start-up \(code 1\)/.test(e.message));
+      await assert.rejects(
+        nats.launch(),
+        (e) =>
+          e instanceof ServiceExitedError &&
+          /nats-server on port \d+ exited during start-up \(code 1\)/.test(e.message),
+      );
       assert.ok(performance.now() - started < 5000, `took ${performance.now() - started} ms`);
     } finally {
       await taken.close();

@@ -20,7 +20,8 @@ export class AcceptLimiter {
 
   constructor(private readonly options: AcceptRateOptions) {
     this.burst = options.burst ?? options.perSecond;
-    if (!(options.perSecond > 0 && this.burst >= 1)) throw new TypeError('WebSocketServer option acceptRate needs perSecond > 0 and burst ≥ 1');
+    if (!(options.perSecond > 0 && this.burst >= 1))
+      throw new TypeError('WebSocketServer option acceptRate needs perSecond > 0 and burst ≥ 1');
     this.tokens = this.burst;
   }
 
@@ -37,6 +38,8 @@ export class AcceptLimiter {
     }
     this.refusedRecently++;
     const retryAfter = Math.ceil(this.refusedRecently / this.options.perSecond);
-    return new HandshakeError(ErrorCode.Overloaded, 503, 'too many connections being opened; retry later', { 'Retry-After': String(Math.max(1, retryAfter)) });
+    return new HandshakeError(ErrorCode.Overloaded, 503, 'too many connections being opened; retry later', {
+      'Retry-After': String(Math.max(1, retryAfter)),
+    });
   }
 }

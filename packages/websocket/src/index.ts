@@ -5,9 +5,9 @@ export {
   type WebSocketServerEvents,
   type ServerDeflateOptions,
 } from './websocket-server.js';
-export { type AcceptRateOptions } from './accept-limiter.js';
+export type { AcceptRateOptions } from './accept-limiter.js';
 export { AcceptedConnection } from './accepted-connection.js';
-export { type PreparedMessage } from './prepared-message.js';
+export type { PreparedMessage } from './prepared-message.js';
 export { ServerWebSocket, ReadyState, type ServerWebSocketEvents, type MessageData } from './server-websocket.js';
 export { WebSocket, type WebSocketOptions } from './websocket.js';
 export { CloseEvent, ErrorEvent } from './events.js';

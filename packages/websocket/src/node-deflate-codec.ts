@@ -11,7 +11,15 @@ const { Z_SYNC_FLUSH } = zlib.constants;
  */
 interface NativeZlib {
   _handle: {
-    writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
+    writeSync(
+      flush: number,
+      input: Uint8Array,
+      inOff: number,
+      inLen: number,
+      out: Uint8Array,
+      outOff: number,
+      outLen: number,
+    ): void;
   } | null;
   /** [availOutAfter, availInAfter] after each writeSync. */
   _writeState: Uint32Array;

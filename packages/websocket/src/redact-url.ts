@@ -11,8 +11,18 @@ export function redactUrl(url: string | undefined): string {
   const hash = url.indexOf('#');
   const withoutHash = hash >= 0 ? url.slice(0, hash) : url;
   const q = withoutHash.indexOf('?');
-  const base = (q >= 0 ? withoutHash.slice(0, q) : withoutHash).replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, `$1${REDACTED}@`);
-  const query = q >= 0 ? `?${withoutHash.slice(q + 1).split('&').map(redactParam).join('&')}` : '';
+  const base = (q >= 0 ? withoutHash.slice(0, q) : withoutHash).replace(
+    /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i,
+    `$1${REDACTED}@`,
+  );
+  const query =
+    q >= 0
+      ? `?${withoutHash
+          .slice(q + 1)
+          .split('&')
+          .map(redactParam)
+          .join('&')}`
+      : '';
   return `${base}${query}${hash >= 0 ? `#${REDACTED}` : ''}`;
 }
 

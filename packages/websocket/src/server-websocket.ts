@@ -13,11 +13,17 @@ export interface ServerWebSocketEvents {
   message: [data: Buffer, isBinary: boolean];
   ping: [data: Buffer];
   pong: [data: Buffer];
-  /** The send backlog was handed to the transport after it had filled the transport's buffer: `bufferedAmount` is low again. */
+  /**
+   * The send backlog was handed to the transport after it had filled the transport's buffer: `bufferedAmount` is low
+   * again.
+   */
   drain: [];
   /** Always the last event. `wasClean` is true when the closing handshake completed. */
   close: [code: number, reason: string, wasClean: boolean];
-  /** Informational (peer protocol errors, socket errors); emitted only when someone listens, and always followed by 'close'. */
+  /**
+   * Informational (peer protocol errors, socket errors); emitted only when someone listens, and always followed by
+   * 'close'.
+   */
   error: [error: Error];
 }
 

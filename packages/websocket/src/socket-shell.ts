@@ -124,7 +124,9 @@ export class SocketShell implements ConnectionHandler {
     return (this.socket as { remoteAddress?: string }).remoteAddress;
   }
 
-  /** Sends one unfragmented message (compressed if an extension says so). Throws once the closing handshake has started. */
+  /**
+   * Sends one unfragmented message (compressed if an extension says so). Throws once the closing handshake has started.
+   */
   send(data: Uint8Array, binary: boolean): void {
     this.protocol.send(data, { binary });
   }

@@ -34,7 +34,9 @@ import { ReadyState, ServerWebSocket, type MessageData } from './server-websocke
 import type { SocketShellOptions } from './socket-shell.js';
 
 export interface WebSocketServerOptions {
-  /** Subprotocols the server speaks, in preference order; the first one the client also offers is chosen. @default [] */
+  /**
+   * Subprotocols the server speaks, in preference order; the first one the client also offers is chosen. @default []
+   */
   protocols?: readonly string[];
   /** Custom subprotocol choice; overrides `protocols`. Return null for none. */
   selectSubprotocol?: (offered: readonly string[], request: HttpRequestHead) => string | null;
@@ -66,7 +68,9 @@ export interface WebSocketServerOptions {
   lowWaterMark?: number;
   /** How long a closing handshake may take before the socket is destroyed. @default 5000 */
   closeTimeout?: number;
-  /** A token bucket on handshakes; the excess gets 503 with Retry-After (reconnect-storm protection). @default no limit */
+  /**
+   * A token bucket on handshakes; the excess gets 503 with Retry-After (reconnect-storm protection). @default no limit
+   */
   acceptRate?: AcceptRateOptions;
   /**
    * Takes each accepted connection instead of the server: call `connection.open(listener)`
@@ -107,7 +111,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   private netServer: NetServer | undefined;
   private readonly pending = new Set<Duplex>();
   private readonly connection: SocketShellOptions;
-  private readonly deflate: { negotiator: ServerExtensionNegotiator; enabled?: (r: HttpRequestHead) => boolean } | undefined;
+  private readonly deflate:
+    | { negotiator: ServerExtensionNegotiator; enabled?: (r: HttpRequestHead) => boolean }
+    | undefined;
   private readonly limiter: AcceptLimiter | undefined;
   /** The handshake options of requests that `perMessageDeflate.enabled` does not decide on: built once. */
   private readonly handshake: ServerHandshakeOptions;
@@ -137,7 +143,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     }
     this.handshake = {
       sha1,
-      selectSubprotocol: options.selectSubprotocol ?? ((offered: readonly string[]) => options.protocols?.find((p) => offered.includes(p)) ?? null),
+      selectSubprotocol:
+        options.selectSubprotocol ??
+        ((offered: readonly string[]) => options.protocols?.find((p) => offered.includes(p)) ?? null),
       requireSubprotocol: options.requireSubprotocol,
       extensions: [...(options.extensions ?? []), ...(this.deflate ? [this.deflate.negotiator] : [])],
       checkOrigin: options.checkOrigin,
@@ -159,7 +167,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     });
   }
 
-  /** Takes over the 'upgrade' event of an http or https server. Node's parser has already applied its own header limit. */
+  /**
+   * Takes over the 'upgrade' event of an http or https server. Node's parser has already applied its own header limit.
+   */
   attach(server: HttpServer): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
   }
@@ -181,7 +191,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     this.pending.delete(socket);
     if (outcome.type === 'head') this.complete(socket, outcome.head, outcome.rest);
     else if (outcome.type === 'invalid') this.reject(socket, asHandshakeError(outcome.error));
-    else if (outcome.type === 'timeout') this.reject(socket, new HandshakeError(ErrorCode.HandshakeTimeout, 408, 'opening handshake timed out'));
+    else if (outcome.type === 'timeout')
+      this.reject(socket, new HandshakeError(ErrorCode.HandshakeTimeout, 408, 'opening handshake timed out'));
   };
 
   /**
@@ -200,9 +211,18 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       h.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     h.set('host', String(headers[':authority'] ?? ''));
-    const request: HttpRequestHead = { method: 'GET', target: String(headers[':path'] ?? '/'), version: 'HTTP/2', headers: h };
+    const request: HttpRequestHead = {
+      method: 'GET',
+      target: String(headers[':path'] ?? '/'),
+      version: 'HTTP/2',
+      headers: h,
+    };
     if (headers[':method'] !== 'CONNECT' || headers[':protocol'] !== 'websocket') {
-      return this.refuseStream(stream, new HandshakeError(ErrorCode.NotUpgrade, 400, 'expected an extended CONNECT with :protocol websocket'), request);
+      return this.refuseStream(
+        stream,
+        new HandshakeError(ErrorCode.NotUpgrade, 400, 'expected an extended CONNECT with :protocol websocket'),
+        request,
+      );
     }
     const overloaded = this.limiter?.admit();
     if (overloaded) return this.refuseStream(stream, overloaded, request);
@@ -211,18 +231,31 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       // The RFC 6455 checks, given the HTTP/1.1 pieces that RFC 8441 drops: none of them reaches the peer.
       const asUpgrade = new Map(h).set('upgrade', 'websocket').set('connection', 'Upgrade');
       if (!asUpgrade.has('sec-websocket-key')) asUpgrade.set('sec-websocket-key', 'AAAAAAAAAAAAAAAAAAAAAA==');
-      accepted = acceptHandshake({ ...request, version: 'HTTP/1.1', headers: asUpgrade }, this.handshakeOptions(request));
+      accepted = acceptHandshake(
+        { ...request, version: 'HTTP/1.1', headers: asUpgrade },
+        this.handshakeOptions(request),
+      );
     } catch (error) {
       return this.refuseStream(stream, asHandshakeError(error), request);
     }
     const response: Record<string, string | number> = { ':status': 200 };
     if (accepted.protocol) response['sec-websocket-protocol'] = accepted.protocol;
     if (accepted.extensionsHeader) response['sec-websocket-extensions'] = accepted.extensionsHeader;
-    // Not part of RFC 8441, but undici 7 sends a key over HTTP/2 too and checks the accept (lib/web/websocket/connection.js).
-    if (h.has('sec-websocket-key')) response['sec-websocket-accept'] = computeAcceptKey(h.get('sec-websocket-key')!, sha1);
+    // Not part of RFC 8441, but undici 7 sends a key over HTTP/2 too and checks the accept
+    // (lib/web/websocket/connection.js).
+    if (h.has('sec-websocket-key'))
+      response['sec-websocket-accept'] = computeAcceptKey(h.get('sec-websocket-key')!, sha1);
     stream.respond(response);
-    const options = accepted.extensions.length === 0 ? this.connection : { ...this.connection, extensions: accepted.extensions };
-    const connection = new AcceptedConnection(stream, request, accepted.protocol, accepted.extensionsHeader, options, new Uint8Array(0));
+    const options =
+      accepted.extensions.length === 0 ? this.connection : { ...this.connection, extensions: accepted.extensions };
+    const connection = new AcceptedConnection(
+      stream,
+      request,
+      accepted.protocol,
+      accepted.extensionsHeader,
+      options,
+      new Uint8Array(0),
+    );
     if (this.options.accept) return this.options.accept(connection);
     this.emit('connection', new ServerWebSocket(connection, this.clients), request);
   }
@@ -243,7 +276,11 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * for all of them (above the threshold); `compress: false` sends it as it is
    * everywhere (RFC 7692 marks compression per message, so both are valid).
    */
-  static prepare(data: MessageData, binary = typeof data !== 'string', options: { compress?: boolean } = {}): PreparedMessage {
+  static prepare(
+    data: MessageData,
+    binary = typeof data !== 'string',
+    options: { compress?: boolean } = {},
+  ): PreparedMessage {
     const frame = prepareFrame(toBytes(data), binary, { transform: options.compress ?? true });
     return { ...frame, bytes: asBuffer(frame.bytes) };
   }
@@ -295,8 +332,16 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     }
     socket.write(accepted.response);
     (socket as Socket).setNoDelay?.(true);
-    const options = accepted.extensions.length === 0 ? this.connection : { ...this.connection, extensions: accepted.extensions };
-    const connection = new AcceptedConnection(socket, request, accepted.protocol, accepted.extensionsHeader, options, head);
+    const options =
+      accepted.extensions.length === 0 ? this.connection : { ...this.connection, extensions: accepted.extensions };
+    const connection = new AcceptedConnection(
+      socket,
+      request,
+      accepted.protocol,
+      accepted.extensionsHeader,
+      options,
+      head,
+    );
     if (o.accept) return o.accept(connection);
     this.emit('connection', new ServerWebSocket(connection, this.clients), request);
   }

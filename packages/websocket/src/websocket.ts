@@ -39,7 +39,10 @@ export interface WebSocketOptions {
   handshakeTimeout?: number;
   /** Wait this long for the server to close TCP after the closing handshake. @default 5000 */
   closeTimeout?: number;
-  /** Stop reading while more than this many bytes wait to be sent (e.g. pongs to a peer that does not read). @default 1 MiB */
+  /**
+   * Stop reading while more than this many bytes wait to be sent (e.g. pongs to a peer that does not read). @default 1
+   * MiB
+   */
   highWaterMark?: number;
   /** Read again once the backlog falls to this many bytes. @default 256 KiB */
   lowWaterMark?: number;
@@ -96,9 +99,15 @@ export class WebSocket extends EventTarget implements ShellListener {
       highWaterMark: options.highWaterMark,
       lowWaterMark: options.lowWaterMark,
     });
-    const deflate = options.perMessageDeflate === false ? undefined : options.perMessageDeflate === true ? {} : (options.perMessageDeflate ?? {});
+    const deflate =
+      options.perMessageDeflate === false
+        ? undefined
+        : options.perMessageDeflate === true
+          ? {}
+          : (options.perMessageDeflate ?? {});
     const negotiators = [...(options.extensions ?? [])];
-    if (deflate) negotiators.push(clientPerMessageDeflate(deflate, deflate.codec ?? defaultDeflateCodec, maxMessageSize));
+    if (deflate)
+      negotiators.push(clientPerMessageDeflate(deflate, deflate.codec ?? defaultDeflateCodec, maxMessageSize));
     const parsed = parseWebSocketUrl(url);
     this.url = parsed.href;
     this.origin = parsed.origin;
@@ -161,14 +170,30 @@ export class WebSocket extends EventTarget implements ShellListener {
 
   // --- on<event> attributes (WHATWG event handler IDL attributes) -------------------
 
-  get onopen(): Handler { return this.getHandler('open'); }
-  set onopen(fn: Handler) { this.setHandler('open', fn); }
-  get onmessage(): Handler { return this.getHandler('message'); }
-  set onmessage(fn: Handler) { this.setHandler('message', fn); }
-  get onerror(): Handler { return this.getHandler('error'); }
-  set onerror(fn: Handler) { this.setHandler('error', fn); }
-  get onclose(): Handler { return this.getHandler('close'); }
-  set onclose(fn: Handler) { this.setHandler('close', fn); }
+  get onopen(): Handler {
+    return this.getHandler('open');
+  }
+  set onopen(fn: Handler) {
+    this.setHandler('open', fn);
+  }
+  get onmessage(): Handler {
+    return this.getHandler('message');
+  }
+  set onmessage(fn: Handler) {
+    this.setHandler('message', fn);
+  }
+  get onerror(): Handler {
+    return this.getHandler('error');
+  }
+  set onerror(fn: Handler) {
+    this.setHandler('error', fn);
+  }
+  get onclose(): Handler {
+    return this.getHandler('close');
+  }
+  set onclose(fn: Handler) {
+    this.setHandler('close', fn);
+  }
 
   private getHandler(type: string): Handler {
     return this.handlers.get(type) ?? null;
@@ -188,7 +213,8 @@ export class WebSocket extends EventTarget implements ShellListener {
   onMessage(data: Buffer, binary: boolean): void {
     let payload: string | ArrayBuffer | Blob;
     if (!binary) payload = data.toString('utf8');
-    else if (this.type === 'arraybuffer') payload = data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer;
+    else if (this.type === 'arraybuffer')
+      payload = data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer;
     else payload = new Blob([data]);
     this.dispatchEvent(new MessageEvent('message', { data: payload, origin: this.origin }));
   }
@@ -217,7 +243,8 @@ export class WebSocket extends EventTarget implements ShellListener {
   onClosed(info: CloseInfo): void {
     this.readyState = CLOSED;
     // WHATWG: without a received close frame the code is 1006 and an error event comes first.
-    if (!info.wasClean) this.dispatchEvent(new ErrorEvent('error', { message: 'connection failed', error: info.failure }));
+    if (!info.wasClean)
+      this.dispatchEvent(new ErrorEvent('error', { message: 'connection failed', error: info.failure }));
     this.dispatchEvent(
       new CloseEvent('close', {
         code: info.wasClean ? info.code : CloseCode.Abnormal,
@@ -245,14 +272,25 @@ export class WebSocket extends EventTarget implements ShellListener {
       .finally(() => this.blobsInFlight--);
   }
 
-  private connect(url: URL, protocols: string[], options: WebSocketOptions, negotiators: ClientExtensionNegotiator[]): void {
+  private connect(
+    url: URL,
+    protocols: string[],
+    options: WebSocketOptions,
+    negotiators: ClientExtensionNegotiator[],
+  ): void {
     const secure = url.protocol === 'wss:';
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = url.port ? Number(url.port) : secure ? 443 : 80;
     const socket =
       options.createConnection?.(url) ??
       (secure
-        ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], ...options.tls })
+        ? tlsConnect({
+            host,
+            port,
+            servername: isIP(host) ? undefined : host,
+            ALPNProtocols: ['http/1.1'],
+            ...options.tls,
+          })
         : netConnect({ host, port }));
     this.socket = socket;
     (socket as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);

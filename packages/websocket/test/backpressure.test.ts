@@ -7,24 +7,45 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { Duplex } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
-import { ServerWebSocket, SocketShell, WebSocket, WebSocketServer, createMaskSource, type CloseEvent, type ShellListener, type WebSocketOptions } from '../src/index.js';
+import {
+  type ServerWebSocket,
+  SocketShell,
+  WebSocket,
+  WebSocketServer,
+  createMaskSource,
+  type CloseEvent,
+  type ShellListener,
+  type WebSocketOptions,
+} from '../src/index.js';
 import { duplexPair } from './duplex-pair.js';
 
 const MiB = 1024 * 1024;
 
 /** A server on `pair[0]` and a client on `pair[1]`. */
-function connect(options: ConstructorParameters<typeof WebSocketServer>[0], pair: [Duplex, Duplex] = duplexPair(), clientOptions: WebSocketOptions = {}) {
+function connect(
+  options: ConstructorParameters<typeof WebSocketServer>[0],
+  pair: [Duplex, Duplex] = duplexPair(),
+  clientOptions: WebSocketOptions = {},
+) {
   const server = new WebSocketServer(options);
   const peer = once(server, 'connection').then(([ws]) => ws as ServerWebSocket);
   server.handleDuplex(pair[0]);
-  const client = new WebSocket('ws://in-memory.test/', [], { createConnection: () => pair[1], perMessageDeflate: false, ...clientOptions });
+  const client = new WebSocket('ws://in-memory.test/', [], {
+    createConnection: () => pair[1],
+    perMessageDeflate: false,
+    ...clientOptions,
+  });
   return { server, client, peer, open: once(client, 'open') };
 }
 
-/** Fails with `what` if `promise` takes longer than a healthy exchange could (in-memory streams keep no timer alive). */
+/**
+ * Fails with `what` if `promise` takes longer than a healthy exchange could (in-memory streams keep no timer alive).
+ */
 function within<T>(promise: Promise<T>, what: () => string, ms = 2000): Promise<T> {
   let timer: NodeJS.Timeout;
-  const stalled = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`stalled: ${what()}`)), ms)));
+  const stalled = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`stalled: ${what()}`)), ms)),
+  );
   return Promise.race([promise, stalled]).finally(() => clearTimeout(timer));
 }
 
@@ -71,22 +92,27 @@ describe('backpressure: reading always resumes', () => {
     ws.on('message', (data) => ws.close(data.toString() === sent ? 1000 : 4000, 'done'));
     client.onmessage = (event) => client.send(event.data as string);
     ws.send(sent);
-    const [event] = (await within(once(client, 'close'), () => `client readyState ${client.readyState}`)) as [CloseEvent];
+    const [event] = (await within(once(client, 'close'), () => `client readyState ${client.readyState}`)) as [
+      CloseEvent,
+    ];
     assert.deepEqual([event.code, event.reason, event.wasClean], [1000, 'done', true]);
   });
 
-  it('a server that echoes 2 MiB with broadcast(), into a transport that takes it at once, reads the close', async () => {
-    const { server, client, peer, open } = connect({});
-    const ws = await peer;
-    ws.on('message', (data, isBinary) => server.broadcast(data, { binary: isBinary, to: [ws] }));
-    await open;
-    client.onmessage = () => client.close(1000, 'got it');
-    client.send(Buffer.alloc(2 * MiB, 'b').toString());
-    const [code, reason, wasClean] = await within(once(ws, 'close'), () => `server readyState ${ws.readyState}`);
-    assert.deepEqual([code, reason, wasClean], [1000, 'got it', true]);
-  });
+  it(
+    'a server that echoes 2 MiB with broadcast(), ' + 'into a transport that takes it at once, reads the close',
+    async () => {
+      const { server, client, peer, open } = connect({});
+      const ws = await peer;
+      ws.on('message', (data, isBinary) => server.broadcast(data, { binary: isBinary, to: [ws] }));
+      await open;
+      client.onmessage = () => client.close(1000, 'got it');
+      client.send(Buffer.alloc(2 * MiB, 'b').toString());
+      const [code, reason, wasClean] = await within(once(ws, 'close'), () => `server readyState ${ws.readyState}`);
+      assert.deepEqual([code, reason, wasClean], [1000, 'got it', true]);
+    },
+  );
 
-  it('a backlog under the transport\'s own buffer mark resumes reading once taken, without any drain', async () => {
+  it("a backlog under the transport's own buffer mark resumes reading once taken, without any drain", async () => {
     const { pair, hold, release } = holdingPair();
     const { client, peer, open } = connect({ highWaterMark: 4096, lowWaterMark: 1024 }, pair);
     const ws = await peer;
@@ -112,7 +138,11 @@ describe('backpressure: reading always resumes', () => {
   });
 
   it("a closed client whose backlog the transport holds still reads, and sees the server's FIN", async () => {
-    const { pair: [held, other], hold, release } = holdingPair();
+    const {
+      pair: [held, other],
+      hold,
+      release,
+    } = holdingPair();
     const { client, peer, open } = connect({}, [other, held], { highWaterMark: 4096, lowWaterMark: 1024 });
     const ws = await peer;
     await open;
@@ -130,18 +160,22 @@ describe('backpressure: reading always resumes', () => {
 
 describe('backpressure: drain', () => {
   for (const how of ['send', 'broadcast'] as const) {
-    it(`ServerWebSocket emits 'drain' after a ${how}() that filled the transport, even when the transport took it at once`, async () => {
-      const { server, client, peer, open } = connect({});
-      const ws = await peer;
-      await open;
-      const drained = once(ws, 'drain');
-      if (how === 'send') ws.send(Buffer.alloc(MiB));
-      else server.broadcast(Buffer.alloc(MiB), { to: [ws] });
-      assert.equal(ws.bufferedAmount, MiB + 10);
-      await within(drained, () => `bufferedAmount ${ws.bufferedAmount}`);
-      assert.equal(ws.bufferedAmount, 0);
-      client.close();
-    });
+    it(
+      `ServerWebSocket emits 'drain' after a ${how}() that filled the transport, even when the transport took it at ` +
+        `once`,
+      async () => {
+        const { server, client, peer, open } = connect({});
+        const ws = await peer;
+        await open;
+        const drained = once(ws, 'drain');
+        if (how === 'send') ws.send(Buffer.alloc(MiB));
+        else server.broadcast(Buffer.alloc(MiB), { to: [ws] });
+        assert.equal(ws.bufferedAmount, MiB + 10);
+        await within(drained, () => `bufferedAmount ${ws.bufferedAmount}`);
+        assert.equal(ws.bufferedAmount, 0);
+        client.close();
+      },
+    );
   }
 
   it('requestDrain() reports once the backlog is taken, and on the next tick when there is none', async () => {

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import type { Duplex } from 'node:stream';
-import { ServerWebSocket, WebSocket, WebSocketServer, sha1, type CloseEvent } from '../src/index.js';
+import { type ServerWebSocket, WebSocket, WebSocketServer, sha1, type CloseEvent } from '../src/index.js';
 import { duplexPair } from './duplex-pair.js';
 
 interface Pair {
@@ -154,7 +154,10 @@ describe('component: broadcast', () => {
     const clients = [0, 1, 2].map((i) => {
       const [serverSide, clientSide] = duplexPair();
       server.handleDuplex(serverSide);
-      return new WebSocket('ws://in-memory.test/', [], { createConnection: () => clientSide, perMessageDeflate: i !== 1 });
+      return new WebSocket('ws://in-memory.test/', [], {
+        createConnection: () => clientSide,
+        perMessageDeflate: i !== 1,
+      });
     });
     await Promise.all(clients.map((c) => once(c, 'open')));
     assert.equal(clients[0].extensions.startsWith('permessage-deflate'), true);

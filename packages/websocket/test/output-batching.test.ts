@@ -10,12 +10,17 @@ import { WebSocketServer, type ServerWebSocket } from '../src/index.js';
 import { duplexPair } from './duplex-pair.js';
 
 /** A server connection over an in-memory pair whose server side counts its writes; the client side is read raw. */
-async function accepted(server: WebSocketServer): Promise<{ ws: ServerWebSocket; writes: () => number; texts: string[] }> {
+async function accepted(
+  server: WebSocketServer,
+): Promise<{ ws: ServerWebSocket; writes: () => number; texts: string[] }> {
   const [serverSide, clientSide] = duplexPair();
   const key = 'dGhlIHNhbXBsZSBub25jZQ==';
   const peer = once(server, 'connection').then(([ws]) => ws as ServerWebSocket);
   server.handleDuplex(serverSide);
-  clientSide.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  clientSide.write(
+    `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n` +
+      `Sec-WebSocket-Version: 13\r\n\r\n`,
+  );
   const ws = await peer;
   await tick(); // the 101 response is out
   let count = 0;
@@ -31,7 +36,8 @@ async function accepted(server: WebSocketServer): Promise<{ ws: ServerWebSocket;
       chunk = chunk.subarray(end + 4);
     }
     // Short unmasked text frames only: FIN + opcode, a 7-bit length, the payload.
-    for (let at = 0; at < chunk.length; at += 2 + chunk[at + 1]) texts.push(chunk.subarray(at + 2, at + 2 + chunk[at + 1]).toString());
+    for (let at = 0; at < chunk.length; at += 2 + chunk[at + 1])
+      texts.push(chunk.subarray(at + 2, at + 2 + chunk[at + 1]).toString());
   });
   return { ws, writes: () => count, texts };
 }
@@ -40,7 +46,10 @@ describe('output batching per event-loop turn', () => {
   it('sends from several promise continuations of one turn leave in one write, in order', async () => {
     const server = new WebSocketServer({});
     const { ws, writes, texts } = await accepted(server);
-    await Promise.resolve().then(() => ws.send('a')).then(() => ws.send('b')).then(() => queueMicrotask(() => ws.send('c')));
+    await Promise.resolve()
+      .then(() => ws.send('a'))
+      .then(() => ws.send('b'))
+      .then(() => queueMicrotask(() => ws.send('c')));
     process.nextTick(() => ws.send('d'));
     await tick();
     assert.equal(writes(), 1, 'one write for the turn');

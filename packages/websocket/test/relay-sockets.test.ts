@@ -6,7 +6,12 @@ import { after, describe, it } from 'node:test';
 import { relaySockets } from '../src/index.js';
 
 /** An echo server, and a proxy to it whose relays report their end. */
-async function proxyToEcho(): Promise<{ port: number; ended: Promise<void>; legs: Promise<[Socket, Socket]>; servers: Server[] }> {
+async function proxyToEcho(): Promise<{
+  port: number;
+  ended: Promise<void>;
+  legs: Promise<[Socket, Socket]>;
+  servers: Server[];
+}> {
   const echo = createServer((s) => s.on('error', () => {}).pipe(s));
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
   let ended!: () => void;

@@ -108,7 +108,9 @@ export function withReconnectAfter(reason: string, window: ReconnectWindow): str
   return reason ? `${reason}; ${hint}` : hint;
 }
 
-/** The window in a close reason, if any. A single value `reconnect-after=D` means "not before D": the window [D, 2D]. */
+/**
+ * The window in a close reason, if any. A single value `reconnect-after=D` means "not before D": the window [D, 2D].
+ */
 export function parseReconnectAfter(reason: string): ReconnectWindow | undefined {
   const m = RECONNECT_AFTER.exec(reason);
   if (!m) return undefined;

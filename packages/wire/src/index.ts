@@ -1,4 +1,7 @@
-/** @switchboard/wire: the application protocol, versioned by WebSocket subprotocol, behind a two-way Codec. MessagePack: `@switchboard/wire/msgpack`. */
+/**
+ * @switchboard/wire: the application protocol, versioned by WebSocket subprotocol, behind a two-way Codec. MessagePack:
+ * `@switchboard/wire/msgpack`.
+ */
 export type {
   Command,
   Method,
@@ -45,4 +48,10 @@ export {
   type ReplyError,
 } from './codes.js';
 export { continuity, type Continuity } from './stream-continuity.js';
-export { presenceFromList, applyPresenceDiff, presenceByUser, type PresenceState, type PresenceDiff } from './presence-merge.js';
+export {
+  presenceFromList,
+  applyPresenceDiff,
+  presenceByUser,
+  type PresenceState,
+  type PresenceDiff,
+} from './presence-merge.js';

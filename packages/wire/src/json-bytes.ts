@@ -49,7 +49,8 @@ function revive(value: unknown): unknown {
   for (const key of keys) {
     const before = object[key];
     const after = revive(before);
-    if (after !== before) Object.defineProperty(object, key, { value: after, writable: true, enumerable: true, configurable: true });
+    if (after !== before)
+      Object.defineProperty(object, key, { value: after, writable: true, enumerable: true, configurable: true });
   }
   return object;
 }
@@ -58,7 +59,8 @@ const CHUNK = 0x8000;
 
 function toBase64(bytes: Uint8Array): string {
   let binary = '';
-  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]);
+  for (let i = 0; i < bytes.length; i += CHUNK)
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]);
   return btoa(binary);
 }
 

@@ -56,7 +56,10 @@ export class JsonCodec implements Codec {
     return this.decodeParsed(parsed);
   }
 
-  /** A message already parsed from JSON text (bytes revived, as `JsonBytes.parse` does) → its commands, as `decodeCommands`. */
+  /**
+   * A message already parsed from JSON text (bytes revived, as `JsonBytes.parse` does) → its commands, as
+   * `decodeCommands`.
+   */
   decodeParsed(message: unknown): Array<Command | WireError> {
     return validateCommands(message, this.maxBatch);
   }

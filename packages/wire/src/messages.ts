@@ -20,11 +20,17 @@ export interface ConnectParams {
   version?: string;
   /** Free-form data for the server's connect hook (and, for anonymous clients, their presence info). */
   data?: unknown;
-  /** Channels to (re)subscribe in the same round trip, with the last position seen on each (and the subscribe token of private channels). */
+  /**
+   * Channels to (re)subscribe in the same round trip, with the last position seen on each (and the subscribe token of
+   * private channels).
+   */
   subs?: Record<string, { since?: StreamPosition; token?: string }>;
   /** True when the client is reconnecting (for the server's reconnect metrics). */
   reconnect?: boolean;
-  /** Ask for application-level `ping` pushes, for clients that cannot see WebSocket pings (browsers) and watch for a silent server. */
+  /**
+   * Ask for application-level `ping` pushes, for clients that cannot see WebSocket pings (browsers) and watch for a
+   * silent server.
+   */
   ping?: boolean;
 }
 export interface SubscribeParams {
@@ -87,7 +93,9 @@ export type ResultOf<M extends RequestMethod> = MethodMap[M]['result'];
  * A client command. Each has an `id` and gets exactly one reply, except `send`
  * (fire-and-forget), which has none.
  */
-export type Command = { [M in RequestMethod]: { id: number; method: M; params: ParamsOf<M> } }[RequestMethod] | { id?: undefined; method: 'send'; params: SendParams };
+export type Command =
+  | { [M in RequestMethod]: { id: number; method: M; params: ParamsOf<M> } }[RequestMethod]
+  | { id?: undefined; method: 'send'; params: SendParams };
 
 /** The one answer to a command. */
 export type Reply = { id: number; result: unknown } | { id: number; error: ReplyError };
@@ -101,7 +109,10 @@ export interface PublicationPush {
   epoch: string;
   data: unknown;
   info?: ClientInfo;
-  /** This many earlier publications of the channel were dropped or coalesced for this client by its slow-consumer policy (`drop-oldest`, `latest`): a hole on purpose. */
+  /**
+   * This many earlier publications of the channel were dropped or coalesced for this client by its slow-consumer policy
+   * (`drop-oldest`, `latest`): a hole on purpose.
+   */
   skipped?: number;
 }
 
@@ -110,9 +121,14 @@ export type Push =
   | { push: 'publication'; channel: string; pub: PublicationPush }
   | { push: 'join'; channel: string; info: ClientInfo }
   | { push: 'leave'; channel: string; info: ClientInfo }
-  /** Joins and leaves of one short window (namespace `joinLeaveWindowMs`), in one push: apply `leaves`, then `joins`. */
+  /**
+   * Joins and leaves of one short window (namespace `joinLeaveWindowMs`), in one push: apply `leaves`, then `joins`.
+   */
   | { push: 'presence'; channel: string; joins: ClientInfo[]; leaves: ClientInfo[] }
-  /** The server subscribed this connection (the HTTP API's `subscribe`): a subscription like any other, from `result` on. */
+  /**
+   * The server subscribed this connection (the HTTP API's `subscribe`): a subscription like any other, from `result`
+   * on.
+   */
   | { push: 'subscribe'; channel: string; result: SubscribeResult }
   | { push: 'unsubscribe'; channel: string; code: number; reason: string }
   | { push: 'message'; data: unknown }
@@ -143,7 +159,10 @@ export interface ConnectResult {
   node: string;
   /** The sticky-free HTTP transports only: `<id>.<secret>`, which every upstream request of this session carries. */
   session?: string;
-  /** The server's heartbeat interval (ms): a client that asked for pings may treat longer silence (plus a grace) as a dead connection. */
+  /**
+   * The server's heartbeat interval (ms): a client that asked for pings may treat longer silence (plus a grace) as a
+   * dead connection.
+   */
   ping?: number;
 }
 

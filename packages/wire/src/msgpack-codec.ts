@@ -53,14 +53,18 @@ export class MsgpackCodec implements Codec {
   }
 
   decodeMessage(message: WireMessage): ServerMessage {
-    if (typeof message === 'string') throw new WireError('a text message on the MessagePack protocol', undefined, WireErrorCode.MalformedMessage);
+    if (typeof message === 'string')
+      throw new WireError('a text message on the MessagePack protocol', undefined, WireErrorCode.MalformedMessage);
     return validateServerMessage(unpack(message, WireErrorCode.MalformedMessage));
   }
 }
 
 function unpack(message: Uint8Array, code: WireErrorCode): unknown {
   // A plain view: msgpackr hands out bytes of the input's class, and a Node Buffer is not what a peer sent.
-  const bytes = message.constructor === Uint8Array ? message : new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+  const bytes =
+    message.constructor === Uint8Array
+      ? message
+      : new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
   try {
     // msgpackr renames a `__proto__` key when it builds objects; the rare message that has one
     // is decoded into Maps and rebuilt with the key kept as data.
@@ -86,6 +90,12 @@ function fromMaps(value: unknown): unknown {
   if (!(value instanceof Map)) return value;
   const object: Record<string, unknown> = {};
   // defineProperty: a `__proto__` key is data, and assigning it would set the prototype.
-  for (const [key, item] of value) Object.defineProperty(object, String(key), { value: fromMaps(item), writable: true, enumerable: true, configurable: true });
+  for (const [key, item] of value)
+    Object.defineProperty(object, String(key), {
+      value: fromMaps(item),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
   return object;
 }

@@ -4,7 +4,9 @@ import type { ClientInfo, Push } from './messages.js';
 export type PresenceState = ReadonlyMap<string, ClientInfo>;
 
 /** A join or leave: the push itself, or the client SDK's event (`type` instead of `push`). */
-export type PresenceDiff = Pick<Extract<Push, { push: 'join' | 'leave' }>, 'push' | 'info'> | { type: 'join' | 'leave'; info: ClientInfo };
+export type PresenceDiff =
+  | Pick<Extract<Push, { push: 'join' | 'leave' }>, 'push' | 'info'>
+  | { type: 'join' | 'leave'; info: ClientInfo };
 
 /** The state a `presence` reply describes. */
 export function presenceFromList(entries: readonly ClientInfo[]): PresenceState {

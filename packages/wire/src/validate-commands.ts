@@ -4,7 +4,8 @@ import type { Command, Method } from './messages.js';
 type Fields = Record<string, unknown>;
 type Check = (params: Fields, fail: (why: string) => never) => void;
 
-export const isObject = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+export const isObject = (v: unknown): v is Fields =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 
 function string(params: Fields, key: string, fail: (why: string) => never, optional = false): void {
   const v = params[key];
@@ -53,7 +54,8 @@ const CHECKS: Record<Method, Check> = {
   history: (p, fail) => {
     channel(p, fail);
     position(p.since, fail);
-    if (p.limit !== undefined && !(Number.isSafeInteger(p.limit) && (p.limit as number) >= -1)) fail('"limit" must be an integer ≥ -1');
+    if (p.limit !== undefined && !(Number.isSafeInteger(p.limit) && (p.limit as number) >= -1))
+      fail('"limit" must be an integer ≥ -1');
     if (p.reverse !== undefined && typeof p.reverse !== 'boolean') fail('"reverse" must be a boolean');
   },
   presence: channel,

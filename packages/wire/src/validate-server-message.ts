@@ -9,8 +9,16 @@ import { isObject } from './validate-commands.js';
  * `push`. Client code ignores pushes of kinds it does not know.
  */
 export function validateServerMessage(decoded: unknown): ServerMessage {
-  if (isObject(decoded) && ((Number.isSafeInteger(decoded.id) && (decoded.id as number) > 0) || (decoded.id === undefined && typeof decoded.push === 'string'))) {
+  if (
+    isObject(decoded) &&
+    ((Number.isSafeInteger(decoded.id) && (decoded.id as number) > 0) ||
+      (decoded.id === undefined && typeof decoded.push === 'string'))
+  ) {
     return decoded as ServerMessage;
   }
-  throw new WireError('a server message must be a reply {id, result | error} or a push {push, …}', undefined, WireErrorCode.MalformedMessage);
+  throw new WireError(
+    'a server message must be a reply {id, result | error} or a push {push, …}',
+    undefined,
+    WireErrorCode.MalformedMessage,
+  );
 }

@@ -17,7 +17,17 @@ const failure = (v: unknown): unknown => {
 };
 
 const VALID: Command[] = [
-  { id: 1, method: 'connect', params: { token: 't', name: 'js', version: '0.1', reconnect: true, subs: { 'chat:a': { since: { offset: 5, epoch: 'e1' } }, 'chat:b': {} } } },
+  {
+    id: 1,
+    method: 'connect',
+    params: {
+      token: 't',
+      name: 'js',
+      version: '0.1',
+      reconnect: true,
+      subs: { 'chat:a': { since: { offset: 5, epoch: 'e1' } }, 'chat:b': {} },
+    },
+  },
   { id: 2, method: 'subscribe', params: { channel: 'chat:a', since: { offset: 0, epoch: '' } } },
   { id: 3, method: 'unsubscribe', params: { channel: 'chat:a' } },
   { id: 4, method: 'publish', params: { channel: 'chat:a', data: { text: 'hi' }, idempotencyKey: 'k' } },
@@ -76,21 +86,34 @@ describe('JSON codec (switchboard.v1.json)', () => {
   });
 
   it('encodes replies and pushes as JSON text', () => {
-    const reply = JSON.parse(new TextDecoder().decode(codec.encodeReply({ id: 4, error: { code: 103, message: 'permission denied' } })));
+    const reply = JSON.parse(
+      new TextDecoder().decode(codec.encodeReply({ id: 4, error: { code: 103, message: 'permission denied' } })),
+    );
     assert.deepEqual(reply, { id: 4, error: { code: 103, message: 'permission denied' } });
-    const push = { push: 'publication', channel: 'chat:a', pub: { offset: 7, epoch: 'e1', data: { text: 'hi' } } } as const;
+    const push = {
+      push: 'publication',
+      channel: 'chat:a',
+      pub: { offset: 7, epoch: 'e1', data: { text: 'hi' } },
+    } as const;
     assert.deepEqual(JSON.parse(new TextDecoder().decode(codec.encodePush(push))), push);
   });
 
   it('arbitrary input gives commands or a WireError, never another exception', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.json().map((j) => bytes(j)), fc.anything().map((a) => bytes(JSON.stringify(a) ?? 'null'))), (input) => {
-        try {
-          codec.decodeCommands(input);
-        } catch (error) {
-          assert.ok(error instanceof WireError, String(error));
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 200 }),
+          fc.json().map((j) => bytes(j)),
+          fc.anything().map((a) => bytes(JSON.stringify(a) ?? 'null')),
+        ),
+        (input) => {
+          try {
+            codec.decodeCommands(input);
+          } catch (error) {
+            assert.ok(error instanceof WireError, String(error));
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { applyPresenceDiff, presenceByUser, presenceFromList, type ClientInfo, type PresenceState } from '../src/index.js';
+import {
+  applyPresenceDiff,
+  presenceByUser,
+  presenceFromList,
+  type ClientInfo,
+  type PresenceState,
+} from '../src/index.js';
 
 const info = (clientId: string, userId: string): ClientInfo => ({ clientId, userId });
 
@@ -19,11 +25,21 @@ describe('presence merge', () => {
 
   it('groups connections by user', () => {
     const state = presenceFromList([info('c1', 'alice'), info('c2', 'alice'), info('c3', 'bob')]);
-    assert.deepEqual([...presenceByUser(state)].map(([u, cs]) => [u, cs.length]), [['alice', 2], ['bob', 1]]);
+    assert.deepEqual(
+      [...presenceByUser(state)].map(([u, cs]) => [u, cs.length]),
+      [
+        ['alice', 2],
+        ['bob', 1],
+      ],
+    );
   });
 
   it('property: any sequence of diffs equals a reference set of who joined last and has not left', () => {
-    const diff = fc.record({ join: fc.boolean(), client: fc.integer({ min: 0, max: 9 }), user: fc.integer({ min: 0, max: 3 }) });
+    const diff = fc.record({
+      join: fc.boolean(),
+      client: fc.integer({ min: 0, max: 9 }),
+      user: fc.integer({ min: 0, max: 3 }),
+    });
     fc.assert(
       fc.property(fc.array(diff, { maxLength: 60 }), (diffs) => {
         let state: PresenceState = presenceFromList([]);

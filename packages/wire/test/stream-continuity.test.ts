@@ -24,7 +24,14 @@ describe('continuity', () => {
     fc.assert(
       fc.property(position, position, fc.integer({ min: 0, max: 5 }), (last, next, skipped) => {
         const c = continuity(last, next, skipped);
-        const expected = next.epoch !== last.epoch ? 'gap' : next.offset <= last.offset ? 'seen' : next.offset === last.offset + 1 + skipped ? 'next' : 'gap';
+        const expected =
+          next.epoch !== last.epoch
+            ? 'gap'
+            : next.offset <= last.offset
+              ? 'seen'
+              : next.offset === last.offset + 1 + skipped
+                ? 'next'
+                : 'gap';
         assert.equal(c, expected);
       }),
       { numRuns: 2000 },
@@ -33,9 +40,9 @@ describe('continuity', () => {
 
   it('a reader that follows it sees each offset once, in order, and a gap wherever one was lost', () => {
     // A stream 1..n in one epoch, delivered with duplicates, reorderings and losses.
-    const deliveries = fc.integer({ min: 1, max: 40 }).chain((n) =>
-      fc.array(fc.integer({ min: 1, max: n }), { maxLength: 3 * n }).map((offsets) => ({ n, offsets })),
-    );
+    const deliveries = fc
+      .integer({ min: 1, max: 40 })
+      .chain((n) => fc.array(fc.integer({ min: 1, max: n }), { maxLength: 3 * n }).map((offsets) => ({ n, offsets })));
     fc.assert(
       fc.property(deliveries, ({ offsets }) => {
         let last: StreamPosition = { offset: 0, epoch: 'e' };
@@ -54,7 +61,10 @@ describe('continuity', () => {
           }
         }
         // Nothing twice, nothing out of order, nothing skipped up to the highest offset seen.
-        assert.deepEqual(delivered, Array.from({ length: delivered.length }, (_, i) => i + 1));
+        assert.deepEqual(
+          delivered,
+          Array.from({ length: delivered.length }, (_, i) => i + 1),
+        );
         const top = Math.max(0, ...offsets);
         assert.equal(delivered.length, top);
         // A gap is reported only when some offset arrived before its predecessor.

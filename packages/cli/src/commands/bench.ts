@@ -29,14 +29,16 @@ Options:
   --transport NAME     websocket (default; the only one so far)
   -n, --connections N  connections (default 1000)
   -c, --channels C     channels; connection i joins channel i mod C (default 10)
-  --prefix P           channel name prefix (default "chat:", the namespace of the default serve; it must exist on the server)
+  --prefix P           channel name prefix (default "chat:", the namespace of the default serve; \
+it must exist on the server)
   -r, --rate R         publications per second over all channels (default 100); 0 = closed loop:
                        one publish outstanding per channel (a channel's publishes stay in order)
   -b, --payload B      publication size in bytes (default 64)
   -d, --duration D     seconds of publishing (default 10)
   --workers W          worker processes holding the connections (default: one per 8,000 connections)
   --concurrency K      opens in flight per worker (default 200)
-  --source-addresses   comma-separated local addresses, taken in turn (default on loopback past 4,000 connections: 127.0.0.1, 127.0.0.2, …, 4,000 each)
+  --source-addresses   comma-separated local addresses, taken in turn (default on loopback past 4,000 connections: \
+127.0.0.1, 127.0.0.2, …, 4,000 each)
   --server-pid PID     server process(es) whose CPU to read (default: found from /proc for a local target); repeat
   --json               print the result as JSON on stdout
   -h, --help           show this help`;
@@ -76,7 +78,8 @@ export async function runBenchCommand(argv: string[]): Promise<void> {
     } catch {
       throw new UsageError(`--url must be a ws:// URL, got "${u}"`);
     }
-    if (url.protocol !== 'ws:') throw new UsageError(`--url must be a ws:// URL (wss is not supported by bench yet), got "${u}"`);
+    if (url.protocol !== 'ws:')
+      throw new UsageError(`--url must be a ws:// URL (wss is not supported by bench yet), got "${u}"`);
     return url;
   });
   const transport = values.transport ?? 'websocket';
@@ -86,17 +89,27 @@ export async function runBenchCommand(argv: string[]): Promise<void> {
   const connections = integerOption('connections', values.connections, 1000);
   const channels = integerOption('channels', values.channels, 10);
   if (connections < 1 || channels < 1) throw new UsageError('--connections and --channels must be at least 1');
-  const targets: LoadTarget[] = urls.map((u) => ({ host: u.hostname, port: Number(u.port || 80), path: u.pathname + u.search, token: values.token }));
+  const targets: LoadTarget[] = urls.map((u) => ({
+    host: u.hostname,
+    port: Number(u.port || 80),
+    path: u.pathname + u.search,
+    token: values.token,
+  }));
   const local = targets.every((t) => isLoopback(t.host));
   // Connections take the addresses in turn. By default, past CONNECTIONS_PER_SOURCE to a loopback target, enough
   // loopback addresses that no one of them has many ports taken (the kernel's port search slows down as they fill).
   const given = values['source-addresses']?.split(',').map((a) => a.trim());
   const ports = portsPerAddress();
   if (given && connections / given.length > ports) {
-    throw new UsageError(`--source-addresses: ${given.length} address(es) have ${ports} ephemeral ports each, fewer than ${Math.ceil(connections / given.length)} connections each`);
+    throw new UsageError(
+      `--source-addresses: ${given.length} address(es) have ${ports} ephemeral ports each, ` +
+        `fewer than ${Math.ceil(connections / given.length)} connections each`,
+    );
   }
   const addresses = given ?? (local && connections > CONNECTIONS_PER_SOURCE ? loopbackSources(connections) : []);
-  const pids = values['server-pid']?.map((p) => integerOption('server-pid', p, 0)) ?? (local ? targets.map((t) => pidListeningOn(t.port)).filter((p): p is number => p !== undefined) : []);
+  const pids =
+    values['server-pid']?.map((p) => integerOption('server-pid', p, 0)) ??
+    (local ? targets.map((t) => pidListeningOn(t.port)).filter((p): p is number => p !== undefined) : []);
   const progress = new Progress(process.stderr);
   const prefix = values.prefix ?? DEFAULT_PREFIX;
   const result = await runBench({
@@ -114,7 +127,12 @@ export async function runBenchCommand(argv: string[]): Promise<void> {
     addresses,
     concurrency: Math.max(1, integerOption('concurrency', values.concurrency, 200)),
     serverPids: [...new Set(pids)],
-    onProgress: (p: ProgressLine) => progress.line(`[${p.elapsedS.toFixed(0).padStart(3)}s] ${p.phase.padEnd(10)} open ${p.opened}/${connections} (${fmt(p.connectsPerS)}/s)${p.failed ? ` failed ${p.failed}` : ''}  published ${p.published}  deliveries ${fmt(p.deliveriesPerS)}/s`),
+    onProgress: (p: ProgressLine) =>
+      progress.line(
+        `[${p.elapsedS.toFixed(0).padStart(3)}s] ${p.phase.padEnd(10)} open ${p.opened}/${connections} ` +
+          `(${fmt(p.connectsPerS)}/s)${p.failed ? ` failed ${p.failed}` : ''}  published ${p.published}  ` +
+          `deliveries ${fmt(p.deliveriesPerS)}/s`,
+      ),
   }).catch((error: unknown) => {
     progress.done();
     throw error instanceof BenchAbortedError ? new StartupError(`${error.message}${hint(error, prefix)}`) : error;
@@ -127,7 +145,8 @@ export async function runBenchCommand(argv: string[]): Promise<void> {
 
 /** What to check, for the failures a first run meets. */
 function hint(error: BenchAbortedError, prefix: string): string {
-  if (error.code === 'reply-102') return ` (is --prefix ${prefix} a namespace of the server? the default serve has ${DEFAULT_PREFIX})`;
+  if (error.code === 'reply-102')
+    return ` (is --prefix ${prefix} a namespace of the server? the default serve has ${DEFAULT_PREFIX})`;
   if (error.code === 'ECONNREFUSED') return ' (is a serve listening there? see --url)';
   if (error.code === 'reply-101') return ' (pass --token with a token the server accepts)';
   return '';

@@ -49,7 +49,8 @@ export async function runEcho(argv: string[]): Promise<void> {
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     ws.on('close', (code, reason) => {
       open--;
-      if (!values.quiet) console.log(`- ${ws.remoteAddress ?? '?'} closed ${code}${reason ? ` ${reason}` : ''} (${open} open)`);
+      if (!values.quiet)
+        console.log(`- ${ws.remoteAddress ?? '?'} closed ${code}${reason ? ` ${reason}` : ''} (${open} open)`);
     });
   });
   server.on('rejected', (error) => {
@@ -58,7 +59,9 @@ export async function runEcho(argv: string[]): Promise<void> {
   const address = await server.listen(port, host);
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const deflate = values.deflate ? ', permessage-deflate on' : '';
-  console.log(`switchboard echo listening on ws://${shown}:${address.port} (max message ${maxMessageSize} bytes${deflate})`);
+  console.log(
+    `switchboard echo listening on ws://${shown}:${address.port} (max message ${maxMessageSize} bytes${deflate})`,
+  );
 
   const stop = () => {
     console.log('shutting down: closing connections with 1001');

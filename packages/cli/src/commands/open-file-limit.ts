@@ -24,12 +24,17 @@ export function openFileLimit(): number | undefined {
   return out === 'unlimited' ? Infinity : Number(out) || undefined;
 }
 
-/** The start-up warning when the limit cannot hold `maxConnections`, with the fix; undefined when it can (or no limit is configured). */
+/**
+ * The start-up warning when the limit cannot hold `maxConnections`, with the fix; undefined when it can (or no limit is
+ * configured).
+ */
 export function openFileWarning(limit: number | undefined, maxConnections: number): string | undefined {
   if (maxConnections === 0 || limit === undefined || limit >= maxConnections + DESCRIPTOR_HEADROOM) return undefined;
   const want = maxConnections + DESCRIPTOR_HEADROOM;
   return (
-    `open-file limit (ulimit -n) is ${limit}, below maxConnections ${maxConnections} + ${DESCRIPTOR_HEADROOM}: connections beyond ~${Math.max(0, limit - DESCRIPTOR_HEADROOM)} will fail (EMFILE). ` +
-    `Raise it to at least ${want}: \`ulimit -n ${want}\` in the shell that starts serve, LimitNOFILE=${want} (systemd), --ulimit nofile=${want}:${want} (docker)`
+    `open-file limit (ulimit -n) is ${limit}, below maxConnections ${maxConnections} + ${DESCRIPTOR_HEADROOM}: ` +
+    `connections beyond ~${Math.max(0, limit - DESCRIPTOR_HEADROOM)} will fail (EMFILE). ` +
+    `Raise it to at least ${want}: \`ulimit -n ${want}\` in the shell that starts serve, LimitNOFILE=${want} ` +
+    `(systemd), --ulimit nofile=${want}:${want} (docker)`
   );
 }

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Type } from '@sinclair/typebox';
-import { compileOptionsCheck, parsePusherApp, type JwtOptions, type PusherAppOptions, type ServerOptions } from '@switchboard/server';
+import {
+  compileOptionsCheck,
+  parsePusherApp,
+  type JwtOptions,
+  type PusherAppOptions,
+  type ServerOptions,
+} from '@switchboard/server';
 import { resolveNatsEngineOptions } from '@switchboard/engine-nats';
 import { parseRedisUrl } from '@switchboard/engine-redis';
 import { UsageError } from '../usage-error.js';
@@ -202,7 +208,10 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
   for (const key of SERVER_KEYS) if (merged[key] !== undefined) (server as Record<string, unknown>)[key] = merged[key];
   server.jwt = withSecret(merged.jwt as JwtOptions | undefined, merged.jwtSecret as string | undefined);
   server.webhooks = withFlagWebhook(merged);
-  server.pusher = withFlagPusherApps(merged.pusher as ServerOptions['pusher'], merged.pusherApps as string[] | undefined);
+  server.pusher = withFlagPusherApps(
+    merged.pusher as ServerOptions['pusher'],
+    merged.pusherApps as string[] | undefined,
+  );
   const { tlsCert, tlsKey } = merged;
   if ((tlsCert === undefined) !== (tlsKey === undefined))
     throw new UsageError(

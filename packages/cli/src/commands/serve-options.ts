@@ -229,7 +229,7 @@ export const SERVE_OPTIONS = {
   }),
   pusherApps: meta(Type.Array(Type.String()), {
     description:
-      'Serves a Pusher Channels app, ID:KEY:SECRET (repeat for several); the config file\'s pusher.apps with the ' +
+      "Serves a Pusher Channels app, ID:KEY:SECRET (repeat for several); the config file's pusher.apps with the " +
       'same id give its other options (docs/pusher.md).',
     defaultText: 'none',
     secret: true,

@@ -165,7 +165,8 @@ export async function runServe(argv: string[]): Promise<void> {
   HTTP API      ${base}/api/<method>  (Authorization: apikey ${keyShown})
 ${tryIt({ base: `${scheme}://${reachable(address)}`, apiKey: shownKey, namespaces, tls: config.tls !== undefined })}
   http streams  ${base}${server.options.httpTransportsPath || '(off)'}/{sse,stream,poll}  (docs/transports.md)
-  pusher        ${describePusher(server, websocketUrl.slice(0, websocketUrl.indexOf(server.options.websocketPath)), base)}
+  pusher       \
+ ${describePusher(server, websocketUrl.slice(0, websocketUrl.indexOf(server.options.websocketPath)), base)}
   admin         ${admin ? `${base}/admin  (${adminSecret ? 'admin secret' : 'API key'})` : 'off'}
   health        ${base}/health/ready  (liveness: /health/live)
   metrics       ${base}/metrics  (${describeMetrics(server)})

@@ -1,6 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runStorm, stormTable, waveChart, type StormPolicy, type StormResult, type StormTrigger } from '@switchboard/loadtest';
+import {
+  runStorm,
+  stormTable,
+  waveChart,
+  type StormPolicy,
+  type StormResult,
+  type StormTrigger,
+} from '@switchboard/loadtest';
 import { UsageError, integerOption } from '../usage-error.js';
 import { Progress } from './progress.js';
 
@@ -56,17 +63,25 @@ export async function runStormCommand(argv: string[]): Promise<void> {
   if (values.help) return console.log(HELP);
   const nodes = values.node ?? [];
   if (nodes.length === 0) throw new UsageError('give at least one --node http://host:port');
-  for (const n of nodes) if (!/^http:\/\/[^/]+:\d+\/?$/.test(n)) throw new UsageError(`--node must be http://host:port, got "${n}"`);
+  for (const n of nodes)
+    if (!/^http:\/\/[^/]+:\d+\/?$/.test(n)) throw new UsageError(`--node must be http://host:port, got "${n}"`);
   const apiKey = values['api-key'] ?? process.env.SWITCHBOARD_API_KEY;
   if (!apiKey) throw new UsageError('--api-key (or SWITCHBOARD_API_KEY) is needed for publishing, drains and /metrics');
   const chosen = [values.cut, values.kill !== undefined, values.drain !== undefined].filter(Boolean).length;
   if (chosen > 1) throw new UsageError('choose one of --drain, --cut, --kill');
-  const trigger: StormTrigger = values.cut ? { kind: 'cut' } : values.kill !== undefined ? { kind: 'kill', command: values.kill } : { kind: 'drain', nodes: [integerOption('drain', values.drain, 0)] };
-  if (trigger.kind === 'drain' && trigger.nodes[0] >= nodes.length) throw new UsageError(`--drain ${trigger.nodes[0]}: there are ${nodes.length} nodes`);
+  const trigger: StormTrigger = values.cut
+    ? { kind: 'cut' }
+    : values.kill !== undefined
+      ? { kind: 'kill', command: values.kill }
+      : { kind: 'drain', nodes: [integerOption('drain', values.drain, 0)] };
+  if (trigger.kind === 'drain' && trigger.nodes[0] >= nodes.length)
+    throw new UsageError(`--drain ${trigger.nodes[0]}: there are ${nodes.length} nodes`);
   const policyArg = values.policy ?? 'all';
   const policies: StormPolicy[] = policyArg === 'all' ? ['shipped', 'fixed', 'immediate'] : [policyArg as StormPolicy];
-  if (!policies.every((p) => ['shipped', 'fixed', 'immediate'].includes(p))) throw new UsageError(`--policy must be shipped, fixed, immediate or all, got "${policyArg}"`);
-  if (trigger.kind !== 'cut' && policies.length > 1) throw new UsageError('--drain and --kill change the nodes: run one --policy per run (or use --cut for all three)');
+  if (!policies.every((p) => ['shipped', 'fixed', 'immediate'].includes(p)))
+    throw new UsageError(`--policy must be shipped, fixed, immediate or all, got "${policyArg}"`);
+  if (trigger.kind !== 'cut' && policies.length > 1)
+    throw new UsageError('--drain and --kill change the nodes: run one --policy per run (or use --cut for all three)');
   const progress = new Progress(process.stderr, 2000);
   const results: StormResult[] = [];
   for (const policy of policies) {
@@ -88,7 +103,11 @@ export async function runStormCommand(argv: string[]): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000)); // the nodes' accept buckets refill between runs
   }
   progress.done();
-  if (values.svg) writeFileSync(values.svg, waveChart(results, `Reconnect wave: ${results[0].clients} clients, ${nodes.length} node(s), ${trigger.kind}`));
+  if (values.svg)
+    writeFileSync(
+      values.svg,
+      waveChart(results, `Reconnect wave: ${results[0].clients} clients, ${nodes.length} node(s), ${trigger.kind}`),
+    );
   if (values.json) console.log(JSON.stringify(results, null, 2));
   else console.log(stormTable(results));
   if (results.some((r) => r.lost > 0 || r.duplicates > 0)) process.exitCode = 1;

@@ -45,7 +45,8 @@ export async function runToken(argv: string[]): Promise<void> {
   if (!values.sub) throw new UsageError('token needs --sub USER');
   const ttlSeconds = integerOption('ttl', values.ttl, 3600);
   if (ttlSeconds === 0) throw new UsageError('--ttl must be at least 1 second');
-  if (values.channel !== undefined && values.info !== undefined) throw new UsageError('--info is for connection tokens, not subscribe tokens (--channel)');
+  if (values.channel !== undefined && values.info !== undefined)
+    throw new UsageError('--info is for connection tokens, not subscribe tokens (--channel)');
   const claims: TokenClaims = { sub: values.sub };
   if (values.channel !== undefined) claims.channel = values.channel;
   if (values.info !== undefined) {

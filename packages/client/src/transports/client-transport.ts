@@ -15,9 +15,13 @@ export interface WebSocketLike {
 /** The WebSocket constructor to use: the browser's, `@switchboard/websocket`'s or `ws`'s. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
-
 /** The client's transports, best first: the default ladder. */
-export const TransportName = { WebSocket: 'websocket', HttpStream: 'http-stream', Sse: 'sse', LongPoll: 'long-poll' } as const;
+export const TransportName = {
+  WebSocket: 'websocket',
+  HttpStream: 'http-stream',
+  Sse: 'sse',
+  LongPoll: 'long-poll',
+} as const;
 export type TransportName = (typeof TransportName)[keyof typeof TransportName];
 
 /**

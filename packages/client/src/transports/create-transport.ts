@@ -1,4 +1,9 @@
-import { TransportName, type ClientTransport, type WebSocketConstructor, type WebSocketLike } from './client-transport.js';
+import {
+  TransportName,
+  type ClientTransport,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './client-transport.js';
 import { httpStreamTransport } from './http-stream-transport.js';
 import { longPollTransport } from './long-poll-transport.js';
 import { sseTransport, type EventSourceConstructor } from './sse-transport.js';
@@ -32,7 +37,12 @@ export function createTransport(name: TransportName, options: TransportRuntime):
  * it again: if it opened, `moveUp()` switches; if it failed, probes again later.
  * Returns the cancel function (the client's teardown calls it).
  */
-export function scheduleUpgradeProbe(better: TransportName | undefined, everyMs: number, open: () => WebSocketLike, moveUp: () => void): () => void {
+export function scheduleUpgradeProbe(
+  better: TransportName | undefined,
+  everyMs: number,
+  open: () => WebSocketLike,
+  moveUp: () => void,
+): () => void {
   if (!better || everyMs === 0) return () => {};
   let timer: ReturnType<typeof setTimeout> | undefined;
   let cancelled = false;

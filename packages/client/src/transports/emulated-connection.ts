@@ -72,7 +72,8 @@ export abstract class EmulatedConnection implements WebSocketLike {
       this.node = reply.result?.node;
     }
     // Any upstream request is a pong: answer only when nothing went up lately (the server may ping twice per beat).
-    if (text === '{"push":"ping"}' && this.answersPings && Date.now() - this.lastUpstream > 1000) this.send(JSON.stringify({ id: PING_ID_BASE + ++this.pings, method: 'ping', params: {} }));
+    if (text === '{"push":"ping"}' && this.answersPings && Date.now() - this.lastUpstream > 1000)
+      this.send(JSON.stringify({ id: PING_ID_BASE + ++this.pings, method: 'ping', params: {} }));
     const id = /^\{"id":(\d+),/.exec(text);
     if (id && Number(id[1]) > PING_ID_BASE) return;
     this.onmessage?.({ data: text });
@@ -96,13 +97,24 @@ export abstract class EmulatedConnection implements WebSocketLike {
     for (let attempt = 0; !this.closed; attempt++) {
       let status = 0;
       try {
-        status = (await this.fetchImpl(`${this.base}/emulation`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, credentials: 'same-origin' })).status;
+        status = (
+          await this.fetchImpl(`${this.base}/emulation`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+            credentials: 'same-origin',
+          })
+        ).status;
       } catch {
         status = 0;
       }
       if (status === 200) break;
       const retryable = status === 0 || status === 502 || status === 503 || status === 504;
-      if (!retryable || attempt >= UPSTREAM_RETRIES) return this.end(status === 404 || status === 410 ? 3001 : 1006, `upstream POST failed with ${status || 'a network error'}`);
+      if (!retryable || attempt >= UPSTREAM_RETRIES)
+        return this.end(
+          status === 404 || status === 410 ? 3001 : 1006,
+          `upstream POST failed with ${status || 'a network error'}`,
+        );
       await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
     }
     this.posting = false;

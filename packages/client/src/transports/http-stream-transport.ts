@@ -1,7 +1,9 @@
 import { TransportName, httpBaseOf, type ClientTransport } from './client-transport.js';
 import { EmulatedConnection } from './emulated-connection.js';
 
-/** HTTP streaming: `POST <base>/stream` with the connect command, read as newline-delimited JSON from a `fetch` body. */
+/**
+ * HTTP streaming: `POST <base>/stream` with the connect command, read as newline-delimited JSON from a `fetch` body.
+ */
 export function httpStreamTransport(fetchImpl?: typeof fetch): ClientTransport {
   return {
     name: TransportName.HttpStream,
@@ -22,7 +24,13 @@ class HttpStreamConnection extends EmulatedConnection {
 
   private async read(connect: string): Promise<void> {
     try {
-      const res = await this.fetchImpl(`${this.base}/stream`, { method: 'POST', body: connect, headers: { 'content-type': 'application/json' }, signal: this.abort.signal, credentials: 'same-origin' });
+      const res = await this.fetchImpl(`${this.base}/stream`, {
+        method: 'POST',
+        body: connect,
+        headers: { 'content-type': 'application/json' },
+        signal: this.abort.signal,
+        credentials: 'same-origin',
+      });
       if (!res.ok || !res.body) return this.end(1006, `stream refused: HTTP ${res.status}`);
       const reader = res.body.getReader();
       const decoder = new TextDecoder();

@@ -31,7 +31,13 @@ class LongPollConnection extends EmulatedConnection {
   }
 
   private async post(path: string, body: string): Promise<Response> {
-    return this.fetchImpl(`${this.base}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: this.abort.signal, credentials: 'same-origin' });
+    return this.fetchImpl(`${this.base}${path}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+      signal: this.abort.signal,
+      credentials: 'same-origin',
+    });
   }
 
   private async run(connect: string): Promise<void> {
@@ -55,7 +61,8 @@ class LongPollConnection extends EmulatedConnection {
           if (++failures > 3) return this.end(1006, `poll failed: HTTP ${res.status}`);
           continue;
         }
-        if (!res.ok) return this.end(res.status === 404 || res.status === 410 ? 3001 : 1006, `poll failed: HTTP ${res.status}`);
+        if (!res.ok)
+          return this.end(res.status === 404 || res.status === 410 ? 3001 : 1006, `poll failed: HTTP ${res.status}`);
         failures = 0;
         const { frames } = (await res.json()) as { frames: { seq: number; data: string }[] };
         for (const f of frames) {

@@ -37,7 +37,9 @@ class SseConnection extends EmulatedConnection {
   }
 
   protected openDownstream(connect: string): void {
-    const source = (this.source = new this.Impl(`${this.base}/stream?format=sse&connect=${encodeURIComponent(connect)}`));
+    const source = (this.source = new this.Impl(
+      `${this.base}/stream?format=sse&connect=${encodeURIComponent(connect)}`,
+    ));
     source.onmessage = (event) => this.frame(event.data);
     source.onerror = () => this.end(1006, 'event stream failed');
   }

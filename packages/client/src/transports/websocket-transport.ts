@@ -1,4 +1,9 @@
-import { TransportName, type ClientTransport, type WebSocketConstructor, type WebSocketLike } from './client-transport.js';
+import {
+  TransportName,
+  type ClientTransport,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './client-transport.js';
 
 /** WebSocket: the browser's, or an injected constructor (`@switchboard/websocket`, `ws`). */
 export function webSocketTransport(Impl: WebSocketConstructor | undefined): ClientTransport {

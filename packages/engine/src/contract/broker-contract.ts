@@ -33,19 +33,27 @@ async function recordingNode(fixture: BrokerFixture) {
  */
 export function describeBrokerContract(name: string, createFixture: () => Promise<BrokerFixture>): void {
   describeWithFixture(`Broker contract: ${name}`, 60_000, createFixture, (fixture) => {
-
     it('gives monotonic offsets under one epoch and reads history in either order, limited', async () => {
       const { broker } = await recordingNode(fixture());
       const ch = channel('offsets');
       const results = [];
       for (let i = 1; i <= 5; i++) results.push(await broker.publish(ch, { i }, { history: HISTORY }));
-      assert.deepEqual(results.map((r) => r.position.offset), [1, 2, 3, 4, 5]);
+      assert.deepEqual(
+        results.map((r) => r.position.offset),
+        [1, 2, 3, 4, 5],
+      );
       assert.equal(new Set(results.map((r) => r.position.epoch)).size, 1);
       const all = await broker.history(ch);
-      assert.deepEqual(all.publications.map((p) => p.data), [1, 2, 3, 4, 5].map((i) => ({ i })));
+      assert.deepEqual(
+        all.publications.map((p) => p.data),
+        [1, 2, 3, 4, 5].map((i) => ({ i })),
+      );
       assert.deepEqual(all.position, results[4].position);
       const newest = await broker.history(ch, { reverse: true, limit: 2 });
-      assert.deepEqual(newest.publications.map((p) => p.offset), [5, 4]);
+      assert.deepEqual(
+        newest.publications.map((p) => p.offset),
+        [5, 4],
+      );
       await broker.close();
     });
 
@@ -59,7 +67,11 @@ export function describeBrokerContract(name: string, createFixture: () => Promis
       for (let i = 0; i < 200; i++) await c.broker.publish(ch, i, { history: HISTORY });
       await a.waitFor(200);
       await b.waitFor(200);
-      for (const node of [a, b]) assert.deepEqual(node.received.map((p) => p.offset), Array.from({ length: 200 }, (_, i) => i + 1));
+      for (const node of [a, b])
+        assert.deepEqual(
+          node.received.map((p) => p.offset),
+          Array.from({ length: 200 }, (_, i) => i + 1),
+        );
       assert.equal(c.received.length, 0, 'a node that did not subscribe receives nothing');
       await Promise.all([a, b, c].map((n) => n.broker.close()));
     });
@@ -75,7 +87,10 @@ export function describeBrokerContract(name: string, createFixture: () => Promis
       await a.broker.unsubscribe(ch);
       await a.broker.publish(ch, 'two', { history: HISTORY });
       await sleep(50);
-      assert.deepEqual(a.received.map((p) => p.data), ['one']);
+      assert.deepEqual(
+        a.received.map((p) => p.data),
+        ['one'],
+      );
       await a.broker.close();
     });
 
@@ -94,7 +109,10 @@ export function describeBrokerContract(name: string, createFixture: () => Promis
       const foreign = await broker.history(ch, { since: { offset: 4, epoch: 'not-this-stream' } });
       assert.equal(foreign.gap, true);
       const kept = await broker.history(ch);
-      assert.deepEqual(kept.publications.map((p) => p.offset), [3, 4, 5]);
+      assert.deepEqual(
+        kept.publications.map((p) => p.offset),
+        [3, 4, 5],
+      );
       await broker.close();
     });
 
@@ -158,7 +176,10 @@ export function describeBrokerContract(name: string, createFixture: () => Promis
       assert.equal(other.position.offset, 2);
       await a.waitFor(2);
       await sleep(50);
-      assert.deepEqual(a.received.map((p) => p.data), ['once', 'twice']);
+      assert.deepEqual(
+        a.received.map((p) => p.data),
+        ['once', 'twice'],
+      );
       await a.broker.close();
     });
   });

@@ -15,7 +15,6 @@ const channel = () => `contract:presence:${process.pid}:${Date.now()}:${unique++
 /** The PresenceStore contract (see presence-store.ts). */
 export function describePresenceContract(name: string, createFixture: () => Promise<PresenceFixture>): void {
   describeWithFixture(`PresenceStore contract: ${name}`, 30_000, createFixture, (fixture) => {
-
     it('aggregates entries across nodes; stats count clients and unique users', async () => {
       const a = await fixture().store();
       const b = await fixture().store();
@@ -43,7 +42,10 @@ export function describePresenceContract(name: string, createFixture: () => Prom
       await sleep(60);
       await store.add(ch, { clientId: 'kept', userId: 'u2' }, 100); // refresh
       await sleep(70);
-      assert.deepEqual((await store.get(ch)).map((e) => e.clientId), ['kept']);
+      assert.deepEqual(
+        (await store.get(ch)).map((e) => e.clientId),
+        ['kept'],
+      );
       await store.close();
     });
   });

@@ -10,7 +10,8 @@ for (let i = 0; i < WEBSOCKET_GUID.length; i++) input[24 + i] = WEBSOCKET_GUID.c
 
 /** §4.2.2 step 5.4: base64(SHA-1(key + GUID)). `sha1` must not keep its input (it is reused). */
 export function computeAcceptKey(key: string, sha1: Sha1): string {
-  if (key.length !== 24 || !/^[\x21-\x7e]{24}$/.test(key)) return toBase64(sha1(new TextEncoder().encode(key + WEBSOCKET_GUID)));
+  if (key.length !== 24 || !/^[\x21-\x7e]{24}$/.test(key))
+    return toBase64(sha1(new TextEncoder().encode(key + WEBSOCKET_GUID)));
   for (let i = 0; i < 24; i++) input[i] = key.charCodeAt(i);
   return toBase64(sha1(input));
 }

@@ -1,11 +1,7 @@
 import { ErrorCode, HandshakeError } from '../errors.js';
 import type { Extension } from '../extension.js';
 import { computeAcceptKey, toBase64, type Sha1 } from './accept-key.js';
-import {
-  formatExtension,
-  parseExtensionHeader,
-  type ClientExtensionNegotiator,
-} from './extension-header.js';
+import { formatExtension, parseExtensionHeader, type ClientExtensionNegotiator } from './extension-header.js';
 import { hasToken, isToken, type HttpResponseHead } from './http-head.js';
 
 export interface ClientHandshakeOptions {
@@ -70,7 +66,11 @@ export function verifyServerHandshake(
   }
   const protocol = h.get('sec-websocket-protocol') ?? '';
   if (protocol !== '' && (!isToken(protocol) || !(options.protocols ?? []).includes(protocol))) {
-    throw new HandshakeError(ErrorCode.UnexpectedSubprotocol, 101, `server chose a subprotocol not offered: ${protocol}`);
+    throw new HandshakeError(
+      ErrorCode.UnexpectedSubprotocol,
+      101,
+      `server chose a subprotocol not offered: ${protocol}`,
+    );
   }
   const extensionsHeader = h.get('sec-websocket-extensions') ?? '';
   const chosen = parseExtensionHeader(extensionsHeader || undefined);
@@ -79,7 +79,11 @@ export function verifyServerHandshake(
   for (const ext of chosen) {
     const negotiator = options.extensions?.find((n) => n.name === ext.name);
     if (!negotiator || seen.has(ext.name)) {
-      throw new HandshakeError(ErrorCode.UnexpectedExtension, 101, `server chose an extension not offered: ${ext.name}`);
+      throw new HandshakeError(
+        ErrorCode.UnexpectedExtension,
+        101,
+        `server chose an extension not offered: ${ext.name}`,
+      );
     }
     seen.add(ext.name);
     extensions.push(negotiator.accept(ext.params));

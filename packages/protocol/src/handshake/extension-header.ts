@@ -92,6 +92,9 @@ export interface ClientExtensionNegotiator {
   readonly name: string;
   /** The parameter lists to offer, most preferred first. */
   offer(): ExtensionParam[][];
-  /** Checks the server's answer against what was offered and returns the connection's extension; throws HandshakeError if it is not acceptable. */
+  /**
+   * Checks the server's answer against what was offered and returns the connection's extension; throws HandshakeError
+   * if it is not acceptable.
+   */
   accept(params: ExtensionParam[]): Extension;
 }

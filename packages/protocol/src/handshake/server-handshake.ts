@@ -29,7 +29,9 @@ export interface ServerHandshakeOptions {
 }
 
 export interface AcceptedHandshake {
-  /** The full 101 response head, to be written as UTF-8 (a string, so a shell can write it without encoding it first). */
+  /**
+   * The full 101 response head, to be written as UTF-8 (a string, so a shell can write it without encoding it first).
+   */
   response: string;
   protocol: string;
   /** The connection's extension instances, in the order they apply. */
@@ -49,7 +51,8 @@ export function acceptHandshake(request: HttpRequestHead, options: ServerHandsha
   }
   if (request.version !== 'HTTP/1.1') {
     const [major, minor] = request.version.slice(5).split('.').map(Number);
-    if (major !== 1 || minor < 1) throw new HandshakeError(ErrorCode.MalformedHttp, 400, 'HTTP/1.1 or later is required');
+    if (major !== 1 || minor < 1)
+      throw new HandshakeError(ErrorCode.MalformedHttp, 400, 'HTTP/1.1 or later is required');
   }
   if (!h.get('host')) throw new HandshakeError(ErrorCode.MissingHost, 400, 'missing Host header');
   if (!hasToken(h.get('upgrade'), 'websocket')) {
@@ -113,7 +116,8 @@ function negotiateExtensions(
     const forThis: ExtensionParam[][] = offers.filter((o) => o.name === negotiator.name).map((o) => o.params);
     if (forThis.length === 0) continue;
     const result = negotiator.negotiate(forThis);
-    if (result !== null) accepted.push({ offer: { name: negotiator.name, params: result.response }, extension: result.extension });
+    if (result !== null)
+      accepted.push({ offer: { name: negotiator.name, params: result.response }, extension: result.extension });
   }
   return accepted;
 }

@@ -39,15 +39,23 @@ async function publish(core: ApiServices, channel: string, data: unknown, idempo
 function position(body: Body) {
   const since = body.since;
   if (since === undefined) return undefined;
-  if (typeof since !== 'object' || since === null) throw new ApiError(400, ReplyErrorCode.BadRequest, '"since" must be {offset, epoch}');
+  if (typeof since !== 'object' || since === null)
+    throw new ApiError(400, ReplyErrorCode.BadRequest, '"since" must be {offset, epoch}');
   const { offset, epoch } = since as Record<string, unknown>;
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || typeof epoch !== 'string') throw new ApiError(400, ReplyErrorCode.BadRequest, '"since" must be {offset, epoch}');
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || typeof epoch !== 'string')
+    throw new ApiError(400, ReplyErrorCode.BadRequest, '"since" must be {offset, epoch}');
   return { offset, epoch };
 }
 
 /** The HTTP API for backends (docs/server-api.md): POST /api/<method> with a JSON object body. */
 const ENDPOINTS: Record<string, Endpoint> = {
-  publish: (core, body) => publish(core, field.string(body, 'channel'), field.required(body, 'data'), field.optionalString(body, 'idempotencyKey')),
+  publish: (core, body) =>
+    publish(
+      core,
+      field.string(body, 'channel'),
+      field.required(body, 'data'),
+      field.optionalString(body, 'idempotencyKey'),
+    ),
 
   async broadcast(core, body) {
     const channels = body.channels;
@@ -68,7 +76,11 @@ const ENDPOINTS: Record<string, Endpoint> = {
   },
 
   history: (core, body) =>
-    core.channels.history(field.string(body, 'channel'), { since: position(body), limit: field.optionalInteger(body, 'limit', -1), reverse: body.reverse === true }),
+    core.channels.history(field.string(body, 'channel'), {
+      since: position(body),
+      limit: field.optionalInteger(body, 'limit', -1),
+      reverse: body.reverse === true,
+    }),
 
   async history_remove(core, body) {
     await core.channels.removeHistory(field.string(body, 'channel'));
@@ -82,22 +94,38 @@ const ENDPOINTS: Record<string, Endpoint> = {
   async channels(core) {
     const totals = new Map<string, number>();
     for (const answer of (await core.cluster.survey('channels')).values()) {
-      for (const [name, count] of Object.entries(answer as Record<string, number>)) totals.set(name, (totals.get(name) ?? 0) + count);
+      for (const [name, count] of Object.entries(answer as Record<string, number>))
+        totals.set(name, (totals.get(name) ?? 0) + count);
     }
-    return { channels: Object.fromEntries([...totals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, subscribers]) => [name, { subscribers }])) };
+    return {
+      channels: Object.fromEntries(
+        [...totals]
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([name, subscribers]) => [name, { subscribers }]),
+      ),
+    };
   },
 
-  /** Drains this node, or the live node `node` names (not the cluster): answers at once with how many connections it is closing. */
+  /**
+   * Drains this node, or the live node `node` names (not the cluster): answers at once with how many connections it is
+   * closing.
+   */
   async drain(core, body) {
     const code = field.optionalInteger(body, 'code', 1001) ?? 1012;
-    if (code !== 1001 && code !== 1012) throw new ApiError(400, ReplyErrorCode.BadRequest, '"code" must be 1012 (restart) or 1001 (going away)');
+    if (code !== 1001 && code !== 1012)
+      throw new ApiError(400, ReplyErrorCode.BadRequest, '"code" must be 1012 (restart) or 1001 (going away)');
     const node = field.optionalString(body, 'node');
     if (node !== undefined && node !== core.nodeId) {
       const target = core.cluster.liveNodes().find((n) => n.nodeId === node);
       if (!target) throw new ApiError(400, ReplyErrorCode.BadRequest, `no live node "${node}"`);
       // -1: the node's own option.
       const opt = (name: string) => field.optionalInteger(body, name, name === 'reconnectWindowMs' ? 0 : 1) ?? -1;
-      await core.cluster.drainNode(node, { code, batchSize: opt('batchSize'), intervalMs: opt('intervalMs'), reconnectWindowMs: opt('reconnectWindowMs') });
+      await core.cluster.drainNode(node, {
+        code,
+        batchSize: opt('batchSize'),
+        intervalMs: opt('intervalMs'),
+        reconnectWindowMs: opt('reconnectWindowMs'),
+      });
       return { node, connections: target.connections };
     }
     const connections = core.connections();
@@ -117,10 +145,16 @@ const ENDPOINTS: Record<string, Endpoint> = {
     let reason = field.optionalString(body, 'reason') ?? 'disconnected by the server';
     const after = field.optionalInteger(body, 'reconnectAfterMs', 0);
     const until = field.optionalInteger(body, 'reconnectUntilMs', after ?? 0);
-    if (until !== undefined && after === undefined) throw new ApiError(400, ReplyErrorCode.BadRequest, '"reconnectUntilMs" needs "reconnectAfterMs"');
+    if (until !== undefined && after === undefined)
+      throw new ApiError(400, ReplyErrorCode.BadRequest, '"reconnectUntilMs" needs "reconnectAfterMs"');
     if (after !== undefined) reason = withReconnectAfter(reason, { minMs: after, maxMs: until ?? 2 * after });
     // A WebSocket close reason is at most 123 bytes.
-    if (Buffer.byteLength(reason) > 123) throw new ApiError(400, ReplyErrorCode.BadRequest, 'the close reason (with its reconnect-after hint) must fit in 123 bytes');
+    if (Buffer.byteLength(reason) > 123)
+      throw new ApiError(
+        400,
+        ReplyErrorCode.BadRequest,
+        'the close reason (with its reconnect-after hint) must fit in 123 bytes',
+      );
     await core.cluster.broadcast('disconnect', { userId, code, reason });
     return {};
   },
@@ -129,7 +163,12 @@ const ENDPOINTS: Record<string, Endpoint> = {
     const userId = field.string(body, 'user');
     const channel = field.string(body, 'channel');
     core.channels.resolve(channel);
-    await core.cluster.broadcast('unsubscribe', { userId, channel, code: DisconnectCode.ForceNoReconnect, reason: 'unsubscribed by the server' });
+    await core.cluster.broadcast('unsubscribe', {
+      userId,
+      channel,
+      code: DisconnectCode.ForceNoReconnect,
+      reason: 'unsubscribed by the server',
+    });
     return {};
   },
 
@@ -143,29 +182,51 @@ const ENDPOINTS: Record<string, Endpoint> = {
     return {};
   },
 
-  /** Moves the credential expiry of the user's connections (or of one, `client`); without `expiresAt`, they no longer expire. */
+  /**
+   * Moves the credential expiry of the user's connections (or of one, `client`); without `expiresAt`, they no longer
+   * expire.
+   */
   async refresh(core, body) {
     const userId = field.string(body, 'user');
     const client = field.optionalString(body, 'client');
     const expiresAt = field.optionalInteger(body, 'expiresAt', 0);
-    if (expiresAt !== undefined && expiresAt <= Date.now()) throw new ApiError(400, ReplyErrorCode.BadRequest, '"expiresAt" must be in the future (Unix ms)');
-    await core.cluster.broadcast('refresh', { userId, ...(client && { client }), ...(expiresAt !== undefined && { expiresAt }) });
+    if (expiresAt !== undefined && expiresAt <= Date.now())
+      throw new ApiError(400, ReplyErrorCode.BadRequest, '"expiresAt" must be in the future (Unix ms)');
+    await core.cluster.broadcast('refresh', {
+      userId,
+      ...(client && { client }),
+      ...(expiresAt !== undefined && { expiresAt }),
+    });
     return {};
   },
 
-  /** Several commands in one request, run one after the other and answered in order, each with its result or its error. */
+  /**
+   * Several commands in one request, run one after the other and answered in order, each with its result or its error.
+   */
   async batch(core, body) {
     const commands = body.commands;
     if (!Array.isArray(commands) || commands.length === 0 || commands.length > MAX_BATCH) {
-      throw new ApiError(400, ReplyErrorCode.BadRequest, `"commands" must be a list of 1–${MAX_BATCH} {method, params}`);
+      throw new ApiError(
+        400,
+        ReplyErrorCode.BadRequest,
+        `"commands" must be a list of 1–${MAX_BATCH} {method, params}`,
+      );
     }
     const replies: unknown[] = [];
     for (const command of commands as unknown[]) {
-      const { method, params } = (typeof command === 'object' && command !== null ? command : {}) as { method?: unknown; params?: unknown };
+      const { method, params } = (typeof command === 'object' && command !== null ? command : {}) as {
+        method?: unknown;
+        params?: unknown;
+      };
       try {
-        const endpoint = typeof method === 'string' && method !== 'batch' && method !== 'drain' && Object.hasOwn(ENDPOINTS, method) ? ENDPOINTS[method] : undefined;
-        if (!endpoint) throw new ApiError(404, ReplyErrorCode.MethodNotFound, `no batchable API method ${JSON.stringify(method)}`);
-        if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) throw new ApiError(400, ReplyErrorCode.BadRequest, '"params" must be an object');
+        const endpoint =
+          typeof method === 'string' && method !== 'batch' && method !== 'drain' && Object.hasOwn(ENDPOINTS, method)
+            ? ENDPOINTS[method]
+            : undefined;
+        if (!endpoint)
+          throw new ApiError(404, ReplyErrorCode.MethodNotFound, `no batchable API method ${JSON.stringify(method)}`);
+        if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params)))
+          throw new ApiError(400, ReplyErrorCode.BadRequest, '"params" must be an object');
         replies.push({ result: await endpoint(core, (params ?? {}) as Body) });
       } catch (error) {
         const reply = error instanceof ApiError ? { code: error.code, message: error.message } : toReplyError(error);
@@ -202,7 +263,10 @@ const ENDPOINTS: Record<string, Endpoint> = {
     return { nodes: core.cluster.liveNodes() };
   },
 
-  /** Every live node's dashboard figures, gathered over the control bus (cumulative counters: take rates between two calls). */
+  /**
+   * Every live node's dashboard figures, gathered over the control bus (cumulative counters: take rates between two
+   * calls).
+   */
   async stats(core) {
     return { at: Date.now(), nodes: [...(await core.cluster.survey('stats')).values()].filter((a) => a !== null) };
   },
@@ -238,7 +302,10 @@ export class ApiHandler {
     const allowed = origin !== undefined && this.cors.has(origin);
     if (allowed) res.setHeader('access-control-allow-origin', origin).setHeader('vary', 'Origin');
     if (req.method === 'OPTIONS') {
-      if (!allowed) return sendJson(res, 403, { error: { code: ReplyErrorCode.PermissionDenied, message: 'origin not allowed (apiCorsOrigins)' } });
+      if (!allowed)
+        return sendJson(res, 403, {
+          error: { code: ReplyErrorCode.PermissionDenied, message: 'origin not allowed (apiCorsOrigins)' },
+        });
       res.writeHead(204, {
         'access-control-allow-methods': 'POST',
         'access-control-allow-headers': 'authorization, content-type',
@@ -247,7 +314,8 @@ export class ApiHandler {
       return void res.end();
     }
     try {
-      if (!this.key.matches(req.headers.authorization)) throw new ApiError(401, ReplyErrorCode.Unauthorized, 'missing or wrong API key (Authorization: apikey KEY)');
+      if (!this.key.matches(req.headers.authorization))
+        throw new ApiError(401, ReplyErrorCode.Unauthorized, 'missing or wrong API key (Authorization: apikey KEY)');
       const endpoint = Object.hasOwn(ENDPOINTS, method) ? ENDPOINTS[method] : undefined;
       if (!endpoint) throw new ApiError(404, ReplyErrorCode.MethodNotFound, `no API method "${method}"`);
       if (req.method !== 'POST') throw new ApiError(405, ReplyErrorCode.BadRequest, 'use POST');
@@ -256,7 +324,13 @@ export class ApiHandler {
       const body = await readJsonBody(req, core.body);
       sendJson(res, 200, await endpoint(core, body));
     } catch (error) {
-      if (error instanceof ApiError) return sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.status === 405 ? { allow: 'POST' } : {});
+      if (error instanceof ApiError)
+        return sendJson(
+          res,
+          error.status,
+          { error: { code: error.code, message: error.message } },
+          error.status === 405 ? { allow: 'POST' } : {},
+        );
       const reply = toReplyError(error);
       if (reply.code === ReplyErrorCode.Internal) this.core()?.log.error({ err: error, method }, 'API call failed');
       sendJson(res, STATUS_OF[reply.code] ?? (reply.code === ReplyErrorCode.Internal ? 500 : 400), { error: reply });

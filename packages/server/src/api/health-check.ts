@@ -6,7 +6,9 @@ export interface HealthSource {
   probe(): Promise<unknown>;
 }
 
-export type Readiness = { ready: true; status: 'ok' } | { ready: false; status: 'starting' | 'draining' | 'engine-unavailable' };
+export type Readiness =
+  | { ready: true; status: 'ok' }
+  | { ready: false; status: 'starting' | 'draining' | 'engine-unavailable' };
 
 /**
  * Liveness and readiness for load balancers and orchestrators. Ready means the
@@ -36,7 +38,13 @@ export class HealthCheck {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.timeoutMs)));
     try {
-      return await Promise.race([this.source.probe().then(() => true, () => false), timeout]);
+      return await Promise.race([
+        this.source.probe().then(
+          () => true,
+          () => false,
+        ),
+        timeout,
+      ]);
     } finally {
       clearTimeout(timer);
     }

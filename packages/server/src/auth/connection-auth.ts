@@ -70,7 +70,10 @@ export class ConnectionAuth {
         if (error instanceof DisconnectError) {
           // The reason only: jose's errors may carry the claims.
           const reason = error.cause instanceof Error ? error.cause.message : undefined;
-          this.log.info({ clientId: attempt.clientId, remoteAddress: request?.remoteAddress, url: redactUrl(request?.url), reason }, 'connection refused: invalid token');
+          this.log.info(
+            { clientId: attempt.clientId, remoteAddress: request?.remoteAddress, url: redactUrl(request?.url), reason },
+            'connection refused: invalid token',
+          );
         }
         throw error;
       }
@@ -91,7 +94,8 @@ export class ConnectionAuth {
       const { expiresAt } = await hooks.onRefresh(context, token);
       return Object.freeze({ ...current, expiresAt });
     }
-    if (!this.verifier) throw new CommandError(ReplyErrorCode.NotAvailable, 'token refresh is not configured on this server');
+    if (!this.verifier)
+      throw new CommandError(ReplyErrorCode.NotAvailable, 'token refresh is not configured on this server');
     const result = await this.verifier.identify(token);
     if (result.userId !== current.userId) throw commandErrors.permissionDenied('the token is for another user');
     return Object.freeze({ ...current, permissions: result.permissions, expiresAt: result.expiresAt });
@@ -99,6 +103,11 @@ export class ConnectionAuth {
 }
 
 function accepted(result: ConnectingResult): Accepted {
-  const identity: Identity = Object.freeze({ userId: result.userId, connInfo: result.connInfo, permissions: result.permissions, expiresAt: result.expiresAt });
+  const identity: Identity = Object.freeze({
+    userId: result.userId,
+    connInfo: result.connInfo,
+    permissions: result.permissions,
+    expiresAt: result.expiresAt,
+  });
   return { identity, channels: [...(result.channels ?? [])] };
 }

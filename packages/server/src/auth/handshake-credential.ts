@@ -7,7 +7,10 @@ export interface HandshakeCredentialSources {
 }
 
 /** The token the opening handshake carried, cookie first; `undefined` when neither source is configured or present. */
-export function handshakeCredential(request: { headers: IncomingHttpHeaders; url: string }, sources: HandshakeCredentialSources): string | undefined {
+export function handshakeCredential(
+  request: { headers: IncomingHttpHeaders; url: string },
+  sources: HandshakeCredentialSources,
+): string | undefined {
   if (sources.cookie !== undefined) {
     const value = cookieValue(request.headers.cookie, sources.cookie);
     if (value) return value;
@@ -20,7 +23,10 @@ export function handshakeCredential(request: { headers: IncomingHttpHeaders; url
   return undefined;
 }
 
-/** RFC 6265 §5.4: `name=value` pairs separated by "; ". Repeated Cookie headers arrive joined with ", " (JWTs hold no comma). */
+/**
+ * RFC 6265 §5.4: `name=value` pairs separated by "; ". Repeated Cookie headers arrive joined with ", " (JWTs hold no
+ * comma).
+ */
 function cookieValue(header: string | string[] | undefined, name: string): string | undefined {
   const text = Array.isArray(header) ? header.join('; ') : header;
   for (const pair of text?.split(/[;,]/) ?? []) {
@@ -30,4 +36,5 @@ function cookieValue(header: string | string[] | undefined, name: string): strin
   return undefined;
 }
 
-const unquote = (value: string) => (value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value);
+const unquote = (value: string) =>
+  value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;

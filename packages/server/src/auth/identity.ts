@@ -17,7 +17,12 @@ export interface Identity {
 }
 
 /** A connection that has not been accepted yet. */
-export const NO_IDENTITY: Identity = Object.freeze({ userId: '', connInfo: undefined, permissions: undefined, expiresAt: undefined });
+export const NO_IDENTITY: Identity = Object.freeze({
+  userId: '',
+  connInfo: undefined,
+  permissions: undefined,
+  expiresAt: undefined,
+});
 
 /** The HTTP request that opened the connection, as much as the server keeps of it until `connect`. */
 export interface ConnectionRequest {

@@ -23,7 +23,8 @@ export interface TokenClaims {
 /** A connection token's identity. Throws TypeError naming the malformed claim. */
 export function connectionIdentity(payload: JWTPayload): ConnectingResult {
   const sub = requireSub(payload);
-  if (payload.channel !== undefined) throw new TypeError('a subscribe token (with a channel claim) is not a connection token');
+  if (payload.channel !== undefined)
+    throw new TypeError('a subscribe token (with a channel claim) is not a connection token');
   const { channels } = payload;
   if (channels !== undefined && !(Array.isArray(channels) && channels.every((c) => typeof c === 'string'))) {
     throw new TypeError('channels must be a list of channel names');

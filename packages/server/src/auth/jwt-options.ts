@@ -13,9 +13,15 @@ export interface JwtOptions {
   secret?: string;
   /** PEM public key (SPKI): RSA for RS256, EC P-256 for ES256. */
   publicKey?: string;
-  /** URL of a JSON Web Key Set (RS256 / ES256 keys, picked by `kid`); cached, and fetched again for an unknown `kid` at most every 30 s. */
+  /**
+   * URL of a JSON Web Key Set (RS256 / ES256 keys, picked by `kid`); cached, and fetched again for an unknown `kid` at
+   * most every 30 s.
+   */
   jwksUrl?: string;
-  /** Accepted `alg` values, within the key's family. @default HS256 for secret; RS256 or ES256 (the key's) for publicKey; both for jwksUrl */
+  /**
+   * Accepted `alg` values, within the key's family. @default HS256 for secret; RS256 or ES256 (the key's) for
+   * publicKey; both for jwksUrl
+   */
   algorithms?: JwtAlgorithm[];
   /** Required `iss`. @default not checked */
   issuer?: string;
@@ -45,7 +51,18 @@ export interface ResolvedJwtOptions {
 
 export const JWT_DEFAULTS = Object.freeze({ cacheTtlMs: 60_000, cacheSize: 10_000 });
 
-const OPTION_NAMES = ['secret', 'publicKey', 'jwksUrl', 'algorithms', 'issuer', 'audience', 'cookie', 'queryParam', 'cacheTtlMs', 'cacheSize'];
+const OPTION_NAMES = [
+  'secret',
+  'publicKey',
+  'jwksUrl',
+  'algorithms',
+  'issuer',
+  'audience',
+  'cookie',
+  'queryParam',
+  'cacheTtlMs',
+  'cacheSize',
+];
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export const MIN_SECRET_LENGTH = 32;
 
@@ -59,32 +76,52 @@ export function resolveJwtOptions(options: JwtOptions): ResolvedJwtOptions {
   for (const key of Object.keys(options)) if (!OPTION_NAMES.includes(key)) fail(key, 'is not a jwt option');
   const sources = (['secret', 'publicKey', 'jwksUrl'] as const).filter((k) => options[k] !== undefined);
   if (sources.length !== 1) {
-    throw new TypeError(`Switchboard server: jwt needs exactly one of secret, publicKey, jwksUrl; got ${sources.length === 0 ? 'none' : sources.join(', ')}`);
+    throw new TypeError(
+      `Switchboard server: jwt needs exactly one of secret, publicKey, jwksUrl; ` +
+        `got ${sources.length === 0 ? 'none' : sources.join(', ')}`,
+    );
   }
   const { key, family } = resolveKey(options);
   const algorithms = options.algorithms ?? family;
   if (!Array.isArray(algorithms) || algorithms.length === 0) fail('algorithms', 'must be a non-empty list');
-  for (const alg of algorithms) if (!family.includes(alg)) fail('algorithms', `may only hold ${family.join(', ')} with jwt.${sources[0]}, got ${String(alg)}`);
+  for (const alg of algorithms)
+    if (!family.includes(alg))
+      fail('algorithms', `may only hold ${family.join(', ')} with jwt.${sources[0]}, got ${String(alg)}`);
   for (const name of ['issuer', 'audience', 'queryParam'] as const) {
     const v = options[name];
     if (v !== undefined && (typeof v !== 'string' || v === '')) fail(name, 'must be a non-empty string');
   }
-  if (options.cookie !== undefined && !(typeof options.cookie === 'string' && COOKIE_NAME.test(options.cookie))) fail('cookie', 'must be a cookie name');
-  const resolved = { ...JWT_DEFAULTS, ...stripUndefined({ cacheTtlMs: options.cacheTtlMs, cacheSize: options.cacheSize }) };
+  if (options.cookie !== undefined && !(typeof options.cookie === 'string' && COOKIE_NAME.test(options.cookie)))
+    fail('cookie', 'must be a cookie name');
+  const resolved = {
+    ...JWT_DEFAULTS,
+    ...stripUndefined({ cacheTtlMs: options.cacheTtlMs, cacheSize: options.cacheSize }),
+  };
   for (const name of ['cacheTtlMs', 'cacheSize'] as const) {
-    if (!(Number.isSafeInteger(resolved[name]) && resolved[name] >= 0)) fail(name, `must be a non-negative integer, got ${String(resolved[name])}`);
+    if (!(Number.isSafeInteger(resolved[name]) && resolved[name] >= 0))
+      fail(name, `must be a non-negative integer, got ${String(resolved[name])}`);
   }
-  return { key, algorithms, issuer: options.issuer, audience: options.audience, cookie: options.cookie, queryParam: options.queryParam, ...resolved };
+  return {
+    key,
+    algorithms,
+    issuer: options.issuer,
+    audience: options.audience,
+    cookie: options.cookie,
+    queryParam: options.queryParam,
+    ...resolved,
+  };
 }
 
 function resolveKey(options: JwtOptions): { key: ResolvedJwtOptions['key']; family: JwtAlgorithm[] } {
   if (options.secret !== undefined) {
-    if (typeof options.secret !== 'string' || options.secret.length < MIN_SECRET_LENGTH) fail('secret', `must be a string of at least ${MIN_SECRET_LENGTH} characters`);
+    if (typeof options.secret !== 'string' || options.secret.length < MIN_SECRET_LENGTH)
+      fail('secret', `must be a string of at least ${MIN_SECRET_LENGTH} characters`);
     return { key: new TextEncoder().encode(options.secret), family: ['HS256'] };
   }
   if (options.publicKey !== undefined) {
     const pem = options.publicKey;
-    if (typeof pem !== 'string' || /PRIVATE KEY-----/.test(pem)) fail('publicKey', 'must be a PEM public key (never the private key)');
+    if (typeof pem !== 'string' || /PRIVATE KEY-----/.test(pem))
+      fail('publicKey', 'must be a PEM public key (never the private key)');
     let key: KeyObject;
     try {
       key = createPublicKey(pem);
@@ -92,7 +129,8 @@ function resolveKey(options: JwtOptions): { key: ResolvedJwtOptions['key']; fami
       return fail('publicKey', `is not a PEM public key: ${(error as Error).message}`);
     }
     if (key.asymmetricKeyType === 'rsa') return { key, family: ['RS256'] };
-    if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return { key, family: ['ES256'] };
+    if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+      return { key, family: ['ES256'] };
     return fail('publicKey', `must be an RSA or EC P-256 key, got ${key.asymmetricKeyType}`);
   }
   let url: URL | undefined;
@@ -101,7 +139,8 @@ function resolveKey(options: JwtOptions): { key: ResolvedJwtOptions['key']; fami
   } catch {
     // Reported below.
   }
-  if (url?.protocol !== 'https:' && url?.protocol !== 'http:') fail('jwksUrl', `must be an http(s) URL, got ${String(options.jwksUrl)}`);
+  if (url?.protocol !== 'https:' && url?.protocol !== 'http:')
+    fail('jwksUrl', `must be an http(s) URL, got ${String(options.jwksUrl)}`);
   return { key: url!, family: ['RS256', 'ES256'] };
 }
 

@@ -5,13 +5,19 @@ export type { ChannelPermissions, PermissionAction };
 
 const ACTIONS: readonly PermissionAction[] = ['subscribe', 'publish', 'history', 'presence', 'rpc'];
 
-/** Checks the shape of a permissions object (a JWT's `allow` claim, an `onConnecting` result); throws TypeError naming the fault. */
+/**
+ * Checks the shape of a permissions object (a JWT's `allow` claim, an `onConnecting` result); throws TypeError naming
+ * the fault.
+ */
 export function parsePermissions(value: unknown): ChannelPermissions | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('permissions must be an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError('permissions must be an object');
   for (const [action, list] of Object.entries(value)) {
-    if (!(ACTIONS as readonly string[]).includes(action)) throw new TypeError(`permissions.${action} is not an action (${ACTIONS.join(', ')})`);
-    if (!Array.isArray(list) || !list.every((p) => typeof p === 'string' && p !== '')) throw new TypeError(`permissions.${action} must be a list of non-empty strings`);
+    if (!(ACTIONS as readonly string[]).includes(action))
+      throw new TypeError(`permissions.${action} is not an action (${ACTIONS.join(', ')})`);
+    if (!Array.isArray(list) || !list.every((p) => typeof p === 'string' && p !== ''))
+      throw new TypeError(`permissions.${action} must be a list of non-empty strings`);
   }
   return value as ChannelPermissions;
 }
@@ -29,8 +35,14 @@ export function permits(permissions: ChannelPermissions, action: PermissionActio
  * check made only at connect would miss that. Without permissions the namespace
  * rules alone decide. Refuses with 103.
  */
-export function authorize(session: { permissions?: ChannelPermissions }, action: PermissionAction, target: string): void {
+export function authorize(
+  session: { permissions?: ChannelPermissions },
+  action: PermissionAction,
+  target: string,
+): void {
   if (session.permissions && !permits(session.permissions, action, target)) {
-    throw commandErrors.permissionDenied(action === 'rpc' ? `not allowed to call "${target}"` : `not allowed to ${action} on this channel`);
+    throw commandErrors.permissionDenied(
+      action === 'rpc' ? `not allowed to call "${target}"` : `not allowed to ${action} on this channel`,
+    );
   }
 }

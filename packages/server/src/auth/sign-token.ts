@@ -8,8 +8,10 @@ import { MIN_SECRET_LENGTH } from './jwt-options.js';
  * application's own auth service.
  */
 export function signToken(claims: TokenClaims, options: { secret: string; ttlSeconds: number }): Promise<string> {
-  if (options.secret.length < MIN_SECRET_LENGTH) throw new TypeError(`the secret must be at least ${MIN_SECRET_LENGTH} characters`);
-  if (!(Number.isSafeInteger(options.ttlSeconds) && options.ttlSeconds > 0)) throw new TypeError('ttlSeconds must be a positive integer');
+  if (options.secret.length < MIN_SECRET_LENGTH)
+    throw new TypeError(`the secret must be at least ${MIN_SECRET_LENGTH} characters`);
+  if (!(Number.isSafeInteger(options.ttlSeconds) && options.ttlSeconds > 0))
+    throw new TypeError('ttlSeconds must be a positive integer');
   return new SignJWT({ ...claims })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt()

@@ -1,4 +1,12 @@
-import type { Broker, HistoryQuery, HistoryResult, PresenceEntry, PresenceStats, PresenceStore, StreamPosition } from '@switchboard/engine';
+import type {
+  Broker,
+  HistoryQuery,
+  HistoryResult,
+  PresenceEntry,
+  PresenceStats,
+  PresenceStore,
+  StreamPosition,
+} from '@switchboard/engine';
 import { JsonBytes, ReplyErrorCode, type PublicationPush } from '@switchboard/wire';
 import { authorize, type ChannelPermissions, type PermissionAction } from '../auth/permissions.js';
 import { CommandError, commandErrors } from '../errors.js';
@@ -54,11 +62,15 @@ export class ChannelService {
     const { actor } = request;
     if (actor) {
       this.checkAccess(channel, 'publish', actor);
-      if (!channel.options.allowPublish) throw commandErrors.permissionDenied('clients may not publish in this namespace');
+      if (!channel.options.allowPublish)
+        throw commandErrors.permissionDenied('clients may not publish in this namespace');
     }
     const body = request.transform ? await request.transform(data) : data;
     const size = dataSize(body);
-    if (size > channel.options.maxDataSize) throw commandErrors.limit(`publication data is ${size} bytes; this namespace takes at most ${channel.options.maxDataSize}`);
+    if (size > channel.options.maxDataSize)
+      throw commandErrors.limit(
+        `publication data is ${size} bytes; this namespace takes at most ${channel.options.maxDataSize}`,
+      );
     const { position } = await this.engine.broker.publish(name, body, {
       history: channel.options.history || undefined,
       idempotencyKey: request.idempotencyKey,
@@ -69,11 +81,16 @@ export class ChannelService {
     return position;
   }
 
-  async history(name: string, query: HistoryQuery, actor?: ChannelActor): Promise<{ publications: PublicationPush[]; position: StreamPosition }> {
+  async history(
+    name: string,
+    query: HistoryQuery,
+    actor?: ChannelActor,
+  ): Promise<{ publications: PublicationPush[]; position: StreamPosition }> {
     const channel = this.readable(name, 'history', actor);
     if (!channel.options.history) throw commandErrors.notAvailable('history');
     const read = await this.engine.broker.history(name, query);
-    if (read.gap) throw new CommandError(ReplyErrorCode.UnrecoverablePosition, 'history no longer continues from that position');
+    if (read.gap)
+      throw new CommandError(ReplyErrorCode.UnrecoverablePosition, 'history no longer continues from that position');
     return { publications: read.publications.map(toPublicationPush), position: read.position };
   }
 
@@ -85,7 +102,8 @@ export class ChannelService {
   async presence(name: string, actor?: ChannelActor): Promise<PresenceEntry[]> {
     const channel = this.readable(name, 'presence', actor);
     if (!channel.options.presence) throw commandErrors.notAvailable('presence');
-    if (channel.options.presenceMode === 'counts') throw commandErrors.notAvailable('the presence list (counts-only mode)');
+    if (channel.options.presenceMode === 'counts')
+      throw commandErrors.notAvailable('the presence list (counts-only mode)');
     return this.engine.presence.get(name);
   }
 
@@ -100,7 +118,10 @@ export class ChannelService {
     return this.engine.broker.history(name, query);
   }
 
-  /** A client's access beyond the namespace rules: a personal channel is its owner's only, and the connection's permissions (103). */
+  /**
+   * A client's access beyond the namespace rules: a personal channel is its owner's only, and the connection's
+   * permissions (103).
+   */
   checkAccess(channel: ResolvedChannel, action: PermissionAction, actor: ChannelActor): void {
     this.namespaces.assertOwnerMayRead(channel, actor.userId);
     authorize(actor, action, channel.channel);
@@ -116,7 +137,10 @@ export class ChannelService {
   }
 }
 
-/** A publication's data size as the namespace limit counts it: a byte array's length, else its JSON text in UTF-8 (bytes inside it as their `{"$bytes"}` form). */
+/**
+ * A publication's data size as the namespace limit counts it: a byte array's length, else its JSON text in UTF-8 (bytes
+ * inside it as their `{"$bytes"}` form).
+ */
 function dataSize(data: unknown): number {
   if (data instanceof Uint8Array) return data.byteLength;
   return Buffer.byteLength(JsonBytes.stringify(data) ?? '');

@@ -168,14 +168,18 @@ export class Hub implements BrokerHandler {
     for (let i = 0; i < entries.length; i += CHECK_CONCURRENCY) {
       await Promise.all(
         entries.slice(i, i + CHECK_CONCURRENCY).map(async ([channel, entry]) => {
-          const top = await this.broker.history(channel, { limit: 0 }).then((r) => r.position, () => undefined);
+          const top = await this.broker.history(channel, { limit: 0 }).then(
+            (r) => r.position,
+            () => undefined,
+          );
           const last = entry.last;
           if (!top || !last || this.channels.get(channel) !== entry) return;
           if (top.epoch !== last.epoch) return this.gap(entry, channel, top);
           if (top.offset <= last.offset) return;
           setTimeout(() => {
             const now = entry.last;
-            if (this.channels.get(channel) === entry && now && now.epoch === top.epoch && now.offset < top.offset) this.gap(entry, channel, top);
+            if (this.channels.get(channel) === entry && now && now.epoch === top.epoch && now.offset < top.offset)
+              this.gap(entry, channel, top);
           }, POSITION_GRACE_MS).unref();
         }),
       );
@@ -186,7 +190,10 @@ export class Hub implements BrokerHandler {
     const entry = this.channels.get(publication.channel);
     if (!entry) return;
     if (publication.offset > 0 && !this.continues(entry, publication)) return;
-    const encoded = new SharedPush(() => ({ push: 'publication', channel: publication.channel, pub: toPublicationPush(publication) }), this.compressible(publication.channel));
+    const encoded = new SharedPush(
+      () => ({ push: 'publication', channel: publication.channel, pub: toPublicationPush(publication) }),
+      this.compressible(publication.channel),
+    );
     for (const subscriber of entry.subscribers) subscriber.onPublication(publication.channel, publication, encoded);
     this.delivered(entry.subscribers.size);
   }
@@ -212,7 +219,9 @@ export class Hub implements BrokerHandler {
     return next === 'next';
   }
 
-  /** Subscribers resubscribe from their positions (recovering from history, or resyncing); the node moves on from `at`. */
+  /**
+   * Subscribers resubscribe from their positions (recovering from history, or resyncing); the node moves on from `at`.
+   */
   private gap(entry: ChannelEntry, channel: string, at: StreamPosition): void {
     entry.last = { offset: at.offset, epoch: at.epoch };
     for (const subscriber of [...entry.subscribers]) subscriber.onStreamGap(channel);

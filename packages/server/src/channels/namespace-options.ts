@@ -28,15 +28,30 @@ export interface NamespaceOptions {
    * @default 'lossless' with history, else 'close'
    */
   backpressure?: BackpressurePolicy;
-  /** Largest publication data in bytes (its JSON text, or a byte array's length); larger publishes get 106, from clients and the API alike. @default 65536 */
+  /**
+   * Largest publication data in bytes (its JSON text, or a byte array's length); larger publishes get 106, from clients
+   * and the API alike. @default 65536
+   */
   maxDataSize?: number;
-  /** With joinLeave: joins and leaves are gathered per channel for this many ms and sent as one `presence` push (big rooms). 0: one `join`/`leave` push each. @default 0 */
+  /**
+   * With joinLeave: joins and leaves are gathered per channel for this many ms and sent as one `presence` push (big
+   * rooms). 0: one `join`/`leave` push each. @default 0
+   */
   joinLeaveWindowMs?: number;
-  /** Compress this namespace's publications and joins/leaves on connections that negotiated compression (server option `compression`). @default true */
+  /**
+   * Compress this namespace's publications and joins/leaves on connections that negotiated compression (server option
+   * `compression`). @default true
+   */
   compress?: boolean;
-  /** Presence entries per channel on this node (with presence on); a subscribe beyond it gets 106. 0: no limit. @default 10000 */
+  /**
+   * Presence entries per channel on this node (with presence on); a subscribe beyond it gets 106. 0: no limit. @default
+   * 10000
+   */
   maxPresenceMembers?: number;
-  /** The channel events this namespace takes to the backend when `proxy` configures them; `[]` keeps the namespace off the proxy. @default ['subscribe', 'publish', 'sub_refresh'] */
+  /**
+   * The channel events this namespace takes to the backend when `proxy` configures them; `[]` keeps the namespace off
+   * the proxy. @default ['subscribe', 'publish', 'sub_refresh']
+   */
   proxy?: ChannelProxyEvent[];
 }
 
@@ -74,26 +89,38 @@ export function resolveNamespaceOptions(namespace: string, options: NamespaceOpt
   const history = options.history ?? false;
   if (history !== false) {
     if (!(Number.isSafeInteger(history.size) && history.size > 0)) fail('history.size', 'must be a positive integer');
-    if (!(Number.isSafeInteger(history.ttlMs) && history.ttlMs > 0)) fail('history.ttlMs', 'must be a positive integer');
+    if (!(Number.isSafeInteger(history.ttlMs) && history.ttlMs > 0))
+      fail('history.ttlMs', 'must be a positive integer');
   }
   const recovery = options.recovery ?? history !== false;
   if (recovery && history === false) fail('recovery', 'needs history');
   const backpressure = options.backpressure ?? (history === false ? 'close' : 'lossless');
-  if (!BACKPRESSURE_POLICIES.includes(backpressure)) fail('backpressure', `must be one of ${BACKPRESSURE_POLICIES.join(', ')}`);
-  if (backpressure === 'lossless' && history === false) fail('backpressure', "'lossless' needs history (it catches up from it)");
+  if (!BACKPRESSURE_POLICIES.includes(backpressure))
+    fail('backpressure', `must be one of ${BACKPRESSURE_POLICIES.join(', ')}`);
+  if (backpressure === 'lossless' && history === false)
+    fail('backpressure', "'lossless' needs history (it catches up from it)");
   const resolved: ResolvedNamespaceOptions = { ...NAMESPACE_DEFAULTS, ...options, history, recovery, backpressure };
   if (resolved.joinLeave && !resolved.presence) fail('joinLeave', 'needs presence');
   if (!(Number.isSafeInteger(resolved.maxRecoveredPublications) && resolved.maxRecoveredPublications > 0)) {
     fail('maxRecoveredPublications', 'must be a positive integer');
   }
-  if (!(Number.isSafeInteger(resolved.maxDataSize) && resolved.maxDataSize > 0)) fail('maxDataSize', 'must be a positive integer');
+  if (!(Number.isSafeInteger(resolved.maxDataSize) && resolved.maxDataSize > 0))
+    fail('maxDataSize', 'must be a positive integer');
   if (typeof resolved.compress !== 'boolean') fail('compress', 'must be true or false');
-  if (!(Number.isSafeInteger(resolved.joinLeaveWindowMs) && resolved.joinLeaveWindowMs >= 0)) fail('joinLeaveWindowMs', 'must be a non-negative integer');
-  if (!(Number.isSafeInteger(resolved.maxPresenceMembers) && resolved.maxPresenceMembers >= 0)) fail('maxPresenceMembers', 'must be a non-negative integer');
-  if (!(Number.isSafeInteger(resolved.maxSubscribers) && resolved.maxSubscribers >= 0)) fail('maxSubscribers', 'must be a non-negative integer');
-  if (resolved.presenceMode !== 'full' && resolved.presenceMode !== 'counts') fail('presenceMode', "must be 'full' or 'counts'");
-  if (resolved.allowSubscribe !== 'connected' && resolved.allowSubscribe !== 'token') fail('allowSubscribe', "must be 'connected' or 'token'");
-  if (!Array.isArray(resolved.proxy) || resolved.proxy.some((e) => !(CHANNEL_PROXY_EVENTS as readonly string[]).includes(e))) {
+  if (!(Number.isSafeInteger(resolved.joinLeaveWindowMs) && resolved.joinLeaveWindowMs >= 0))
+    fail('joinLeaveWindowMs', 'must be a non-negative integer');
+  if (!(Number.isSafeInteger(resolved.maxPresenceMembers) && resolved.maxPresenceMembers >= 0))
+    fail('maxPresenceMembers', 'must be a non-negative integer');
+  if (!(Number.isSafeInteger(resolved.maxSubscribers) && resolved.maxSubscribers >= 0))
+    fail('maxSubscribers', 'must be a non-negative integer');
+  if (resolved.presenceMode !== 'full' && resolved.presenceMode !== 'counts')
+    fail('presenceMode', "must be 'full' or 'counts'");
+  if (resolved.allowSubscribe !== 'connected' && resolved.allowSubscribe !== 'token')
+    fail('allowSubscribe', "must be 'connected' or 'token'");
+  if (
+    !Array.isArray(resolved.proxy) ||
+    resolved.proxy.some((e) => !(CHANNEL_PROXY_EVENTS as readonly string[]).includes(e))
+  ) {
     fail('proxy', `must be a list of ${CHANNEL_PROXY_EVENTS.join(', ')}`);
   }
   return resolved;

@@ -17,7 +17,13 @@ export class Namespaces {
     const options = this.byName.get(parsed.namespace);
     if (!options) throw commandErrors.unknownChannel(parsed.namespace);
     // Every field named, in one order: one shared hidden class for all (a spread gave each subscription its own).
-    return { channel: parsed.channel, namespace: parsed.namespace, name: parsed.name, personalUserId: parsed.personalUserId, options };
+    return {
+      channel: parsed.channel,
+      namespace: parsed.namespace,
+      name: parsed.name,
+      personalUserId: parsed.personalUserId,
+      options,
+    };
   }
 
   /**
@@ -26,7 +32,7 @@ export class Namespaces {
    */
   assertOwnerMayRead(channel: ResolvedChannel, userId: string): void {
     if (channel.personalUserId !== undefined && channel.personalUserId !== userId) {
-      throw commandErrors.permissionDenied('a personal channel is its user\'s only');
+      throw commandErrors.permissionDenied("a personal channel is its user's only");
     }
   }
 }

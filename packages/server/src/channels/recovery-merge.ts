@@ -47,12 +47,20 @@ export class RecoveryMerge {
     }
     if (publications.length > this.maxPublications) return fail();
     const last = publications.at(-1);
-    return { recovered: true, publications, position: last ? { offset: last.offset, epoch } : { offset: Math.max(this.since.offset, history.position.offset), epoch } };
+    return {
+      recovered: true,
+      publications,
+      position: last
+        ? { offset: last.offset, epoch }
+        : { offset: Math.max(this.since.offset, history.position.offset), epoch },
+    };
   }
 
   /** The newest position known, for a client that must resync from it. */
   private top(history: HistoryResult): StreamPosition {
     const newestLive = this.live.filter((p) => p.epoch === history.position.epoch).at(-1);
-    return newestLive && newestLive.offset > history.position.offset ? { offset: newestLive.offset, epoch: newestLive.epoch } : history.position;
+    return newestLive && newestLive.offset > history.position.offset
+      ? { offset: newestLive.offset, epoch: newestLive.epoch }
+      : history.position;
   }
 }

@@ -4,8 +4,21 @@ import type { Hub } from '../channels/hub.js';
 import type { Logger } from '../logger.js';
 import type { DrainPlan } from '../sessions/drain.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
-import { isControlCommand, type ControlCommand, type ControlPayloads, type ControlType, type NodeInfo, type SurveyOp } from './control-messages.js';
-import { isAnswer, isControlRequest, type ControlAnswer, type ControlRequests, type ControlRequestType } from './control-requests.js';
+import {
+  isControlCommand,
+  type ControlCommand,
+  type ControlPayloads,
+  type ControlType,
+  type NodeInfo,
+  type SurveyOp,
+} from './control-messages.js';
+import {
+  isAnswer,
+  isControlRequest,
+  type ControlAnswer,
+  type ControlRequests,
+  type ControlRequestType,
+} from './control-requests.js';
 
 const ANNOUNCE_MS = 5000;
 
@@ -51,11 +64,17 @@ export class ClusterControl implements ControlHandler {
   }
 
   /** Serves control-bus requests of `type` (the sticky-free transports' forwarded upstream requests). */
-  handleRequests<T extends ControlRequestType>(type: T, handler: (payload: ControlRequests[T]) => ControlAnswer | Promise<ControlAnswer>): void {
+  handleRequests<T extends ControlRequestType>(
+    type: T,
+    handler: (payload: ControlRequests[T]) => ControlAnswer | Promise<ControlAnswer>,
+  ): void {
     this.requestHandlers.set(type, handler);
   }
 
-  /** A request from another node: checked against the catalogue, then served (a malformed one fails: the sender gets `SB_ERR_CONTROL_HANDLER`). */
+  /**
+   * A request from another node: checked against the catalogue, then served (a malformed one fails: the sender gets
+   * `SB_ERR_CONTROL_HANDLER`).
+   */
   onRequest(message: ControlMessage): unknown {
     if (!isControlRequest(message)) throw new Error(`unknown or malformed control request of type ${message.type}`);
     const handler = this.requestHandlers.get(message.type) as ((payload: unknown) => unknown) | undefined;
@@ -69,14 +88,22 @@ export class ClusterControl implements ControlHandler {
   }
 
   /** Sends a request to one node and waits for its answer; an answer of the wrong shape rejects. */
-  async request<T extends ControlRequestType>(nodeId: string, type: T, payload: ControlRequests[T], timeoutMs: number): Promise<ControlAnswer> {
+  async request<T extends ControlRequestType>(
+    nodeId: string,
+    type: T,
+    payload: ControlRequests[T],
+    timeoutMs: number,
+  ): Promise<ControlAnswer> {
     const answer = await this.bus.request(nodeId, type, payload, { timeoutMs });
     if (!isAnswer(answer)) throw new MalformedAnswerError(type);
     return answer;
   }
 
   start(): void {
-    const announce = () => this.broadcast('node', this.self()).catch((error: unknown) => this.log.warn({ err: error }, 'node announce failed'));
+    const announce = () =>
+      this.broadcast('node', this.self()).catch((error: unknown) =>
+        this.log.warn({ err: error }, 'node announce failed'),
+      );
     void announce();
     this.timer = setInterval(announce, ANNOUNCE_MS).unref();
   }
@@ -102,7 +129,9 @@ export class ClusterControl implements ControlHandler {
   liveNodes(): NodeInfo[] {
     const now = Date.now();
     const self = this.self();
-    const others = [...this.nodes.values()].filter((n) => n.seenAt > now - NODE_EXPIRES_MS && n.info.nodeId !== self.nodeId).map((n) => n.info);
+    const others = [...this.nodes.values()]
+      .filter((n) => n.seenAt > now - NODE_EXPIRES_MS && n.info.nodeId !== self.nodeId)
+      .map((n) => n.info);
     return [self, ...others];
   }
 
@@ -133,7 +162,8 @@ export class ClusterControl implements ControlHandler {
     // The engine may deliver before `bind` (another node's announce while ours is still starting): nothing can be
     // answered yet, and nothing is lost, since our own announce at `start()` makes every node answer us.
     if ((this.bus as ControlBus | undefined) === undefined) return;
-    if (!isControlCommand(message)) return this.log.warn({ type: message.type, from: message.from }, 'unknown or malformed control message');
+    if (!isControlCommand(message))
+      return this.log.warn({ type: message.type, from: message.from }, 'unknown or malformed control message');
     this.handle(message);
   }
 
@@ -155,7 +185,8 @@ export class ClusterControl implements ControlHandler {
       }
       case 'refresh': {
         const { userId, client, expiresAt } = message.payload;
-        for (const s of this.sessions.ofUser(userId)) if (client === undefined || s.clientId === client) s.renewed(expiresAt);
+        for (const s of this.sessions.ofUser(userId))
+          if (client === undefined || s.clientId === client) s.renewed(expiresAt);
         return;
       }
       case 'disconnect': {
@@ -169,7 +200,8 @@ export class ClusterControl implements ControlHandler {
         return;
       }
       case 'message':
-        for (const s of this.sessions.ofUser(message.payload.userId)) s.push({ push: 'message', data: message.payload.data });
+        for (const s of this.sessions.ofUser(message.payload.userId))
+          s.push({ push: 'message', data: message.payload.data });
         return;
       case 'node': {
         const known = this.nodes.has(message.from);
@@ -190,7 +222,12 @@ export class ClusterControl implements ControlHandler {
         // Negative fields mean "this node's own option".
         const { code, batchSize, intervalMs, reconnectWindowMs } = message.payload;
         const own = (v: number) => (v >= 0 ? v : undefined);
-        void this.local.drain({ code, batchSize: own(batchSize), intervalMs: own(intervalMs), reconnectWindowMs: own(reconnectWindowMs) });
+        void this.local.drain({
+          code,
+          batchSize: own(batchSize),
+          intervalMs: own(intervalMs),
+          reconnectWindowMs: own(reconnectWindowMs),
+        });
         return;
       }
       case 'survey-reply': {

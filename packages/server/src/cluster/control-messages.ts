@@ -40,7 +40,9 @@ export interface ControlPayloads {
 export type ControlType = keyof ControlPayloads;
 
 /** A control message whose payload was checked against its type. */
-export type ControlCommand = { [T in ControlType]: { type: T; from: string; payload: ControlPayloads[T] } }[ControlType];
+export type ControlCommand = {
+  [T in ControlType]: { type: T; from: string; payload: ControlPayloads[T] };
+}[ControlType];
 
 type Shape = Record<string, 'string' | 'number' | 'object' | 'any'>;
 
@@ -56,7 +58,14 @@ const SHAPES: { [T in ControlType]: Shape } = {
   disconnect: { userId: 'string', code: 'number', reason: 'string' },
   unsubscribe: { userId: 'string', channel: 'string', code: 'number', reason: 'string' },
   message: { userId: 'string', data: 'any' },
-  node: { nodeId: 'string', name: 'string', connections: 'number', users: 'number', channels: 'number', uptimeMs: 'number' },
+  node: {
+    nodeId: 'string',
+    name: 'string',
+    connections: 'number',
+    users: 'number',
+    channels: 'number',
+    uptimeMs: 'number',
+  },
   survey: { id: 'string', op: 'string' },
   drain: { code: 'number', batchSize: 'number', intervalMs: 'number', reconnectWindowMs: 'number' },
   'survey-reply': { id: 'string', answer: 'any' },
@@ -65,7 +74,10 @@ const SHAPES: { [T in ControlType]: Shape } = {
 function fits(value: unknown, shape: Shape): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
-  return Object.entries(shape).every(([key, type]) => Object.hasOwn(record, key) && (type === 'any' || typeof record[key] === type) && record[key] !== null);
+  return Object.entries(shape).every(
+    ([key, type]) =>
+      Object.hasOwn(record, key) && (type === 'any' || typeof record[key] === type) && record[key] !== null,
+  );
 }
 
 /**
@@ -74,11 +86,15 @@ function fits(value: unknown, shape: Shape): value is Record<string, unknown> {
  * ignored), never cast.
  */
 export function isControlCommand(message: ControlMessage): message is ControlCommand {
-  const shape: Shape | undefined = Object.hasOwn(SHAPES, message.type) ? SHAPES[message.type as ControlType] : undefined;
+  const shape: Shape | undefined = Object.hasOwn(SHAPES, message.type)
+    ? SHAPES[message.type as ControlType]
+    : undefined;
   if (!shape || !fits(message.payload, shape)) return false;
   if (message.type === 'presence') {
     const { joins, leaves } = message.payload as { joins: unknown; leaves: unknown };
-    return Array.isArray(joins) && Array.isArray(leaves) && [...joins, ...leaves].every((info) => fits(info, CLIENT_INFO));
+    return (
+      Array.isArray(joins) && Array.isArray(leaves) && [...joins, ...leaves].every((info) => fits(info, CLIENT_INFO))
+    );
   }
   return !(message.type === 'join' || message.type === 'leave') || fits(message.payload.info, CLIENT_INFO);
 }

@@ -13,7 +13,10 @@ export type ControlAnswer = HttpAnswer;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** What each request's payload must look like on arrival: another node may run another version, so nothing is cast unchecked. */
+/**
+ * What each request's payload must look like on arrival: another node may run another version, so nothing is cast
+ * unchecked.
+ */
 const CHECKS: { [T in ControlRequestType]: (payload: Record<string, unknown>) => boolean } = {
   'http-commands': (p) => typeof p.session === 'string' && Number.isSafeInteger(p.seq) && 'message' in p,
   'http-poll': (p) => typeof p.session === 'string' && Number.isSafeInteger(p.cursor) && Number.isSafeInteger(p.waitMs),
@@ -21,7 +24,11 @@ const CHECKS: { [T in ControlRequestType]: (payload: Record<string, unknown>) =>
 
 /** Checks a request from the bus against the catalogue. */
 export function isControlRequest(message: ControlMessage): message is ControlMessage & { type: ControlRequestType } {
-  return Object.hasOwn(CHECKS, message.type) && isRecord(message.payload) && CHECKS[message.type as ControlRequestType](message.payload);
+  return (
+    Object.hasOwn(CHECKS, message.type) &&
+    isRecord(message.payload) &&
+    CHECKS[message.type as ControlRequestType](message.payload)
+  );
 }
 
 /** Checks an answer from another node: every request of the catalogue answers an `HttpAnswer`. */

@@ -30,14 +30,20 @@ export async function readJsonBody(req: IncomingMessage, limits: BodyLimits): Pr
   return parseObject(await readBody(req, limits));
 }
 
-/** Reads a body's bytes within `limits`: 413 when it is too large, 408 when it is too slow, 400 when the sender gives up. */
+/**
+ * Reads a body's bytes within `limits`: 413 when it is too large, 408 when it is too slow, 400 when the sender gives
+ * up.
+ */
 export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
   const { maxBytes, timeoutMs } = limits;
   if (Number(req.headers['content-length']) > maxBytes) return Promise.reject(tooLarge(maxBytes));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const timer = setTimeout(() => fail(new ApiError(408, ReplyErrorCode.Timeout, `body not received within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new ApiError(408, ReplyErrorCode.Timeout, `body not received within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) fail(tooLarge(maxBytes));
@@ -83,15 +89,27 @@ function parseObject(bytes: Buffer): Record<string, unknown> {
   } catch {
     throw new ApiError(400, ReplyErrorCode.BadRequest, 'body is not valid JSON');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || body instanceof Uint8Array) throw new ApiError(400, ReplyErrorCode.BadRequest, 'body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || body instanceof Uint8Array)
+    throw new ApiError(400, ReplyErrorCode.BadRequest, 'body must be a JSON object');
   return body as Record<string, unknown>;
 }
 
 /** Answers with a JSON body; closes the connection when the request body is not read to its end (`bodyUnread`). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JsonBytes.stringify(body);
   const close = bodyUnread(res.req) ? { connection: 'close' } : {};
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...close, ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...close,
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -99,7 +117,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export const field = {
   string(body: Record<string, unknown>, key: string): string {
     const v = body[key];
-    if (typeof v !== 'string' || v.length === 0) throw new ApiError(400, ReplyErrorCode.BadRequest, `"${key}" must be a non-empty string`);
+    if (typeof v !== 'string' || v.length === 0)
+      throw new ApiError(400, ReplyErrorCode.BadRequest, `"${key}" must be a non-empty string`);
     return v;
   },
   optionalString(body: Record<string, unknown>, key: string): string | undefined {
@@ -108,7 +127,8 @@ export const field = {
   optionalInteger(body: Record<string, unknown>, key: string, min: number): number | undefined {
     const v = body[key];
     if (v === undefined) return undefined;
-    if (!Number.isSafeInteger(v) || (v as number) < min) throw new ApiError(400, ReplyErrorCode.BadRequest, `"${key}" must be an integer ≥ ${min}`);
+    if (!Number.isSafeInteger(v) || (v as number) < min)
+      throw new ApiError(400, ReplyErrorCode.BadRequest, `"${key}" must be an integer ≥ ${min}`);
     return v as number;
   },
   required(body: Record<string, unknown>, key: string): unknown {

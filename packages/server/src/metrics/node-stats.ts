@@ -29,7 +29,8 @@ export interface NodeStats {
 /** The server package's version, read once (src/ and dist/ both sit two levels under the package root). */
 const SERVER_VERSION: string = (() => {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -50,7 +51,12 @@ function total(metric: MetricJson | undefined): number {
   return (metric?.values ?? []).reduce((a, v) => a + v.value, 0);
 }
 
-export async function nodeStats(registry: Registry, node: { nodeId: string; name: string; uptimeMs: number }, channelCounts: Map<string, number>, top = 10): Promise<NodeStats> {
+export async function nodeStats(
+  registry: Registry,
+  node: { nodeId: string; name: string; uptimeMs: number },
+  channelCounts: Map<string, number>,
+  top = 10,
+): Promise<NodeStats> {
   const metrics = new Map((await registry.getMetricsAsJSON()).map((m) => [m.name, m]));
   const get = (name: string) => metrics.get(name);
   const connect = { count: 0, sum: 0, buckets: {} as Record<string, number> };
@@ -61,9 +67,11 @@ export async function nodeStats(registry: Registry, node: { nodeId: string; name
     else if (v.labels.le !== undefined) connect.buckets[String(v.labels.le)] = v.value;
   }
   let bufferedBytes = 0;
-  for (const v of get('switchboard_send_buffer_bytes')?.values ?? []) if ((v as { metricName?: string }).metricName?.endsWith('_sum')) bufferedBytes = v.value;
+  for (const v of get('switchboard_send_buffer_bytes')?.values ?? [])
+    if ((v as { metricName?: string }).metricName?.endsWith('_sum')) bufferedBytes = v.value;
   const slow: Record<string, number> = {};
-  for (const v of get('switchboard_slow_consumer_events_total')?.values ?? []) slow[`${v.labels.policy}/${v.labels.outcome}`] = v.value;
+  for (const v of get('switchboard_slow_consumer_events_total')?.values ?? [])
+    slow[`${v.labels.policy}/${v.labels.outcome}`] = v.value;
   return {
     ...node,
     version: SERVER_VERSION,

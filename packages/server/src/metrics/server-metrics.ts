@@ -92,33 +92,77 @@ export class ServerMetrics {
         },
       });
     }
-    this.handshakes = new Counter({ name: 'switchboard_handshakes_total', help: 'WebSocket upgrade requests, by the HTTP status answered', labelNames: ['status'], registers });
+    this.handshakes = new Counter({
+      name: 'switchboard_handshakes_total',
+      help: 'WebSocket upgrade requests, by the HTTP status answered',
+      labelNames: ['status'],
+      registers,
+    });
     this.connectSeconds = new Histogram({
       name: 'switchboard_connect_seconds',
       help: 'From the WebSocket upgrade to the connect reply (authentication and resubscription included)',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.disconnects = new Counter({ name: 'switchboard_disconnects_total', help: 'Closed connections, by close code (1006: no closing handshake) and transport', labelNames: ['code', 'transport'], registers });
-    this.h2WebSockets = new Counter({ name: 'switchboard_http2_websocket_connects_total', help: 'RFC 8441 extended CONNECTs (WebSocket over HTTP/2) received', registers });
+    this.disconnects = new Counter({
+      name: 'switchboard_disconnects_total',
+      help: 'Closed connections, by close code (1006: no closing handshake) and transport',
+      labelNames: ['code', 'transport'],
+      registers,
+    });
+    this.h2WebSockets = new Counter({
+      name: 'switchboard_http2_websocket_connects_total',
+      help: 'RFC 8441 extended CONNECTs (WebSocket over HTTP/2) received',
+      registers,
+    });
     this.upstream = new Counter({
       name: 'switchboard_http_upstream_total',
-      help: 'Upstream requests of the sticky-free HTTP transports (kind: emulation, poll), by whether they were forwarded to the owning node and the HTTP status answered',
+      help:
+        'Upstream requests of the sticky-free HTTP transports (kind: emulation, poll), by whether they were ' +
+        'forwarded to the owning node and the HTTP status answered',
       labelNames: ['kind', 'forwarded', 'status'],
       registers,
     });
-    this.reconnects = new Counter({ name: 'switchboard_reconnects_total', help: 'Connects that the client reported as reconnects', registers });
-    this.publications = new Counter({ name: 'switchboard_publications_total', help: 'Publications made through this node (fan-in), by namespace', labelNames: ['namespace'], registers });
-    this.recoveries = new Counter({ name: 'switchboard_recoveries_total', help: 'Subscriptions with a position to recover from, by result (recovered, failed)', labelNames: ['result'], registers });
-    this.received = new Counter({ name: 'switchboard_messages_received_total', help: 'Commands received from clients', registers });
-    this.sent = new Counter({ name: 'switchboard_messages_sent_total', help: 'Messages written to clients (replies, pushes, publication deliveries)', registers });
+    this.reconnects = new Counter({
+      name: 'switchboard_reconnects_total',
+      help: 'Connects that the client reported as reconnects',
+      registers,
+    });
+    this.publications = new Counter({
+      name: 'switchboard_publications_total',
+      help: 'Publications made through this node (fan-in), by namespace',
+      labelNames: ['namespace'],
+      registers,
+    });
+    this.recoveries = new Counter({
+      name: 'switchboard_recoveries_total',
+      help: 'Subscriptions with a position to recover from, by result (recovered, failed)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.received = new Counter({
+      name: 'switchboard_messages_received_total',
+      help: 'Commands received from clients',
+      registers,
+    });
+    this.sent = new Counter({
+      name: 'switchboard_messages_sent_total',
+      help: 'Messages written to clients (replies, pushes, publication deliveries)',
+      registers,
+    });
     this.slow = new Counter({
       name: 'switchboard_slow_consumer_events_total',
-      help: 'Slow-consumer policy actions: dropped, coalesced (publications), lagged, resynced, closed (connections or channels)',
+      help:
+        'Slow-consumer policy actions: dropped, coalesced (publications), lagged, resynced, ' +
+        'closed (connections or channels)',
       labelNames: ['policy', 'outcome'],
       registers,
     });
-    this.heartbeatTimeouts = new Counter({ name: 'switchboard_heartbeat_timeouts_total', help: 'Connections dropped for missing a heartbeat (half-open or frozen peers)', registers });
+    this.heartbeatTimeouts = new Counter({
+      name: 'switchboard_heartbeat_timeouts_total',
+      help: 'Connections dropped for missing a heartbeat (half-open or frozen peers)',
+      registers,
+    });
   }
 
   handshake(status: number): void {

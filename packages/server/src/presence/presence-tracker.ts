@@ -4,7 +4,9 @@ import type { ResolvedChannel } from '../channels/namespaces.js';
 import { commandErrors } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-/** Where a user's connections are counted (`maxConnectionsPerUser`); `$` is in no namespace, so no channel has this key. */
+/**
+ * Where a user's connections are counted (`maxConnectionsPerUser`); `$` is in no namespace, so no channel has this key.
+ */
 const USER_KEY = '$user:';
 
 /** Where join/leave go: every node's subscribers of the channel (the cluster's control bus). */
@@ -13,7 +15,10 @@ export interface PresenceBroadcast {
   broadcast(type: 'presence', payload: { channel: string; joins: ClientInfo[]; leaves: ClientInfo[] }): Promise<void>;
 }
 
-/** Told of each connection that joins or leaves a presence channel; `member` is its user id, or its client id when anonymous. */
+/**
+ * Told of each connection that joins or leaves a presence channel; `member` is its user id, or its client id when
+ * anonymous.
+ */
 export interface PresenceMembers {
   memberJoined(channel: string, member: string): void;
   memberLeft(channel: string, member: string): void;
@@ -119,10 +124,15 @@ export class PresenceTracker {
     if (windowMs === 0) return this.cluster.broadcast(kind, { channel: channel.channel, info: entry });
     let diff = this.diffs.get(channel.channel);
     if (!diff) {
-      const created: PresenceDiff = { joins: new Map(), leaves: new Map(), timer: setTimeout(() => this.flush(channel.channel, created), windowMs) };
+      const created: PresenceDiff = {
+        joins: new Map(),
+        leaves: new Map(),
+        timer: setTimeout(() => this.flush(channel.channel, created), windowMs),
+      };
       this.diffs.set(channel.channel, (diff = created));
     }
-    // A join and a leave of the same connection in one window cancel out; a leave then a join stay (leaves apply first).
+    // A join and a leave of the same connection in one window cancel out; a leave then a join stay (leaves apply
+    // first).
     if (kind === 'join') diff.joins.set(entry.clientId, entry);
     else if (!diff.joins.delete(entry.clientId)) diff.leaves.set(entry.clientId, entry);
     return Promise.resolve();
@@ -153,7 +163,9 @@ export class PresenceTracker {
   private refresh(): void {
     for (const [channel, entries] of this.local) {
       for (const entry of entries.values()) {
-        this.store.add(channel, entry, this.ttlMs).catch((error: unknown) => this.log.warn({ err: error, channel }, 'presence refresh failed'));
+        this.store
+          .add(channel, entry, this.ttlMs)
+          .catch((error: unknown) => this.log.warn({ err: error, channel }, 'presence refresh failed'));
       }
     }
   }

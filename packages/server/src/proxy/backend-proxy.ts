@@ -1,7 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ReplyErrorCode } from '@switchboard/wire';
 import { CommandError, DisconnectError } from '../errors.js';
-import type { ConnectingContext, ConnectingResult, Renewal, ServerHooks, SessionContext, SubscribeAnswer } from '../hooks.js';
+import type {
+  ConnectingContext,
+  ConnectingResult,
+  Renewal,
+  ServerHooks,
+  SessionContext,
+  SubscribeAnswer,
+} from '../hooks.js';
 import type { Logger } from '../logger.js';
 import { ProxyClient, ProxyFailure } from './proxy-client.js';
 import type { ChannelProxyEvent, ProxyEvent, ResolvedProxyOptions } from './proxy-options.js';
@@ -11,7 +18,9 @@ export type ProxiedChannel = (channel: string, event: ChannelProxyEvent) => bool
 
 type Answer = Record<string, unknown>;
 
-/** The reply-error codes that are the application's (@switchboard/wire codes.ts): what a backend may pass to clients. */
+/**
+ * The reply-error codes that are the application's (@switchboard/wire codes.ts): what a backend may pass to clients.
+ */
 const APPLICATION_ERRORS = { from: 400, to: 1999 } as const;
 
 /**
@@ -52,11 +61,15 @@ export class BackendProxy {
     return out;
   }
 
-  /** Hooks for the configured events, on top of `base`; an event may have a hook or a proxy, not both (RPC: named handlers first). */
+  /**
+   * Hooks for the configured events, on top of `base`; an event may have a hook or a proxy, not both (RPC: named
+   * handlers first).
+   */
   hooks(base: ServerHooks): ServerHooks {
     const has = (event: ProxyEvent) => this.options.endpoints[event] !== undefined;
     const clash = (event: ProxyEvent, hook: keyof ServerHooks) => {
-      if (has(event) && base[hook]) throw new TypeError(`Switchboard server: proxy.${event} and hooks.${hook} are both set; choose one`);
+      if (has(event) && base[hook])
+        throw new TypeError(`Switchboard server: proxy.${event} and hooks.${hook} are both set; choose one`);
     };
     clash('connect', 'onConnecting');
     clash('refresh', 'onRefresh');
@@ -73,9 +86,11 @@ export class BackendProxy {
     }
     if (has('subscribe')) hooks.onSubscribe = (ctx, sub) => this.subscribe(ctx, sub);
     if (has('publish')) hooks.onPublish = (ctx, pub) => this.publish(ctx, pub);
-    if (has('rpc')) hooks.onAnyRpc = async (ctx, method, data) => (await this.call('rpc', sessionFields(ctx), { method, data })).data;
+    if (has('rpc'))
+      hooks.onAnyRpc = async (ctx, method, data) => (await this.call('rpc', sessionFields(ctx), { method, data })).data;
     if (has('sub_refresh')) {
-      hooks.onSubscriptionExpired = (ctx, sub) => (this.proxied(sub.channel, 'sub_refresh') ? this.renew('sub_refresh', ctx, { channel: sub.channel }) : null);
+      hooks.onSubscriptionExpired = (ctx, sub) =>
+        this.proxied(sub.channel, 'sub_refresh') ? this.renew('sub_refresh', ctx, { channel: sub.channel }) : null;
     }
     return hooks;
   }
@@ -87,22 +102,41 @@ export class BackendProxy {
   private async connect(ctx: ConnectingContext): Promise<ConnectingResult> {
     const result = await this.call(
       'connect',
-      { client: ctx.clientId, user: '', transport: ctx.transport, remoteAddress: ctx.remoteAddress, headers: this.forwardedHeaders(ctx.headers) },
+      {
+        client: ctx.clientId,
+        user: '',
+        transport: ctx.transport,
+        remoteAddress: ctx.remoteAddress,
+        headers: this.forwardedHeaders(ctx.headers),
+      },
       { token: ctx.token, data: ctx.data, name: ctx.name, version: ctx.version },
     );
     const { user, info, channels, expiresAt, permissions } = result;
     if (typeof user !== 'string') throw this.invalid('connect', 'result.user must be a string');
-    if (channels !== undefined && !(Array.isArray(channels) && channels.every((c) => typeof c === 'string'))) throw this.invalid('connect', 'result.channels must be a list of names');
-    return { userId: user, connInfo: info, channels: channels as string[] | undefined, expiresAt: this.expiry('connect', expiresAt), permissions: permissions as ConnectingResult['permissions'] };
+    if (channels !== undefined && !(Array.isArray(channels) && channels.every((c) => typeof c === 'string')))
+      throw this.invalid('connect', 'result.channels must be a list of names');
+    return {
+      userId: user,
+      connInfo: info,
+      channels: channels as string[] | undefined,
+      expiresAt: this.expiry('connect', expiresAt),
+      permissions: permissions as ConnectingResult['permissions'],
+    };
   }
 
-  private async subscribe(ctx: SessionContext, sub: { channel: string; token?: string }): Promise<SubscribeAnswer | void> {
+  private async subscribe(
+    ctx: SessionContext,
+    sub: { channel: string; token?: string },
+  ): Promise<SubscribeAnswer | void> {
     if (!this.proxied(sub.channel, 'subscribe')) return;
     const result = await this.call('subscribe', sessionFields(ctx), { channel: sub.channel, token: sub.token });
     return { info: result.info, expiresAt: this.expiry('subscribe', result.expiresAt) };
   }
 
-  private async publish(ctx: SessionContext, pub: { channel: string; data: unknown }): Promise<{ data: unknown } | void> {
+  private async publish(
+    ctx: SessionContext,
+    pub: { channel: string; data: unknown },
+  ): Promise<{ data: unknown } | void> {
     if (!this.proxied(pub.channel, 'publish')) return;
     const result = await this.call('publish', sessionFields(ctx), { channel: pub.channel, data: pub.data });
     // Absent `data`: publish as sent; present: the backend's rewrite.
@@ -134,19 +168,35 @@ export class BackendProxy {
       answer = await this.client.post(endpoint, { event, ...session, ...fields });
     } catch (error) {
       if (!(error instanceof ProxyFailure)) throw error;
-      this.log.warn({ event, outcome: error.kind, status: error.status, err: error.message, ...clientOf(session) }, 'backend proxy request failed');
-      throw new CommandError(ReplyErrorCode.BackendUnavailable, `backend unavailable: ${error.kind === 'status' ? `HTTP ${error.status}` : error.kind}`, true);
+      this.log.warn(
+        { event, outcome: error.kind, status: error.status, err: error.message, ...clientOf(session) },
+        'backend proxy request failed',
+      );
+      throw new CommandError(
+        ReplyErrorCode.BackendUnavailable,
+        `backend unavailable: ${error.kind === 'status' ? `HTTP ${error.status}` : error.kind}`,
+        true,
+      );
     }
     if (isObject(answer.disconnect)) {
       const { code, reason } = answer.disconnect;
-      if (!(Number.isSafeInteger(code) && (code as number) >= 4000 && (code as number) <= 4999)) throw this.invalid(event, 'disconnect.code must be 4000–4999');
-      throw new DisconnectError(code as number, typeof reason === 'string' ? reason.slice(0, 123) : 'disconnected by the backend');
+      if (!(Number.isSafeInteger(code) && (code as number) >= 4000 && (code as number) <= 4999))
+        throw this.invalid(event, 'disconnect.code must be 4000–4999');
+      throw new DisconnectError(
+        code as number,
+        typeof reason === 'string' ? reason.slice(0, 123) : 'disconnected by the backend',
+      );
     }
     if (isObject(answer.error)) {
       const { code, message, temporary } = answer.error;
       const { from, to } = APPLICATION_ERRORS;
-      if (!(Number.isSafeInteger(code) && (code as number) >= from && (code as number) <= to)) throw this.invalid(event, `error.code must be ${from}–${to}`);
-      throw new CommandError(code as number, typeof message === 'string' ? message : 'refused by the backend', temporary === true);
+      if (!(Number.isSafeInteger(code) && (code as number) >= from && (code as number) <= to))
+        throw this.invalid(event, `error.code must be ${from}–${to}`);
+      throw new CommandError(
+        code as number,
+        typeof message === 'string' ? message : 'refused by the backend',
+        temporary === true,
+      );
     }
     if (answer.result === undefined) return {};
     if (!isObject(answer.result)) throw this.invalid(event, 'result must be an object');
@@ -161,7 +211,13 @@ export class BackendProxy {
 
 /** What every request after `connect` carries about its connection. */
 function sessionFields(ctx: SessionContext) {
-  return { client: ctx.clientId, user: ctx.userId, transport: ctx.transportName, remoteAddress: ctx.remoteAddress, headers: ctx.headers ?? {} };
+  return {
+    client: ctx.clientId,
+    user: ctx.userId,
+    transport: ctx.transportName,
+    remoteAddress: ctx.remoteAddress,
+    headers: ctx.headers ?? {},
+  };
 }
 
 function clientOf(session: object) {

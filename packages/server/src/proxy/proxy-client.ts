@@ -78,18 +78,22 @@ export class ProxyClient {
       this.taken();
       return Promise.resolve();
     }
-    if (this.waiting.length >= this.maxQueued) return Promise.reject(new ProxyFailure('busy', `backend busy: ${this.maxQueued} requests already waiting`));
+    if (this.waiting.length >= this.maxQueued)
+      return Promise.reject(new ProxyFailure('busy', `backend busy: ${this.maxQueued} requests already waiting`));
     return new Promise((resolve, reject) => {
       const go = () => {
         clearTimeout(timer);
         this.taken();
         resolve();
       };
-      const timer = setTimeout(() => {
-        const i = this.waiting.indexOf(go);
-        if (i >= 0) this.waiting.splice(i, 1);
-        reject(new ProxyFailure('timeout', 'backend timed out (waiting for a free connection)'));
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          const i = this.waiting.indexOf(go);
+          if (i >= 0) this.waiting.splice(i, 1);
+          reject(new ProxyFailure('timeout', 'backend timed out (waiting for a free connection)'));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       this.waiting.push(go);
     });
   }
@@ -120,13 +124,20 @@ export class ProxyClient {
       const req = (https ? httpsRequest : httpRequest)(endpoint.url, {
         method: 'POST',
         agent: https ? this.https : this.http,
-        headers: { ...this.staticHeaders, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), accept: 'application/json' },
+        headers: {
+          ...this.staticHeaders,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(text),
+          accept: 'application/json',
+        },
       });
       const timer = setTimeout(() => {
         settle(new ProxyFailure('timeout', `backend timed out after ${endpoint.timeoutMs} ms`));
         req.destroy();
       }, timeoutMs);
-      req.on('error', (error: NodeJS.ErrnoException) => settle(new ProxyFailure('unreachable', `backend unreachable (${error.code ?? error.message})`)));
+      req.on('error', (error: NodeJS.ErrnoException) =>
+        settle(new ProxyFailure('unreachable', `backend unreachable (${error.code ?? error.message})`)),
+      );
       req.on('response', (res: IncomingMessage) => {
         const status = res.statusCode ?? 0;
         if (status < 200 || status > 299) {
@@ -146,7 +157,8 @@ export class ProxyClient {
         res.on('end', () => {
           try {
             const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+            if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+              throw new Error('not an object');
             settle(undefined, parsed as Record<string, unknown>);
           } catch {
             settle(new ProxyFailure('invalid', 'backend answer is not a JSON object'));

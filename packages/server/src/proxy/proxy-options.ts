@@ -30,7 +30,10 @@ export interface ProxyOptions {
   headers?: string[];
   /** Handshake cookies forwarded (only these, in a rebuilt `cookie` header). @default [] */
   cookies?: string[];
-  /** Requests in flight to the backend at once, all events together; more wait for a slot (within their timeout). @default 64 */
+  /**
+   * Requests in flight to the backend at once, all events together; more wait for a slot (within their
+   * timeout). @default 64
+   */
   maxInFlight?: number;
   /** Requests waiting for a slot; more fail at once with 116. @default 10000 */
   maxQueued?: number;
@@ -54,7 +57,15 @@ export interface ResolvedProxyOptions {
 
 const PROXY_DEFAULTS = Object.freeze({ timeoutMs: 5000, maxInFlight: 64, maxQueued: 10_000 });
 
-const KEYS = new Set<string>([...PROXY_EVENTS, 'timeoutMs', 'headers', 'cookies', 'maxInFlight', 'maxQueued', 'staticHeaders']);
+const KEYS = new Set<string>([
+  ...PROXY_EVENTS,
+  'timeoutMs',
+  'headers',
+  'cookies',
+  'maxInFlight',
+  'maxQueued',
+  'staticHeaders',
+]);
 
 /** Validates eagerly, naming the option at fault. */
 export function resolveProxyOptions(options: ProxyOptions): ResolvedProxyOptions {
@@ -84,11 +95,13 @@ export function resolveProxyOptions(options: ProxyOptions): ResolvedProxyOptions
   }
   const names = (key: 'headers' | 'cookies'): string[] => {
     const list = options[key] ?? [];
-    if (!Array.isArray(list) || list.some((h) => typeof h !== 'string' || h === '')) fail(key, 'must be a list of names');
+    if (!Array.isArray(list) || list.some((h) => typeof h !== 'string' || h === ''))
+      fail(key, 'must be a list of names');
     return key === 'headers' ? list.map((h) => h.toLowerCase()) : [...list];
   };
   const staticHeaders = options.staticHeaders ?? {};
-  if (typeof staticHeaders !== 'object' || Object.values(staticHeaders).some((v) => typeof v !== 'string')) fail('staticHeaders', 'must map names to strings');
+  if (typeof staticHeaders !== 'object' || Object.values(staticHeaders).some((v) => typeof v !== 'string'))
+    fail('staticHeaders', 'must map names to strings');
   return {
     endpoints,
     headers: names('headers'),

@@ -16,7 +16,10 @@ export interface DrainPlan {
  * honours with jitter, and batches are `intervalMs` apart. Resolves with the
  * number of sessions closed, once the last batch is.
  */
-export async function drainSessions(sessions: Iterable<{ disconnect(code: number, reason: string): void }>, plan: DrainPlan): Promise<number> {
+export async function drainSessions(
+  sessions: Iterable<{ disconnect(code: number, reason: string): void }>,
+  plan: DrainPlan,
+): Promise<number> {
   const reason = drainCloseReason(plan.reconnectWindowMs);
   const all = [...sessions];
   for (let i = 0; i < all.length; i += plan.batchSize) {

@@ -29,7 +29,10 @@ async function countUserConnection(session: CommandContext, userId: string): Pro
   const count = await services.presence.addConnection(userId, { clientId: session.clientId, userId });
   session.countedForUser = userId;
   if (count > max) {
-    throw new DisconnectError(DisconnectCode.TooManyConnections, withReconnectAfter(`at most ${max} connections per user`, { minMs: 5000, maxMs: 30_000 }));
+    throw new DisconnectError(
+      DisconnectCode.TooManyConnections,
+      withReconnectAfter(`at most ${max} connections per user`, { minMs: 5000, maxMs: 30_000 }),
+    );
   }
 }
 
@@ -61,7 +64,8 @@ export const COMMANDS: Handlers = {
     const { personalNamespace } = services.options;
     // Server-side channels first, so a client that also lists them keeps the server's terms.
     const serverSide = channels;
-    if (personalNamespace !== undefined && identity.userId !== '') serverSide.push(`${personalNamespace}:#${identity.userId}`);
+    if (personalNamespace !== undefined && identity.userId !== '')
+      serverSide.push(`${personalNamespace}:#${identity.userId}`);
     const requests: SubscribeRequest[] = [
       ...serverSide.map((channel) => ({ channel, since: params.subs?.[channel]?.since, serverSide: true })),
       ...Object.entries(params.subs ?? {}).map(([channel, sub]) => ({ channel, since: sub.since, token: sub.token })),
@@ -79,7 +83,13 @@ export const COMMANDS: Handlers = {
         subs[unique[i].channel] = { error: toReplyError(s.reason) };
       }
     });
-    const result: ConnectResult = { client: session.clientId, user: identity.userId, subs, node: services.nodeId, ping: services.options.pingIntervalMs };
+    const result: ConnectResult = {
+      client: session.clientId,
+      user: identity.userId,
+      subs,
+      node: services.nodeId,
+      ping: services.options.pingIntervalMs,
+    };
     if (identity.expiresAt !== undefined) result.expiresAt = identity.expiresAt;
     if (session.sessionToken !== undefined) result.session = session.sessionToken;
     return { result, afterReply: () => prepared.forEach((p) => p.goLive()) };
@@ -102,14 +112,23 @@ export const COMMANDS: Handlers = {
     const position = await session.services.channels.publish(params.channel, params.data, {
       actor: session,
       idempotencyKey: params.idempotencyKey,
-      transform: hook && (async (d) => (data = ((await hook(session.context, { channel: params.channel, data: d })) ?? { data: d }).data)),
+      transform:
+        hook &&
+        (async (d) =>
+          (data = ((await hook(session.context, { channel: params.channel, data: d })) ?? { data: d }).data)),
     });
     lifecycle?.published(session.record, params.channel, position, data);
     return { result: { offset: position.offset, epoch: position.epoch } };
   },
 
   async history(session, params) {
-    return { result: await session.services.channels.history(params.channel, { since: params.since, limit: params.limit, reverse: params.reverse }, session) };
+    return {
+      result: await session.services.channels.history(
+        params.channel,
+        { since: params.since, limit: params.limit, reverse: params.reverse },
+        session,
+      ),
+    };
   },
 
   async presence(session, params) {
@@ -130,7 +149,10 @@ export const COMMANDS: Handlers = {
     if (!handler) throw new CommandError(ReplyErrorCode.MethodNotFound, `no RPC method "${params.method}"`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CommandError(ReplyErrorCode.Timeout, 'RPC timed out', true)), options.rpcTimeoutMs);
+      timer = setTimeout(
+        () => reject(new CommandError(ReplyErrorCode.Timeout, 'RPC timed out', true)),
+        options.rpcTimeoutMs,
+      );
     });
     try {
       return { result: await Promise.race([Promise.resolve(handler(session.context, params.data)), timeout]) };
@@ -143,7 +165,10 @@ export const COMMANDS: Handlers = {
     try {
       await session.services.options.hooks.onMessage?.(session.context, params.data);
     } catch (error) {
-      session.services.log.warn({ err: error, clientId: session.clientId, user: session.userId, transport: session.transportName }, 'onMessage failed');
+      session.services.log.warn(
+        { err: error, clientId: session.clientId, user: session.userId, transport: session.transportName },
+        'onMessage failed',
+      );
     }
     return {};
   },

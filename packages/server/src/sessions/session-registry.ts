@@ -14,7 +14,10 @@ export interface SessionHandle extends Pingable {
   disconnect(code: number, reason: string): void;
   /** Ends a subscription from the server's side, telling the client why. */
   serverUnsubscribe(channel: string, code: number, reason: string): void;
-  /** Subscribes the connection from the server's side (a `subscribe` push tells the client), recovering from `since` when given. */
+  /**
+   * Subscribes the connection from the server's side (a `subscribe` push tells the client), recovering from `since`
+   * when given.
+   */
   serverSubscribe(channel: string, since?: { offset: number; epoch: string }): void;
   /** The backend renewed the credentials: the new expiry (undefined: never). */
   renewed(expiresAt: number | undefined): void;

@@ -40,10 +40,22 @@ export interface SessionServices {
   readonly presence: Pick<PresenceTracker, 'join' | 'leave' | 'addConnection' | 'removeConnection'>;
   readonly registry: SessionRegistry;
   readonly auth: ConnectionAuth;
-  readonly metrics: Pick<ServerMetrics, 'connected' | 'disconnected' | 'recovery' | 'messagesReceived' | 'messagesSent' | 'slowConsumer' | 'heartbeatTimeout'>;
+  readonly metrics: Pick<
+    ServerMetrics,
+    | 'connected'
+    | 'disconnected'
+    | 'recovery'
+    | 'messagesReceived'
+    | 'messagesSent'
+    | 'slowConsumer'
+    | 'heartbeatTimeout'
+  >;
   readonly log: Logger;
   /** Lifecycle events, when webhooks or `hooks.onEvent` want them. */
-  readonly lifecycle?: Pick<LifecycleEmitter, 'connected' | 'disconnected' | 'subscribed' | 'unsubscribed' | 'published'>;
+  readonly lifecycle?: Pick<
+    LifecycleEmitter,
+    'connected' | 'disconnected' | 'subscribed' | 'unsubscribed' | 'published'
+  >;
   /** The handshake headers kept for the backend proxy after `connect` (the named ones only); absent: none are kept. */
   readonly forwardedHeaders?: (headers: IncomingHttpHeaders) => Record<string, string>;
 }

@@ -36,7 +36,9 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
   /** performance.now() at the upgrade, for the connect latency metric. */
   readonly openedAt = performance.now();
   readonly subscriptions = new SubscriptionTable();
-  /** Commands waiting for the one running; made when one has to wait, dropped when drained (idle sessions keep none). */
+  /**
+   * Commands waiting for the one running; made when one has to wait, dropped when drained (idle sessions keep none).
+   */
   private queue: Command[] | undefined;
   private running = false;
   private connectTimer: NodeJS.Timeout | undefined;
@@ -65,7 +67,10 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
     services.registry.add(this);
     const { commandRate } = services.options;
     this.rate = commandRate ? new TokenBucket(commandRate, performance.now()) : undefined;
-    this.connectTimer = setTimeout(() => this.disconnect(DisconnectCode.Stale, 'no connect command in time'), services.options.connectTimeoutMs);
+    this.connectTimer = setTimeout(
+      () => this.disconnect(DisconnectCode.Stale, 'no connect command in time'),
+      services.options.connectTimeoutMs,
+    );
   }
 
   get userId(): string {
@@ -138,11 +143,19 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
         return this.disconnect(DisconnectCode.BadRequest, 'command before connect');
       }
       if (this.rate && !this.rate.take(performance.now())) {
-        if (command.id !== undefined) this.reply({ id: command.id, error: { code: ReplyErrorCode.TooManyRequests, message: 'command rate exceeded', temporary: true } });
+        if (command.id !== undefined)
+          this.reply({
+            id: command.id,
+            error: { code: ReplyErrorCode.TooManyRequests, message: 'command rate exceeded', temporary: true },
+          });
         continue;
       }
       if ((this.queue?.length ?? 0) >= this.services.options.maxPendingCommands) {
-        if (command.id !== undefined) this.reply({ id: command.id, error: { code: ReplyErrorCode.TooManyRequests, message: 'too many pending commands', temporary: true } });
+        if (command.id !== undefined)
+          this.reply({
+            id: command.id,
+            error: { code: ReplyErrorCode.TooManyRequests, message: 'too many pending commands', temporary: true },
+          });
         continue;
       }
       (this.queue ??= []).push(command);
@@ -158,7 +171,10 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
   closed(code: number, reason: string): void {
     if (this.state === SessionState.Closed) return;
     const wasConnected = this.state === SessionState.Connected;
-    this.services.log.debug?.({ ...this.logFields, code, reason }, wasConnected ? 'connection closed' : 'connection closed before connect');
+    this.services.log.debug?.(
+      { ...this.logFields, code, reason },
+      wasConnected ? 'connection closed' : 'connection closed before connect',
+    );
     this.state = SessionState.Closed;
     clearTimeout(this.connectTimer);
     this.expiry?.stop();
@@ -166,7 +182,11 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
     for (const channel of this.subscriptions.channels()) this.leave(channel, 'disconnect');
     this.services.registry.remove(this);
     if (this.countedForUser !== undefined) {
-      this.services.presence.removeConnection(this.countedForUser, this.clientId).catch((error: unknown) => this.services.log.warn({ err: error, ...this.logFields }, 'user connection count not updated'));
+      this.services.presence
+        .removeConnection(this.countedForUser, this.clientId)
+        .catch((error: unknown) =>
+          this.services.log.warn({ err: error, ...this.logFields }, 'user connection count not updated'),
+        );
     }
     this.services.metrics.disconnected(code, this.transport.info.name);
     if (wasConnected) {
@@ -178,7 +198,8 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
   accept(identity: Identity, wantsPing: boolean): void {
     clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
-    if (this.request && this.services.forwardedHeaders) this.headers = Object.freeze(this.services.forwardedHeaders(this.request.headers));
+    if (this.request && this.services.forwardedHeaders)
+      this.headers = Object.freeze(this.services.forwardedHeaders(this.request.headers));
     this.request = undefined;
     this.state = SessionState.Connected;
     this.wantsPing = wantsPing;
@@ -193,7 +214,12 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
 
   /** Who this connection is, for its lifecycle events. */
   get record() {
-    return { client: this.clientId, user: this.identity.userId, transport: this.transport.info.name, since: this.connectedAt };
+    return {
+      client: this.clientId,
+      user: this.identity.userId,
+      transport: this.transport.info.name,
+      since: this.connectedAt,
+    };
   }
 
   reidentify(identity: Identity): void {
@@ -230,7 +256,11 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
     const { expiresAt } = this.identity;
     if (expiresAt === undefined && !this.expiry) return;
     const renew = this.services.options.hooks.onCredentialsExpired;
-    (this.expiry ??= new CredentialExpiry(this, this.services.options.tokenGraceMs, renew && (async () => renew(this.context)))).set(expiresAt);
+    (this.expiry ??= new CredentialExpiry(
+      this,
+      this.services.options.tokenGraceMs,
+      renew && (async () => renew(this.context)),
+    )).set(expiresAt);
   }
 
   renewed(expiresAt: number | undefined): void {
@@ -250,7 +280,9 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
     this.transport.write(message);
   }
 
-  /** Replies, joins and leaves are never dropped; a backlog of twice the cap closes the connection whatever the policy. */
+  /**
+   * Replies, joins and leaves are never dropped; a backlog of twice the cap closes the connection whatever the policy.
+   */
   private withinHardCap(): boolean {
     if (this.transport.bufferedAmount <= 2 * this.services.options.maxSendBufferBytes) return true;
     this.closeSlowConsumer();
@@ -259,7 +291,11 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
 
   /** 3008: the client could not keep up with what it is sent. */
   closeSlowConsumer(): void {
-    if (this.state !== SessionState.Closed) this.services.log.warn({ ...this.logFields, bufferedBytes: this.transport.bufferedAmount }, 'slow consumer closed (3008)');
+    if (this.state !== SessionState.Closed)
+      this.services.log.warn(
+        { ...this.logFields, bufferedBytes: this.transport.bufferedAmount },
+        'slow consumer closed (3008)',
+      );
     this.disconnect(DisconnectCode.SlowConsumer, 'send buffer full');
   }
 
@@ -288,7 +324,11 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
         this.push({ push: 'subscribe', channel, result: prepared.result });
         prepared.goLive();
       },
-      (error: unknown) => this.services.log.info({ ...this.logFields, channel, err: toReplyError(error).message }, 'server-side subscribe failed'),
+      (error: unknown) =>
+        this.services.log.info(
+          { ...this.logFields, channel, err: toReplyError(error).message },
+          'server-side subscribe failed',
+        ),
     );
   }
 
@@ -318,7 +358,9 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
     const cap = this.services.options.maxSendBufferBytes;
     if (!this.slow) {
       if (this.transport.bufferedAmount + message.bytes.length <= cap) return this.transport.writeShared(message);
-      this.slow = new SlowConsumer(this, cap, (outcome, policy, count) => this.services.metrics.slowConsumer(outcome, policy, count));
+      this.slow = new SlowConsumer(this, cap, (outcome, policy, count) =>
+        this.services.metrics.slowConsumer(outcome, policy, count),
+      );
     }
     if (!this.slow.offer(sub, publication, message.bytes.length)) this.transport.writeShared(message);
   }
@@ -363,12 +405,18 @@ export class Session implements ChannelSubscriber, SessionInbound, SessionHandle
       outcome.afterReply?.();
     } catch (error) {
       if (error instanceof DisconnectError) {
-        if (command.method === 'connect') this.services.log.info({ ...this.logFields, remoteAddress: this.remoteAddress, code: error.code, reason: error.reason }, 'connection refused');
+        if (command.method === 'connect')
+          this.services.log.info(
+            { ...this.logFields, remoteAddress: this.remoteAddress, code: error.code, reason: error.reason },
+            'connection refused',
+          );
         return this.disconnect(error.code, error.reason);
       }
       const reply = toReplyError(error);
-      if (reply.code === ReplyErrorCode.Internal) this.services.log.error({ err: error, method: command.method, ...this.logFields }, 'command failed');
-      else if (command.method === 'connect') this.services.log.info({ ...this.logFields, code: reply.code, reason: reply.message }, 'connect refused');
+      if (reply.code === ReplyErrorCode.Internal)
+        this.services.log.error({ err: error, method: command.method, ...this.logFields }, 'command failed');
+      else if (command.method === 'connect')
+        this.services.log.info({ ...this.logFields, code: reply.code, reason: reply.message }, 'connect refused');
       if (command.id !== undefined) this.reply({ id: command.id, error: reply });
     }
   }

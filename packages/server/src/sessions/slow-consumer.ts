@@ -140,7 +140,8 @@ export class SlowConsumer {
   private drained(): void {
     this.congested = false;
     if (!this.session.isConnected) return;
-    for (const [channel, { pub, skipped }] of this.latest) if (this.session.isLive(channel)) this.session.deliver(pub, skipped);
+    for (const [channel, { pub, skipped }] of this.latest)
+      if (this.session.isLive(channel)) this.session.deliver(pub, skipped);
     this.latest.clear();
     while (this.head < this.queue.length) {
       if (this.full) return this.waitForDrain();
@@ -156,7 +157,10 @@ export class SlowConsumer {
     void this.catchUp();
   }
 
-  /** Replays `lossless` channels from history, a batch at a time, until they reach the live stream or the buffer fills again. */
+  /**
+   * Replays `lossless` channels from history, a batch at a time, until they reach the live stream or the buffer fills
+   * again.
+   */
   private async catchUp(): Promise<void> {
     if (this.catchingUp) return;
     this.catchingUp = true;
@@ -186,10 +190,15 @@ export class SlowConsumer {
     }
     if (!this.session.isConnected || !this.behind.has(channel)) return;
     if (!read || read.gap) {
-      // History cannot fill the hole (trimmed, new epoch, engine down): the client resubscribes from its position and resyncs.
+      // History cannot fill the hole (trimmed, new epoch, engine down): the client resubscribes from its position and
+      // resyncs.
       this.behind.delete(channel);
       this.report('resynced', 'lossless');
-      return this.session.serverUnsubscribe(channel, DisconnectCode.InsufficientState, 'fell behind the history: resubscribe');
+      return this.session.serverUnsubscribe(
+        channel,
+        DisconnectCode.InsufficientState,
+        'fell behind the history: resubscribe',
+      );
     }
     let last = since;
     for (const p of read.publications) {

@@ -15,7 +15,10 @@ export interface SubscribeRequest {
   channel: string;
   since?: StreamPosition;
   token?: string;
-  /** Made by the server (personal channel, `onConnecting`'s or the JWT's channels): namespace rules, permissions and hooks are skipped. */
+  /**
+   * Made by the server (personal channel, `onConnecting`'s or the JWT's channels): namespace rules, permissions and
+   * hooks are skipped.
+   */
   serverSide?: boolean;
 }
 
@@ -24,7 +27,10 @@ export interface SubscribeRequest {
  * discipline: join the hub (the node now receives the channel, and the
  * subscription buffers), then read history, then reply, then go live.
  */
-export async function prepareSubscription(session: CommandContext, request: SubscribeRequest): Promise<PreparedSubscription> {
+export async function prepareSubscription(
+  session: CommandContext,
+  request: SubscribeRequest,
+): Promise<PreparedSubscription> {
   const { services } = session;
   const name = request.channel;
   let answer: SubscribeAnswer | void = undefined;
@@ -35,19 +41,24 @@ export async function prepareSubscription(session: CommandContext, request: Subs
     const hook = services.options.hooks.onSubscribe;
     const verifier = services.auth.verifier;
     if (channel.options.allowSubscribe === 'token') {
-      if (request.token === undefined || (!hook && !verifier)) throw commandErrors.permissionDenied('this namespace needs a subscribe token');
+      if (request.token === undefined || (!hook && !verifier))
+        throw commandErrors.permissionDenied('this namespace needs a subscribe token');
       // The application's hook checks the token when it is set; otherwise the JWT verifier does.
       if (!hook) await verifier!.authorizeSubscription(request.token, name, session.userId);
     }
     answer = await hook?.(session.context, { channel: name, token: request.token });
-    if (answer?.expiresAt !== undefined && answer.expiresAt <= Date.now()) throw new CommandError(ReplyErrorCode.TokenExpired, 'access to this channel has expired');
+    if (answer?.expiresAt !== undefined && answer.expiresAt <= Date.now())
+      throw new CommandError(ReplyErrorCode.TokenExpired, 'access to this channel has expired');
   }
   const { maxSubscriptionsPerConnection } = services.options;
-  if (session.subscriptions.size >= maxSubscriptionsPerConnection) throw commandErrors.limit(`at most ${maxSubscriptionsPerConnection} subscriptions per connection`);
+  if (session.subscriptions.size >= maxSubscriptionsPerConnection)
+    throw commandErrors.limit(`at most ${maxSubscriptionsPerConnection} subscriptions per connection`);
   const max = channel.options.maxSubscribers;
-  if (max > 0 && services.hub.subscriberCount(name) >= max) throw commandErrors.limit(`channel is full (${max} subscribers)`);
+  if (max > 0 && services.hub.subscriberCount(name) >= max)
+    throw commandErrors.limit(`channel is full (${max} subscribers)`);
   const { maxChannelsPerNode } = services.options;
-  if (services.hub.subscriberCount(name) === 0 && services.hub.channelCount >= maxChannelsPerNode) throw commandErrors.limit(`this node serves at most ${maxChannelsPerNode} channels`);
+  if (services.hub.subscriberCount(name) === 0 && services.hub.channelCount >= maxChannelsPerNode)
+    throw commandErrors.limit(`this node serves at most ${maxChannelsPerNode} channels`);
   if (session.subscriptions.has(name)) throw new CommandError(ReplyErrorCode.AlreadySubscribed, 'already subscribed');
 
   const subscription = new Subscription(channel);
@@ -61,7 +72,11 @@ export async function prepareSubscription(session: CommandContext, request: Subs
     const result = await subscription.join(services.hub, services.channels, request.since);
     if (request.since) services.metrics.recovery(result.recovered === true);
     // Channel info rides along in the presence entry (and so in join/leave), as `chanInfo`.
-    const entry: PresenceEntry & { chanInfo?: unknown } = { clientId: session.clientId, userId: session.userId, connInfo: session.identity.connInfo };
+    const entry: PresenceEntry & { chanInfo?: unknown } = {
+      clientId: session.clientId,
+      userId: session.userId,
+      connInfo: session.identity.connInfo,
+    };
     if (answer?.info !== undefined) entry.chanInfo = answer.info;
     await services.presence.join(channel, entry);
     if (answer?.expiresAt !== undefined) watchAccess(session, subscription, answer.expiresAt);

@@ -44,7 +44,11 @@ export class Subscription {
   }
 
   /** Reads history (after the node is subscribed) and decides what the reply says. */
-  async join(hub: Pick<Hub, 'observe'>, stream: { read(channel: string, query: HistoryQuery): Promise<HistoryResult> }, since: StreamPosition | undefined): Promise<SubscribeResult> {
+  async join(
+    hub: Pick<Hub, 'observe'>,
+    stream: { read(channel: string, query: HistoryQuery): Promise<HistoryResult> },
+    since: StreamPosition | undefined,
+  ): Promise<SubscribeResult> {
     const { history, recovery, maxRecoveredPublications } = this.channel.options;
     if (!history) return since ? { recovered: false } : {};
     const name = this.channel.channel;

@@ -53,7 +53,10 @@ export interface FrameCache<T> {
 
 /** What a session and its observers (metrics, logs, hooks) know of the transport it runs over. */
 export interface TransportInfo {
-  /** The `transport` label of metrics and logs: `websocket`, `websocket-h2`, `sse`, `http-stream`, `sse-emulation`, `long-poll`, `memory`. */
+  /**
+   * The `transport` label of metrics and logs: `websocket`, `websocket-h2`, `sse`, `http-stream`, `sse-emulation`,
+   * `long-poll`, `memory`.
+   */
   readonly name: string;
   /** The peer's address, read when asked (reading it makes Node keep a copy per socket). */
   readonly remoteAddress: string | undefined;
@@ -80,11 +83,17 @@ export interface Transport {
   write(message: Reply | Push): void;
   /** Sends a message shared with other sessions, encoded once for all by `protocol`. */
   writeShared(message: SharedMessage): void;
-  /** Ends the connection with a disconnect (or WebSocket) code. The session records this close itself: `closed` is for the ends it did not ask for. */
+  /**
+   * Ends the connection with a disconnect (or WebSocket) code. The session records this close itself: `closed` is for
+   * the ends it did not ask for.
+   */
   close(code: number, reason: string): void;
   /** Tells a peer that stopped answering why (best effort), then drops the connection without waiting for it. */
   abort(code: number, reason: string): void;
-  /** Sends the transport's own keepalive (a WebSocket ping); the answer comes as `alive`. Others rely on the `ping` push. */
+  /**
+   * Sends the transport's own keepalive (a WebSocket ping); the answer comes as `alive`. Others rely on the `ping`
+   * push.
+   */
   ping(): void;
   /** Calls `listener` once, when the send backlog has been handed to the network after a write had to wait. */
   onceDrained(listener: () => void): void;
@@ -115,7 +124,12 @@ export function receiveEncoded(protocol: ClientProtocol, bytes: Uint8Array, inbo
  * Decodes one client message with `decode` (a method of `decoder`, called on it) and hands its
  * commands to `inbound`; a message that cannot be decoded at all is reported malformed.
  */
-export function receiveVia<D, T>(decoder: D, decode: (this: D, message: T) => (Command | WireError)[], message: T, inbound: SessionInbound): void {
+export function receiveVia<D, T>(
+  decoder: D,
+  decode: (this: D, message: T) => (Command | WireError)[],
+  message: T,
+  inbound: SessionInbound,
+): void {
   let commands: (Command | WireError)[];
   try {
     commands = decode.call(decoder, message);

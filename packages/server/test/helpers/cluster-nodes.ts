@@ -64,7 +64,14 @@ export async function startNode(shared: MemoryCluster, id: string, presenceTtlMs
   const log = { info() {}, error() {}, warn: (_: object, message: string) => void warnings.push(message) };
   const hub = new Hub(() => {});
   const sessions = new SessionRegistry();
-  const self = () => ({ nodeId: id, name: id, connections: sessions.size, users: sessions.userCount(), channels: hub.channelCount, uptimeMs: 1 });
+  const self = () => ({
+    nodeId: id,
+    name: id,
+    connections: sessions.size,
+    users: sessions.userCount(),
+    channels: hub.channelCount,
+    uptimeMs: 1,
+  });
   const drains: object[] = [];
   const cluster = new ClusterControl(hub, sessions, self, log, {
     stats: async () => ({ node: id, sessions: sessions.size }),
@@ -96,7 +103,12 @@ export async function startNode(shared: MemoryCluster, id: string, presenceTtlMs
 /** A channel of a namespace with these options. */
 export function channelOf(name: string, options: NamespaceOptions): ResolvedChannel {
   const namespace = name.slice(0, name.indexOf(':'));
-  return { channel: name, namespace, name: name.slice(namespace.length + 1), options: resolveNamespaceOptions(namespace, options) };
+  return {
+    channel: name,
+    namespace,
+    name: name.slice(namespace.length + 1),
+    options: resolveNamespaceOptions(namespace, options),
+  };
 }
 
 /** Waits (up to 1 s) for `check` to hold. */

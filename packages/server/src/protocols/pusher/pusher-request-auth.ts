@@ -54,7 +54,8 @@ export function verifyRequest(
   if (query.get('auth_version') !== '1.0') fail('auth_version must be 1.0');
   if (!Number.isSafeInteger(timestamp) || Math.abs(nowS - timestamp) > MAX_CLOCK_SKEW_S)
     fail(
-      `Timestamp expired: ${String(query.get('auth_timestamp'))} is more than ${MAX_CLOCK_SKEW_S} s from the server time ${nowS}`,
+      `Timestamp expired: ${String(query.get('auth_timestamp'))} is more than ${MAX_CLOCK_SKEW_S} ` +
+        `s from the server time ${nowS}`,
     );
   const md5 = query.get('body_md5');
   if (body.length > 0 || md5 !== undefined) {

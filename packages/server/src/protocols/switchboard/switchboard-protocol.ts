@@ -68,7 +68,9 @@ export class SwitchboardProtocol implements ProtocolEndpoints {
   /** The HTTP transports' endpoints, once the node has its cluster. */
   start({ cluster }: ProtocolNode): void {
     const o = this.options;
-    const json = o.codecs.find((c): c is JsonCodec => c.subprotocol === Subprotocol.Json && c instanceof JsonCodec) ?? new JsonCodec();
+    const json =
+      o.codecs.find((c): c is JsonCodec => c.subprotocol === Subprotocol.Json && c instanceof JsonCodec) ??
+      new JsonCodec();
     this.http = new HttpEndpoints({
       host: this.host,
       codec: json,
@@ -95,7 +97,12 @@ export class SwitchboardProtocol implements ProtocolEndpoints {
 
   request(req: IncomingMessage, res: ServerResponse, path: string): boolean {
     const prefix = this.options.httpTransportsPath;
-    return prefix !== false && this.http !== undefined && path.startsWith(prefix) && this.http.handle(req, res, path.slice(prefix.length));
+    return (
+      prefix !== false &&
+      this.http !== undefined &&
+      path.startsWith(prefix) &&
+      this.http.handle(req, res, path.slice(prefix.length))
+    );
   }
 
   close(): Promise<void> {

@@ -1,6 +1,13 @@
 import type { JsonCodec, Push, Reply } from '@switchboard/wire';
 import { DrainWaiters } from '../drain-waiters.js';
-import { receiveVia, UNBOUND, type SessionInbound, type SharedMessage, type Transport, type TransportInfo } from '../transport.js';
+import {
+  receiveVia,
+  UNBOUND,
+  type SessionInbound,
+  type SharedMessage,
+  type Transport,
+  type TransportInfo,
+} from '../transport.js';
 
 /**
  * What the sticky-free HTTP transports (HTTP streaming, SSE emulation,

@@ -27,7 +27,13 @@ export function decodeEventId(id: string): Map<string, StreamPosition> | undefin
   for (const entry of list) {
     if (!Array.isArray(entry) || entry.length !== 3) return undefined;
     const [channel, offset, epoch] = entry as unknown[];
-    if (typeof channel !== 'string' || typeof epoch !== 'string' || !Number.isSafeInteger(offset) || (offset as number) < 0) return undefined;
+    if (
+      typeof channel !== 'string' ||
+      typeof epoch !== 'string' ||
+      !Number.isSafeInteger(offset) ||
+      (offset as number) < 0
+    )
+      return undefined;
     positions.set(channel, { offset: offset as number, epoch });
   }
   return positions;

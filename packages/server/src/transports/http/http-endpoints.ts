@@ -55,7 +55,12 @@ export class HttpEndpoints {
   private readonly forwarder: UpstreamForwarder;
 
   constructor(private readonly services: HttpEndpointServices) {
-    this.forwarder = new UpstreamForwarder(services.host.nodeId, this.sessions, services.cluster, services.forwardTimeoutMs);
+    this.forwarder = new UpstreamForwarder(
+      services.host.nodeId,
+      this.sessions,
+      services.cluster,
+      services.forwardTimeoutMs,
+    );
   }
 
   /** Serves `path` (already stripped of the prefix); false when it is not one of ours. */
@@ -66,7 +71,8 @@ export class HttpEndpoints {
         .then(run)
         .catch((error: unknown) => {
           if (res.headersSent) return res.destroy();
-          if (error instanceof ApiError) return sendJson(res, error.status, { error: { code: error.code, message: error.message } });
+          if (error instanceof ApiError)
+            return sendJson(res, error.status, { error: { code: error.code, message: error.message } });
           sendJson(res, 500, { error: { code: ReplyErrorCode.Internal, message: 'internal error' } });
         });
       return true;
@@ -75,12 +81,16 @@ export class HttpEndpoints {
       case HTTP_TRANSPORT_PATHS.sse:
         return method === 'GET' ? route(() => this.openSse(req, res)) : this.notAllowed(res, 'GET');
       case HTTP_TRANSPORT_PATHS.stream:
-        return method === 'GET' || method === 'POST' ? route(() => this.openStream(req, res)) : this.notAllowed(res, 'GET, POST');
+        return method === 'GET' || method === 'POST'
+          ? route(() => this.openStream(req, res))
+          : this.notAllowed(res, 'GET, POST');
       case HTTP_TRANSPORT_PATHS.pollOpen:
         return method === 'POST' ? route(() => this.openPoll(req, res)) : this.notAllowed(res, 'POST');
       case HTTP_TRANSPORT_PATHS.emulation:
       case HTTP_TRANSPORT_PATHS.poll:
-        return method === 'POST' ? route(() => this.upstream(req, res, path === HTTP_TRANSPORT_PATHS.poll ? 'poll' : 'emulation')) : this.notAllowed(res, 'POST');
+        return method === 'POST'
+          ? route(() => this.upstream(req, res, path === HTTP_TRANSPORT_PATHS.poll ? 'poll' : 'emulation'))
+          : this.notAllowed(res, 'POST');
       default:
         return false;
     }
@@ -94,7 +104,15 @@ export class HttpEndpoints {
   private checkOrigin(req: IncomingMessage): void {
     const origin = req.headers.origin;
     const check = this.services.checkOrigin;
-    if (check && !check(origin, { method: req.method ?? 'GET', target: req.url ?? '/', version: '1.1', headers: new Map([['host', req.headers.host ?? req.headers[':authority']?.toString() ?? '']]) })) {
+    if (
+      check &&
+      !check(origin, {
+        method: req.method ?? 'GET',
+        target: req.url ?? '/',
+        version: '1.1',
+        headers: new Map([['host', req.headers.host ?? req.headers[':authority']?.toString() ?? '']]),
+      })
+    ) {
       throw new ApiError(403, ReplyErrorCode.PermissionDenied, 'origin not allowed');
     }
   }
@@ -111,9 +129,12 @@ export class HttpEndpoints {
     this.checkOrigin(req);
     const url = new URL(req.url ?? '/', 'http://x');
     const channels = [...new Set(url.searchParams.getAll('channel'))];
-    if (channels.length === 0) throw new ApiError(400, UpstreamError.BadRequest, 'name at least one channel: ?channel=…');
-    if (channels.length > MAX_SSE_CHANNELS) throw new ApiError(400, UpstreamError.BadRequest, `at most ${MAX_SSE_CHANNELS} channels`);
-    const lastEventId = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('lastEventId') ?? undefined;
+    if (channels.length === 0)
+      throw new ApiError(400, UpstreamError.BadRequest, 'name at least one channel: ?channel=…');
+    if (channels.length > MAX_SSE_CHANNELS)
+      throw new ApiError(400, UpstreamError.BadRequest, `at most ${MAX_SSE_CHANNELS} channels`);
+    const lastEventId =
+      (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('lastEventId') ?? undefined;
     let since: Map<string, StreamPosition> | undefined;
     if (lastEventId !== undefined && lastEventId !== '') {
       since = decodeEventId(lastEventId);
@@ -121,15 +142,28 @@ export class HttpEndpoints {
     }
     const subs = Object.fromEntries(channels.map((channel) => [channel, { since: since?.get(channel) }]));
     const connect: Command = { id: 1, method: 'connect', params: { subs } };
-    this.services.host.open(new SseTransport(res, this.services.codec, req.socket?.remoteAddress, since), this.request(req), [connect]);
+    this.services.host.open(
+      new SseTransport(res, this.services.codec, req.socket?.remoteAddress, since),
+      this.request(req),
+      [connect],
+    );
   }
 
-  /** `POST …/stream` with a connect command as the body, or `GET …/stream?connect=<json>`; `?format=sse` or `Accept: text/event-stream` for SSE framing. */
+  /**
+   * `POST …/stream` with a connect command as the body, or `GET …/stream?connect=<json>`; `?format=sse` or
+   * `Accept: text/event-stream` for SSE framing.
+   */
   private async openStream(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.checkOrigin(req);
     const url = new URL(req.url ?? '/', 'http://x');
-    const connect = req.method === 'POST' ? await readJsonBody(req, this.services.body) : parseConnect(url.searchParams.get('connect'));
-    const format: StreamFormat = url.searchParams.get('format') === 'sse' || (req.headers.accept ?? '').includes('text/event-stream') ? 'sse' : 'ndjson';
+    const connect =
+      req.method === 'POST'
+        ? await readJsonBody(req, this.services.body)
+        : parseConnect(url.searchParams.get('connect'));
+    const format: StreamFormat =
+      url.searchParams.get('format') === 'sse' || (req.headers.accept ?? '').includes('text/event-stream')
+        ? 'sse'
+        : 'ndjson';
     const { id, token } = HttpSessions.newToken();
     const transport = new StreamTransport(res, this.services.codec, req.socket?.remoteAddress, format, id, token);
     this.sessions.add(transport);
@@ -138,19 +172,32 @@ export class HttpEndpoints {
     transport.receive(connect);
   }
 
-  /** `POST …/poll/open` with a connect command as the body: `{session, node}`; the connect reply is the first frame of the first poll. */
+  /**
+   * `POST …/poll/open` with a connect command as the body: `{session, node}`; the connect reply is the first frame of
+   * the first poll.
+   */
   private async openPoll(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.checkOrigin(req);
     const connect = await readJsonBody(req, this.services.body);
     const { id, token } = HttpSessions.newToken();
-    const transport = new PollTransport(this.services.codec, req.socket?.remoteAddress, id, token, () => this.sessions.remove(id, transport), this.services.pollLingerMs);
+    const transport = new PollTransport(
+      this.services.codec,
+      req.socket?.remoteAddress,
+      id,
+      token,
+      () => this.sessions.remove(id, transport),
+      this.services.pollLingerMs,
+    );
     this.sessions.add(transport);
     this.services.host.open(transport, this.request(req));
     transport.receive(connect);
     sendJson(res, 200, { session: token, node: this.services.host.nodeId });
   }
 
-  /** `POST …/emulation {node, session, seq, data}` and `POST …/poll {node, session, cursor, waitMs}`: parsed once here, served here or on the owning node. */
+  /**
+   * `POST …/emulation {node, session, seq, data}` and `POST …/poll {node, session, cursor, waitMs}`: parsed once here,
+   * served here or on the owning node.
+   */
   private async upstream(req: IncomingMessage, res: ServerResponse, kind: 'emulation' | 'poll'): Promise<void> {
     let forwarded = false;
     let result;
@@ -182,7 +229,12 @@ export class HttpEndpoints {
 /** `data`: a command, a list of commands, or their JSON text (what a WebSocket frame would carry), parsed once. */
 function upstreamMessage(data: unknown): unknown {
   if (typeof data === 'object' && data !== null) return data;
-  if (typeof data !== 'string') throw new ApiError(400, UpstreamError.BadRequest, '"data" must be a command, a list of commands, or their JSON text');
+  if (typeof data !== 'string')
+    throw new ApiError(
+      400,
+      UpstreamError.BadRequest,
+      '"data" must be a command, a list of commands, or their JSON text',
+    );
   try {
     return JsonBytes.parse(data);
   } catch {
@@ -191,7 +243,8 @@ function upstreamMessage(data: unknown): unknown {
 }
 
 function parseConnect(text: string | null): Record<string, unknown> {
-  if (text === null) throw new ApiError(400, UpstreamError.BadRequest, 'a connect command is required: ?connect=<json>');
+  if (text === null)
+    throw new ApiError(400, UpstreamError.BadRequest, 'a connect command is required: ?connect=<json>');
   try {
     const value = JsonBytes.parse(text);
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;

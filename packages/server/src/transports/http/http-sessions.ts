@@ -58,7 +58,11 @@ export class HttpSessions {
 
   add(transport: Emulated): void {
     const secret = Buffer.from(transport.sessionToken.slice(transport.sessionId.length + 1));
-    this.entries.set(transport.sessionId, { secret, transport, order: new UpstreamOrder((message) => transport.receive(message)) });
+    this.entries.set(transport.sessionId, {
+      secret,
+      transport,
+      order: new UpstreamOrder((message) => transport.receive(message)),
+    });
   }
 
   remove(sessionId: string, transport: Emulated): void {
@@ -70,7 +74,8 @@ export class HttpSessions {
     const entry = this.find(token);
     if (!entry || entry.transport.isClosed) return answer.unknownSession();
     const outcome = entry.order.offer(seq, message);
-    if (outcome === 'too-far') return answer.error(409, UpstreamError.TooFarAhead, `seq ${seq} is too far ahead of ${entry.order.applied}`);
+    if (outcome === 'too-far')
+      return answer.error(409, UpstreamError.TooFarAhead, `seq ${seq} is too far ahead of ${entry.order.applied}`);
     return { status: 200, body: { outcome, applied: entry.order.applied } };
   }
 

@@ -30,7 +30,10 @@ export class PollOutbox {
     this.bytes += data.length;
   }
 
-  /** Drops frames up to `cursor` and returns those after it. A cursor ahead of what was sent is refused (undefined → 400). */
+  /**
+   * Drops frames up to `cursor` and returns those after it. A cursor ahead of what was sent is refused (undefined →
+   * 400).
+   */
   take(cursor: number): PollFrame[] | undefined {
     if (cursor > this.lastSeq) return undefined;
     let drop = 0;

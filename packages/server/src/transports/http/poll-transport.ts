@@ -25,7 +25,9 @@ export interface PollAnswer {
 export class PollTransport extends EmulatedTransport {
   readonly name = 'long-poll';
   private readonly outbox = new PollOutbox();
-  private held: { cursor: number; resolve: (answer: PollAnswer | undefined) => void; timer: NodeJS.Timeout } | undefined;
+  private held:
+    | { cursor: number; resolve: (answer: PollAnswer | undefined) => void; timer: NodeJS.Timeout }
+    | undefined;
 
   constructor(
     protocol: JsonCodec,
@@ -43,7 +45,10 @@ export class PollTransport extends EmulatedTransport {
     return this.outbox.bufferedAmount;
   }
 
-  /** A poll: acknowledges up to `cursor`, answers at once when frames are waiting, else holds up to `waitMs`. Undefined: a cursor ahead of what was sent (400). */
+  /**
+   * A poll: acknowledges up to `cursor`, answers at once when frames are waiting, else holds up to `waitMs`. Undefined:
+   * a cursor ahead of what was sent (400).
+   */
   poll(cursor: number, waitMs: number): Promise<PollAnswer | undefined> {
     this.inbound.alive();
     const frames = this.outbox.take(cursor);

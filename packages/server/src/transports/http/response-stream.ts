@@ -59,7 +59,10 @@ export function streamHeaders(contentType: string): Record<string, string> {
   };
 }
 
-/** The HTTP status that answers a session closed before its stream opened (an auth refusal, a drain…), by disconnect code. */
+/**
+ * The HTTP status that answers a session closed before its stream opened (an auth refusal, a drain…), by disconnect
+ * code.
+ */
 export function statusForEarlyClose(code: number): number {
   switch (code) {
     case DisconnectCode.Unauthorized:

@@ -1,8 +1,34 @@
-import { DisconnectCode, ReplyErrorCode, type ConnectResult, type JsonCodec, type PublicationPush, type Push, type Reply, type ReplyError, type StreamPosition, type SubscribeResult } from '@switchboard/wire';
+import {
+  DisconnectCode,
+  ReplyErrorCode,
+  type ConnectResult,
+  type JsonCodec,
+  type PublicationPush,
+  type Push,
+  type Reply,
+  type ReplyError,
+  type StreamPosition,
+  type SubscribeResult,
+} from '@switchboard/wire';
 import { DrainWaiters } from '../drain-waiters.js';
-import { UNBOUND, type FrameCache, type SessionInbound, type SharedMessage, type Transport, type TransportInfo } from '../transport.js';
+import {
+  UNBOUND,
+  type FrameCache,
+  type SessionInbound,
+  type SharedMessage,
+  type Transport,
+  type TransportInfo,
+} from '../transport.js';
 import { encodeEventId } from './event-id.js';
-import { onceWritten, pendingBytes, statusForEarlyClose, streamHeaders, writeInTurn, writeKeepalive, type StreamResponse } from './response-stream.js';
+import {
+  onceWritten,
+  pendingBytes,
+  statusForEarlyClose,
+  streamHeaders,
+  writeInTurn,
+  writeKeepalive,
+  type StreamResponse,
+} from './response-stream.js';
 
 /** How long EventSource waits before reconnecting (ms), sent as `retry:`. */
 const SSE_RETRY_MS = 1000;
@@ -82,7 +108,10 @@ export class SseTransport implements Transport, TransportInfo {
     this.closed = true;
     if (!this.res.headersSent) {
       const body = JSON.stringify({ error: { code, message: reason } });
-      this.res.writeHead(statusForEarlyClose(code), { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      this.res.writeHead(statusForEarlyClose(code), {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+      });
       this.res.end(body);
       return;
     }
@@ -114,9 +143,15 @@ export class SseTransport implements Transport, TransportInfo {
     }
   }
 
-  /** The connect reply (the only reply a unidirectional session gets): the HTTP head, then the stream's first events. */
+  /**
+   * The connect reply (the only reply a unidirectional session gets): the HTTP head, then the stream's first events.
+   */
   private connected(reply: Reply): void {
-    if ('error' in reply) return this.close(reply.error.code === ReplyErrorCode.Unauthorized ? DisconnectCode.Unauthorized : DisconnectCode.BadRequest, reply.error.message);
+    if ('error' in reply)
+      return this.close(
+        reply.error.code === ReplyErrorCode.Unauthorized ? DisconnectCode.Unauthorized : DisconnectCode.BadRequest,
+        reply.error.message,
+      );
     const result = reply.result as ConnectResult;
     this.res.writeHead(200, streamHeaders('text/event-stream; charset=utf-8'));
     this.open = true;
@@ -139,11 +174,15 @@ export class SseTransport implements Transport, TransportInfo {
         for (const p of s.publications) replay.push([channel, p]);
       }
     }
-    let head = `retry: ${SSE_RETRY_MS}\nevent: connected\ndata: ${JSON.stringify({ client: result.client, node: result.node, subs })}\n\n`;
-    if (resync.length) head += `id: ${encodeEventId(this.positions)}\nevent: resync\ndata: ${JSON.stringify({ channels: resync })}\n\n`;
+    let head =
+      `retry: ${SSE_RETRY_MS}\nevent: connected\n` +
+      `data: ${JSON.stringify({ client: result.client, node: result.node, subs })}\n\n`;
+    if (resync.length)
+      head += `id: ${encodeEventId(this.positions)}\nevent: resync\ndata: ${JSON.stringify({ channels: resync })}\n\n`;
     for (const [channel, pub] of replay) {
       this.positions.set(channel, { offset: pub.offset, epoch: pub.epoch });
-      head += `id: ${encodeEventId(this.positions)}\ndata: ${JSON.stringify({ push: 'publication', channel, pub })}\n\n`;
+      head +=
+        `id: ${encodeEventId(this.positions)}\ndata: ${JSON.stringify({ push: 'publication', channel, pub })}\n` + `\n`;
     }
     this.res.write(head);
   }

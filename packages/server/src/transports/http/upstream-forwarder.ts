@@ -50,11 +50,19 @@ export class UpstreamForwarder {
     } catch (error) {
       if (error instanceof ControlRequestError) {
         if (error.code === ControlRequestErrorCode.NoSuchNode) {
-          return this.cluster.knewNode(node) ? answer.error(410, UpstreamError.OwnerGone, "the session's node is gone: reconnect") : answer.error(404, UpstreamError.UnknownNode, 'unknown node');
+          return this.cluster.knewNode(node)
+            ? answer.error(410, UpstreamError.OwnerGone, "the session's node is gone: reconnect")
+            : answer.error(404, UpstreamError.UnknownNode, 'unknown node');
         }
-        if (error.code === ControlRequestErrorCode.Timeout) return answer.error(504, UpstreamError.Timeout, "the session's node did not answer in time: retry with the same seq");
+        if (error.code === ControlRequestErrorCode.Timeout)
+          return answer.error(
+            504,
+            UpstreamError.Timeout,
+            "the session's node did not answer in time: retry with the same seq",
+          );
       }
-      if (error instanceof EngineUnavailableError) return answer.error(503, UpstreamError.Unavailable, 'the cluster bus is unavailable: retry');
+      if (error instanceof EngineUnavailableError)
+        return answer.error(503, UpstreamError.Unavailable, 'the cluster bus is unavailable: retry');
       return answer.error(502, UpstreamError.Unavailable, "the session's node failed to answer");
     }
   }

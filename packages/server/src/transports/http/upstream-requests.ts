@@ -21,8 +21,16 @@ type UpstreamType = keyof UpstreamRequests;
 
 /** The control bus as the HTTP family uses it (`ClusterControl` is one). */
 export interface UpstreamBus {
-  request<T extends UpstreamType>(nodeId: string, type: T, payload: UpstreamRequests[T], timeoutMs: number): Promise<HttpAnswer>;
+  request<T extends UpstreamType>(
+    nodeId: string,
+    type: T,
+    payload: UpstreamRequests[T],
+    timeoutMs: number,
+  ): Promise<HttpAnswer>;
   /** Was this node ever heard of on the bus (gone since), as opposed to never known? */
   knewNode(nodeId: string): boolean;
-  handleRequests<T extends UpstreamType>(type: T, handler: (payload: UpstreamRequests[T]) => HttpAnswer | Promise<HttpAnswer>): void;
+  handleRequests<T extends UpstreamType>(
+    type: T,
+    handler: (payload: UpstreamRequests[T]) => HttpAnswer | Promise<HttpAnswer>,
+  ): void;
 }

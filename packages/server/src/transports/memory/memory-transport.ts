@@ -1,6 +1,15 @@
 import type { Push, Reply } from '@switchboard/wire';
 import { DrainWaiters } from '../drain-waiters.js';
-import { encodeMessage, receiveEncoded, UNBOUND, type ClientProtocol, type SessionInbound, type SharedMessage, type Transport, type TransportInfo } from '../transport.js';
+import {
+  encodeMessage,
+  receiveEncoded,
+  UNBOUND,
+  type ClientProtocol,
+  type SessionInbound,
+  type SharedMessage,
+  type Transport,
+  type TransportInfo,
+} from '../transport.js';
 
 /** The client's end of a memory connection: what the server writes, and its close. */
 export interface MemoryPeer {

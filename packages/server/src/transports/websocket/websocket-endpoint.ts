@@ -1,7 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { redactUrl, WebSocketServer, type AcceptedConnection, type WebSocketServerOptions } from '@switchboard/websocket';
+import {
+  redactUrl,
+  WebSocketServer,
+  type AcceptedConnection,
+  type WebSocketServerOptions,
+} from '@switchboard/websocket';
 import type { ClientProtocol, ProtocolHost } from '../transport.js';
 import type { Logger } from '../../logger.js';
 import { WebSocketTransport } from './websocket-transport.js';
@@ -31,8 +36,13 @@ export class WebSocketEndpoint {
     this.wss = new WebSocketServer({ ...options, accept: (connection) => this.accept(connection) });
     this.wss.on('rejected', (error, request) => {
       metrics.handshake(error.status);
-      if (error.status !== 403) log.debug?.({ status: error.status, url: redactUrl(request?.target) }, 'handshake refused');
-      else log.info({ url: redactUrl(request?.target), origin: request?.headers.get('origin') }, 'handshake refused: origin not allowed');
+      if (error.status !== 403)
+        log.debug?.({ status: error.status, url: redactUrl(request?.target) }, 'handshake refused');
+      else
+        log.info(
+          { url: redactUrl(request?.target), origin: request?.headers.get('origin') },
+          'handshake refused: origin not allowed',
+        );
     });
   }
 
@@ -53,7 +63,8 @@ export class WebSocketEndpoint {
     this.metrics.handshake(101);
     const transport = new WebSocketTransport(connection, this.protocolOf(connection));
     const { headers, target } = connection.request;
-    // The address is read when something asks for it (a hook, the proxy, a log line): reading it makes Node keep a copy per socket.
+    // The address is read when something asks for it (a hook, the proxy, a log line): reading it makes Node keep a copy
+    // per socket.
     this.host.open(transport, {
       headers: Object.fromEntries(headers),
       get remoteAddress() {

@@ -1,6 +1,23 @@
-import { WebSocketServer, type AcceptedConnection, type CloseInfo, type PreparedMessage, type ShellListener, type SocketShell } from '@switchboard/websocket';
+import {
+  WebSocketServer,
+  type AcceptedConnection,
+  type CloseInfo,
+  type PreparedMessage,
+  type ShellListener,
+  type SocketShell,
+} from '@switchboard/websocket';
 import type { Push, Reply } from '@switchboard/wire';
-import { encodeMessage, receiveEncoded, UNBOUND, type ClientProtocol, type FrameCache, type SessionInbound, type SharedMessage, type Transport, type TransportInfo } from '../transport.js';
+import {
+  encodeMessage,
+  receiveEncoded,
+  UNBOUND,
+  type ClientProtocol,
+  type FrameCache,
+  type SessionInbound,
+  type SharedMessage,
+  type Transport,
+  type TransportInfo,
+} from '../transport.js';
 
 /** One frame for every WebSocket subscriber of a shared message: framed and copied once, by the first to write it. */
 const frames = (binary: boolean): FrameCache<PreparedMessage> => ({
