@@ -11,6 +11,12 @@ import {
 import { startNatsCluster, type NatsCluster } from '@switchboard/testing/internal';
 import { natsBackend } from './nats-backend.js';
 
+/**
+ * R3 on a cluster just formed: JetStream's first answers (the engine's start-up probe, the first stream) can take
+ * seconds on a loaded machine, so the cluster's engines wait longer than the 2 s default before calling it down.
+ */
+const CLUSTER_OPTIONS = { replicas: 3, commandTimeoutMs: 10_000 } as const;
+
 for (const [name, clustered] of [
   ['nats', false],
   ['nats, 3-server cluster, R3', true],
@@ -23,7 +29,7 @@ for (const [name, clustered] of [
     async () => {
       open++;
       if (clustered && !cluster) cluster = await startNatsCluster();
-      const b = await natsBackend(servers, { replicas: clustered ? 3 : 1 });
+      const b = await natsBackend(servers, clustered ? CLUSTER_OPTIONS : {});
       return {
         ...make(b),
         close: async () => {
@@ -55,7 +61,7 @@ for (const [name, clustered] of [
         const key = JSON.stringify(events);
         const b =
           backends.get(key) ??
-          backends.set(key, await natsBackend(servers, { replicas: clustered ? 3 : 1, events })).get(key)!;
+          backends.set(key, await natsBackend(servers, { ...(clustered ? CLUSTER_OPTIONS : {}), events })).get(key)!;
         const engine = await b.engine({});
         return { events: engine.events!, occupancy: engine.occupancy! };
       },

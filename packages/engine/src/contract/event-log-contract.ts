@@ -4,6 +4,9 @@ import { partitionOf, type EventLog, type EventLogOptions, type LogEvent } from 
 import type { OccupancyStore } from '../occupancy-store.js';
 import { describeWithFixture, sleep } from './suite.js';
 
+/** The lease of the takeover test. */
+const LEASE_MS = 1500;
+
 export interface EventLogFixture {
   /**
    * One node's view of a shared backend: every call with the same `options` in one
@@ -53,15 +56,16 @@ export function describeEventLogContract(title: string, createFixture: () => Pro
       const consumer = name('hook');
       const key = keyIn(1, 2, name('k'));
       await a.events.append([1, 2, 3].map((n) => event(key, n)));
-      assert.equal(await a.events.lease(consumer, 1, 'node-a', 300), true);
-      assert.equal(await b.events.lease(consumer, 1, 'node-b', 300), false);
-      assert.equal(await a.events.lease(consumer, 1, 'node-a', 300), true, 'renewed by its holder');
-      assert.equal(await b.events.lease(consumer, 0, 'node-b', 300), true, 'partitions lease separately');
+      // Leases long enough that the calls between them fit inside one on a loaded machine or a 3-server cluster.
+      assert.equal(await a.events.lease(consumer, 1, 'node-a', LEASE_MS), true);
+      assert.equal(await b.events.lease(consumer, 1, 'node-b', LEASE_MS), false);
+      assert.equal(await a.events.lease(consumer, 1, 'node-a', LEASE_MS), true, 'renewed by its holder');
+      assert.equal(await b.events.lease(consumer, 0, 'node-b', LEASE_MS), true, 'partitions lease separately');
       assert.equal(await a.events.cursor(consumer, 1), undefined);
       const [first] = await a.events.read(1, undefined, 1);
       assert.equal(await a.events.commit(consumer, 1, 'node-a', first.seq), true);
       assert.equal(await b.events.commit(consumer, 1, 'node-b', first.seq), false, 'only the holder commits');
-      await sleep(450);
+      await sleep(LEASE_MS + 250);
       assert.equal(await b.events.lease(consumer, 1, 'node-b', 5000), true, 'taken over after expiry');
       assert.equal(await a.events.commit(consumer, 1, 'node-a', first.seq), false, 'the old holder is fenced off');
       const cursor = await b.events.cursor(consumer, 1);
