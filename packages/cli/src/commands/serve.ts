@@ -162,7 +162,7 @@ export async function runServe(argv: string[]): Promise<void> {
   const banner = `switchboard serve: node ${server.nodeId}, ${describeEngine(config.engine)}
   demo page     ${base}/${demo.on ? '' : `  (off: ${demo.reason})`}
   websocket     ${websocketUrl}  (subprotocols ${subprotocols})
-  HTTP API      ${base}/api/<method>  (Authorization: apikey ${keyShown})
+  HTTP API      ${base}/api/<method>  (Authorization: apikey ${keyShown}
 ${tryIt({ base: `${scheme}://${reachable(address)}`, apiKey: shownKey, namespaces, tls: config.tls !== undefined })}
   http streams  ${base}${server.options.httpTransportsPath || '(off)'}/{sse,stream,poll}  (docs/transports.md)
   pusher       \
