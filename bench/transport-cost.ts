@@ -141,6 +141,9 @@ function h2Agent(i: number, cert: Buffer): Agent {
   return a;
 }
 
+/** `BENCH_CPU_PROF=DIR`: each transport server writes a V8 CPU profile (`node --cpu-prof`) into DIR. */
+const PROFILE = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+
 /** The transports' bench server of this checkout, or of another one (`--baseline`), run from its own bench/ folder. */
 const serverFile = (checkout?: string) =>
   checkout ? join(checkout, 'bench/servers/switchboard-transports.ts') : here('servers/switchboard-transports.ts');
@@ -148,7 +151,7 @@ const serverFile = (checkout?: string) =>
 async function startServer(checkout?: string): Promise<{ child: ChildProcess; ports: [number, number]; cert: Buffer }> {
   const child = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts'), serverFile(checkout)],
+    [...PROFILE, '--expose-gc', '--import', 'tsx', '--import', here('lib/memory-probe.ts'), serverFile(checkout)],
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
   const line = await new Promise<string>((resolve, reject) => {
@@ -226,7 +229,8 @@ export async function measureTransport(
       heapPerConn: (joined.heap - before.heap) / n,
     };
   } finally {
-    child.kill('SIGKILL');
+    // Profiling: SIGTERM so the server exits normally and writes its profile.
+    child.kill(PROFILE.length ? 'SIGTERM' : 'SIGKILL');
     for (const a of agents.values()) void a.close();
     agents.clear();
   }
