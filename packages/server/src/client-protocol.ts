@@ -4,7 +4,9 @@ import type { Duplex } from 'node:stream';
 import type { Engine } from '@switchboard/engine';
 import type { Command } from '@switchboard/wire';
 import type { ConnectionRequest } from './auth/identity.js';
+import type { Hub } from './channels/hub.js';
 import type { ClusterControl } from './cluster/cluster-control.js';
+import type { PresenceTracker } from './presence/presence-tracker.js';
 import type { SessionServices } from './sessions/session-services.js';
 import type { ClientProtocol, ProtocolHost, Transport } from './transports/transport.js';
 
@@ -14,6 +16,10 @@ export type { ClientProtocol, ProtocolHost };
 export interface ProtocolNode {
   readonly engine: Engine;
   readonly cluster: ClusterControl;
+  /** Pushes to this node's subscribers of a channel. */
+  readonly hub: Pick<Hub, 'pushToChannel' | 'subscriberCount'>;
+  /** Told after each presence entry is written (`watchCounts`). */
+  readonly presence: Pick<PresenceTracker, 'watchCounts'>;
   /**
    * The node's session services: a protocol may open its sessions with its own (its namespaces, authentication, hooks).
    */

@@ -368,7 +368,7 @@ export class SwitchboardServer implements ProtocolHost {
       webhooks: lifecycle?.dispatcher,
     };
     for (const protocol of this.protocols)
-      protocol.start?.({ engine, cluster, session, open: (...args) => this.open(...args) });
+      protocol.start?.({ engine, cluster, hub, presence, session, open: (...args) => this.open(...args) });
     presence.start();
     hub.startPositionChecks(o.positionCheckIntervalMs);
     this.heartbeat.start();

@@ -50,6 +50,7 @@ export class ClusterControl implements ControlHandler {
   private readonly surveys = new Map<string, { answers: Map<string, unknown>; done: () => void }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly requestHandlers = new Map<ControlRequestType, (payload: never) => unknown>();
+  private counts: ((channel: string) => void) | undefined;
 
   constructor(
     private readonly hub: Pick<Hub, 'pushToChannel' | 'channelCounts'>,
@@ -80,6 +81,11 @@ export class ClusterControl implements ControlHandler {
     const handler = this.requestHandlers.get(message.type) as ((payload: unknown) => unknown) | undefined;
     if (!handler) throw new Error(`no handler for control requests of type ${message.type}`);
     return handler(message.payload);
+  }
+
+  /** Told of every `count` message (any node's subscription count change, this one's included). */
+  watchCounts(listener: (channel: string) => void): void {
+    this.counts = listener;
   }
 
   /** Was `nodeId` ever heard of on the bus (as opposed to an id no node ever had)? */
@@ -178,6 +184,8 @@ export class ClusterControl implements ControlHandler {
         const { channel, joins, leaves } = message.payload;
         return this.hub.pushToChannel(channel, { push: 'presence', channel, joins, leaves });
       }
+      case 'count':
+        return this.counts?.(message.payload.channel);
       case 'subscribe': {
         const { userId, channel, since } = message.payload;
         for (const s of this.sessions.ofUser(userId)) s.serverSubscribe(channel, since);

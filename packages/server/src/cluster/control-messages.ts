@@ -21,6 +21,8 @@ export interface ControlPayloads {
   leave: { channel: string; info: ClientInfo };
   /** Joins and leaves of one window (namespace `joinLeaveWindowMs`), for every node's subscribers. */
   presence: { channel: string; joins: ClientInfo[]; leaves: ClientInfo[] };
+  /** A channel's subscription count changed on the sender: nodes with subscribers of it read it again. */
+  count: { channel: string };
   /** User-directed commands: every node acts on its own sessions of the user. */
   disconnect: { userId: string; code: number; reason: string };
   unsubscribe: { userId: string; channel: string; code: number; reason: string };
@@ -53,6 +55,7 @@ const SHAPES: { [T in ControlType]: Shape } = {
   join: { channel: 'string', info: 'object' },
   leave: { channel: 'string', info: 'object' },
   presence: { channel: 'string', joins: 'object', leaves: 'object' },
+  count: { channel: 'string' },
   subscribe: { userId: 'string', channel: 'string' },
   refresh: { userId: 'string' },
   disconnect: { userId: 'string', code: 'number', reason: 'string' },

@@ -44,6 +44,7 @@ export class PresenceTracker {
   /** Leaves still being written, so that a closing node removes its entries before its engine goes. */
   private readonly leaving = new Set<Promise<void>>();
   private members: PresenceMembers | undefined;
+  private counts: ((channel: string) => void) | undefined;
 
   constructor(
     private readonly store: PresenceStore,
@@ -55,6 +56,11 @@ export class PresenceTracker {
   /** Reports every join and leave from now on. */
   watchMembers(members: PresenceMembers): void {
     this.members = members;
+  }
+
+  /** Told after each join and leave is written to the store: the channel's counts may have changed. */
+  watchCounts(listener: (channel: string) => void): void {
+    this.counts = listener;
   }
 
   start(): void {
@@ -95,9 +101,11 @@ export class PresenceTracker {
     if (maxPresenceMembers > 0 && entries.size >= maxPresenceMembers && !entries.has(entry.clientId)) {
       throw commandErrors.limit(`presence is full (${maxPresenceMembers} members on this node)`);
     }
-    if (!entries.has(entry.clientId)) this.members?.memberJoined(channel.channel, memberOf(entry));
+    const added = !entries.has(entry.clientId);
+    if (added) this.members?.memberJoined(channel.channel, memberOf(entry));
     entries.set(entry.clientId, entry);
     await this.store.add(channel.channel, entry, this.ttlMs);
+    if (added) this.counts?.(channel.channel);
     if (joinLeave && presenceMode === 'full') await this.announce(channel, 'join', entry);
   }
 
@@ -115,6 +123,7 @@ export class PresenceTracker {
     if (!this.forget(channel.channel, entry.clientId)) return;
     this.members?.memberLeft(channel.channel, memberOf(entry));
     await this.store.remove(channel.channel, entry.clientId);
+    this.counts?.(channel.channel);
     if (joinLeave && presenceMode === 'full') await this.announce(channel, 'leave', entry);
   }
 

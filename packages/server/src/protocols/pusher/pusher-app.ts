@@ -11,6 +11,7 @@ import { PusherChannels } from './pusher-channels.js';
 import { memberOf, PusherCodec, type MemberData } from './pusher-codec.js';
 import type { PusherAppContext } from './pusher-connection.js';
 import type { ResolvedPusherApp } from './pusher-options.js';
+import { SubscriptionCounts } from './subscription-counts.js';
 
 /** What an app's channel service needs of its node. */
 export interface PusherAppServices {
@@ -32,6 +33,8 @@ export class PusherApp implements PusherAppContext {
   /** Open connections on this node (`maxConnections`, 4004). */
   connections = 0;
   private parts: { service: ChannelService; session: SessionServices; node: ProtocolNode } | undefined;
+  /** `subscriptionCount` pushes, once the node runs (the option on). */
+  counts: SubscriptionCounts | undefined;
 
   constructor(readonly options: ResolvedPusherApp) {
     this.channels = new PusherChannels(options);
@@ -52,6 +55,7 @@ export class PusherApp implements PusherAppContext {
       options: { ...node.session.options, hooks, personalNamespace: undefined, maxConnectionsPerUser: 0 },
     };
     this.parts = { service, session, node };
+    if (this.options.subscriptionCount) this.counts = new SubscriptionCounts(this.channels, service, node, log);
   }
 
   /** Undefined until the node runs. */

@@ -19,6 +19,7 @@ import {
 import { PusherErrorCode, pusherCloseCode } from './pusher-error-code.js';
 import { PresenceMembers } from './presence-members.js';
 import { authMatches, socketIdOf } from './pusher-signature.js';
+import { countable, SUBSCRIPTION_COUNT_EVENT } from './subscription-counts.js';
 
 /** What the connection must do after an input: commands for its session, frames for its client, maybe a close. */
 export interface PusherOutput {
@@ -32,7 +33,7 @@ const ACTIVITY_TIMEOUT_S = 120;
 
 type Pending =
   | { kind: 'connect' }
-  | { kind: 'subscribe' | 'members' | 'cache'; state: ChannelState }
+  | { kind: 'subscribe' | 'members' | 'cache' | 'count'; state: ChannelState }
   | { kind: 'client-event'; channel: string }
   | { kind: 'quiet' };
 
@@ -176,6 +177,18 @@ export class PusherConnection {
                 : (reply as { result: { publications: { offset: number; data: unknown }[] } }).result.publications,
             )
           : done();
+      case 'count':
+        return this.subscribed.get(pending.state.channel.name) === pending.state && !failed
+          ? done({
+              frames: [
+                pusherFrame(
+                  SUBSCRIPTION_COUNT_EVENT,
+                  { subscription_count: (reply as { result: { clients: number } }).result.clients },
+                  pending.state.channel.name,
+                ),
+              ],
+            })
+          : done();
       case 'client-event':
         return failed
           ? done({ frames: [error(null, `client event refused on ${pending.channel}: ${failed.message}`)] })
@@ -312,7 +325,11 @@ export class PusherConnection {
     }
     // A presence channel succeeds with its member list, read next.
     if (state.channel.kind === 'presence') return done();
-    return this.goLive(state, [pusherFrame('pusher_internal:subscription_succeeded', {}, state.channel.name)]);
+    const live = this.goLive(state, [pusherFrame('pusher_internal:subscription_succeeded', {}, state.channel.name)]);
+    // With subscriptionCount, a new subscriber reads its count at once; changes come as shared pushes.
+    if (this.app.channels.app.subscriptionCount && countable(state.channel.kind))
+      live.commands.push(this.command('presence_stats', { channel: state.channel.internal }, { kind: 'count', state }));
+    return live;
   }
 
   private membersAnswered(state: ChannelState, clients: ClientInfo[]): PusherOutput {

@@ -26,6 +26,11 @@ export interface PusherAppOptions {
   maxBatch?: number;
   /** How long a cache channel keeps its last event. @default 1800000 (30 minutes, as Pusher) */
   cacheTtlMs?: number;
+  /**
+   * Push `pusher_internal:subscription_count` (the cluster-wide subscriber count) to the subscribers of every
+   * channel but presence ones, at most once a second per channel, as Pusher does when an app enables it. @default false
+   */
+  subscriptionCount?: boolean;
 }
 
 export interface PusherOptions {
@@ -48,6 +53,7 @@ export const PUSHER_APP_DEFAULTS = Object.freeze({
   maxChannelsPerEvent: 100,
   maxBatch: 10,
   cacheTtlMs: 1_800_000,
+  subscriptionCount: false,
 });
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -61,6 +67,8 @@ const POSITIVE = [
   'maxBatch',
   'cacheTtlMs',
 ] as const;
+
+const BOOLEAN = ['clientEvents', 'subscriptionCount'] as const;
 
 /** Applies the defaults and validates eagerly, naming the app and option at fault; ids and keys are unique. */
 export function resolvePusherOptions(options: PusherOptions): ResolvedPusherOptions {
@@ -90,7 +98,7 @@ export function resolvePusherOptions(options: PusherOptions): ResolvedPusherOpti
       if (!(Number.isSafeInteger(resolved[name]) && resolved[name] > 0)) fail(`.${name} must be a positive integer`);
     if (!(Number.isSafeInteger(resolved.maxConnections) && resolved.maxConnections >= 0))
       fail('.maxConnections must be an integer ≥ 0 (0: no limit)');
-    if (typeof resolved.clientEvents !== 'boolean') fail('.clientEvents must be true or false');
+    for (const name of BOOLEAN) if (typeof resolved[name] !== 'boolean') fail(`.${name} must be true or false`);
     return Object.freeze(resolved);
   });
   return Object.freeze({ apps: Object.freeze(apps) });

@@ -75,6 +75,11 @@ export class PusherProtocol implements ProtocolEndpoints {
       published: (channel: string) => this.metrics.published(channel),
     };
     for (const app of this.byKey.values()) app.start(node, services, this.log);
+    const counted = [...this.byKey.values()].filter((app) => app.counts !== undefined);
+    if (counted.length === 0) return;
+    const countsOf = (channel: string) => counted.find((app) => app.counts!.counts(channel))?.counts;
+    node.presence.watchCounts((channel) => countsOf(channel)?.changedHere(channel));
+    node.cluster.watchCounts((channel) => countsOf(channel)?.changed(channel));
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): boolean {
@@ -97,6 +102,7 @@ export class PusherProtocol implements ProtocolEndpoints {
   }
 
   close(): Promise<void> {
+    for (const app of this.byKey.values()) app.counts?.stop();
     return this.wss.close();
   }
 
